@@ -1,0 +1,35 @@
+# Entitle: `make run` starts the embedded stack, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PACKAGES := contracts services/servicekit services/identity services/subscriptions \
+            services/seats services/notifications services/billing
+STAMP  := $(VENV)/.installed
+
+.PHONY: run demo test unit system install clean
+
+$(STAMP): Makefile requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m servicekit.devstack
+
+demo: $(STAMP)
+	$(PY) -m servicekit.cli demo
+
+unit: $(STAMP)
+	$(PY) -m pytest contracts services -q
+
+system: $(STAMP)
+	$(PY) -m pytest tests -q
+
+test: $(STAMP)
+	$(PY) -m pytest contracts services tests -q
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,22 @@
+"""Events of the notifications service (topic `notifications.events.v1`)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from contracts.envelope import Event
+
+
+class EmailSent(Event):
+    """An e-mail was accepted by the SMTP server. Carries no address, only the person id."""
+
+    type: ClassVar[str] = "notifications.email_sent"
+    email_id: str = Field(description="Unique id of the e-mail (also its Message-ID).")
+    template: str = Field(description="Which e-mail, e.g. `agreement`.")
+    locale: str = Field(description="Language it was written in.")
+    recipient_id: str = Field(description="Person id of the recipient.")
+    subscription_id: str = Field(description="Subscription it is about.")
+    caused_by: str = Field(description="Id of the event that triggered it.")
+    sent_at: datetime = Field(description="When the SMTP server accepted it.")

@@ -1,0 +1,36 @@
+"""Which model each event type has, and on which topic it travels."""
+from __future__ import annotations
+
+from contracts import billing, identity, notifications, seats, subscriptions, topics
+from contracts.envelope import Event
+
+_BY_TOPIC: dict[topics.Topic, tuple[type[Event], ...]] = {
+    topics.IDENTITY_EVENTS: (identity.AccountRegistered,),
+    topics.SUBSCRIPTIONS_EVENTS: (
+        subscriptions.SubscriptionPurchased, subscriptions.SubscriptionActivated,
+        subscriptions.ActivationExpired, subscriptions.CancellationScheduled,
+        subscriptions.SubscriptionEnded,
+    ),
+    topics.SUBSCRIPTIONS_COMMANDS: (subscriptions.PurchaseSubscription,),
+    topics.SEATS_EVENTS: (
+        seats.SeatsUnlocked, seats.SeatQuantityChanged, seats.SeatDecreaseScheduled,
+        seats.SeatsDeprovisioned,
+    ),
+    topics.BILLING_EVENTS: (billing.InvoiceAdjusted,),
+    topics.NOTIFICATIONS_EVENTS: (notifications.EmailSent,),
+}
+
+EVENT_TYPES: dict[str, type[Event]] = {m.type: m for ms in _BY_TOPIC.values() for m in ms}
+_TOPIC_OF: dict[str, topics.Topic] = {m.type: t for t, ms in _BY_TOPIC.items() for m in ms}
+
+
+def model_for(event_type: str) -> type[Event] | None:
+    return EVENT_TYPES.get(event_type)
+
+
+def topic_for(event: Event | type[Event]) -> topics.Topic:
+    return _TOPIC_OF[event.type]
+
+
+def events_on(topic: topics.Topic) -> tuple[type[Event], ...]:
+    return _BY_TOPIC[topic]

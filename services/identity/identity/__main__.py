@@ -1,0 +1,5 @@
+from identity.app import build
+from servicekit.logs import serve
+
+runtime = build()
+serve(runtime.app, runtime.settings)

@@ -1,0 +1,1 @@
+"""What every Entitle service shares: database, outbox, inbox, relay, consumer, clock, scheduler."""

@@ -1,0 +1,97 @@
+"""Async SQLAlchemy: one engine per service, SQLite by default, PostgreSQL by URL."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.types import TypeDecorator
+
+kit_metadata = MetaData()
+"""Tables servicekit puts in every service's database (outbox, inbox, due jobs, idempotency)."""
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use the Clock")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Database:
+    def __init__(self, url: str, schema: str, metadatas: tuple[MetaData, ...]) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.schema = re.sub(r"[^a-z0-9_]", "_", schema.lower())
+        self._metadatas = (kit_metadata, *metadatas)
+        self.engine = self._create_engine()
+
+    def _create_engine(self) -> AsyncEngine:
+        if self.is_sqlite:
+            if self.url.database and self.url.database != ":memory:":
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_async_engine(self.url, connect_args={"timeout": 30})
+            _serialize_sqlite_writers(engine)
+            return engine
+        return create_async_engine(
+            self.url, pool_size=10, pool_pre_ping=True,
+            connect_args={"server_settings": {"search_path": self.schema}},
+        )
+
+    async def create_all(self) -> None:
+        async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            for metadata in self._metadatas:
+                await conn.run_sync(metadata.create_all)
+
+    async def drop_schema(self) -> None:
+        """Tests start from nothing: drop the service's schema (PostgreSQL) or its tables."""
+        async with self.engine.begin() as conn:
+            if self.is_sqlite:
+                for metadata in self._metadatas:
+                    await conn.run_sync(metadata.drop_all)
+            else:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    def connect(self) -> AsyncConnection:
+        return self.engine.connect()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
+    """BEGIN IMMEDIATE: SQLite upgrades a read lock to a write lock without waiting, so two
+    deferred transactions that both read then write fail with 'database is locked'. Taking
+    the write lock up front makes them queue on busy_timeout instead."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

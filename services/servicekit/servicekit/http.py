@@ -1,0 +1,96 @@
+"""The HTTP side every service shares: errors as JSON, authentication, health, operator routes."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from contracts.errors import ErrorBody, Refusal, RuleViolation
+from servicekit.auth import Caller, unauthenticated, verify_token
+from servicekit.clock import SharedTestClock
+
+if TYPE_CHECKING:
+    from servicekit.runtime import ServiceRuntime
+
+log = logging.getLogger("servicekit.http")
+
+STATUS_OF = {Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409,
+             Refusal.INVALID: 422, Refusal.UNAUTHENTICATED: 401}
+
+
+def error_response(status: int, code: str, message: str, rule: str | None = None) -> JSONResponse:
+    return JSONResponse(ErrorBody(code=code, message=message, rule=rule).model_dump(), status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RuleViolation)
+    async def _refused(_request: Request, error: RuleViolation) -> JSONResponse:
+        return error_response(STATUS_OF[error.refusal], error.code, error.message, error.rule)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}"
+                             for e in error.errors())
+        return error_response(422, "invalid_request", f"The request is not valid: {problems}.")
+
+    @app.exception_handler(Exception)
+    async def _crashed(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side; "
+                              "the request had no effect. Try again later.")
+
+
+def caller_dependency(runtime: "ServiceRuntime"):
+    async def authenticated(authorization: Annotated[str | None, Header()] = None) -> Caller:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise unauthenticated("Sign in and send the access token as 'Authorization: Bearer <token>'.")
+        return verify_token(runtime.settings.token_secret, authorization[7:].strip(), runtime.clock.now())
+    return Depends(authenticated)
+
+
+class ClockAdvance(BaseModel):
+    days: int = Field(0, ge=0, description="Days to move forward.")
+    seconds: int = Field(0, ge=0, description="Seconds to move forward.")
+
+
+def health_router(runtime: "ServiceRuntime") -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health")
+    async def health() -> dict:
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @router.get("/ready")
+    async def ready() -> JSONResponse:
+        checks = await runtime.readiness()
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    @router.get("/ops/stats")
+    async def stats() -> dict:
+        return await runtime.stats()
+
+    if isinstance(runtime.clock, SharedTestClock):
+        clock = runtime.clock
+
+        @router.get("/ops/clock")
+        async def read_clock() -> dict:
+            return {"now": clock.now().isoformat()}
+
+        @router.post("/ops/clock/advance")
+        async def advance_clock(body: ClockAdvance) -> dict:
+            """Test clock only: move time forward for the whole stack, then fire what is due here."""
+            now = clock.advance(timedelta(days=body.days, seconds=body.seconds))
+            fired = await runtime.scheduler.fire_due()
+            return {"now": now.isoformat(), "fired_here": fired}
+
+        @router.post("/ops/jobs/fire")
+        async def fire_jobs() -> dict:
+            return {"fired": await runtime.scheduler.fire_due()}
+
+    return router

@@ -1,0 +1,37 @@
+"""Reads what the SMTP sink kept: for tests, the demo and `entitle mail`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    path: Path
+    to: str
+    subject: str
+    message_id: str
+    template: str
+    subscription_id: str
+    caused_by: str
+    language: str
+    text: str
+    html: str
+
+
+def read_mailbox(directory: str | Path) -> list[ReceivedMail]:
+    found = []
+    for path in sorted(Path(directory).glob("*.eml")):
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        text = message.get_body(("plain",))
+        html = message.get_body(("html",))
+        found.append(ReceivedMail(
+            path=path, to=str(message["To"]), subject=str(message["Subject"]),
+            message_id=str(message["Message-ID"]), template=str(message["X-Entitle-Template"]),
+            subscription_id=str(message["X-Entitle-Subscription"]),
+            caused_by=str(message["X-Entitle-Caused-By"]),
+            language=str(message["Content-Language"]),
+            text=text.get_content() if text else "", html=html.get_content() if html else ""))
+    return found

@@ -1,0 +1,120 @@
+"""The composition root every service builds on: database, broker, relay, scheduler, HTTP."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import AsyncIterator, Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import MetaData
+
+from contracts.envelope import Envelope
+from contracts.topics import ALL_TOPICS, dead_letter_topic, owned_by
+from servicekit.auth import Caller
+from servicekit.clock import Clock, clock_from
+from servicekit.consumer import EventConsumer
+from servicekit.db import Database
+from servicekit.http import caller_dependency, health_router, install_error_handlers
+from servicekit.idempotency import Action, run_command
+from servicekit.kafka import ensure_topics, make_broker
+from servicekit.relay import OutboxRelay
+from servicekit.scheduler import Scheduler
+from servicekit.settings import ServiceSettings
+from servicekit.uow import UnitOfWork
+
+log = logging.getLogger("servicekit.runtime")
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings, metadata: MetaData, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        self.clock = clock or clock_from(settings.clock_file)
+        self.db = Database(settings.resolved_database_url(), settings.resolved_schema(), (metadata,))
+        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name)
+        self.relay = OutboxRelay(self.db, self.broker, self.clock, batch_size=settings.relay_batch_size)
+        self.scheduler = Scheduler(self)
+        self.consumers: list[EventConsumer] = []
+        self.app: FastAPI | None = None
+        self.authenticated = caller_dependency(self)
+        self._tasks: list[asyncio.Task] = []
+        self._workers: dict[str, Callable[[], Awaitable[None]]] = {}
+
+    def add_worker(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """A background loop started with the service and cancelled when it stops."""
+        self._workers[name] = loop
+
+    def uow(self, cause: Envelope | None = None, correlation_id: str | None = None) -> UnitOfWork:
+        return UnitOfWork(self.db, self.clock, self.name, cause=cause,
+                          correlation_id=correlation_id, on_commit=self.relay.wake)
+
+    def consumer(self, group: str | None = None) -> EventConsumer:
+        consumer = EventConsumer(self, group or self.name)
+        self.consumers.append(consumer)
+        return consumer
+
+    async def command(self, request: Request, caller: Caller | None, body, action: Action,
+                      status_code: int = 200):
+        return await run_command(self, request, caller, body, action, status_code)
+
+    def http_app(self, *routers: APIRouter, title: str, description: str) -> FastAPI:
+        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=self._lifespan)
+        install_error_handlers(app)
+        app.include_router(health_router(self))
+        for router in routers:
+            app.include_router(router)
+        return app
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def start(self) -> None:
+        await self.db.create_all()
+        topics = {t.name: t.partitions for t in owned_by(self.name)}
+        topics.update({dead_letter_topic(c.group): 1 for c in self.consumers})
+        # Consumed topics too: a consumer that starts before the producer must find them.
+        topics.update({t.name: t.partitions for t in ALL_TOPICS})
+        await ensure_topics(self.settings.kafka_bootstrap_servers, topics)
+        await self.broker.start()
+        if self.settings.relay_enabled:
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
+        self._tasks += [asyncio.create_task(loop(), name=name) for name, loop in self._workers.items()]
+        log.info("%s started", self.name)
+
+    async def stop(self) -> None:
+        # The broker first: it lets the handler in hand finish and commit its offset.
+        await self.broker.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.db.dispose()
+        log.info("%s stopped", self.name)
+
+    async def readiness(self) -> dict[str, bool]:
+        checks = {}
+        try:
+            await self.db.ping()
+            checks["database"] = True
+        except Exception:
+            checks["database"] = False
+        try:
+            checks["broker"] = bool(await self.broker.ping(timeout=2.0))
+        except Exception:
+            checks["broker"] = False
+        return checks
+
+    async def stats(self) -> dict:
+        return {
+            "service": self.name,
+            "outbox_backlog": await self.relay.backlog(),
+            "published": self.relay.published_total,
+            "consumers": {c.group: {"processed": c.processed, "skipped_duplicates": c.skipped,
+                                    "dead_lettered": c.dead_lettered} for c in self.consumers},
+        }

@@ -1,0 +1,92 @@
+"""Durable due jobs: term ends, activation deadlines, scheduled seat decreases.
+
+Jobs are rows written in the same transaction as the change that schedules them; a loop
+fires every job whose time has come on the injected clock, oldest first, each in its own
+transaction that also marks it done. Moving a test clock forward fires exactly what real
+time would have fired, in the same order.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from sqlalchemy import select, update
+
+from servicekit.tables import due_jobs
+
+if TYPE_CHECKING:
+    from servicekit.runtime import ServiceRuntime
+    from servicekit.uow import UnitOfWork
+
+log = logging.getLogger("servicekit.scheduler")
+
+
+@dataclass(frozen=True)
+class DueJob:
+    job_id: str
+    kind: str
+    subject: str
+    due_at: datetime
+    payload: dict
+
+
+JobHandler = Callable[[DueJob, "UnitOfWork"], Awaitable[None]]
+
+
+class Scheduler:
+    def __init__(self, runtime: "ServiceRuntime") -> None:
+        self._runtime = runtime
+        self._handlers: dict[str, JobHandler] = {}
+        self._wake = asyncio.Event()
+
+    def on(self, kind: str, handler: JobHandler) -> None:
+        self._handlers[kind] = handler
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def fire_due(self) -> int:
+        """Fire every job due by now, oldest first, including jobs those jobs schedule."""
+        fired = 0
+        while (job := await self._next_due()) is not None:
+            await self._fire(job)
+            fired += 1
+        return fired
+
+    async def _next_due(self) -> DueJob | None:
+        async with self._runtime.db.connect() as conn:
+            row = (await conn.execute(
+                select(due_jobs).where(due_jobs.c.done_at.is_(None),
+                                       due_jobs.c.due_at <= self._runtime.clock.now(),
+                                       due_jobs.c.kind.in_(list(self._handlers)))
+                .order_by(due_jobs.c.due_at, due_jobs.c.job_id).limit(1))).first()
+        if row is None:
+            return None
+        return DueJob(row.job_id, row.kind, row.subject, row.due_at, json.loads(row.payload))
+
+    async def _fire(self, job: DueJob) -> None:
+        async with self._runtime.uow() as uow:
+            claimed = await uow.conn.execute(update(due_jobs).where(
+                due_jobs.c.job_id == job.job_id, due_jobs.c.done_at.is_(None)
+            ).values(done_at=uow.now()))
+            if claimed.rowcount == 1:
+                await self._handlers[job.kind](job, uow)
+            await uow.commit()
+        log.info("fired %s for %s (due %s)", job.kind, job.subject, job.due_at.isoformat())
+
+    async def run(self) -> None:
+        poll = self._runtime.settings.scheduler_poll_seconds
+        while True:
+            try:
+                await self.fire_due()
+            except Exception:
+                log.exception("due job failed; retrying on the next tick")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=poll)
+            except TimeoutError:
+                pass

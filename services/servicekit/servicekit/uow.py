@@ -1,0 +1,103 @@
+"""Unit of work: one database transaction holding a handler's whole effect.
+
+State changes, the events they cause (outbox), the record that an incoming event was
+processed (inbox) and any due jobs commit together or not at all.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.envelope import Envelope, Event
+from contracts.registry import topic_for
+from servicekit.clock import Clock
+from servicekit.db import Database
+from servicekit.tables import due_jobs, inbox, outbox
+
+
+class UnitOfWork:
+    conn: AsyncConnection
+
+    def __init__(self, db: Database, clock: Clock, source: str, *,
+                 cause: Envelope | None = None, correlation_id: str | None = None,
+                 on_commit: Callable[[], None] = lambda: None) -> None:
+        self._db, self.clock, self._source = db, clock, source
+        self.cause = cause
+        self._correlation_id = correlation_id or (cause.correlationid if cause else None)
+        self._on_commit = on_commit
+        self.published: list[Envelope] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.conn = await self._db.connect().__aenter__()
+        await self.conn.begin()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        try:
+            if self.conn.in_transaction():
+                await self.conn.rollback()
+        finally:
+            await self.conn.close()
+
+    async def commit(self) -> None:
+        await self.conn.commit()
+        if self.published:
+            self._on_commit()
+        for callback in self._after_commit:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    async def publish(self, event: Event, *, event_id: str | None = None) -> Envelope:
+        """Queue an event in the outbox; the relay sends it once this transaction commits."""
+        envelope = Envelope.wrap(
+            event, source=self._source, time=self.now(), event_id=event_id,
+            correlation_id=self._correlation_id,
+            causation_id=self.cause.id if self.cause else None,
+        )
+        if self._correlation_id is None:
+            self._correlation_id = envelope.correlationid
+        await self.conn.execute(insert(outbox).values(
+            event_id=envelope.id, event_type=envelope.type, topic=topic_for(event).name,
+            key=envelope.subject, body=envelope.to_json(), created_at=self.now(),
+        ))
+        self.published.append(envelope)
+        return envelope
+
+    async def schedule(self, job_id: str, kind: str, subject: str, due_at: datetime,
+                       payload: dict | None = None) -> None:
+        """Add a due job, or move it if one with this id is still pending."""
+        found = await self.conn.execute(select(due_jobs.c.done_at).where(due_jobs.c.job_id == job_id))
+        row = found.first()
+        if row is None:
+            await self.conn.execute(insert(due_jobs).values(
+                job_id=job_id, kind=kind, subject=subject, due_at=due_at,
+                payload=json.dumps(payload or {}), correlation_id=self._correlation_id,
+            ))
+        elif row.done_at is None:
+            await self.conn.execute(update(due_jobs).where(due_jobs.c.job_id == job_id)
+                                    .values(due_at=due_at, payload=json.dumps(payload or {})))
+
+    async def cancel_job(self, job_id: str) -> None:
+        await self.conn.execute(update(due_jobs).where(
+            due_jobs.c.job_id == job_id, due_jobs.c.done_at.is_(None)).values(done_at=self.now()))
+
+    async def claim_event(self, consumer_group: str, envelope: Envelope) -> bool:
+        """Record that this group processes this event; False if it already did (a redelivery)."""
+        seen = await self.conn.execute(select(inbox.c.event_id).where(
+            inbox.c.consumer_group == consumer_group, inbox.c.event_id == envelope.id))
+        if seen.first() is not None:
+            return False
+        await self.conn.execute(insert(inbox).values(
+            consumer_group=consumer_group, event_id=envelope.id,
+            event_type=envelope.type, processed_at=self.now()))
+        return True

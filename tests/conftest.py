@@ -1,0 +1,76 @@
+"""System tests: every service its own process, the embedded broker, a real SMTP server.
+
+The stack runs once per database backend: SQLite always, PostgreSQL when one answers on
+127.0.0.1:5432 or `DATABASE_URL` names one.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from servicekit.clock import SharedTestClock
+from servicekit.client import EntitleClient
+from servicekit.devstack import SERVICES, DevStack, StackConfig
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+
+
+def postgres_url() -> str | None:
+    if url := os.environ.get("DATABASE_URL"):
+        return url
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        if s.connect_ex(("127.0.0.1", 5432)) == 0:
+            return "postgresql://postgres@127.0.0.1:5432/test"
+    return None
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def stack(request, tmp_path_factory) -> DevStack:
+    var_dir: Path = tmp_path_factory.mktemp(f"stack-{request.param}")
+    clock_file = var_dir / "clock.json"
+    SharedTestClock(clock_file).set_frozen(START)
+    extra = {}
+    if request.param == "postgresql":
+        extra = {"database_url": postgres_url(), "schema_prefix": f"t{uuid.uuid4().hex[:8]}_"}
+    config = StackConfig.isolated(var_dir, clock_file=clock_file,
+                                  extra_env={"CONSUMER_BACKOFF_SECONDS": "0.05",
+                                             "SCHEDULER_POLL_SECONDS": "0.2"}, **extra)
+    stack = DevStack(config).start()
+    yield stack
+    stack.stop()
+    if request.param == "postgresql":
+        _drop_schemas(config)
+
+
+def _drop_schemas(config: StackConfig) -> None:
+    import asyncio
+
+    from servicekit.db import Database
+    from servicekit.settings import ServiceSettings
+
+    async def drop() -> None:
+        for service in SERVICES:
+            settings = ServiceSettings(database_url=config.database_url)
+            db = Database(settings.resolved_database_url(), f"{config.schema_prefix}{service}", ())
+            await db.drop_schema()
+            await db.dispose()
+    asyncio.run(drop())
+
+
+@pytest.fixture
+def api(stack) -> EntitleClient:
+    return EntitleClient({s: stack.config.url(s) for s in SERVICES})
+
+
+@pytest.fixture
+def customer(api) -> EntitleClient:
+    return api.new_customer()
