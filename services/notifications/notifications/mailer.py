@@ -24,9 +24,9 @@ class Mailer:
         message["X-Entitle-Template"] = email.template
         message["X-Entitle-Caused-By"] = email.caused_by
         message["X-Entitle-Subscription"] = email.subscription_id
-        message["Content-Language"] = email.locale
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
+        message["Content-Language"] = email.locale  # after set_content, which drops Content-* headers
         return message
 
     async def send(self, email: OutgoingEmail) -> None:
