@@ -10,6 +10,7 @@ from notifications.domain import emails_for
 from notifications.mailer import Mailer, PermanentlyRejected
 from notifications.rendering import render
 from notifications.store import EmailRepository, OutgoingEmail
+from servicekit.loops import drive
 from servicekit.runtime import ServiceRuntime
 from servicekit.uow import UnitOfWork
 
@@ -64,21 +65,5 @@ async def deliver_pending(runtime: ServiceRuntime, mailer: Mailer) -> int:
 
 async def run_sender(runtime: ServiceRuntime, mailer: Mailer, poll_seconds: float = 0.5) -> None:
     """An SMTP outage delays mail, it never loses it: pending rows wait, with growing backoff."""
-    failures = 0
-    while True:
-        _sender_wakeup.clear()
-        try:
-            sent = await deliver_pending(runtime, mailer)
-            failures = 0
-        except Exception as error:
-            failures += 1
-            delay = min(0.5 * 2 ** failures, 30.0)
-            log.warning("SMTP unavailable (%s); retrying in %.1fs", error, delay)
-            await asyncio.sleep(delay)
-            continue
-        if sent:
-            continue
-        try:
-            await asyncio.wait_for(_sender_wakeup.wait(), timeout=poll_seconds)
-        except TimeoutError:
-            pass
+    await drive(lambda: deliver_pending(runtime, mailer), _sender_wakeup, poll_seconds=poll_seconds,
+                log=log, what="sending e-mail", max_backoff=30.0)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from servicekit.clock import Clock
 from servicekit.db import Database
+from servicekit.loops import drive
 from servicekit.tables import outbox
 
 log = logging.getLogger("servicekit.relay")
@@ -65,23 +66,5 @@ class OutboxRelay:
                                        .where(outbox.c.published_at.is_(None)))).scalar_one()
 
     async def run(self) -> None:
-        failures = 0
-        while True:
-            self._wake.clear()
-            try:
-                sent = await self.publish_pending()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                failures += 1
-                delay = min(0.2 * 2 ** failures, 10.0)
-                log.warning("relay could not publish (%s); retrying in %.1fs", error, delay)
-                await asyncio.sleep(delay)
-                continue
-            if sent:
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
-            except TimeoutError:
-                pass
+        await drive(self.publish_pending, self._wake, poll_seconds=self._poll_seconds, log=log,
+                    what="publishing the outbox")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 
 from sqlalchemy import select, update
 
+from servicekit.loops import drive
 from servicekit.tables import due_jobs
 
 if TYPE_CHECKING:
@@ -79,14 +80,10 @@ class Scheduler:
         log.info("fired %s for %s (due %s)", job.kind, job.subject, job.due_at.isoformat())
 
     async def run(self) -> None:
-        poll = self._runtime.settings.scheduler_poll_seconds
-        while True:
-            try:
-                await self.fire_due()
-            except Exception:
-                log.exception("due job failed; retrying on the next tick")
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=poll)
-            except TimeoutError:
-                pass
+        # A failing job is retried on later ticks; jobs due after it wait (see docs/architecture.md).
+        await drive(self._fire_some, self._wake, poll_seconds=self._runtime.settings.scheduler_poll_seconds,
+                    log=log, what="firing due jobs")
+
+    async def _fire_some(self) -> int:
+        await self.fire_due()
+        return 0  # fire_due already drained everything due; wait for time to move
