@@ -8,10 +8,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run demo test unit system install clean
 
-$(STAMP): Makefile requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+$(STAMP): Makefile requirements-dev.txt tools/kcat $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
+	install -m 755 tools/kcat $(VENV)/bin/kcat
 	touch $(STAMP)
 
 install: $(STAMP)
