@@ -1,0 +1,122 @@
+"""The measured flow, driven over HTTP as a customer administrator would drive it.
+
+purchase → subscription.purchased → agreement e-mail → acceptance → subscription.activated
+→ seats.unlocked → quantity increase → seats.quantity_changed → billing.invoice_adjusted.
+Each hop is the time between two milestones the bench can see from outside.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+from bench.watch import EventWatch, MailWatch
+
+HOPS = ("purchase_http", "purchased_published", "agreement_email", "accept_http",
+        "activated_published", "seats_unlocked", "quantity_http", "quantity_changed_published",
+        "invoice_adjusted", "flow")
+PUBLIC_TOPICS = ["subscriptions.events.v1", "seats.events.v1", "billing.events.v1",
+                 "notifications.events.v1"]
+HOP_TIMEOUT = 60.0
+
+
+@dataclass
+class Customer:
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class FlowDriver:
+    def __init__(self, urls: dict[str, str], events: EventWatch, mails: MailWatch) -> None:
+        self._urls, self._events, self._mails = urls, events, mails
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        self._http = httpx.AsyncClient(timeout=30.0, limits=limits)
+        self._customers: list[Customer] = []
+        self._next_customer = itertools.count()
+
+    async def register_customers(self, count: int) -> None:
+        """Registration hashes a password (argon2id): done once, before anything is timed."""
+        for _ in range(count):
+            email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
+            await self._post("identity", "/accounts", {"company_name": "Bench BV", "email": email,
+                                                       "password": "Correct-Horse-9", "name": "Bench",
+                                                       "locale": "en"})
+            token = (await self._post("identity", "/tokens", {"email": email,
+                                                              "password": "Correct-Horse-9"}))["access_token"]
+            self._customers.append(Customer(token))
+
+    async def _post(self, service: str, path: str, body: dict | None = None,
+                    customer: Customer | None = None) -> dict:
+        response = await self._http.post(self._urls[service] + path, json=body,
+                                         headers=customer.headers if customer else None)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{service} {path}: {response.status_code} {response.text}")
+        return response.json()
+
+    async def run_flow(self) -> dict[str, float]:
+        customer = self._customers[next(self._next_customer) % len(self._customers)]
+        marks = [time.time()]
+        sid = (await self._post("subscriptions", "/subscriptions", {"quantity": 2}, customer))["id"]
+        marks.append(time.time())
+        marks.append(await self._events.wait((sid, "subscription.purchased"), HOP_TIMEOUT))
+        marks.append(await self._mails.wait((sid, "agreement"), HOP_TIMEOUT))
+        marks.append(time.time())
+        await self._post("subscriptions", f"/subscriptions/{sid}/activation", None, customer)
+        marks.append(time.time())
+        marks.append(await self._events.wait((sid, "subscription.activated"), HOP_TIMEOUT))
+        marks.append(await self._events.wait((sid, "seats.unlocked"), HOP_TIMEOUT))
+        marks.append(time.time())
+        await self._post("seats", f"/subscriptions/{sid}/seats/quantity", {"quantity": 3}, customer)
+        marks.append(time.time())
+        marks.append(await self._events.wait((sid, "seats.quantity_changed"), HOP_TIMEOUT))
+        marks.append(await self._events.wait((sid, "billing.invoice_adjusted"), HOP_TIMEOUT))
+        return flow_hops(marks)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+
+def flow_hops(marks: list[float]) -> dict[str, float]:
+    """Milestones → hop durations. The gaps the bench itself causes (reacting to an e-mail or
+    an event) are left out of the hops but stay in the whole flow.
+
+    Broker timestamps have millisecond resolution and can precede the HTTP response that
+    caused them (the relay publishes before the response is written): such a hop counts 0.
+    """
+    (start, purchased_http, purchased, emailed, accept_start, accepted, activated, unlocked,
+     quantity_start, quantity_done, changed, adjusted) = marks
+    spans = (purchased_http - start, purchased - purchased_http, emailed - purchased,
+             accepted - accept_start, activated - accepted, unlocked - activated,
+             quantity_done - quantity_start, changed - quantity_done, adjusted - changed,
+             adjusted - start)
+    return {hop: max(0.0, span) for hop, span in zip(HOPS, spans)}
+
+
+async def closed_loop(driver: FlowDriver, flows: int, concurrency: int) -> tuple[float, list[dict]]:
+    """`concurrency` administrators, each starting a new flow when the last one ends."""
+    remaining = itertools.count()
+    results: list[dict[str, float]] = []
+
+    async def administrator() -> None:
+        while next(remaining) < flows:
+            results.append(await driver.run_flow())
+    started = time.monotonic()
+    await asyncio.gather(*(administrator() for _ in range(concurrency)))
+    return time.monotonic() - started, results
+
+
+async def open_loop(driver: FlowDriver, rate: float, seconds: float) -> tuple[float, list[dict]]:
+    """New flows at a fixed rate whatever happens to earlier ones, as real customers arrive."""
+    tasks, started = [], time.monotonic()
+    for n in range(max(1, int(rate * seconds))):
+        await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(driver.run_flow()))
+    results = await asyncio.gather(*tasks)
+    return time.monotonic() - started, list(results)

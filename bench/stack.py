@@ -1,0 +1,63 @@
+"""The stack under measurement, and what its processes cost (from /proc, Linux only)."""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from servicekit.devstack import SERVICES, DevStack, StackConfig
+
+TICKS = os.sysconf("SC_CLK_TCK")
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def start_stack(backend: str, var_dir: Path) -> DevStack:
+    """Five services on the system clock, the embedded broker and the SMTP sink, on free ports."""
+    extra = {}
+    if backend == "postgresql":
+        extra = {"database_url": os.environ.get("DATABASE_URL", PG_URL),
+                 "schema_prefix": f"bench{uuid.uuid4().hex[:6]}_"}
+    config = StackConfig.isolated(var_dir, extra_env={"LOG_LEVEL": "WARNING"}, **extra)
+    return DevStack(config).start()
+
+
+@dataclass(frozen=True)
+class ProcessCost:
+    cpu_seconds: float
+    peak_rss_mb: float
+
+
+def process_cost(pid: int) -> ProcessCost:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    peak_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                   if line.startswith("VmHWM:"))
+    return ProcessCost(cpu, peak_kb / 1024)
+
+
+def costs(stack: DevStack) -> dict[str, ProcessCost]:
+    return {name: process_cost(p.pid) for name, p in stack.processes.items() if p.poll() is None}
+
+
+def cpu_used(before: dict[str, ProcessCost], after: dict[str, ProcessCost]) -> dict[str, float]:
+    return {name: after[name].cpu_seconds - before[name].cpu_seconds for name in after if name in before}
+
+
+def drop_postgres_schemas(stack: DevStack) -> None:
+    import asyncio
+
+    from servicekit.db import Database
+    from servicekit.settings import ServiceSettings
+
+    config = stack.config
+    if not config.database_url:
+        return
+
+    async def drop() -> None:
+        for service in SERVICES:
+            url = ServiceSettings(database_url=config.database_url).resolved_database_url()
+            db = Database(url, f"{config.schema_prefix}{service}", ())
+            await db.drop_schema()
+            await db.dispose()
+    asyncio.run(drop())
