@@ -5,9 +5,10 @@ processed (inbox) and any due jobs commit together or not at all.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -50,6 +51,17 @@ class UnitOfWork:
             self._on_commit()
         for callback in self._after_commit:
             callback()
+
+    @contextlib.contextmanager
+    def caused_by(self, cause: Envelope) -> Iterator[None]:
+        """Apply one of several events sharing this transaction (a consumed batch): inside,
+        `cause` and the correlation of what is published are that event's own."""
+        outer = self.cause, self._correlation_id
+        self.cause, self._correlation_id = cause, cause.correlationid
+        try:
+            yield
+        finally:
+            self.cause, self._correlation_id = outer
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)

@@ -1,12 +1,10 @@
 """The unit of work against SQLite and PostgreSQL: effects, outbox and inbox commit together."""
 from __future__ import annotations
 
-import socket
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import func, select
 
 from contracts.envelope import Envelope
 from contracts.identity import AccountRegistered
@@ -16,28 +14,6 @@ from servicekit.tables import due_jobs, inbox, outbox
 from servicekit.uow import UnitOfWork
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
-
-
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_answers() else [])
-
-
-@pytest.fixture(params=BACKENDS)
-async def db(request, tmp_path):
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path}/kit.db", "kit", (MetaData(),))
-    else:
-        database = Database("postgresql+asyncpg://postgres@127.0.0.1:5432/test",
-                            f"kit_{uuid.uuid4().hex[:8]}", (MetaData(),))
-    await database.create_all()
-    yield database
-    await database.drop_schema()
-    await database.dispose()
 
 
 def registered() -> AccountRegistered:
@@ -71,3 +47,17 @@ async def test_an_event_is_claimed_once_per_group_and_caused_events_keep_the_cor
         assert await uow.claim_event("other-group", cause)
     assert (produced.correlationid, produced.causationid) == (cause.correlationid, cause.id)
     assert await count(db, outbox) == 1
+
+
+async def test_caused_by_gives_each_event_of_one_transaction_its_own_cause_then_restores_it(db):
+    first, second = (Envelope.wrap(registered(), source="test", time=NOW) for _ in range(2))
+    async with UnitOfWork(db, FixedClock(NOW), "test") as uow:
+        with uow.caused_by(first):
+            from_first = await uow.publish(registered())
+        with uow.caused_by(second):
+            assert uow.cause is second
+            from_second = await uow.publish(registered())
+        assert uow.cause is None
+        await uow.commit()
+    assert (from_first.causationid, from_first.correlationid) == (first.id, first.correlationid)
+    assert (from_second.causationid, from_second.correlationid) == (second.id, second.correlationid)

@@ -1,0 +1,39 @@
+"""Every servicekit database test runs on SQLite, and on PostgreSQL when one answers locally."""
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+from sqlalchemy import MetaData
+
+from servicekit.db import Database
+
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_answers() -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_answers() else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def database_target(request, tmp_path) -> tuple[str, str]:
+    """(URL, schema) of an empty database: a fresh SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/kit.db", "kit"
+    return POSTGRES_URL, f"kit_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def db(database_target):
+    url, schema = database_target
+    database = Database(url, schema, (MetaData(),))
+    await database.create_all()
+    yield database
+    await database.drop_schema()
+    await database.dispose()
