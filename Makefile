@@ -6,7 +6,7 @@ PACKAGES := contracts services/servicekit services/identity services/subscriptio
             services/seats services/notifications services/billing
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo test unit system install clean
+.PHONY: run demo test unit system bench install clean
 
 $(STAMP): Makefile requirements-dev.txt tools/kcat $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,13 +24,16 @@ demo: $(STAMP)
 	$(PY) -m servicekit.cli demo
 
 unit: $(STAMP)
-	$(PY) -m pytest contracts services -q
+	$(PY) -m pytest contracts services bench -q
 
 system: $(STAMP)
 	$(PY) -m pytest tests -q
 
 test: $(STAMP)
-	$(PY) -m pytest contracts services tests -q
+	$(PY) -m pytest contracts services bench tests -q
+
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache

@@ -99,17 +99,20 @@ def flow_hops(marks: list[float]) -> dict[str, float]:
     return {hop: max(0.0, span) for hop, span in zip(HOPS, spans)}
 
 
-async def closed_loop(driver: FlowDriver, flows: int, concurrency: int) -> tuple[float, list[dict]]:
-    """`concurrency` administrators, each starting a new flow when the last one ends."""
-    remaining = itertools.count()
-    results: list[dict[str, float]] = []
+async def closed_loop(driver: FlowDriver, seconds: float, concurrency: int) -> tuple[float, list[dict]]:
+    """`concurrency` administrators, each starting a new flow when the last one ends, for
+    `seconds`. Returns the flows completed within that time; the ones still running then
+    are awaited (so they do not spill into what is measured next) but not counted."""
+    started = time.monotonic()
+    deadline = started + seconds
+    finished: list[tuple[float, dict[str, float]]] = []
 
     async def administrator() -> None:
-        while next(remaining) < flows:
-            results.append(await driver.run_flow())
-    started = time.monotonic()
+        while time.monotonic() < deadline:
+            hops = await driver.run_flow()
+            finished.append((time.monotonic(), hops))
     await asyncio.gather(*(administrator() for _ in range(concurrency)))
-    return time.monotonic() - started, results
+    return seconds, [hops for at, hops in finished if at <= deadline]
 
 
 async def open_loop(driver: FlowDriver, rate: float, seconds: float) -> tuple[float, list[dict]]:

@@ -5,8 +5,9 @@ are stopped): a running member would commit its own positions over it.
 """
 from __future__ import annotations
 
+import time
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
 
 
@@ -25,30 +26,46 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition,
         await consumer.stop()
 
 
-async def committed_offsets(bootstrap: str, group: str) -> dict[TopicPartition, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(group)
-        return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
-    finally:
-        await admin.close()
-
-
-async def lag(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartition, int]:
-    """Records not yet committed by the group, per partition (a partition never read counts whole)."""
-    ends = await end_offsets(bootstrap, topics)
-    committed = await committed_offsets(bootstrap, group)
-    return {tp: end - committed.get(tp, 0) for tp, end in ends.items()}
-
-
-async def reset_to_earliest(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartition, int]:
-    """Commit offset 0 (or the log start) for every partition; returns what will be re-read."""
+async def committed_offsets(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartition, int]:
+    """The group's committed position on each partition of `topics` it has ever committed."""
+    # A consumer that is assigned partitions (not subscribed) never joins the group, so it
+    # can read the group's offsets while the group's members run. (aiokafka's admin
+    # OffsetFetch is refused by the embedded broker; the consumer's is not.)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = await _partitions(consumer, topics)
         consumer.assign(partitions)
+        found = {tp: await consumer.committed(tp) for tp in partitions}
+        return {tp: offset for tp, offset in found.items() if offset is not None}
+    finally:
+        await consumer.stop()
+
+
+async def lag(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartition, int]:
+    """Records not yet committed by the group, per partition (a partition never read counts whole)."""
+    ends = await end_offsets(bootstrap, topics)
+    committed = await committed_offsets(bootstrap, group, topics)
+    return {tp: end - committed.get(tp, 0) for tp, end in ends.items()}
+
+
+async def reset_to_earliest(bootstrap: str, group: str, topics: list[str],
+                            wait_seconds: float = 120.0) -> dict[TopicPartition, int]:
+    """Move the group to the log start of every partition; returns how many records will be
+    re-read. Joins the group as its only member to commit with a valid generation: the
+    embedded broker refuses the generation-less commit of a group that had members."""
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=group,
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                session_timeout_ms=6000, heartbeat_interval_ms=1000)
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, topics)
+        deadline = time.monotonic() + wait_seconds
+        while set(consumer.assignment()) != set(partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not join group {group} alone within {wait_seconds}s: "
+                                   "are its services still running?")
+            await consumer.getmany(timeout_ms=200, max_records=1)  # drives the join
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
         await consumer.commit({tp: OffsetAndMetadata(starts[tp], "") for tp in partitions})

@@ -1,0 +1,124 @@
+"""`python -m bench` (`make bench`): drive complete flows through the five services and
+report throughput, latency and cost beside the limits of the broker and the SMTP server.
+Everything stays on 127.0.0.1 and every phase is bounded in time."""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import typer
+
+from bench import limits, report
+from bench.flows import PUBLIC_TOPICS, FlowDriver, closed_loop, open_loop
+from bench.replay import replay_everything
+from bench.seed import seed_history
+from bench.stack import costs, cpu_used, drop_postgres_schemas, start_stack
+from bench.watch import EventWatch, MailWatch
+from servicekit.devstack import SERVICES
+
+EMAILS_PER_FLOW = 2  # the agreement, then the activation notice
+
+
+async def measure_level(driver: FlowDriver, stack, events: EventWatch, history: int, seconds: float,
+                        latency_seconds: float, concurrency: int) -> dict:
+    """Throughput (closed loop), then latency at half that rate, and what it cost."""
+    before, events_before = costs(stack), events.count
+    elapsed, flows = await closed_loop(driver, seconds, concurrency)
+    after = costs(stack)
+    completed = max(1, len(flows))
+    flows_per_s = completed / elapsed
+    rate = max(0.5, flows_per_s / 2)
+    _, paced = await open_loop(driver, rate, latency_seconds)
+    return {
+        "history": history, "flows": completed, "seconds": elapsed, "flows_per_s": flows_per_s,
+        "events_per_flow": (events.count - events_before) / completed,
+        "events_per_s": (events.count - events_before) / elapsed,
+        "emails_per_s": flows_per_s * EMAILS_PER_FLOW,
+        "throughput_hops": report.hop_percentiles(flows),
+        "latency": {"rate": rate, "flows": len(paced), "hops": report.hop_percentiles(paced)},
+        "cpu_ms_per_flow": {p: s * 1000 / completed for p, s in cpu_used(before, after).items()},
+        "peak_rss_mb": {p: c.peak_rss_mb for p, c in after.items()},
+    }
+
+
+def growth(runs: list[dict]) -> dict:
+    first, last = runs[0], runs[-1]
+    ratios = {
+        "flows_per_s": last["flows_per_s"] / first["flows_per_s"],
+        "p99_flow": last["latency"]["hops"]["flow"]["p99"] / first["latency"]["hops"]["flow"]["p99"],
+        "cpu_per_flow": sum(last["cpu_ms_per_flow"].values()) / sum(first["cpu_ms_per_flow"].values()),
+    }
+    worse = ratios["flows_per_s"] < 0.8 or ratios["cpu_per_flow"] > 1.25
+    return {"from": first["history"], "to": last["history"],
+            "ratios": {k: round(v, 2) for k, v in ratios.items()},
+            "verdict": "grows with history" if worse else "flat (within 20-25 %)"}
+
+
+async def bench_backend(backend: str, var_dir: Path, histories: list[int], seconds: float,
+                        latency_seconds: float, concurrency: int, replay: bool) -> dict:
+    stack = await asyncio.to_thread(start_stack, backend, var_dir)
+    try:
+        events = await EventWatch(stack.config.bootstrap, PUBLIC_TOPICS).start()
+        mails = await MailWatch(stack.config.mail_dir).start()
+        driver = FlowDriver({s: stack.config.url(s) for s in SERVICES}, events, mails)
+        await driver.register_customers(8)
+        await closed_loop(driver, 3.0, concurrency)  # warm-up: connections, caches, JIT-free but lazy imports
+        runs, seeded = [], 0
+        for history in histories:
+            if history > seeded:
+                started = time.perf_counter()
+                rows = await seed_history(stack, history - seeded)
+                print(f"  {backend}: seeded {history - seeded:,} subscriptions of history "
+                      f"({rows:,} rows) in {time.perf_counter() - started:.1f} s", flush=True)
+                seeded = history
+            runs.append(await measure_level(driver, stack, events, history, seconds,
+                                            latency_seconds, concurrency))
+            print(f"  {backend} history {history:,}: {runs[-1]['flows_per_s']:.1f} flows/s", flush=True)
+        message_bytes = int(events.bytes / max(1, events.count))
+        part_limits = {"message_bytes": message_bytes,
+                       "broker": await limits.broker_rates(stack.config.bootstrap, message_bytes, 20000),
+                       "smtp": await limits.smtp_rates("127.0.0.1", stack.config.smtp_port, 6000, 300)}
+        await driver.close()
+        await events.stop()
+        await mails.stop()
+        result = {"runs": runs, "limits": part_limits, "growth": growth(runs)}
+        if replay:
+            result["replay"] = await replay_everything(stack)
+        return result
+    finally:
+        await asyncio.to_thread(stack.stop)
+        await asyncio.to_thread(drop_postgres_schemas, stack)
+
+
+def main(
+    backends: str = typer.Option("sqlite,postgresql", help="Comma-separated: sqlite, postgresql."),
+    history: str = typer.Option("0,1000,10000,50000", help="Subscriptions already in the databases."),
+    seconds: float = typer.Option(10.0, help="Length of each closed-loop throughput run."),
+    latency_seconds: float = typer.Option(6.0, help="Length of each run at half the throughput."),
+    concurrency: int = typer.Option(32, help="Administrators driving flows at once."),
+    replay: bool = typer.Option(True, help="Also time a replay of every topic into every service."),
+    out: Path = typer.Option(Path("var/bench"), help="Where the JSON results go."),
+) -> None:
+    """Examples: `make bench`; `make bench BENCH_ARGS="--backends sqlite --history 0,1000"`."""
+    histories = sorted({int(h) for h in history.split(",") if h.strip()})
+    results = {"machine": report.machine(), "commit": report.commit(),
+               "settings": {"backends": backends, "history": histories, "seconds": seconds,
+                            "latency_seconds": latency_seconds, "concurrency": concurrency},
+               "backends": {}}
+    started = time.perf_counter()
+    for backend in [b.strip() for b in backends.split(",") if b.strip()]:
+        if backend not in ("sqlite", "postgresql"):
+            raise typer.BadParameter(f"unknown backend {backend!r}: use sqlite or postgresql")
+        print(f"{backend}: starting the stack", flush=True)
+        results["backends"][backend] = asyncio.run(bench_backend(
+            backend, out / "stack" / backend / str(int(time.time())), histories, seconds,
+            latency_seconds, concurrency, replay))
+    results["wall_seconds"] = time.perf_counter() - started
+    path = report.save(results, out)
+    report.print_tables(results)
+    print(f"Results: {path} (whole run {results['wall_seconds']:.0f} s)")
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,101 @@
+"""Results: a table on stdout (rich), JSON under var/bench/, each figure beside its limit."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.flows import HOPS
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99)}
+
+
+def hop_percentiles(flows: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    return {hop: percentiles([f[hop] for f in flows]) for hop in HOPS}
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "system": platform.platform()}
+
+
+def commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True).stdout.strip()
+    return git("rev-parse", "--short", "HEAD") + ("-dirty" if git("status", "--porcelain") else "")
+
+
+def save(results: dict, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"bench-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    (directory / "latest.json").write_text(path.read_text())
+    return path
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def print_tables(results: dict, console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 120)
+    cores = results["machine"]["cores"]
+    for backend, report in results["backends"].items():
+        limits = report["limits"]
+        flows = Table(title=f"{backend}: complete flows (closed loop, {results['settings']['concurrency']}"
+                            " administrators) beside the limits of the parts")
+        for name in ("history", "flows/s", "events/s (broker limit)", "e-mails/s (SMTP limit)",
+                     "CPU ms/flow (2-core ceiling)", "half rate", "p50 / p95 / p99 flow ms"):
+            flows.add_column(name, justify="right")
+        for run in report["runs"]:
+            cpu = sum(run["cpu_ms_per_flow"].values())
+            flows.add_row(
+                f"{run['history']:,}", f"{run['flows_per_s']:.1f}",
+                f"{run['events_per_s']:.0f} ({limits['broker']['produce_per_s']:.0f})",
+                f"{run['emails_per_s']:.1f} ({limits['smtp']['one_connection_per_s']:.0f})",
+                f"{cpu:.0f} ({cores * 1000 / cpu if cpu else 0:.0f} flows/s)",
+                f"{run['latency']['rate']:.1f}/s",
+                " / ".join(ms(run["latency"]["hops"]["flow"][q]) for q in ("p50", "p95", "p99")))
+        console.print(flows)
+        last = report["runs"][-1]
+        hops = Table(title=f"{backend}: hop latency at half rate, history {last['history']:,} (ms)")
+        for name in ("hop", "p50", "p95", "p99"):
+            hops.add_column(name, justify="right" if name != "hop" else "left")
+        for hop in HOPS:
+            q = last["latency"]["hops"][hop]
+            hops.add_row(hop, ms(q["p50"]), ms(q["p95"]), ms(q["p99"]))
+        console.print(hops)
+        cost = Table(title=f"{backend}: cost per process (history {last['history']:,})")
+        for name in ("process", "CPU ms/flow", "peak RSS MB"):
+            cost.add_column(name, justify="right" if name != "process" else "left")
+        for process, cpu in last["cpu_ms_per_flow"].items():
+            cost.add_row(process, f"{cpu:.1f}", f"{last['peak_rss_mb'].get(process, 0):.0f}")
+        console.print(cost)
+        replay = report.get("replay")
+        if replay:
+            console.print(
+                f"[bold]{backend} replay[/]: {replay['records']:,} records re-read by every group in "
+                f"{replay['seconds']:.1f} s ({replay['records_per_s']:.0f}/s; broker consume limit "
+                f"{limits['broker']['consume_per_s']:.0f}/s; {replay['startup_seconds']:.1f} s of it "
+                f"starting the services); changed: {replay['changed'] or 'nothing'}")
+        console.print(f"[bold]{backend} limits[/]: broker produce {limits['broker']['produce_per_s']:.0f}/s, "
+                      f"consume {limits['broker']['consume_per_s']:.0f}/s ({limits['message_bytes']} B); "
+                      f"SMTP {limits['smtp']['one_connection_per_s']:.0f}/s on one connection, "
+                      f"{limits['smtp']['connection_per_message_per_s']:.0f}/s with a connection each")
+        console.print(f"[bold]{backend} growth with history[/]: {report['growth']}")

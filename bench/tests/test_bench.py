@@ -1,0 +1,59 @@
+"""The bench's own arithmetic and its history seeding (no timing is asserted anywhere)."""
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import func, select
+
+from bench.__main__ import growth
+from bench.flows import HOPS, flow_hops
+from bench.report import percentiles
+from bench.seed import history_rows, seed_service
+from servicekit.db import Database, kit_metadata
+from servicekit.tables import due_jobs, inbox, outbox
+
+
+def test_flow_hops_count_a_publish_seen_before_the_http_response_as_zero():
+    marks = [0.0, 0.10, 0.09, 0.30, 0.40, 0.45, 0.50, 0.60, 0.70, 0.75, 0.80, 0.95]
+    hops = flow_hops(marks)
+    assert list(hops) == list(HOPS)
+    assert hops["purchased_published"] == 0.0
+    assert round(hops["agreement_email"], 2) == 0.21
+    assert hops["flow"] == 0.95
+
+
+def test_percentiles_pick_values_from_the_sorted_sample():
+    assert percentiles([float(n) for n in range(100, 0, -1)]) == {"p50": 51.0, "p95": 96.0, "p99": 100.0}
+
+
+def run(history: int, flows_per_s: float, cpu: float, p99: float) -> dict:
+    return {"history": history, "flows_per_s": flows_per_s, "cpu_ms_per_flow": {"seats": cpu},
+            "latency": {"hops": {"flow": {"p99": p99}}}}
+
+
+def test_growth_says_flat_unless_throughput_falls_or_cost_rises_with_history():
+    assert growth([run(0, 10, 100, 1), run(50_000, 9, 110, 1.1)])["verdict"].startswith("flat")
+    assert growth([run(0, 10, 100, 1), run(50_000, 5, 100, 1)])["verdict"] == "grows with history"
+    assert growth([run(0, 10, 100, 1), run(50_000, 10, 140, 1)])["verdict"] == "grows with history"
+
+
+def test_history_rows_have_unique_keys():
+    rows = history_rows(inbox, 5000, "run1")
+    assert len({(r["consumer_group"], r["event_id"]) for r in rows}) == 5000
+
+
+async def test_seeded_history_is_finished_work_the_relay_and_scheduler_never_pick_up(tmp_path):
+    metadata = importlib.import_module("seats.store").metadata
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/seats.db", "seats", (metadata,))
+    await database.create_all()
+    tables = list(kit_metadata.sorted_tables) + list(metadata.sorted_tables)
+    try:
+        assert await seed_service(database, tables, 100) > 0
+        async with database.connect() as conn:
+            count = lambda table, *where: conn.execute(  # noqa: E731
+                select(func.count()).select_from(table).where(*where))
+            assert (await count(outbox)).scalar_one() == 300
+            assert (await count(outbox, outbox.c.published_at.is_(None))).scalar_one() == 0
+            assert (await count(due_jobs, due_jobs.c.done_at.is_(None))).scalar_one() == 0
+    finally:
+        await database.dispose()
