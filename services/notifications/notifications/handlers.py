@@ -37,6 +37,9 @@ async def deliver_pending(runtime: ServiceRuntime, mailer: Mailer) -> int:
     """Send what is pending, oldest first. Returns how many were sent; raises on an outage."""
     async with runtime.db.connect() as conn:
         pending = await EmailRepository(conn).pending(limit=100)
+    if not pending:
+        await mailer.close_if_idle()
+        return 0
     sent = 0
     for email in pending:
         try:
@@ -65,5 +68,8 @@ async def deliver_pending(runtime: ServiceRuntime, mailer: Mailer) -> int:
 
 async def run_sender(runtime: ServiceRuntime, mailer: Mailer, poll_seconds: float = 0.5) -> None:
     """An SMTP outage delays mail, it never loses it: pending rows wait, with growing backoff."""
-    await drive(lambda: deliver_pending(runtime, mailer), _sender_wakeup, poll_seconds=poll_seconds,
-                log=log, what="sending e-mail", max_backoff=30.0)
+    try:
+        await drive(lambda: deliver_pending(runtime, mailer), _sender_wakeup, poll_seconds=poll_seconds,
+                    log=log, what="sending e-mail", max_backoff=30.0)
+    finally:
+        await mailer.close()  # on shutdown: QUIT the kept SMTP connection
