@@ -97,11 +97,6 @@ class EventConsumer:
             for parsed in handled:
                 await self._apply_with_retries(parsed)
 
-    async def process(self, record: ConsumerRecord) -> None:
-        """One record on its own, in its own transaction."""
-        if parsed := await self._parse_or_dead_letter(record):
-            await self._apply_with_retries(parsed)
-
     async def _parse_or_dead_letter(self, record: ConsumerRecord) -> HandledRecord | None:
         """None for a record dead-lettered here or of a type this service does not need
         (acknowledged and ignored)."""
