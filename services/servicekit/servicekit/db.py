@@ -43,7 +43,14 @@ class Database:
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_async_engine(self.url, connect_args={"timeout": 30})
+            # One connection per process: SQLite lets one writer in at a time anyway, and
+            # writers of one process that contend for the file lock wait in SQLite's busy
+            # handler, which sleeps in steps of up to 100 ms. Queuing for the one connection
+            # in the event loop instead cut the wait to the time the holder needs (a profile
+            # showed seats' SQLite threads spending their time in usleep). Code must not
+            # hold a connection while it asks for a second one.
+            engine = create_async_engine(self.url, connect_args={"timeout": 30},
+                                         pool_size=1, max_overflow=0, pool_timeout=60)
             _serialize_sqlite_writers(engine)
             return engine
         return create_async_engine(
