@@ -77,6 +77,7 @@ class EventConsumer:
             *(t.name for t in topics), group_id=self.group, auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL, max_poll_interval_ms=10 * 60 * 1000,
             batch=True, max_records=BATCH_MAX_RECORDS, batch_timeout_ms=BATCH_WAIT_MS,
+            fetch_max_wait_ms=self._runtime.settings.consumer_fetch_max_wait_ms,
             decoder=_raw_records, title=f"{self.group}:{'+'.join(t.name for t in topics)}",
         )(consume)
 
