@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import typer
+import uvloop
 
 from bench import limits, report
 from bench.flows import PUBLIC_TOPICS, FlowDriver, closed_loop, open_loop
@@ -47,7 +48,7 @@ def growth(runs: list[dict]) -> dict:
     ratios = {
         "flows_per_s": last["flows_per_s"] / first["flows_per_s"],
         "p99_flow": last["latency"]["hops"]["flow"]["p99"] / first["latency"]["hops"]["flow"]["p99"],
-        "cpu_per_flow": sum(last["cpu_ms_per_flow"].values()) / sum(first["cpu_ms_per_flow"].values()),
+        "cpu_per_flow": report.stack_cpu_ms(last) / report.stack_cpu_ms(first),
     }
     worse = ratios["flows_per_s"] < 0.8 or ratios["cpu_per_flow"] > 1.25
     return {"from": first["history"], "to": last["history"],
@@ -111,7 +112,7 @@ def main(
         if backend not in ("sqlite", "postgresql"):
             raise typer.BadParameter(f"unknown backend {backend!r}: use sqlite or postgresql")
         print(f"{backend}: starting the stack", flush=True)
-        results["backends"][backend] = asyncio.run(bench_backend(
+        results["backends"][backend] = uvloop.run(bench_backend(
             backend, out / "stack" / backend / str(int(time.time())), histories, seconds,
             latency_seconds, concurrency, replay))
     results["wall_seconds"] = time.perf_counter() - started

@@ -54,8 +54,16 @@ class FlowDriver:
 
     async def _post(self, service: str, path: str, body: dict | None = None,
                     customer: Customer | None = None) -> dict:
-        response = await self._http.post(self._urls[service] + path, json=body,
-                                         headers=customer.headers if customer else None)
+        """A command with an Idempotency-Key, sent again once if the connection breaks (a
+        kept-alive connection the server is closing): the key makes the retry safe."""
+        headers = {"Idempotency-Key": str(uuid.uuid4()), **(customer.headers if customer else {})}
+        for attempt in (1, 2):
+            try:
+                response = await self._http.post(self._urls[service] + path, json=body, headers=headers)
+                break
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
         if response.status_code >= 400:
             raise RuntimeError(f"{service} {path}: {response.status_code} {response.text}")
         return response.json()

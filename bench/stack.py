@@ -37,7 +37,10 @@ def process_cost(pid: int) -> ProcessCost:
 
 
 def costs(stack: DevStack) -> dict[str, ProcessCost]:
-    return {name: process_cost(p.pid) for name, p in stack.processes.items() if p.poll() is None}
+    """Every part of the stack, and the bench itself: it shares the same cores."""
+    found = {name: process_cost(p.pid) for name, p in stack.processes.items() if p.poll() is None}
+    found["load generator"] = process_cost(os.getpid())
+    return found
 
 
 def cpu_used(before: dict[str, ProcessCost], after: dict[str, ProcessCost]) -> dict[str, float]:

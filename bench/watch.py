@@ -33,7 +33,8 @@ class EventWatch(Arrivals):
 
     def __init__(self, bootstrap: str, topics: list[str]) -> None:
         super().__init__()
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                          fetch_max_wait_ms=20)  # see consumer_fetch_max_wait_ms
         self._topics, self._task = topics, None
         self.count = self.bytes = 0
 
