@@ -58,13 +58,15 @@ def growth(runs: list[dict]) -> dict:
 
 async def bench_backend(backend: str, var_dir: Path, histories: list[int], seconds: float,
                         latency_seconds: float, concurrency: int, replay: bool) -> dict:
+    started = time.perf_counter()
     stack = await asyncio.to_thread(start_stack, backend, var_dir)
+    print(f"  {backend}: stack up in {time.perf_counter() - started:.1f} s", flush=True)
     try:
         events = await EventWatch(stack.config.bootstrap, PUBLIC_TOPICS).start()
         mails = await MailWatch(stack.config.mail_dir).start()
         driver = FlowDriver({s: stack.config.url(s) for s in SERVICES}, events, mails)
         await driver.register_customers(8)
-        await closed_loop(driver, 3.0, concurrency)  # warm-up: connections, caches, JIT-free but lazy imports
+        await closed_loop(driver, 5.0, concurrency)  # warm-up: connections, statement caches, lazy imports
         runs, seeded = [], 0
         for history in histories:
             if history > seeded:
@@ -76,6 +78,7 @@ async def bench_backend(backend: str, var_dir: Path, histories: list[int], secon
             runs.append(await measure_level(driver, stack, events, history, seconds,
                                             latency_seconds, concurrency))
             print(f"  {backend} history {history:,}: {runs[-1]['flows_per_s']:.1f} flows/s", flush=True)
+        print(f"  {backend}: measuring the limits of the broker and the SMTP server", flush=True)
         message_bytes = int(events.bytes / max(1, events.count))
         part_limits = {"message_bytes": message_bytes,
                        "broker": await limits.broker_rates(stack.config.bootstrap, message_bytes, 20000),
@@ -85,6 +88,7 @@ async def bench_backend(backend: str, var_dir: Path, histories: list[int], secon
         await mails.stop()
         result = {"runs": runs, "limits": part_limits, "growth": growth(runs)}
         if replay:
+            print(f"  {backend}: replaying every topic into every service", flush=True)
             result["replay"] = await replay_everything(stack)
         return result
     finally:
@@ -95,8 +99,8 @@ async def bench_backend(backend: str, var_dir: Path, histories: list[int], secon
 def main(
     backends: str = typer.Option("sqlite,postgresql", help="Comma-separated: sqlite, postgresql."),
     history: str = typer.Option("0,1000,10000,50000", help="Subscriptions already in the databases."),
-    seconds: float = typer.Option(10.0, help="Length of each closed-loop throughput run."),
-    latency_seconds: float = typer.Option(6.0, help="Length of each run at half the throughput."),
+    seconds: float = typer.Option(8.0, help="Length of each closed-loop throughput run."),
+    latency_seconds: float = typer.Option(5.0, help="Length of each run at half the throughput."),
     concurrency: int = typer.Option(32, help="Administrators driving flows at once."),
     replay: bool = typer.Option(True, help="Also time a replay of every topic into every service."),
     out: Path = typer.Option(Path("var/bench"), help="Where the JSON results go."),

@@ -96,9 +96,9 @@ def print_tables(results: dict, console: Console | None = None) -> None:
         if replay:
             console.print(
                 f"[bold]{backend} replay[/]: {replay['records']:,} records re-read by every group in "
-                f"{replay['seconds']:.1f} s ({replay['records_per_s']:.0f}/s; broker consume limit "
-                f"{limits['broker']['consume_per_s']:.0f}/s; {replay['startup_seconds']:.1f} s of it "
-                f"starting the services); changed: {replay['changed'] or 'nothing'}")
+                f"{replay['seconds']:.1f} s, {replay['startup_seconds']:.1f} s of it starting the services; "
+                f"{replay['records_per_s']:.0f} records/s once started (broker consume limit "
+                f"{limits['broker']['consume_per_s']:.0f}/s); changed: {replay['changed'] or 'nothing'}")
         console.print(f"[bold]{backend} limits[/]: broker produce {limits['broker']['produce_per_s']:.0f}/s, "
                       f"consume {limits['broker']['consume_per_s']:.0f}/s ({limits['message_bytes']} B); "
                       f"SMTP {limits['smtp']['one_connection_per_s']:.0f}/s on one connection, "

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from watchfiles import Change, awatch
 
 
 class Arrivals:
@@ -67,34 +67,41 @@ class EventWatch(Arrivals):
 class MailWatch(Arrivals):
     """Every e-mail the sink keeps: (subscription id, template) → when the sink received it.
 
-    The sink names each file after the nanosecond it received the message.
+    The sink names each file after the nanosecond it received the message. New files are
+    noticed through inotify (watchfiles): listing the directory instead costs time that
+    grows with every message kept, which the load generator would take from the stack.
     """
 
-    def __init__(self, directory: Path, poll_seconds: float = 0.005) -> None:
+    def __init__(self, directory: Path) -> None:
         super().__init__()
-        self._directory, self._poll = directory, poll_seconds
-        self._known: set[str] = set()
+        self._directory = directory
+        self._stop = asyncio.Event()
         self._task = None
         self._parser = BytesHeaderParser()
 
     async def start(self) -> "MailWatch":
         self._directory.mkdir(parents=True, exist_ok=True)
-        self._known = set(os.listdir(self._directory))
-        self._task = asyncio.create_task(self._follow())
+        ready = asyncio.Event()
+        self._task = asyncio.create_task(self._follow(ready))
+        await ready.wait()
         return self
 
-    async def _follow(self) -> None:
-        while True:
-            for entry in os.scandir(self._directory):
-                if entry.name in self._known or not entry.name.endswith(".eml"):
-                    continue
-                self._known.add(entry.name)
-                with open(entry.path, "rb") as f:
-                    headers = self._parser.parsebytes(f.read(8192))
-                key = (str(headers["X-Entitle-Subscription"]), str(headers["X-Entitle-Template"]))
-                self.arrived(key, int(entry.name.split("-")[0]) / 1e9)
-            await asyncio.sleep(self._poll)
+    async def _follow(self, ready: asyncio.Event) -> None:
+        changes = awatch(self._directory, stop_event=self._stop, debounce=20, step=5,
+                         recursive=False, watch_filter=lambda change, path: path.endswith(".eml"))
+        ready.set()
+        async for batch in changes:
+            for change, path in batch:
+                if change == Change.added:
+                    self._arrived_file(Path(path))
+
+    def _arrived_file(self, path: Path) -> None:
+        with open(path, "rb") as f:
+            headers = self._parser.parsebytes(f.read(8192))
+        key = (str(headers["X-Entitle-Subscription"]), str(headers["X-Entitle-Template"]))
+        self.arrived(key, int(path.name.split("-")[0]) / 1e9)
 
     async def stop(self) -> None:
+        self._stop.set()
         if self._task:
-            self._task.cancel()
+            await asyncio.wait([self._task], timeout=5)

@@ -2,15 +2,31 @@
 from __future__ import annotations
 
 import importlib
+import socket
+import uuid
+
+import pytest
 
 from sqlalchemy import func, select
 
 from bench.__main__ import growth
 from bench.flows import HOPS, flow_hops
 from bench.report import percentiles
-from bench.seed import history_rows, seed_service
-from servicekit.db import Database, kit_metadata
+from bench.seed import KIT_TABLES, history_rows, seed_service
+from servicekit.db import Database
 from servicekit.tables import due_jobs, inbox, outbox
+
+
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_answers() -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_answers() else [])
 
 
 def test_flow_hops_count_a_publish_seen_before_the_http_response_as_zero():
@@ -38,22 +54,31 @@ def test_growth_says_flat_unless_throughput_falls_or_cost_rises_with_history():
 
 
 def test_history_rows_have_unique_keys():
-    rows = history_rows(inbox, 5000, "run1")
+    names = [c.name for c in inbox.columns]
+    rows = [dict(zip(names, row)) for row in history_rows(inbox, 0, 5000, "run1", sqlite=True)]
     assert len({(r["consumer_group"], r["event_id"]) for r in rows}) == 5000
 
 
-async def test_seeded_history_is_finished_work_the_relay_and_scheduler_never_pick_up(tmp_path):
+def service_database_tables(service: str) -> list:
+    return KIT_TABLES + list(importlib.import_module(f"{service}.store").metadata.sorted_tables)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_seeded_history_is_finished_work_the_relay_and_scheduler_never_pick_up(backend, tmp_path):
     metadata = importlib.import_module("seats.store").metadata
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/seats.db", "seats", (metadata,))
+    url = f"sqlite+aiosqlite:///{tmp_path}/seats.db" if backend == "sqlite" else POSTGRES_URL
+    database = Database(url, f"bench_{uuid.uuid4().hex[:8]}", (metadata,))
     await database.create_all()
-    tables = list(kit_metadata.sorted_tables) + list(metadata.sorted_tables)
     try:
-        assert await seed_service(database, tables, 100) > 0
+        await seed_service(database, service_database_tables("seats"), 100)
         async with database.connect() as conn:
             count = lambda table, *where: conn.execute(  # noqa: E731
                 select(func.count()).select_from(table).where(*where))
             assert (await count(outbox)).scalar_one() == 300
+            assert (await count(inbox)).scalar_one() == 300
+            assert (await count(due_jobs)).scalar_one() == 100
             assert (await count(outbox, outbox.c.published_at.is_(None))).scalar_one() == 0
             assert (await count(due_jobs, due_jobs.c.done_at.is_(None))).scalar_one() == 0
     finally:
+        await database.drop_schema()
         await database.dispose()
