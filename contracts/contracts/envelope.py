@@ -15,9 +15,15 @@ class Event(BaseModel):
     type: ClassVar[str]
     version: ClassVar[int] = 1
 
+    # The field (a dotted path for a nested one) holding the aggregate id.
+    key_field: ClassVar[str] = "subscription_id"
+
     def subject(self) -> str:
         """The aggregate id: also the Kafka key, so one aggregate's events stay in order."""
-        return str(getattr(self, "subscription_id"))
+        value = self
+        for name in self.key_field.split("."):
+            value = getattr(value, name)
+        return str(value)
 
 
 class Command(Event):

@@ -20,3 +20,16 @@ class EmailSent(Event):
     subscription_id: str = Field(description="Subscription it is about.")
     caused_by: str = Field(description="Id of the event that triggered it.")
     sent_at: datetime = Field(description="When the SMTP server accepted it.")
+
+
+class EmailRejected(Event):
+    """The SMTP server refused an e-mail for good (e.g. unknown mailbox); it is not retried (R34)."""
+
+    type: ClassVar[str] = "notifications.email_rejected"
+    email_id: str = Field(description="Unique id of the e-mail.")
+    template: str = Field(description="Which e-mail.")
+    recipient_id: str = Field(description="Person id of the recipient.")
+    subscription_id: str = Field(description="Subscription (or account) it is about.")
+    caused_by: str = Field(description="Id of the event that triggered it.")
+    reason: str = Field(description="The server's answer.")
+    rejected_at: datetime = Field(description="When.")

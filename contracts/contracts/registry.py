@@ -5,19 +5,31 @@ from contracts import billing, identity, notifications, seats, subscriptions, to
 from contracts.envelope import Event
 
 _BY_TOPIC: dict[topics.Topic, tuple[type[Event], ...]] = {
-    topics.IDENTITY_EVENTS: (identity.AccountRegistered,),
+    topics.IDENTITY_EVENTS: (
+        identity.AccountRegistered, identity.PersonRegistered, identity.EmailVerified,
+        identity.ContactAdded, identity.AccountVerified, identity.AccountVerificationLapsed,
+        identity.SignedOut,
+    ),
+    topics.IDENTITY_INTERNAL: (identity.VerificationEmailRequested,),
     topics.SUBSCRIPTIONS_EVENTS: (
         subscriptions.SubscriptionPurchased, subscriptions.SubscriptionActivated,
         subscriptions.ActivationExpired, subscriptions.CancellationScheduled,
-        subscriptions.SubscriptionEnded,
+        subscriptions.SubscriptionEnded, subscriptions.SubscriptionRenewed,
+        subscriptions.GraceStarted, subscriptions.CancellationWithdrawn,
+        subscriptions.AmendmentProposed, subscriptions.TierChanged,
+        subscriptions.BillingCycleChangeScheduled, subscriptions.AdministratorTransferred,
+        subscriptions.PurchaseDetailsChanged, subscriptions.OrderAwaitingApproval,
+        subscriptions.OrderDecided, subscriptions.AddonAdded, subscriptions.TrialStarted,
+        subscriptions.TrialEnded,
     ),
     topics.SUBSCRIPTIONS_COMMANDS: (subscriptions.PurchaseSubscription,),
     topics.SEATS_EVENTS: (
         seats.SeatsUnlocked, seats.SeatQuantityChanged, seats.SeatDecreaseScheduled,
-        seats.SeatsDeprovisioned,
+        seats.SeatsDeprovisioned, seats.UserInvited, seats.SeatAssigned, seats.SeatUnassigned,
+        seats.UsersImported, seats.DeviceActivated, seats.DeviceDeactivated,
     ),
-    topics.BILLING_EVENTS: (billing.InvoiceAdjusted,),
-    topics.NOTIFICATIONS_EVENTS: (notifications.EmailSent,),
+    topics.BILLING_EVENTS: (billing.InvoiceAdjusted, billing.InvoiceIssued),
+    topics.NOTIFICATIONS_EVENTS: (notifications.EmailSent, notifications.EmailRejected),
 }
 
 EVENT_TYPES: dict[str, type[Event]] = {m.type: m for ms in _BY_TOPIC.values() for m in ms}

@@ -57,3 +57,73 @@ class SeatsDeprovisioned(Event):
     administrator: Contact = Field(description="Who is told that access ended.")
     revoked_user_ids: list[str] = Field(description="Person ids that lost their seat.")
     deprovisioned_at: datetime = Field(description="When access ended.")
+
+
+class UserInvited(Event):
+    """A user was added to a subscription's users and invited to register (R22); also on a resend."""
+
+    type: ClassVar[str] = "seats.user_invited"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    invitation_id: str = Field(description="Unique per invitation sent (a resend has a new one).")
+    user: Contact = Field(description="The invited user; `person_id` is the seat user's id until they register.")
+    invited_by: Contact = Field(description="The administrator who invited them.")
+    resend: bool = Field(False, description="True when this re-sends an earlier invitation.")
+    register_url: str = Field(description="Where they register; no secret.")
+    invited_at: datetime = Field(description="When.")
+
+
+class SeatAssigned(Event):
+    """A user was given a named seat (R22)."""
+
+    type: ClassVar[str] = "seats.seat_assigned"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    user_id: str = Field(description="The seat user's id.")
+    email: str = Field(description="The user's e-mail.")
+    assigned_at: datetime = Field(description="When.")
+
+
+class SeatUnassigned(Event):
+    """A user lost their seat and their access at once (R24); they fall back to a trial or Standard (R10)."""
+
+    type: ClassVar[str] = "seats.seat_unassigned"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    user: Contact = Field(description="Who lost access; told by e-mail.")
+    fallback: str = Field(description="`trial` if they never had one, else `standard` (R10).")
+    unassigned_at: datetime = Field(description="When.")
+
+
+class UsersImported(Event):
+    """A bulk import was submitted (R23): how many users were added, how many duplicates dropped."""
+
+    type: ClassVar[str] = "seats.users_imported"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    import_id: str = Field(description="The import.")
+    added: int = Field(description="Users added.")
+    duplicates_dropped: int = Field(description="Duplicate rows dropped.")
+    imported_at: datetime = Field(description="When it was submitted.")
+
+
+class DeviceActivated(Event):
+    """A node-locked activation key was bound to a device (R27)."""
+
+    type: ClassVar[str] = "seats.device_activated"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    key_id: str = Field(description="The activation key.")
+    device_id: str = Field(description="The device it is now bound to.")
+    activated_at: datetime = Field(description="When.")
+
+
+class DeviceDeactivated(Event):
+    """A node-locked key was released from its device (to move it, or at the term end, R27, R28)."""
+
+    type: ClassVar[str] = "seats.device_deactivated"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    key_id: str = Field(description="The activation key.")
+    device_id: str = Field(description="The device it was bound to.")
+    deactivated_at: datetime = Field(description="When.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from contracts.envelope import Command, Event
 from contracts.values import BillingCycle, Contact, LicenceType, Money
@@ -26,6 +26,10 @@ class SubscriptionPurchased(Event):
     ordered_at: datetime = Field(description="When the order was placed.")
     activation_deadline: datetime = Field(description="Acceptance after this lapses the order (R8).")
     agreement_url: str = Field(description="Page where the administrator reads and accepts; no secret.")
+    term_ends_on: datetime | None = Field(None, description="Fixed term only: the end date chosen at purchase (R11).")
+    po_number: str | None = Field(None, description="Purchase-order number given with the order (R18, R31).")
+    project_id: str | None = Field(None, description="Reseller project the order belongs to (R19).")
+    converts_trial: bool = Field(False, description="True when this order buys the tier of a running trial (R10).")
 
 
 class SubscriptionActivated(Event):
@@ -42,6 +46,10 @@ class SubscriptionActivated(Event):
     activated_at: datetime = Field(description="When the agreement was accepted.")
     term_start: datetime = Field(description="Start of the current term.")
     term_end: datetime = Field(description="End of the current term (exclusive).")
+    product: str = Field("", description="Product code from the catalogue.")
+    tier: str = Field("", description="Tier code in force.")
+    po_number: str | None = Field(None, description="Purchase-order number in force (R31).")
+    payment_method: str | None = Field(None, description="Label of the payment method, never its secret (R18).")
 
 
 class ActivationExpired(Event):
@@ -73,7 +81,190 @@ class SubscriptionEnded(Event):
     subscription_id: str = Field(description="The ended subscription.")
     account_id: str = Field(description="Customer account that owned it.")
     ended_at: datetime = Field(description="When it ended.")
-    reason: str = Field(description="`cancelled` for now; later also `lapsed`, `terminated`.")
+    reason: str = Field(description="`cancelled` (R14), `lapsed` (grace over, R15), `terminated` "
+                                    "(operator, at once) or `trial_ended` (R10).")
+
+
+class AddonInTerm(BaseModel):
+    """An add-on carried into a new term, at its price for that term."""
+
+    addon: str = Field(description="Add-on code from the catalogue.")
+    unit_price: Money = Field(description="Price of the add-on for the whole new term.")
+
+
+class SubscriptionRenewed(Event):
+    """A new term started: automatically (monthly, annual) or by renewing/extending (R11, R15, R16)."""
+
+    type: ClassVar[str] = "subscription.renewed"
+    subscription_id: str = Field(description="The renewed subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    administrator: Contact = Field(description="The administrator.")
+    product: str = Field(description="Product code.")
+    tier: str = Field(description="Tier in force for the new term.")
+    billing_cycle: BillingCycle = Field(description="Cycle of the new term (a scheduled change applies here, R16).")
+    unit_price: Money = Field(description="Price of one seat for the new term.")
+    term_start: datetime = Field(description="Start of the new term.")
+    term_end: datetime = Field(description="End of the new term (exclusive).")
+    renewed_at: datetime = Field(description="When the renewal happened.")
+    how: str = Field(description="`automatic`, or `renewed_in_grace` when the administrator renewed "
+                                 "or extended a lapsed term (R15).")
+    po_number: str | None = Field(None, description="Purchase-order number in force (R31).")
+    payment_method: str | None = Field(None, description="Payment method used from this term (R18).")
+    addons: list[AddonInTerm] = Field(default_factory=list, description="Add-ons renewed with it, charged for the new term (R20).")
+
+
+class GraceStarted(Event):
+    """The term ended without renewal; the administrator has 10 days to renew or extend (R15)."""
+
+    type: ClassVar[str] = "subscription.grace_started"
+    subscription_id: str = Field(description="The lapsed subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    administrator: Contact = Field(description="Who may renew it.")
+    term_end: datetime = Field(description="When the last term ended.")
+    grace_ends_at: datetime = Field(description="After this the subscription ends and seats are revoked.")
+
+
+class CancellationWithdrawn(Event):
+    """The administrator withdrew a scheduled cancellation before the term end; it renews as usual."""
+
+    type: ClassVar[str] = "subscription.cancellation_withdrawn"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    withdrawn_at: datetime = Field(description="When the cancellation was withdrawn.")
+
+
+class AmendmentProposed(Event):
+    """A tier change was requested; the amended agreement waits for the administrator (R12, R13)."""
+
+    type: ClassVar[str] = "subscription.amendment_proposed"
+    amendment_id: str = Field(description="Id of the amendment to accept.")
+    subscription_id: str = Field(description="The subscription to amend.")
+    account_id: str = Field(description="Customer account that owns it.")
+    administrator: Contact = Field(description="Who must accept the amendment.")
+    from_tier: str = Field(description="Tier in force now.")
+    to_tier: str = Field(description="Tier after acceptance.")
+    new_unit_price: Money = Field(description="Price of one seat per term in the new tier.")
+    quoted_credit: Money = Field(description="Unused balance of the old tier, if accepted when proposed (≤ 0).")
+    quoted_charge: Money = Field(description="Rest of the term in the new tier, if accepted when proposed (≥ 0).")
+    proposed_at: datetime = Field(description="When it was proposed.")
+    accept_url: str = Field(description="Page where the administrator reads and accepts it; no secret.")
+
+
+class TierChanged(Event):
+    """An amendment was accepted: the new tier applies now and the unused balance is credited (R12)."""
+
+    type: ClassVar[str] = "subscription.tier_changed"
+    amendment_id: str = Field(description="The accepted amendment.")
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    billing_cycle: BillingCycle = Field(description="Cycle of the current term.")
+    from_tier: str = Field(description="Previous tier.")
+    to_tier: str = Field(description="Tier from `effective_at`.")
+    previous_unit_price: Money = Field(description="Old price of one seat per term.")
+    new_unit_price: Money = Field(description="New price of one seat per term.")
+    quantity: int = Field(description="Seats in force, to which both prices apply.")
+    effective_at: datetime = Field(description="When the new tier took effect (acceptance).")
+    term_start: datetime = Field(description="Start of the current term.")
+    term_end: datetime = Field(description="End of the current term; proration runs to here.")
+
+
+class BillingCycleChangeScheduled(Event):
+    """A cycle change was accepted; it applies at the next renewal (R16)."""
+
+    type: ClassVar[str] = "subscription.billing_cycle_change_scheduled"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    from_cycle: BillingCycle = Field(description="Cycle now.")
+    to_cycle: BillingCycle = Field(description="Cycle from `effective_at`.")
+    requested_at: datetime = Field(description="When it was requested.")
+    effective_at: datetime = Field(description="The next renewal: the end of the current term.")
+
+
+class AdministratorTransferred(Event):
+    """Administrator rights moved; the previous administrator lost every right at once (R17)."""
+
+    type: ClassVar[str] = "subscription.administrator_transferred"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    previous_administrator: Contact = Field(description="Who lost the rights.")
+    new_administrator: Contact = Field(description="Who has them now; receives a confirmation e-mail.")
+    transferred_at: datetime = Field(description="When it happened.")
+
+
+class PurchaseDetailsChanged(Event):
+    """The PO number or the payment method changed (R18): PO on the next invoice, payment from the next renewal."""
+
+    type: ClassVar[str] = "subscription.purchase_details_changed"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    po_number: str | None = Field(description="Purchase-order number in force from now (R31).")
+    payment_method: str | None = Field(description="Payment method label used from the next renewal.")
+    changed_at: datetime = Field(description="When it was changed.")
+
+
+class OrderAwaitingApproval(Event):
+    """A reseller order waits for approval; no other order on its project until decided (R19)."""
+
+    type: ClassVar[str] = "subscription.order_awaiting_approval"
+    subscription_id: str = Field(description="The order (a subscription not yet purchased).")
+    account_id: str = Field(description="Customer account ordered for.")
+    project_id: str = Field(description="Reseller project the order belongs to.")
+    reseller: Contact = Field(description="Who placed the order; told who approves it.")
+    approver_email: str = Field(description="Where the approval request goes.")
+    product: str = Field(description="Product code.")
+    tier: str = Field(description="Tier code.")
+    quantity: int = Field(description="Seats ordered.")
+    ordered_at: datetime = Field(description="When the order was placed.")
+
+
+class OrderDecided(Event):
+    """The approver approved (the order proceeds to purchase) or rejected a reseller order (R19)."""
+
+    type: ClassVar[str] = "subscription.order_decided"
+    subscription_id: str = Field(description="The order.")
+    account_id: str = Field(description="Customer account ordered for.")
+    project_id: str = Field(description="Reseller project; open for a new order from now.")
+    approved: bool = Field(description="True when approved.")
+    decided_at: datetime = Field(description="When it was decided.")
+
+
+class AddonAdded(Event):
+    """An add-on module was added to a paid subscription (R20); billed prorated for the rest of the term."""
+
+    type: ClassVar[str] = "subscription.addon_added"
+    subscription_id: str = Field(description="The base subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    addon: str = Field(description="Add-on code from the catalogue.")
+    unit_price: Money = Field(description="Price of the add-on for one whole term.")
+    effective_at: datetime = Field(description="When it was added.")
+    term_start: datetime = Field(description="Start of the current term.")
+    term_end: datetime = Field(description="End of the current term.")
+
+
+class TrialStarted(Event):
+    """A free trial of a premium tier started; it is usable at once (R10)."""
+
+    type: ClassVar[str] = "subscription.trial_started"
+    subscription_id: str = Field(description="The trial.")
+    account_id: str = Field(description="Customer account.")
+    administrator: Contact = Field(description="Who started it.")
+    product: str = Field(description="Product code.")
+    tier: str = Field(description="The tier on trial, e.g. `premium`.")
+    licence_type: LicenceType = Field(description="How the trial seat is used.")
+    started_at: datetime = Field(description="When it started.")
+    ends_at: datetime = Field(description="When it ends (30 days later).")
+
+
+class TrialEnded(Event):
+    """A trial ended: converted into a purchase of its tier, or fallen back to the free tier (R10)."""
+
+    type: ClassVar[str] = "subscription.trial_ended"
+    subscription_id: str = Field(description="The trial.")
+    account_id: str = Field(description="Customer account.")
+    administrator: Contact = Field(description="The administrator.")
+    outcome: str = Field(description="`converted` or `fallback`.")
+    fallback_tier: str | None = Field(None, description="The free tier users fall back to, on `fallback`.")
+    ended_at: datetime = Field(description="When the trial ended.")
 
 
 class PurchaseSubscription(Command):

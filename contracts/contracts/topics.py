@@ -14,6 +14,7 @@ class Topic:
 
 
 IDENTITY_EVENTS = Topic("identity.events.v1", "identity", "account_id", public=True)
+IDENTITY_INTERNAL = Topic("identity.internal.v1", "identity", "person_id", public=False)
 SUBSCRIPTIONS_EVENTS = Topic("subscriptions.events.v1", "subscriptions", "subscription_id", public=True)
 SUBSCRIPTIONS_COMMANDS = Topic("subscriptions.commands.v1", "subscriptions", "subscription_id", public=False)
 SEATS_EVENTS = Topic("seats.events.v1", "seats", "subscription_id", public=True)
@@ -21,7 +22,7 @@ BILLING_EVENTS = Topic("billing.events.v1", "billing", "subscription_id", public
 NOTIFICATIONS_EVENTS = Topic("notifications.events.v1", "notifications", "subscription_id", public=True)
 
 ALL_TOPICS: tuple[Topic, ...] = (
-    IDENTITY_EVENTS, SUBSCRIPTIONS_EVENTS, SUBSCRIPTIONS_COMMANDS,
+    IDENTITY_EVENTS, IDENTITY_INTERNAL, SUBSCRIPTIONS_EVENTS, SUBSCRIPTIONS_COMMANDS,
     SEATS_EVENTS, BILLING_EVENTS, NOTIFICATIONS_EVENTS,
 )
 

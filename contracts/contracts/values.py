@@ -21,8 +21,11 @@ class LicenceType(str, Enum):
 
 
 class BillingCycle(str, Enum):
+    """R11: monthly renews every month, annual every year; a fixed term ends on a chosen date."""
+
     MONTHLY = "monthly"
     ANNUAL = "annual"
+    TERM = "term"
 
 
 class Contact(BaseModel):
