@@ -1,4 +1,9 @@
-"""Access tokens: identity signs them, every service verifies them (HS256, shared secret)."""
+"""Access tokens: identity signs them, every service verifies them (HS256, shared secret).
+
+Each token names its session (`sid`). Signing out ends the session at identity, which refuses
+its tokens from then on; the other services verify tokens locally and keep accepting a
+signed-out token until it expires, which is why tokens live one hour only.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,12 +25,15 @@ class Caller:
     email: str
     name: str = ""
     locale: str = "en"
+    session_id: str | None = None  # the `sid` claim: the sign-in this token belongs to
 
 
 def issue_token(secret: str, caller: Caller, now: datetime, ttl: timedelta) -> str:
     claims = {"iss": ISSUER, "sub": caller.person_id, "acct": caller.account_id,
               "email": caller.email, "name": caller.name, "locale": caller.locale,
               "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
+    if caller.session_id:
+        claims["sid"] = caller.session_id
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -41,7 +49,8 @@ def verify_token(secret: str, token: str, now: datetime) -> Caller:
     if claims["exp"] <= now.timestamp():
         raise unauthenticated("The access token has expired; sign in again.")
     return Caller(person_id=claims["sub"], account_id=claims["acct"], email=claims.get("email", ""),
-                  name=claims.get("name", ""), locale=claims.get("locale", "en"))
+                  name=claims.get("name", ""), locale=claims.get("locale", "en"),
+                  session_id=claims.get("sid"))  # tokens issued before sessions have none
 
 
 def unauthenticated(message: str) -> RuleViolation:

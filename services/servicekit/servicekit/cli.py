@@ -1,28 +1,37 @@
 """The `entitle` command: drive and inspect a running Entitle stack.
 
-    entitle demo            the four core flows against the running stack (or one it starts)
+    entitle demo            a year of one subscription on the running stack (or one it starts)
+    entitle clock           read or move the running stack's test clock
     entitle tail TOPIC      print the events on a topic, pretty
     entitle mail            list the e-mails the SMTP sink kept
+    entitle preview         render any e-mail in any language
+    entitle replay GROUP    move a stopped consumer group back to re-read its topics
+    entitle dlq             list, show and redrive a group's dead letters
+    entitle trace ID        every public event of one correlation id, in time order
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import typer
-from rich.console import Console
-from rich.panel import Panel
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.table import Table
 
-from servicekit.client import EntitleClient, eventually
+from servicekit.console import make_console
 from servicekit.devstack import SERVICES, DevStack, StackConfig
+from servicekit.demo import run_year
 from servicekit.mailbox import read_mailbox
+from servicekit.opscli import register as register_operator_commands
+from servicekit.timemachine import TimeMachine
 from servicekit.topicreader import events_of
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
-console = Console()
+console = make_console()
 
 
 def _config() -> StackConfig:
@@ -38,7 +47,9 @@ def _running(config: StackConfig) -> bool:
 
 @app.command()
 def demo() -> None:
-    """Drive purchase → agreement e-mail → activation → seats → proration → cancellation → end.
+    """A year of one annual subscription in a few seconds, on the stack's test clock: purchase,
+    activation, seats added in month 3, a tier upgrade in month 6, cancellation in month 12,
+    the term end, deprovisioning, and the invoices with their lines.
 
     Example: `make run` in one shell, then `make demo` in another.
     """
@@ -48,86 +59,118 @@ def demo() -> None:
         console.print("[yellow]No running stack found; starting one for the demo…[/]")
         stack = DevStack(config).start()
     try:
-        _demo(config)
+        run_year(config)
     finally:
         if stack:
             stack.stop()
 
 
-def _demo(config: StackConfig) -> None:
-    api = EntitleClient({s: config.url(s) for s in SERVICES})
-    step = _stepper()
-    mail_seen = {m.path for m in read_mailbox(config.mail_dir)}
-
-    step("Register a customer account and sign in (identity)")
-    admin = api.new_customer("Camille Dupont", locale="fr")
-
-    step("Purchase 3 annual named-user seats (flow a)")
-    subscription = admin.purchase(quantity=3)
-    sid = subscription["id"]
-    console.print(f"  subscription [bold]{sid}[/] is [cyan]{subscription['status']}[/]")
-    agreement = eventually(lambda: [m for m in read_mailbox(config.mail_dir)
-                                    if m.subscription_id == sid and m.template == "agreement"],
-                           what="agreement e-mail")[0]
-    console.print(Panel(agreement.text, title=f"E-mail to {agreement.to}: {agreement.subject}",
-                        subtitle=f"language {agreement.language}"))
-
-    step("The administrator accepts the agreement → subscription.activated → seats.unlocked (flow b)")
-    admin.accept(sid)
-    pool = eventually(lambda: (p := admin.seats(sid))["status"] == "unlocked" and p, what="unlocked seats")
-    console.print(f"  {pool['quantity']} seats unlocked; assigning one to alice@example.com")
-    admin.assign(sid, "alice@example.com")
-
-    step("Three months later: 2 more seats → seats.quantity_changed → billing.invoice_adjusted (flow c)")
-    api.advance_clock(days=90)
-    admin.change_quantity(sid, 5)
-    line = eventually(lambda: admin.invoice_lines(sid)["lines"], what="invoice line")[0]
-    console.print(f"  invoice line: {line['description']}: "
-                  f"[bold]{line['amount']['amount_minor'] / 100:.2f} {line['amount']['currency']}[/]")
-
-    step("Month 12: cancel with a reason → subscription.cancellation_scheduled (flow d)")
-    api.advance_clock(days=250)
-    cancelled = admin.cancel(sid, "Moving to another product")
-    console.print(f"  access continues until {cancelled['cancels_at']}")
-
-    step("The term ends → subscription.ended → seats.deprovisioned → e-mail")
-    api.advance_clock(days=30)
-    eventually(lambda: admin.seats(sid)["status"] == "deprovisioned", what="deprovisioning")
-    eventually(lambda: any(m.subscription_id == sid and m.template == "deprovisioned"
-                           for m in read_mailbox(config.mail_dir)), what="deprovisioning e-mail")
-
-    step("Events of this subscription, as any Kafka client sees them")
-    table = Table("topic", "type", "time", "correlation")
-    for topic in ("subscriptions.events.v1", "seats.events.v1", "billing.events.v1"):
-        for event in events_of(config.bootstrap, topic, sid):
-            table.add_row(topic, event["type"], event["time"][:19], event["correlationid"][:8])
-    console.print(table)
-
-    step("E-mails received by the SMTP server")
-    for mail in read_mailbox(config.mail_dir):
-        if mail.path not in mail_seen and mail.subscription_id == sid:
-            console.print(f"  [{mail.language}] {mail.template:<24} {mail.subject}")
-    console.print("\n[green]All four flows done.[/]")
+clock_app = typer.Typer(help="Read or move the test clock of the running stack (`make run` uses one).",
+                        no_args_is_help=True)
+app.add_typer(clock_app, name="clock")
 
 
-def _stepper():
-    number = 0
+SUBSCRIPTION_OPTION = typer.Option(None, "--subscription", help="one subscription's own time instead of the stack's")
 
-    def step(title: str) -> None:
-        nonlocal number
-        number += 1
-        console.rule(f"[bold]{number}. {title}")
-    return step
+
+@clock_app.command("show")
+def clock_show(subscription: str = SUBSCRIPTION_OPTION) -> None:
+    """Print the stack's time, or one subscription's. Example: `entitle clock show`."""
+    console.print(asyncio.run(_with_machine(lambda machine: machine.now(subscription))).isoformat())
+
+
+@clock_app.command("advance")
+def clock_advance(days: int = typer.Option(0, min=0, help="days to move forward"),
+                  hours: int = typer.Option(0, min=0, help="hours to move forward"),
+                  to: datetime = typer.Option(None, formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"],
+                                              help="move to this date (UTC) instead"),
+                  subscription: str = SUBSCRIPTION_OPTION) -> None:
+    """Move time forward for the whole stack, or for one subscription, firing every due job
+    in order as real time would.
+
+    Examples: `entitle clock advance --days 30`; `entitle clock advance --to 2027-01-01`;
+    `entitle clock advance --days 365 --subscription <id>` (that subscription only).
+    """
+    if not days and not hours and to is None:
+        raise typer.BadParameter("say how far: --days, --hours or --to")
+    if subscription and to is not None:
+        raise typer.BadParameter("with --subscription, say how far with --days or --hours")
+
+    async def travel(machine: TimeMachine):
+        if subscription:
+            return await machine.advance_subject(subscription, timedelta(days=days, hours=hours))
+        if to is None:
+            return await machine.advance(timedelta(days=days, hours=hours))
+        target = to if to.tzinfo else to.replace(tzinfo=timezone.utc)
+        if target < await machine.now():
+            raise typer.BadParameter(f"{target.isoformat()} is in the past of the stack; time only moves forward")
+        return await machine.advance_to(target)
+    steps = asyncio.run(_with_machine(travel))
+    for step in steps:
+        console.print(f"  {step.at.isoformat()}  {step.fired} job(s) fired")
+    console.print(f"[green]now {steps[-1].at.isoformat()}[/]")
+
+
+async def _with_machine(action):
+    config = _config()
+    if not _running(config):
+        console.print("[red]No running stack answers; start one with `make run`.[/]")
+        raise typer.Exit(2)
+    async with TimeMachine({s: config.url(s) for s in SERVICES}) as machine:
+        return await action(machine)
 
 
 @app.command()
 def tail(topic: str = typer.Argument(..., help="e.g. subscriptions.events.v1"),
          type_: str = typer.Option(None, "--type", help="only this event type"),
-         subject: str = typer.Option(None, help="only this subscription or account id")) -> None:
-    """Print the events now on TOPIC. Example: `entitle tail seats.events.v1 --type seats.unlocked`."""
-    for event in events_of(_config().bootstrap, topic, subject):
-        if type_ is None or event.get("type") == type_:
+         subject: str = typer.Option(None, help="only this subscription or account id"),
+         follow: bool = typer.Option(False, "--follow", "-f", help="keep printing new events (Ctrl-C stops)")) -> None:
+    """Print the events now on TOPIC. Example: `entitle tail seats.events.v1 --type seats.unlocked`;
+    `entitle tail subscriptions.events.v1 -f` keeps printing them as they come."""
+    def show(event: dict) -> None:
+        wanted = type_ is None or event.get("type") == type_
+        if wanted and (subject is None or event.get("subject") == subject):
             console.print_json(json.dumps(event))
+    if not follow:
+        for event in events_of(_config().bootstrap, topic, subject):
+            show(event)
+        return
+    try:
+        asyncio.run(follow_topic(_config().bootstrap, topic, show))
+    except KeyboardInterrupt:
+        pass
+
+
+async def follow_topic(bootstrap: str, topic: str, show) -> None:
+    """Every envelope on the topic from its start, then each new one as it comes, until stopped."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # refresh metadata: the topic may be new
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            raise typer.BadParameter(f"no topic {topic} on the broker")
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        while True:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    try:
+                        envelope = json.loads(record.value)
+                    except ValueError:  # a malformed record is no event to print
+                        continue
+                    if isinstance(envelope, dict):
+                        show(envelope)
+    finally:
+        await consumer.stop()
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def preview(ctx: typer.Context) -> None:
+    """Render any e-mail in any language with sample facts (R34): `entitle preview agreement
+    --locale fr [--html]`; with no template, list them. Needs the notifications package."""
+    from notifications.preview import main as preview_main  # only where notifications is installed
+    raise typer.Exit(preview_main(ctx.args))
 
 
 @app.command()
@@ -137,6 +180,9 @@ def mail(directory: Path = typer.Option(Path("var/mail"), help="where the SMTP s
     for m in read_mailbox(directory):
         table.add_row(m.path.name[:19], m.to, m.template, m.language, m.subject)
     console.print(table)
+
+
+register_operator_commands(app, lambda: _config().bootstrap)
 
 
 def main() -> None:

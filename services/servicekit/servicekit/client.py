@@ -1,11 +1,15 @@
 """A thin HTTP client of the five services, for the demo, the CLI and the system tests."""
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from datetime import timedelta
 from typing import Callable, TypeVar
 
 import httpx
+
+from servicekit.timemachine import Step, TimeMachine
 
 T = TypeVar("T")
 
@@ -44,15 +48,24 @@ class EntitleClient:
     def register(self, company: str, email: str, name: str, locale: str = "en",
                  password: str = "Correct-Horse-9") -> dict:
         return self.call("identity", "POST", "/accounts", {
-            "company_name": company, "email": email, "password": password, "name": name, "locale": locale})
+            "company_name": company, "email": email, "password": password, "name": name,
+            "locale": locale, "accept_terms": True})
+
+    def verify_email(self, email: str) -> dict:
+        """Click the verification link (R1). Test-clock stacks only: they show the pending link."""
+        link = self.call("identity", "GET", f"/ops/verification-links?email={email}")["verify_url"]
+        token = link.split("token=", 1)[1]
+        return self.call("identity", "POST", "/verifications", {"token": token})
 
     def sign_in(self, email: str, password: str = "Correct-Horse-9") -> "EntitleClient":
         answer = self.call("identity", "POST", "/tokens", {"email": email, "password": password})
         return self.as_(answer["access_token"], (email, password))
 
     def new_customer(self, name: str = "Ada Admin", locale: str = "en") -> "EntitleClient":
+        """Register an account, verify its administrator's e-mail and sign in."""
         email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
         self.register(f"{name}'s company", email, name, locale)
+        self.verify_email(email)
         return self.sign_in(email)
 
     # -- subscriptions, seats, billing ---------------------------------------------------
@@ -83,12 +96,43 @@ class EntitleClient:
     def invoice_lines(self, subscription_id: str) -> dict:
         return self.call("billing", "GET", f"/subscriptions/{subscription_id}/invoice-lines")
 
-    def advance_clock(self, days: int = 0, seconds: int = 0) -> dict:
-        """Move the shared test clock; every service fires what became due."""
-        answer = self.call("subscriptions", "POST", "/ops/clock/advance", {"days": days, "seconds": seconds})
-        for service in ("seats", "billing", "notifications", "identity"):
-            self.call(service, "POST", "/ops/jobs/fire")
-        return answer
+    def preview_tier_change(self, subscription_id: str, tier: str) -> dict:
+        return self.call("subscriptions", "GET",
+                         f"/subscriptions/{subscription_id}/tier-change-preview?tier={tier}")
+
+    def propose_amendment(self, subscription_id: str, tier: str) -> dict:
+        return self.call("subscriptions", "POST", f"/subscriptions/{subscription_id}/amendments", {"tier": tier})
+
+    def accept_amendment(self, subscription_id: str, amendment_id: str) -> dict:
+        return self.call("subscriptions", "POST",
+                         f"/subscriptions/{subscription_id}/amendments/{amendment_id}/acceptance")
+
+    def invoices(self) -> list:
+        return self.call("billing", "GET", "/invoices")
+
+    def invoice(self, invoice_id: str) -> dict:
+        return self.call("billing", "GET", f"/invoices/{invoice_id}")
+
+    def advance_clock(self, days: int = 0, seconds: int = 0) -> list[Step]:
+        """Move the shared test clock as real time would: job by job, across every service."""
+        async def travel() -> list[Step]:
+            async with TimeMachine(self.urls) as machine:
+                return await machine.advance(timedelta(days=days, seconds=seconds))
+        return asyncio.run(travel())
+
+    def settle(self) -> None:
+        """Wait until every outbox is empty and every consumer group has read every topic."""
+        async def wait() -> None:
+            async with TimeMachine(self.urls) as machine:
+                await machine.settle()
+        asyncio.run(wait())
+
+    def advance_subscription_clock(self, subscription_id: str, days: int = 0, seconds: int = 0) -> list[Step]:
+        """Move one subscription's time ahead of the rest of the stack, as real time would."""
+        async def travel() -> list[Step]:
+            async with TimeMachine(self.urls) as machine:
+                return await machine.advance_subject(subscription_id, timedelta(days=days, seconds=seconds))
+        return asyncio.run(travel())
 
 
 def eventually(probe: Callable[[], T], timeout: float = 20.0, interval: float = 0.05,

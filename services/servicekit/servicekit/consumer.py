@@ -62,12 +62,14 @@ class EventConsumer:
         self._runtime, self.group = runtime, group
         self._handlers: dict[str, tuple[type[Event], EventHandler]] = {}
         self.processed = self.skipped = self.dead_lettered = 0
+        self.topics: list[str] = []
 
     def on(self, model: type[Event], handler: EventHandler) -> None:
         self._handlers[model.type] = (model, handler)
 
     def attach(self, *topics: Topic) -> None:
         """Subscribe to the topics: group set, offsets from the earliest, acked after commit."""
+        self.topics += [t.name for t in topics]
 
         async def consume(message: KafkaMessage) -> None:
             await self.process_batch(message.raw_message)

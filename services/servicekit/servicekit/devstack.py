@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -119,6 +121,9 @@ class DevStack:
                "VAR_DIR": str(self.config.var_dir),
                "SMTP_HOST": self.config.smtp_host or "127.0.0.1", "SMTP_PORT": str(self.config.smtp_port),
                "SUBSCRIPTIONS_PORTAL_URL": self.config.url("subscriptions"),
+               # links in e-mails: where people register, verify and read invoices
+               "IDENTITY_PUBLIC_URL": self.config.url("identity"),
+               "BILLING_PUBLIC_URL": self.config.url("billing"),
                "PYTHONUNBUFFERED": "1"}
         if self.config.database_url:
             env["DATABASE_URL"] = self.config.database_url
@@ -174,10 +179,23 @@ class DevStack:
     def _spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
         log_file = open(self.config.var_dir / "logs" / f"{name}.log", "ab")
         process = subprocess.Popen(command, env=env or os.environ.copy(), stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=_die_with_parent)
         self.processes[name] = process
         threading.Thread(target=_copy_lines, args=(name, process.stdout, log_file, self.config.echo),
                          daemon=True).start()
+
+
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """Linux: the part gets SIGTERM when the process that started it dies, even by SIGKILL or a
+    timeout, so no broker or service is left running on its own. (The kernel ties this to the
+    starting thread: start the stack from a thread that lives as long as the stack.) Runs in the
+    child between fork and exec, so it only makes the one system call."""
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _copy_lines(name: str, source: IO[bytes], log_file: IO[bytes], echo: bool) -> None:

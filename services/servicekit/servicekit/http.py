@@ -1,8 +1,9 @@
 """The HTTP side every service shares: errors as JSON, authentication, health, operator routes."""
 from __future__ import annotations
 
+import hmac
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
@@ -12,7 +13,6 @@ from pydantic import BaseModel, Field
 
 from contracts.errors import ErrorBody, Refusal, RuleViolation
 from servicekit.auth import Caller, unauthenticated, verify_token
-from servicekit.clock import SharedTestClock
 
 if TYPE_CHECKING:
     from servicekit.runtime import ServiceRuntime
@@ -53,9 +53,34 @@ def caller_dependency(runtime: "ServiceRuntime"):
     return Depends(authenticated)
 
 
+def operator_dependency(runtime: "ServiceRuntime"):
+    """Operator actions (termination, order decisions) need `X-Operator-Token: <OPERATOR_TOKEN>`.
+
+    Without an OPERATOR_TOKEN they are refused, except on a stack with a test clock (`make run`,
+    the tests), whose `/ops` routes are open anyway.
+    """
+    async def operator(x_operator_token: Annotated[str | None, Header()] = None) -> None:
+        expected = runtime.settings.operator_token
+        if not expected:
+            if runtime.on_test_clock:
+                return
+            raise RuleViolation("operator_routes_disabled", "Operator actions are off: set OPERATOR_TOKEN "
+                                "on the service and send it as 'X-Operator-Token'.", refusal=Refusal.FORBIDDEN)
+        if not hmac.compare_digest((x_operator_token or "").encode(), expected.encode()):
+            raise RuleViolation("not_an_operator", "Send the operator token as 'X-Operator-Token'.",
+                                refusal=Refusal.FORBIDDEN)
+    return Depends(operator)
+
+
 class ClockAdvance(BaseModel):
     days: int = Field(0, ge=0, description="Days to move forward.")
     seconds: int = Field(0, ge=0, description="Seconds to move forward.")
+
+
+class ClockSet(BaseModel):
+    at: datetime = Field(description="The new time; never earlier than now (time only moves forward).")
+    subject: str | None = Field(None, description="Move only this subscription's time (it runs ahead "
+                                                  "of the stack until the stack catches up).")
 
 
 def health_router(runtime: "ServiceRuntime") -> APIRouter:
@@ -75,12 +100,18 @@ def health_router(runtime: "ServiceRuntime") -> APIRouter:
     async def stats() -> dict:
         return await runtime.stats()
 
-    if isinstance(runtime.clock, SharedTestClock):
+    if runtime.on_test_clock:
         clock = runtime.clock
 
         @router.get("/ops/clock")
-        async def read_clock() -> dict:
-            return {"now": clock.now().isoformat()}
+        async def read_clock(subject: str | None = None) -> dict:
+            """The stack's time, or one subscription's (`?subject=<id>`) when it runs ahead."""
+            return {"now": clock.now_for(subject).isoformat(), "subjects_ahead": clock.subject_offsets()}
+
+        @router.get("/ops/jobs/next")
+        async def next_job(subject: str | None = None) -> dict:
+            due = await runtime.scheduler.next_due_at(subject)
+            return {"due_at": due.isoformat() if due else None}
 
         @router.post("/ops/clock/advance")
         async def advance_clock(body: ClockAdvance) -> dict:
@@ -88,6 +119,23 @@ def health_router(runtime: "ServiceRuntime") -> APIRouter:
             now = clock.advance(timedelta(days=body.days, seconds=body.seconds))
             fired = await runtime.scheduler.fire_due()
             return {"now": now.isoformat(), "fired_here": fired}
+
+        @router.post("/ops/clock/set")
+        async def set_clock(body: ClockSet) -> dict:
+            """Test clock only: move time forward to `at` for the whole stack, or for one
+            subscription (`subject`), then fire what is due here."""
+            if body.at.tzinfo is None:
+                raise RuleViolation("naive_time", "Give the time with its offset, e.g. 2026-02-01T00:00:00Z.",
+                                    refusal=Refusal.INVALID)
+            if body.at < clock.now_for(body.subject):
+                raise RuleViolation("clock_moves_forward_only", f"The clock is at "
+                                    f"{clock.now_for(body.subject).isoformat()}; it only moves forward.",
+                                    refusal=Refusal.INVALID)
+            if body.subject:
+                clock.advance_subject(body.subject, body.at)
+            else:
+                clock.advance(body.at - clock.now())
+            return {"now": clock.now_for(body.subject).isoformat(), "fired_here": await runtime.scheduler.fire_due()}
 
         @router.post("/ops/jobs/fire")
         async def fire_jobs() -> dict:

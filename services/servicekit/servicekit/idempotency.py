@@ -30,11 +30,12 @@ Action = Callable[["UnitOfWork"], Awaitable[BaseModel | dict[str, Any]]]
 async def run_command(runtime: "ServiceRuntime", request: Request, caller: Caller | None,
                       body: BaseModel | None, action: Action, status_code: int = 200) -> JSONResponse:
     key = request.headers.get("Idempotency-Key")
+    subject = request.path_params.get("subscription_id")  # whose (test) clock the command runs on
     scope = f"{caller.account_id}:{caller.person_id}" if caller else "anonymous"
     body_json = body.model_dump_json() if body is not None else ""
     fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n{body_json}".encode()).hexdigest()
     try:
-        async with runtime.uow() as uow:
+        async with runtime.uow(subject=subject) as uow:
             if key and (stored := await _stored_answer(uow, scope, key, fingerprint)):
                 return stored
             resource = await action(uow)
@@ -48,7 +49,7 @@ async def run_command(runtime: "ServiceRuntime", request: Request, caller: Calle
     except IntegrityError:
         if not key:
             raise
-        async with runtime.uow() as uow:  # a concurrent request with the same key won the race
+        async with runtime.uow(subject=subject) as uow:  # a concurrent request with the same key won the race
             stored = await _stored_answer(uow, scope, key, fingerprint)
         if stored is None:
             raise

@@ -1,6 +1,7 @@
 """Reads what the SMTP sink kept: for tests, the demo and `entitle mail`."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
@@ -35,3 +36,15 @@ def read_mailbox(directory: str | Path) -> list[ReceivedMail]:
             language=str(message["Content-Language"]),
             text=text.get_content() if text else "", html=html.get_content() if html else ""))
     return found
+
+
+VERIFICATION_TOKEN = re.compile(r"/verifications\?token=([A-Za-z0-9_\-]+)")
+
+
+def verification_token(directory: str | Path, email: str) -> str | None:
+    """The token of the newest verification e-mail sent to `email`, as its reader would click it."""
+    for mail in reversed(read_mailbox(directory)):
+        if mail.template == "verification" and email.lower() in mail.to.lower():
+            if found := VERIFICATION_TOKEN.search(mail.text):
+                return found.group(1)
+    return None

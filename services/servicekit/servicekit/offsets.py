@@ -46,29 +46,44 @@ async def lag(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartit
     """Records not yet committed by the group, per partition (a partition never read counts whole)."""
     ends = await end_offsets(bootstrap, topics)
     committed = await committed_offsets(bootstrap, group, topics)
-    return {tp: end - committed.get(tp, 0) for tp, end in ends.items()}
+    # A committed offset past the end is no record left to read: seen on the embedded broker
+    # after a replay (its end offset of a partition briefly lower than what was committed).
+    return {tp: max(end - committed.get(tp, 0), 0) for tp, end in ends.items()}
 
 
 async def reset_to_earliest(bootstrap: str, group: str, topics: list[str],
                             wait_seconds: float = 120.0) -> dict[TopicPartition, int]:
     """Move the group to the log start of every partition; returns how many records will be
-    re-read. Joins the group as its only member to commit with a valid generation: the
-    embedded broker refuses the generation-less commit of a group that had members."""
+    re-read."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await reader.start()
+    try:
+        partitions = await _partitions(reader, topics)
+        starts = await reader.beginning_offsets(partitions)
+        ends = await reader.end_offsets(partitions)
+    finally:
+        await reader.stop()
+    await commit_alone(bootstrap, group, dict(starts), wait_seconds)
+    return {tp: ends[tp] - starts[tp] for tp in partitions}
+
+
+async def commit_alone(bootstrap: str, group: str, positions: dict[TopicPartition, int],
+                       wait_seconds: float = 120.0) -> None:
+    """Commit `positions` for the group, joined as its only member: the embedded broker
+    refuses the generation-less commit of a group that had members. Only possible while the
+    group's services are stopped (they would commit over it)."""
+    topics = sorted({tp.topic for tp in positions})
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=group,
                                 enable_auto_commit=False, auto_offset_reset="earliest",
                                 session_timeout_ms=6000, heartbeat_interval_ms=1000)
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, topics)
         deadline = time.monotonic() + wait_seconds
-        while set(consumer.assignment()) != set(partitions):
+        while set(consumer.assignment()) != set(positions):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not join group {group} alone within {wait_seconds}s: "
                                    "are its services still running?")
             await consumer.getmany(timeout_ms=200, max_records=1)  # drives the join
-        starts = await consumer.beginning_offsets(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.commit({tp: OffsetAndMetadata(starts[tp], "") for tp in partitions})
-        return {tp: ends[tp] - starts[tp] for tp in partitions}
+        await consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()})
     finally:
         await consumer.stop()

@@ -12,7 +12,7 @@ from sqlalchemy import MetaData
 from contracts.envelope import Envelope
 from contracts.topics import ALL_TOPICS, dead_letter_topic, owned_by
 from servicekit.auth import Caller
-from servicekit.clock import Clock, clock_from
+from servicekit.clock import Clock, SharedTestClock, clock_from
 from servicekit.consumer import EventConsumer
 from servicekit.db import Database
 from servicekit.http import caller_dependency, health_router, install_error_handlers
@@ -41,13 +41,20 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task] = []
         self._workers: dict[str, Callable[[], Awaitable[None]]] = {}
 
+    @property
+    def on_test_clock(self) -> bool:
+        """A stack on the shared test clock (`make run`, the tests), never a production one:
+        only there do the clock routes and the test shortcuts exist."""
+        return isinstance(self.clock, SharedTestClock)
+
     def add_worker(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """A background loop started with the service and cancelled when it stops."""
         self._workers[name] = loop
 
-    def uow(self, cause: Envelope | None = None, correlation_id: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.db, self.clock, self.name, cause=cause,
-                          correlation_id=correlation_id, on_commit=self.relay.wake)
+    def uow(self, cause: Envelope | None = None, correlation_id: str | None = None,
+            subject: str | None = None) -> UnitOfWork:
+        return UnitOfWork(self.db, self.clock, self.name, cause=cause, correlation_id=correlation_id,
+                          subject=subject, on_commit=self.relay.wake)
 
     def consumer(self, group: str | None = None) -> EventConsumer:
         consumer = EventConsumer(self, group or self.name)
@@ -114,7 +121,9 @@ class ServiceRuntime:
         return {
             "service": self.name,
             "outbox_backlog": await self.relay.backlog(),
+            "next_due_at": (due.isoformat() if (due := await self.scheduler.next_due_at()) else None),
+            "kafka_bootstrap_servers": self.settings.kafka_bootstrap_servers,
             "published": self.relay.published_total,
-            "consumers": {c.group: {"processed": c.processed, "skipped_duplicates": c.skipped,
+            "consumers": {c.group: {"topics": c.topics, "processed": c.processed, "skipped_duplicates": c.skipped,
                                     "dead_lettered": c.dead_lettered} for c in self.consumers},
         }

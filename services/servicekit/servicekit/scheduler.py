@@ -11,10 +11,10 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Awaitable, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from servicekit.loops import drive
 from servicekit.tables import due_jobs
@@ -58,19 +58,41 @@ class Scheduler:
             fired += 1
         return fired
 
-    async def _next_due(self) -> DueJob | None:
+    async def next_due_at(self, subject: str | None = None) -> datetime | None:
+        """When the earliest pending job falls due on the stack's clock, or, given a subject,
+        on that subject's own clock. A subject running ahead brings its jobs closer."""
+        pending = (due_jobs.c.done_at.is_(None), due_jobs.c.kind.in_(list(self._handlers)))
+        leads = self._subject_leads()
         async with self._runtime.db.connect() as conn:
-            row = (await conn.execute(
-                select(due_jobs).where(due_jobs.c.done_at.is_(None),
-                                       due_jobs.c.due_at <= self._runtime.clock.now(),
+            if subject is not None:
+                return (await conn.execute(select(func.min(due_jobs.c.due_at)).where(
+                    *pending, due_jobs.c.subject == subject))).scalar()
+            soonest = (await conn.execute(select(func.min(due_jobs.c.due_at)).where(*pending))).scalar()
+            ahead = (await conn.execute(select(due_jobs.c.subject, func.min(due_jobs.c.due_at)).where(
+                *pending, due_jobs.c.subject.in_(list(leads))).group_by(due_jobs.c.subject))).all() if leads else []
+        candidates = [soonest] + [due - timedelta(seconds=leads[subj]) for subj, due in ahead]
+        return min((c for c in candidates if c is not None), default=None)
+
+    def _subject_leads(self) -> dict[str, float]:
+        """How far ahead of the stack single subjects run (test clock only; empty otherwise)."""
+        return getattr(self._runtime.clock, "subject_offsets", dict)()
+
+    async def _next_due(self) -> DueJob | None:
+        """The oldest job due on its own subject's clock."""
+        clock, leads = self._runtime.clock, self._subject_leads()
+        horizon = clock.now() + timedelta(seconds=max(leads.values(), default=0))
+        async with self._runtime.db.connect() as conn:
+            rows = (await conn.execute(
+                select(due_jobs).where(due_jobs.c.done_at.is_(None), due_jobs.c.due_at <= horizon,
                                        due_jobs.c.kind.in_(list(self._handlers)))
-                .order_by(due_jobs.c.due_at, due_jobs.c.job_id).limit(1))).first()
-        if row is None:
-            return None
-        return DueJob(row.job_id, row.kind, row.subject, row.due_at, json.loads(row.payload))
+                .order_by(due_jobs.c.due_at, due_jobs.c.job_id).limit(1 if not leads else 1000))).all()
+        for row in rows:
+            if row.due_at <= clock.now_for(row.subject):
+                return DueJob(row.job_id, row.kind, row.subject, row.due_at, json.loads(row.payload))
+        return None
 
     async def _fire(self, job: DueJob) -> None:
-        async with self._runtime.uow() as uow:
+        async with self._runtime.uow(subject=job.subject) as uow:
             claimed = await uow.conn.execute(update(due_jobs).where(
                 due_jobs.c.job_id == job.job_id, due_jobs.c.done_at.is_(None)
             ).values(done_at=uow.now()))

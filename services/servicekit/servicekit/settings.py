@@ -14,6 +14,7 @@ class ServiceSettings(BaseSettings):
     db_schema: str = ""
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     token_secret: str = "entitle-dev-secret-change-me-in-production"
+    operator_token: str = ""  # X-Operator-Token for operator actions; empty: off (open with a test clock)
     clock_file: str = ""
     var_dir: str = "var"
     consumer_max_attempts: int = 5

@@ -25,9 +25,9 @@ class UnitOfWork:
 
     def __init__(self, db: Database, clock: Clock, source: str, *,
                  cause: Envelope | None = None, correlation_id: str | None = None,
-                 on_commit: Callable[[], None] = lambda: None) -> None:
+                 subject: str | None = None, on_commit: Callable[[], None] = lambda: None) -> None:
         self._db, self.clock, self._source = db, clock, source
-        self.cause = cause
+        self.cause, self._subject = cause, subject
         self._correlation_id = correlation_id or (cause.correlationid if cause else None)
         self._on_commit = on_commit
         self.published: list[Envelope] = []
@@ -67,7 +67,9 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     def now(self) -> datetime:
-        return self.clock.now()
+        """The time of the subscription this work is about (its subject), on a test clock
+        that may run it ahead of the rest of the stack."""
+        return self.clock.now_for(self._subject or (self.cause.subject if self.cause else None))
 
     async def publish(self, event: Event, *, event_id: str | None = None) -> Envelope:
         """Queue an event in the outbox; the relay sends it once this transaction commits."""

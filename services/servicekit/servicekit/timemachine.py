@@ -1,0 +1,137 @@
+"""Move a whole stack's test clock forward the way real time would.
+
+Jumping the shared clock a year at once would let each service fire its own jobs for the
+whole year before the others had reacted to the first one: billing's monthly run would find
+February's lines missing because the renewal that causes them was still in flight. So time
+moves from one due job to the next, across every service, and before each step the stack
+settles: every outbox is empty and every consumer group has committed the end of every
+topic it reads. Each job then sees the effects of all the jobs before it.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+class StackDidNotSettle(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    fired: int
+
+
+class TimeMachine:
+    def __init__(self, urls: dict[str, str], settle_timeout: float = 60.0) -> None:
+        self._urls, self._settle_timeout = urls, settle_timeout
+        self._http = httpx.AsyncClient(timeout=30.0)
+        self._readers: dict[str, AIOKafkaConsumer] = {}
+
+    async def __aenter__(self) -> "TimeMachine":
+        return self
+
+    async def __aexit__(self, *_exc) -> None:
+        await self._http.aclose()
+        await asyncio.gather(*(reader.stop() for reader in self._readers.values()))
+
+    async def now(self, subject: str | None = None) -> datetime:
+        path = "/ops/clock" + (f"?subject={subject}" if subject else "")
+        return datetime.fromisoformat((await self._call("subscriptions", "GET", path))["now"])
+
+    async def advance(self, delta: timedelta) -> list[Step]:
+        return await self.advance_to(await self.now() + delta)
+
+    async def advance_to(self, target: datetime) -> list[Step]:
+        """Step through every job due up to `target`, in due order, settling before each step."""
+        steps = []
+        while True:
+            stats = await self.settle()
+            due = [datetime.fromisoformat(s["next_due_at"]) for s in stats.values() if s["next_due_at"]]
+            upcoming = min(due, default=None)
+            if upcoming is None or upcoming > target:
+                break
+            steps.append(Step(upcoming, await self._move_to(max(upcoming, await self.now()))))
+        steps.append(Step(target, await self._move_to(target)))
+        await self.settle()
+        return steps
+
+    async def advance_subject(self, subject: str, delta: timedelta) -> list[Step]:
+        """Move one subscription ahead of the stack, job by job, like `advance_to` for the stack."""
+        target, steps = await self.now(subject) + delta, []
+        while True:
+            await self.settle()
+            due = [await self._next_due(service, subject) for service in self._urls]
+            upcoming = min((d for d in due if d is not None), default=None)
+            if upcoming is None or upcoming > target:
+                break
+            steps.append(Step(upcoming, await self._move_to(max(upcoming, await self.now(subject)), subject)))
+        steps.append(Step(target, await self._move_to(target, subject)))
+        await self.settle()
+        return steps
+
+    async def _next_due(self, service: str, subject: str) -> datetime | None:
+        due = (await self._call(service, "GET", f"/ops/jobs/next?subject={subject}"))["due_at"]
+        return datetime.fromisoformat(due) if due else None
+
+    async def _move_to(self, at: datetime, subject: str | None = None) -> int:
+        """Set the shared clock (through one service) and have every service fire what is due."""
+        answer = await self._call("subscriptions", "POST", "/ops/clock/set",
+                                  {"at": at.isoformat(), "subject": subject})
+        fired = answer["fired_here"]
+        for service in self._urls:
+            if service != "subscriptions":
+                fired += (await self._call(service, "POST", "/ops/jobs/fire"))["fired"]
+        return fired
+
+    async def settle(self) -> dict[str, dict]:
+        """Wait until nothing is in flight: outboxes empty, every group at the end of its topics."""
+        deadline = time.monotonic() + self._settle_timeout
+        while True:
+            stats = {s: await self._call(s, "GET", "/ops/stats") for s in self._urls}
+            behind = await self._what_is_behind(stats)
+            if not behind:
+                return stats
+            if time.monotonic() > deadline:
+                raise StackDidNotSettle(f"still in flight after {self._settle_timeout:.0f} s: {behind}")
+            await asyncio.sleep(0.02)
+
+    async def _what_is_behind(self, stats: dict[str, dict]) -> list[str]:
+        behind = [f"{s}: {n} in outbox" for s, st in stats.items() if (n := st["outbox_backlog"])]
+        for service, st in stats.items():
+            for group, consumer in st["consumers"].items():
+                lag = await self._lag(st["kafka_bootstrap_servers"], group, consumer["topics"])
+                if lag:
+                    behind.append(f"group {group}: {lag} records unread")
+        return behind
+
+    async def _lag(self, bootstrap: str, group: str, topics: list[str]) -> int:
+        reader = await self._reader(bootstrap, group)
+        await reader.topics()  # refresh metadata: topics appear as services first publish
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(reader.partitions_for_topic(t) or ())]
+        if not partitions:
+            return 0
+        reader.assign(partitions)
+        ends = await reader.end_offsets(partitions)
+        committed = [await reader.committed(tp) or 0 for tp in partitions]
+        return sum(max(ends[tp] - done, 0) for tp, done in zip(partitions, committed))
+
+    async def _reader(self, bootstrap: str, group: str) -> AIOKafkaConsumer:
+        # Assigned, never subscribed: it reads the group's committed offsets without joining
+        # the group, so the services' own members are not disturbed.
+        if group not in self._readers:
+            reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+            await reader.start()
+            self._readers[group] = reader
+        return self._readers[group]
+
+    async def _call(self, service: str, method: str, path: str, body: dict | None = None) -> dict:
+        response = await self._http.request(method, self._urls[service] + path, json=body)
+        response.raise_for_status()
+        return response.json()
