@@ -4,25 +4,34 @@ from __future__ import annotations
 from functools import partial
 
 from contracts import topics
+from contracts.seats import SeatQuantityChanged
 from contracts.subscriptions import PurchaseSubscription
 from servicekit.runtime import ServiceRuntime
-from subscriptions import api, handlers
+from subscriptions import api
+from subscriptions.catalogue import load_catalogue
+from subscriptions.handlers import changes, jobs, lifecycle, orders
 from subscriptions.settings import SubscriptionsSettings
 from subscriptions.store import metadata
 
 
 def build(settings: SubscriptionsSettings | None = None, **overrides) -> ServiceRuntime:
     settings = settings or SubscriptionsSettings()
+    catalogue = load_catalogue(settings.catalogue_file or None)  # a wrong file stops the start
     runtime = ServiceRuntime(settings, metadata, **overrides)
 
-    commands = runtime.consumer("subscriptions")
-    commands.on(PurchaseSubscription, partial(handlers.purchase, portal_url=settings.portal_url))
-    commands.attach(topics.SUBSCRIPTIONS_COMMANDS)
+    consumed = runtime.consumer("subscriptions")
+    consumed.on(PurchaseSubscription, partial(orders.purchase, catalogue=catalogue,
+                                              portal_url=settings.portal_url))
+    consumed.on(SeatQuantityChanged, changes.record_quantity)
+    consumed.attach(topics.SUBSCRIPTIONS_COMMANDS, topics.SEATS_EVENTS)
 
-    runtime.scheduler.on(handlers.ACTIVATION_EXPIRY, handlers.expire_activation)
-    runtime.scheduler.on(handlers.TERM_END, handlers.end_term)
+    runtime.scheduler.on(jobs.ACTIVATION_EXPIRY, orders.expire_activation)
+    runtime.scheduler.on(jobs.TERM_END, partial(lifecycle.end_term, catalogue=catalogue))
+    runtime.scheduler.on(jobs.GRACE_END, lifecycle.end_grace)
+    runtime.scheduler.on(jobs.TRIAL_END, partial(orders.end_trial, catalogue=catalogue))
 
     runtime.app = runtime.http_app(
-        api.routes(runtime, settings.portal_url), title="Entitle subscriptions",
-        description="Purchases, agreements, activation and cancellation.")
+        *api.routes(runtime, catalogue, settings.portal_url), title="Entitle subscriptions",
+        description="Purchases, trials, reseller orders, agreements, renewals, amendments, "
+                    "cancellation and termination.")
     return runtime

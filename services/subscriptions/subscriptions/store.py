@@ -1,13 +1,16 @@
-"""The subscriptions table and the repository that maps it to `domain.Subscription`."""
+"""The subscriptions and amendments tables, and the repositories that map them to the domain."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
+import json
+
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 from servicekit.db import UTCDateTime
 from subscriptions.domain import Status, Subscription
+from subscriptions.domain.amendments import Amendment, AmendmentStatus
 
 metadata = MetaData()
 
@@ -31,35 +34,61 @@ subscriptions = Table(
     Column("activated_at", UTCDateTime),
     Column("term_start", UTCDateTime),
     Column("term_end", UTCDateTime),
+    Column("fixed_term_end", UTCDateTime),
     Column("cancellation_reason", String(2000)),
     Column("cancels_at", UTCDateTime),
     Column("ended_at", UTCDateTime),
+    Column("ended_reason", String(32)),
+    Column("grace_ends_at", UTCDateTime),
+    Column("trial_ends_at", UTCDateTime),
+    Column("started_as_trial", Boolean, nullable=False, default=False),
+    Column("po_number", String(100)),
+    Column("payment_method", String(200)),
+    Column("next_payment_method", String(200)),
+    Column("scheduled_cycle", String(32)),
+    Column("project_id", String(100), index=True),
+    Column("addons", Text, nullable=False, default="[]"),
 )
+
+amendments = Table(
+    "amendments", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("from_tier", String(64), nullable=False),
+    Column("to_tier", String(64), nullable=False),
+    Column("new_unit_price_minor", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("proposed_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decided_at", UTCDateTime),
+)
+
+_PLAIN = ("id", "account_id", "product", "tier", "quantity", "ordered_at", "activated_at",
+          "term_start", "term_end", "fixed_term_end", "cancellation_reason", "cancels_at",
+          "ended_at", "ended_reason", "grace_ends_at", "trial_ends_at", "started_as_trial",
+          "po_number", "payment_method", "next_payment_method", "project_id")
 
 
 def _row(s: Subscription) -> dict:
     return dict(
-        id=s.id, account_id=s.account_id, admin_person_id=s.administrator.person_id,
-        admin_email=s.administrator.email, admin_name=s.administrator.name,
-        admin_locale=s.administrator.locale, product=s.product, tier=s.tier,
+        {name: getattr(s, name) for name in _PLAIN},
+        admin_person_id=s.administrator.person_id, admin_email=s.administrator.email,
+        admin_name=s.administrator.name, admin_locale=s.administrator.locale,
         licence_type=s.licence_type.value, billing_cycle=s.billing_cycle.value,
-        quantity=s.quantity, unit_price_minor=s.unit_price.amount_minor,
-        currency=s.unit_price.currency, ordered_at=s.ordered_at, status=s.status.value,
-        activated_at=s.activated_at, term_start=s.term_start, term_end=s.term_end,
-        cancellation_reason=s.cancellation_reason, cancels_at=s.cancels_at, ended_at=s.ended_at)
+        unit_price_minor=s.unit_price.amount_minor, currency=s.unit_price.currency,
+        status=s.status.value, addons=json.dumps(s.addons),
+        scheduled_cycle=s.scheduled_cycle.value if s.scheduled_cycle else None)
 
 
 def _subscription(r) -> Subscription:
     return Subscription(
-        id=r.id, account_id=r.account_id,
+        **{name: getattr(r, name) for name in _PLAIN},
         administrator=Contact(person_id=r.admin_person_id, email=r.admin_email,
                               name=r.admin_name, locale=r.admin_locale),
-        product=r.product, tier=r.tier, licence_type=LicenceType(r.licence_type),
-        billing_cycle=BillingCycle(r.billing_cycle), quantity=r.quantity,
+        licence_type=LicenceType(r.licence_type), billing_cycle=BillingCycle(r.billing_cycle),
         unit_price=Money(amount_minor=r.unit_price_minor, currency=r.currency),
-        ordered_at=r.ordered_at, status=Status(r.status), activated_at=r.activated_at,
-        term_start=r.term_start, term_end=r.term_end, cancellation_reason=r.cancellation_reason,
-        cancels_at=r.cancels_at, ended_at=r.ended_at)
+        status=Status(r.status), addons=json.loads(r.addons),
+        scheduled_cycle=BillingCycle(r.scheduled_cycle) if r.scheduled_cycle else None)
 
 
 class SubscriptionRepository:
@@ -89,3 +118,56 @@ class SubscriptionRepository:
         rows = await self._conn.execute(select(subscriptions).where(
             subscriptions.c.admin_person_id == person_id).order_by(subscriptions.c.ordered_at))
         return [_subscription(r) for r in rows]
+
+    async def project_busy(self, project_id: str | None) -> bool:
+        """R19: an order of this project awaits approval."""
+        if not project_id:
+            return False
+        row = (await self._conn.execute(select(subscriptions.c.id).where(
+            subscriptions.c.project_id == project_id,
+            subscriptions.c.status == Status.AWAITING_APPROVAL.value).limit(1))).first()
+        return row is not None
+
+    async def had_trial(self, account_id: str, product: str) -> bool:
+        """R10: one trial per account and product, whatever became of it."""
+        row = (await self._conn.execute(select(subscriptions.c.id).where(
+            subscriptions.c.account_id == account_id, subscriptions.c.product == product,
+            subscriptions.c.started_as_trial.is_(True)).limit(1))).first()
+        return row is not None
+
+
+def _amendment_row(a: Amendment) -> dict:
+    return dict(id=a.id, subscription_id=a.subscription_id, from_tier=a.from_tier, to_tier=a.to_tier,
+                new_unit_price_minor=a.new_unit_price.amount_minor, currency=a.new_unit_price.currency,
+                proposed_at=a.proposed_at, status=a.status.value, decided_at=a.decided_at)
+
+
+def _amendment(r) -> Amendment:
+    return Amendment(id=r.id, subscription_id=r.subscription_id, from_tier=r.from_tier,
+                     to_tier=r.to_tier, proposed_at=r.proposed_at, decided_at=r.decided_at,
+                     new_unit_price=Money(amount_minor=r.new_unit_price_minor, currency=r.currency),
+                     status=AmendmentStatus(r.status))
+
+
+class AmendmentRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, amendment_id: str) -> Amendment:
+        row = (await self._conn.execute(select(amendments).where(amendments.c.id == amendment_id))).first()
+        if row is None:
+            raise not_found("amendment", amendment_id)
+        return _amendment(row)
+
+    async def open_for(self, subscription_id: str) -> Amendment | None:
+        row = (await self._conn.execute(select(amendments).where(
+            amendments.c.subscription_id == subscription_id,
+            amendments.c.status == AmendmentStatus.OPEN.value))).first()
+        return None if row is None else _amendment(row)
+
+    async def add(self, amendment: Amendment) -> None:
+        await self._conn.execute(insert(amendments).values(**_amendment_row(amendment)))
+
+    async def save(self, amendment: Amendment) -> None:
+        await self._conn.execute(update(amendments).where(amendments.c.id == amendment.id)
+                                 .values(**_amendment_row(amendment)))

@@ -1,57 +1,42 @@
-"""Subscription rules, as plain Python: no broker, no database, no clock."""
-from datetime import datetime, timedelta, timezone
+"""Subscription rules of the order and the term, as plain Python: no broker, database or clock."""
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from contracts.errors import RuleViolation
-from contracts.values import BillingCycle, Contact, LicenceType, Money
+from contracts.values import BillingCycle
 from subscriptions import domain
-from subscriptions.catalogue import plan_for
+from subscriptions.domain import lifecycle
 
-ORDERED = datetime(2026, 1, 31, 12, tzinfo=timezone.utc)
-ADMIN = Contact(person_id="p-admin", email="admin@example.com", name="Ada", locale="fr")
-
-
-def ordered(cycle=BillingCycle.ANNUAL) -> domain.Subscription:
-    subscription, _ = domain.purchase("s-1", "a-1", ADMIN, "designer", "standard",
-                                      LicenceType.NAMED_USER, cycle, 3,
-                                      Money(amount_minor=36500, currency="EUR"), ORDERED, "http://portal")
-    return subscription
+ORDERED = datetime(2026, 1, 31, 12, tzinfo=timezone.utc)  # as in conftest.py
+ME = domain.Person("p-admin", "a-1")
 
 
-def test_R7_purchase_waits_for_the_agreement_and_names_its_page():
-    subscription, event = domain.purchase("s-1", "a-1", ADMIN, "designer", "standard",
-                                          LicenceType.NAMED_USER, BillingCycle.ANNUAL, 3,
-                                          Money(amount_minor=1, currency="EUR"), ORDERED, "http://p/s-1")
+def test_R7_purchase_waits_for_the_agreement_and_names_its_page(designer, an_order):
+    subscription, event = domain.purchase(an_order(), designer, ORDERED, "http://p/s-1")
     assert subscription.status is domain.Status.PENDING_ACTIVATION
-    assert event.agreement_url == "http://p/s-1" and event.administrator == ADMIN
+    assert event.agreement_url == "http://p/s-1" and event.unit_price.amount_minor == 36500
 
 
-def test_R8_activation_is_possible_on_the_ninetieth_day_and_not_after():
+def test_R8_activation_is_possible_on_the_ninetieth_day_and_not_after(ordered):
     in_time, late = ordered(), ordered()
-    assert in_time.activate("p-admin", ORDERED + timedelta(days=90)).term_start == ORDERED + timedelta(days=90)
+    assert in_time.activate(ME, ORDERED + timedelta(days=90)).term_start == ORDERED + timedelta(days=90)
     with pytest.raises(RuleViolation) as refused:
-        late.activate("p-admin", ORDERED + timedelta(days=90, seconds=1))
+        late.activate(ME, ORDERED + timedelta(days=90, seconds=1))
     assert refused.value.rule == "R8"
 
 
-def test_R8_expiry_leaves_an_activated_subscription_alone():
-    subscription = ordered()
-    subscription.activate("p-admin", ORDERED)
+def test_R8_expiry_leaves_an_activated_subscription_alone(active):
+    subscription = active()
     assert subscription.expire_activation(ORDERED + timedelta(days=90)) is None
     assert subscription.status is domain.Status.ACTIVE
 
 
-def test_R6_only_the_administrator_activates():
-    with pytest.raises(RuleViolation) as refused:
-        ordered().activate("p-someone-else", ORDERED)
-    assert refused.value.code == "subscription_not_found"
-
-
-def test_R9_enterprise_plans_are_not_self_service():
-    with pytest.raises(RuleViolation) as refused:
-        plan_for("designer", "enterprise")
-    assert refused.value.rule == "R9"
+def test_R6_only_the_administrator_of_the_owning_account_manages_it(ordered):
+    for stranger in (domain.Person("p-someone-else", "a-1"), domain.Person("p-admin", "a-other")):
+        with pytest.raises(RuleViolation) as refused:
+            ordered().activate(stranger, ORDERED)
+        assert refused.value.code == "subscription_not_found"
 
 
 def test_R11_terms_end_a_year_or_a_month_later_clamped_to_month_end():
@@ -59,24 +44,104 @@ def test_R11_terms_end_a_year_or_a_month_later_clamped_to_month_end():
     assert domain.term_end_after(ORDERED, BillingCycle.ANNUAL) == datetime(2027, 1, 31, 12, tzinfo=timezone.utc)
 
 
-def test_R14_annual_cancellation_only_in_the_last_month_and_effective_at_term_end():
-    subscription = ordered()
-    subscription.activate("p-admin", ORDERED)
+def test_R11_a_fixed_term_ends_on_its_date_and_is_priced_by_its_days(active):
+    subscription = active(billing_cycle=BillingCycle.TERM, term_ends_on=date(2026, 7, 31))
+    assert subscription.term_end == datetime(2026, 7, 31, tzinfo=timezone.utc)
+    assert subscription.unit_price.amount_minor == 18100  # 36500 x 181 / 365, no discount
+
+
+def test_R11_a_fixed_term_longer_than_a_year_earns_the_discount(ordered):
+    two_years = ordered(billing_cycle=BillingCycle.TERM, term_ends_on=date(2028, 1, 31))
+    assert two_years.unit_price.amount_minor == round(36500 * 730 / 365 * 0.9)
+
+
+def test_R11_a_fixed_term_runs_30_days_to_5_years_and_needs_its_date(ordered):
+    for end in (date(2026, 2, 20), date(2031, 2, 28), None):
+        with pytest.raises(RuleViolation) as refused:
+            ordered(billing_cycle=BillingCycle.TERM, term_ends_on=end)
+        assert refused.value.rule == "R11"
+    with pytest.raises(RuleViolation):
+        ordered(billing_cycle=BillingCycle.MONTHLY, term_ends_on=date(2026, 6, 1))
+
+
+def test_R14_annual_cancellation_only_in_the_last_month_and_effective_at_term_end(active):
+    subscription = active()
     with pytest.raises(RuleViolation) as refused:
-        subscription.schedule_cancellation("p-admin", "budget", ORDERED + timedelta(days=300))
+        lifecycle.schedule_cancellation(subscription, ME, "budget", ORDERED + timedelta(days=300))
     assert refused.value.rule == "R14"
-    event = subscription.schedule_cancellation("p-admin", "budget", ORDERED + timedelta(days=340))
+    event = lifecycle.schedule_cancellation(subscription, ME, "budget", ORDERED + timedelta(days=340))
     assert event.effective_at == subscription.term_end
-    assert subscription.end_term(subscription.term_end).reason == "cancelled"
 
 
-def test_R14_monthly_cancellation_any_time_in_the_term():
-    subscription = ordered(BillingCycle.MONTHLY)
-    subscription.activate("p-admin", ORDERED)
-    assert subscription.schedule_cancellation("p-admin", "done", ORDERED + timedelta(days=1))
+def test_R14_a_cancelled_term_ends_at_its_end(active, designer):
+    subscription = active(billing_cycle=BillingCycle.MONTHLY)
+    lifecycle.schedule_cancellation(subscription, ME, "done", ORDERED + timedelta(days=1))
+    ended = lifecycle.end_term(subscription, subscription.term_end, designer)
+    assert ended.reason == "cancelled" and subscription.status is domain.Status.ENDED
 
 
-def test_R14_an_uncancelled_term_end_does_not_end_the_subscription():
-    subscription = ordered()
-    subscription.activate("p-admin", ORDERED)
-    assert subscription.end_term(subscription.term_end) is None
+def test_R14_monthly_and_fixed_terms_cancel_any_time_before_the_end(active):
+    for changes in ({"billing_cycle": BillingCycle.MONTHLY},
+                    {"billing_cycle": BillingCycle.TERM, "term_ends_on": date(2026, 12, 1)}):
+        assert lifecycle.schedule_cancellation(active(**changes), ME, "done", ORDERED + timedelta(days=1))
+
+
+def test_R14_a_withdrawn_cancellation_renews_as_usual(active, designer):
+    subscription = active(billing_cycle=BillingCycle.MONTHLY)
+    lifecycle.schedule_cancellation(subscription, ME, "done", ORDERED + timedelta(days=1))
+    assert lifecycle.withdraw_cancellation(subscription, ME, ORDERED + timedelta(days=2))
+    renewed = lifecycle.end_term(subscription, subscription.term_end, designer)
+    assert renewed.how == "automatic" and subscription.cancels_at is None
+
+
+def test_R14_termination_is_immediate_and_only_for_a_running_subscription(active, ordered):
+    subscription = active()
+    assert lifecycle.terminate(subscription, "fraud", ORDERED + timedelta(days=3)).reason == "terminated"
+    with pytest.raises(RuleViolation) as refused:
+        lifecycle.terminate(ordered(), "fraud", ORDERED)
+    assert refused.value.rule == "R14"
+
+
+def test_R11_an_uncancelled_annual_term_renews_at_the_catalogue_price(active, designer):
+    subscription = active()
+    first_end = subscription.term_end
+    renewed = lifecycle.end_term(subscription, first_end, designer)
+    assert (renewed.how, renewed.term_start, renewed.term_end) == (
+        "automatic", first_end, datetime(2028, 1, 31, 12, tzinfo=timezone.utc))
+    assert renewed.unit_price.amount_minor == 36500 and subscription.status is domain.Status.ACTIVE
+
+
+def test_R20_add_ons_renew_with_the_subscription_at_their_price_for_the_new_term(active, designer):
+    subscription = active()
+    subscription.addons = ["cloud_storage"]
+    renewed = lifecycle.end_term(subscription, subscription.term_end, designer)
+    assert [(a.addon, a.unit_price.amount_minor) for a in renewed.addons] == [("cloud_storage", 16500)]
+
+
+def test_R15_a_fixed_term_enters_ten_days_of_grace_then_lapses(active):
+    subscription = active(billing_cycle=BillingCycle.TERM, term_ends_on=date(2026, 6, 1))
+    grace = lifecycle.end_term(subscription, subscription.term_end, None)
+    assert grace.grace_ends_at == subscription.term_end + timedelta(days=10)
+    assert subscription.status is domain.Status.GRACE
+    assert lifecycle.end_grace(subscription, grace.grace_ends_at - timedelta(seconds=1)) is None
+    assert lifecycle.end_grace(subscription, grace.grace_ends_at).reason == "lapsed"
+
+
+def test_R15_renewal_within_the_grace_starts_where_the_term_ended(active, designer):
+    subscription = active(billing_cycle=BillingCycle.TERM, term_ends_on=date(2026, 6, 1))
+    old_end = subscription.term_end
+    lifecycle.end_term(subscription, old_end, designer)
+    with pytest.raises(RuleViolation) as refused:
+        lifecycle.renew_in_grace(subscription, ME, None, designer, old_end + timedelta(days=3))
+    assert refused.value.rule == "R11"
+    renewed = lifecycle.renew_in_grace(subscription, ME, date(2026, 12, 1), designer,
+                                       old_end + timedelta(days=3))
+    assert (renewed.how, renewed.term_start) == ("renewed_in_grace", old_end)
+    assert subscription.status is domain.Status.ACTIVE and subscription.grace_ends_at is None
+    assert lifecycle.end_grace(subscription, old_end + timedelta(days=10)) is None
+
+
+def test_R15_renewal_is_only_for_a_subscription_in_grace(active, designer):
+    with pytest.raises(RuleViolation) as refused:
+        lifecycle.renew_in_grace(active(), ME, None, designer, ORDERED)
+    assert refused.value.rule == "R15"

@@ -1,0 +1,30 @@
+"""Operator routes: immediate termination (R14) and the approver's decision on a reseller
+order (R19). They need the operator token (see `servicekit.http.operator_dependency`)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from servicekit.http import operator_dependency
+from servicekit.runtime import ServiceRuntime
+from subscriptions.api.views import DecisionRequest, SubscriptionView, TerminationRequest
+from subscriptions.catalogue import Catalogue
+from subscriptions.handlers import lifecycle, orders
+
+
+def routes(runtime: ServiceRuntime, catalogue: Catalogue, portal_url: str) -> APIRouter:
+    router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[operator_dependency(runtime)])
+
+    @router.post("/subscriptions/{subscription_id}/termination", summary="End a subscription now (R14)")
+    async def terminate(subscription_id: str, body: TerminationRequest, request: Request):
+        async def act(uow):
+            return SubscriptionView.of(await lifecycle.terminate(subscription_id, body.reason, uow))
+        return await runtime.command(request, None, body, act)
+
+    @router.post("/orders/{subscription_id}/decision", summary="Approve or reject a reseller order (R19)")
+    async def decide(subscription_id: str, body: DecisionRequest, request: Request):
+        async def act(uow):
+            return SubscriptionView.of(await orders.decide_order(
+                subscription_id, body.approved, uow, catalogue=catalogue, portal_url=portal_url))
+        return await runtime.command(request, None, body, act)
+
+    return router

@@ -1,0 +1,16 @@
+"""Subscription rules, pure: no broker, database, SMTP or clock. Times come in as arguments;
+functions return the events they cause.
+
+- `subscription`: states, R6 administrator check, order and activation (R7, R8, R11, R18)
+- `terms`: term lengths, fixed-term limits and price, last-month windows (R11, R14, R16)
+- `lifecycle`: cancellation, renewal, grace, termination (R14, R15)
+- `amendments`: tier-change preview, amendment and acceptance (R12, R13)
+- `changes`: billing cycle, administrator, purchase details, add-ons (R16, R17, R18, R20)
+- `orders`: reseller approval (R19) and trials (R10)
+- `offer`: what the domain needs of the catalogue
+"""
+from subscriptions.domain.subscription import (  # noqa: F401
+    ACTIVATION_WINDOW, OVER, Actor, Order, Person, Status, Subscription, check_payment_method,
+    purchase,
+)
+from subscriptions.domain.terms import add_months, term_end_after  # noqa: F401

@@ -1,0 +1,89 @@
+"""Handlers of changes to a running subscription: tier (R12, R13), billing cycle (R16),
+administrator (R17), purchase details (R18), add-ons (R20), and the quantity in force that
+the seats service owns."""
+from __future__ import annotations
+
+import uuid
+
+from contracts.seats import SeatQuantityChanged
+from contracts.values import BillingCycle, Contact
+from servicekit.auth import Caller
+from servicekit.uow import UnitOfWork
+from subscriptions import domain
+from subscriptions.catalogue import Catalogue
+from subscriptions.domain import amendments, changes
+from subscriptions.store import AmendmentRepository, SubscriptionRepository
+
+
+def amendment_url(portal_url: str, subscription_id: str, amendment_id: str) -> str:
+    return f"{portal_url}/subscriptions/{subscription_id}/amendments/{amendment_id}"
+
+
+async def propose_amendment(subscription_id: str, caller: Caller, to_tier: str, uow: UnitOfWork, *,
+                            catalogue: Catalogue, portal_url: str) -> amendments.Amendment:
+    repo, proposals = SubscriptionRepository(uow.conn), AmendmentRepository(uow.conn)
+    s = await repo.get(subscription_id)
+    open_one, amendment_id = await proposals.open_for(s.id), str(uuid.uuid4())
+    amendment, proposed = amendments.propose_amendment(
+        s, caller, amendment_id, to_tier, catalogue.product(s.product), uow.now(), open_one,
+        amendment_url(portal_url, s.id, amendment_id))
+    if open_one is not None:
+        await proposals.save(open_one)
+    await proposals.add(amendment)
+    await uow.publish(proposed)
+    return amendment
+
+
+async def accept_amendment(subscription_id: str, amendment_id: str, caller: Caller, uow: UnitOfWork,
+                           *, catalogue: Catalogue) -> domain.Subscription:
+    repo, proposals = SubscriptionRepository(uow.conn), AmendmentRepository(uow.conn)
+    s = await repo.get(subscription_id)
+    s.ensure_administered_by(caller)  # a stranger learns nothing about the amendment either
+    amendment = await proposals.get(amendment_id)
+    await uow.publish(amendments.accept_amendment(s, caller, amendment, catalogue.product(s.product),
+                                                  uow.now()))
+    await repo.save(s)
+    await proposals.save(amendment)
+    return s
+
+
+async def change_cycle(subscription_id: str, caller: Caller, to: BillingCycle,
+                       uow: UnitOfWork) -> domain.Subscription:
+    return await _change(subscription_id, uow, lambda s: changes.schedule_cycle_change(
+        s, caller, to, uow.now()))
+
+
+async def transfer_administrator(subscription_id: str, caller: Caller, to: Contact,
+                                 uow: UnitOfWork) -> domain.Subscription:
+    return await _change(subscription_id, uow, lambda s: changes.transfer_administrator(
+        s, caller, to, uow.now()))
+
+
+async def change_purchase_details(subscription_id: str, caller: Caller, po_number: str | None,
+                                  payment_method: str | None, uow: UnitOfWork) -> domain.Subscription:
+    return await _change(subscription_id, uow, lambda s: changes.change_purchase_details(
+        s, caller, po_number, payment_method, uow.now()))
+
+
+async def add_addon(subscription_id: str, caller: Caller, addon: str, uow: UnitOfWork, *,
+                    catalogue: Catalogue) -> domain.Subscription:
+    return await _change(subscription_id, uow, lambda s: changes.add_addon(
+        s, caller, addon, catalogue.product(s.product), uow.now()))
+
+
+async def record_quantity(event: SeatQuantityChanged, uow: UnitOfWork) -> None:
+    """The seats service owns the quantity in force; tier changes are priced on it (R12).
+    Events of the seats topic arrive in order per subscription; one about a subscription
+    this service does not know is ignored."""
+    repo = SubscriptionRepository(uow.conn)
+    if (s := await repo.find(event.subscription_id)) is not None and s.quantity != event.new_quantity:
+        s.quantity = event.new_quantity
+        await repo.save(s)
+
+
+async def _change(subscription_id: str, uow: UnitOfWork, change) -> domain.Subscription:
+    repo = SubscriptionRepository(uow.conn)
+    s = await repo.get(subscription_id)
+    await uow.publish(change(s))
+    await repo.save(s)
+    return s

@@ -1,0 +1,75 @@
+"""Handlers of the end of a term: cancellation and withdrawal (R14), termination, renewal
+at the term end and within the grace (R11, R15), and the grace end."""
+from __future__ import annotations
+
+from datetime import date
+
+from contracts.subscriptions import GraceStarted, SubscriptionRenewed
+from servicekit.auth import Caller
+from servicekit.scheduler import DueJob
+from servicekit.uow import UnitOfWork
+from subscriptions import domain
+from subscriptions.catalogue import Catalogue
+from subscriptions.domain import lifecycle
+from subscriptions.handlers.jobs import (
+    GRACE_END, cancel_all, fire, grace_end_job, schedule_term_end,
+)
+from subscriptions.store import SubscriptionRepository
+
+
+async def cancel(subscription_id: str, caller: Caller, reason: str, uow: UnitOfWork) -> domain.Subscription:
+    repo = SubscriptionRepository(uow.conn)
+    s = await repo.get(subscription_id)
+    await uow.publish(lifecycle.schedule_cancellation(s, caller, reason, uow.now()))
+    await repo.save(s)
+    await schedule_term_end(uow, s)  # already there since activation; kept for older rows
+    return s
+
+
+async def withdraw_cancellation(subscription_id: str, caller: Caller, uow: UnitOfWork) -> domain.Subscription:
+    repo = SubscriptionRepository(uow.conn)
+    s = await repo.get(subscription_id)
+    await uow.publish(lifecycle.withdraw_cancellation(s, caller, uow.now()))
+    await repo.save(s)
+    return s
+
+
+async def terminate(subscription_id: str, reason: str, uow: UnitOfWork) -> domain.Subscription:
+    """Operator action: ends at once, and nothing stays due."""
+    repo = SubscriptionRepository(uow.conn)
+    s = await repo.get(subscription_id)
+    await uow.publish(lifecycle.terminate(s, reason, uow.now()))
+    await repo.save(s)
+    await cancel_all(uow, s)
+    return s
+
+
+async def renew_in_grace(subscription_id: str, caller: Caller, term_ends_on: date | None,
+                         uow: UnitOfWork, *, catalogue: Catalogue) -> domain.Subscription:
+    repo = SubscriptionRepository(uow.conn)
+    s = await repo.get(subscription_id)
+    # Named before the renewal moves the term end; the domain refuses anything not in grace.
+    grace_job = grace_end_job(s) if s.status is domain.Status.GRACE else ""
+    offer = catalogue.product(s.product)
+    await uow.publish(lifecycle.renew_in_grace(s, caller, term_ends_on, offer, uow.now()))
+    await repo.save(s)
+    await uow.cancel_job(grace_job)
+    await schedule_term_end(uow, s)
+    return s
+
+
+async def end_term(job: DueJob, uow: UnitOfWork, *, catalogue: Catalogue) -> None:
+    """Renew (and schedule the next term end), start the grace, or end a cancelled term."""
+    s, events = await fire(job, uow, lambda s, j: lifecycle.end_term(
+        s, j.due_at, catalogue.product(s.product)))
+    for event in events:
+        if isinstance(event, SubscriptionRenewed):
+            await schedule_term_end(uow, s)
+        elif isinstance(event, GraceStarted):
+            await uow.schedule(grace_end_job(s), GRACE_END, s.id, event.grace_ends_at)
+
+
+async def end_grace(job: DueJob, uow: UnitOfWork) -> None:
+    await fire(job, uow, lambda s, j: lifecycle.end_grace(s, j.due_at))
+
+
