@@ -1,23 +1,27 @@
-"""Wiring of the billing service: what it consumes and serves."""
+"""Wiring of the billing service: what it consumes, the monthly run, and what it serves."""
 from __future__ import annotations
 
-from billing import api, handlers
+from functools import partial
+
+from billing import api, handlers, issuing
+from billing.invoicing import MONTHLY_RUN
 from billing.settings import BillingSettings
-from billing.store import metadata
+from billing.tables import metadata
 from contracts import topics
-from contracts.seats import SeatQuantityChanged
-from contracts.subscriptions import SubscriptionActivated
 from servicekit.runtime import ServiceRuntime
 
 
 def build(settings: BillingSettings | None = None, **overrides) -> ServiceRuntime:
-    runtime = ServiceRuntime(settings or BillingSettings(), metadata, **overrides)
+    settings = settings or BillingSettings()
+    runtime = ServiceRuntime(settings, metadata, **overrides)
+    public_url = settings.resolved_public_url()
 
     events = runtime.consumer("billing")
-    events.on(SubscriptionActivated, handlers.remember_administrator)
-    events.on(SeatQuantityChanged, handlers.bill_quantity_change)
+    for event_type in handlers.CHANGES:
+        events.on(event_type, handlers.handler_for(event_type, public_url))
     events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS)
+    runtime.scheduler.on(MONTHLY_RUN, partial(issuing.run_monthly_invoicing, public_url=public_url))
 
     runtime.app = runtime.http_app(api.routes(runtime), title="Entitle billing",
-                                   description="Prorated invoice lines.")
+                                   description="Invoice lines and invoices.")
     return runtime

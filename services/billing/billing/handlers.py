@@ -1,36 +1,67 @@
-"""Billing handlers: each seat quantity change becomes at most one prorated invoice line."""
+"""Billing handlers: each event updates billing's view of its subscription, becomes invoice
+lines, and issues what is due at once, all in the event's one transaction."""
 from __future__ import annotations
 
-import uuid
+from typing import Callable
 
-from billing.domain import prorate_quantity_change
+from billing.charges import InvoiceLine
+from billing.domain import SubscriptionView
+from billing.issuing import issue_due_at_once
 from billing.store import BillingRepository
 from contracts.billing import InvoiceAdjusted
-from contracts.seats import SeatQuantityChanged
-from contracts.subscriptions import SubscriptionActivated
+from contracts.envelope import Event
+from contracts.seats import SeatDecreaseScheduled, SeatQuantityChanged
+from contracts.subscriptions import (
+    AddonAdded, AdministratorTransferred, PurchaseDetailsChanged, SubscriptionActivated,
+    SubscriptionPurchased, SubscriptionRenewed, TierChanged, TrialStarted,
+)
 from servicekit.uow import UnitOfWork
 
+Change = Callable[[SubscriptionView, Event, str], "list[InvoiceLine] | None"]
 
-async def remember_administrator(event: SubscriptionActivated, uow: UnitOfWork) -> None:
-    await BillingRepository(uow.conn).remember_administrator(
-        event.subscription_id, event.account_id, event.administrator.person_id)
+# What each event does to the view; the ones returning lines charge or credit something.
+CHANGES: dict[type[Event], Change] = {
+    SubscriptionPurchased: lambda view, event, _cause: view.record_purchase(event),
+    TrialStarted: lambda view, event, _cause: view.start_trial(event),
+    AdministratorTransferred: lambda view, event, _cause: view.transfer_administrator(event),
+    PurchaseDetailsChanged: lambda view, event, _cause: view.change_purchase_details(event),
+    SeatDecreaseScheduled: lambda view, event, _cause: view.schedule_decrease(event),
+    SubscriptionActivated: SubscriptionView.activate,
+    SubscriptionRenewed: SubscriptionView.renew,
+    SeatQuantityChanged: SubscriptionView.change_quantity,
+    TierChanged: SubscriptionView.change_tier,
+    AddonAdded: SubscriptionView.add_addon,
+}
 
 
-async def bill_quantity_change(event: SeatQuantityChanged, uow: UnitOfWork) -> None:
-    """R29: the change's share of the rest of the term goes on the next invoice."""
+def handler_for(event_type: type[Event], public_url: str):
+    change = CHANGES[event_type]
+
+    async def handle(event: Event, uow: UnitOfWork) -> None:
+        await apply(event, uow, change, public_url)
+    handle.__name__ = f"bill_{event_type.__name__}"
+    return handle
+
+
+async def apply(event: Event, uow: UnitOfWork, change: Change, public_url: str) -> None:
+    repo = BillingRepository(uow.conn)
     caused_by = uow.cause.id if uow.cause else ""
-    line = prorate_quantity_change(
-        line_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"entitle:line:{caused_by}")),
-        subscription_id=event.subscription_id, account_id=event.account_id,
-        quantity_delta=event.new_quantity - event.previous_quantity, unit_price=event.unit_price,
-        term_start=event.term_start, term_end=event.term_end, effective_at=event.effective_at,
-        caused_by=caused_by)
-    if line is None:
-        return
-    await BillingRepository(uow.conn).add_line(line)
-    await uow.publish(InvoiceAdjusted(
+    found = await repo.view(event.subscription_id)
+    view = found or SubscriptionView(event.subscription_id, event.account_id)
+    lines = change(view, event, caused_by) or []
+    await repo.save_view(view, is_new=found is None)
+    for line in lines:
+        if await repo.add_line(line) and line.prorated:
+            await uow.publish(adjusted(line))
+    if lines:
+        await issue_due_at_once(view, caused_by, uow, public_url)
+
+
+def adjusted(line: InvoiceLine) -> InvoiceAdjusted:
+    """R29: kept for every prorated line; downstream readers (and the bench) wait for it."""
+    return InvoiceAdjusted(
         line_id=line.line_id, subscription_id=line.subscription_id, account_id=line.account_id,
         description=line.description, period_start=line.period_start, period_end=line.period_end,
         quantity_delta=line.quantity_delta, unit_price=line.unit_price,
         days_remaining=line.days_remaining, days_in_term=line.days_in_term, amount=line.amount,
-        caused_by=line.caused_by))
+        caused_by=line.caused_by)

@@ -1,72 +1,132 @@
-"""Invoice lines, and who administers each subscription (for R6 on reads)."""
+"""Billing's view of each subscription and its invoice lines (SQLAlchemy Core)."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from dataclasses import fields
+
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from billing.domain import InvoiceLine
-from contracts.values import Money
-from servicekit.db import UTCDateTime
+from billing.charges import InvoiceLine, LineKind
+from billing.domain import SubscriptionView
+from billing.tables import invoice_lines, subscriptions
+from contracts.values import BillingCycle, Contact, Money
 
-metadata = MetaData()
-
-invoice_lines = Table(
-    "invoice_lines", metadata,
-    Column("line_id", String(64), primary_key=True),
-    Column("subscription_id", String(64), nullable=False, index=True),
-    Column("account_id", String(64), nullable=False, index=True),
-    Column("description", String(500), nullable=False),
-    Column("period_start", UTCDateTime, nullable=False),
-    Column("period_end", UTCDateTime, nullable=False),
-    Column("quantity_delta", Integer, nullable=False),
-    Column("unit_price_minor", Integer, nullable=False),
-    Column("days_remaining", Integer, nullable=False),
-    Column("days_in_term", Integer, nullable=False),
-    Column("amount_minor", Integer, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("caused_by", String(64), nullable=False, unique=True),
-    Column("invoice_id", String(64), nullable=True),
-)
-
-administrators = Table(
-    "subscription_administrators", metadata,
-    Column("subscription_id", String(64), primary_key=True),
-    Column("account_id", String(64), nullable=False),
-    Column("admin_person_id", String(64), nullable=False),
-)
+_PLAIN_FIELDS = [f.name for f in fields(SubscriptionView)
+                 if f.name not in ("administrator", "billing_cycle", "unit_price")]
 
 
 class BillingRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add_line(self, line: InvoiceLine) -> None:
-        await self._conn.execute(insert(invoice_lines).values(
-            line_id=line.line_id, subscription_id=line.subscription_id, account_id=line.account_id,
-            description=line.description, period_start=line.period_start, period_end=line.period_end,
-            quantity_delta=line.quantity_delta, unit_price_minor=line.unit_price.amount_minor,
-            days_remaining=line.days_remaining, days_in_term=line.days_in_term,
-            amount_minor=line.amount.amount_minor, currency=line.amount.currency,
-            caused_by=line.caused_by))
+    # -- subscription views ----------------------------------------------------------------
+    async def view(self, subscription_id: str) -> SubscriptionView | None:
+        row = (await self._conn.execute(select(subscriptions).where(
+            subscriptions.c.subscription_id == subscription_id))).first()
+        return None if row is None else _view_of(row)
 
-    async def lines_of(self, subscription_id: str) -> list[InvoiceLine]:
-        rows = await self._conn.execute(select(invoice_lines).where(
-            invoice_lines.c.subscription_id == subscription_id).order_by(invoice_lines.c.period_start))
-        return [InvoiceLine(
-            line_id=r.line_id, subscription_id=r.subscription_id, account_id=r.account_id,
-            description=r.description, period_start=r.period_start, period_end=r.period_end,
-            quantity_delta=r.quantity_delta,
-            unit_price=Money(amount_minor=r.unit_price_minor, currency=r.currency),
-            days_remaining=r.days_remaining, days_in_term=r.days_in_term,
-            amount=Money(amount_minor=r.amount_minor, currency=r.currency), caused_by=r.caused_by)
-            for r in rows]
+    async def views(self, subscription_ids: set[str]) -> dict[str, SubscriptionView]:
+        rows = await self._conn.execute(select(subscriptions).where(
+            subscriptions.c.subscription_id.in_(sorted(subscription_ids))))
+        return {row.subscription_id: _view_of(row) for row in rows}
 
-    async def remember_administrator(self, subscription_id: str, account_id: str, person_id: str) -> None:
-        if await self.administrator_of(subscription_id) is None:
-            await self._conn.execute(insert(administrators).values(
-                subscription_id=subscription_id, account_id=account_id, admin_person_id=person_id))
+    async def save_view(self, view: SubscriptionView, *, is_new: bool) -> None:
+        values = _row_of(view)
+        if is_new:
+            await self._conn.execute(insert(subscriptions).values(**values))
+        else:
+            await self._conn.execute(update(subscriptions).where(
+                subscriptions.c.subscription_id == view.subscription_id).values(**values))
 
-    async def administrator_of(self, subscription_id: str) -> str | None:
-        row = (await self._conn.execute(select(administrators.c.admin_person_id).where(
-            administrators.c.subscription_id == subscription_id))).first()
-        return None if row is None else row.admin_person_id
+    async def administers(self, person_id: str, account_id: str, subscription_id: str) -> bool:
+        """R6, R17: only the administrator in force, acting for the owning account."""
+        view = await self.view(subscription_id)
+        return (view is not None and view.account_id == account_id and view.administrator is not None
+                and view.administrator.person_id == person_id)
+
+    async def administers_in(self, person_id: str, account_id: str) -> bool:
+        """R6: a person sees an account's invoices when they administer one of its subscriptions."""
+        row = (await self._conn.execute(select(subscriptions.c.subscription_id).where(
+            subscriptions.c.account_id == account_id,
+            subscriptions.c.admin_person_id == person_id).limit(1))).first()
+        return row is not None
+
+    # -- lines -----------------------------------------------------------------------------
+    async def add_line(self, line: InvoiceLine) -> bool:
+        """False when this cause already made this kind of line (a replay adds nothing)."""
+        found = (await self._conn.execute(select(invoice_lines.c.line_id).where(
+            invoice_lines.c.caused_by == line.caused_by, invoice_lines.c.kind == line.kind.value))).first()
+        if found is not None:
+            return False
+        await self._conn.execute(insert(invoice_lines).values(**_line_row(line)))
+        return True
+
+    async def lines_of(self, subscription_id: str, *, prorated_only: bool = False) -> list[InvoiceLine]:
+        query = select(invoice_lines).where(invoice_lines.c.subscription_id == subscription_id)
+        if prorated_only:
+            query = query.where(invoice_lines.c.kind != LineKind.TERM.value)
+        return await self._lines(query)
+
+    async def pending_lines_of(self, subscription_id: str) -> list[InvoiceLine]:
+        return await self._lines(select(invoice_lines).where(
+            invoice_lines.c.subscription_id == subscription_id, invoice_lines.c.invoice_id.is_(None)))
+
+    async def pending_lines_before(self, at) -> list[InvoiceLine]:
+        return await self._lines(select(invoice_lines).where(
+            invoice_lines.c.invoice_id.is_(None), invoice_lines.c.period_start < at))
+
+    async def lines_on_invoice(self, invoice_id: str) -> list[InvoiceLine]:
+        return await self._lines(select(invoice_lines).where(invoice_lines.c.invoice_id == invoice_id))
+
+    async def mark_invoiced(self, lines: list[InvoiceLine], invoice_id: str) -> None:
+        await self._conn.execute(update(invoice_lines).where(and_(
+            invoice_lines.c.line_id.in_([l.line_id for l in lines]),
+            invoice_lines.c.invoice_id.is_(None))).values(invoice_id=invoice_id))
+
+    async def _lines(self, query) -> list[InvoiceLine]:
+        rows = await self._conn.execute(query.order_by(invoice_lines.c.period_start, invoice_lines.c.line_id))
+        return [_line_of(row) for row in rows]
+
+
+def _row_of(view: SubscriptionView) -> dict:
+    admin = view.administrator
+    return {**{name: getattr(view, name) for name in _PLAIN_FIELDS},
+            "admin_person_id": admin.person_id if admin else None,
+            "admin_email": admin.email if admin else None,
+            "admin_name": admin.name if admin else None,
+            "admin_locale": admin.locale if admin else None,
+            "billing_cycle": view.billing_cycle.value if view.billing_cycle else None,
+            "unit_price_minor": view.unit_price.amount_minor if view.unit_price else None,
+            "currency": view.unit_price.currency if view.unit_price else None}
+
+
+def _view_of(row) -> SubscriptionView:
+    admin = (Contact(person_id=row.admin_person_id, email=row.admin_email, name=row.admin_name or "",
+                     locale=row.admin_locale or "en") if row.admin_person_id else None)
+    price = (Money(amount_minor=row.unit_price_minor, currency=row.currency)
+             if row.unit_price_minor is not None else None)
+    return SubscriptionView(**{name: getattr(row, name) for name in _PLAIN_FIELDS}, administrator=admin,
+                            billing_cycle=BillingCycle(row.billing_cycle) if row.billing_cycle else None,
+                            unit_price=price)
+
+
+def _line_row(line: InvoiceLine) -> dict:
+    return dict(
+        line_id=line.line_id, subscription_id=line.subscription_id, account_id=line.account_id,
+        kind=line.kind.value, description=line.description, period_start=line.period_start,
+        period_end=line.period_end, quantity_delta=line.quantity_delta,
+        unit_price_minor=line.unit_price.amount_minor, days_remaining=line.days_remaining,
+        days_in_term=line.days_in_term, amount_minor=line.amount.amount_minor,
+        currency=line.amount.currency, caused_by=line.caused_by,
+        billing_cycle=line.cycle.value if line.cycle else None, invoice_id=line.invoice_id)
+
+
+def _line_of(row) -> InvoiceLine:
+    return InvoiceLine(
+        line_id=row.line_id, subscription_id=row.subscription_id, account_id=row.account_id,
+        kind=LineKind(row.kind), description=row.description, period_start=row.period_start,
+        period_end=row.period_end, quantity_delta=row.quantity_delta,
+        unit_price=Money(amount_minor=row.unit_price_minor, currency=row.currency),
+        days_remaining=row.days_remaining, days_in_term=row.days_in_term,
+        amount=Money(amount_minor=row.amount_minor, currency=row.currency), caused_by=row.caused_by,
+        cycle=BillingCycle(row.billing_cycle) if row.billing_cycle else None, invoice_id=row.invoice_id)
