@@ -7,3 +7,5 @@ class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="IDENTITY_")
     service_name: str = "identity"
     http_port: int = 8101
+    # Where people reach identity (verification links, invitations); empty: the request's own address.
+    public_url: str = ""

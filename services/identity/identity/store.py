@@ -1,54 +1,104 @@
-"""People, accounts and who belongs to which account."""
+"""Loading and saving identity's aggregates; the table rows carry the dataclass fields by name."""
 from __future__ import annotations
 
-from sqlalchemy import Column, MetaData, String, Table, insert, select
+from dataclasses import asdict
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from identity.domain import Account, Person
-from servicekit.db import UTCDateTime
+from identity.domain.accounts import Account, AccountContact, AccountStatus, Role
+from identity.domain.links import LinkState, VerificationLink
+from identity.domain.people import Person
+from identity.domain.throttle import SignInThrottle
+from identity.tables import (accounts, contacts, metadata, people, revoked_sessions, sign_in_throttles,
+                             verification_links)
 
-metadata = MetaData()
+__all__ = ["IdentityRepository", "metadata"]
 
-people = Table(
-    "people", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("email", String(320), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("locale", String(8), nullable=False),
-    Column("password_hash", String(255), nullable=False),
-)
-accounts = Table(
-    "accounts", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("company_name", String(200), nullable=False),
-    Column("administrator_id", String(64), nullable=False),
-    Column("registered_at", UTCDateTime, nullable=False),
-)
-memberships = Table(
-    "memberships", metadata,
-    Column("person_id", String(64), primary_key=True),
-    Column("account_id", String(64), primary_key=True),
-    Column("role", String(32), nullable=False),
-)
+
+def _row(item) -> dict:
+    return {k: (v.value if isinstance(v, Enum) else v) for k, v in asdict(item).items()}
 
 
 class IdentityRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
+    async def _one(self, table: Table, *where):
+        return (await self._conn.execute(select(table).where(*where))).first()
+
+    async def _save(self, table: Table, key: str, item) -> None:
+        values = _row(item)
+        done = await self._conn.execute(update(table).where(table.c[key] == values[key]).values(**values))
+        if done.rowcount == 0:
+            await self._conn.execute(insert(table).values(**values))
+
+    # -- people ------------------------------------------------------------------------------
     async def person_by_email(self, email: str) -> Person | None:
-        row = (await self._conn.execute(select(people).where(people.c.email == email))).first()
-        return None if row is None else Person(row.id, row.email, row.name, row.locale, row.password_hash)
+        row = await self._one(people, people.c.email == email)
+        return Person(**row._mapping) if row else None
 
-    async def add_person(self, person: Person) -> None:
-        await self._conn.execute(insert(people).values(**vars(person)))
+    async def person(self, person_id: str) -> Person | None:
+        row = await self._one(people, people.c.id == person_id)
+        return Person(**row._mapping) if row else None
 
-    async def add_account(self, account: Account) -> None:
-        await self._conn.execute(insert(accounts).values(**vars(account)))
-        await self._conn.execute(insert(memberships).values(
-            person_id=account.administrator_id, account_id=account.id, role="administrator"))
+    async def save_person(self, person: Person) -> None:
+        await self._save(people, "id", person)
 
-    async def accounts_of(self, person_id: str) -> list[str]:
-        rows = await self._conn.execute(select(memberships.c.account_id).where(
-            memberships.c.person_id == person_id).order_by(memberships.c.account_id))
-        return [r.account_id for r in rows]
+    # -- accounts and contacts -----------------------------------------------------------------
+    async def account(self, account_id: str) -> Account | None:
+        row = await self._one(accounts, accounts.c.id == account_id)
+        return Account(**{**row._mapping, "status": AccountStatus(row.status)}) if row else None
+
+    async def save_account(self, account: Account) -> None:
+        await self._save(accounts, "id", account)
+
+    async def save_contact(self, contact: AccountContact) -> None:
+        await self._save(contacts, "id", contact)
+
+    async def contacts_where(self, *where) -> list[AccountContact]:
+        rows = await self._conn.execute(select(contacts).where(*where).order_by(contacts.c.added_at, contacts.c.id))
+        return [AccountContact(**{**r._mapping, "role": Role(r.role)}) for r in rows]
+
+    async def contacts_of(self, account_id: str) -> list[AccountContact]:
+        return await self.contacts_where(contacts.c.account_id == account_id)
+
+    async def memberships_of(self, person_id: str) -> list[AccountContact]:
+        return await self.contacts_where(contacts.c.person_id == person_id)
+
+    async def invitations_for(self, email: str) -> list[AccountContact]:
+        return await self.contacts_where(contacts.c.email == email, contacts.c.person_id.is_(None))
+
+    # -- verification links ---------------------------------------------------------------------
+    async def link(self, token_hash: str) -> VerificationLink | None:
+        row = await self._one(verification_links, verification_links.c.token_hash == token_hash)
+        return VerificationLink(**{**row._mapping, "state": LinkState(row.state)}) if row else None
+
+    async def save_link(self, link: VerificationLink) -> None:
+        await self._save(verification_links, "token_hash", link)
+
+    async def replace_pending_links(self, person_id: str) -> None:
+        await self._conn.execute(update(verification_links).where(
+            verification_links.c.person_id == person_id,
+            verification_links.c.state == LinkState.PENDING.value).values(state=LinkState.REPLACED.value))
+
+    # -- sessions and sign-in limits -------------------------------------------------------------
+    async def revoke_session(self, session_id: str, person_id: str, at: datetime) -> bool:
+        """False when the session had already ended."""
+        if await self.session_revoked(session_id):
+            return False
+        await self._conn.execute(insert(revoked_sessions).values(
+            session_id=session_id, person_id=person_id, signed_out_at=at))
+        return True
+
+    async def session_revoked(self, session_id: str) -> bool:
+        return await self._one(revoked_sessions, revoked_sessions.c.session_id == session_id) is not None
+
+    async def throttle(self, email: str) -> SignInThrottle:
+        row = await self._one(sign_in_throttles, sign_in_throttles.c.email == email)
+        return SignInThrottle(**row._mapping) if row else SignInThrottle(email)
+
+    async def save_throttle(self, throttle: SignInThrottle) -> None:
+        await self._save(sign_in_throttles, "email", throttle)

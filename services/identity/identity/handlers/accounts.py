@@ -1,0 +1,88 @@
+"""Accounts and their contacts: reading, adding contacts (R4), document verification (R3)."""
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+from contracts.errors import not_found
+from identity.domain import accounts
+from identity.domain.accounts import Account, AccountContact, NewContact
+from identity.domain.people import normalise_email
+from identity.handlers.registration import verification_deadline_job
+from identity.store import IdentityRepository
+from servicekit.auth import Caller
+from servicekit.scheduler import DueJob
+from servicekit.uow import UnitOfWork
+
+
+async def account_for(caller: Caller, account_id: str, uow: UnitOfWork) -> Account:
+    """R2: only the account the caller acts for is visible, and only while they are its member."""
+    accounts.ensure_acting_for(caller.account_id, account_id)
+    repo = IdentityRepository(uow.conn)
+    accounts.ensure_member(await repo.memberships_of(caller.person_id), account_id)
+    account = await repo.account(account_id)
+    if account is None:
+        raise not_found("account", account_id)
+    return account
+
+
+async def contacts_of(caller: Caller, account_id: str, uow: UnitOfWork) -> list[AccountContact]:
+    await account_for(caller, account_id, uow)
+    return await IdentityRepository(uow.conn).contacts_of(account_id)
+
+
+async def my_accounts(caller: Caller, uow: UnitOfWork) -> list[tuple[Account, AccountContact]]:
+    """R2: every account the caller may switch to, with their role in it."""
+    repo = IdentityRepository(uow.conn)
+    return [(account, membership) for membership in await repo.memberships_of(caller.person_id)
+            if (account := await repo.account(membership.account_id)) is not None]
+
+
+async def add_contact(caller: Caller, account_id: str, new: NewContact, base_url: str,
+                      uow: UnitOfWork) -> AccountContact:
+    """R4: linked at once when the e-mail is registered, otherwise created and invited."""
+    account = await account_for(caller, account_id, uow)
+    repo = IdentityRepository(uow.conn)
+    by = accounts.ensure_member(await repo.memberships_of(caller.person_id), account_id)
+    new = NewContact(normalise_email(new.email), new.first_name, new.last_name, new.locale)
+    contact, added = accounts.add_contact(
+        account, by, await repo.contacts_of(account_id), new, await repo.person_by_email(new.email),
+        str(uuid.uuid4()), register_url(base_url, new.email), uow.now())
+    await repo.save_contact(contact)
+    await uow.publish(added)
+    return contact
+
+
+def register_url(base_url: str, email: str) -> str:
+    """Where an invited contact registers; it carries no secret."""
+    return f"{base_url}/people/registration?email={quote(email)}"
+
+
+async def remove_contact(caller: Caller, account_id: str, uow: UnitOfWork) -> None:
+    await account_for(caller, account_id, uow)
+    raise accounts.refuse_contact_deletion()
+
+
+async def accept_documents(account_id: str, uow: UnitOfWork) -> Account:
+    """R3 (operator): the account's documents are accepted; the 60-day deadline no longer applies."""
+    repo = IdentityRepository(uow.conn)
+    account = await repo.account(account_id)
+    if account is None:
+        raise not_found("account", account_id)
+    verified = account.accept_documents(uow.now())
+    await repo.save_account(account)
+    await uow.cancel_job(verification_deadline_job(account_id))
+    await uow.publish(verified)
+    return account
+
+
+async def lapse_verification(job: DueJob, uow: UnitOfWork) -> None:
+    """R3: 60 days after registration, an account still pending verification lapses."""
+    repo = IdentityRepository(uow.conn)
+    account = await repo.account(job.subject)
+    administrator = account and await repo.person(account.administrator_id)
+    if account is None or administrator is None:
+        return  # the job outlived its account: nothing to lapse
+    if lapsed := account.lapse_verification(administrator.contact(), job.due_at):
+        await repo.save_account(account)
+        await uow.publish(lapsed)
