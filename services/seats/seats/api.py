@@ -37,6 +37,7 @@ class PoolView(BaseModel):
     scheduled_quantity: int | None
     term_end: datetime | None
     deprovision_at: datetime | None
+    trial_ends_at: datetime | None
     assigned: int
     assignments: list[AssignmentView]
 
@@ -45,7 +46,8 @@ class PoolView(BaseModel):
         return cls(subscription_id=p.subscription_id, status=p.status.value,
                    licence_type=p.licence_type, quantity=p.quantity,
                    scheduled_quantity=p.scheduled_quantity, term_end=p.term_end,
-                   deprovision_at=p.deprovision_at, assigned=len(p.assignments),
+                   deprovision_at=p.deprovision_at, trial_ends_at=p.trial_ends_at,
+                   assigned=len(p.assignments),
                    assignments=[AssignmentView(**vars(a)) for a in p.assignments])
 
 
@@ -57,14 +59,15 @@ def routes(runtime: ServiceRuntime) -> APIRouter:
     async def pool(subscription_id: str, caller: Caller = authenticated) -> PoolView:
         async with runtime.db.connect() as conn:
             found = await SeatPoolRepository(conn).get(subscription_id)
-        found.ensure_administered_by(caller.person_id)
+        found.ensure_administered_by(caller.person_id, caller.account_id)
         return PoolView.of(found)
 
     @router.post("/seats/assignments", status_code=201, summary="Give a user a seat (R21, R25)")
     async def assign(subscription_id: str, body: AssignRequest, request: Request,
                      caller: Caller = authenticated):
         async def act(uow):
-            assignment = await handlers.assign_seat(subscription_id, body.email, caller, uow)
+            assignment = await handlers.assign_seat(subscription_id, body.email, caller, uow,
+                                                    runtime.settings.identity_public_url)
             return AssignmentView(**vars(assignment))
         return await runtime.command(request, caller, body, act, status_code=201)
 

@@ -2,11 +2,18 @@
 from __future__ import annotations
 
 from contracts import topics
+from contracts.identity import PersonRegistered, SignedOut
 from contracts.subscriptions import (
-    ActivationExpired, CancellationScheduled, SubscriptionActivated, SubscriptionEnded,
-    SubscriptionPurchased,
+    ActivationExpired, AdministratorTransferred, CancellationScheduled, CancellationWithdrawn,
+    SubscriptionActivated, SubscriptionEnded, SubscriptionPurchased, SubscriptionRenewed,
+    TierChanged, TrialStarted,
 )
-from seats import api, handlers
+from seats import api, handlers, imports, leases, users
+from seats.routes import access as access_routes
+from seats.routes import devices as device_routes
+from seats.routes import imports as import_routes
+from seats.routes import leases as lease_routes
+from seats.routes import users as user_routes
 from seats.settings import SeatsSettings
 from seats.store import metadata
 from servicekit.runtime import ServiceRuntime
@@ -15,16 +22,27 @@ from servicekit.runtime import ServiceRuntime
 def build(settings: SeatsSettings | None = None, **overrides) -> ServiceRuntime:
     runtime = ServiceRuntime(settings or SeatsSettings(), metadata, **overrides)
 
-    subscription_events = runtime.consumer("seats")
-    subscription_events.on(SubscriptionPurchased, handlers.open_locked_pool)
-    subscription_events.on(SubscriptionActivated, handlers.unlock_seats)
-    subscription_events.on(ActivationExpired, handlers.close_lapsed_pool)
-    subscription_events.on(CancellationScheduled, handlers.schedule_deprovisioning)
-    subscription_events.on(SubscriptionEnded, handlers.deprovision)
-    subscription_events.attach(topics.SUBSCRIPTIONS_EVENTS)
+    events = runtime.consumer("seats")
+    events.on(SubscriptionPurchased, handlers.open_locked_pool)
+    events.on(SubscriptionActivated, handlers.unlock_seats)
+    events.on(ActivationExpired, handlers.close_lapsed_pool)
+    events.on(CancellationScheduled, handlers.schedule_deprovisioning)
+    events.on(CancellationWithdrawn, handlers.withdraw_deprovisioning)
+    events.on(SubscriptionEnded, handlers.deprovision)
+    events.on(SubscriptionRenewed, handlers.follow_renewal)
+    events.on(TierChanged, handlers.follow_tier_change)
+    events.on(AdministratorTransferred, handlers.transfer_administration)
+    events.on(TrialStarted, handlers.open_trial_pool)
+    events.on(PersonRegistered, users.register_person)
+    events.on(SignedOut, leases.release_session)
+    events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.IDENTITY_EVENTS)
 
     runtime.scheduler.on(handlers.SEAT_DECREASE, handlers.apply_scheduled_decrease)
+    runtime.scheduler.on(imports.IMPORT_CHUNK, imports.import_chunk)
 
-    runtime.app = runtime.http_app(api.routes(runtime), title="Entitle seats",
-                                   description="Seat pools, assignments and deprovisioning.")
+    routers = [api.routes(runtime)] + [r.routes(runtime) for r in (
+        import_routes, user_routes, lease_routes, device_routes, access_routes)]
+    runtime.app = runtime.http_app(*routers, title="Entitle seats",
+                                   description="Seat pools, users and invitations, assignments, bulk "
+                                               "imports, floating leases, node-locked keys, access.")
     return runtime

@@ -1,28 +1,54 @@
-"""Seat handlers: subscription events in, seat events out, one transaction each."""
+"""Seat handlers: subscription events in, seat events out, one transaction each.
+
+A replay of one topic can bring an event about a pool this service never opened: an event
+that carries enough to open the pool opens it; any other finds nothing to change and is
+ignored, so the consumer never stops on it and no effect happens twice.
+"""
 from __future__ import annotations
 
-import uuid
+import logging
 from datetime import datetime
+from typing import Callable
 
 from contracts.subscriptions import (
-    ActivationExpired, CancellationScheduled, SubscriptionActivated, SubscriptionEnded,
-    SubscriptionPurchased,
+    ActivationExpired, AdministratorTransferred, CancellationScheduled, CancellationWithdrawn,
+    SubscriptionActivated, SubscriptionEnded, SubscriptionPurchased, SubscriptionRenewed,
+    TierChanged, TrialStarted,
 )
+from seats import devices, leases, users
 from seats.domain import Assignment, SeatPool
+from seats.settings import SeatsSettings
 from seats.store import SeatPoolRepository
 from servicekit.auth import Caller
 from servicekit.scheduler import DueJob
 from servicekit.uow import UnitOfWork
 
+log = logging.getLogger("seats.handlers")
+
 SEAT_DECREASE = "seat_decrease"
+DEFAULT_IDENTITY_URL = SeatsSettings.model_fields["identity_public_url"].default
+
+
+def decrease_job_id(subscription_id: str, term_end: datetime) -> str:
+    """One job per term: the done job of an earlier term must not stop this term's."""
+    return f"{SEAT_DECREASE}:{subscription_id}:{term_end:%Y%m%dT%H%M%S}"
 
 
 async def open_locked_pool(event: SubscriptionPurchased, uow: UnitOfWork) -> None:
     repo = SeatPoolRepository(uow.conn)
-    if await repo.find(event.subscription_id) is None:
+    if await repo.find(event.subscription_id) is None:  # a converted trial keeps its pool
         await repo.add(SeatPool(subscription_id=event.subscription_id, account_id=event.account_id,
                                 administrator=event.administrator, licence_type=event.licence_type,
-                                quantity=event.quantity))
+                                quantity=event.quantity, product=event.product, tier=event.tier))
+
+
+async def open_trial_pool(event: TrialStarted, uow: UnitOfWork) -> None:
+    repo = SeatPoolRepository(uow.conn)
+    if await repo.find(event.subscription_id) is None:
+        pool = SeatPool.for_trial(event.subscription_id, event.account_id, event.administrator,
+                                  event.licence_type, event.started_at, event.ends_at)
+        pool.describe_plan(event.product, event.tier)
+        await repo.add(pool)
 
 
 async def unlock_seats(event: SubscriptionActivated, uow: UnitOfWork) -> None:
@@ -33,65 +59,117 @@ async def unlock_seats(event: SubscriptionActivated, uow: UnitOfWork) -> None:
                         administrator=event.administrator, licence_type=event.licence_type,
                         quantity=event.quantity)
         await repo.add(pool)
+    pool.describe_plan(event.product, event.tier)
     unlocked = pool.unlock(event.quantity, event.term_start, event.term_end, event.unit_price,
                            event.administrator, at=event.activated_at)
     await repo.save(pool)
     if unlocked:
         await uow.publish(unlocked)
+        await devices.provide_keys(pool, uow)
+
+
+async def follow_renewal(event: SubscriptionRenewed, uow: UnitOfWork) -> None:
+    """R11, R25: the new term and price; a decrease due at the old term end applies first."""
+    repo = SeatPoolRepository(uow.conn)
+    if (pool := await _find(repo, event)) is None:
+        return
+    previous_term_end = pool.term_end
+    applied = pool.renew(event.term_start, event.term_end, event.unit_price)
+    if pool.term_end == previous_term_end:
+        return  # a closed pool, or a term already in force
+    pool.describe_plan(event.product, event.tier)
+    await repo.save(pool)
+    if applied is not None:
+        await uow.publish(applied)
+        await devices.provide_keys(pool, uow)
+    if previous_term_end is not None:
+        await uow.cancel_job(decrease_job_id(pool.subscription_id, previous_term_end))
+    if pool.scheduled_quantity is not None:  # the term was extended before it ended
+        await _schedule_decrease(pool, uow)
+
+
+async def follow_tier_change(event: TierChanged, uow: UnitOfWork) -> None:
+    await _update(uow, event, lambda pool: pool.change_price(event.new_unit_price, event.to_tier))
+
+
+async def transfer_administration(event: AdministratorTransferred, uow: UnitOfWork) -> None:
+    await _update(uow, event, lambda pool: pool.transfer_administration(event.new_administrator))
 
 
 async def close_lapsed_pool(event: ActivationExpired, uow: UnitOfWork) -> None:
-    await _update(uow, event.subscription_id, lambda pool: pool.close())
+    await _update(uow, event, lambda pool: pool.close())
 
 
 async def schedule_deprovisioning(event: CancellationScheduled, uow: UnitOfWork) -> None:
-    await _update(uow, event.subscription_id, lambda pool: pool.schedule_deprovisioning(event.effective_at))
+    await _update(uow, event, lambda pool: pool.schedule_deprovisioning(event.effective_at))
+
+
+async def withdraw_deprovisioning(event: CancellationWithdrawn, uow: UnitOfWork) -> None:
+    await _update(uow, event, lambda pool: pool.withdraw_deprovisioning())
 
 
 async def deprovision(event: SubscriptionEnded, uow: UnitOfWork) -> None:
+    """R28, whatever the reason: cancelled, lapsed, terminated (maybe mid-term) or trial_ended."""
     repo = SeatPoolRepository(uow.conn)
-    pool = await repo.get(event.subscription_id)
+    if (pool := await _find(repo, event)) is None:
+        return
+    term_end = pool.term_end
     if (deprovisioned := pool.deprovision(at=event.ended_at)) is not None:
         await repo.save(pool)
         await uow.publish(deprovisioned)
-        await uow.cancel_job(f"{SEAT_DECREASE}:{pool.subscription_id}")
+        await leases.release_all(pool.subscription_id, uow, at=event.ended_at)
+        await devices.deactivate_all(pool, uow, at=event.ended_at)
+        if term_end is not None:
+            await uow.cancel_job(decrease_job_id(pool.subscription_id, term_end))
 
 
-async def assign_seat(subscription_id: str, email: str, caller: Caller, uow: UnitOfWork) -> Assignment:
-    repo = SeatPoolRepository(uow.conn)
-    pool = await repo.get(subscription_id)
-    pool.ensure_administered_by(caller.person_id)
-    assignment = pool.assign(str(uuid.uuid4()), email, at=uow.now())
-    await repo.save(pool)
-    return assignment
+async def assign_seat(subscription_id: str, email: str, caller: Caller, uow: UnitOfWork,
+                      identity_url: str = DEFAULT_IDENTITY_URL) -> Assignment:
+    """The first assignment route: lists the user (invited if new, R22) and gives them a seat."""
+    return await users.add_and_assign_one(subscription_id, email, identity_url, caller, uow)
 
 
 async def change_quantity(subscription_id: str, quantity: int, caller: Caller, uow: UnitOfWork) -> SeatPool:
     repo = SeatPoolRepository(uow.conn)
-    pool = await repo.get(subscription_id)
-    pool.ensure_administered_by(caller.person_id)
+    pool = await repo.get(subscription_id, lock=True)
+    pool.ensure_administered_by(caller.person_id, caller.account_id)
     change = pool.change_quantity(quantity, at=uow.now())
     await repo.save(pool)
     await uow.publish(change)
+    await devices.provide_keys(pool, uow)
     if pool.scheduled_quantity is not None:
-        await uow.schedule(f"{SEAT_DECREASE}:{subscription_id}", SEAT_DECREASE, subscription_id,
-                           pool.term_end, {"requested_at": uow.now().isoformat()})
+        await _schedule_decrease(pool, uow)
     else:
-        await uow.cancel_job(f"{SEAT_DECREASE}:{subscription_id}")
+        await uow.cancel_job(decrease_job_id(subscription_id, pool.term_end))
     return pool
 
 
 async def apply_scheduled_decrease(job: DueJob, uow: UnitOfWork) -> None:
     repo = SeatPoolRepository(uow.conn)
-    pool = await repo.get(job.subject)
+    if (pool := await repo.find(job.subject)) is None:
+        return
     requested_at = datetime.fromisoformat(job.payload["requested_at"])
     if (changed := pool.apply_scheduled_decrease(requested_at, at=job.due_at)) is not None:
         await repo.save(pool)
         await uow.publish(changed)
+        await devices.provide_keys(pool, uow)
 
 
-async def _update(uow: UnitOfWork, subscription_id: str, change) -> None:
+async def _schedule_decrease(pool: SeatPool, uow: UnitOfWork) -> None:
+    requested_at = pool.decrease_requested_at or uow.now()
+    await uow.schedule(decrease_job_id(pool.subscription_id, pool.term_end), SEAT_DECREASE,
+                       pool.subscription_id, pool.term_end, {"requested_at": requested_at.isoformat()})
+
+
+async def _find(repo: SeatPoolRepository, event) -> SeatPool | None:
+    pool = await repo.find(event.subscription_id)
+    if pool is None:
+        log.info("%s for unknown pool %s ignored: nothing to change", event.type, event.subscription_id)
+    return pool
+
+
+async def _update(uow: UnitOfWork, event, change: Callable[[SeatPool], None]) -> None:
     repo = SeatPoolRepository(uow.conn)
-    pool = await repo.get(subscription_id)
-    change(pool)
-    await repo.save(pool)
+    if (pool := await _find(repo, event)) is not None:
+        change(pool)
+        await repo.save(pool)

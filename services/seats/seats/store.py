@@ -1,7 +1,7 @@
 """Seat pools and assignments, mapped to `domain.SeatPool`."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
@@ -28,6 +28,10 @@ pools = Table(
     Column("currency", String(3)),
     Column("scheduled_quantity", Integer),
     Column("deprovision_at", UTCDateTime),
+    Column("decrease_requested_at", UTCDateTime),
+    Column("trial_ends_at", UTCDateTime),
+    Column("product", String(64), nullable=False, server_default=""),
+    Column("tier", String(64), nullable=False, server_default=""),
 )
 
 assignments = Table(
@@ -37,6 +41,8 @@ assignments = Table(
     Column("email", String(320), nullable=False),
     Column("assigned_at", UTCDateTime, nullable=False),
 )
+# The access query looks a person up by e-mail (or by their seat user's id).
+Index("seat_assignments_email", assignments.c.email)
 
 
 def _pool_row(p: SeatPool) -> dict:
@@ -48,15 +54,20 @@ def _pool_row(p: SeatPool) -> dict:
         term_start=p.term_start, term_end=p.term_end,
         unit_price_minor=p.unit_price.amount_minor if p.unit_price else None,
         currency=p.unit_price.currency if p.unit_price else None,
-        scheduled_quantity=p.scheduled_quantity, deprovision_at=p.deprovision_at)
+        scheduled_quantity=p.scheduled_quantity, deprovision_at=p.deprovision_at,
+        decrease_requested_at=p.decrease_requested_at, trial_ends_at=p.trial_ends_at,
+        product=p.product, tier=p.tier)
 
 
 class SeatPoolRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def find(self, subscription_id: str) -> SeatPool | None:
-        r = (await self._conn.execute(select(pools).where(pools.c.subscription_id == subscription_id))).first()
+    async def find(self, subscription_id: str, lock: bool = False) -> SeatPool | None:
+        """`lock`: hold the pool row until the transaction ends (PostgreSQL `FOR UPDATE`), so
+        concurrent commands that count seats queue; SQLite's BEGIN IMMEDIATE already does."""
+        query = select(pools).where(pools.c.subscription_id == subscription_id)
+        r = (await self._conn.execute(query.with_for_update() if lock else query)).first()
         if r is None:
             return None
         rows = await self._conn.execute(select(assignments).where(
@@ -69,10 +80,12 @@ class SeatPoolRepository:
             term_start=r.term_start, term_end=r.term_end,
             unit_price=Money(amount_minor=r.unit_price_minor, currency=r.currency) if r.currency else None,
             scheduled_quantity=r.scheduled_quantity, deprovision_at=r.deprovision_at,
-            assignments=[Assignment(a.user_id, a.email, a.assigned_at) for a in rows])
+            assignments=[Assignment(a.user_id, a.email, a.assigned_at) for a in rows],
+            decrease_requested_at=r.decrease_requested_at, trial_ends_at=r.trial_ends_at,
+            product=r.product, tier=r.tier)
 
-    async def get(self, subscription_id: str) -> SeatPool:
-        pool = await self.find(subscription_id)
+    async def get(self, subscription_id: str, lock: bool = False) -> SeatPool:
+        pool = await self.find(subscription_id, lock)
         if pool is None:
             raise not_found("subscription", subscription_id)
         return pool

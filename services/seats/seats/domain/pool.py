@@ -41,10 +41,27 @@ class SeatPool:
     scheduled_quantity: int | None = None
     deprovision_at: datetime | None = None
     assignments: list[Assignment] = field(default_factory=list)
+    decrease_requested_at: datetime | None = None
+    trial_ends_at: datetime | None = None  # set while the pool is a free trial (R10)
+    product: str = ""
+    tier: str = ""
 
-    def ensure_administered_by(self, person_id: str) -> None:
-        """R6: only the subscription's administrator manages its seats."""
-        if person_id != self.administrator.person_id:
+    @classmethod
+    def for_trial(cls, subscription_id: str, account_id: str, administrator: Contact,
+                  licence_type: LicenceType, started_at: datetime, ends_at: datetime) -> "SeatPool":
+        """R10: a trial is usable at once, with one seat, until it ends or converts."""
+        return cls(subscription_id, account_id, administrator, licence_type, quantity=1,
+                   status=PoolStatus.UNLOCKED, term_start=started_at, term_end=ends_at,
+                   trial_ends_at=ends_at)
+
+    @property
+    def is_trial(self) -> bool:
+        return self.trial_ends_at is not None
+
+    def ensure_administered_by(self, person_id: str, account_id: str) -> None:
+        """R6, R17: only the subscription's administrator, acting for its account, manages its
+        seats; anyone else (a previous administrator too) is told it does not exist."""
+        if person_id != self.administrator.person_id or account_id != self.account_id:
             raise not_found("subscription", self.subscription_id)
 
     @property
@@ -55,30 +72,56 @@ class SeatPool:
 
     def unlock(self, quantity: int, term_start: datetime, term_end: datetime, unit_price: Money,
                administrator: Contact, at: datetime) -> SeatsUnlocked | None:
-        """R21: activation unlocks the purchased quantity."""
-        if self.status is not PoolStatus.LOCKED:
+        """R21: activation unlocks the purchased quantity; R10: a converted trial keeps its pool
+        (and its assigned seat) and gets the paid quantity."""
+        if not self._awaits_activation:
             return None
         self.status, self.quantity, self.administrator = PoolStatus.UNLOCKED, quantity, administrator
         self.term_start, self.term_end, self.unit_price = term_start, term_end, unit_price
+        self.trial_ends_at = None
         return SeatsUnlocked(subscription_id=self.subscription_id, account_id=self.account_id,
                              quantity=quantity, licence_type=self.licence_type, unlocked_at=at)
+
+    @property
+    def _awaits_activation(self) -> bool:
+        return self.status is PoolStatus.LOCKED or (self.status is PoolStatus.UNLOCKED and self.is_trial)
 
     def close(self) -> None:
         if self.status is PoolStatus.LOCKED:
             self.status = PoolStatus.CLOSED
 
-    def _ensure_unlocked(self) -> None:
+    def ensure_unlocked(self) -> None:
         if self.status is PoolStatus.LOCKED:
             raise RuleViolation("seats_locked", "Seats are locked until the administrator accepts the "
                                 "agreement and the subscription is active.", rule="R21")
         if self.status is not PoolStatus.UNLOCKED:
             raise RuleViolation("seats_unavailable", f"The seats are {self.status.value}.", rule="R28")
 
+    def ensure_usable(self) -> None:
+        """Users can be listed and invited before activation, but not once the pool is over (R28)."""
+        if self.status in (PoolStatus.CLOSED, PoolStatus.DEPROVISIONED):
+            raise RuleViolation("seats_unavailable", f"The seats are {self.status.value}; the "
+                                "subscription is over.", rule="R28")
+
+    def ensure_unlocked_for(self, licence_type: LicenceType, rule: str) -> None:
+        """Leases (R26) and device activations (R27) need an active pool of their licence type."""
+        self.ensure_unlocked()
+        if self.licence_type is not licence_type:
+            raise RuleViolation("wrong_licence_type", f"This subscription's seats are "
+                                f"{self.licence_type.value}, not {licence_type.value}.", rule=rule)
+
+    def holds(self, user_id: str) -> bool:
+        return any(a.user_id == user_id for a in self.assignments)
+
+    @property
+    def free_seats(self) -> int:
+        return max(self.assignable - len(self.assignments), 0)
+
     def assign(self, user_id: str, email: str, at: datetime) -> Assignment:
-        self._ensure_unlocked()
+        self.ensure_unlocked()
         email = email.strip().lower()
-        if any(a.email == email for a in self.assignments):
-            raise RuleViolation("already_assigned", f"{email} already has a seat.")
+        if self.holds(user_id) or any(a.email == email for a in self.assignments):
+            raise RuleViolation("already_assigned", f"{email} already has a seat.", rule="R22")
         if len(self.assignments) >= self.assignable:
             raise RuleViolation("no_free_seat", f"All {self.assignable} seats are assigned; "
                                 "add seats or free one first.", rule="R25")
@@ -86,15 +129,25 @@ class SeatPool:
         self.assignments.append(assignment)
         return assignment
 
+    def unassign(self, user_id: str, email: str) -> None:
+        """R24: the seat is free again at once."""
+        if not self.holds(user_id):
+            raise RuleViolation("not_assigned", f"{email} has no seat to free; only assigned users "
+                                "can be unassigned.", rule="R24")
+        self.assignments = [a for a in self.assignments if a.user_id != user_id]
+
     def change_quantity(self, new_quantity: int, at: datetime
                         ) -> SeatQuantityChanged | SeatDecreaseScheduled:
         """R25: an increase takes effect at once; a decrease at the end of the term."""
-        self._ensure_unlocked()
+        self.ensure_unlocked()
+        if self.is_trial:
+            raise RuleViolation("trial_has_one_seat", "A trial has one seat; buy the tier to choose "
+                                "the quantity.", rule="R10")
         if new_quantity < 1:
             raise RuleViolation("quantity_too_small", "Keep at least one seat; to stop, cancel the "
                                 "subscription.", rule="R25", refusal=Refusal.INVALID)
         if new_quantity > self.quantity:
-            self.scheduled_quantity = None
+            self.scheduled_quantity = self.decrease_requested_at = None
             return self._apply_quantity(new_quantity, requested_at=at, effective_at=at)
         if new_quantity == self.quantity:
             raise RuleViolation("quantity_unchanged", f"The quantity is already {new_quantity}.",
@@ -103,7 +156,7 @@ class SeatPool:
             raise RuleViolation("decrease_below_assigned",
                                 f"{len(self.assignments)} seats are assigned; unassign users before "
                                 f"reducing to {new_quantity}.", rule="R25")
-        self.scheduled_quantity = new_quantity
+        self.scheduled_quantity, self.decrease_requested_at = new_quantity, at
         return SeatDecreaseScheduled(
             subscription_id=self.subscription_id, account_id=self.account_id,
             current_quantity=self.quantity, scheduled_quantity=new_quantity,
@@ -112,7 +165,8 @@ class SeatPool:
     def apply_scheduled_decrease(self, requested_at: datetime, at: datetime) -> SeatQuantityChanged | None:
         if self.status is not PoolStatus.UNLOCKED or self.scheduled_quantity is None:
             return None
-        new_quantity, self.scheduled_quantity = self.scheduled_quantity, None
+        new_quantity = self.scheduled_quantity
+        self.scheduled_quantity = self.decrease_requested_at = None
         return self._apply_quantity(new_quantity, requested_at=requested_at, effective_at=at)
 
     def _apply_quantity(self, new_quantity: int, requested_at: datetime,
@@ -124,8 +178,40 @@ class SeatPool:
             effective_at=effective_at, term_start=self.term_start, term_end=self.term_end,
             unit_price=self.unit_price)
 
+    def renew(self, term_start: datetime, term_end: datetime,
+              unit_price: Money) -> SeatQuantityChanged | None:
+        """R11: a new term with its price. A decrease due at the old term end (R25) takes effect
+        first, within the old term, whether its job fired before this renewal or not."""
+        if self.status in (PoolStatus.CLOSED, PoolStatus.DEPROVISIONED):
+            return None
+        if self.term_end is not None and term_end <= self.term_end:
+            return None  # this term (or a later one) is already in force
+        applied = None
+        if self.term_end is not None and self.term_end <= term_start:
+            requested_at = self.decrease_requested_at or self.term_end
+            applied = self.apply_scheduled_decrease(requested_at, at=self.term_end)
+        self.term_start, self.term_end, self.unit_price = term_start, term_end, unit_price
+        return applied
+
+    def change_price(self, unit_price: Money, tier: str = "") -> None:
+        """R12: after a tier change, later quantity changes are priced in the new tier."""
+        self.unit_price = unit_price
+        self.tier = tier or self.tier
+
+    def describe_plan(self, product: str, tier: str) -> None:
+        """What the access query answers with; an event that does not carry it keeps the old one."""
+        self.product, self.tier = product or self.product, tier or self.tier
+
+    def transfer_administration(self, new_administrator: Contact) -> None:
+        """R17: the new administrator has full control; the previous one none, from now on."""
+        self.administrator = new_administrator
+
     def schedule_deprovisioning(self, at: datetime) -> None:
         self.deprovision_at = at
+
+    def withdraw_deprovisioning(self) -> None:
+        """A withdrawn cancellation: the subscription renews as usual, nothing is revoked."""
+        self.deprovision_at = None
 
     def deprovision(self, at: datetime) -> SeatsDeprovisioned | None:
         """R28: at the end of the last term every assignment is revoked."""
@@ -133,6 +219,7 @@ class SeatPool:
             return None
         revoked = [a.user_id for a in self.assignments]
         self.assignments, self.status, self.scheduled_quantity = [], PoolStatus.DEPROVISIONED, None
+        self.decrease_requested_at = None
         return SeatsDeprovisioned(subscription_id=self.subscription_id, account_id=self.account_id,
                                   administrator=self.administrator, revoked_user_ids=revoked,
                                   deprovisioned_at=at)

@@ -1,0 +1,62 @@
+"""The access query (R21–R28): answered from seats' own tables in one indexed query."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.errors import Refusal, RuleViolation
+from seats.domain.access import AccessAnswer, Grant, decide
+from seats.domain.pool import PoolStatus
+from seats.key_store import activation_keys as keys
+from seats.lease_store import leases
+from seats.people_store import seat_users as users
+from seats.store import assignments, pools
+
+
+async def check_access(conn: AsyncConnection, product: str, at: datetime, *, user_id: str | None = None,
+                       email: str | None = None, device_id: str | None = None) -> AccessAnswer:
+    if not (user_id or email or device_id):
+        raise RuleViolation("who", "Say whose access: user_id (person id), email or device_id.",
+                            refusal=Refusal.INVALID)
+    email = email.strip().lower() if email else None
+    arms = [a for a in (_named(user_id, email), _floating(user_id, email, at), _node_locked(device_id)) if a is not None]
+    in_force = and_(pools.c.product == product, pools.c.status == PoolStatus.UNLOCKED.value)
+    query = union_all(*[arm.where(in_force) for arm in arms])
+    rows = await conn.execute(query)
+    return decide([Grant(*row) for row in rows], product)
+
+
+def _columns(how: str):
+    return pools.c.subscription_id, pools.c.tier, pools.c.licence_type, literal(how)
+
+
+def _named(user_id: str | None, email: str | None):
+    """R22, R24: a named seat of the user, found by their person id or e-mail."""
+    if not (user_id or email):
+        return None
+    who = users.c.person_id == user_id if user_id else users.c.email == email
+    joined = users.join(assignments, and_(assignments.c.subscription_id == users.c.subscription_id,
+                                          assignments.c.user_id == users.c.user_id)) \
+        .join(pools, pools.c.subscription_id == users.c.subscription_id)
+    return select(*_columns("named seat assigned")).select_from(joined).where(who)
+
+
+def _floating(user_id: str | None, email: str | None, at: datetime):
+    """R26: a live lease; an expired one never counts."""
+    if not (user_id or email):
+        return None
+    who = leases.c.person_id == user_id if user_id else leases.c.email == email
+    joined = leases.join(pools, pools.c.subscription_id == leases.c.subscription_id)
+    return select(*_columns("floating lease held")).select_from(joined).where(
+        who, leases.c.released_at.is_(None), leases.c.expires_at > at)
+
+
+def _node_locked(device_id: str | None):
+    """R27: a key active on this device."""
+    if not device_id:
+        return None
+    joined = keys.join(pools, pools.c.subscription_id == keys.c.subscription_id)
+    return select(*_columns("activation key active on this device")).select_from(joined).where(
+        keys.c.device_id == device_id)

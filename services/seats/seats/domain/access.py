@@ -1,0 +1,36 @@
+"""May this person (or device) use this product now? The answer from the seats they hold."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Higher is better: when several subscriptions grant the product, the best tier answers.
+TIER_RANK = {"standard": 1, "premium": 2, "premium_plus": 3, "enterprise": 4}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A seat in force: a named assignment, a live lease or a device activation."""
+
+    subscription_id: str
+    tier: str
+    licence_type: str
+    how: str
+
+
+@dataclass(frozen=True)
+class AccessAnswer:
+    allowed: bool
+    reason: str
+    tier: str | None = None
+    licence_type: str | None = None
+    subscription_id: str | None = None
+
+
+def decide(grants: list[Grant], product: str) -> AccessAnswer:
+    """R21–R28: only a seat of an unlocked, not yet ended subscription grants access; an
+    unassigned user (R24), an expired lease (R26) or a revoked one (R28) grants nothing."""
+    if not grants:
+        return AccessAnswer(False, f"No seat of {product} is in force for them: assign one (named), "
+                            "take a lease (floating) or activate a key on the device (node-locked).")
+    best = max(grants, key=lambda g: (TIER_RANK.get(g.tier, 0), g.subscription_id))
+    return AccessAnswer(True, best.how, best.tier, best.licence_type, best.subscription_id)

@@ -1,0 +1,60 @@
+"""Node-locked activation keys and the device each is bound to (R27)."""
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, String, Table, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.errors import not_found
+from seats.domain.devices import ActivationKey
+from seats.store import metadata
+from servicekit.db import UTCDateTime
+
+activation_keys = Table(
+    "activation_keys", metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("account_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("device_id", String(200)),
+    Column("device_name", String(200)),
+    Column("activated_at", UTCDateTime),
+)
+Index("activation_keys_device", activation_keys.c.device_id)
+
+
+def _key(r) -> ActivationKey:
+    return ActivationKey(key_id=r.key_id, subscription_id=r.subscription_id, account_id=r.account_id,
+                         created_at=r.created_at, device_id=r.device_id, device_name=r.device_name,
+                         activated_at=r.activated_at)
+
+
+class KeyRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def keys_of(self, subscription_id: str) -> list[ActivationKey]:
+        rows = await self._conn.execute(select(activation_keys).where(
+            activation_keys.c.subscription_id == subscription_id).order_by(
+            activation_keys.c.created_at, activation_keys.c.key_id))
+        return [_key(r) for r in rows]
+
+    async def get(self, subscription_id: str, key_id: str) -> ActivationKey:
+        r = (await self._conn.execute(select(activation_keys).where(
+            activation_keys.c.subscription_id == subscription_id,
+            activation_keys.c.key_id == key_id.upper()))).first()
+        if r is None:
+            raise not_found("activation key", key_id)
+        return _key(r)
+
+    async def add_all(self, keys: list[ActivationKey]) -> None:
+        if keys:
+            await self._conn.execute(insert(activation_keys), [vars(k) for k in keys])
+
+    async def save(self, key: ActivationKey) -> None:
+        await self._conn.execute(update(activation_keys).where(
+            activation_keys.c.key_id == key.key_id).values(**vars(key)))
+
+    async def remove(self, keys: list[ActivationKey]) -> None:
+        if keys:
+            await self._conn.execute(delete(activation_keys).where(
+                activation_keys.c.key_id.in_([k.key_id for k in keys])))

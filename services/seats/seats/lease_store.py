@@ -1,0 +1,69 @@
+"""Floating-seat leases (R26)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, String, Table, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.errors import not_found
+from seats.domain.leases import Lease
+from seats.store import metadata
+from servicekit.db import UTCDateTime
+
+leases = Table(
+    "seat_leases", metadata,
+    Column("lease_id", String(64), primary_key=True),
+    Column("subscription_id", String(64), nullable=False),
+    Column("person_id", String(64), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("session_id", String(128)),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("released_at", UTCDateTime),
+)
+Index("seat_leases_live", leases.c.subscription_id, leases.c.released_at, leases.c.expires_at)
+Index("seat_leases_person", leases.c.person_id, leases.c.session_id)
+Index("seat_leases_email", leases.c.email)
+
+
+def _lease(r) -> Lease:
+    return Lease(lease_id=r.lease_id, subscription_id=r.subscription_id, person_id=r.person_id,
+                 email=r.email, session_id=r.session_id, acquired_at=r.acquired_at,
+                 expires_at=r.expires_at, released_at=r.released_at)
+
+
+def _live(at: datetime):
+    return leases.c.released_at.is_(None), leases.c.expires_at > at
+
+
+class LeaseRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def count_live(self, subscription_id: str, at: datetime) -> int:
+        return (await self._conn.execute(select(func.count()).select_from(leases).where(
+            leases.c.subscription_id == subscription_id, *_live(at)))).scalar_one()
+
+    async def get(self, lease_id: str) -> Lease:
+        r = (await self._conn.execute(select(leases).where(leases.c.lease_id == lease_id))).first()
+        if r is None:
+            raise not_found("lease", lease_id)
+        return _lease(r)
+
+    async def add(self, lease: Lease) -> None:
+        await self._conn.execute(insert(leases).values(**vars(lease)))
+
+    async def save(self, lease: Lease) -> None:
+        await self._conn.execute(update(leases).where(leases.c.lease_id == lease.lease_id).values(**vars(lease)))
+
+    async def release_live(self, at: datetime, *, subscription_id: str | None = None,
+                           person_id: str | None = None, session_id: str | None = None) -> int:
+        """Release every live lease of a subscription (R28) or of one person's session (sign-out)."""
+        where = list(_live(at))
+        if subscription_id is not None:
+            where.append(leases.c.subscription_id == subscription_id)
+        if person_id is not None:
+            where += [leases.c.person_id == person_id, leases.c.session_id == session_id]
+        result = await self._conn.execute(update(leases).where(*where).values(released_at=at))
+        return result.rowcount

@@ -1,0 +1,131 @@
+"""Users of subscriptions, people known to be registered, and who ever had a trial seat."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, String, Table, UniqueConstraint, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.errors import not_found
+from seats.domain.users import SeatUser, UserStatus
+from seats.store import metadata
+from servicekit.db import UTCDateTime
+
+seat_users = Table(
+    "seat_users", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("subscription_id", String(64), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("first_name", String(200), nullable=False),
+    Column("last_name", String(200), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("person_id", String(64)),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("invited_at", UTCDateTime),
+    UniqueConstraint("subscription_id", "email", name="seat_users_one_per_email"),
+)
+Index("seat_users_email", seat_users.c.email)
+Index("seat_users_person", seat_users.c.person_id)
+
+# Identity's PersonRegistered, kept so a user added after registering is registered at once.
+registered_people = Table(
+    "registered_people", metadata,
+    Column("email", String(320), primary_key=True),
+    Column("person_id", String(64), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+)
+
+# R10: whoever once held a seat of a trial pool falls back to Standard, not to a new trial.
+trial_seat_holders = Table(
+    "trial_seat_holders", metadata,
+    Column("email", String(320), primary_key=True),
+    Column("first_assigned_at", UTCDateTime, nullable=False),
+)
+
+
+def _user(r) -> SeatUser:
+    return SeatUser(user_id=r.user_id, subscription_id=r.subscription_id, email=r.email,
+                    first_name=r.first_name, last_name=r.last_name, status=UserStatus(r.status),
+                    added_at=r.added_at, locale=r.locale, person_id=r.person_id, invited_at=r.invited_at)
+
+
+def _row(u: SeatUser) -> dict:
+    return dict(user_id=u.user_id, subscription_id=u.subscription_id, email=u.email,
+                first_name=u.first_name, last_name=u.last_name, locale=u.locale, status=u.status.value,
+                person_id=u.person_id, added_at=u.added_at, invited_at=u.invited_at)
+
+
+class PeopleRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def users_of(self, subscription_id: str) -> list[SeatUser]:
+        rows = await self._conn.execute(select(seat_users).where(
+            seat_users.c.subscription_id == subscription_id).order_by(seat_users.c.added_at, seat_users.c.email))
+        return [_user(r) for r in rows]
+
+    async def listed_emails(self, subscription_id: str) -> set[str]:
+        rows = await self._conn.execute(select(seat_users.c.email).where(
+            seat_users.c.subscription_id == subscription_id))
+        return {email for email, in rows}
+
+    async def find_by_email(self, subscription_id: str, email: str) -> SeatUser | None:
+        r = (await self._conn.execute(select(seat_users).where(
+            seat_users.c.subscription_id == subscription_id, seat_users.c.email == email))).first()
+        return _user(r) if r else None
+
+    async def get(self, subscription_id: str, user_id: str) -> SeatUser:
+        r = (await self._conn.execute(select(seat_users).where(
+            seat_users.c.subscription_id == subscription_id, seat_users.c.user_id == user_id))).first()
+        if r is None:
+            raise not_found("user", user_id)
+        return _user(r)
+
+    async def add_all(self, users: list[SeatUser]) -> None:
+        if users:
+            await self._conn.execute(insert(seat_users), [_row(u) for u in users])
+
+    async def save(self, user: SeatUser) -> None:
+        await self._conn.execute(update(seat_users).where(seat_users.c.user_id == user.user_id)
+                                 .values(**_row(user)))
+
+    async def is_listed(self, subscription_id: str, person_id: str, email: str) -> bool:
+        """Whether the signed-in person is one of the subscription's users (R26, R27)."""
+        rows = await self._conn.execute(select(seat_users.c.user_id).where(
+            seat_users.c.subscription_id == subscription_id,
+            (seat_users.c.person_id == person_id) | (seat_users.c.email == email.lower())).limit(1))
+        return rows.first() is not None
+
+    async def registered_person(self, email: str) -> str | None:
+        rows = await self._conn.execute(select(registered_people.c.person_id).where(
+            registered_people.c.email == email))
+        return rows.scalar()
+
+    async def registered_among(self, emails: list[str]) -> dict[str, str]:
+        """E-mail → person id of those already registered, in one query per thousand."""
+        found: dict[str, str] = {}
+        for start in range(0, len(emails), 1000):
+            rows = await self._conn.execute(select(registered_people.c.email, registered_people.c.person_id)
+                                            .where(registered_people.c.email.in_(emails[start:start + 1000])))
+            found.update({email: person_id for email, person_id in rows})
+        return found
+
+    async def remember_registration(self, email: str, person_id: str, at: datetime) -> None:
+        if await self.registered_person(email) is None:
+            await self._conn.execute(insert(registered_people).values(
+                email=email, person_id=person_id, registered_at=at))
+
+    async def invited_with_email(self, email: str) -> list[SeatUser]:
+        rows = await self._conn.execute(select(seat_users).where(
+            seat_users.c.email == email, seat_users.c.status == UserStatus.INVITED.value))
+        return [_user(r) for r in rows]
+
+    async def had_trial_seat(self, email: str) -> bool:
+        rows = await self._conn.execute(select(trial_seat_holders.c.email).where(
+            trial_seat_holders.c.email == email))
+        return rows.first() is not None
+
+    async def remember_trial_seat(self, email: str, at: datetime) -> None:
+        if not await self.had_trial_seat(email):
+            await self._conn.execute(insert(trial_seat_holders).values(email=email, first_assigned_at=at))

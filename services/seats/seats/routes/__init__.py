@@ -1,0 +1,1 @@
+"""HTTP routes of the seats service, one module per subject."""

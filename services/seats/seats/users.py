@@ -1,0 +1,172 @@
+"""Handlers for the users of a subscription: add and invite (R22), assign (R25), resend
+invitations (R22), unassign (R24, R10), and registration seen from identity."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts.errors import RuleViolation
+from contracts.identity import PersonRegistered
+from contracts.seats import SeatAssigned
+from seats.domain import Assignment, SeatPool
+from seats.domain.users import (
+    NewUser, SeatUser, UserStatus, check_new_users, normalise_email, select_for_resend, unassignment,
+)
+from seats.people_store import PeopleRepository
+from seats.store import SeatPoolRepository
+from servicekit.auth import Caller
+from servicekit.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ResendSelection:
+    user_ids: list[str] | None = None
+    everyone: bool = False
+    status: UserStatus | None = None
+    text: str | None = None
+
+
+async def administered_pool(subscription_id: str, caller: Caller, uow: UnitOfWork,
+                            lock: bool = False) -> SeatPool:
+    pool = await SeatPoolRepository(uow.conn).get(subscription_id, lock=lock)
+    pool.ensure_administered_by(caller.person_id, caller.account_id)
+    return pool
+
+
+async def list_users(subscription_id: str, caller: Caller, uow: UnitOfWork) -> tuple[SeatPool, list[SeatUser]]:
+    pool = await administered_pool(subscription_id, caller, uow)
+    return pool, await PeopleRepository(uow.conn).users_of(subscription_id)
+
+
+async def add_users(subscription_id: str, new: list[NewUser], assign: bool, identity_url: str,
+                    caller: Caller, uow: UnitOfWork) -> list[SeatUser]:
+    """R22: every new user is listed and invited (unless already registered); R25: seats are
+    assigned only when asked and only if enough are free, all or none."""
+    pool = await administered_pool(subscription_id, caller, uow, lock=True)
+    pool.ensure_usable()
+    people = PeopleRepository(uow.conn)
+    check_new_users(new, await people.listed_emails(subscription_id))
+    users = await _new_users(pool, new, people, uow.now())
+    await people.add_all(users)
+    await invite_new(pool, users, identity_url, uow)
+    if assign:
+        await _assign(pool, users, uow)
+    return users
+
+
+async def add_imported(pool: SeatPool, new: list[NewUser], identity_url: str, uow: UnitOfWork) -> int:
+    """R23: rows of a submitted import, checked when the draft was made; invited like any user."""
+    people = PeopleRepository(uow.conn)
+    users = await _new_users(pool, new, people, uow.now())
+    await people.add_all(users)
+    await invite_new(pool, users, identity_url, uow)
+    return len(users)
+
+
+async def invite_new(pool: SeatPool, users: list[SeatUser], identity_url: str, uow: UnitOfWork) -> None:
+    for user in users:
+        if user.status is UserStatus.INVITED:
+            await uow.publish(_invitation(pool, user, identity_url, uow.now(), resend=False))
+
+
+async def add_and_assign_one(subscription_id: str, email: str, identity_url: str, caller: Caller,
+                             uow: UnitOfWork) -> Assignment:
+    """`POST /seats/assignments`: an e-mail alone; a new user is listed and invited first (R22)."""
+    pool = await administered_pool(subscription_id, caller, uow, lock=True)
+    pool.ensure_unlocked()  # refuse before listing anyone (R21)
+    people = PeopleRepository(uow.conn)
+    email = normalise_email(email)
+    user = await people.find_by_email(subscription_id, email)
+    if user is None:
+        [user] = await _new_users(pool, [NewUser(email, "", "")], people, uow.now())
+        await people.add_all([user])
+        await invite_new(pool, [user], identity_url, uow)
+    [assignment] = await _assign(pool, [user], uow)
+    return assignment
+
+
+async def assign_users(subscription_id: str, user_ids: list[str], caller: Caller, uow: UnitOfWork
+                       ) -> list[Assignment]:
+    pool = await administered_pool(subscription_id, caller, uow, lock=True)
+    people = PeopleRepository(uow.conn)
+    return await _assign(pool, [await people.get(subscription_id, i) for i in user_ids], uow)
+
+
+async def resend_invitations(subscription_id: str, selection: ResendSelection, identity_url: str,
+                             caller: Caller, uow: UnitOfWork) -> list[SeatUser]:
+    """R22: one new invitation per chosen user, each with its own id."""
+    pool = await administered_pool(subscription_id, caller, uow)
+    pool.ensure_usable()
+    people = PeopleRepository(uow.conn)
+    chosen = select_for_resend(await people.users_of(subscription_id), user_ids=selection.user_ids,
+                               everyone=selection.everyone, status=selection.status, text=selection.text)
+    for user in chosen:
+        await uow.publish(_invitation(pool, user, identity_url, uow.now(), resend=True))
+        await people.save(user)
+    return chosen
+
+
+async def unassign_users(subscription_id: str, user_ids: list[str], caller: Caller, uow: UnitOfWork
+                         ) -> list[SeatUser]:
+    """R24: each seat is freed and its user loses access at once; the user stays listed (R5).
+    R10: they fall back to a trial if they never had one, else to Standard."""
+    pool = await administered_pool(subscription_id, caller, uow, lock=True)
+    people = PeopleRepository(uow.conn)
+    users = [await people.get(subscription_id, i) for i in dict.fromkeys(user_ids)]
+    for user in users:
+        pool.unassign(user.user_id, user.email)
+    await SeatPoolRepository(uow.conn).save(pool)
+    for user in users:
+        had_trial = await people.had_trial_seat(user.email)
+        await uow.publish(unassignment(user, pool.account_id, had_trial, uow.now()))
+    return users
+
+
+async def register_person(event: PersonRegistered, uow: UnitOfWork) -> None:
+    """R22: an invited user who registers is "registered" in every subscription that lists them;
+    a user added later is registered at once."""
+    people = PeopleRepository(uow.conn)
+    email = normalise_email(event.person.email)
+    await people.remember_registration(email, event.person.person_id, event.registered_at)
+    for user in await people.invited_with_email(email):
+        user.register(event.person.person_id)
+        await people.save(user)
+
+
+async def _new_users(pool: SeatPool, new: list[NewUser], people: PeopleRepository, at: datetime
+                     ) -> list[SeatUser]:
+    """Invited, or registered at once when identity already told us they registered (R4)."""
+    registered = await people.registered_among([normalise_email(n.email) for n in new])
+    users = []
+    for n in new:
+        email = normalise_email(n.email)
+        user = SeatUser(user_id=str(uuid.uuid4()), subscription_id=pool.subscription_id, email=email,
+                        first_name=n.first_name.strip(), last_name=n.last_name.strip(),
+                        status=UserStatus.INVITED, added_at=at, locale=n.locale or pool.administrator.locale)
+        if email in registered:
+            user.register(registered[email])
+        users.append(user)
+    return users
+
+
+async def _assign(pool: SeatPool, users: list[SeatUser], uow: UnitOfWork) -> list[Assignment]:
+    if len(users) > pool.free_seats:
+        pool.ensure_unlocked()
+        raise RuleViolation("no_free_seat", f"{len(users)} seats asked, {pool.free_seats} free of "
+                            f"{pool.assignable}; add seats or unassign users first.", rule="R25")
+    assignments = [pool.assign(u.user_id, u.email, at=uow.now()) for u in users]
+    await SeatPoolRepository(uow.conn).save(pool)
+    people = PeopleRepository(uow.conn)
+    for a in assignments:
+        if pool.is_trial:
+            await people.remember_trial_seat(a.email, a.assigned_at)
+        await uow.publish(SeatAssigned(subscription_id=pool.subscription_id, account_id=pool.account_id,
+                                       user_id=a.user_id, email=a.email, assigned_at=a.assigned_at))
+    return assignments
+
+
+def _invitation(pool: SeatPool, user: SeatUser, identity_url: str, at: datetime, resend: bool):
+    return user.invite(subscription_id=pool.subscription_id, account_id=pool.account_id,
+                       invitation_id=str(uuid.uuid4()), invited_by=pool.administrator,
+                       identity_url=identity_url, at=at, resend=resend)

@@ -1,0 +1,245 @@
+"""Seats reacting to the subscription lifecycle, through the real consumer and scheduler."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from contracts.errors import RuleViolation
+from contracts.subscriptions import (
+    ActivationExpired, AdministratorTransferred, CancellationScheduled, CancellationWithdrawn,
+    SubscriptionActivated, SubscriptionEnded, SubscriptionPurchased, SubscriptionRenewed,
+    TierChanged, TrialEnded, TrialStarted,
+)
+from contracts.values import BillingCycle, Contact, LicenceType, Money
+from seats import handlers
+from seats.domain import PoolStatus
+from servicekit.auth import Caller
+
+from .conftest import T0
+
+SID, ACCOUNT = "s-1", "a-1"
+ADMIN = Contact(person_id="p-admin", email="admin@example.com", name="Ada")
+NEW_ADMIN = Contact(person_id="p-new", email="new@example.com", name="Nia")
+PRICE, NEW_PRICE = Money(amount_minor=36500, currency="EUR"), Money(amount_minor=73000, currency="EUR")
+TERM_END = T0 + timedelta(days=365)
+NEXT_TERM_END = T0 + timedelta(days=730)
+
+
+def purchased(quantity=3, **extra) -> SubscriptionPurchased:
+    return SubscriptionPurchased(
+        subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, product="designer", tier="premium",
+        licence_type=LicenceType.NAMED_USER, billing_cycle=BillingCycle.ANNUAL, quantity=quantity,
+        unit_price=PRICE, ordered_at=T0, activation_deadline=T0 + timedelta(days=90),
+        agreement_url="http://portal/agreement", **extra)
+
+
+def activated(quantity=3, at=T0) -> SubscriptionActivated:
+    return SubscriptionActivated(
+        subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, licence_type=LicenceType.NAMED_USER,
+        billing_cycle=BillingCycle.ANNUAL, quantity=quantity, unit_price=PRICE, activated_at=at,
+        term_start=at, term_end=at + timedelta(days=365))
+
+
+def renewed() -> SubscriptionRenewed:
+    return SubscriptionRenewed(
+        subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, product="designer", tier="premium",
+        billing_cycle=BillingCycle.ANNUAL, unit_price=NEW_PRICE, term_start=TERM_END,
+        term_end=NEXT_TERM_END, renewed_at=TERM_END, how="automatic")
+
+
+def ended(reason: str, at=TERM_END) -> SubscriptionEnded:
+    return SubscriptionEnded(subscription_id=SID, account_id=ACCOUNT, ended_at=at, reason=reason)
+
+
+def transferred() -> AdministratorTransferred:
+    return AdministratorTransferred(subscription_id=SID, account_id=ACCOUNT, previous_administrator=ADMIN,
+                                    new_administrator=NEW_ADMIN, transferred_at=T0 + timedelta(days=5))
+
+
+def tier_changed() -> TierChanged:
+    return TierChanged(
+        amendment_id="am-1", subscription_id=SID, account_id=ACCOUNT, billing_cycle=BillingCycle.ANNUAL,
+        from_tier="premium", to_tier="premium_plus", previous_unit_price=PRICE, new_unit_price=NEW_PRICE,
+        quantity=3, effective_at=T0 + timedelta(days=10), term_start=T0, term_end=TERM_END)
+
+
+def trial_started() -> TrialStarted:
+    return TrialStarted(subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, product="designer",
+                        tier="premium", licence_type=LicenceType.NAMED_USER, started_at=T0,
+                        ends_at=T0 + timedelta(days=30))
+
+
+def caller(person: Contact = ADMIN, account: str = ACCOUNT) -> Caller:
+    return Caller(person_id=person.person_id, account_id=account, email=person.email)
+
+
+async def command(seats, action, *args):
+    async with seats.runtime.uow() as uow:
+        result = await action(*args, uow)
+        await uow.commit()
+    return result
+
+
+def types(events: list[dict]) -> list[str]:
+    return [e["type"] for e in events]
+
+
+async def active_pool(seats, quantity=3):
+    await seats.deliver(purchased(quantity), activated(quantity))
+
+
+async def test_R17_after_a_transfer_the_previous_administrator_is_refused_by_every_route(seats):
+    await active_pool(seats)
+    await seats.deliver(transferred())
+    for action, args in ((handlers.assign_seat, (SID, "u@example.com")), (handlers.change_quantity, (SID, 4))):
+        with pytest.raises(RuleViolation) as refused:
+            await command(seats, action, *args, caller(ADMIN))
+        assert refused.value.refusal.value == "not_found"
+    pool = await seats.pool(SID)
+    with pytest.raises(RuleViolation):
+        pool.ensure_administered_by(ADMIN.person_id, ACCOUNT)  # what GET /seats checks
+    assert (await command(seats, handlers.assign_seat, SID, "u@example.com", caller(NEW_ADMIN))).email
+
+
+async def test_R6_the_administrator_signed_in_for_another_account_is_refused(seats):
+    await active_pool(seats)
+    with pytest.raises(RuleViolation) as refused:
+        await command(seats, handlers.assign_seat, SID, "u@example.com", caller(ADMIN, "other-account"))
+    assert refused.value.refusal.value == "not_found"
+
+
+async def test_R29_after_renewal_an_increase_carries_the_new_term_and_price(seats):
+    await active_pool(seats)
+    seats.clock.set(TERM_END)
+    await seats.deliver(renewed())
+    seats.clock.advance(timedelta(days=30))
+    await command(seats, handlers.change_quantity, SID, 5, caller())
+    [change] = [e for e in await seats.published() if e["type"] == "seats.quantity_changed"]
+    assert (change["data"]["term_start"][:10], change["data"]["term_end"][:10]) == ("2027-01-05", "2028-01-05")
+    assert change["data"]["unit_price"]["amount_minor"] == NEW_PRICE.amount_minor
+
+
+async def test_R29_after_a_tier_change_an_increase_is_priced_in_the_new_tier(seats):
+    await active_pool(seats)
+    await seats.deliver(tier_changed())
+    await command(seats, handlers.change_quantity, SID, 4, caller())
+    [change] = [e for e in await seats.published() if e["type"] == "seats.quantity_changed"]
+    assert change["data"]["unit_price"]["amount_minor"] == NEW_PRICE.amount_minor
+
+
+@pytest.mark.parametrize("job_fires_first", [True, False], ids=["job-first", "renewal-first"])
+async def test_R25_a_decrease_due_at_the_term_end_applies_once_when_the_renewal_comes_at_that_instant(
+        seats, job_fires_first):
+    await active_pool(seats, quantity=4)
+    await command(seats, handlers.change_quantity, SID, 2, caller())
+    seats.clock.set(TERM_END)
+    steps = [seats.fire_due, lambda: seats.deliver(renewed())]
+    for step in steps if job_fires_first else reversed(steps):
+        await step()
+    changes = [e["data"] for e in await seats.published() if e["type"] == "seats.quantity_changed"]
+    assert [(c["previous_quantity"], c["new_quantity"]) for c in changes] == [(4, 2)]
+    assert changes[0]["effective_at"][:10] == changes[0]["term_end"][:10] == "2027-01-05"  # nothing to prorate
+    pool = await seats.pool(SID)
+    assert (pool.quantity, pool.scheduled_quantity, pool.term_end) == (2, None, NEXT_TERM_END)
+    assert await seats.pending_jobs() == []
+
+
+async def test_R25_a_decrease_in_the_second_term_is_scheduled_and_applied_at_its_end(seats):
+    await active_pool(seats, quantity=4)
+    await command(seats, handlers.change_quantity, SID, 3, caller())
+    seats.clock.set(TERM_END)
+    await seats.fire_due()
+    await seats.deliver(renewed())
+    await command(seats, handlers.change_quantity, SID, 2, caller())
+    assert [due for _, due in await seats.pending_jobs()] == [NEXT_TERM_END]
+    seats.clock.set(NEXT_TERM_END)
+    assert types(await seats.fire_due()) == ["seats.quantity_changed"]
+    assert (await seats.pool(SID)).quantity == 2
+
+
+@pytest.mark.parametrize("reason", ["cancelled", "lapsed", "terminated", "trial_ended"])
+async def test_R28_the_end_of_a_subscription_revokes_every_seat_whatever_the_reason(seats, reason):
+    await active_pool(seats)
+    await command(seats, handlers.assign_seat, SID, "u@example.com", caller())
+    published = await seats.deliver(ended(reason))
+    assert types(published) == ["seats.deprovisioned"]
+    assert published[0]["data"]["administrator"]["person_id"] == ADMIN.person_id
+    assert (await seats.pool(SID)).assignments == []
+
+
+async def test_R28_a_termination_before_the_term_end_cancels_the_scheduled_decrease(seats):
+    await active_pool(seats, quantity=4)
+    await command(seats, handlers.change_quantity, SID, 2, caller())
+    assert len(await seats.pending_jobs()) == 1
+    seats.clock.set(T0 + timedelta(days=100))
+    await seats.deliver(ended("terminated", at=seats.clock.now()))
+    assert await seats.pending_jobs() == []
+    seats.clock.set(TERM_END)
+    assert await seats.fire_due() == []
+
+
+async def test_R28_a_termination_revokes_a_pool_still_locked(seats):
+    await seats.deliver(purchased())
+    assert types(await seats.deliver(ended("terminated", at=T0))) == ["seats.deprovisioned"]
+    assert (await seats.pool(SID)).status is PoolStatus.DEPROVISIONED
+
+
+async def test_R28_the_administrator_told_of_the_end_is_the_one_after_a_transfer(seats):
+    await active_pool(seats)
+    await seats.deliver(transferred())
+    [deprovisioned] = await seats.deliver(ended("cancelled"))
+    assert deprovisioned["data"]["administrator"]["person_id"] == NEW_ADMIN.person_id
+
+
+async def test_R14_a_withdrawn_cancellation_clears_the_scheduled_deprovisioning(seats):
+    await active_pool(seats)
+    cancelled = CancellationScheduled(subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN,
+                                      reason="budget", requested_at=T0, effective_at=TERM_END)
+    await seats.deliver(cancelled)
+    assert (await seats.pool(SID)).deprovision_at == TERM_END
+    await seats.deliver(CancellationWithdrawn(subscription_id=SID, account_id=ACCOUNT, withdrawn_at=T0))
+    assert (await seats.pool(SID)).deprovision_at is None
+
+
+async def test_R10_a_trial_opens_one_unlocked_seat_and_its_conversion_unlocks_the_paid_quantity(seats):
+    await seats.deliver(trial_started())
+    pool = await seats.pool(SID)
+    assert (pool.status, pool.quantity, pool.is_trial) == (PoolStatus.UNLOCKED, 1, True)
+    await command(seats, handlers.assign_seat, SID, "trier@example.com", caller())
+    converted = TrialEnded(subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN,
+                           outcome="converted", ended_at=T0 + timedelta(days=3))
+    published = await seats.deliver(purchased(5, converts_trial=True), converted,
+                                    activated(5, at=T0 + timedelta(days=3)))
+    assert types(published) == ["seats.unlocked"] and published[0]["data"]["quantity"] == 5
+    pool = await seats.pool(SID)
+    assert (pool.quantity, pool.is_trial, len(pool.assignments), pool.unit_price) == (5, False, 1, PRICE)
+
+
+async def test_R10_a_trial_ended_without_conversion_revokes_its_seat(seats):
+    await seats.deliver(trial_started())
+    await command(seats, handlers.assign_seat, SID, "trier@example.com", caller())
+    [deprovisioned] = await seats.deliver(ended("trial_ended", at=T0 + timedelta(days=30)))
+    assert deprovisioned["data"]["revoked_user_ids"] and (await seats.pool(SID)).assignments == []
+
+
+UNKNOWN_SUBSCRIPTION_EVENTS = [
+    renewed(), tier_changed(), transferred(), ended("terminated"),
+    CancellationWithdrawn(subscription_id=SID, account_id=ACCOUNT, withdrawn_at=T0),
+    CancellationScheduled(subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, reason="x",
+                          requested_at=T0, effective_at=TERM_END),
+    ActivationExpired(subscription_id=SID, account_id=ACCOUNT, ordered_at=T0, expired_at=T0),
+]
+
+
+@pytest.mark.parametrize("event", UNKNOWN_SUBSCRIPTION_EVENTS, ids=lambda e: e.type)
+async def test_R28_an_event_about_an_unknown_subscription_is_ignored_without_a_dead_letter(seats, event):
+    assert await seats.deliver(event) == []
+    assert seats.dead_letters == [] and await seats.pool(SID) is None
+
+
+async def test_R10_a_trial_replayed_after_its_pool_exists_opens_nothing_new(seats):
+    await seats.deliver(trial_started())
+    await command(seats, handlers.assign_seat, SID, "trier@example.com", caller())
+    await seats.deliver(trial_started())  # the same fact, under a new event id (a re-publication)
+    assert len((await seats.pool(SID)).assignments) == 1

@@ -1,0 +1,139 @@
+"""Floating seats (R26): one-hour leases, heartbeats, release at sign-out, never more live
+leases than seats, even under concurrent requests, on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from contracts.errors import RuleViolation
+from contracts.identity import SignedOut
+from contracts.values import LicenceType
+from seats import leases, users
+from seats.app import build
+from seats.domain.users import NewUser
+from seats.lease_store import LeaseRepository
+from seats.settings import SeatsSettings
+from servicekit.auth import Caller
+from servicekit.clock import FixedClock
+
+from .conftest import T0, SeatsService
+from .test_handlers import ACCOUNT, SID, activated, caller, command, ended, purchased
+
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_answers() -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+@pytest.fixture(params=["sqlite"] + (["postgresql"] if _postgres_answers() else []))
+async def backend(request, tmp_path):
+    """The seats service on a fresh SQLite file or a fresh PostgreSQL schema."""
+    url = f"sqlite:///{tmp_path}/seats.db" if request.param == "sqlite" else POSTGRES_URL
+    settings = SeatsSettings(database_url=url, db_schema=f"seats_{uuid.uuid4().hex[:8]}")
+    runtime = build(settings, clock=FixedClock(T0))
+    await runtime.db.create_all()
+    yield SeatsService(runtime, runtime.clock)
+    await runtime.db.drop_schema()
+    await runtime.db.dispose()
+
+
+def user(n: int, session: str | None = None) -> Caller:
+    return Caller(person_id=f"p-{n}", account_id="their-own", email=f"user{n}@example.com")
+
+
+async def floating_pool(seats, quantity: int, listed: int) -> None:
+    floating = {"licence_type": LicenceType.FLOATING}
+    await seats.deliver(purchased(quantity).model_copy(update=floating),
+                        activated(quantity).model_copy(update=floating))
+    new = [NewUser(f"user{n}@example.com", "U", str(n)) for n in range(listed)]
+    await command(seats, users.add_users, SID, new, False, "https://id", caller())
+
+
+async def acquire(seats, who: Caller, session: str | None = None):
+    return await command(seats, leases.acquire, SID, who, session)
+
+
+async def live(seats) -> int:
+    async with seats.runtime.db.connect() as conn:
+        return await LeaseRepository(conn).count_live(SID, seats.clock.now())
+
+
+async def test_R26_never_more_live_leases_than_seats_under_fifty_concurrent_acquires(backend):
+    await floating_pool(backend, quantity=5, listed=50)
+    outcomes = await asyncio.gather(*(acquire(backend, user(n)) for n in range(50)), return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, RuleViolation)]
+    assert len(refused) == 45 and {r.rule for r in refused} == {"R26"}
+    assert [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, RuleViolation)] == []
+    assert await live(backend) == 5
+
+
+async def test_R26_a_lease_expires_an_hour_after_the_last_heartbeat_and_then_never_counts(seats):
+    await floating_pool(seats, quantity=1, listed=2)
+    lease = await acquire(seats, user(0))
+    with pytest.raises(RuleViolation):
+        await acquire(seats, user(1))
+    seats.clock.advance(timedelta(minutes=50))
+    assert (await command(seats, leases.heartbeat, lease.lease_id, user(0))).expires_at == \
+        seats.clock.now() + timedelta(hours=1)
+    seats.clock.advance(timedelta(minutes=59))
+    with pytest.raises(RuleViolation):
+        await acquire(seats, user(1))  # extended by the heartbeat: still in use
+    seats.clock.advance(timedelta(minutes=2))
+    assert await live(seats) == 0
+    await acquire(seats, user(1))
+    with pytest.raises(RuleViolation) as expired:
+        await command(seats, leases.heartbeat, lease.lease_id, user(0))
+    assert expired.value.code == "lease_expired"
+
+
+async def test_R26_a_released_lease_frees_the_seat_and_only_its_holder_may_touch_it(seats):
+    await floating_pool(seats, quantity=1, listed=2)
+    lease = await acquire(seats, user(0))
+    with pytest.raises(RuleViolation) as stranger:
+        await command(seats, leases.release, lease.lease_id, user(1))
+    assert stranger.value.refusal.value == "not_found"
+    await command(seats, leases.release, lease.lease_id, user(0))
+    await acquire(seats, user(1))
+
+
+async def test_R26_sign_out_releases_the_leases_of_that_session_only(seats):
+    await floating_pool(seats, quantity=3, listed=1)
+    await acquire(seats, user(0), "s-1")
+    await acquire(seats, user(0), "s-2")
+    await seats.deliver(SignedOut(person_id="p-0", account_id=ACCOUNT, session_id="s-1", signed_out_at=T0))
+    assert await live(seats) == 1
+
+
+async def test_R26_only_users_of_a_floating_subscription_may_take_a_lease(seats):
+    await floating_pool(seats, quantity=3, listed=1)
+    with pytest.raises(RuleViolation) as outsider:
+        await acquire(seats, user(7))
+    assert (outsider.value.rule, outsider.value.refusal.value) == ("R26", "forbidden")
+    await acquire(seats, caller())  # the administrator may
+
+
+async def test_R26_named_user_seats_have_no_leases(seats):
+    await seats.deliver(purchased(2), activated(2))
+    with pytest.raises(RuleViolation) as refused:
+        await acquire(seats, caller())
+    assert (refused.value.code, refused.value.rule) == ("wrong_licence_type", "R26")
+
+
+async def test_R28_the_end_of_the_subscription_releases_every_lease(seats):
+    await floating_pool(seats, quantity=3, listed=2)
+    await acquire(seats, user(0))
+    await acquire(seats, user(1))
+    await seats.deliver(ended("terminated", at=T0 + timedelta(minutes=5)))
+    assert await live(seats) == 0
+    with pytest.raises(RuleViolation) as refused:
+        await acquire(seats, user(0))
+    assert refused.value.rule == "R28"
+
+
