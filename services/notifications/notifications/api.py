@@ -3,33 +3,55 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
-from notifications.store import EmailRepository
+from notifications.access import Reader, readable
+from notifications.store import AdministratorRepository, EmailRepository, OutgoingEmail
 from servicekit.auth import Caller
 from servicekit.runtime import ServiceRuntime
 
 
 class DeliveryView(BaseModel):
+    """One e-mail to one recipient because of one event. No address, no text."""
+
     email_id: str
     template: str
     locale: str
     subject: str
-    subscription_id: str
-    status: str
-    attempts: int
-    last_error: str | None
+    recipient_id: str = Field(description="Person id of the recipient.")
+    caused_by: str = Field(description="Id of the event that caused it.")
+    subscription_id: str = Field(description="What it is about: a subscription, an account or a person.")
+    status: str = Field(description="`pending`, `sent` or `rejected`.")
+    attempts: int = Field(description="Attempts to hand it to the SMTP server so far.")
+    last_error: str | None = Field(description="The last failure, or the rejection.")
+    next_attempt_at: datetime | None = Field(description="When a pending e-mail is tried again (real time).")
     sent_at: datetime | None
+    rejected_at: datetime | None
+
+    @classmethod
+    def of(cls, email: OutgoingEmail) -> "DeliveryView":
+        return cls(**{name: getattr(email, name) for name in cls.model_fields})
 
 
 def routes(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(tags=["notifications"])
 
-    @router.get("/deliveries", summary="E-mails sent to the caller, with their delivery status")
-    async def my_deliveries(caller: Caller = runtime.authenticated) -> list[DeliveryView]:
+    @router.get("/deliveries", summary="The delivery log: your e-mails, or those of an event or a person you administer")
+    async def deliveries(caused_by: str | None = Query(None, description="Only the e-mails this event caused."),
+                         recipient: str | None = Query(None, description="Only the e-mails to this person id."),
+                         caller: Caller = runtime.authenticated) -> list[DeliveryView]:
+        reader = Reader(caller.person_id, caller.account_id)
+        if caused_by is None and recipient is None:
+            recipient = caller.person_id
         async with runtime.db.connect() as conn:
-            found = await EmailRepository(conn).log(recipient_id=caller.person_id)
-        return [DeliveryView(**{k: getattr(e, k) for k in DeliveryView.model_fields}) for e in found]
+            found = await EmailRepository(conn).log(caused_by=caused_by, recipient_id=recipient)
+            administrators = await AdministratorRepository(conn).of(
+                {e.subscription_id for e in found} | {e.account_id for e in found if e.account_id})
+        return [DeliveryView.of(e) for e in readable(reader, found, administrators, _asked(caused_by, recipient))]
 
     return router
+
+
+def _asked(caused_by: str | None, recipient: str | None) -> str:
+    return " and ".join(filter(None, [caused_by and f"event {caused_by}", recipient and f"person {recipient}"]))

@@ -1,10 +1,12 @@
 """Wiring of the notifications service: events in, e-mails out."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from contracts import topics
-from contracts.seats import SeatsDeprovisioned
-from contracts.subscriptions import CancellationScheduled, SubscriptionActivated, SubscriptionPurchased
 from notifications import api, handlers
+from notifications.domain import EVENTS_WITH_EMAILS
+from notifications.handlers import RetryPolicy
 from notifications.mailer import Mailer
 from notifications.settings import NotificationsSettings
 from notifications.store import metadata
@@ -12,18 +14,26 @@ from servicekit.runtime import ServiceRuntime
 
 
 def build(settings: NotificationsSettings | None = None, mailer: Mailer | None = None,
-          **overrides) -> ServiceRuntime:
+          retry: RetryPolicy | None = None, **overrides) -> ServiceRuntime:
     settings = settings or NotificationsSettings()
     runtime = ServiceRuntime(settings, metadata, **overrides)
     mailer = mailer or Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
 
-    events = runtime.consumer("notifications")
-    for event in (SubscriptionPurchased, SubscriptionActivated, CancellationScheduled, SeatsDeprovisioned):
-        events.on(event, handlers.queue_emails)
-    events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS)
-
-    runtime.add_worker("sender", lambda: handlers.run_sender(runtime, mailer))
+    _consume_events(runtime)
+    retry = retry or RetryPolicy(first=timedelta(seconds=settings.retry_first_seconds),
+                                 longest=timedelta(seconds=settings.retry_longest_seconds))
+    runtime.add_worker("sender", lambda: handlers.run_sender(runtime, mailer, retry))
 
     runtime.app = runtime.http_app(api.routes(runtime), title="Entitle notifications",
                                    description="E-mails sent exactly once per triggering event.")
     return runtime
+
+
+def _consume_events(runtime: ServiceRuntime) -> None:
+    events = runtime.consumer("notifications")
+    for event in EVENTS_WITH_EMAILS:
+        events.on(event, handlers.queue_emails)
+    # identity.internal.v1 carries the verification links; identity.events.v1 the contacts
+    # added and the lapsed verifications.
+    events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS, topics.BILLING_EVENTS,
+                  topics.IDENTITY_EVENTS, topics.IDENTITY_INTERNAL)

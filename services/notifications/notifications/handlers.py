@@ -1,75 +1,132 @@
-"""Notification handlers: an event queues its e-mails; the sender delivers each once."""
+"""Notification handlers: an event queues its e-mails; the sender delivers each once.
+
+Nothing here logs an e-mail's text, its facts or its address: a verification e-mail carries a
+single-use link. Logs name e-mails by id and recipients by person id.
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
 from contracts.envelope import Event
-from contracts.notifications import EmailSent
-from notifications.domain import emails_for
-from notifications.mailer import Mailer, PermanentlyRejected
+from contracts.notifications import EmailRejected, EmailSent
+from notifications.access import administrator_named
+from notifications.domain import EmailRequest, emails_for, next_attempt_at
+from notifications.mailer import Mailer, PermanentlyRejected, TemporarilyRefused
 from notifications.rendering import render
-from notifications.store import EmailRepository, OutgoingEmail
+from notifications.store import AdministratorRepository, EmailRepository, OutgoingEmail
+from servicekit.clock import Clock, SystemClock
 from servicekit.loops import drive
 from servicekit.runtime import ServiceRuntime
 from servicekit.uow import UnitOfWork
 
 log = logging.getLogger("notifications.sender")
 
+# E-mails carrying a secret (a single-use link): their text is dropped once delivered or rejected.
+SECRET_TEMPLATES = frozenset({"verification"})
+
 
 async def queue_emails(event: Event, uow: UnitOfWork) -> None:
     """Rendered and stored in the event's own transaction: a replay finds them already there."""
+    if named := administrator_named(event, uow.cause.time):
+        await AdministratorRepository(uow.conn).note(named)
     repo = EmailRepository(uow.conn)
     for request in emails_for(event, uow.cause.id):
-        rendered = render(request.template, request.locale, request.facts)
-        await repo.add_once(OutgoingEmail(
-            email_id=request.email_id, caused_by=uow.cause.id, template=request.template,
-            locale=request.locale, recipient_id=request.recipient.person_id,
-            recipient_email=request.recipient.email, subscription_id=request.subscription_id,
-            correlation_id=uow.cause.correlationid, subject=rendered.subject, text=rendered.text, html=rendered.html), uow.now())
+        await repo.add_once(_outgoing(request, uow), uow.now())
     uow.after_commit(_sender_wakeup.set)
+
+
+def _outgoing(request: EmailRequest, uow: UnitOfWork) -> OutgoingEmail:
+    rendered = render(request.template, request.locale, request.facts)
+    return OutgoingEmail(
+        email_id=request.email_id, caused_by=uow.cause.id, template=request.template,
+        locale=request.locale, recipient_id=request.recipient.person_id,
+        recipient_email=request.recipient.email, subscription_id=request.subscription_id,
+        account_id=request.account_id, correlation_id=uow.cause.correlationid,
+        subject=rendered.subject, text=rendered.text, html=rendered.html)
 
 
 _sender_wakeup = asyncio.Event()
 
 
-async def deliver_pending(runtime: ServiceRuntime, mailer: Mailer) -> int:
-    """Send what is pending, oldest first. Returns how many were sent; raises on an outage."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a temporarily failing e-mail is tried again, on a real-time clock: a frozen or
+    travelling test clock must neither stall retries nor fire them all at once."""
+
+    clock: Clock = SystemClock()
+    first: timedelta = timedelta(seconds=0.4)
+    longest: timedelta = timedelta(minutes=5)
+
+
+async def deliver_pending(runtime: ServiceRuntime, mailer: Mailer, retry: RetryPolicy = RetryPolicy()) -> int:
+    """Send the e-mails whose turn has come, oldest first. Returns how many were handled;
+    raises when the server cannot be reached, which stops the batch."""
     async with runtime.db.connect() as conn:
-        pending = await EmailRepository(conn).pending(limit=100)
-    if not pending:
+        due = await EmailRepository(conn).due(retry.clock.now(), limit=100)
+    if not due:
         await mailer.close_if_idle()
         return 0
-    sent = 0
-    for email in pending:
-        try:
-            await mailer.send(email)
-        except PermanentlyRejected as rejection:
-            async with runtime.uow() as uow:
-                await EmailRepository(uow.conn).mark(email.email_id, "rejected", None, str(rejection))
-                await uow.commit()
-            log.error("e-mail %s to %s rejected for good: %s", email.email_id, email.recipient_id, rejection)
-            continue
-        except Exception as error:
-            async with runtime.uow() as uow:
-                await EmailRepository(uow.conn).count_failure(email.email_id, repr(error))
-                await uow.commit()
-            raise
-        async with runtime.uow(correlation_id=email.correlation_id) as uow:
-            await EmailRepository(uow.conn).mark(email.email_id, "sent", uow.now())
-            await uow.publish(EmailSent(
-                email_id=email.email_id, template=email.template, locale=email.locale,
-                recipient_id=email.recipient_id, subscription_id=email.subscription_id,
-                caused_by=email.caused_by, sent_at=uow.now()))
-            await uow.commit()
-        sent += 1
-    return sent
+    for email in due:
+        await _deliver_one(runtime, mailer, email, retry)
+    return len(due)
 
 
-async def run_sender(runtime: ServiceRuntime, mailer: Mailer, poll_seconds: float = 0.5) -> None:
-    """An SMTP outage delays mail, it never loses it: pending rows wait, with growing backoff."""
+async def _deliver_one(runtime: ServiceRuntime, mailer: Mailer, email: OutgoingEmail, retry: RetryPolicy) -> None:
     try:
-        await drive(lambda: deliver_pending(runtime, mailer), _sender_wakeup, poll_seconds=poll_seconds,
+        await mailer.send(email)
+    except PermanentlyRejected as rejection:
+        return await _reject(runtime, email, str(rejection))
+    except TemporarilyRefused as refusal:
+        return await _defer(runtime, email, str(refusal), retry)
+    except Exception as error:  # unreachable: every other e-mail would fail alike
+        await _defer(runtime, email, f"{type(error).__name__}: {error}", retry)
+        raise
+    await _mark_sent(runtime, email)
+
+
+async def _mark_sent(runtime: ServiceRuntime, email: OutgoingEmail) -> None:
+    async with runtime.uow(correlation_id=email.correlation_id) as uow:
+        await EmailRepository(uow.conn).mark_sent(email.email_id, uow.now(), email.template in SECRET_TEMPLATES)
+        await uow.publish(EmailSent(
+            email_id=email.email_id, template=email.template, locale=email.locale,
+            recipient_id=email.recipient_id, subscription_id=email.subscription_id,
+            caused_by=email.caused_by, sent_at=uow.now()))
+        await uow.commit()
+
+
+async def _reject(runtime: ServiceRuntime, email: OutgoingEmail, reason: str) -> None:
+    """R34: recorded and reported once, never retried."""
+    async with runtime.uow(correlation_id=email.correlation_id) as uow:
+        await EmailRepository(uow.conn).mark_rejected(email.email_id, uow.now(), reason,
+                                                      email.template in SECRET_TEMPLATES)
+        await uow.publish(EmailRejected(
+            email_id=email.email_id, template=email.template, recipient_id=email.recipient_id,
+            subscription_id=email.subscription_id, caused_by=email.caused_by, reason=reason[:2000],
+            rejected_at=uow.now()))
+        await uow.commit()
+    log.error("e-mail %s (%s) to person %s rejected for good: %s", email.email_id, email.template,
+              email.recipient_id, reason)
+
+
+async def _defer(runtime: ServiceRuntime, email: OutgoingEmail, error: str, retry: RetryPolicy) -> None:
+    attempts = email.attempts + 1
+    at = next_attempt_at(retry.clock.now(), attempts, retry.first, retry.longest)
+    async with runtime.uow() as uow:
+        await EmailRepository(uow.conn).defer(email.email_id, error, at)
+        await uow.commit()
+    log.warning("e-mail %s (%s) attempt %d failed (%s); next attempt at %s", email.email_id,
+                email.template, attempts, error, at.isoformat())
+
+
+async def run_sender(runtime: ServiceRuntime, mailer: Mailer, retry: RetryPolicy = RetryPolicy(),
+                     poll_seconds: float = 0.5) -> None:
+    """An SMTP outage delays mail, it never loses it: each e-mail waits out its own backoff,
+    and an unreachable server backs the whole loop off too."""
+    try:
+        await drive(lambda: deliver_pending(runtime, mailer, retry), _sender_wakeup, poll_seconds=poll_seconds,
                     log=log, what="sending e-mail", max_backoff=30.0)
     finally:
         await mailer.close()  # on shutdown: QUIT the kept SMTP connection

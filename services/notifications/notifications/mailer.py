@@ -23,6 +23,11 @@ class PermanentlyRejected(Exception):
     """The server refused the message for good (5xx): retrying cannot help."""
 
 
+class TemporarilyRefused(Exception):
+    """The server, still connected, refused this message for now (4xx): try it again later,
+    and meanwhile send the others."""
+
+
 class _HeaderClasses(HeaderRegistry):
     """The standard header classes, made once per header name. The standard registry makes
     a new class for every header it parses: half the cost of composing an e-mail."""
@@ -69,18 +74,24 @@ class Mailer:
         return message
 
     async def send(self, email: OutgoingEmail) -> None:
-        """Raises PermanentlyRejected on a 5xx; any other failure is temporary."""
+        """Raises PermanentlyRejected on a 5xx, TemporarilyRefused on a 4xx from a server that
+        stays connected; anything else (unreachable, hung up, timed out) passes through."""
         try:
             await self._deliver(self.compose(email))
         except aiosmtplib.SMTPResponseException as error:
-            if 500 <= error.code < 600:
-                raise PermanentlyRejected(f"{error.code} {error.message}") from error
+            self._classify([error.code], f"{error.code} {error.message}", error)
             raise
         except aiosmtplib.SMTPRecipientsRefused as error:
-            codes = [r.code for r in error.recipients]
-            if codes and all(500 <= c < 600 for c in codes):
-                raise PermanentlyRejected(str(error)) from error
+            # The server's answers only: the address stays out of logs and events.
+            reason = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+            self._classify([r.code for r in error.recipients], reason, error)
             raise
+
+    def _classify(self, codes: list[int], reason: str, error: Exception) -> None:
+        if codes and all(500 <= c < 600 for c in codes):
+            raise PermanentlyRejected(reason) from error
+        if self._client is not None and self._client.is_connected:
+            raise TemporarilyRefused(reason) from error
 
     async def close_if_idle(self) -> None:
         # Monotonic, not the service's Clock: a frozen test clock must not keep sockets open.

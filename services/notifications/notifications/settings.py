@@ -10,3 +10,6 @@ class NotificationsSettings(ServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
     mail_from: str = "Entitle <no-reply@entitle.local>"
+    # A temporarily refused e-mail is tried again after 0.4 s, 0.8 s, … at most every 5 minutes.
+    retry_first_seconds: float = 0.4
+    retry_longest_seconds: float = 300.0

@@ -4,9 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from notifications.access import AdministratorNamed
+from notifications.domain import WAITED_ON
 from servicekit.db import UTCDateTime
 
 metadata = MetaData()
@@ -19,7 +21,8 @@ emails = Table(
     Column("locale", String(8), nullable=False),
     Column("recipient_id", String(64), nullable=False, index=True),
     Column("recipient_email", String(320), nullable=False),
-    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("subscription_id", String(64), nullable=False, index=True),  # or the account, or the person
+    Column("account_id", String(64), nullable=False),  # "" for a person's own (verification) e-mail
     Column("correlation_id", String(64), nullable=False),
     Column("subject", String(500), nullable=False),
     Column("text", Text, nullable=False),
@@ -27,8 +30,20 @@ emails = Table(
     Column("status", String(16), nullable=False, index=True),  # pending, sent, rejected
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", String(2000)),
+    # Real time, not the stack's (test) time: SMTP outages and their retries happen in real time.
+    Column("next_attempt_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    Column("rejected_at", UTCDateTime),
+)
+
+# The administrator of each subscription or account, as the latest event naming one said.
+administrators = Table(
+    "administrators", metadata,
+    Column("subject_id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("person_id", String(64), nullable=False),
+    Column("as_of", UTCDateTime, nullable=False),
 )
 
 
@@ -45,10 +60,13 @@ class OutgoingEmail:
     subject: str
     text: str
     html: str
+    account_id: str = ""
     status: str = "pending"
     attempts: int = 0
     last_error: str | None = None
+    next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
+    rejected_at: datetime | None = None
 
 
 class EmailRepository:
@@ -64,26 +82,64 @@ class EmailRepository:
         await self._conn.execute(insert(emails).values(**vars(email), created_at=at))
         return True
 
-    async def pending(self, limit: int) -> list[OutgoingEmail]:
-        rows = await self._conn.execute(select(emails).where(emails.c.status == "pending")
-                                        .order_by(emails.c.created_at, emails.c.email_id).limit(limit))
+    async def due(self, now: datetime, limit: int) -> list[OutgoingEmail]:
+        """Pending e-mails whose next attempt has come: those someone waits on first, then
+        oldest first. One waiting out its backoff does not hold back those queued after it."""
+        waited_on_first = case((emails.c.template.in_(sorted(WAITED_ON)), 0), else_=1)
+        rows = await self._conn.execute(
+            select(emails).where(emails.c.status == "pending",
+                                 or_(emails.c.next_attempt_at.is_(None), emails.c.next_attempt_at <= now))
+            .order_by(waited_on_first, emails.c.created_at, emails.c.email_id).limit(limit))
         return [_email(r) for r in rows]
 
-    async def mark(self, email_id: str, status: str, at: datetime | None, error: str | None = None) -> None:
+    async def mark_sent(self, email_id: str, at: datetime, forget_body: bool = False) -> None:
+        body = {"text": "", "html": ""} if forget_body else {}
         await self._conn.execute(update(emails).where(emails.c.email_id == email_id).values(
-            status=status, sent_at=at, last_error=error, attempts=emails.c.attempts + 1))
+            status="sent", sent_at=at, next_attempt_at=None, attempts=emails.c.attempts + 1, **body))
 
-    async def count_failure(self, email_id: str, error: str) -> None:
+    async def mark_rejected(self, email_id: str, at: datetime, error: str, forget_body: bool = False) -> None:
+        body = {"text": "", "html": ""} if forget_body else {}
         await self._conn.execute(update(emails).where(emails.c.email_id == email_id).values(
-            last_error=error[:2000], attempts=emails.c.attempts + 1))
+            status="rejected", rejected_at=at, next_attempt_at=None, last_error=error[:2000],
+            attempts=emails.c.attempts + 1, **body))
 
-    async def log(self, subscription_id: str | None = None, recipient_id: str | None = None) -> list[OutgoingEmail]:
-        query = select(emails).order_by(emails.c.created_at)
-        if subscription_id:
-            query = query.where(emails.c.subscription_id == subscription_id)
+    async def defer(self, email_id: str, error: str, next_attempt_at: datetime) -> None:
+        await self._conn.execute(update(emails).where(emails.c.email_id == email_id).values(
+            last_error=error[:2000], attempts=emails.c.attempts + 1, next_attempt_at=next_attempt_at))
+
+    async def get(self, email_id: str) -> OutgoingEmail | None:
+        row = (await self._conn.execute(select(emails).where(emails.c.email_id == email_id))).first()
+        return _email(row) if row else None
+
+    async def log(self, caused_by: str | None = None, recipient_id: str | None = None) -> list[OutgoingEmail]:
+        query = select(emails).order_by(emails.c.created_at, emails.c.email_id)
+        if caused_by:
+            query = query.where(emails.c.caused_by == caused_by)
         if recipient_id:
             query = query.where(emails.c.recipient_id == recipient_id)
         return [_email(r) for r in await self._conn.execute(query)]
+
+
+class AdministratorRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def note(self, named: AdministratorNamed) -> None:
+        """Keeps the latest by event time: an older event replayed late changes nothing."""
+        found = (await self._conn.execute(select(administrators.c.as_of).where(
+            administrators.c.subject_id == named.subject_id))).first()
+        values = dict(account_id=named.account_id, person_id=named.person_id, as_of=named.at)
+        if found is None:
+            await self._conn.execute(insert(administrators).values(subject_id=named.subject_id, **values))
+        elif found.as_of <= named.at:
+            await self._conn.execute(update(administrators).where(
+                administrators.c.subject_id == named.subject_id).values(**values))
+
+    async def of(self, subject_ids: set[str]) -> dict[str, str]:
+        """Subject or account id -> person id of its administrator, for those known."""
+        rows = await self._conn.execute(select(administrators).where(
+            administrators.c.subject_id.in_(sorted(subject_ids))))
+        return {r.subject_id: r.person_id for r in rows}
 
 
 def _email(r) -> OutgoingEmail:
