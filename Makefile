@@ -26,14 +26,21 @@ demo: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest contracts services bench -q
 
+# Two workers: each backend's system tests stay on one worker, which starts that backend's
+# stack once (tests/conftest.py groups them), so the SQLite and PostgreSQL stacks run side by side.
+PARALLEL := -n 2 --dist loadgroup
+
 system: $(STAMP)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q $(PARALLEL)
 
 test: $(STAMP)
-	$(PY) -m pytest contracts services bench tests -q
+	$(PY) -m pytest contracts services bench tests -q $(PARALLEL)
 
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache
+
+contracts-docs: $(STAMP)  ## JSON Schemas, envelope and AsyncAPI of the events into docs/contracts/
+	$(PY) -m contracts.export

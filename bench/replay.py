@@ -31,14 +31,16 @@ async def _consumed_topics(bootstrap: str, group: str) -> list[str]:
     return sorted({tp.topic for tp in await offsets.committed_offsets(bootstrap, group, every_topic)})
 
 
-async def _caught_up(bootstrap: str, groups: dict[str, list[str]]) -> bool:
+async def _behind(bootstrap: str, groups: dict[str, list[str]]) -> dict[str, int]:
+    """Records each group has still to read (groups that are done are left out)."""
+    behind = {}
     for group, topics in groups.items():
-        if any((await offsets.lag(bootstrap, group, topics)).values()):
-            return False
-    return True
+        if lag := sum((await offsets.lag(bootstrap, group, topics)).values()):
+            behind[group] = lag
+    return behind
 
 
-async def replay_everything(stack: DevStack, timeout: float = 600.0) -> dict:
+async def replay_everything(stack: DevStack, timeout: float = 120.0) -> dict:
     bootstrap = stack.config.bootstrap
     before = await row_counts(stack)
     mails_before = len(list(stack.config.mail_dir.glob("*.eml")))
@@ -54,9 +56,9 @@ async def replay_everything(stack: DevStack, timeout: float = 600.0) -> dict:
     for service in SERVICES:
         await asyncio.to_thread(stack.wait_healthy, service)
     healthy = time.perf_counter() - started
-    while not await _caught_up(bootstrap, groups):
+    while behind := await _behind(bootstrap, groups):
         if time.perf_counter() - started > timeout:
-            raise TimeoutError(f"replay not caught up after {timeout}s")
+            raise TimeoutError(f"replay not caught up after {timeout:.0f} s; records unread: {behind}")
         await asyncio.sleep(0.25)
     seconds = time.perf_counter() - started
     after = await row_counts(stack)

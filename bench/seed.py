@@ -89,7 +89,7 @@ def service_database(stack: DevStack, service: str) -> tuple[Database, list[Tabl
     settings = ServiceSettings(service_name=service, var_dir=str(config.var_dir),
                                database_url=config.database_url or "")
     schema = f"{config.schema_prefix}{service}" if config.database_url else service
-    metadata = importlib.import_module(f"{service}.store").metadata
+    metadata = importlib.import_module(f"{service}.app").metadata  # the tables the service creates
     tables = KIT_TABLES + list(metadata.sorted_tables)
     return Database(settings.resolved_database_url(), schema, (metadata,)), tables
 

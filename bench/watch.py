@@ -79,6 +79,10 @@ class MailWatch(Arrivals):
         self._task = None
         self._parser = BytesHeaderParser()
 
+    @property
+    def directory(self) -> Path:
+        return self._directory
+
     async def start(self) -> "MailWatch":
         self._directory.mkdir(parents=True, exist_ok=True)
         ready = asyncio.Event()
