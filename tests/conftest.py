@@ -33,6 +33,15 @@ def postgres_url() -> str | None:
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """`make test` runs pytest-xdist with `--dist loadgroup`: every test of one backend goes to
+    the same worker, which starts that backend's stack once, so both stacks run side by side."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "stack" in callspec.params:
+            item.add_marker(pytest.mark.xdist_group(f"stack-{callspec.params['stack']}"))
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def stack(request, tmp_path_factory) -> DevStack:
     var_dir: Path = tmp_path_factory.mktemp(f"stack-{request.param}")
