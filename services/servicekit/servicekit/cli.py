@@ -28,6 +28,7 @@ from servicekit.demo import run_year
 from servicekit.mailbox import read_mailbox
 from servicekit.opscli import register as register_operator_commands
 from servicekit.timemachine import TimeMachine
+from servicekit.topicsadmin import register as register_topic_commands
 from servicekit.topicreader import events_of
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -183,6 +184,7 @@ def mail(directory: Path = typer.Option(Path("var/mail"), help="where the SMTP s
 
 
 register_operator_commands(app, lambda: _config().bootstrap)
+register_topic_commands(app, lambda: _config().bootstrap)
 
 
 def main() -> None:
