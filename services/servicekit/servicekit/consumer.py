@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
@@ -25,8 +26,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from contracts.envelope import Envelope, Event
 from contracts.errors import RuleViolation
+from contracts.registry import EVENT_TYPES
 from contracts.topics import Topic, dead_letter_topic
 from servicekit.deadletter import DeadLetter, dead_letter_headers
+from servicekit.logs import bind
 
 if TYPE_CHECKING:
     from servicekit.runtime import ServiceRuntime
@@ -43,6 +46,8 @@ BATCH_MAX_RECORDS = 200
 # How long a poll waits for records. FastStream sleeps as long again after an empty poll,
 # so this bounds the latency an idle consumer adds to the first record that arrives.
 BATCH_WAIT_MS = 50
+# A consumer's position is known once it is assigned; the wait only covers a reset in progress.
+POSITION_TIMEOUT = 0.5
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,11 @@ class HandledRecord:
     event: Event
     handler: EventHandler
 
+    def log_fields(self) -> dict[str, str | None]:
+        envelope = self.envelope
+        return {"correlation_id": envelope.correlationid, "event_id": envelope.id, "event_type": envelope.type,
+                "subject": envelope.subject, "subscription_id": envelope.data.get("subscription_id")}
+
 
 class EventConsumer:
     """One consumer group of a service: which handler each event type goes to."""
@@ -63,6 +73,8 @@ class EventConsumer:
         self._handlers: dict[str, tuple[type[Event], EventHandler]] = {}
         self.processed = self.skipped = self.dead_lettered = 0
         self.topics: list[str] = []
+        self._subscribers: list = []  # FastStream's, each holding its AIOKafkaConsumer once started
+        self._in_hand: Counter[TopicPartition] = Counter()  # records polled, not yet committed
 
     def on(self, model: type[Event], handler: EventHandler) -> None:
         self._handlers[model.type] = (model, handler)
@@ -72,33 +84,57 @@ class EventConsumer:
         self.topics += [t.name for t in topics]
 
         async def consume(message: KafkaMessage) -> None:
-            await self.process_batch(message.raw_message)
-            await message.ack()  # commits the offsets of the whole batch
+            self._in_hand = Counter(TopicPartition(r.topic, r.partition) for r in message.raw_message)
+            try:
+                await self.process_batch(message.raw_message)
+                await message.ack()  # commits the offsets of the whole batch
+            finally:
+                self._in_hand = Counter()
 
-        self._runtime.broker.subscriber(
+        subscriber = self._runtime.broker.subscriber(
             *(t.name for t in topics), group_id=self.group, auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL, max_poll_interval_ms=10 * 60 * 1000,
             batch=True, max_records=BATCH_MAX_RECORDS, batch_timeout_ms=BATCH_WAIT_MS,
             fetch_max_wait_ms=self._runtime.settings.consumer_fetch_max_wait_ms,
             decoder=_raw_records, title=f"{self.group}:{'+'.join(t.name for t in topics)}",
-        )(consume)
+        )
+        subscriber(consume)
+        self._subscribers.append(subscriber)
+
+    async def lag(self) -> dict[TopicPartition, int]:
+        """Per partition this process owns: log end minus the group's committed offset, i.e.
+        the records not fetched yet plus the batch in hand. The log end is the one the last
+        fetch reported, so this asks the broker nothing."""
+        lags = {}
+        for consumer in (s.consumer for s in self._subscribers if getattr(s, "consumer", None)):
+            for tp in consumer.assignment():
+                if (end := consumer.highwater(tp)) is None:
+                    continue  # no fetch answered for it yet
+                try:
+                    position = await asyncio.wait_for(consumer.position(tp), POSITION_TIMEOUT)
+                except Exception:  # noqa: BLE001 - revoked or resetting: left out of this scrape
+                    continue
+                lags[tp] = max(end - position, 0) + self._in_hand[tp]
+        return lags
 
     async def process_batch(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply a polled batch (in partition order) in one transaction; if that fails, record
         by record. Returns once every record is either applied, skipped or dead-lettered."""
-        handled = []
-        for record in records:
-            if parsed := await self._parse_or_dead_letter(record):
-                handled.append(parsed)
-        if not handled:
-            return
-        try:
-            await self._apply_together(handled)
-        except Exception as error:  # the one-at-a-time path finds out which record it was
-            log.warning("%s batch of %d failed (%s: %s); applying its records one at a time",
-                        self.group, len(handled), type(error).__name__, error)
-            for parsed in handled:
-                await self._apply_with_retries(parsed)
+        with bind(consumer_group=self.group), self._runtime.metrics.batch_timer(self.group):
+            handled = []
+            for record in records:
+                if parsed := await self._parse_or_dead_letter(record):
+                    handled.append(parsed)
+            if not handled:
+                return
+            try:
+                await self._apply_together(handled)
+            except Exception as error:  # the one-at-a-time path finds out which record it was
+                log.warning("%s batch of %d failed (%s: %s); applying its records one at a time",
+                            self.group, len(handled), type(error).__name__, error)
+                for parsed in handled:
+                    with bind(**parsed.log_fields()):
+                        await self._apply_with_retries(parsed)
 
     async def _parse_or_dead_letter(self, record: ConsumerRecord) -> HandledRecord | None:
         """None for a record dead-lettered here or of a type this service does not need
@@ -123,20 +159,31 @@ class EventConsumer:
             raise DeadLetter("schema_invalid", error) from error
 
     async def _apply_together(self, batch: list[HandledRecord]) -> None:
-        processed = skipped = 0
+        outcomes = []
         async with self._runtime.uow() as uow:
             for parsed in batch:
                 # Each handler sees its own event as the cause; a duplicate, even one earlier
                 # in this same batch, finds its inbox row already written by this transaction.
-                with uow.caused_by(parsed.envelope):
+                with uow.caused_by(parsed.envelope), bind(**parsed.log_fields()):
                     if await uow.claim_event(self.group, parsed.envelope):
-                        await parsed.handler(parsed.event, uow)
-                        processed += 1
+                        await self._run_handler(parsed, uow)
+                        outcomes.append((parsed, "handled"))
                     else:
-                        skipped += 1
+                        outcomes.append((parsed, "duplicate"))
             await uow.commit()
-            self.processed += processed
-            self.skipped += skipped
+        for parsed, outcome in outcomes:
+            self._count(parsed, outcome)
+
+    async def _run_handler(self, parsed: HandledRecord, uow: "UnitOfWork") -> None:
+        with self._runtime.metrics.handler_timer(self.group, parsed.envelope.type):
+            await parsed.handler(parsed.event, uow)
+
+    def _count(self, parsed: HandledRecord, outcome: str) -> None:
+        if outcome == "handled":
+            self.processed += 1
+        elif outcome == "duplicate":
+            self.skipped += 1
+        self._runtime.metrics.event(self.group, parsed.record.topic, parsed.envelope.type, outcome)
 
     async def _apply_with_retries(self, parsed: HandledRecord) -> None:
         attempt = 0
@@ -145,10 +192,13 @@ class EventConsumer:
             try:
                 return await self._apply(parsed)
             except RuleViolation as refusal:
-                return await self._dead_letter(parsed.record, DeadLetter("rule_violation", refusal), attempt)
+                return await self._dead_letter(parsed.record, DeadLetter("rule_violation", refusal), attempt,
+                                               parsed.envelope.type)
             except Exception as error:
                 if self._gives_up(error, attempt):
-                    return await self._dead_letter(parsed.record, DeadLetter("handler_failed", error), attempt)
+                    return await self._dead_letter(parsed.record, DeadLetter("handler_failed", error), attempt,
+                                                   parsed.envelope.type)
+                self._count(parsed, "retried")
                 await self._back_off(parsed.record, error, attempt)
 
     def _gives_up(self, error: Exception, attempt: int) -> bool:
@@ -159,11 +209,10 @@ class EventConsumer:
     async def _apply(self, parsed: HandledRecord) -> None:
         async with self._runtime.uow(cause=parsed.envelope) as uow:
             if not await uow.claim_event(self.group, parsed.envelope):
-                self.skipped += 1
-                return
-            await parsed.handler(parsed.event, uow)
+                return self._count(parsed, "duplicate")
+            await self._run_handler(parsed, uow)
             await uow.commit()
-            self.processed += 1
+        self._count(parsed, "handled")
 
     async def _back_off(self, record: ConsumerRecord, error: Exception, attempt: int) -> None:
         delay = min(self._runtime.settings.consumer_backoff_seconds * 2 ** (attempt - 1), 10.0)
@@ -172,7 +221,8 @@ class EventConsumer:
                     type(error).__name__, error, delay)
         await asyncio.sleep(delay)
 
-    async def _dead_letter(self, record: ConsumerRecord, failure: DeadLetter, attempts: int) -> None:
+    async def _dead_letter(self, record: ConsumerRecord, failure: DeadLetter, attempts: int,
+                           event_type: str | None = None) -> None:
         headers = dead_letter_headers(record, failure, self.group, attempts)
         attempt = 0
         while True:  # the offset must not move past a record that is neither applied nor kept
@@ -185,8 +235,16 @@ class EventConsumer:
             except Exception as error:
                 await self._back_off(record, error, attempt)
         self.dead_lettered += 1
+        self._runtime.metrics.dead_lettered(
+            self.group, record.topic, event_type or _event_type_of(record), failure.reason)
         log.error("%s dead-lettered %s[%d]@%d: %s", self.group, record.topic,
                   record.partition, record.offset, failure)
+
+
+def _event_type_of(record: ConsumerRecord) -> str:
+    """The type a record's header claims, if it is one of ours: a metric label, kept bounded."""
+    claimed = dict(record.headers or ()).get("ce_type", b"").decode(errors="replace")
+    return claimed if claimed in EVENT_TYPES else "unknown"
 
 
 def _is_infrastructure(error: Exception) -> bool:

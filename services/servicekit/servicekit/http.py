@@ -1,26 +1,34 @@
-"""The HTTP side every service shares: errors as JSON, authentication, health, operator routes."""
+"""The HTTP side every service shares: errors as JSON, authentication, health, metrics,
+correlation ids, operator routes."""
 from __future__ import annotations
 
 import hmac
 import logging
+import re
+import time
+import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from contracts.errors import ErrorBody, Refusal, RuleViolation
 from servicekit.auth import Caller, unauthenticated, verify_token
+from servicekit.logs import bind
 
 if TYPE_CHECKING:
+    from servicekit.metrics import ServiceMetrics
     from servicekit.runtime import ServiceRuntime
 
 log = logging.getLogger("servicekit.http")
 
 STATUS_OF = {Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409,
              Refusal.INVALID: 422, Refusal.UNAUTHENTICATED: 401}
+# A caller's id is kept only if it is safe in a log line and fits `due_jobs.correlation_id`.
+CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def error_response(status: int, code: str, message: str, rule: str | None = None) -> JSONResponse:
@@ -41,8 +49,57 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crashed(_request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return error_response(500, "internal_error", "Something went wrong on our side; "
-                              "the request had no effect. Try again later.")
+        return internal_error()
+
+
+def internal_error() -> JSONResponse:
+    return error_response(500, "internal_error", "Something went wrong on our side; "
+                          "the request had no effect. Try again later.")
+
+
+class RequestContext:
+    """Each request gets a correlation id: the caller's `X-Correlation-Id`, or a new one. It
+    tags the request's log lines, becomes the correlation id of the events the request causes
+    (`run_command`) and is returned in the response. Also counts and times the request by
+    route template. An unexpected error is answered here, inside that context, so its log
+    line carries the id too."""
+
+    def __init__(self, app, metrics: "ServiceMetrics") -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        correlation_id = _callers_correlation_id(scope) or uuid.uuid4().hex
+        status, started = 0, time.perf_counter()
+
+        async def send_tagged(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()),
+                                                  (b"x-correlation-id", correlation_id.encode())]}
+            await send(message)
+
+        with bind(correlation_id=correlation_id):
+            try:
+                await self.app(scope, receive, send_tagged)
+            except Exception:
+                log.exception("unhandled error")
+                if status:  # the answer had begun: nothing better to send
+                    raise
+                await internal_error()(scope, receive, send_tagged)
+            finally:
+                route = getattr(scope.get("route"), "path", "unmatched")
+                self.metrics.request(scope["method"], route, status or 500, time.perf_counter() - started)
+
+
+def _callers_correlation_id(scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"x-correlation-id":
+            text = value.decode("latin-1")
+            return text if CORRELATION_ID.fullmatch(text) else None
+    return None
 
 
 def caller_dependency(runtime: "ServiceRuntime"):
@@ -99,6 +156,11 @@ def health_router(runtime: "ServiceRuntime") -> APIRouter:
     @router.get("/ops/stats")
     async def stats() -> dict:
         return await runtime.stats()
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus text exposition (see docs/architecture.md, Observability)."""
+        return Response(await runtime.metrics.exposition(runtime), media_type=runtime.metrics.content_type)
 
     if runtime.on_test_clock:
         clock = runtime.clock

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import RuleViolation
 from servicekit.auth import Caller
+from servicekit.logs import bind
 from servicekit.tables import idempotency_keys
 
 if TYPE_CHECKING:
@@ -29,8 +30,17 @@ Action = Callable[["UnitOfWork"], Awaitable[BaseModel | dict[str, Any]]]
 
 async def run_command(runtime: "ServiceRuntime", request: Request, caller: Caller | None,
                       body: BaseModel | None, action: Action, status_code: int = 200) -> JSONResponse:
-    key = request.headers.get("Idempotency-Key")
+    """The events the command causes carry the request's correlation id (`RequestContext`
+    binds it; the unit of work picks it up)."""
     subject = request.path_params.get("subscription_id")  # whose (test) clock the command runs on
+    with bind(subscription_id=subject):
+        return await _run_command(runtime, request, caller, body, action, status_code, subject)
+
+
+async def _run_command(runtime: "ServiceRuntime", request: Request, caller: Caller | None,
+                       body: BaseModel | None, action: Action, status_code: int,
+                       subject: str | None) -> JSONResponse:
+    key = request.headers.get("Idempotency-Key")
     scope = f"{caller.account_id}:{caller.person_id}" if caller else "anonymous"
     body_json = body.model_dump_json() if body is not None else ""
     fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n{body_json}".encode()).hexdigest()

@@ -1,14 +1,68 @@
-"""Readable log lines, each tagged with the service that wrote it."""
+"""Log lines, each tagged with the service and with what it was doing: JSON or plain text.
+
+`LOG_FORMAT=json` (the default) writes one JSON object a line, for a log collector;
+`LOG_FORMAT=text` writes readable lines, for a person at a console (`LOG_FORMAT=text make run`).
+Either way a line carries the fields bound by `bind()` for the work in hand: the correlation
+id of the HTTP request, consumed event or due job, and that event's or job's own ids.
+"""
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import logging
 import sys
+from typing import Iterator
+
+import uvicorn
+from pythonjsonlogger.json import JsonFormatter
+
+_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_context", default={})
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter(
-        f"%(asctime)s %(levelname)-7s {service} %(name)s: %(message)s", "%H:%M:%S"))
+@contextlib.contextmanager
+def bind(**fields: str | None) -> Iterator[None]:
+    """Tag every log line written inside (in this task and the tasks it starts) with `fields`."""
+    token = _context.set({**_context.get(), **{k: str(v) for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def current_correlation_id() -> str | None:
+    return _context.get().get("correlation_id")
+
+
+class _WorkInHand(logging.Filter):
+    """Copies the bound fields onto each record, where both formatters find them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _context.get().items():
+            record.__dict__.setdefault(key, value)
+        record.__dict__.setdefault("correlation_id", None)
+        return True
+
+
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        correlation = getattr(record, "correlation_id", None)
+        return f"{line} [{correlation}]" if correlation else line
+
+
+def formatter(service: str, log_format: str) -> logging.Formatter:
+    if log_format == "text":
+        return _TextFormatter(f"%(asctime)s %(levelname)-7s {service} %(name)s: %(message)s", "%H:%M:%S")
+    return JsonFormatter(
+        ["levelname", "name", "message"], timestamp="time", static_fields={"service": service},
+        rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"})
+
+
+def configure_logging(service: str, level: str = "INFO", log_format: str = "json", stream=None) -> None:
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.addFilter(_WorkInHand())
+    handler.setFormatter(formatter(service, log_format))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -16,12 +70,28 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class DrainingServer(uvicorn.Server):
+    """uvicorn, but a SIGTERM also stops the consumers at once, while the HTTP requests in
+    flight finish: no message is started during that drain. The lifespan exit that follows
+    (`ServiceRuntime.stop`) then waits for the message in hand."""
+
+    def __init__(self, config: uvicorn.Config, runtime=None) -> None:
+        super().__init__(config)
+        self._runtime = runtime
+
+    async def shutdown(self, sockets=None) -> None:
+        if self._runtime is None:
+            return await super().shutdown(sockets)
+        consumers_stopped = asyncio.ensure_future(self._runtime.stop_consuming())
+        await super().shutdown(sockets)
+        await consumers_stopped
+
+
 def serve(app, settings) -> None:
     """Run one service's HTTP app (and with it, its consumers, relay and scheduler)."""
-    import uvicorn
-
-    configure_logging(settings.service_name, settings.log_level)
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
     # uvloop and httptools: the event loop and HTTP parser in C roughly halve the CPU each
     # request and each consumed event costs (measured with `make bench`).
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                loop="uvloop", http="httptools", access_log=False, timeout_graceful_shutdown=30)
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                            loop="uvloop", http="httptools", access_log=False, timeout_graceful_shutdown=30)
+    DrainingServer(config, getattr(app.state, "runtime", None)).run()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 
 from sqlalchemy import func, select, update
 
+from servicekit.logs import bind
 from servicekit.loops import drive
 from servicekit.tables import due_jobs
 
@@ -33,6 +34,7 @@ class DueJob:
     subject: str
     due_at: datetime
     payload: dict
+    correlation_id: str | None = None  # of the work that scheduled it: what it fires carries it on
 
 
 JobHandler = Callable[[DueJob, "UnitOfWork"], Awaitable[None]]
@@ -88,18 +90,22 @@ class Scheduler:
                 .order_by(due_jobs.c.due_at, due_jobs.c.job_id).limit(1 if not leads else 1000))).all()
         for row in rows:
             if row.due_at <= clock.now_for(row.subject):
-                return DueJob(row.job_id, row.kind, row.subject, row.due_at, json.loads(row.payload))
+                return DueJob(row.job_id, row.kind, row.subject, row.due_at, json.loads(row.payload),
+                              row.correlation_id)
         return None
 
     async def _fire(self, job: DueJob) -> None:
-        async with self._runtime.uow(subject=job.subject) as uow:
-            claimed = await uow.conn.execute(update(due_jobs).where(
-                due_jobs.c.job_id == job.job_id, due_jobs.c.done_at.is_(None)
-            ).values(done_at=uow.now()))
+        with bind(correlation_id=job.correlation_id, job_id=job.job_id, job_kind=job.kind, subject=job.subject):
+            async with self._runtime.uow(subject=job.subject, correlation_id=job.correlation_id) as uow:
+                claimed = await uow.conn.execute(update(due_jobs).where(
+                    due_jobs.c.job_id == job.job_id, due_jobs.c.done_at.is_(None)
+                ).values(done_at=uow.now()))
+                if claimed.rowcount == 1:
+                    await self._handlers[job.kind](job, uow)
+                await uow.commit()
             if claimed.rowcount == 1:
-                await self._handlers[job.kind](job, uow)
-            await uow.commit()
-        log.info("fired %s for %s (due %s)", job.kind, job.subject, job.due_at.isoformat())
+                self._runtime.metrics.jobs_fired.labels(self._runtime.name, job.kind).inc()
+                log.info("fired %s for %s (due %s)", job.kind, job.subject, job.due_at.isoformat())
 
     async def run(self) -> None:
         # A failing job is retried on later ticks; jobs due after it wait (see docs/architecture.md).

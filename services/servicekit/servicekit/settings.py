@@ -1,6 +1,8 @@
 """Settings every service shares. Each service subclasses with its own env prefix (`SEATS_`)."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
 
 
@@ -28,6 +30,8 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = 500
     scheduler_poll_seconds: float = 1.0
     log_level: str = "INFO"
+    # json: one object a line, for a log collector; text: readable, e.g. `LOG_FORMAT=text make run`.
+    log_format: Literal["json", "text"] = "json"
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,

@@ -17,6 +17,7 @@ from contracts.envelope import Envelope, Event
 from contracts.registry import topic_for
 from servicekit.clock import Clock
 from servicekit.db import Database
+from servicekit.logs import current_correlation_id
 from servicekit.tables import due_jobs, inbox, outbox
 
 
@@ -28,7 +29,8 @@ class UnitOfWork:
                  subject: str | None = None, on_commit: Callable[[], None] = lambda: None) -> None:
         self._db, self.clock, self._source = db, clock, source
         self.cause, self._subject = cause, subject
-        self._correlation_id = correlation_id or (cause.correlationid if cause else None)
+        # Without a cause or an explicit id, the work's own: the HTTP request's or the due job's.
+        self._correlation_id = correlation_id or (cause.correlationid if cause else current_correlation_id())
         self._on_commit = on_commit
         self.published: list[Envelope] = []
         self._after_commit: list[Callable[[], None]] = []
