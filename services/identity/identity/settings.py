@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -7,5 +8,5 @@ class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="IDENTITY_")
     service_name: str = "identity"
     http_port: int = 8101
-    # Where people reach identity (verification links, invitations); empty: the request's own address.
-    public_url: str = ""
+    public_url: str = Field("", description="Where people reach identity: the base of verification "
+                            "links and invitations. Empty: the address the request came to.")

@@ -17,7 +17,9 @@ def build(settings: NotificationsSettings | None = None, mailer: Mailer | None =
           retry: RetryPolicy | None = None, **overrides) -> ServiceRuntime:
     settings = settings or NotificationsSettings()
     runtime = ServiceRuntime(settings, metadata, **overrides)
-    mailer = mailer or Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    mailer = mailer or Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from,
+                              security=settings.smtp_security, username=settings.smtp_username,
+                              password=settings.smtp_password.get_secret_value())
 
     _consume_events(runtime)
     retry = retry or RetryPolicy(first=timedelta(seconds=settings.retry_first_seconds),

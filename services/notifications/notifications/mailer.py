@@ -47,13 +47,22 @@ class _HeaderClasses(HeaderRegistry):
 COMPOSING_POLICY = policy.default.clone(header_factory=_HeaderClasses())
 
 
+SECURITY_MODES = ("none", "starttls", "tls")
+"""Plain SMTP (a local relay, Mailpit), STARTTLS on a submission port (587), or TLS from the
+first byte (465)."""
+
+
 class Mailer:
     """Sends over one kept-open SMTP connection, opened again after an error or a drop, and
     closed when idle (`close_if_idle`) or on shutdown (`close`)."""
 
     def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0,
-                 idle_seconds: float = 20.0) -> None:
+                 idle_seconds: float = 20.0, security: str = "none",
+                 username: str | None = None, password: str | None = None) -> None:
         self._host, self._port, self._timeout = host, port, timeout
+        if security not in SECURITY_MODES:
+            raise ValueError(f"SMTP security must be one of {', '.join(SECURITY_MODES)}, not {security!r}")
+        self._security, self._username, self._password = security, username or None, password or None
         self._idle_seconds = idle_seconds  # well under the 5 minutes servers wait (RFC 5321)
         self._from = COMPOSING_POLICY.header_factory("From", sender)  # parsed once, for every e-mail
         self._client: aiosmtplib.SMTP | None = None
@@ -144,8 +153,10 @@ class Mailer:
         if self._client is not None and self._client.is_connected:
             return self._client
         self._drop()
+        # aiosmtplib upgrades (STARTTLS) and logs in inside connect() when told to.
         client = aiosmtplib.SMTP(hostname=self._host, port=self._port, timeout=self._timeout,
-                                 start_tls=False, use_tls=False)
+                                 start_tls=self._security == "starttls", use_tls=self._security == "tls",
+                                 username=self._username, password=self._password)
         try:
             await client.connect()
         except BaseException:

@@ -3,19 +3,23 @@ apart, and messages that read back exactly as the standard library composes them
 from __future__ import annotations
 
 import re
+import warnings
 from email import policy
 from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
 from aiosmtplib.email import flatten_message
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from notifications.mailer import Mailer, PermanentlyRejected, TemporarilyRefused
 from notifications.rendering import render
 from notifications.store import OutgoingEmail
 from servicekit.mailbox import read_mailbox
+from servicekit.smtpsink import KeepEveryMessage
 
-from .conftest import SENDER
+from .conftest import SENDER, free_port
 
 FACTS = dict(name="Zoë Müller <Admin>", product="designer", tier="standard", quantity=3,
              agreement_url="http://portal/s-1/agreement?x=1&y=2", accept_by="2026-04-05",
@@ -141,3 +145,49 @@ def test_composed_emails_are_byte_for_byte_the_standard_ones(template, locale):
     email = outgoing(7, locale=locale, template=template)
     mailer = Mailer("127.0.0.1", 25, SENDER)
     assert on_the_wire(mailer.compose(email)) == on_the_wire(composed_the_standard_way(email))
+
+
+class CheckingCredentials(KeepEveryMessage):
+    def __init__(self, directory) -> None:
+        super().__init__(directory, rejected=set())
+        self.directory = directory
+        self.logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        self.logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"mailer", b"s3cret"))
+
+
+@pytest.fixture
+def server_requiring_login(tmp_path):
+    handler = CheckingCredentials(tmp_path)
+    # Plain-text AUTH is allowed here only because the test has no certificate; production
+    # servers demand STARTTLS or TLS first (SMTP_SECURITY).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port(),
+                                authenticator=handler.authenticate, auth_required=True, auth_require_tls=False)
+        controller.start()
+    yield controller
+    controller.stop()
+
+
+async def test_a_mailer_with_credentials_logs_in_before_sending(server_requiring_login):
+    mailer = Mailer("127.0.0.1", server_requiring_login.port, SENDER, username="mailer", password="s3cret")
+    await mailer.send(outgoing(1))
+    await mailer.close()
+    assert server_requiring_login.handler.logins == [(b"mailer", b"s3cret")]
+    assert len(read_mailbox(server_requiring_login.handler.directory)) == 1
+
+
+async def test_a_server_that_requires_a_login_refuses_a_mailer_without_one(server_requiring_login):
+    mailer = Mailer("127.0.0.1", server_requiring_login.port, SENDER)
+    with pytest.raises((TemporarilyRefused, PermanentlyRejected)):
+        await mailer.send(outgoing(1))
+    await mailer.close()
+    assert read_mailbox(server_requiring_login.handler.directory) == []
+
+
+def test_an_unknown_smtp_security_mode_is_refused_with_the_modes_named():
+    with pytest.raises(ValueError, match="none, starttls, tls"):
+        Mailer("127.0.0.1", 25, SENDER, security="ssl")
