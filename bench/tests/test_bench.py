@@ -68,7 +68,7 @@ async def test_seeded_history_is_finished_work_the_relay_and_scheduler_never_pic
     metadata = importlib.import_module("seats.store").metadata
     url = f"sqlite+aiosqlite:///{tmp_path}/seats.db" if backend == "sqlite" else POSTGRES_URL
     database = Database(url, f"bench_{uuid.uuid4().hex[:8]}", (metadata,))
-    await database.create_all()
+    await database.migrate("seats")
     try:
         await seed_service(database, service_database_tables("seats"), 100)
         async with database.connect() as conn:

@@ -26,7 +26,7 @@ URL = "http://billing.test"
 @pytest.fixture
 async def db(tmp_path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/billing.db", "billing", (metadata,))
-    await database.create_all()
+    await database.migrate("billing")
     yield database
     await database.dispose()
 

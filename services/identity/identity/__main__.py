@@ -1,5 +1,5 @@
+"""`python -m identity` runs the service; `python -m identity migrate` upgrades its database and exits."""
 from identity.app import build
-from servicekit.logs import serve
+from servicekit.migrations.command import serve_or_migrate
 
-runtime = build()
-serve(runtime.app, runtime.settings)
+serve_or_migrate(build())

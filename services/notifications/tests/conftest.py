@@ -107,7 +107,7 @@ class NotificationsService:
         await self.runtime.db.dispose()
         await self.mailer.close()
         self.runtime = build(self.runtime.settings, mailer=self.mailer, clock=self.clock)
-        await self.runtime.db.create_all()
+        await self.runtime.db.migrate("notifications")
 
     async def send_round(self) -> int:
         return await deliver_pending(self.runtime, self.mailer, self.retry)
@@ -144,7 +144,7 @@ async def notifications(tmp_path, sink):
                                      consumer_max_attempts=1, consumer_backoff_seconds=0.001)
     mailer = Mailer("127.0.0.1", sink.port, SENDER, timeout=5.0)
     runtime = build(settings, mailer=mailer, clock=clock)
-    await runtime.db.create_all()
+    await runtime.db.migrate("notifications")
     yield NotificationsService(runtime, mailer, clock, retry_clock)
     await mailer.close()
     await runtime.db.dispose()

@@ -15,7 +15,7 @@ def email(email_id: str, template: str) -> OutgoingEmail:
 
 async def test_R33_an_agreement_is_sent_before_older_invoices(tmp_path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/notifications.db", "notifications", (metadata,))
-    await database.create_all()
+    await database.migrate("notifications")
     try:
         async with database.connect() as conn:
             repo = EmailRepository(conn)

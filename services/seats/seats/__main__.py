@@ -1,5 +1,5 @@
+"""`python -m seats` runs the service; `python -m seats migrate` upgrades its database and exits."""
 from seats.app import build
-from servicekit.logs import serve
+from servicekit.migrations.command import serve_or_migrate
 
-runtime = build()
-serve(runtime.app, runtime.settings)
+serve_or_migrate(build())

@@ -76,6 +76,6 @@ async def seats(tmp_path):
     runtime = build(settings, clock=clock)
     service = SeatsService(runtime, clock)
     runtime.broker.publish = service._keep_dead_letter  # only dead letters go to the broker here
-    await runtime.db.create_all()
+    await runtime.db.migrate("seats")
     yield service
     await runtime.db.dispose()

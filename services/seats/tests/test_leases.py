@@ -38,7 +38,7 @@ async def backend(request, tmp_path):
     url = f"sqlite:///{tmp_path}/seats.db" if request.param == "sqlite" else POSTGRES_URL
     settings = SeatsSettings(database_url=url, db_schema=f"seats_{uuid.uuid4().hex[:8]}")
     runtime = build(settings, clock=FixedClock(T0))
-    await runtime.db.create_all()
+    await runtime.db.migrate("seats")
     yield SeatsService(runtime, runtime.clock)
     await runtime.db.drop_schema()
     await runtime.db.dispose()

@@ -13,6 +13,10 @@ from sqlalchemy.types import TypeDecorator
 kit_metadata = MetaData()
 """Tables servicekit puts in every service's database (outbox, inbox, due jobs, idempotency)."""
 
+# Alembic's records of the two migration histories in each database (servicekit.migrations).
+KIT_VERSION_TABLE = "kit_alembic_version"
+SERVICE_VERSION_TABLE = "alembic_version"
+
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
@@ -58,7 +62,17 @@ class Database:
             connect_args={"server_settings": {"search_path": self.schema}},
         )
 
+    async def migrate(self, service: str, *, check_only: bool = False, adopt: bool = False) -> None:
+        """The kit's revisions then the service's, to head (`servicekit.migrations`). With
+        `check_only`, change nothing and raise SchemaNotReady unless the schema is at head."""
+        from servicekit import migrations  # it imports the kit tables, which import this module
+
+        await migrations.migrate(self, migrations.histories(service, self._metadatas[1:]),
+                                 check_only=check_only, adopt=adopt)
+
     async def create_all(self) -> None:
+        """Tables straight from the models, no version tables: what start-up did before migrations.
+        Tests use it for a throwaway database, or to make one of those old databases."""
         async with self.engine.begin() as conn:
             if not self.is_sqlite:
                 await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
@@ -71,6 +85,8 @@ class Database:
             if self.is_sqlite:
                 for metadata in self._metadatas:
                     await conn.run_sync(metadata.drop_all)
+                for version_table in (KIT_VERSION_TABLE, SERVICE_VERSION_TABLE):
+                    await conn.execute(text(f'DROP TABLE IF EXISTS "{version_table}"'))
             else:
                 await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
 

@@ -87,7 +87,7 @@ class ServiceRuntime:
             await self.stop()
 
     async def start(self) -> None:
-        await self.db.create_all()
+        await self.db.migrate(self.name, check_only=not self.settings.migrate_on_start)
         topics = {t.name: t.partitions for t in owned_by(self.name)}
         topics.update({dead_letter_topic(c.group): 1 for c in self.consumers})
         # Consumed topics too: a consumer that starts before the producer must find them.

@@ -14,6 +14,9 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     database_url: str = ""
     db_schema: str = ""
+    # Off for teams that run `python -m <service> migrate` as a deployment step: start-up then
+    # only checks that the schema is at the code's revisions and refuses to start otherwise.
+    migrate_on_start: bool = True
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     token_secret: str = "entitle-dev-secret-change-me-in-production"
     operator_token: str = ""  # X-Operator-Token for operator actions; empty: off (open with a test clock)

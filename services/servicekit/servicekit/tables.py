@@ -18,6 +18,8 @@ outbox = Table(
 )
 # The relay asks "what is not yet published, oldest first" many times a second.
 Index("outbox_unpublished", outbox.c.published_at, outbox.c.seq)
+# Rebuilding a lost topic reads the outbox history of one topic in seq order.
+Index("outbox_by_topic", outbox.c.topic, outbox.c.seq)
 
 inbox = Table(
     "inbox", kit_metadata,

@@ -33,7 +33,7 @@ def database_target(request, tmp_path) -> tuple[str, str]:
 async def db(database_target):
     url, schema = database_target
     database = Database(url, schema, (MetaData(),))
-    await database.create_all()
+    await database.migrate("servicekit")  # the kit's tables only
     yield database
     await database.drop_schema()
     await database.dispose()

@@ -1,5 +1,5 @@
-from servicekit.logs import serve
+"""`python -m subscriptions` runs the service; `python -m subscriptions migrate` upgrades its database and exits."""
 from subscriptions.app import build
+from servicekit.migrations.command import serve_or_migrate
 
-runtime = build()
-serve(runtime.app, runtime.settings)
+serve_or_migrate(build())

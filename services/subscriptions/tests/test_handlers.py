@@ -28,7 +28,7 @@ PORTAL = "http://portal.test"
 @pytest.fixture
 async def db(tmp_path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/subscriptions.db", "subscriptions", (metadata,))
-    await database.create_all()
+    await database.migrate("subscriptions")
     yield database
     await database.dispose()
 

@@ -1,0 +1,41 @@
+"""`python -m <service>` serves; `python -m <service> migrate` upgrades its database and exits."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from servicekit.logs import configure_logging, serve
+from servicekit.migrations.runner import SchemaNotReady
+from servicekit.runtime import ServiceRuntime
+
+
+def serve_or_migrate(runtime: ServiceRuntime, argv: list[str] | None = None) -> None:
+    args = _parser(runtime.name).parse_args(argv)
+    if args.command != "migrate":
+        serve(runtime.app, runtime.settings)
+        return
+    configure_logging(runtime.name, runtime.settings.log_level)
+    logging.getLogger("alembic").setLevel(logging.INFO)  # one line per revision applied
+    try:
+        asyncio.run(_migrate(runtime, adopt=args.adopt))
+    except SchemaNotReady as refused:
+        raise SystemExit(f"{runtime.name}: {refused}") from None
+
+
+async def _migrate(runtime: ServiceRuntime, adopt: bool) -> None:
+    try:
+        await runtime.db.migrate(runtime.name, adopt=adopt)
+    finally:
+        await runtime.db.dispose()
+
+
+def _parser(service: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m {service}",
+                                     description=f"Without a command: run the {service} service.")
+    migrate = parser.add_subparsers(dest="command").add_parser(
+        "migrate", help="bring the database to the code's revisions, then exit")
+    migrate.add_argument("--adopt", action="store_true",
+                         help="take over a database created before migrations: record it at the first "
+                              "revision, upgrade it, and roll back unless it then matches the code")
+    return parser
