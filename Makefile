@@ -44,3 +44,8 @@ clean:
 
 contracts-docs: $(STAMP)  ## JSON Schemas, envelope and AsyncAPI of the events into docs/contracts/
 	$(PY) -m contracts.export
+
+.PHONY: migration
+migration: $(STAMP)  ## the next schema revision: make migration SERVICE=seats MESSAGE="add seat notes"
+	@test -n "$(SERVICE)" -a -n "$(MESSAGE)" || { echo 'usage: make migration SERVICE=<service or servicekit> MESSAGE="..."'; exit 2; }
+	$(PY) -m servicekit.migrations revision $(SERVICE) -m "$(MESSAGE)"
