@@ -8,6 +8,7 @@
     entitle replay GROUP    move a stopped consumer group back to re-read its topics
     entitle dlq             list, show and redrive a group's dead letters
     entitle trace ID        every public event of one correlation id, in time order
+    entitle rebuild-topic   re-send a lost topic from its owner's outbox, original ids kept
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from servicekit.devstack import SERVICES, DevStack, StackConfig
 from servicekit.demo import run_year
 from servicekit.mailbox import read_mailbox
 from servicekit.opscli import register as register_operator_commands
+from servicekit.rebuild import register as register_rebuild
 from servicekit.timemachine import TimeMachine
 from servicekit.topicsadmin import register as register_topic_commands
 from servicekit.topicreader import events_of
@@ -185,6 +187,7 @@ def mail(directory: Path = typer.Option(Path("var/mail"), help="where the SMTP s
 
 register_operator_commands(app, lambda: _config().bootstrap)
 register_topic_commands(app, lambda: _config().bootstrap)
+register_rebuild(app, _config)
 
 
 def main() -> None:

@@ -30,6 +30,9 @@ class OutboxRelay:
         self._db, self._broker, self._clock = db, broker, clock
         self._batch_size, self._poll_seconds = batch_size, poll_seconds
         self._wake = asyncio.Event()
+        # Held while a batch is read, sent and marked: a topic rebuild (outboxops) re-marks
+        # rows under it, so a batch in flight can never mark a re-marked row sent again.
+        self.lock = asyncio.Lock()
         self.published_total = 0
 
     def wake(self) -> None:
@@ -37,6 +40,10 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events, oldest first; returns how many."""
+        async with self.lock:
+            return await self._publish_batch()
+
+    async def _publish_batch(self) -> int:
         async with self._db.connect() as conn:
             rows = (await conn.execute(
                 select(outbox.c.seq, outbox.c.event_id, outbox.c.event_type, outbox.c.topic,

@@ -19,6 +19,7 @@ from servicekit.http import RequestContext, caller_dependency, health_router, in
 from servicekit.idempotency import Action, run_command
 from servicekit.kafka import ensure_topics, make_broker
 from servicekit.metrics import ServiceMetrics
+from servicekit.outboxops import outbox_router
 from servicekit.relay import OutboxRelay
 from servicekit.scheduler import Scheduler
 from servicekit.settings import ServiceSettings
@@ -74,6 +75,7 @@ class ServiceRuntime:
         app.add_middleware(RequestContext, metrics=self.metrics)
         install_error_handlers(app)
         app.include_router(health_router(self))
+        app.include_router(outbox_router(self))
         for router in routers:
             app.include_router(router)
         return app
