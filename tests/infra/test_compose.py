@@ -1,0 +1,97 @@
+"""infra/docker-compose.yml, read as Docker Compose would read it, without Docker."""
+from __future__ import annotations
+
+import re
+
+import jsonschema
+from dotenv import dotenv_values
+
+from servicekit.settings import ServiceSettings
+from tests.infra.layout import (COMPOSE_FILE, INFRA, REPO, SERVICES, compose, compose_schema, dockerfile_of,
+                                env_names, interpolated_variables, ours, settings_class)
+
+PINNED_TAG = re.compile(r"^[\w./-]+:v?\d+\.\d+(\.\d+)?[\w.-]*(@sha256:[0-9a-f]{64})?$")
+SECRETS = ("TOKEN_SECRET", "OPERATOR_TOKEN", "POSTGRES_PASSWORD")
+
+
+def services() -> dict[str, dict]:
+    return compose()["services"]
+
+
+def settings_of(name: str, definition: dict) -> type[ServiceSettings]:
+    """A service runs its own package; the topics job runs the `entitle` command of servicekit."""
+    if definition.get("command", [None])[0] == "entitle":
+        return ServiceSettings
+    return settings_class(dockerfile_of(definition).parent.name)
+
+
+def test_the_compose_file_follows_the_compose_specification():
+    validator = jsonschema.validators.validator_for(compose_schema())(compose_schema())
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(compose())]
+    assert not errors, errors
+
+
+def test_it_runs_kafka_in_kraft_mode_postgresql_mailpit_the_topics_job_and_the_five_services():
+    assert set(services()) == {"kafka", "postgres", "mailpit", "topics", *SERVICES}
+    kafka = services()["kafka"]["environment"]
+    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller" and "KAFKA_ZOOKEEPER_CONNECT" not in kafka
+    assert kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_images_from_a_registry_are_pinned_to_a_version():
+    pulled = {name: d["image"] for name, d in services().items() if not ours(d)}
+    assert pulled and all(PINNED_TAG.match(image) and "latest" not in image for image in pulled.values()), pulled
+
+
+def test_every_service_is_built_from_its_own_dockerfile_with_the_repository_as_context():
+    for name in SERVICES:
+        definition = services()[name]
+        assert (COMPOSE_FILE.parent / definition["build"]["context"]).resolve() == REPO
+        assert dockerfile_of(definition) == REPO / "services" / name / "Dockerfile"
+        assert dockerfile_of(definition).is_file()
+        assert definition["image"].endswith(f"/{name}:${{ENTITLE_IMAGE_TAG:-dev}}")
+
+
+def test_every_variable_given_to_a_service_is_one_of_its_settings():
+    for name, definition in services().items():
+        if ours(definition):
+            unknown = set(definition.get("environment", {})) - env_names(settings_of(name, definition))
+            assert not unknown, f"{name} has no setting for {sorted(unknown)}"
+
+
+def test_ports_are_published_on_loopback_only():
+    published = [(name, p) for name, d in services().items() for p in d.get("ports", [])]
+    assert published and all(str(p).startswith("127.0.0.1:") for _, p in published), published
+
+
+def test_the_services_start_after_the_topics_are_created_and_the_infrastructure_is_healthy():
+    for name in SERVICES:
+        depends_on = services()[name]["depends_on"]
+        assert depends_on["topics"] == {"condition": "service_completed_successfully"}
+        assert depends_on["kafka"]["condition"] == depends_on["postgres"]["condition"] == "service_healthy"
+    assert services()["topics"]["depends_on"]["kafka"] == {"condition": "service_healthy"}
+
+
+def test_the_services_keep_their_image_healthcheck_and_run_as_built():
+    for name in SERVICES:
+        definition = services()[name]
+        assert not definition["healthcheck"].get("disable") and "test" not in definition["healthcheck"]
+        assert "user" not in definition and "command" not in definition and definition["read_only"] is True
+
+
+def test_secrets_come_from_the_environment_file_never_from_the_compose_file():
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    for secret in SECRETS:
+        assert not re.search(rf"^\s*{secret}:\s*(?!\$\{{)\S", text, re.M), f"{secret} is written in the compose file"
+    assert interpolated_variables(text)["TOKEN_SECRET"].startswith(":?")  # compose refuses to start without it
+
+
+def test_every_variable_of_the_compose_file_is_documented_in_the_example_environment_file():
+    used = set(interpolated_variables(COMPOSE_FILE.read_text(encoding="utf-8")))
+    documented = set(dotenv_values(INFRA / ".env.example"))
+    assert used == documented, {"undocumented": used - documented, "unused": documented - used}
+
+
+def test_the_example_environment_file_marks_its_secrets_as_development_values():
+    example = dotenv_values(INFRA / ".env.example")
+    assert all("dev-only" in example[secret] for secret in SECRETS)
