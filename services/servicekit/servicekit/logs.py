@@ -15,6 +15,7 @@ import sys
 from typing import Iterator
 
 import uvicorn
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 _context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_context", default={})
@@ -56,7 +57,8 @@ def formatter(service: str, log_format: str) -> logging.Formatter:
         return _TextFormatter(f"%(asctime)s %(levelname)-7s {service} %(name)s: %(message)s", "%H:%M:%S")
     return JsonFormatter(
         ["levelname", "name", "message"], timestamp="time", static_fields={"service": service},
-        rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"})
+        rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"])  # uvicorn's copy of the message, in ANSI colours
 
 
 def configure_logging(service: str, level: str = "INFO", log_format: str = "json", stream=None) -> None:
