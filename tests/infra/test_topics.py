@@ -44,7 +44,7 @@ def consumer_groups() -> set[str]:
 def test_the_topics_job_runs_entitle_topics_create_against_the_compose_kafka():
     job = compose()["services"]["topics"]
     assert job["command"] == ["entitle", "topics", "create"]
-    assert job["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:19092"
+    assert job["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "${KAFKA_BOOTSTRAP_SERVERS:-kafka:19092}"
 
 
 def test_the_plan_is_every_catalogue_topic_and_one_dead_letter_topic_per_consumer_group(consumer_groups):
