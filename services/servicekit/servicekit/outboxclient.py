@@ -1,9 +1,13 @@
 """The client side of a service's outbox operator routes (`servicekit.outboxops`), for the
-`entitle rebuild-topic` command: a refusal or a silent service is a clear message, not a traceback."""
+`entitle rebuild-topic` command: a refusal or a silent service is a clear message, not a
+traceback, and a service restarting mid-rebuild is waited for."""
 from __future__ import annotations
+
+import time
 
 import httpx
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from contracts.topics import Topic
 from servicekit.console import make_console
@@ -39,3 +43,22 @@ class Owner:
             return answer.json()["unpublished"] if answer.status_code == 200 else None
         except httpx.HTTPError:
             return None
+
+
+def follow(owners: list[Owner], answers: list[dict], timeout: float) -> bool:
+    """Progress per topic until every backlog is zero; False if `timeout` passes first."""
+    deadline = time.monotonic() + timeout
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[note]}"), console=console) as progress:
+        tasks = [progress.add_task(o.topic.name, total=a["rows"], note="") for o, a in zip(owners, answers)]
+        while time.monotonic() < deadline:
+            left = [o.unpublished() for o in owners]
+            for task, owner, answer, n in zip(tasks, owners, answers, left):
+                if n is None:  # keep the last figure: the relay resumes once the owner is back
+                    progress.update(task, note=f"{owner.topic.owner} does not answer (restarting?)")
+                else:
+                    progress.update(task, completed=answer["rows"] - min(n, answer["rows"]), note="")
+            if all(n == 0 for n in left):
+                return True
+            time.sleep(0.2)
+    return False

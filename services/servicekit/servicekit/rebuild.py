@@ -8,17 +8,16 @@ the owner's database, so a service restarted mid-rebuild carries on where it sto
 """
 from __future__ import annotations
 
-import time
+from datetime import datetime, timezone
 from typing import Annotated, Callable, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from contracts.topics import ALL_TOPICS, Topic
 from servicekit.console import make_console
 from servicekit.devstack import StackConfig
-from servicekit.outboxclient import Owner
+from servicekit.outboxclient import Owner, follow
 from servicekit.topiccount import record_counts
 
 console = make_console()
@@ -45,23 +44,15 @@ def service_urls(overrides: list[str]) -> dict[str, str]:
     return urls
 
 
-def follow(owners: list[Owner], answers: list[dict], timeout: float) -> bool:
-    """Progress per topic until every backlog is zero; False if `timeout` passes first."""
-    deadline = time.monotonic() + timeout
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[note]}"), console=console) as progress:
-        tasks = [progress.add_task(o.topic.name, total=a["rows"], note="") for o, a in zip(owners, answers)]
-        while time.monotonic() < deadline:
-            left = [o.unpublished() for o in owners]
-            for task, owner, answer, n in zip(tasks, owners, answers, left):
-                if n is None:  # keep the last figure: the relay resumes once the owner is back
-                    progress.update(task, note=f"{owner.topic.owner} does not answer (restarting?)")
-                else:
-                    progress.update(task, completed=answer["rows"] - min(n, answer["rows"]), note="")
-            if all(n == 0 for n in left):
-                return True
-            time.sleep(0.2)
-    return False
+def utc_time(text: str | None) -> str | None:
+    """An ISO time, UTC when it names no offset (as `entitle replay --to-time` reads it)."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"--since {text!r} is not an ISO time, e.g. 2026-03-01T00:00:00Z")
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def summary(answers: list[dict], title: str, *counts: dict) -> Table:
@@ -98,7 +89,7 @@ def rebuild_topic(
     """
     chosen, urls = catalogue_topics(topics or [], every), service_urls(service_url or [])
     owners = [Owner(t, urls[t.owner], operator_token) for t in chosen]
-    body = {"from_seq": from_seq, "since": since, "dry_run": dry_run}
+    body = {"from_seq": from_seq, "since": utc_time(since), "dry_run": dry_run}
     bootstrap = bootstrap or _stack().bootstrap
     before = record_counts(bootstrap, [t.name for t in chosen])
     answers = [owner.republish(body) for owner in owners]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from contracts.errors import RuleViolation
 from servicekit.cli import app
 from servicekit.outboxops import Republish, describe, mark_unpublished, owned_topic, unpublished
+from servicekit.rebuild import utc_time
 from servicekit.tables import outbox
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -71,6 +72,7 @@ NOWHERE = ["--service-url", "billing=http://127.0.0.1:1", "--bootstrap", "127.0.
 
 @pytest.mark.parametrize("arguments, says", [([], "--all"), (["seats.events.v1", "--all"], "--all"),
                                              (["billing.dlq"], "dead letters"),
+                                             (["seats.events.v1", "--since", "last week"], "ISO time"),
                                              (["seats.events.v1", "--service-url", "payroll=http://x"], "SERVICE=URL")])
 def test_rebuild_topic_refuses_a_wrong_request_before_asking_anyone(arguments, says):
     answer = CliRunner().invoke(app, ["rebuild-topic", *arguments], env={"COLUMNS": "200"})
@@ -80,3 +82,8 @@ def test_rebuild_topic_refuses_a_wrong_request_before_asking_anyone(arguments, s
 def test_rebuild_topic_says_which_service_did_not_answer():
     answer = CliRunner().invoke(app, ["rebuild-topic", "billing.events.v1", *NOWHERE], env={"COLUMNS": "200"})
     assert answer.exit_code == 1 and "billing does not answer at http://127.0.0.1:1" in answer.output
+
+
+def test_a_time_without_an_offset_is_read_as_utc():
+    assert utc_time("2026-03-01") == "2026-03-01T00:00:00+00:00"
+    assert utc_time("2026-03-01T10:00:00+02:00") == "2026-03-01T10:00:00+02:00"
