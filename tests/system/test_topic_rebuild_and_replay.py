@@ -36,6 +36,7 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 GROUPS = ("subscriptions", "seats", "billing", "notifications")
 TOPICS = [t.name for t in ALL_TOPICS] + [dead_letter_topic(g) for g in GROUPS]
 runner = CliRunner()
+pytestmark = pytest.mark.xdist_group("stack-rebuild")  # one worker, so one stack for the module
 
 
 @pytest.fixture(scope="module")
