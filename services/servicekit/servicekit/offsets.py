@@ -16,12 +16,35 @@ async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[Top
     return [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
 
 
+async def true_end_offsets(consumer: AIOKafkaConsumer, partitions: list[TopicPartition],
+                           timeout_s: float = 2.0) -> dict[TopicPartition, int]:
+    """The offset after each partition's last record, as the log really holds it.
+
+    The embedded broker (Tansu 0.6) answers "latest offset" after a batch of several records
+    with the batch's first offset + 1, so lag looked like zero while records were unread. A
+    fetch from one before the reported end returns that last batch whole: its last record
+    says where the log ends. On Apache Kafka both agree, at the cost of one small fetch.
+    Leaves `consumer` assigned to `partitions` at their ends.
+    """
+    reported = await consumer.end_offsets(partitions) if partitions else {}
+    ends, unread = dict(reported), {tp for tp, end in reported.items() if end > 0}
+    consumer.assign(partitions)
+    for tp in unread:
+        consumer.seek(tp, reported[tp] - 1)
+    deadline = time.monotonic() + timeout_s
+    while unread and time.monotonic() < deadline:
+        for tp, records in (await consumer.getmany(*unread, timeout_ms=200)).items():
+            if records:
+                ends[tp] = max(ends[tp], records[-1].offset + 1)
+                unread.discard(tp)
+    return ends
+
+
 async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, topics)
-        return await consumer.end_offsets(partitions) if partitions else {}
+        return await true_end_offsets(consumer, await _partitions(consumer, topics))
     finally:
         await consumer.stop()
 
@@ -46,8 +69,7 @@ async def lag(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartit
     """Records not yet committed by the group, per partition (a partition never read counts whole)."""
     ends = await end_offsets(bootstrap, topics)
     committed = await committed_offsets(bootstrap, group, topics)
-    # A committed offset past the end is no record left to read: seen on the embedded broker
-    # after a replay (its end offset of a partition briefly lower than what was committed).
+    # A committed offset past the end is no record left to read.
     return {tp: max(end - committed.get(tp, 0), 0) for tp, end in ends.items()}
 
 
@@ -60,7 +82,7 @@ async def reset_to_earliest(bootstrap: str, group: str, topics: list[str],
     try:
         partitions = await _partitions(reader, topics)
         starts = await reader.beginning_offsets(partitions)
-        ends = await reader.end_offsets(partitions)
+        ends = await true_end_offsets(reader, partitions)
     finally:
         await reader.stop()
     await commit_alone(bootstrap, group, dict(starts), wait_seconds)

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from servicekit.offsets import true_end_offsets
+
 
 class StackDidNotSettle(RuntimeError):
     pass
@@ -117,8 +119,7 @@ class TimeMachine:
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(reader.partitions_for_topic(t) or ())]
         if not partitions:
             return 0
-        reader.assign(partitions)
-        ends = await reader.end_offsets(partitions)
+        ends = await true_end_offsets(reader, partitions)
         committed = [await reader.committed(tp) or 0 for tp in partitions]
         return sum(max(ends[tp] - done, 0) for tp, done in zip(partitions, committed))
 

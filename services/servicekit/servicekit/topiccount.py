@@ -5,6 +5,8 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from servicekit.offsets import true_end_offsets
+
 
 async def _record_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -12,24 +14,13 @@ async def _record_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
     try:
         await consumer.topics()  # refresh metadata: a topic may be new
         partitions = [TopicPartition(n, p) for n in names for p in sorted(consumer.partitions_for_topic(n) or ())]
-        starts, ends = await consumer.beginning_offsets(partitions), await consumer.end_offsets(partitions)
+        starts, ends = await consumer.beginning_offsets(partitions), await true_end_offsets(consumer, partitions)
         counts = dict.fromkeys(names, 0)
         for tp in partitions:
-            counts[tp.topic] += await _true_end(consumer, tp, ends[tp]) - starts[tp]
+            counts[tp.topic] += ends[tp] - starts[tp]
         return counts
     finally:
         await consumer.stop()
-
-
-async def _true_end(consumer: AIOKafkaConsumer, tp: TopicPartition, reported: int) -> int:
-    """Tansu 0.6.0 answers the end offset after a batch of several records as the batch's
-    first offset + 1 (a rebuild sends such batches): read that batch for its last offset."""
-    if reported == 0:
-        return 0
-    consumer.assign([tp])
-    consumer.seek(tp, reported - 1)
-    batch = (await consumer.getmany(tp, timeout_ms=2000)).get(tp, [])
-    return max([reported] + [m.offset + 1 for m in batch])
 
 
 def record_counts(bootstrap: str, names: list[str]) -> dict[str, int | None]:

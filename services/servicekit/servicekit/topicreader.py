@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from servicekit.offsets import true_end_offsets
+
 
 @dataclass(frozen=True)
 class Record:
@@ -32,9 +34,8 @@ async def read_topic_async(bootstrap: str, topic: str) -> list[Record]:
             partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not partitions:
             return []
-        consumer.assign(partitions)
+        ends = await true_end_offsets(consumer, partitions)
         await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
         records: list[Record] = []
         remaining = {tp for tp in partitions if ends[tp] > 0}
         while remaining:

