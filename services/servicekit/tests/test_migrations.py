@@ -155,3 +155,13 @@ def _create_schema(conn, db: Database) -> None:
 def _outbox_row(n: int) -> dict:
     return {"event_id": f"event-{n}", "event_type": "seats.unlocked", "topic": "seats.events.v1",
             "key": "sub-1", "body": b"{}", "created_at": NOW}
+
+
+async def test_a_service_without_migrations_is_told_how_to_write_the_first(database_target):
+    url, schema = database_target
+    db = Database(url, schema, ())
+    try:
+        with pytest.raises(SchemaNotReady, match="no migrations for contracts.*make migration SERVICE=contracts"):
+            await db.migrate("contracts")
+    finally:
+        await db.dispose()

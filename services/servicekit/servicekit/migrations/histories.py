@@ -24,6 +24,8 @@ KIT = "servicekit"
 
 @dataclass(frozen=True)
 class History:
+    """One line of revisions: where its files are, which tables it owns, where it is recorded."""
+
     name: str
     versions: Path
     metadata: tuple[MetaData, ...]
@@ -66,7 +68,7 @@ def kit_history() -> History:
 
 
 def service_history(service: str, metadata: tuple[MetaData, ...]) -> History:
-    package = Path(importlib.import_module(service).__file__).parent
+    package = Path(next(iter(importlib.import_module(service).__path__)))
     return History(service, package / "migrations" / "versions", metadata, SERVICE_VERSION_TABLE)
 
 

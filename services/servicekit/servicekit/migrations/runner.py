@@ -24,6 +24,7 @@ def _revisions_only(record: logging.LogRecord) -> bool:
 
 
 logging.getLogger("alembic.runtime.migration").addFilter(_revisions_only)
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 class SchemaNotReady(RuntimeError):
@@ -33,6 +34,9 @@ class SchemaNotReady(RuntimeError):
 async def migrate(db: Database, histories: tuple[History, ...], *, check_only: bool = False,
                   adopt: bool = False) -> None:
     schema, service = (None if db.is_sqlite else db.schema), histories[-1].name
+    if missing := [str(h.versions) for h in histories if not h.versions.is_dir()]:
+        raise SchemaNotReady(f"no migrations for {service} in {', '.join(missing)}: write the first "
+                             f"with `make migration SERVICE={service} MESSAGE=...`")
     async with db.engine.begin() as conn:
         if schema:
             await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:schema))"), {"schema": schema})
@@ -60,7 +64,7 @@ def _check_at_head(connection: Connection, history: History, schema: str | None,
     current, heads = history.current(connection, schema), history.heads()
     if current != heads:
         raise SchemaNotReady(
-            f"{service}'s database is at revision {_names(current)} of the {history.name} migrations, this "
+            f"the {service} database is at revision {_names(current)} of the {history.name} migrations, this "
             f"code needs {_names(heads)}; MIGRATE_ON_START is off: run `python -m {service} migrate` first")
 
 
@@ -71,7 +75,7 @@ def differences(connection: Connection, history: History) -> list:
 
 
 def created_before_migrations(history: History, service: str) -> str:
-    return (f"{service}'s database has {history.name} tables but no {history.version_table} table: it "
+    return (f"the {service} database has {history.name} tables but no {history.version_table} table: it "
             "was created before migrations existed, and migrating it blind could corrupt it. A "
             "development database: `make clean` (or drop its file or schema) and start again. One whose "
             f"data you keep: `python -m {service} migrate --adopt` records it at the first revision, "
