@@ -15,7 +15,7 @@ def serve_or_migrate(runtime: ServiceRuntime, argv: list[str] | None = None) -> 
     if args.command != "migrate":
         serve(runtime.app, runtime.settings)
         return
-    configure_logging(runtime.name, runtime.settings.log_level)
+    configure_logging(runtime.name, runtime.settings.log_level, runtime.settings.log_format)
     logging.getLogger("alembic").setLevel(logging.INFO)  # one line per revision applied
     try:
         asyncio.run(_migrate(runtime, adopt=args.adopt))
@@ -26,6 +26,7 @@ def serve_or_migrate(runtime: ServiceRuntime, argv: list[str] | None = None) -> 
 async def _migrate(runtime: ServiceRuntime, adopt: bool) -> None:
     try:
         await runtime.db.migrate(runtime.name, adopt=adopt)
+        logging.getLogger("servicekit.migrations").info("the database is at the code's revisions")
     finally:
         await runtime.db.dispose()
 
