@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # servicekit with its [dev] extra: the embedded broker, which service images leave out.
 INSTALLED := $(subst services/servicekit,'services/servicekit[dev]',$(PACKAGES))
 
-.PHONY: run demo test unit system bench install clean
+.PHONY: run demo test unit system bench install clean docs contracts-docs
 
 $(STAMP): Makefile requirements-dev.txt tools/kcat $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf var .pytest_cache
+
+docs: contracts-docs  ## every generated document: contracts and the configuration reference
+	$(PY) -m servicekit.settingsdoc
 
 contracts-docs: $(STAMP)  ## JSON Schemas, envelope and AsyncAPI of the events into docs/contracts/
 	$(PY) -m contracts.export

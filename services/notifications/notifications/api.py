@@ -7,8 +7,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from notifications.access import Reader, readable
+from notifications.handlers import wake_sender
 from notifications.store import AdministratorRepository, EmailRepository, OutgoingEmail
 from servicekit.auth import Caller
+from servicekit.http import operator_dependency
 from servicekit.runtime import ServiceRuntime
 
 
@@ -49,6 +51,15 @@ def routes(runtime: ServiceRuntime) -> APIRouter:
             administrators = await AdministratorRepository(conn).of(
                 {e.subscription_id for e in found} | {e.account_id for e in found if e.account_id})
         return [DeliveryView.of(e) for e in readable(reader, found, administrators, _asked(caused_by, recipient))]
+
+    @router.post("/ops/deliveries/retry-now", dependencies=[operator_dependency(runtime)],
+                  summary="Operators: after an SMTP outage, try every pending e-mail now instead of "
+                          "at the end of its backoff")
+    async def retry_now() -> dict:
+        async with runtime.db.engine.begin() as conn:
+            due = await EmailRepository(conn).retry_now()
+        wake_sender()
+        return {"due_now": due}
 
     return router
 

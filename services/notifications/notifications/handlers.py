@@ -51,6 +51,10 @@ def _outgoing(request: EmailRequest, uow: UnitOfWork) -> OutgoingEmail:
 _sender_wakeup = asyncio.Event()
 
 
+def wake_sender() -> None:
+    _sender_wakeup.set()
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """When a temporarily failing e-mail is tried again, on a real-time clock: a frozen or

@@ -107,6 +107,12 @@ class EmailRepository:
         await self._conn.execute(update(emails).where(emails.c.email_id == email_id).values(
             last_error=error[:2000], attempts=emails.c.attempts + 1, next_attempt_at=next_attempt_at))
 
+    async def retry_now(self) -> int:
+        """After an outage is fixed: every pending e-mail is due again at once; returns how many."""
+        result = await self._conn.execute(update(emails).where(
+            emails.c.status == "pending", emails.c.next_attempt_at.is_not(None)).values(next_attempt_at=None))
+        return result.rowcount
+
     async def get(self, email_id: str) -> OutgoingEmail | None:
         row = (await self._conn.execute(select(emails).where(emails.c.email_id == email_id))).first()
         return _email(row) if row else None

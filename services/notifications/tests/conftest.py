@@ -29,6 +29,7 @@ from servicekit.tables import outbox
 
 T0 = AT  # the samples' time
 SENDER = "Entitle <no-reply@entitle.local>"
+OPERATOR_TOKEN = "op-secret"
 
 
 class CountingSink(KeepEveryMessage):
@@ -121,6 +122,11 @@ class NotificationsService:
             rows = await conn.execute(select(outbox.c.body).order_by(outbox.c.seq))
             return [json.loads(body) for body, in rows]
 
+    async def post(self, path: str, headers: dict[str, str]) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.runtime.app),
+                                     base_url="http://notifications") as client:
+            return await client.post(path, headers=headers)
+
     async def get(self, path: str, person_id: str, account_id: str) -> httpx.Response:
         token = issue_token(self.runtime.settings.token_secret, Caller(person_id, account_id, "x@example.com"),
                             self.clock.now(), timedelta(hours=1))
@@ -141,7 +147,8 @@ class NotificationsService:
 async def notifications(tmp_path, sink):
     clock, retry_clock = FixedClock(T0), FixedClock(T0)
     settings = NotificationsSettings(database_url=f"sqlite:///{tmp_path}/notifications.db",
-                                     consumer_max_attempts=1, consumer_backoff_seconds=0.001)
+                                     consumer_max_attempts=1, consumer_backoff_seconds=0.001,
+                                     operator_token=OPERATOR_TOKEN)
     mailer = Mailer("127.0.0.1", sink.port, SENDER, timeout=5.0)
     runtime = build(settings, mailer=mailer, clock=clock)
     await runtime.db.migrate("notifications")

@@ -6,10 +6,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import pytest
+
 from contracts.envelope import Envelope
 from notifications import samples
 from notifications.handlers import SECRET_TEMPLATES, queue_emails
 from notifications.samples import AT, admin, purchased, transferred, verification
+
+from .conftest import OPERATOR_TOKEN
 
 ADMIN, ACCOUNT = "p-1", samples.ACCOUNT
 
@@ -118,3 +122,25 @@ async def test_R34_the_verification_link_is_never_logged_nor_kept_once_sent(noti
     assert "s3cr3t" not in caplog.text
     [email] = await notifications.emails()
     assert (email.status, email.text, email.html) == ("sent", "", "")
+
+
+async def test_R34_after_an_outage_an_operator_makes_every_waiting_email_due_at_once(notifications, sink):
+    sink.stop()
+    await notifications.deliver(purchased())
+    for _ in range(2):  # two failed attempts: the e-mail now waits 0.8 s of retry time
+        with pytest.raises(OSError):
+            await notifications.send_round()
+        notifications.retry_clock.advance(timedelta(seconds=0.4))
+    sink.start()
+    assert await notifications.send_round() == 0  # still waiting out its backoff
+
+    answer = await notifications.post("/ops/deliveries/retry-now", headers={"X-Operator-Token": OPERATOR_TOKEN})
+
+    assert answer.status_code == 200 and answer.json() == {"due_now": 1}
+    assert await notifications.send_round() == 1
+    assert [(e.status, e.attempts) for e in await notifications.emails()] == [("sent", 3)]
+
+
+async def test_making_waiting_emails_due_is_refused_without_the_operator_token(notifications):
+    answer = await notifications.post("/ops/deliveries/retry-now", headers={})
+    assert answer.status_code == 403

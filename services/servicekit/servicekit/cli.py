@@ -9,6 +9,7 @@
     entitle dlq             list, show and redrive a group's dead letters
     entitle trace ID        every public event of one correlation id, in time order
     entitle rebuild-topic   re-send a lost topic from its owner's outbox, original ids kept
+    entitle topics          list the topic catalogue, create it on a broker
 """
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ from servicekit.timemachine import TimeMachine
 from servicekit.topicsadmin import register as register_topic_commands
 from servicekit.topicreader import events_of
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="Drive and inspect a running Entitle stack. Operators: replay, dlq, rebuild-topic, "
+                  "trace, tail, topics. Demos: demo, clock, mail, preview. Every command's --help has "
+                  "examples; docs/operations.md has the runbooks.", no_args_is_help=True, add_completion=False)
 console = make_console()
 
 

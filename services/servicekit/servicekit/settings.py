@@ -3,38 +3,50 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
 
 
 class ServiceSettings(BaseSettings):
     """`<NAME>_DATABASE_URL` wins over `DATABASE_URL`; likewise for every field."""
 
-    service_name: str = "service"
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
-    database_url: str = ""
-    db_schema: str = ""
-    # Off for teams that run `python -m <service> migrate` as a deployment step: start-up then
-    # only checks that the schema is at the code's revisions and refuses to start otherwise.
-    migrate_on_start: bool = True
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    token_secret: str = "entitle-dev-secret-change-me-in-production"
-    operator_token: str = ""  # X-Operator-Token for operator actions; empty: off (open with a test clock)
-    clock_file: str = ""
-    var_dir: str = "var"
-    consumer_max_attempts: int = 5
-    consumer_backoff_seconds: float = 0.2
+    service_name: str = Field("service", description="The service's name: its consumer group, "
+                              "schema and log tag.")
+    http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on (0.0.0.0 in a container).")
+    http_port: int = Field(8000, description="Port of the HTTP API, /health, /ready and /metrics.")
+    database_url: str = Field("", description="SQLAlchemy URL (`postgresql://...` or `sqlite:///...`; "
+                              "async drivers are chosen for you). Empty: SQLite at `<VAR_DIR>/<service>.db`.")
+    db_schema: str = Field("", description="PostgreSQL schema holding this service's tables, so the "
+                           "five services can share one database. Empty: the service's name.")
+    migrate_on_start: bool = Field(True, description="Migrate the schema to the code's revision at "
+                                   "start-up. Off when `python -m <service> migrate` runs as a deployment "
+                                   "step: start-up then refuses a schema that is not up to date.")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka brokers, comma-separated.")
+    token_secret: str = Field("entitle-dev-secret-change-me-in-production", description="HS256 key "
+                              "that signs and verifies access tokens; the same in every service. Change it.")
+    operator_token: str = Field("", description="Value of `X-Operator-Token` that operator routes "
+                                "require. Empty: operator routes are refused (open only on a test clock).")
+    clock_file: str = Field("", description="A shared test clock (JSON file) instead of real time: "
+                            "for demos and tests only, never in production.")
+    var_dir: str = Field("var", description="Where the default SQLite files live.")
+    consumer_max_attempts: int = Field(5, description="Tries of one event before it goes to the "
+                                       "group's dead-letter topic `<group>.dlq`.")
+    consumer_backoff_seconds: float = Field(0.2, description="Wait before the first retry of a "
+                                            "failing event; doubles with each attempt.")
     # The embedded broker answers a fetch only when this wait ends, even if records arrive
     # sooner (Apache Kafka answers at once): at aiokafka's default of 500 ms each hop
     # between services took ~140 ms at p50; at 100 ms, ~15 ms. Lower waits cost CPU in idle
     # fetches and shrink batches: see docs/benchmarks.md.
-    consumer_fetch_max_wait_ms: int = 100
-    relay_enabled: bool = True
-    relay_batch_size: int = 500
-    scheduler_poll_seconds: float = 1.0
-    log_level: str = "INFO"
-    # json: one object a line, for a log collector; text: readable, e.g. `LOG_FORMAT=text make run`.
-    log_format: Literal["json", "text"] = "json"
+    consumer_fetch_max_wait_ms: int = Field(100, description="Longest a consumer's fetch waits for "
+                                            "records (a latency / idle-CPU trade-off).")
+    relay_enabled: bool = Field(True, description="Publish the outbox from this process.")
+    relay_batch_size: int = Field(500, description="Outbox events the relay publishes per round trip.")
+    scheduler_poll_seconds: float = Field(1.0, description="How often due jobs (renewals, term "
+                                          "ends, expiries) are looked for.")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: Literal["json", "text"] = Field("json", description="json: one object a line, with "
+                                                "the correlation id, for a log collector; text: readable "
+                                                "(`LOG_FORMAT=text make run`).")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
