@@ -21,13 +21,14 @@ from pathlib import Path
 
 import httpx
 import typer
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from rich.table import Table
 
 from servicekit.console import make_console
 from servicekit.devstack import SERVICES, DevStack, StackConfig
 from servicekit.demo import run_year
 from servicekit.mailbox import read_mailbox
+from servicekit.offsets import partitions_of
 from servicekit.opscli import register as register_operator_commands
 from servicekit.rebuild import register as register_rebuild
 from servicekit.timemachine import TimeMachine
@@ -152,8 +153,7 @@ async def follow_topic(bootstrap: str, topic: str, show) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # refresh metadata: the topic may be new
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        partitions = await partitions_of(consumer, [topic])
         if not partitions:
             raise typer.BadParameter(f"no topic {topic} on the broker")
         consumer.assign(partitions)

@@ -11,7 +11,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+async def partitions_of(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of `topics` the broker has now, in order."""
     await consumer.topics()  # refresh metadata: a topic may be new
     return [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
 
@@ -44,7 +45,7 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition,
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        return await true_end_offsets(consumer, await _partitions(consumer, topics))
+        return await true_end_offsets(consumer, await partitions_of(consumer, topics))
     finally:
         await consumer.stop()
 
@@ -57,7 +58,7 @@ async def committed_offsets(bootstrap: str, group: str, topics: list[str]) -> di
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, topics)
+        partitions = await partitions_of(consumer, topics)
         consumer.assign(partitions)
         found = {tp: await consumer.committed(tp) for tp in partitions}
         return {tp: offset for tp, offset in found.items() if offset is not None}
@@ -80,7 +81,7 @@ async def reset_to_earliest(bootstrap: str, group: str, topics: list[str],
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await reader.start()
     try:
-        partitions = await _partitions(reader, topics)
+        partitions = await partitions_of(reader, topics)
         starts = await reader.beginning_offsets(partitions)
         ends = await true_end_offsets(reader, partitions)
     finally:

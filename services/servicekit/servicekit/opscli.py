@@ -18,7 +18,8 @@ from rich.table import Column, Table
 
 from contracts.topics import ALL_TOPICS, dead_letter_topic
 from servicekit.console import make_console
-from servicekit.offsets import commit_alone, committed_offsets, reset_to_earliest, true_end_offsets
+from servicekit.offsets import (commit_alone, committed_offsets, partitions_of, reset_to_earliest,
+                                true_end_offsets)
 from servicekit.topicreader import Record, events_of, read_topic
 
 console = make_console()
@@ -60,8 +61,7 @@ async def replay_plan(bootstrap: str, group: str, topics: list[str], target: Tar
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # refresh metadata: a topic may be new
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        partitions = await partitions_of(consumer, topics)
         starts, ends = await consumer.beginning_offsets(partitions), await true_end_offsets(consumer, partitions)
         targets = await _targets(consumer, partitions, starts, ends, target)
         return [PartitionPlan(tp, committed.get(tp), starts[tp], ends[tp], targets[tp]) for tp in partitions]

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
-from servicekit.offsets import true_end_offsets
+from servicekit.offsets import partitions_of, true_end_offsets
 
 
 class StackDidNotSettle(RuntimeError):
@@ -115,8 +115,7 @@ class TimeMachine:
 
     async def _lag(self, bootstrap: str, group: str, topics: list[str]) -> int:
         reader = await self._reader(bootstrap, group)
-        await reader.topics()  # refresh metadata: topics appear as services first publish
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(reader.partitions_for_topic(t) or ())]
+        partitions = await partitions_of(reader, topics)  # topics appear as services first publish
         if not partitions:
             return 0
         ends = await true_end_offsets(reader, partitions)

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
-from servicekit.offsets import true_end_offsets
+from servicekit.offsets import partitions_of, true_end_offsets
 
 
 async def _record_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # refresh metadata: a topic may be new
-        partitions = [TopicPartition(n, p) for n in names for p in sorted(consumer.partitions_for_topic(n) or ())]
+        partitions = await partitions_of(consumer, names)
         starts, ends = await consumer.beginning_offsets(partitions), await true_end_offsets(consumer, partitions)
         counts = dict.fromkeys(names, 0)
         for tp in partitions:

@@ -5,9 +5,9 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from servicekit.offsets import true_end_offsets
+from servicekit.offsets import partitions_of, true_end_offsets
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,7 @@ async def read_topic_async(bootstrap: str, topic: str) -> list[Record]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
-            await consumer.topics()  # refresh metadata once: the topic may be new
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        partitions = await partitions_of(consumer, [topic])
         if not partitions:
             return []
         ends = await true_end_offsets(consumer, partitions)

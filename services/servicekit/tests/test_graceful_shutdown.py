@@ -25,7 +25,7 @@ from contracts.envelope import Envelope
 from contracts.identity import AccountRegistered
 from contracts.topics import IDENTITY_EVENTS
 from servicekit.clock import FixedClock
-from servicekit.devstack import free_port, wait_for_port
+from servicekit.devstack import free_port
 from servicekit.logs import DrainingServer
 from servicekit.offsets import committed_offsets
 from servicekit.runtime import ServiceRuntime
