@@ -1,7 +1,10 @@
-"""The outbox relay: publishes committed events in commit order and marks them sent.
+"""The outbox relay: publishes committed events in seq order and marks them sent.
 
 A crash after a send and before the mark sends the event again on restart; consumers skip
 it by event id. The relay never needs Kafka transactions or an idempotent producer.
+Replicas of a service each run a relay, but only the one holding the database's lock
+publishes (`leader.py`); on PostgreSQL it also waits briefly at a hole in seq
+(`outboxgaps.py`).
 """
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ from sqlalchemy import func, select, update
 
 from servicekit.clock import Clock
 from servicekit.db import Database
+from servicekit.leader import AdvisoryLease, SoleRelay
 from servicekit.loops import drive
+from servicekit.outboxgaps import GapGuard
 from servicekit.tables import outbox
 
 log = logging.getLogger("servicekit.relay")
@@ -26,22 +31,43 @@ def kafka_headers(event_id: str, event_type: str) -> dict[str, str]:
 
 class OutboxRelay:
     def __init__(self, db: Database, broker: KafkaBroker, clock: Clock, *,
-                 batch_size: int = 500, poll_seconds: float = 0.5) -> None:
+                 batch_size: int = 500, poll_seconds: float = 0.5,
+                 leadership: SoleRelay | AdvisoryLease | None = None, gap_grace_seconds: float = 0.0) -> None:
         self._db, self._broker, self._clock = db, broker, clock
         self._batch_size, self._poll_seconds = batch_size, poll_seconds
+        self._leadership = leadership or SoleRelay()
+        self._gaps = GapGuard(gap_grace_seconds)
         self._wake = asyncio.Event()
         # Held while a batch is read, sent and marked: a topic rebuild (outboxops) re-marks
         # rows under it, so a batch in flight can never mark a re-marked row sent again.
         self.lock = asyncio.Lock()
+        self.active = False  # this process holds the right to publish (the lock on PostgreSQL)
         self.published_total = 0
 
     def wake(self) -> None:
         self._wake.set()
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unpublished events, oldest first; returns how many."""
+        """Publish one batch of unpublished events, oldest first; returns how many. A standby
+        replica publishes nothing."""
         async with self.lock:
+            if not await self._leads():
+                return 0
             return await self._publish_batch()
+
+    async def release(self) -> None:
+        """Give up the right to publish (at stop), so a standby takes over without waiting."""
+        async with self.lock:
+            await self._leadership.release()
+            self.active = False
+
+    async def _leads(self) -> bool:
+        """Checked before every batch: a relay that lost its lock stops before it sends."""
+        leading = await self._leadership.holds()
+        if leading and not self.active:
+            self._gaps.reset()
+        self.active = leading
+        return leading
 
     async def _publish_batch(self) -> int:
         async with self._db.connect() as conn:
@@ -50,6 +76,7 @@ class OutboxRelay:
                        outbox.c.key, outbox.c.body)
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.seq).limit(self._batch_size))).all()
+        rows = rows[:self._gaps.ready([row.seq for row in rows])]
         if not rows:
             return 0
         # Sends are queued in order and awaited together: the producer keeps per-partition
@@ -64,6 +91,7 @@ class OutboxRelay:
         async with self._db.engine.begin() as conn:
             await conn.execute(update(outbox).where(outbox.c.seq.in_([r.seq for r in rows]))
                                .values(published_at=self._clock.now()))
+        self._gaps.published([row.seq for row in rows])
         self.published_total += len(rows)
         return len(rows)
 

@@ -18,6 +18,7 @@ from servicekit.db import Database
 from servicekit.http import RequestContext, caller_dependency, health_router, install_error_handlers
 from servicekit.idempotency import Action, run_command
 from servicekit.kafka import ensure_topics, make_broker
+from servicekit.leader import leadership_for
 from servicekit.metrics import ServiceMetrics
 from servicekit.outboxops import outbox_router
 from servicekit.relay import OutboxRelay
@@ -35,7 +36,10 @@ class ServiceRuntime:
         self.clock = clock or clock_from(settings.clock_file)
         self.db = Database(settings.resolved_database_url(), settings.resolved_schema(), (metadata,))
         self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name)
-        self.relay = OutboxRelay(self.db, self.broker, self.clock, batch_size=settings.relay_batch_size)
+        self.relay = OutboxRelay(
+            self.db, self.broker, self.clock, batch_size=settings.relay_batch_size,
+            leadership=leadership_for(self.db, poll_seconds=settings.relay_leader_poll_seconds),
+            gap_grace_seconds=0.0 if self.db.is_sqlite else settings.relay_gap_grace_seconds)
         self.scheduler = Scheduler(self)
         self.metrics = ServiceMetrics(self.name, lambda: self.relay.published_total)
         self.consumers: list[EventConsumer] = []
@@ -111,6 +115,7 @@ class ServiceRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.settings.relay_enabled:
             await self._last_relay_pass()
+            await self.relay.release()  # a standby replica takes over at its next try
         await self.broker.stop()
         await self.db.dispose()
         log.info("%s stopped", self.name)
@@ -151,6 +156,7 @@ class ServiceRuntime:
             "next_due_at": (due.isoformat() if (due := await self.scheduler.next_due_at()) else None),
             "kafka_bootstrap_servers": self.settings.kafka_bootstrap_servers,
             "published": self.relay.published_total,
+            "relay_active": self.relay.active,
             "consumers": {c.group: {"topics": c.topics, "processed": c.processed, "skipped_duplicates": c.skipped,
                                     "dead_lettered": c.dead_lettered} for c in self.consumers},
         }

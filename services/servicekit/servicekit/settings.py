@@ -41,6 +41,12 @@ class ServiceSettings(BaseSettings):
                                             "records (a latency / idle-CPU trade-off).")
     relay_enabled: bool = Field(True, description="Publish the outbox from this process.")
     relay_batch_size: int = Field(500, description="Outbox events the relay publishes per round trip.")
+    relay_leader_poll_seconds: float = Field(5.0, description="How often a standby replica tries to "
+                                             "take over the outbox relay (PostgreSQL: one replica "
+                                             "publishes at a time).")
+    relay_gap_grace_seconds: float = Field(1.0, description="PostgreSQL: how long the relay waits for "
+                                           "a transaction holding an earlier outbox seq to commit "
+                                           "before it publishes past the gap.")
     scheduler_poll_seconds: float = Field(1.0, description="How often due jobs (renewals, term "
                                           "ends, expiries) are looked for.")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
