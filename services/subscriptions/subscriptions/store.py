@@ -95,13 +95,18 @@ class SubscriptionRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def find(self, subscription_id: str) -> Subscription | None:
-        row = (await self._conn.execute(
-            select(subscriptions).where(subscriptions.c.id == subscription_id))).first()
+    async def find(self, subscription_id: str, lock: bool = False) -> Subscription | None:
+        """`lock` when the caller will change it: the row stays locked until the transaction
+        ends (PostgreSQL `FOR UPDATE`), so a concurrent command or event on the same
+        subscription waits, then reads the result instead of overwriting it. It also orders
+        the events they publish (see servicekit/outboxgaps.py). SQLite's BEGIN IMMEDIATE
+        already serialises writers, and SQLAlchemy renders no FOR UPDATE there."""
+        query = select(subscriptions).where(subscriptions.c.id == subscription_id)
+        row = (await self._conn.execute(query.with_for_update() if lock else query)).first()
         return None if row is None else _subscription(row)
 
-    async def get(self, subscription_id: str) -> Subscription:
-        found = await self.find(subscription_id)
+    async def get(self, subscription_id: str, lock: bool = False) -> Subscription:
+        found = await self.find(subscription_id, lock)
         if found is None:
             raise not_found("subscription", subscription_id)
         return found

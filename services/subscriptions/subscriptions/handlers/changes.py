@@ -22,7 +22,7 @@ def amendment_url(portal_url: str, subscription_id: str, amendment_id: str) -> s
 async def propose_amendment(subscription_id: str, caller: Caller, to_tier: str, uow: UnitOfWork, *,
                             catalogue: Catalogue, portal_url: str) -> amendments.Amendment:
     repo, proposals = SubscriptionRepository(uow.conn), AmendmentRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     open_one, amendment_id = await proposals.open_for(s.id), str(uuid.uuid4())
     amendment, proposed = amendments.propose_amendment(
         s, caller, amendment_id, to_tier, catalogue.product(s.product), uow.now(), open_one,
@@ -37,7 +37,7 @@ async def propose_amendment(subscription_id: str, caller: Caller, to_tier: str, 
 async def accept_amendment(subscription_id: str, amendment_id: str, caller: Caller, uow: UnitOfWork,
                            *, catalogue: Catalogue) -> domain.Subscription:
     repo, proposals = SubscriptionRepository(uow.conn), AmendmentRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     s.ensure_administered_by(caller)  # a stranger learns nothing about the amendment either
     amendment = await proposals.get(amendment_id)
     await uow.publish(amendments.accept_amendment(s, caller, amendment, catalogue.product(s.product),
@@ -76,14 +76,14 @@ async def record_quantity(event: SeatQuantityChanged, uow: UnitOfWork) -> None:
     Events of the seats topic arrive in order per subscription; one about a subscription
     this service does not know is ignored."""
     repo = SubscriptionRepository(uow.conn)
-    if (s := await repo.find(event.subscription_id)) is not None and s.quantity != event.new_quantity:
+    if (s := await repo.find(event.subscription_id, lock=True)) is not None and s.quantity != event.new_quantity:
         s.quantity = event.new_quantity
         await repo.save(s)
 
 
 async def _change(subscription_id: str, uow: UnitOfWork, change) -> domain.Subscription:
     repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     await uow.publish(change(s))
     await repo.save(s)
     return s

@@ -55,7 +55,7 @@ async def fire(job: DueJob, uow: UnitOfWork, transition: Transition,
                ) -> tuple[domain.Subscription | None, list[Event]]:
     """Jobs take effect at their due time (`job.due_at`), however late the scheduler runs them."""
     repo = SubscriptionRepository(uow.conn)
-    subscription = await repo.find(job.subject)
+    subscription = await repo.find(job.subject, lock=True)
     if subscription is None:
         return None, []
     events = await publish_all(uow, transition(subscription, job))

@@ -19,7 +19,7 @@ from subscriptions.store import SubscriptionRepository
 
 async def cancel(subscription_id: str, caller: Caller, reason: str, uow: UnitOfWork) -> domain.Subscription:
     repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     await uow.publish(lifecycle.schedule_cancellation(s, caller, reason, uow.now()))
     await repo.save(s)
     await schedule_term_end(uow, s)  # already there since activation; kept for older rows
@@ -28,7 +28,7 @@ async def cancel(subscription_id: str, caller: Caller, reason: str, uow: UnitOfW
 
 async def withdraw_cancellation(subscription_id: str, caller: Caller, uow: UnitOfWork) -> domain.Subscription:
     repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     await uow.publish(lifecycle.withdraw_cancellation(s, caller, uow.now()))
     await repo.save(s)
     return s
@@ -37,7 +37,7 @@ async def withdraw_cancellation(subscription_id: str, caller: Caller, uow: UnitO
 async def terminate(subscription_id: str, reason: str, uow: UnitOfWork) -> domain.Subscription:
     """Operator action: ends at once, and nothing stays due."""
     repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     await uow.publish(lifecycle.terminate(s, reason, uow.now()))
     await repo.save(s)
     await cancel_all(uow, s)
@@ -47,7 +47,7 @@ async def terminate(subscription_id: str, reason: str, uow: UnitOfWork) -> domai
 async def renew_in_grace(subscription_id: str, caller: Caller, term_ends_on: date | None,
                          uow: UnitOfWork, *, catalogue: Catalogue) -> domain.Subscription:
     repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     # Named before the renewal moves the term end; the domain refuses anything not in grace.
     grace_job = grace_end_job(s) if s.status is domain.Status.GRACE else ""
     offer = catalogue.product(s.product)

@@ -49,7 +49,7 @@ async def place_order(order: domain.Order, uow: UnitOfWork, *, catalogue: Catalo
 async def decide_order(subscription_id: str, approved: bool, uow: UnitOfWork, *,
                        catalogue: Catalogue, portal_url: str) -> domain.Subscription:
     repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     await publish_all(uow, orders.decide_order(s, approved, catalogue.product(s.product), uow.now(),
                                                agreement_url(portal_url, s.id)))
     await repo.save(s)
@@ -60,7 +60,7 @@ async def decide_order(subscription_id: str, approved: bool, uow: UnitOfWork, *,
 
 async def accept_agreement(subscription_id: str, caller: Caller, uow: UnitOfWork) -> domain.Subscription:
     repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     await uow.publish(s.activate(by=caller, at=uow.now()))
     await repo.save(s)
     await uow.cancel_job(f"{ACTIVATION_EXPIRY}:{s.id}")
@@ -91,7 +91,7 @@ async def convert_trial(subscription_id: str, caller: Caller, order: domain.Orde
                         *, catalogue: Catalogue, portal_url: str) -> domain.Subscription:
     """Purchase, activation and the trial's end, in one transaction."""
     repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id)
+    s = await repo.get(subscription_id, lock=True)
     await publish_all(uow, orders.convert_trial(s, caller, order, catalogue.product(s.product),
                                                 uow.now(), agreement_url(portal_url, s.id)))
     await repo.save(s)
