@@ -53,7 +53,7 @@ async def open_trial_pool(event: TrialStarted, uow: UnitOfWork) -> None:
 
 async def unlock_seats(event: SubscriptionActivated, uow: UnitOfWork) -> None:
     repo = SeatPoolRepository(uow.conn)
-    pool = await repo.find(event.subscription_id)
+    pool = await repo.find(event.subscription_id, lock=True)
     if pool is None:  # activation read before the purchase (e.g. a replay of one topic only)
         pool = SeatPool(subscription_id=event.subscription_id, account_id=event.account_id,
                         administrator=event.administrator, licence_type=event.licence_type,
@@ -146,7 +146,7 @@ async def change_quantity(subscription_id: str, quantity: int, caller: Caller, u
 
 async def apply_scheduled_decrease(job: DueJob, uow: UnitOfWork) -> None:
     repo = SeatPoolRepository(uow.conn)
-    if (pool := await repo.find(job.subject)) is None:
+    if (pool := await repo.find(job.subject, lock=True)) is None:
         return
     requested_at = datetime.fromisoformat(job.payload["requested_at"])
     if (changed := pool.apply_scheduled_decrease(requested_at, at=job.due_at)) is not None:
@@ -162,7 +162,7 @@ async def _schedule_decrease(pool: SeatPool, uow: UnitOfWork) -> None:
 
 
 async def _find(repo: SeatPoolRepository, event) -> SeatPool | None:
-    pool = await repo.find(event.subscription_id)
+    pool = await repo.find(event.subscription_id, lock=True)
     if pool is None:
         log.info("%s for unknown pool %s ignored: nothing to change", event.type, event.subscription_id)
     return pool

@@ -34,7 +34,7 @@ async def read(subscription_id: str, import_id: str, caller: Caller, uow: UnitOf
 async def correct_row(subscription_id: str, import_id: str, row_no: int, changes: dict, caller: Caller,
                       uow: UnitOfWork) -> ImportDraft:
     """R23: an incomplete row is corrected without uploading the file again."""
-    await users.administered_pool(subscription_id, caller, uow)
+    await users.administered_pool(subscription_id, caller, uow, lock=True)
     repo = ImportRepository(uow.conn)
     draft = await repo.get(subscription_id, import_id)
     listed = await PeopleRepository(uow.conn).listed_emails(subscription_id)
@@ -58,13 +58,14 @@ async def submit(subscription_id: str, import_id: str, chunk_size: int, identity
 
 
 async def import_chunk(job: DueJob, uow: UnitOfWork) -> None:
-    """One chunk of a submitted import; the last one publishes UsersImported with the count."""
+    """One chunk of a submitted import; the last one publishes UsersImported with the count.
+    The pool is locked before the draft is read, as every change of a subscription does."""
+    pool = await SeatPoolRepository(uow.conn).get(job.subject, lock=True)
     repo = ImportRepository(uow.conn)
     draft = await repo.get(job.subject, job.payload["import_id"])
     chunk = draft.next_chunk(job.payload["chunk_size"])
     if not chunk:
         return
-    pool = await SeatPoolRepository(uow.conn).get(job.subject, lock=True)
     listed = await PeopleRepository(uow.conn).listed_emails(job.subject)
     fresh = [r.new_user for r in chunk if r.email not in listed]  # added by hand since submission
     added = await users.add_imported(pool, fresh, job.payload["identity_url"], uow)

@@ -45,8 +45,10 @@ class LeaseRepository:
         return (await self._conn.execute(select(func.count()).select_from(leases).where(
             leases.c.subscription_id == subscription_id, *_live(at)))).scalar_one()
 
-    async def get(self, lease_id: str) -> Lease:
-        r = (await self._conn.execute(select(leases).where(leases.c.lease_id == lease_id))).first()
+    async def get(self, lease_id: str, lock: bool = False) -> Lease:
+        """`lock` when the lease will be changed (PostgreSQL `FOR UPDATE`)."""
+        query = select(leases).where(leases.c.lease_id == lease_id)
+        r = (await self._conn.execute(query.with_for_update() if lock else query)).first()
         if r is None:
             raise not_found("lease", lease_id)
         return _lease(r)

@@ -49,7 +49,7 @@ async def release_all(subscription_id: str, uow: UnitOfWork, at: datetime) -> No
 
 async def _change(lease_id: str, caller: Caller, uow: UnitOfWork, change) -> Lease:
     repo = LeaseRepository(uow.conn)
-    lease = await repo.get(lease_id)
+    lease = await repo.get(lease_id, lock=True)  # a heartbeat must not revive a lease being released
     lease.ensure_held_by(caller.person_id)
     change(lease, uow.now())
     await repo.save(lease)

@@ -60,10 +60,9 @@ class PeopleRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def users_of(self, subscription_id: str) -> list[SeatUser]:
-        rows = await self._conn.execute(select(seat_users).where(
-            seat_users.c.subscription_id == subscription_id).order_by(seat_users.c.added_at, seat_users.c.email))
-        return [_user(r) for r in rows]
+    async def users_of(self, subscription_id: str, lock: bool = False) -> list[SeatUser]:
+        return await self._users(select(seat_users).where(seat_users.c.subscription_id == subscription_id)
+                                 .order_by(seat_users.c.added_at, seat_users.c.email), lock)
 
     async def listed_emails(self, subscription_id: str) -> set[str]:
         rows = await self._conn.execute(select(seat_users.c.email).where(
@@ -116,10 +115,15 @@ class PeopleRepository:
             await self._conn.execute(insert(registered_people).values(
                 email=email, person_id=person_id, registered_at=at))
 
-    async def invited_with_email(self, email: str) -> list[SeatUser]:
-        rows = await self._conn.execute(select(seat_users).where(
-            seat_users.c.email == email, seat_users.c.status == UserStatus.INVITED.value))
-        return [_user(r) for r in rows]
+    async def invited_with_email(self, email: str, lock: bool = False) -> list[SeatUser]:
+        return await self._users(select(seat_users).where(
+            seat_users.c.email == email, seat_users.c.status == UserStatus.INVITED.value), lock)
+
+    async def _users(self, query, lock: bool) -> list[SeatUser]:
+        """`lock` when the users will be saved (PostgreSQL `FOR UPDATE`): commands on one
+        subscription already queue on its pool row, but registration (an event about a
+        person) changes users of several subscriptions and locks just those rows."""
+        return [_user(r) for r in await self._conn.execute(query.with_for_update() if lock else query)]
 
     async def had_trial_seat(self, email: str) -> bool:
         rows = await self._conn.execute(select(trial_seat_holders.c.email).where(

@@ -64,8 +64,11 @@ class SeatPoolRepository:
         self._conn = conn
 
     async def find(self, subscription_id: str, lock: bool = False) -> SeatPool | None:
-        """`lock`: hold the pool row until the transaction ends (PostgreSQL `FOR UPDATE`), so
-        concurrent commands that count seats queue; SQLite's BEGIN IMMEDIATE already does."""
+        """`lock` when the caller will change anything of this subscription: the pool row is
+        its lock, held until the transaction ends (PostgreSQL `FOR UPDATE`). Concurrent
+        commands and events on one subscription queue behind it and read what the previous
+        one wrote, and the events they publish keep their order (servicekit/outboxgaps.py).
+        SQLite's BEGIN IMMEDIATE already serialises writers."""
         query = select(pools).where(pools.c.subscription_id == subscription_id)
         r = (await self._conn.execute(query.with_for_update() if lock else query)).first()
         if r is None:

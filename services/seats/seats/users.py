@@ -96,10 +96,10 @@ async def assign_users(subscription_id: str, user_ids: list[str], caller: Caller
 async def resend_invitations(subscription_id: str, selection: ResendSelection, identity_url: str,
                              caller: Caller, uow: UnitOfWork) -> list[SeatUser]:
     """R22: one new invitation per chosen user, each with its own id."""
-    pool = await administered_pool(subscription_id, caller, uow)
+    pool = await administered_pool(subscription_id, caller, uow, lock=True)
     pool.ensure_usable()
     people = PeopleRepository(uow.conn)
-    chosen = select_for_resend(await people.users_of(subscription_id), user_ids=selection.user_ids,
+    chosen = select_for_resend(await people.users_of(subscription_id, lock=True), user_ids=selection.user_ids,
                                everyone=selection.everyone, status=selection.status, text=selection.text)
     for user in chosen:
         await uow.publish(_invitation(pool, user, identity_url, uow.now(), resend=True))
@@ -125,11 +125,12 @@ async def unassign_users(subscription_id: str, user_ids: list[str], caller: Call
 
 async def register_person(event: PersonRegistered, uow: UnitOfWork) -> None:
     """R22: an invited user who registers is "registered" in every subscription that lists them;
-    a user added later is registered at once."""
+    a user added later is registered at once. The user rows are locked: a resend of the
+    invitation saving the same user at the same time waits instead of undoing this."""
     people = PeopleRepository(uow.conn)
     email = normalise_email(event.person.email)
     await people.remember_registration(email, event.person.person_id, event.registered_at)
-    for user in await people.invited_with_email(email):
+    for user in await people.invited_with_email(email, lock=True):
         user.register(event.person.person_id)
         await people.save(user)
 
