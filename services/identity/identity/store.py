@@ -26,8 +26,13 @@ class IdentityRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def _one(self, table: Table, *where):
-        return (await self._conn.execute(select(table).where(*where))).first()
+    async def _one(self, table: Table, *where, lock: bool = False):
+        """`lock` when the caller will change the row: it stays locked until the transaction
+        ends (PostgreSQL `FOR UPDATE`), so a concurrent command waits and then reads what this
+        one wrote. A person's row also stands for their verification links. SQLite's
+        BEGIN IMMEDIATE already serialises writers."""
+        query = select(table).where(*where)
+        return (await self._conn.execute(query.with_for_update() if lock else query)).first()
 
     async def _save(self, table: Table, key: str, item) -> None:
         values = _row(item)
@@ -36,20 +41,20 @@ class IdentityRepository:
             await self._conn.execute(insert(table).values(**values))
 
     # -- people ------------------------------------------------------------------------------
-    async def person_by_email(self, email: str) -> Person | None:
-        row = await self._one(people, people.c.email == email)
+    async def person_by_email(self, email: str, lock: bool = False) -> Person | None:
+        row = await self._one(people, people.c.email == email, lock=lock)
         return Person(**row._mapping) if row else None
 
-    async def person(self, person_id: str) -> Person | None:
-        row = await self._one(people, people.c.id == person_id)
+    async def person(self, person_id: str, lock: bool = False) -> Person | None:
+        row = await self._one(people, people.c.id == person_id, lock=lock)
         return Person(**row._mapping) if row else None
 
     async def save_person(self, person: Person) -> None:
         await self._save(people, "id", person)
 
     # -- accounts and contacts -----------------------------------------------------------------
-    async def account(self, account_id: str) -> Account | None:
-        row = await self._one(accounts, accounts.c.id == account_id)
+    async def account(self, account_id: str, lock: bool = False) -> Account | None:
+        row = await self._one(accounts, accounts.c.id == account_id, lock=lock)
         return Account(**{**row._mapping, "status": AccountStatus(row.status)}) if row else None
 
     async def save_account(self, account: Account) -> None:
@@ -96,8 +101,8 @@ class IdentityRepository:
     async def session_revoked(self, session_id: str) -> bool:
         return await self._one(revoked_sessions, revoked_sessions.c.session_id == session_id) is not None
 
-    async def throttle(self, email: str) -> SignInThrottle:
-        row = await self._one(sign_in_throttles, sign_in_throttles.c.email == email)
+    async def throttle(self, email: str, lock: bool = False) -> SignInThrottle:
+        row = await self._one(sign_in_throttles, sign_in_throttles.c.email == email, lock=lock)
         return SignInThrottle(**row._mapping) if row else SignInThrottle(email)
 
     async def save_throttle(self, throttle: SignInThrottle) -> None:

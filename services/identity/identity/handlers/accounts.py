@@ -15,12 +15,13 @@ from servicekit.scheduler import DueJob
 from servicekit.uow import UnitOfWork
 
 
-async def account_for(caller: Caller, account_id: str, uow: UnitOfWork) -> Account:
-    """R2: only the account the caller acts for is visible, and only while they are its member."""
+async def account_for(caller: Caller, account_id: str, uow: UnitOfWork, lock: bool = False) -> Account:
+    """R2: only the account the caller acts for is visible, and only while they are its member.
+    `lock`: the account row is the lock for its contacts too."""
     accounts.ensure_acting_for(caller.account_id, account_id)
     repo = IdentityRepository(uow.conn)
     accounts.ensure_member(await repo.memberships_of(caller.person_id), account_id)
-    account = await repo.account(account_id)
+    account = await repo.account(account_id, lock=lock)
     if account is None:
         raise not_found("account", account_id)
     return account
@@ -41,7 +42,7 @@ async def my_accounts(caller: Caller, uow: UnitOfWork) -> list[tuple[Account, Ac
 async def add_contact(caller: Caller, account_id: str, new: NewContact, base_url: str,
                       uow: UnitOfWork) -> AccountContact:
     """R4: linked at once when the e-mail is registered, otherwise created and invited."""
-    account = await account_for(caller, account_id, uow)
+    account = await account_for(caller, account_id, uow, lock=True)  # one e-mail added once
     repo = IdentityRepository(uow.conn)
     by = accounts.ensure_member(await repo.memberships_of(caller.person_id), account_id)
     new = NewContact(normalise_email(new.email), new.first_name, new.last_name, new.locale)
@@ -66,7 +67,7 @@ async def remove_contact(caller: Caller, account_id: str, uow: UnitOfWork) -> No
 async def accept_documents(account_id: str, uow: UnitOfWork) -> Account:
     """R3 (operator): the account's documents are accepted; the 60-day deadline no longer applies."""
     repo = IdentityRepository(uow.conn)
-    account = await repo.account(account_id)
+    account = await repo.account(account_id, lock=True)
     if account is None:
         raise not_found("account", account_id)
     verified = account.accept_documents(uow.now())
@@ -79,7 +80,7 @@ async def accept_documents(account_id: str, uow: UnitOfWork) -> Account:
 async def lapse_verification(job: DueJob, uow: UnitOfWork) -> None:
     """R3: 60 days after registration, an account still pending verification lapses."""
     repo = IdentityRepository(uow.conn)
-    account = await repo.account(job.subject)
+    account = await repo.account(job.subject, lock=True)
     administrator = account and await repo.person(account.administrator_id)
     if account is None or administrator is None:
         return  # the job outlived its account: nothing to lapse

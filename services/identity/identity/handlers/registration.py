@@ -84,8 +84,12 @@ async def send_verification_link(person: Person, base_url: str, uow: UnitOfWork)
 
 async def verify_email(token: str, uow: UnitOfWork) -> Person:
     repo = IdentityRepository(uow.conn)
-    link = await repo.link(hash_token(token))
-    if link is None or (person := await repo.person(link.person_id)) is None:
+    found = await repo.link(hash_token(token))
+    # The person's row is the lock for their links (a resend replaces them under it): take it
+    # first, then read the link again as it is now.
+    person = found and await repo.person(found.person_id, lock=True)
+    link = person and await repo.link(found.token_hash)
+    if not link:
         raise links.unknown_link()
     link.use(uow.now())
     verified = person.verify_email(uow.now())
@@ -97,7 +101,7 @@ async def verify_email(token: str, uow: UnitOfWork) -> Person:
 
 async def resend_verification(email: str, base_url: str, uow: UnitOfWork) -> None:
     """Sends a link only to a registered, unverified e-mail; the answer is the same either way."""
-    person = await IdentityRepository(uow.conn).person_by_email(people.normalise_email(email))
+    person = await IdentityRepository(uow.conn).person_by_email(people.normalise_email(email), lock=True)
     if person is not None and not person.verified:
         await send_verification_link(person, base_url, uow)
 

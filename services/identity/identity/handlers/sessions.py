@@ -28,7 +28,7 @@ async def sign_in(email: str, password: str, account_id: str | None, secret: str
     """R1: verified people only; after repeated failures, slowed down per e-mail (see throttle)."""
     email = email.strip().lower()
     repo = IdentityRepository(uow.conn)
-    throttle = await repo.throttle(email)
+    throttle = await repo.throttle(email, lock=True)  # concurrent failures all count
     throttle.check(uow.now())
     person = await repo.person_by_email(email)
     if person is None or not _password_matches(person, password):
