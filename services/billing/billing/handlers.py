@@ -46,7 +46,7 @@ def handler_for(event_type: type[Event], public_url: str):
 async def apply(event: Event, uow: UnitOfWork, change: Change, public_url: str) -> None:
     repo = BillingRepository(uow.conn)
     caused_by = uow.cause.id if uow.cause else ""
-    found = await repo.view(event.subscription_id)
+    found = await repo.view(event.subscription_id, lock=True)
     view = found or SubscriptionView(event.subscription_id, event.account_id)
     lines = change(view, event, caused_by) or []
     await repo.save_view(view, is_new=found is None)

@@ -11,6 +11,10 @@ from billing.domain import SubscriptionView
 from billing.tables import invoice_lines, subscriptions
 from contracts.values import BillingCycle, Contact, Money
 
+class LinesAlreadyInvoiced(RuntimeError):
+    """A concurrent issuer took a line first: retry the work that issues."""
+
+
 _PLAIN_FIELDS = [f.name for f in fields(SubscriptionView)
                  if f.name not in ("administrator", "billing_cycle", "unit_price")]
 
@@ -20,9 +24,13 @@ class BillingRepository:
         self._conn = conn
 
     # -- subscription views ----------------------------------------------------------------
-    async def view(self, subscription_id: str) -> SubscriptionView | None:
-        row = (await self._conn.execute(select(subscriptions).where(
-            subscriptions.c.subscription_id == subscription_id))).first()
+    async def view(self, subscription_id: str, lock: bool = False) -> SubscriptionView | None:
+        """`lock` when an event will change it: the row stays locked until the transaction ends
+        (PostgreSQL `FOR UPDATE`). Two topics feed one view, and replicas may own their
+        partitions apart, so two events of one subscription can be applied at once; the
+        second waits and reads what the first wrote. SQLite serialises writers anyway."""
+        query = select(subscriptions).where(subscriptions.c.subscription_id == subscription_id)
+        row = (await self._conn.execute(query.with_for_update() if lock else query)).first()
         return None if row is None else _view_of(row)
 
     async def views(self, subscription_ids: set[str]) -> dict[str, SubscriptionView]:
@@ -79,9 +87,15 @@ class BillingRepository:
         return await self._lines(select(invoice_lines).where(invoice_lines.c.invoice_id == invoice_id))
 
     async def mark_invoiced(self, lines: list[InvoiceLine], invoice_id: str) -> None:
-        await self._conn.execute(update(invoice_lines).where(and_(
+        """Every line must still be pending: the monthly run and an event issuing at once can
+        read the same pending line concurrently (PostgreSQL). The second to mark it finds it
+        taken and fails, so its transaction rolls back and its retry sees the line invoiced."""
+        marked = await self._conn.execute(update(invoice_lines).where(and_(
             invoice_lines.c.line_id.in_([l.line_id for l in lines]),
             invoice_lines.c.invoice_id.is_(None))).values(invoice_id=invoice_id))
+        if marked.rowcount != len(lines):
+            raise LinesAlreadyInvoiced(f"{len(lines) - marked.rowcount} of {len(lines)} lines of invoice "
+                                       f"{invoice_id} were invoiced meanwhile; issuing again")
 
     async def _lines(self, query) -> list[InvoiceLine]:
         rows = await self._conn.execute(query.order_by(invoice_lines.c.period_start, invoice_lines.c.line_id))
