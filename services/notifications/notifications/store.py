@@ -131,9 +131,11 @@ class AdministratorRepository:
         self._conn = conn
 
     async def note(self, named: AdministratorNamed) -> None:
-        """Keeps the latest by event time: an older event replayed late changes nothing."""
+        """Keeps the latest by event time: an older event replayed late changes nothing. The
+        row is locked while compared (PostgreSQL `FOR UPDATE`): events of two topics naming
+        one subject's administrator may be applied at once by two replicas."""
         found = (await self._conn.execute(select(administrators.c.as_of).where(
-            administrators.c.subject_id == named.subject_id))).first()
+            administrators.c.subject_id == named.subject_id).with_for_update())).first()
         values = dict(account_id=named.account_id, person_id=named.person_id, as_of=named.at)
         if found is None:
             await self._conn.execute(insert(administrators).values(subject_id=named.subject_id, **values))
