@@ -26,6 +26,9 @@ log = logging.getLogger("notifications.sender")
 
 # E-mails carrying a secret (a single-use link): their text is dropped once delivered or rejected.
 SECRET_TEMPLATES = frozenset({"verification"})
+# How long a sender holds an e-mail it is sending (far above the SMTP timeout). A process that
+# dies holding one leaves it to a later round once the claim runs out: delayed, not lost.
+SENDING_CLAIM = timedelta(minutes=2)
 
 
 async def queue_emails(event: Event, uow: UnitOfWork) -> None:
@@ -79,6 +82,8 @@ async def deliver_pending(runtime: ServiceRuntime, mailer: Mailer, retry: RetryP
 
 
 async def _deliver_one(runtime: ServiceRuntime, mailer: Mailer, email: OutgoingEmail, retry: RetryPolicy) -> None:
+    if not await _claim(runtime, email, retry):
+        return  # another replica's sender has it
     try:
         await mailer.send(email)
     except PermanentlyRejected as rejection:
@@ -89,6 +94,16 @@ async def _deliver_one(runtime: ServiceRuntime, mailer: Mailer, email: OutgoingE
         await _defer(runtime, email, f"{type(error).__name__}: {error}", retry)
         raise
     await _mark_sent(runtime, email)
+
+
+async def _claim(runtime: ServiceRuntime, email: OutgoingEmail, retry: RetryPolicy) -> bool:
+    """Replicas of this service each run a sender over one queue (PostgreSQL): the claim makes
+    one of them send each e-mail. A SQLite file has one process, hence one sender."""
+    if runtime.db.is_sqlite:
+        return True
+    now = retry.clock.now()
+    async with runtime.db.engine.begin() as conn:
+        return await EmailRepository(conn).claim(email, now, now + SENDING_CLAIM)
 
 
 async def _mark_sent(runtime: ServiceRuntime, email: OutgoingEmail) -> None:

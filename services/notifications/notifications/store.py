@@ -92,6 +92,14 @@ class EmailRepository:
             .order_by(waited_on_first, emails.c.created_at, emails.c.email_id).limit(limit))
         return [_email(r) for r in rows]
 
+    async def claim(self, email: OutgoingEmail, now: datetime, until: datetime) -> bool:
+        """Take a due e-mail for this sender until `until`; False when another sender took it,
+        or sent it, since it was read (replicas share the queue on PostgreSQL)."""
+        taken = await self._conn.execute(update(emails).where(
+            emails.c.email_id == email.email_id, emails.c.status == "pending", emails.c.attempts == email.attempts,
+            or_(emails.c.next_attempt_at.is_(None), emails.c.next_attempt_at <= now)).values(next_attempt_at=until))
+        return taken.rowcount == 1
+
     async def mark_sent(self, email_id: str, at: datetime, forget_body: bool = False) -> None:
         body = {"text": "", "html": ""} if forget_body else {}
         await self._conn.execute(update(emails).where(emails.c.email_id == email_id).values(

@@ -1,0 +1,54 @@
+"""Two replicas on one PostgreSQL schema each run a sender over the same queue: every e-mail
+is sent once, by one of them."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections import Counter
+
+import pytest
+
+from notifications.app import build
+from notifications.mailer import Mailer
+from notifications.settings import NotificationsSettings
+from servicekit.clock import FixedClock
+
+from .conftest import SENDER, T0, NotificationsService
+from .test_delivery import to
+
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_answers() -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+pytestmark = pytest.mark.skipif(not _postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+
+
+@pytest.fixture
+async def replicas(sink):
+    settings = NotificationsSettings(database_url=POSTGRES_URL, db_schema=f"notifications_{uuid.uuid4().hex[:8]}")
+    services = []
+    for _ in range(2):
+        mailer = Mailer("127.0.0.1", sink.port, SENDER, timeout=5.0)
+        services.append(NotificationsService(build(settings, mailer=mailer, clock=FixedClock(T0)), mailer,
+                                             FixedClock(T0), FixedClock(T0)))
+    await services[0].runtime.db.migrate("notifications")
+    yield services
+    await services[0].runtime.db.drop_schema()
+    for service in services:
+        await service.mailer.close()
+        await service.runtime.db.dispose()
+
+
+async def test_R34_two_senders_over_one_queue_send_each_email_once(replicas, sink):
+    one, two = replicas
+    await one.deliver(*(to(f"admin{n}@example.com") for n in range(8)))
+    sent = await asyncio.gather(one.send_round(), two.send_round())
+    assert sum(sent) >= 8  # each round saw the queue
+    assert Counter(m.to for m in sink.received()) == {f"admin{n}@example.com": 1 for n in range(8)}
+    assert {e.status for e in await one.emails()} == {"sent"}
