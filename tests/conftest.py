@@ -15,7 +15,7 @@ import pytest
 
 from servicekit.clock import SharedTestClock
 from servicekit.client import EntitleClient
-from servicekit.devstack import SERVICES, DevStack, StackConfig
+from servicekit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 
@@ -50,9 +50,7 @@ def stack(request, tmp_path_factory) -> DevStack:
     extra = {}
     if request.param == "postgresql":
         extra = {"database_url": postgres_url(), "schema_prefix": f"t{uuid.uuid4().hex[:8]}_"}
-    config = StackConfig.isolated(var_dir, clock_file=clock_file,
-                                  extra_env={"CONSUMER_BACKOFF_SECONDS": "0.05",
-                                             "SCHEDULER_POLL_SECONDS": "0.2"}, **extra)
+    config = StackConfig.isolated(var_dir, clock_file=clock_file, extra_env=QUICK_TEST_ENV, **extra)
     stack = DevStack(config).start()
     yield stack
     stack.stop()

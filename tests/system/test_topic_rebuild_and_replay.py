@@ -27,7 +27,7 @@ from contracts.topics import ALL_TOPICS, dead_letter_topic
 from servicekit.cli import app
 from servicekit.client import EntitleClient, eventually
 from servicekit.clock import SharedTestClock
-from servicekit.devstack import SERVICES, DevStack, StackConfig
+from servicekit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
 from servicekit.mailbox import read_mailbox
 from servicekit.offsets import committed_offsets
 from servicekit.topicreader import Record, read_topic
@@ -43,8 +43,7 @@ pytestmark = pytest.mark.xdist_group("stack-rebuild")  # one worker, so one stac
 def own_stack(tmp_path_factory) -> DevStack:
     var_dir = tmp_path_factory.mktemp("stack-rebuild")
     SharedTestClock(var_dir / "clock.json").set_frozen(START)
-    config = StackConfig.isolated(var_dir, clock_file=var_dir / "clock.json",
-                                  extra_env={"CONSUMER_BACKOFF_SECONDS": "0.05", "SCHEDULER_POLL_SECONDS": "0.2"})
+    config = StackConfig.isolated(var_dir, clock_file=var_dir / "clock.json", extra_env=QUICK_TEST_ENV)
     stack = DevStack(config).start()
     yield stack
     stack.stop()

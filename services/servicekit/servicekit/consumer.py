@@ -96,6 +96,8 @@ class EventConsumer:
             ack_policy=AckPolicy.MANUAL, max_poll_interval_ms=10 * 60 * 1000,
             batch=True, max_records=BATCH_MAX_RECORDS, batch_timeout_ms=BATCH_WAIT_MS,
             fetch_max_wait_ms=self._runtime.settings.consumer_fetch_max_wait_ms,
+            session_timeout_ms=(session := self._runtime.settings.consumer_session_timeout_ms),
+            heartbeat_interval_ms=session // 3,
             decoder=_raw_records, title=f"{self.group}:{'+'.join(t.name for t in topics)}",
         )
         subscriber(consume)

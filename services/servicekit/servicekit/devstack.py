@@ -44,6 +44,17 @@ def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
 
 
+QUICK_TEST_ENV = {
+    "CONSUMER_BACKOFF_SECONDS": "0.05",
+    "SCHEDULER_POLL_SECONDS": "0.2",
+    # The least a broker accepts by default: a killed service's partitions move on after
+    # 6 s instead of 10, and the embedded broker holds a new group's first join for about
+    # half of it.
+    "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+}
+"""Settings that make a test stack react quickly (`extra_env` of the tests' stacks)."""
+
+
 @dataclass
 class StackConfig:
     var_dir: Path = Path("var")

@@ -15,6 +15,7 @@ from servicekit.auth import Caller
 from servicekit.clock import Clock, SharedTestClock, clock_from
 from servicekit.consumer import EventConsumer
 from servicekit.db import Database
+from servicekit.groupleave import leave_on_close_even_at_generation_zero
 from servicekit.http import RequestContext, caller_dependency, health_router, install_error_handlers
 from servicekit.idempotency import Action, run_command
 from servicekit.kafka import ensure_topics, make_broker
@@ -125,6 +126,9 @@ class ServiceRuntime:
         in hand to be applied and acknowledged. Safe to call again: all callers wait for the
         same stop."""
         if self._consumers_stopped is None:
+            for consumer in (getattr(s, "consumer", None) for s in self.broker.subscribers):
+                if consumer is not None:
+                    leave_on_close_even_at_generation_zero(consumer)
             subscribers = [s.stop() for s in self.broker.subscribers]
             self._consumers_stopped = asyncio.ensure_future(asyncio.gather(*subscribers))
         await asyncio.shield(self._consumers_stopped)

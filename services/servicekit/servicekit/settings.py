@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     # fetches and shrink batches: see docs/benchmarks.md.
     consumer_fetch_max_wait_ms: int = Field(100, description="Longest a consumer's fetch waits for "
                                             "records (a latency / idle-CPU trade-off).")
+    consumer_session_timeout_ms: int = Field(10000, description="A consumer that stops "
+                                             "heartbeating this long (a crashed process) loses its "
+                                             "partitions to another process of its group. Brokers "
+                                             "accept 6000 and up by default.")
     relay_enabled: bool = Field(True, description="Publish the outbox from this process.")
     relay_batch_size: int = Field(500, description="Outbox events the relay publishes per round trip.")
     relay_leader_poll_seconds: float = Field(5.0, description="How often a standby replica tries to "
