@@ -101,7 +101,7 @@ class AdvisoryLease:
             await _discard(conn)
             return False
         if not taken:
-            await _discard(conn)
+            await conn.close()  # back to the pool: this session holds no lock
             self._note_standing_by()
             return False
         self._conn, self._standing_by = conn, False
