@@ -7,7 +7,7 @@
     entitle preview         render any e-mail in any language
     entitle replay GROUP    move a stopped consumer group back to re-read its topics
     entitle dlq             list, show and redrive a group's dead letters
-    entitle trace ID        every public event of one correlation id, in time order
+    entitle trace ID        every public event of one purchase or request, in time order
     entitle rebuild-topic   re-send a lost topic from its owner's outbox, original ids kept
     entitle topics          list the topic catalogue, create it on a broker
 """

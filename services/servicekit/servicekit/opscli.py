@@ -252,8 +252,10 @@ def traced_events(bootstrap: str, correlation_id: str) -> list[tuple[str, dict]]
 
 def trace(correlation_id: Annotated[str, typer.Argument(help="the correlationid of the events")],
           bootstrap: Bootstrap = None) -> list[tuple[str, dict]]:
-    """Every public event of one request, in time order. Example: `entitle trace <correlation id>`
-    (the correlationid of any event, e.g. from `entitle tail subscriptions.events.v1`)."""
+    """Every public event of one request, or of one whole purchase (the acceptance joins its
+    purchase's trace), in time order. Example: `entitle trace <correlation id>` (the
+    correlationid of any event, e.g. from `entitle tail subscriptions.events.v1`, or the
+    X-Correlation-Id answer header of a request)."""
     events = traced_events(_broker(bootstrap), correlation_id)
     if not events:
         console.print(f"[yellow]No public event carries correlation id {correlation_id}.[/]")

@@ -65,6 +65,13 @@ class UnitOfWork:
         finally:
             self.cause, self._correlation_id = outer
 
+    async def continue_story_of_job(self, job_id: str) -> None:
+        """Carry on the correlation of the work that scheduled `job_id`: a step that completes
+        what an earlier request started (accepting an order) joins that request's trace."""
+        found = await self.conn.execute(select(due_jobs.c.correlation_id).where(due_jobs.c.job_id == job_id))
+        if (correlation_id := found.scalar()) is not None:
+            self._correlation_id = correlation_id
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
 

@@ -105,3 +105,17 @@ async def test_R12_the_quantity_in_force_comes_from_the_seats_service(db, clock,
         await run(db, clock, lambda uow: changes.record_quantity(event, uow))
     async with db.connect() as conn:
         assert (await SubscriptionRepository(conn).get("s-1")).quantity == 5
+
+
+async def test_accepting_an_order_continues_the_purchase_s_correlation(db, clock, catalogue):
+    async def in_request(correlation_id, act):
+        async with UnitOfWork(db, clock, "subscriptions", correlation_id=correlation_id) as uow:
+            await act(uow)
+            await uow.commit()
+
+    await in_request("purchase-request", lambda uow: orders.place_order(order(), uow, catalogue=catalogue,
+                                                                         portal_url=PORTAL))
+    await in_request("acceptance-request", lambda uow: orders.accept_agreement("s-1", ADA, uow))
+
+    published = {row.event_type: json.loads(row.body)["correlationid"] for row in await rows(db, outbox)}
+    assert published["subscription.activated"] == published["subscription.purchased"] == "purchase-request"

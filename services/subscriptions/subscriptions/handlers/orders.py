@@ -61,6 +61,9 @@ async def decide_order(subscription_id: str, approved: bool, uow: UnitOfWork, *,
 async def accept_agreement(subscription_id: str, caller: Caller, uow: UnitOfWork) -> domain.Subscription:
     repo = SubscriptionRepository(uow.conn)
     s = await repo.get(subscription_id, lock=True)
+    # The order's expiry job keeps the purchase's correlation id: the activation and all it
+    # causes join the purchase's trace (`entitle trace`), not a trace of their own.
+    await uow.continue_story_of_job(f"{ACTIVATION_EXPIRY}:{s.id}")
     await uow.publish(s.activate(by=caller, at=uow.now()))
     await repo.save(s)
     await uow.cancel_job(f"{ACTIVATION_EXPIRY}:{s.id}")
