@@ -221,6 +221,9 @@ def _copy_lines(name: str, source: IO[bytes], log_file: IO[bytes], echo: bool) -
 
 
 def main() -> None:
+    # A person reads `make run`'s terminal: readable lines, unless LOG_FORMAT says otherwise.
+    # Deployed services keep the default, JSON for a log collector.
+    os.environ.setdefault("LOG_FORMAT", "text")
     config = StackConfig.from_environment(clock_file=Path("var/clock.json"))
     stack = DevStack(config)
     print(f"Starting Entitle: broker {config.bootstrap}, SMTP {config.smtp_host or '127.0.0.1'}:"

@@ -1,7 +1,7 @@
 """Log lines, each tagged with the service and with what it was doing: JSON or plain text.
 
 `LOG_FORMAT=json` (the default) writes one JSON object a line, for a log collector;
-`LOG_FORMAT=text` writes readable lines, for a person at a console (`LOG_FORMAT=text make run`).
+`LOG_FORMAT=text` writes readable lines, for a person at a console (`make run` does).
 Either way a line carries the fields bound by `bind()` for the work in hand: the correlation
 id of the HTTP request, consumed event or due job, and that event's or job's own ids.
 """

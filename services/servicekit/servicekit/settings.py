@@ -56,7 +56,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: Literal["json", "text"] = Field("json", description="json: one object a line, with "
                                                 "the correlation id, for a log collector; text: readable "
-                                                "(`LOG_FORMAT=text make run`).")
+                                                "(the default of `make run`).")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
