@@ -33,9 +33,12 @@ def postgres_url() -> str | None:
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items) -> None:
     """`make test` runs pytest-xdist with `--dist loadgroup`: every test of one backend goes to
-    the same worker, which starts that backend's stack once, so both stacks run side by side."""
+    the same worker, which starts that backend's stack once, so both stacks run side by side.
+    First: xdist reads the marks in its own hook of the same name, and a mark added after it
+    was ignored, so each worker started both stacks."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "stack" in callspec.params:

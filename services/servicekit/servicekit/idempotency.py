@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import RuleViolation
 from servicekit.auth import Caller
+from servicekit.conflicts import retrying_conflicts
 from servicekit.logs import bind
 from servicekit.tables import idempotency_keys
 
@@ -34,7 +35,9 @@ async def run_command(runtime: "ServiceRuntime", request: Request, caller: Calle
     binds it; the unit of work picks it up)."""
     subject = request.path_params.get("subscription_id")  # whose (test) clock the command runs on
     with bind(subscription_id=subject):
-        return await _run_command(runtime, request, caller, body, action, status_code, subject)
+        return await retrying_conflicts(
+            lambda: _run_command(runtime, request, caller, body, action, status_code, subject),
+            f"{request.method} {request.url.path}")
 
 
 async def _run_command(runtime: "ServiceRuntime", request: Request, caller: Caller | None,

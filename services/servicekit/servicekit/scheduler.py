@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 
 from sqlalchemy import func, select, update
 
+from servicekit.conflicts import retrying_conflicts
 from servicekit.logs import bind
 from servicekit.loops import drive
 from servicekit.tables import due_jobs
@@ -96,16 +97,21 @@ class Scheduler:
 
     async def _fire(self, job: DueJob) -> None:
         with bind(correlation_id=job.correlation_id, job_id=job.job_id, job_kind=job.kind, subject=job.subject):
-            async with self._runtime.uow(subject=job.subject, correlation_id=job.correlation_id) as uow:
-                claimed = await uow.conn.execute(update(due_jobs).where(
-                    due_jobs.c.job_id == job.job_id, due_jobs.c.done_at.is_(None)
-                ).values(done_at=uow.now()))
-                if claimed.rowcount == 1:
-                    await self._handlers[job.kind](job, uow)
-                await uow.commit()
-            if claimed.rowcount == 1:
+            if await retrying_conflicts(lambda: self._claim_and_run(job), f"due job {job.job_id}"):
                 self._runtime.metrics.jobs_fired.labels(self._runtime.name, job.kind).inc()
                 log.info("fired %s for %s (due %s)", job.kind, job.subject, job.due_at.isoformat())
+
+    async def _claim_and_run(self, job: DueJob) -> bool:
+        """One transaction: the job marked done and its effects, or neither. False: another
+        process fired it first."""
+        async with self._runtime.uow(subject=job.subject, correlation_id=job.correlation_id) as uow:
+            claimed = await uow.conn.execute(update(due_jobs).where(
+                due_jobs.c.job_id == job.job_id, due_jobs.c.done_at.is_(None)
+            ).values(done_at=uow.now()))
+            if claimed.rowcount == 1:
+                await self._handlers[job.kind](job, uow)
+            await uow.commit()
+        return claimed.rowcount == 1
 
     async def run(self) -> None:
         # A failing job is retried on later ticks; jobs due after it wait (see docs/architecture.md).
