@@ -12,13 +12,13 @@ from datetime import datetime, timezone
 from typing import Annotated, Callable, Optional
 
 import typer
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from rich.table import Column, Table
 
 from contracts.topics import ALL_TOPICS, dead_letter_topic
 from servicekit.console import make_console
-from servicekit.offsets import (commit_alone, committed_offsets, partitions_of, reset_to_earliest,
+from servicekit.offsets import (commit_alone, committed_offsets, partitions_of, reader, reset_to_earliest,
                                 true_end_offsets)
 from servicekit.topicreader import Record, events_of, read_topic
 
@@ -58,7 +58,7 @@ class Target:
 
 async def replay_plan(bootstrap: str, group: str, topics: list[str], target: Target) -> list[PartitionPlan]:
     committed = await committed_offsets(bootstrap, group, topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = reader(bootstrap)
     await consumer.start()
     try:
         partitions = await partitions_of(consumer, topics)

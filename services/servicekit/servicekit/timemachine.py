@@ -18,6 +18,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from servicekit.offsets import partitions_of, true_end_offsets
+from servicekit.offsets import reader as offsets_reader
 
 
 class StackDidNotSettle(RuntimeError):
@@ -126,7 +127,7 @@ class TimeMachine:
         # Assigned, never subscribed: it reads the group's committed offsets without joining
         # the group, so the services' own members are not disturbed.
         if group not in self._readers:
-            reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+            reader = offsets_reader(bootstrap, group)
             await reader.start()
             self._readers[group] = reader
         return self._readers[group]

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaConsumer
-
-from servicekit.offsets import partitions_of, true_end_offsets
+from servicekit.offsets import partitions_of, reader, true_end_offsets
 
 
 async def _record_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = reader(bootstrap)
     await consumer.start()
     try:
         partitions = await partitions_of(consumer, names)

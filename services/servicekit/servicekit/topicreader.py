@@ -5,9 +5,9 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
-from servicekit.offsets import partitions_of, true_end_offsets
+from servicekit.offsets import partitions_of, reader, true_end_offsets
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Record:
 
 async def read_topic_async(bootstrap: str, topic: str) -> list[Record]:
     """Every record now in the topic (all partitions, no consumer group, nothing committed)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = reader(bootstrap)
     await consumer.start()
     try:
         partitions = await partitions_of(consumer, [topic])
