@@ -68,7 +68,9 @@ def configure_logging(service: str, level: str = "INFO", log_format: str = "json
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiokafka", "uvicorn.access"):
+    # FastStream's broker logger says "Received" and "Processed" for every message: two lines
+    # per event at INFO. The consumer logs what matters (retries, dead letters) itself.
+    for noisy in ("aiokafka", "uvicorn.access", f"{service}.broker"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
