@@ -5,8 +5,6 @@ The stack runs once per database backend: SQLite always, PostgreSQL when one ans
 """
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,20 +14,9 @@ import pytest
 from servicekit.clock import SharedTestClock
 from servicekit.client import EntitleClient
 from servicekit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
+from servicekit.testsupport import postgres_url
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
-
-
-def postgres_url() -> str | None:
-    if url := os.environ.get("DATABASE_URL"):
-        return url
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        if s.connect_ex(("127.0.0.1", 5432)) == 0:
-            return "postgresql://postgres@127.0.0.1:5432/test"
-    return None
-
-
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
 
 

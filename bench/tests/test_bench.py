@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import socket
 import uuid
 
 import pytest
@@ -15,18 +14,9 @@ from bench.report import percentiles
 from bench.seed import KIT_TABLES, history_rows, seed_service
 from servicekit.db import Database
 from servicekit.tables import due_jobs, inbox, outbox
+from servicekit.testsupport import POSTGRES_URL, backends
 
-
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
-
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_answers() else [])
+BACKENDS = backends()
 
 
 def test_flow_hops_count_a_publish_seen_before_the_http_response_as_zero():

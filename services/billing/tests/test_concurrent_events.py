@@ -4,7 +4,6 @@ be applied at once. None is lost, and a line is never put on two invoices."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from datetime import timedelta
 
@@ -21,18 +20,12 @@ from contracts.values import BillingCycle
 from servicekit.clock import FixedClock
 from servicekit.db import Database
 from servicekit.uow import UnitOfWork
+from servicekit.testsupport import POSTGRES_URL, postgres_answers
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SUBSCRIPTIONS = 5  # several at once: a lost update shows on some of them, not always on one
 
 
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-pytestmark = pytest.mark.skipif(not _postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ them): a link verifies once, a contact is added once, and every failed sign-in c
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from datetime import datetime, timezone
 
@@ -15,19 +14,14 @@ from identity.app import build
 from identity.settings import IdentitySettings
 from identity.tables import contacts, sign_in_throttles
 from servicekit.clock import FixedClock
+from servicekit.testsupport import postgres_answers
 
 from .test_api import latest_token, published, register, sign_in, signed_in
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 
 
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-pytestmark = pytest.mark.skipif(not _postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
 
 
 @pytest.fixture

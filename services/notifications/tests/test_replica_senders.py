@@ -3,7 +3,6 @@ is sent once, by one of them."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections import Counter
 
@@ -13,20 +12,13 @@ from notifications.app import build
 from notifications.mailer import Mailer
 from notifications.settings import NotificationsSettings
 from servicekit.clock import FixedClock
+from servicekit.testsupport import POSTGRES_URL, postgres_answers
 
 from .conftest import SENDER, T0, NotificationsService
 from .test_delivery import to
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
-
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-pytestmark = pytest.mark.skipif(not _postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
 
 
 @pytest.fixture

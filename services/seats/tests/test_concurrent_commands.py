@@ -4,7 +4,6 @@ another and no more seats are given than there are."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from datetime import timedelta
 
@@ -18,22 +17,16 @@ from seats.people_store import PeopleRepository
 from seats.settings import SeatsSettings
 from servicekit.auth import issue_token
 from servicekit.clock import FixedClock
+from servicekit.testsupport import POSTGRES_URL, postgres_answers
 
 from .conftest import T0, SeatsService
 from .test_handlers import NEW_PRICE, activated, caller, purchased, tier_changed
 from .test_users import registered
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SUBSCRIPTIONS = 5  # several at once: a lost update shows on some of them, not always on one
 
 
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-pytestmark = pytest.mark.skipif(not _postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
 
 
 @pytest.fixture

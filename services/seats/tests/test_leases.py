@@ -3,7 +3,6 @@ leases than seats, even under concurrent requests, on SQLite and on PostgreSQL."
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from datetime import timedelta
 
@@ -19,20 +18,13 @@ from seats.lease_store import LeaseRepository
 from seats.settings import SeatsSettings
 from servicekit.auth import Caller
 from servicekit.clock import FixedClock
+from servicekit.testsupport import POSTGRES_URL, backends
 
 from .conftest import T0, SeatsService
 from .test_handlers import ACCOUNT, SID, activated, caller, command, ended, purchased
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
-
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-@pytest.fixture(params=["sqlite"] + (["postgresql"] if _postgres_answers() else []))
+@pytest.fixture(params=backends())
 async def backend(request, tmp_path):
     """The seats service on a fresh SQLite file or a fresh PostgreSQL schema."""
     url = f"sqlite:///{tmp_path}/seats.db" if request.param == "sqlite" else POSTGRES_URL

@@ -1,7 +1,6 @@
 """Every servicekit database test runs on SQLite, and on PostgreSQL when one answers locally."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import uuid
 
@@ -9,17 +8,9 @@ import pytest
 from sqlalchemy import MetaData
 
 from servicekit.db import Database
+from servicekit.testsupport import POSTGRES_URL, backends
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
-
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-BACKENDS = ["sqlite"] + (["postgresql"] if _postgres_answers() else [])
+BACKENDS = backends()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import socket
 import time
 import uuid
 from collections import defaultdict
@@ -22,19 +21,13 @@ from servicekit.leader import AdvisoryLease
 from servicekit.relay import OutboxRelay
 from servicekit.tables import outbox
 from servicekit.topicreader import read_topic_async
+from servicekit.testsupport import POSTGRES_URL, postgres_answers
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 KEYS = ("sub-a", "sub-b", "sub-c")
 
 
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-pytestmark = pytest.mark.skipif(not _postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
 
 
 class Replica:

@@ -4,7 +4,6 @@ exactly one wins while the other is refused with 409."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -17,6 +16,7 @@ from contracts.values import Money
 from servicekit.auth import Caller, issue_token
 from servicekit.clock import FixedClock
 from servicekit.tables import outbox
+from servicekit.testsupport import postgres_answers
 from subscriptions.app import build
 from subscriptions.handlers import changes
 from subscriptions.settings import SubscriptionsSettings
@@ -26,13 +26,7 @@ ADA = Caller(person_id="p-ada", account_id="a-1", email="ada@example.com", name=
 SUBSCRIPTIONS = 6  # several at once: a lost update shows on some of them, not always on one
 
 
-def _postgres_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
-pytestmark = pytest.mark.skipif(not _postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
 
 
 @pytest.fixture
