@@ -48,9 +48,11 @@ class ServiceSettings(BaseSettings):
     relay_leader_poll_seconds: float = Field(5.0, description="How often a standby replica tries to "
                                              "take over the outbox relay (PostgreSQL: one replica "
                                              "publishes at a time).")
-    relay_gap_grace_seconds: float = Field(1.0, description="PostgreSQL: how long the relay waits for "
+    relay_gap_grace_seconds: float = Field(0.0, description="PostgreSQL: how long the relay waits for "
                                            "a transaction holding an earlier outbox seq to commit "
-                                           "before it publishes past the gap.")
+                                           "before it publishes past the gap. 0: off; row locks keep "
+                                           "each subscription's events in order (docs/architecture.md, "
+                                           "Replicas).")
     scheduler_poll_seconds: float = Field(1.0, description="How often due jobs (renewals, term "
                                           "ends, expiries) are looked for.")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
