@@ -5,9 +5,13 @@ auth, database `test`) or `DATABASE_URL` names one. Each test uses a schema of i
 """
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import socket
+import time
 import uuid
+from typing import Any, Callable
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -31,3 +35,18 @@ def backends() -> list[str]:
 
 def fresh_schema(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+async def until(probe: Callable[[], Any], what: str, timeout: float = 30.0, interval: float = 0.05) -> Any:
+    """Poll `probe` (plain or async) until it answers something truthy, or fail after
+    `timeout` seconds naming `what` was awaited; the async twin of `client.eventually`."""
+    deadline = time.monotonic() + timeout
+    while not (result := await _answer(probe())):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not reached within {timeout}s")
+        await asyncio.sleep(interval)
+    return result
+
+
+async def _answer(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value

@@ -7,10 +7,9 @@ restart goes on from the next message without applying the first one again.
 from __future__ import annotations
 
 import asyncio
-import inspect
+import functools
 import os
 import signal
-import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -31,10 +30,12 @@ from servicekit.offsets import committed_offsets
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.tables import due_jobs, inbox
+from servicekit.testsupport import until as until_within
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 GROUP = "drain-test"
 TOPIC = IDENTITY_EVENTS.name
+until = functools.partial(until_within, timeout=60.0)  # a restart may wait for its group
 
 
 @pytest.fixture
@@ -95,18 +96,7 @@ async def publish(bootstrap: str, account_id: str, company: str = "ACME"):
         await producer.stop()
 
 
-async def until(probe, what: str, timeout: float = 60.0):
-    """Poll `probe` (plain or async) until it answers something truthy."""
-    deadline = time.monotonic() + timeout
-    while not (result := await answer(probe())):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not reached within {timeout}s")
-        await asyncio.sleep(0.05)
-    return result
 
-
-async def answer(value):
-    return await value if inspect.isawaitable(value) else value
 
 
 async def lag_of(url: str, partition: int, expected: int) -> bool:

@@ -4,9 +4,7 @@ Every event of a key arrives once and in seq order. The relays run on a frozen c
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
-import time
 import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -21,7 +19,7 @@ from servicekit.leader import AdvisoryLease
 from servicekit.relay import OutboxRelay
 from servicekit.tables import outbox
 from servicekit.topicreader import read_topic_async
-from servicekit.testsupport import POSTGRES_URL, postgres_answers
+from servicekit.testsupport import POSTGRES_URL, postgres_answers, until
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 KEYS = ("sub-a", "sub-b", "sub-c")
@@ -88,14 +86,6 @@ async def replicas(schema, bootstrap):
         await replica.close()
 
 
-async def until(probe, what: str, timeout: float = 30.0):
-    """Poll `probe` (plain or async) until it answers something truthy."""
-    deadline = time.monotonic() + timeout
-    while not (result := await _answer(probe())):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not reached within {timeout}s")
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def commit_events(db: Database, topic: str, numbers: range) -> None:
@@ -121,9 +111,6 @@ async def the_active_one(*candidates: Replica) -> tuple[Replica, Replica]:
     active = next(r for r in candidates if r.relay.active)
     return active, next(r for r in candidates if r is not active)
 
-
-async def _answer(value):
-    return await value if inspect.isawaitable(value) else value
 
 
 async def drained(replica: Replica) -> bool:
