@@ -10,7 +10,6 @@ import inspect
 import os
 import socket
 import time
-import uuid
 from typing import Any, Callable
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -31,10 +30,6 @@ def postgres_url() -> str | None:
 
 def backends() -> list[str]:
     return ["sqlite"] + (["postgresql"] if postgres_answers() else [])
-
-
-def fresh_schema(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
 async def until(probe: Callable[[], Any], what: str, timeout: float = 30.0, interval: float = 0.05) -> Any:
