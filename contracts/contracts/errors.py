@@ -14,6 +14,7 @@ class Refusal(str, Enum):
     CONFLICT = "conflict"
     INVALID = "invalid"
     UNAUTHENTICATED = "unauthenticated"
+    RATE_LIMITED = "rate_limited"  # HTTP 429 with Retry-After
 
 
 class RuleViolation(Exception):
@@ -23,6 +24,25 @@ class RuleViolation(Exception):
                  refusal: Refusal = Refusal.CONFLICT) -> None:
         super().__init__(message)
         self.code, self.message, self.rule, self.refusal = code, message, rule, refusal
+
+
+class TooManyRequests(RuleViolation):
+    """A limit on how often something may be done was reached: HTTP 429 with
+    `Retry-After: retry_after_seconds`."""
+
+    def __init__(self, code: str, message: str, retry_after_seconds: int, *, rule: str | None = None) -> None:
+        super().__init__(code, message, rule=rule, refusal=Refusal.RATE_LIMITED)
+        self.retry_after_seconds = max(1, int(retry_after_seconds))
+
+
+class InconsistentEvent(RuleViolation):
+    """An event contradicts what the consuming service already knows about its subject (another
+    owner account, an administrator it never had, an activation of a subscription it never saw
+    bought). A consumer dead-letters it with the reason `inconsistent` and applies nothing: a
+    forged or corrupted event must not change state."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("inconsistent_event", message, refusal=Refusal.CONFLICT)
 
 
 def not_found(what: str, ident: str) -> RuleViolation:

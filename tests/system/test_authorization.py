@@ -69,7 +69,8 @@ def example(spec: dict, schema: dict):
         return "2030-06-30T00:00:00Z"
     if schema.get("pattern", "").startswith("^(en"):
         return "en"
-    if "@" in schema.get("pattern", "") or "email" in schema.get("title", "").lower():
+    if (schema.get("format") == "email" or "@" in schema.get("pattern", "")
+            or "email" in schema.get("title", "").lower()):
         return "someone@example.com"
     return "x" * max(schema.get("minLength", 1), 1)
 

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from contracts.envelope import Envelope, Event
-from contracts.errors import RuleViolation
+from contracts.errors import InconsistentEvent, RuleViolation
 from contracts.registry import EVENT_TYPES
 from contracts.topics import Topic, dead_letter_topic
 from servicekit.deadletter import DeadLetter, dead_letter_headers
@@ -193,6 +193,9 @@ class EventConsumer:
             attempt += 1
             try:
                 return await self._apply(parsed)
+            except InconsistentEvent as contradiction:  # forged or corrupt: never applied
+                return await self._dead_letter(parsed.record, DeadLetter("inconsistent", contradiction),
+                                               attempt, parsed.envelope.type)
             except RuleViolation as refusal:
                 return await self._dead_letter(parsed.record, DeadLetter("rule_violation", refusal), attempt,
                                                parsed.envelope.type)

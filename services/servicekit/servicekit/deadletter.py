@@ -7,7 +7,8 @@ from contracts.errors import RuleViolation
 
 
 class DeadLetter(Exception):
-    """Why a record is given up on: `malformed`, `schema_invalid`, `rule_violation`, `handler_failed`."""
+    """Why a record is given up on: `malformed`, `schema_invalid`, `inconsistent` (it contradicts
+    what the service knows of its subject), `rule_violation`, `handler_failed`."""
 
     def __init__(self, reason: str, error: Exception) -> None:
         super().__init__(f"{reason}: {error}")

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from contracts.errors import ErrorBody, Refusal, RuleViolation
+from contracts.errors import ErrorBody, Refusal, RuleViolation, TooManyRequests
 from servicekit.auth import Caller, unauthenticated, verify_token
 from servicekit.logs import bind
 
@@ -26,19 +26,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("servicekit.http")
 
 STATUS_OF = {Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409,
-             Refusal.INVALID: 422, Refusal.UNAUTHENTICATED: 401}
+             Refusal.INVALID: 422, Refusal.UNAUTHENTICATED: 401, Refusal.RATE_LIMITED: 429}
 # A caller's id is kept only if it is safe in a log line and fits `due_jobs.correlation_id`.
 CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
-def error_response(status: int, code: str, message: str, rule: str | None = None) -> JSONResponse:
-    return JSONResponse(ErrorBody(code=code, message=message, rule=rule).model_dump(), status_code=status)
+def error_response(status: int, code: str, message: str, rule: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(ErrorBody(code=code, message=message, rule=rule).model_dump(), status_code=status,
+                        headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RuleViolation)
     async def _refused(_request: Request, error: RuleViolation) -> JSONResponse:
-        return error_response(STATUS_OF[error.refusal], error.code, error.message, error.rule)
+        headers = ({"Retry-After": str(error.retry_after_seconds)}
+                   if isinstance(error, TooManyRequests) else None)
+        return error_response(STATUS_OF[error.refusal], error.code, error.message, error.rule, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:

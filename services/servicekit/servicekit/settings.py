@@ -67,6 +67,12 @@ class ServiceSettings(BaseSettings):
         shared_env = EnvSettingsSource(settings_cls, env_prefix="")
         return init_settings, env_settings, shared_env, dotenv_settings, file_secret_settings
 
+    def production_problems(self) -> list[str]:
+        """What makes this configuration unsafe to serve real people with (a default secret, a
+        missing public URL, ...), one sentence each. A service refuses to start with any of
+        them unless it runs on a test clock. Services add their own by extending this."""
+        return []
+
     def resolved_database_url(self) -> str:
         """SQLite file under `var/` unless a URL is given; plain driver names get async drivers."""
         url = self.database_url or f"sqlite:///{self.var_dir}/{self.service_name}.db"

@@ -50,3 +50,23 @@ idempotency_keys = Table(
     Column("body", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Fixed-window counters of `servicekit.ratelimit`: one row per limit, key and window. Kept
+# in the service's database, so every replica counts against the same limit.
+rate_counters = Table(
+    "rate_counters", kit_metadata,
+    Column("bucket", String(255), primary_key=True),  # "<limit>:<key>"
+    Column("window_start", UTCDateTime, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+Index("rate_counters_by_window", rate_counters.c.window_start)
+
+# Sessions identity ended (`identity.signed_out`), as every service learns of them: their
+# tokens are refused here too. A row matters only until the longest token lifetime passes.
+ended_sessions = Table(
+    "ended_sessions", kit_metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("person_id", String(64), nullable=False),
+    Column("ended_at", UTCDateTime, nullable=False),
+)
+Index("ended_sessions_by_time", ended_sessions.c.ended_at)

@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from contracts.envelope import Envelope
-from contracts.errors import RuleViolation
+from contracts.errors import InconsistentEvent, RuleViolation
 from contracts.identity import AccountRegistered
 from contracts.topics import IDENTITY_EVENTS
 from servicekit.clock import FixedClock
@@ -70,6 +70,8 @@ class AccountsHandler:
             raise RuleViolation("refused", "This account is refused.", rule="R99")
         if event.company_name == "crashes":
             raise RuntimeError("handler bug")
+        if event.company_name == "forged":
+            raise InconsistentEvent("This account belongs to someone else.")
         if self.failures.get(event.account_id):
             raise self.failures[event.account_id].pop(0)
         await uow.publish(event.model_copy(update={"company_name": f"seen {event.account_id}"}))
@@ -116,9 +118,11 @@ def consumer_of(runtime, handler):
 async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_others_apply_once(runtime, dead_letters):
     a1, a2, a3, b1, b2 = (envelope(name) for name in ("a1", "a2", "a3", "b1", "b2"))
     crashes, refused, invalid = envelope("crash", "crashes"), envelope("refuse", "refused"), schema_invalid()
+    forged = envelope("forged", "forged")
     batch = [record(a1, 0, 0), record(a2, 0, 1), record(crashes, 0, 2), record(a2, 0, 3),
              record(b"{not json", 0, 4), record(a3, 0, 5),
-             record(b1, 1, 0), record(refused, 1, 1), record(invalid, 1, 2), record(b2, 1, 3)]
+             record(b1, 1, 0), record(refused, 1, 1), record(invalid, 1, 2), record(forged, 1, 3),
+             record(b2, 1, 4)]
     consumer = consumer_of(runtime, AccountsHandler())
 
     await consumer.process_batch(batch)
@@ -128,14 +132,15 @@ async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_others_
     assert await count(runtime, inbox) == 5
     assert dead_letters.reasons() == {
         crashes.to_json(): "handler_failed", b"{not json": "malformed",
-        refused.to_json(): "rule_violation", invalid: "schema_invalid"}
+        refused.to_json(): "rule_violation", invalid: "schema_invalid", forged.to_json(): "inconsistent"}
     letter = {letter["dlq.reason"]: letter for letter in dead_letters.letters}
     assert letter["handler_failed"]["dlq.attempts"] == str(MAX_ATTEMPTS)
     assert (letter["handler_failed"]["dlq.offset"], letter["handler_failed"]["ce_type"]) == (
         "2", "identity.account_registered")
     assert letter["rule_violation"]["dlq.rule"] == "R99"
     assert {letter["topic"] for letter in dead_letters.letters} == {"test.dlq"}
-    assert (consumer.processed, consumer.skipped, consumer.dead_lettered) == (5, 1, 4)
+    assert letter["inconsistent"]["dlq.attempts"] == "1"  # a contradiction is not retried
+    assert (consumer.processed, consumer.skipped, consumer.dead_lettered) == (5, 1, 5)
 
 
 async def test_a_batch_is_one_transaction_and_each_handler_sees_its_own_event_as_the_cause(runtime, dead_letters):

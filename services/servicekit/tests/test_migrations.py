@@ -107,7 +107,7 @@ async def test_a_database_created_before_migrations_is_refused_and_left_as_it_wa
 
 async def test_adopting_a_database_created_before_migrations_brings_it_to_head(service, db):
     await db.create_all()
-    await run(db, lambda conn: conn.execute(text("DROP INDEX outbox_by_topic")))  # not there before 0002
+    await run(db, _as_before_migrations)
 
     await db.migrate(service, adopt=True)
 
@@ -118,7 +118,7 @@ async def test_adopting_a_database_created_before_migrations_brings_it_to_head(s
 
 async def test_adopting_tables_that_differ_from_the_code_changes_nothing(service, db):
     await db.create_all()
-    await run(db, lambda conn: conn.execute(text("DROP INDEX outbox_by_topic")))
+    await run(db, _as_before_migrations)
     await run(db, lambda conn: conn.execute(text("ALTER TABLE inbox ADD COLUMN stray INTEGER")))
 
     with pytest.raises(SchemaNotReady, match="cannot adopt the servicekit tables"):
@@ -133,6 +133,13 @@ async def test_with_migrate_on_start_off_a_database_behind_the_code_is_refused(s
 
     await db.migrate(service)
     await db.migrate(service, check_only=True)
+
+
+def _as_before_migrations(conn) -> None:
+    """What create_all made before migrations existed: the kit's tables of revision 0001."""
+    conn.execute(text("DROP INDEX outbox_by_topic"))  # added by 0002
+    conn.execute(text("DROP TABLE rate_counters"))  # added by 0003
+    conn.execute(text("DROP TABLE ended_sessions"))
 
 
 def _table_names(conn) -> list[str]:
