@@ -24,6 +24,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka brokers, comma-separated.")
     token_secret: str = Field("entitle-dev-secret-change-me-in-production", description="HS256 key "
                               "that signs and verifies access tokens; the same in every service. Change it.")
+    token_ttl_seconds: int = Field(3600, ge=60, le=24 * 3600, description="How long an access token "
+                                   "lives. Identity issues tokens for this long; every service refuses "
+                                   "a token whose lifetime is longer.")
     operator_token: str = Field("", description="Value of `X-Operator-Token` that operator routes "
                                 "require. Empty: operator routes are refused (open only on a test clock).")
     clock_file: str = Field("", description="A shared test clock (JSON file) instead of real time: "
