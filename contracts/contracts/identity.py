@@ -27,6 +27,8 @@ class PersonRegistered(Event):
     """A person registered and accepted the terms; they sign in once their e-mail is verified (R1).
 
     Seats and identity's own contacts use it to turn an invited user into a registered one (R4, R22).
+    Published again for the same person when a new registration replaces an unverified one (new
+    name, language and terms): the person id stays, as it names whoever controls the mailbox.
     """
 
     type: ClassVar[str] = "identity.person_registered"
@@ -106,5 +108,30 @@ class VerificationEmailRequested(Event):
     person: Contact = Field(description="Who must verify.")
     verify_url: str = Field(description="The single-use verification link (secret).")
     expires_at: datetime = Field(description="When the link stops working.")
+
+    key_field: ClassVar[str] = "person.person_id"
+
+
+class AccountWithdrawn(Event):
+    """An account whose registering person never verified their e-mail was withdrawn: someone
+    registered that e-mail address again, and only whoever controls the mailbox may now verify
+    it. Nobody ever acted for the account (its only member could not sign in), and it stays
+    unusable: no one is its member and its documents can no longer be accepted (R1, R3)."""
+
+    type: ClassVar[str] = "identity.account_withdrawn"
+    account_id: str = Field(description="The withdrawn account (as in `identity.account_registered`).")
+    withdrawn_at: datetime = Field(description="When.")
+
+    key_field: ClassVar[str] = "account_id"
+
+
+class RegistrationAttempted(Event):
+    """Internal (`identity.internal.v1`): someone tried to register with the e-mail address of an
+    existing, verified person. The answer to that registration looks like any other (it must not
+    tell whether an address is registered), so the owner is told by e-mail instead (R1)."""
+
+    type: ClassVar[str] = "identity.registration_attempted"
+    person: Contact = Field(description="The existing person who owns the address; who is told.")
+    attempted_at: datetime = Field(description="When the registration was attempted.")
 
     key_field: ClassVar[str] = "person.person_id"

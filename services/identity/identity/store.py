@@ -14,6 +14,7 @@ from identity.domain.people import Person
 from identity.domain.throttle import SignInThrottle
 from identity.tables import (accounts, contacts, metadata, people, revoked_sessions, sign_in_throttles,
                              verification_links)
+from servicekit.pagination import PageRequest, keyset
 
 __all__ = ["IdentityRepository", "metadata"]
 
@@ -60,21 +61,31 @@ class IdentityRepository:
     async def save_account(self, account: Account) -> None:
         await self._save(accounts, "id", account)
 
+    async def accounts_founded_by(self, person_id: str) -> list[Account]:
+        rows = await self._conn.execute(select(accounts).where(accounts.c.administrator_id == person_id)
+                                        .order_by(accounts.c.registered_at, accounts.c.id).with_for_update())
+        return [Account(**{**r._mapping, "status": AccountStatus(r.status)}) for r in rows]
+
     async def save_contact(self, contact: AccountContact) -> None:
         await self._save(contacts, "id", contact)
 
-    async def contacts_where(self, *where) -> list[AccountContact]:
-        rows = await self._conn.execute(select(contacts).where(*where).order_by(contacts.c.added_at, contacts.c.id))
+    async def contacts_where(self, *where, page: PageRequest | None = None) -> list[AccountContact]:
+        """In the order they were added; `page`: one page of them (and one more, if any)."""
+        query, order = select(contacts).where(*where), [contacts.c.added_at, contacts.c.id]
+        rows = await self._conn.execute(keyset(query, order, page) if page else query.order_by(*order))
         return [AccountContact(**{**r._mapping, "role": Role(r.role)}) for r in rows]
 
-    async def contacts_of(self, account_id: str) -> list[AccountContact]:
-        return await self.contacts_where(contacts.c.account_id == account_id)
+    async def contacts_of(self, account_id: str, page: PageRequest | None = None) -> list[AccountContact]:
+        return await self.contacts_where(contacts.c.account_id == account_id, page=page)
 
-    async def memberships_of(self, person_id: str) -> list[AccountContact]:
-        return await self.contacts_where(contacts.c.person_id == person_id)
+    async def memberships_of(self, person_id: str, page: PageRequest | None = None) -> list[AccountContact]:
+        return await self.contacts_where(contacts.c.person_id == person_id, page=page)
 
     async def invitations_for(self, email: str) -> list[AccountContact]:
-        return await self.contacts_where(contacts.c.email == email, contacts.c.person_id.is_(None))
+        """Not the founder's row of a withdrawn account: nobody invited the address there."""
+        withdrawn = select(accounts.c.id).where(accounts.c.status == AccountStatus.WITHDRAWN.value)
+        return await self.contacts_where(contacts.c.email == email, contacts.c.person_id.is_(None),
+                                         contacts.c.account_id.not_in(withdrawn))
 
     # -- verification links ---------------------------------------------------------------------
     async def link(self, token_hash: str) -> VerificationLink | None:

@@ -9,5 +9,5 @@ from servicekit.runtime import ServiceRuntime
 
 
 def routes(runtime: ServiceRuntime, settings: IdentitySettings) -> list[APIRouter]:
-    return [registration.routes(runtime, settings), sessions.routes(runtime),
+    return [registration.routes(runtime, settings), sessions.routes(runtime, settings),
             accounts.routes(runtime, settings), ops.routes(runtime)]

@@ -2,22 +2,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from identity.api.common import base_url, session_dependency
+from identity.api.common import ADMINISTRATOR, SIGNED_IN, CommandAnswer, Id, base_url, session_dependency
 from identity.domain.accounts import Account, AccountContact, NewContact
 from identity.handlers import accounts
 from identity.settings import IdentitySettings
 from servicekit.auth import Caller
+from servicekit.fields import EmailAddress, Line
+from servicekit.pagination import PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
 
 class AccountView(BaseModel):
     account_id: str
     company_name: str
-    status: str = Field(description="pending_verification, verified or verification_lapsed (R3).")
+    status: str = Field(description="pending_verification, verified or verification_lapsed (R3); "
+                        "withdrawn when its founder never verified their e-mail and it was registered again.")
     registered_at: datetime
     verification_deadline: datetime = Field(description="Documents are due by then (R3).")
     verified_at: datetime | None
@@ -27,6 +31,10 @@ class AccountView(BaseModel):
         return cls(account_id=a.id, company_name=a.company_name, status=a.status.value,
                    registered_at=a.registered_at, verification_deadline=a.verification_deadline,
                    verified_at=a.verified_at)
+
+
+class AccountAnswer(AccountView, CommandAnswer):
+    """An account, as a command that changed it answers."""
 
 
 class ContactView(BaseModel):
@@ -46,10 +54,14 @@ class ContactView(BaseModel):
                    person_id=c.person_id)
 
 
+class ContactAnswer(ContactView, CommandAnswer):
+    """The contact added."""
+
+
 class ContactRequest(BaseModel):
-    email: str = Field(max_length=320)
-    first_name: str = Field(max_length=100, description="Required (R4).")
-    last_name: str = Field(max_length=100, description="Required (R4).")
+    email: EmailAddress
+    first_name: Line = Field(max_length=100, description="Required (R4).")
+    last_name: Line = Field(max_length=100, description="Required (R4).")
     locale: str = Field("en", pattern=r"^(en|fr|nl|de)$", description="Language of their e-mails.")
 
 
@@ -57,28 +69,38 @@ def routes(runtime: ServiceRuntime, settings: IdentitySettings) -> APIRouter:
     router = APIRouter(tags=["accounts"])
     current = session_dependency(runtime)
 
-    @router.get("/accounts/{account_id}", summary="The account you act for, with its verification status (R3)")
-    async def read_account(account_id: str, caller: Caller = current) -> AccountView:
+    @router.get("/accounts/{account_id}", response_model=AccountView,
+                summary="The account you act for, with its verification status (R3)",
+                description=f"{SIGNED_IN} Any other account answers 404, as one that does not exist.")
+    async def read_account(account_id: Id, caller: Caller = current) -> AccountView:
         async with runtime.uow() as uow:
             return AccountView.of(await accounts.account_for(caller, account_id, uow))
 
-    @router.get("/accounts/{account_id}/contacts", summary="The account's contacts (R4)")
-    async def list_contacts(account_id: str, caller: Caller = current) -> list[ContactView]:
+    @router.get("/accounts/{account_id}/contacts", response_model=list[ContactView],
+                summary="The account's contacts (R4)",
+                description=f"{SIGNED_IN} Any member of the account; in the order they were added, a "
+                "page at a time (see `Link: rel=\"next\"`). Any other account answers 404.")
+    async def list_contacts(account_id: Id, request: Request,
+                            page: Annotated[PageRequest, Depends(page_request)], caller: Caller = current):
         async with runtime.uow() as uow:
-            return [ContactView.of(c) for c in await accounts.contacts_of(caller, account_id, uow)]
+            found = await accounts.contacts_of(caller, account_id, page, uow)
+        return paged(request, page, found, sort_key=lambda c: (c.added_at, c.id), item=ContactView.of)
 
-    @router.post("/accounts/{account_id}/contacts", status_code=201,
-                 summary="Add a contact: linked if registered, else invited (R4; administrators)")
-    async def add_contact(account_id: str, body: ContactRequest, request: Request, caller: Caller = current):
+    @router.post("/accounts/{account_id}/contacts", status_code=201, response_model=ContactAnswer,
+                 summary="Add a contact: linked if registered, else invited (R4)",
+                 description=f"{ADMINISTRATOR} An invited contact is e-mailed a link to register.")
+    async def add_contact(account_id: Id, body: ContactRequest, request: Request, caller: Caller = current):
         new = NewContact(body.email, body.first_name, body.last_name, body.locale)
 
         async def act(uow):
-            return ContactView.of(await accounts.add_contact(caller, account_id, new,
-                                                             base_url(settings, request), uow))
+            return ContactView.of(await accounts.add_contact(caller, account_id, new, base_url(settings), uow))
         return await runtime.command(request, caller, body, act, status_code=201)
 
-    @router.delete("/accounts/{account_id}/contacts/{contact_id}", summary="Refused: contacts stay (R5)")
-    async def delete_contact(account_id: str, contact_id: str, caller: Caller = current):
+    @router.delete("/accounts/{account_id}/contacts/{contact_id}", status_code=204,
+                   response_class=Response, summary="Refused: contacts stay (R5)",
+                   description=f"{SIGNED_IN} Always refused: 409 `contacts_are_never_deleted` (R5) "
+                   "for the account the token acts for, 404 for any other.")
+    async def delete_contact(account_id: Id, contact_id: Id, caller: Caller = current) -> None:
         async with runtime.uow() as uow:
             await accounts.remove_contact(caller, account_id, uow)
 

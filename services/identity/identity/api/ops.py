@@ -2,31 +2,44 @@
 verification link of an e-mail (so tests and the demo can click it)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 
 from contracts.errors import not_found
-from identity.api.accounts import AccountView
+from identity.api.accounts import AccountAnswer, AccountView
+from identity.api.common import OPERATOR, Id
 from identity.handlers import accounts, registration
+from servicekit.fields import EmailAddress
 from servicekit.http import operator_dependency
 from servicekit.runtime import ServiceRuntime
+
+
+class PendingLink(BaseModel):
+    email: str
+    verify_url: str = Field(description="The latest verification link of the e-mail, while it works.")
 
 
 def routes(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[operator_dependency(runtime)])
 
-    @router.post("/accounts/{account_id}/verification", summary="Accept the account's documents (R3)")
-    async def verify_account(account_id: str, request: Request):
+    @router.post("/accounts/{account_id}/verification", response_model=AccountAnswer,
+                 summary="Accept the account's documents (R3)", description=OPERATOR)
+    async def verify_account(account_id: Id, request: Request):
         async def act(uow):
             return AccountView.of(await accounts.accept_documents(account_id, uow))
         return await runtime.command(request, None, None, act)
 
     if runtime.on_test_clock:
-        @router.get("/verification-links", summary="Test stack only: the pending verification link")
-        async def pending_link(email: str) -> dict:
+        @router.get("/verification-links", response_model=PendingLink,
+                    summary="Test stack only: the pending verification link",
+                    description=f"{OPERATOR} Exists only on a stack running on a test clock.")
+        async def pending_link(email: Annotated[EmailAddress, Query()]) -> PendingLink:
             async with runtime.uow() as uow:
                 url = await registration.pending_link(email, uow)
             if url is None:
                 raise not_found("pending verification link for", email)
-            return {"email": email, "verify_url": url}
+            return PendingLink(email=email, verify_url=url)
 
     return router

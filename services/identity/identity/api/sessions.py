@@ -1,55 +1,111 @@
 """Sign in, switch account (R2), sign out, and the caller's accounts."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from identity.api.common import session_dependency
+from identity.api.common import ANYONE, ID_PATTERN, SIGNED_IN, CommandAnswer, client_address, session_dependency
 from identity.handlers import accounts, sessions
+from identity.handlers.sessions import Issuer, SignIn
+from identity.limits import SignInLimits
+from identity.settings import IdentitySettings
 from servicekit.auth import Caller
+from servicekit.fields import EmailAddress
+from servicekit.pagination import PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
-
 class SignInRequest(BaseModel):
-    email: str
-    password: str
-    account_id: str | None = Field(None, description="Account to act for (R2); the first one if omitted.")
+    email: EmailAddress
+    password: str = Field(min_length=1, max_length=1000)
+    account_id: str | None = Field(None, min_length=1, max_length=64, pattern=ID_PATTERN,
+                                   description="Account to act for (R2); the first one if omitted.")
 
 
 class SwitchRequest(BaseModel):
-    account_id: str = Field(description="Another account you are a contact of (R2).")
+    account_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN,
+                            description="Another account you are a contact of (R2).")
 
 
-def routes(runtime: ServiceRuntime) -> APIRouter:
+class AccessToken(BaseModel):
+    access_token: str = Field(description="Send it as `Authorization: Bearer <token>` to every service.")
+    token_type: str = Field("bearer", description="Always `bearer`.")
+    expires_in: int = Field(description="Seconds the token stays valid (`TOKEN_TTL_SECONDS`).")
+
+
+class SwitchedToken(AccessToken):
+    account_id: str = Field(description="The account the new token acts for.")
+
+
+class SignedOut(CommandAnswer):
+    session_id: str = Field(description="The session that ended.")
+    signed_out_at: datetime
+
+
+class MyAccount(BaseModel):
+    account_id: str
+    company_name: str
+    role: str = Field(description="administrator or member (R4).")
+    status: str = Field(description="pending_verification, verified or verification_lapsed (R3).")
+    acting_for: bool = Field(description="True for the account the calling token acts for.")
+
+
+def routes(runtime: ServiceRuntime, settings: IdentitySettings) -> APIRouter:
     router = APIRouter(tags=["identity"])
-    secret = runtime.settings.token_secret
+    secret = settings.token_secret  # a plain or a pydantic secret string, whichever the kit keeps
+    secret = secret.get_secret_value() if hasattr(secret, "get_secret_value") else secret
+    issuer = Issuer(secret, timedelta(seconds=settings.token_ttl_seconds))
+    limits = SignInLimits.of(settings)
     current = session_dependency(runtime)
 
-    @router.post("/tokens", summary="Sign in: an access token for one account (R1, R2)")
-    async def sign_in(body: SignInRequest) -> dict:
+    @router.post("/tokens", response_model=AccessToken,
+                 summary="Sign in: an access token for one account (R1, R2)",
+                 description=f"{ANYONE} A person whose e-mail is verified gets a token for an account "
+                 "they are a member of. An unknown e-mail and a wrong password answer alike, in the "
+                 "same time. 429 with Retry-After: a client address past "
+                 f"{settings.sign_in_failures_per_client} failures in 15 minutes, the service past "
+                 f"{settings.sign_in_failures_per_minute} failures a minute, or a client that keeps "
+                 "failing for one e-mail (5 free, then 30 s doubling to 15 minutes; its owner, from "
+                 "an address that has not been failing, still signs in).")
+    async def sign_in(body: SignInRequest, request: Request) -> AccessToken:
+        attempt = SignIn(body.email, body.password, body.account_id, client_address(request))
         async with runtime.uow() as uow:
-            token = await sessions.sign_in(body.email, body.password, body.account_id, secret, uow)
-        return {"access_token": token, "token_type": "bearer"}
+            token = await sessions.sign_in(attempt, limits, issuer, uow)
+        return AccessToken(access_token=token, expires_in=settings.token_ttl_seconds)
 
-    @router.post("/tokens/switch", summary="A token for another of your accounts (R2)")
-    async def switch(body: SwitchRequest, caller: Caller = current) -> dict:
+    @router.post("/tokens/switch", response_model=SwitchedToken,
+                 summary="A token for another of your accounts (R2)",
+                 description=f"{SIGNED_IN} The new token keeps the session; the account must be one "
+                 "the caller is a member of.")
+    async def switch(body: SwitchRequest, caller: Caller = current) -> SwitchedToken:
         async with runtime.uow() as uow:
-            token = await sessions.switch_account(caller, body.account_id, secret, uow)
-        return {"access_token": token, "token_type": "bearer", "account_id": body.account_id}
+            token = await sessions.switch_account(caller, body.account_id, issuer, uow)
+        return SwitchedToken(access_token=token, expires_in=settings.token_ttl_seconds,
+                             account_id=body.account_id)
 
-    @router.post("/sessions/current/sign-out", summary="End this session (its tokens stop working here "
-                 "at once, elsewhere when they expire)")
+    @router.post("/sessions/current/sign-out", response_model=SignedOut,
+                 summary="End this session: its tokens stop working everywhere",
+                 description=f"{SIGNED_IN} Identity refuses the session's tokens at once; the other "
+                 "services learn it from `identity.signed_out`.")
     async def sign_out(request: Request, caller: Caller = current):
         async def act(uow):
             ended = await sessions.sign_out(caller, uow)
-            return {"session_id": ended.session_id, "signed_out_at": ended.signed_out_at.isoformat()}
+            return SignedOut(session_id=ended.session_id, signed_out_at=ended.signed_out_at)
         return await runtime.command(request, caller, None, act)
 
-    @router.get("/me/accounts", summary="The accounts you can act for (R2)")
-    async def my_accounts(caller: Caller = current) -> list[dict]:
+    @router.get("/me/accounts", response_model=list[MyAccount],
+                summary="The accounts you can act for (R2)",
+                description=f"{SIGNED_IN} Only the caller's own memberships, a page at a time (see "
+                "`Link: rel=\"next\"`).")
+    async def my_accounts(request: Request, page: Annotated[PageRequest, Depends(page_request)],
+                          caller: Caller = current):
         async with runtime.uow() as uow:
-            found = await accounts.my_accounts(caller, uow)
-        return [{"account_id": a.id, "company_name": a.company_name, "role": m.role.value,
-                 "status": a.status.value, "acting_for": a.id == caller.account_id} for a, m in found]
+            found = await accounts.my_accounts(caller, page, uow)
+        return paged(request, page, found, sort_key=lambda pair: (pair[1].added_at, pair[1].id),
+                     item=lambda pair: MyAccount(
+                         account_id=pair[0].id, company_name=pair[0].company_name, role=pair[1].role.value,
+                         status=pair[0].status.value, acting_for=pair[0].id == caller.account_id))
 
     return router

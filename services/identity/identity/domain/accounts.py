@@ -7,7 +7,7 @@ from enum import Enum
 
 from contracts.errors import Refusal, RuleViolation, not_found
 from contracts.values import Contact
-from contracts.identity import AccountVerificationLapsed, AccountVerified, ContactAdded
+from contracts.identity import AccountVerificationLapsed, AccountVerified, AccountWithdrawn, ContactAdded
 from identity.domain.people import Person
 
 DOCUMENTS_WINDOW = timedelta(days=60)
@@ -17,6 +17,9 @@ class AccountStatus(str, Enum):
     PENDING_VERIFICATION = "pending_verification"
     VERIFIED = "verified"
     VERIFICATION_LAPSED = "verification_lapsed"
+    # Its registering person never verified their e-mail, and someone registered that address
+    # again: nobody is its member, and nobody ever acted for it (issue 11, item 14).
+    WITHDRAWN = "withdrawn"
 
 
 class Role(str, Enum):
@@ -43,6 +46,10 @@ class Account:
         if self.status is AccountStatus.VERIFIED:
             raise RuleViolation("account_already_verified", "This account's documents were already "
                                 "accepted (R3).", rule="R3")
+        if self.status is AccountStatus.WITHDRAWN:
+            raise RuleViolation("account_withdrawn", "This account was withdrawn: the e-mail of the "
+                                "person who registered it was never verified, and was registered "
+                                "again since (R1).", rule="R1")
         self.status, self.verified_at = AccountStatus.VERIFIED, now
         return AccountVerified(account_id=self.id, verified_at=now)
 
@@ -53,6 +60,15 @@ class Account:
         self.status = AccountStatus.VERIFICATION_LAPSED
         return AccountVerificationLapsed(account_id=self.id, administrator=administrator,
                                          registered_at=self.registered_at, lapsed_at=due_at)
+
+    def withdraw(self, now: datetime) -> AccountWithdrawn | None:
+        """Its founder's unverified registration was replaced by another one of the same
+        address (R1): the account must not pass to whoever verifies that mailbox, who did
+        not create it. Nothing if it was already withdrawn."""
+        if self.status is AccountStatus.WITHDRAWN:
+            return None
+        self.status = AccountStatus.WITHDRAWN
+        return AccountWithdrawn(account_id=self.id, withdrawn_at=now)
 
 
 @dataclass
@@ -81,6 +97,10 @@ class AccountContact:
     def link(self, person: Person) -> None:
         """R4: an invited contact registered with this e-mail; they are a member now."""
         self.person_id = person.id
+
+    def unlink(self) -> None:
+        """The founder of a withdrawn account is no longer its member; the row stays (R5)."""
+        self.person_id = None
 
 
 @dataclass(frozen=True)

@@ -50,15 +50,34 @@ def register(person_id: str, email: str, name: str, locale: str, password_hash: 
              accepted_terms: bool, now: datetime, terms_version: str = TERMS_VERSION,
              ) -> tuple[Person, PersonRegistered]:
     """R1: a person registers once, accepting the terms; the e-mail is verified later."""
-    if not accepted_terms:
-        raise RuleViolation("terms_not_accepted", "Accept the terms of use to register (R1): "
-                            "send \"accept_terms\": true.", rule="R1", refusal=Refusal.INVALID)
+    ensure_terms_accepted(accepted_terms)
     person = Person(person_id, normalise_email(email), name.strip(), locale, password_hash,
                     terms_version, now)
     return person, PersonRegistered(person=person.contact(), terms_version=terms_version, registered_at=now)
 
 
+def register_again(person: Person, name: str, locale: str, password_hash: str, accepted_terms: bool,
+                   now: datetime, terms_version: str = TERMS_VERSION) -> PersonRegistered:
+    """R1 (issue 11, item 14): an unverified registration does not hold the address. Whoever
+    registers it again replaces the name, password and language; a new link goes to the
+    mailbox, and only whoever controls it can verify. The person (its id) stays: invitations
+    to the address (R4) were addressed to the mailbox, not to the first registrant."""
+    ensure_terms_accepted(accepted_terms)
+    if person.verified:
+        raise refuse_second_registration()
+    person.name, person.locale, person.password_hash = name.strip(), locale, password_hash
+    person.terms_version, person.registered_at = terms_version, now
+    return PersonRegistered(person=person.contact(), terms_version=terms_version, registered_at=now)
+
+
+def ensure_terms_accepted(accepted_terms: bool) -> None:
+    if not accepted_terms:
+        raise RuleViolation("terms_not_accepted", "Accept the terms of use to register (R1): "
+                            "send \"accept_terms\": true.", rule="R1", refusal=Refusal.INVALID)
+
+
 def refuse_second_registration() -> RuleViolation:
+    """Never answered over HTTP (that would tell who is registered): the owner is e-mailed."""
     return RuleViolation("email_registered", "This e-mail is already registered (R1); sign in instead.",
                          rule="R1")
 

@@ -2,7 +2,14 @@
 
 After 5 failures with no 15-minute pause between them, the address is blocked for 30 s, and
 each further failure doubles the wait, up to 15 minutes. Attempts while blocked are refused
-without checking the password, so they neither count nor reveal anything. A success resets it.
+without checking the password, so they neither count nor reveal anything.
+
+The block holds back the clients that have been failing for this e-mail, not its owner: a
+client address with no recent failure for it still has its password checked, so a guesser
+cannot lock the owner out by failing on purpose (issue 11, item 8). A right password from
+there signs in and leaves the block in place for the guesser; a wrong one counts like any
+other. A success while not blocked resets the count. Limits per client address and across
+the service (`identity.limits`) bound how many addresses a guesser can spread over.
 """
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from contracts.errors import Refusal, RuleViolation
+from contracts.errors import TooManyRequests
 
 FREE_FAILURES = 5
 WINDOW = timedelta(minutes=15)
@@ -18,13 +25,12 @@ FIRST_WAIT = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(minutes=15)
 
 
-class TooManySignInAttempts(RuleViolation):
+class TooManySignInAttempts(TooManyRequests):
     """Answered 429 with `Retry-After: retry_after_seconds`."""
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__("too_many_sign_in_attempts", f"Too many failed sign-ins for this e-mail; try again "
-                         f"in {retry_after_seconds} seconds.", rule="R1", refusal=Refusal.FORBIDDEN)
-        self.retry_after_seconds = retry_after_seconds
+                         f"in {retry_after_seconds} seconds.", retry_after_seconds, rule="R1")
 
 
 @dataclass
@@ -34,8 +40,13 @@ class SignInThrottle:
     last_failure_at: datetime | None = None
     blocked_until: datetime | None = None
 
-    def check(self, now: datetime) -> None:
-        if self.blocked_until is not None and now < self.blocked_until:
+    def blocked(self, now: datetime) -> bool:
+        return self.blocked_until is not None and now < self.blocked_until
+
+    def check(self, now: datetime, client_has_failed: bool = True) -> None:
+        """Refuses a client that has failed for this e-mail while it is blocked; a client
+        that has not (`client_has_failed=False`) passes, to have its password checked."""
+        if self.blocked(now) and client_has_failed:
             wait = (self.blocked_until - now).total_seconds()
             raise TooManySignInAttempts(max(1, math.ceil(wait)))
 
@@ -49,6 +60,12 @@ class SignInThrottle:
 
     def reset(self) -> None:
         self.failures, self.last_failure_at, self.blocked_until = 0, None, None
+
+    def succeeded(self, now: datetime) -> None:
+        """The right password: the count starts again, unless the address is blocked (then the
+        owner got in from a clean client, and the block stays for whoever was failing)."""
+        if not self.blocked(now):
+            self.reset()
 
 
 def wait_after(failures: int) -> timedelta:

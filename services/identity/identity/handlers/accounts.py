@@ -11,6 +11,7 @@ from identity.domain.people import normalise_email
 from identity.handlers.registration import verification_deadline_job
 from identity.store import IdentityRepository
 from servicekit.auth import Caller
+from servicekit.pagination import PageRequest
 from servicekit.scheduler import DueJob
 from servicekit.uow import UnitOfWork
 
@@ -27,15 +28,18 @@ async def account_for(caller: Caller, account_id: str, uow: UnitOfWork, lock: bo
     return account
 
 
-async def contacts_of(caller: Caller, account_id: str, uow: UnitOfWork) -> list[AccountContact]:
+async def contacts_of(caller: Caller, account_id: str, page: PageRequest, uow: UnitOfWork
+                      ) -> list[AccountContact]:
+    """R4: one page of the account's contacts, in the order they were added."""
     await account_for(caller, account_id, uow)
-    return await IdentityRepository(uow.conn).contacts_of(account_id)
+    return await IdentityRepository(uow.conn).contacts_of(account_id, page)
 
 
-async def my_accounts(caller: Caller, uow: UnitOfWork) -> list[tuple[Account, AccountContact]]:
-    """R2: every account the caller may switch to, with their role in it."""
+async def my_accounts(caller: Caller, page: PageRequest, uow: UnitOfWork
+                      ) -> list[tuple[Account, AccountContact]]:
+    """R2: one page of the accounts the caller may switch to, with their role in each."""
     repo = IdentityRepository(uow.conn)
-    return [(account, membership) for membership in await repo.memberships_of(caller.person_id)
+    return [(account, membership) for membership in await repo.memberships_of(caller.person_id, page)
             if (account := await repo.account(membership.account_id)) is not None]
 
 

@@ -7,10 +7,10 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from contracts.identity import AccountRegistered, VerificationEmailRequested
+from contracts.identity import AccountRegistered, RegistrationAttempted, VerificationEmailRequested
+from identity import limits, passwords
 from identity.domain import links, people
 from identity.domain.accounts import Account, founding_administrator
 from identity.domain.links import LinkState, hash_token
@@ -19,7 +19,6 @@ from identity.store import IdentityRepository
 from servicekit.tables import outbox
 from servicekit.uow import UnitOfWork
 
-hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 VERIFICATION_DEADLINE_JOB = "account_verification_deadline"
 
 
@@ -32,19 +31,70 @@ class Registration:
     accept_terms: bool
 
 
-async def register_person(reg: Registration, base_url: str, uow: UnitOfWork) -> Person:
-    """R1: one registration per e-mail; R4: invitations to that e-mail become memberships."""
+@dataclass(frozen=True)
+class Registered:
+    """What a registrant is told. It looks the same whether the address was free or belongs to
+    someone (then the ids are made up and nothing was created; the owner is e-mailed): the
+    answer must not tell who is registered (issue 11, item 8)."""
+
+    person_id: str
+    account_id: str | None = None
+    email_verified: bool = False
+
+
+async def register_person(reg: Registration, base_url: str, uow: UnitOfWork,
+                          company_name: str | None = None) -> Registered:
+    """R1: one registration per e-mail. A verified owner keeps it (and is told someone tried);
+    an unverified one is replaced by this one (item 14); R4: invitations to the e-mail become
+    memberships. With `company_name`, an account too, with this person as administrator (R3)."""
+    # The same refusals and the same hashing work whoever owns the address.
+    people.ensure_terms_accepted(reg.accept_terms)
     people.check_password_strength(reg.password)
+    email = people.normalise_email(reg.email)
+    password_hash = await passwords.hashed(reg.password)
     repo = IdentityRepository(uow.conn)
-    if await repo.person_by_email(people.normalise_email(reg.email)) is not None:
-        raise people.refuse_second_registration()
-    person, registered = people.register(str(uuid.uuid4()), reg.email, reg.name, reg.locale,
-                                         hasher.hash(reg.password), reg.accept_terms, uow.now())
+    person = await repo.person_by_email(email, lock=True)
+    if person is not None and person.verified:
+        await _tell_owner_of_attempt(person, uow)
+        return Registered(str(uuid.uuid4()), str(uuid.uuid4()) if company_name is not None else None)
+    if person is None:
+        person, registered = people.register(str(uuid.uuid4()), email, reg.name, reg.locale, password_hash,
+                                             reg.accept_terms, uow.now())
+    else:
+        await _withdraw_accounts_founded_by(person, repo, uow)
+        registered = people.register_again(person, reg.name, reg.locale, password_hash, reg.accept_terms,
+                                           uow.now())
     await repo.save_person(person)
     await uow.publish(registered)
     await _accept_invitations(person, repo)
     await send_verification_link(person, base_url, uow)
-    return person
+    account = await _found_account(company_name, person, uow) if company_name is not None else None
+    return Registered(person.id, account.id if account else None, person.verified)
+
+
+async def _tell_owner_of_attempt(owner: Person, uow: UnitOfWork) -> None:
+    """Someone registered the owner's address: the owner learns it by e-mail (at most a few an
+    hour), the registrant learns nothing."""
+    if await limits.may_mail(uow.conn, owner.email, uow.now()):
+        await uow.publish(RegistrationAttempted(person=owner.contact(), attempted_at=uow.now()))
+
+
+async def _withdraw_accounts_founded_by(person: Person, repo: IdentityRepository, uow: UnitOfWork) -> None:
+    """Accounts the replaced, unverified registration created would otherwise pass to whoever
+    verifies the mailbox, who did not create them. Nobody ever acted for them (their founder
+    could not sign in), so they are withdrawn: the founder's row is unlinked (kept, R5), the
+    R3 deadline is cancelled, and downstream consumers are told."""
+    for account in await repo.accounts_founded_by(person.id):
+        withdrawn = account.withdraw(uow.now())
+        if withdrawn is None:
+            continue
+        await repo.save_account(account)
+        for contact in await repo.contacts_of(account.id):
+            if contact.person_id == person.id:
+                contact.unlink()
+                await repo.save_contact(contact)
+        await uow.cancel_job(verification_deadline_job(account.id))
+        await uow.publish(withdrawn)
 
 
 async def _accept_invitations(person: Person, repo: IdentityRepository) -> None:
@@ -54,10 +104,8 @@ async def _accept_invitations(person: Person, repo: IdentityRepository) -> None:
         await repo.save_contact(invitation)
 
 
-async def register_account(company_name: str, reg: Registration, base_url: str,
-                           uow: UnitOfWork) -> tuple[Account, Person]:
+async def _found_account(company_name: str, person: Person, uow: UnitOfWork) -> Account:
     """A customer account with its registering person as administrator, pending verification (R3)."""
-    person = await register_person(reg, base_url, uow)
     account = Account(str(uuid.uuid4()), company_name.strip(), person.id, uow.now())
     repo = IdentityRepository(uow.conn)
     await repo.save_account(account)
@@ -66,7 +114,7 @@ async def register_account(company_name: str, reg: Registration, base_url: str,
                                         administrator_id=person.id, registered_at=account.registered_at))
     await uow.schedule(verification_deadline_job(account.id), VERIFICATION_DEADLINE_JOB, account.id,
                        account.verification_deadline)
-    return account, person
+    return account
 
 
 def verification_deadline_job(account_id: str) -> str:
@@ -74,7 +122,10 @@ def verification_deadline_job(account_id: str) -> str:
 
 
 async def send_verification_link(person: Person, base_url: str, uow: UnitOfWork) -> None:
-    """A new single-use link; earlier ones stop working. Only its hash is stored."""
+    """A new single-use link; earlier ones stop working. Only its hash is stored. Past the
+    hourly cap of e-mails to one address nothing is sent (and the earlier link still works)."""
+    if not await limits.may_mail(uow.conn, person.email, uow.now()):
+        return
     repo = IdentityRepository(uow.conn)
     await repo.replace_pending_links(person.id)
     link, request = links.new_link(secrets.token_urlsafe(32), person.contact(), base_url, uow.now())

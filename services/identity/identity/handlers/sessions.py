@@ -1,62 +1,74 @@
 """Sessions: sign in (R1, slowed down after failures), switch account (R2), sign out.
 
-A token's `sid` names its session. Signing out records the session as ended: identity refuses
-its tokens at once; the other services verify tokens locally, so there a signed-out token
-works until it expires (at most TOKEN_TTL later).
+A token's `sid` names its session and it lives `TOKEN_TTL_SECONDS`. Signing out records the
+session as ended: identity refuses its tokens at once and publishes `identity.signed_out`,
+from which the other services learn it.
 """
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
-
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from contracts.errors import Refusal, RuleViolation
 from contracts.identity import SignedOut
+from identity import passwords
 from identity.domain.accounts import ensure_member
-from identity.domain.people import Person
+from identity.domain.people import Person, normalise_email
 from identity.domain.throttle import SignInThrottle
-from identity.handlers.registration import hasher
+from identity.limits import SignInLimits
 from identity.store import IdentityRepository
 from servicekit.auth import Caller, issue_token, unauthenticated
 from servicekit.uow import UnitOfWork
 
-TOKEN_TTL = timedelta(hours=1)
+
+@dataclass(frozen=True)
+class Issuer:
+    """How identity signs its tokens: the shared secret, and how long a token lives."""
+    secret: str
+    ttl: timedelta
 
 
-async def sign_in(email: str, password: str, account_id: str | None, secret: str, uow: UnitOfWork) -> str:
-    """R1: verified people only; after repeated failures, slowed down per e-mail (see throttle)."""
-    email = email.strip().lower()
-    repo = IdentityRepository(uow.conn)
+@dataclass(frozen=True)
+class SignIn:
+    email: str
+    password: str
+    account_id: str | None
+    client: str  # the caller's address (`request.client.host`)
+
+
+async def sign_in(attempt: SignIn, limits: SignInLimits, issuer: Issuer, uow: UnitOfWork) -> str:
+    """R1: verified people only. Refused without checking any password: a client, or the whole
+    service, past its limit of failures; a client that has been failing for this e-mail while
+    it is blocked (see `domain.throttle`). Otherwise exactly one password verification, known
+    e-mail or not, so the time taken tells nothing."""
+    email, conn, now = normalise_email(attempt.email), uow.conn, uow.now()
+    repo = IdentityRepository(conn)
     throttle = await repo.throttle(email, lock=True)  # concurrent failures all count
-    throttle.check(uow.now())
+    await limits.refuse_if_exhausted(conn, attempt.client, now)
+    throttle.check(now, client_has_failed=await limits.client_has_failed(conn, email, attempt.client, now))
     person = await repo.person_by_email(email)
-    if person is None or not _password_matches(person, password):
-        await _count_failure(throttle, repo, uow)
+    if not await passwords.matches(person.password_hash if person else None, attempt.password):
+        await _count_failure(throttle, attempt, limits, repo, uow)
     person.ensure_may_sign_in()
-    throttle.reset()
+    throttle.succeeded(now)
     await repo.save_throttle(throttle)
-    token = await _token_for(person, account_id, str(uuid.uuid4()), secret, uow)
+    token = await _token_for(person, attempt.account_id, str(uuid.uuid4()), issuer, uow)
     await uow.commit()
     return token
 
 
-async def _count_failure(throttle: SignInThrottle, repo: IdentityRepository, uow: UnitOfWork) -> None:
-    """The failure is committed before the refusal, so it counts toward the limit."""
+async def _count_failure(throttle: SignInThrottle, attempt: SignIn, limits: SignInLimits,
+                         repo: IdentityRepository, uow: UnitOfWork) -> None:
+    """The failure is committed before the refusal, so it counts toward the limits."""
     throttle.record_failure(uow.now())
     await repo.save_throttle(throttle)
+    await limits.record_failure(uow.conn, throttle.email, attempt.client, uow.now())
     await uow.commit()
     raise RuleViolation("bad_credentials", "Unknown e-mail or wrong password.", refusal=Refusal.UNAUTHENTICATED)
 
 
-def _password_matches(person: Person, password: str) -> bool:
-    try:
-        return hasher.verify(person.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-async def _token_for(person: Person, account_id: str | None, session_id: str, secret: str,
+async def _token_for(person: Person, account_id: str | None, session_id: str, issuer: Issuer,
                      uow: UnitOfWork) -> str:
     """R2: a token acts for one account the person is a member of (the first one by default)."""
     memberships = await IdentityRepository(uow.conn).memberships_of(person.id)
@@ -69,21 +81,21 @@ async def _token_for(person: Person, account_id: str | None, session_id: str, se
     ensure_member(memberships, account_id)
     caller = Caller(person_id=person.id, account_id=account_id, email=person.email, name=person.name,
                     locale=person.locale, session_id=session_id)
-    return issue_token(secret, caller, uow.now(), TOKEN_TTL)
+    return issue_token(issuer.secret, caller, uow.now(), issuer.ttl)
 
 
-async def switch_account(caller: Caller, account_id: str, secret: str, uow: UnitOfWork) -> str:
+async def switch_account(caller: Caller, account_id: str, issuer: Issuer, uow: UnitOfWork) -> str:
     """R2: a token for another account of the same person, in the same session."""
     person = await IdentityRepository(uow.conn).person(caller.person_id)
     if person is None:
         raise unauthenticated("This person no longer exists; sign in again.")
-    return await _token_for(person, account_id, caller.session_id or str(uuid.uuid4()), secret, uow)
+    return await _token_for(person, account_id, caller.session_id or str(uuid.uuid4()), issuer, uow)
 
 
 async def sign_out(caller: Caller, uow: UnitOfWork) -> SignedOut:
     if not caller.session_id:
         raise RuleViolation("no_session", "This token predates sessions and cannot be signed out; it "
-                            "expires within the hour.", refusal=Refusal.INVALID)
+                            "expires on its own.", refusal=Refusal.INVALID)
     await IdentityRepository(uow.conn).revoke_session(caller.session_id, caller.person_id, uow.now())
     signed_out = SignedOut(person_id=caller.person_id, account_id=caller.account_id,
                            session_id=caller.session_id, signed_out_at=uow.now())
