@@ -51,7 +51,7 @@ def test_R8_unaccepted_order_lapses_after_90_days(stack, api, customer):
     assert "subscription.activation_expired" in types_of(stack, "subscriptions.events.v1", sid)
     with pytest.raises(EntitleError) as refused:
         customer.accept(sid)
-    assert refused.value.rule == "R7"
+    assert (refused.value.code, refused.value.rule) == ("activation_window_closed", "R8")  # issue 11, item 21
 
 
 def test_R25_R29_seat_increase_is_prorated_on_the_next_invoice(stack, api, customer):

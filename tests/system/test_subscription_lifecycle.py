@@ -81,18 +81,39 @@ def test_R15_a_fixed_term_goes_into_grace_and_is_renewed_within_it(stack, api, c
     assert "subscription.grace_started" in types_of(stack, sid)
 
 
-def test_R17_the_previous_administrator_gets_404_after_a_transfer(customer):
+def refusal_code(attempt) -> str | None:
+    try:
+        attempt()
+    except EntitleError as refused:
+        return refused.code
+    return None
+
+
+def test_R17_R38_administration_moves_to_a_registered_contact_named_by_email_and_the_previous_gets_404(
+        api, customer):
+    """Issue 11 item 23: the new administrator is named by e-mail alone and must be a registered
+    contact of the company; subscriptions learns the contacts from identity's events."""
     sid = active(customer)
-    newcomer = {"person_id": f"p-{uuid.uuid4().hex[:12]}", "email": "nia@example.com",
-                "name": "Nia", "locale": "nl"}
-    moved = post(customer, f"/subscriptions/{sid}/administrator", newcomer)
-    assert moved["administrator_id"] == newcomer["person_id"]
+    email = f"nia-{uuid.uuid4().hex[:10]}@example.com"
+    with pytest.raises(EntitleError) as refused:
+        customer.transfer_administration(sid, email)
+    assert (refused.value.status, refused.value.code, refused.value.rule) == (409, "not_a_company_contact", "R17")
+
+    customer.add_company_contact(email, "Nia", "Nieuw", "nl")
+    eventually(lambda: refusal_code(lambda: customer.transfer_administration(sid, email)) == "contact_not_registered",
+               what="subscriptions learnt the invited contact")
+    person_id = api.register_person(email, "Nia Nieuw", "nl")["person_id"]
+    moved = eventually(lambda: customer.transfer_administration(sid, email), what="the transfer to the registered contact")
+    assert moved["administrator_id"] == person_id
+
     for attempt in (lambda: customer.subscription(sid), lambda: customer.cancel(sid, "mine"),
-                    lambda: post(customer, f"/subscriptions/{sid}/administrator", newcomer)):
+                    lambda: customer.transfer_administration(sid, email)):
         with pytest.raises(EntitleError) as refused:
             attempt()
         assert refused.value.status == 404
     assert sid not in [s["id"] for s in customer.call("subscriptions", "GET", "/subscriptions")]
+    api.verify_email(email)
+    assert api.sign_in(email).subscription(sid)["administrator_id"] == person_id
 
 
 def test_R19_a_second_order_on_a_waiting_project_is_refused_until_the_decision(stack, api, customer):

@@ -9,7 +9,7 @@ from contracts.subscriptions import PurchaseSubscription
 from servicekit.runtime import ServiceRuntime
 from subscriptions import api
 from subscriptions.catalogue import load_catalogue
-from subscriptions.handlers import changes, jobs, lifecycle, orders
+from subscriptions.handlers import changes, contacts, jobs, lifecycle, orders
 from subscriptions.settings import SubscriptionsSettings
 from subscriptions.store import metadata
 
@@ -23,7 +23,10 @@ def build(settings: SubscriptionsSettings | None = None, **overrides) -> Service
     consumed.on(PurchaseSubscription, partial(orders.purchase, catalogue=catalogue,
                                               portal_url=settings.portal_url))
     consumed.on(SeatQuantityChanged, changes.record_quantity)
-    consumed.attach(topics.SUBSCRIPTIONS_COMMANDS, topics.SEATS_EVENTS)
+    # The company directory: who may become an administrator (R17, R38).
+    for event_type, handler in contacts.HANDLERS:
+        consumed.on(event_type, handler)
+    consumed.attach(topics.SUBSCRIPTIONS_COMMANDS, topics.SEATS_EVENTS, topics.IDENTITY_EVENTS)
 
     runtime.scheduler.on(jobs.ACTIVATION_EXPIRY, orders.expire_activation)
     runtime.scheduler.on(jobs.TERM_END, partial(lifecycle.end_term, catalogue=catalogue))

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import (
+    Boolean, Column, Integer, MetaData, String, Table, Text, delete, insert, select, update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 from servicekit.db import UTCDateTime
+from servicekit.pagination import PageRequest, keyset
 from subscriptions.domain import Status, Subscription
 from subscriptions.domain.amendments import Amendment, AmendmentStatus
+from subscriptions.domain.contacts import CompanyContact
 
 metadata = MetaData()
 
@@ -61,6 +65,31 @@ amendments = Table(
     Column("proposed_at", UTCDateTime, nullable=False),
     Column("status", String(16), nullable=False),
     Column("decided_at", UTCDateTime),
+)
+
+# The company directory: who may become an administrator (R17, R38), kept from identity's
+# public events, never from what a request claims. Members are people identity linked to the
+# account (its founder, a contact registered when added); invitees are e-mails added as
+# contacts (linked later, when that address registers); people are registered persons.
+company_members = Table(
+    "company_members", metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("person_id", String(64), primary_key=True),
+)
+
+company_invitees = Table(
+    "company_invitees", metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("email", String(320), primary_key=True),
+)
+
+known_people = Table(
+    "known_people", metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("email", String(320), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
 )
 
 _PLAIN = ("id", "account_id", "product", "tier", "quantity", "ordered_at", "activated_at",
@@ -119,9 +148,12 @@ class SubscriptionRepository:
                                  .where(subscriptions.c.id == subscription.id)
                                  .values(**_row(subscription)))
 
-    async def administered_by(self, person_id: str) -> list[Subscription]:
-        rows = await self._conn.execute(select(subscriptions).where(
-            subscriptions.c.admin_person_id == person_id).order_by(subscriptions.c.ordered_at))
+    async def administered_by(self, person_id: str, account_id: str, page: PageRequest) -> list[Subscription]:
+        """R6: one page of what the person administers for the account they act for, oldest
+        order first (then by id: the keyset needs a unique last column)."""
+        query = select(subscriptions).where(subscriptions.c.admin_person_id == person_id,
+                                            subscriptions.c.account_id == account_id)
+        rows = await self._conn.execute(keyset(query, (subscriptions.c.ordered_at, subscriptions.c.id), page))
         return [_subscription(r) for r in rows]
 
     async def project_busy(self, project_id: str | None) -> bool:
@@ -176,3 +208,56 @@ class AmendmentRepository:
     async def save(self, amendment: Amendment) -> None:
         await self._conn.execute(update(amendments).where(amendments.c.id == amendment.id)
                                  .values(**_amendment_row(amendment)))
+
+
+class CompanyDirectory:
+    """Subscriptions' view of identity's accounts, contacts and people (see the tables above).
+    Identity publishes account and contact events keyed by account and person events keyed by
+    person, so they arrive in any order between the two: every write here is an idempotent
+    upsert and a lookup joins whatever has arrived."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add_member(self, account_id: str, person_id: str) -> None:
+        if not await self._exists(company_members, account_id=account_id, person_id=person_id):
+            await self._conn.execute(insert(company_members).values(account_id=account_id, person_id=person_id))
+
+    async def add_invitee(self, account_id: str, email: str) -> None:
+        if not await self._exists(company_invitees, account_id=account_id, email=email):
+            await self._conn.execute(insert(company_invitees).values(account_id=account_id, email=email))
+
+    async def remember_person(self, person: Contact, registered_at) -> None:
+        """A registration, or a repeated one of an unverified address (same person id): the
+        latest name and language win."""
+        values = dict(email=person.email.lower(), name=person.name, locale=person.locale,
+                      registered_at=registered_at)
+        found = (await self._conn.execute(select(known_people.c.registered_at).where(
+            known_people.c.person_id == person.person_id))).first()
+        if found is None:
+            await self._conn.execute(insert(known_people).values(person_id=person.person_id, **values))
+        elif registered_at >= found.registered_at:
+            await self._conn.execute(update(known_people).where(
+                known_people.c.person_id == person.person_id).values(**values))
+
+    async def forget_account(self, account_id: str) -> None:
+        """A withdrawn account has no member and no contact that could become an administrator."""
+        await self._conn.execute(delete(company_members).where(company_members.c.account_id == account_id))
+        await self._conn.execute(delete(company_invitees).where(company_invitees.c.account_id == account_id))
+
+    async def find(self, account_id: str, email: str) -> CompanyContact:
+        """What is known of `email` in the company: whether it is a contact of it (added by
+        e-mail, or a linked member such as its founder) and the person registered with it."""
+        email = email.lower()
+        row = (await self._conn.execute(select(known_people).where(known_people.c.email == email)
+                                        .order_by(known_people.c.registered_at.desc()).limit(1))).first()
+        person = (Contact(person_id=row.person_id, email=row.email, name=row.name, locale=row.locale)
+                  if row is not None else None)
+        is_contact = await self._exists(company_invitees, account_id=account_id, email=email) or (
+            person is not None and await self._exists(company_members, account_id=account_id,
+                                                      person_id=person.person_id))
+        return CompanyContact(email=email, is_contact=is_contact, person=person)
+
+    async def _exists(self, table: Table, **key: str) -> bool:
+        query = select(*table.primary_key.columns).where(*(table.c[name] == value for name, value in key.items()))
+        return (await self._conn.execute(query.limit(1))).first() is not None

@@ -64,6 +64,35 @@ def test_R11_a_fixed_term_runs_30_days_to_5_years_and_needs_its_date(ordered):
         ordered(billing_cycle=BillingCycle.MONTHLY, term_ends_on=date(2026, 6, 1))
 
 
+def test_R11_the_first_and_last_end_dates_the_refusal_names_are_allowed_and_the_days_beside_refused(ordered):
+    """Issue 11 item 18: dates, not instants. Ordered 2026-01-31 12:00: the term may end from
+    2026-03-02 (30 days later) to 2031-01-31 (5 years later), both included."""
+    with pytest.raises(RuleViolation) as refused:
+        ordered(billing_cycle=BillingCycle.TERM, term_ends_on=date(2026, 3, 1))
+    assert "between 2026-03-02 and 2031-01-31" in refused.value.message
+    for first_or_last in (date(2026, 3, 2), date(2031, 1, 31)):
+        assert ordered(billing_cycle=BillingCycle.TERM, term_ends_on=first_or_last).fixed_term_end.date() == first_or_last
+    for outside in (date(2026, 3, 1), date(2031, 2, 1)):
+        with pytest.raises(RuleViolation) as refused:
+            ordered(billing_cycle=BillingCycle.TERM, term_ends_on=outside)
+        assert (refused.value.code, refused.value.rule) == ("fixed_term_out_of_range", "R11")
+    assert ordered(billing_cycle=BillingCycle.TERM, term_ends_on=date(2026, 3, 3)).fixed_term_end.date() == date(2026, 3, 3)
+
+
+def test_R8_a_lapsed_order_is_refused_naming_R8_and_saying_the_window_passed(ordered):
+    """Issue 11 item 21: after the expiry job ran, the refusal named R7 and a state."""
+    subscription = ordered()
+    subscription.expire_activation(subscription.activation_deadline)
+    assert subscription.status is domain.Status.ACTIVATION_EXPIRED
+    with pytest.raises(RuleViolation) as refused:
+        subscription.activate(ME, ORDERED + timedelta(days=91))
+    assert (refused.value.code, refused.value.rule) == ("activation_window_closed", "R8")
+    assert "2026-05-01" in refused.value.message and "window" in refused.value.message and "passed" in refused.value.message
+    with pytest.raises(RuleViolation) as stranger:  # R6 still first: a stranger learns nothing
+        subscription.activate(domain.Person("p-other", "a-1"), ORDERED + timedelta(days=91))
+    assert stranger.value.code == "subscription_not_found"
+
+
 def test_R14_annual_cancellation_only_in_the_last_month_and_effective_at_term_end(active):
     subscription = active()
     with pytest.raises(RuleViolation) as refused:

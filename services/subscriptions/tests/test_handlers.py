@@ -8,7 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from contracts.errors import InconsistentEvent, Refusal, RuleViolation
+from contracts.identity import AccountRegistered, AccountWithdrawn, ContactAdded, PersonRegistered
 from contracts.seats import SeatQuantityChanged
+from contracts.subscriptions import PurchaseSubscription
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 from servicekit.auth import Caller
 from servicekit.clock import FixedClock
@@ -17,8 +20,8 @@ from servicekit.scheduler import DueJob
 from servicekit.tables import due_jobs, outbox
 from servicekit.uow import UnitOfWork
 from subscriptions import domain
-from subscriptions.handlers import changes, lifecycle, orders
-from subscriptions.store import SubscriptionRepository, metadata
+from subscriptions.handlers import changes, contacts, lifecycle, orders
+from subscriptions.store import CompanyDirectory, SubscriptionRepository, metadata
 
 START = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 ADA = Caller(person_id="p-ada", account_id="a-1", email="ada@example.com", name="Ada")
@@ -95,16 +98,124 @@ async def test_R15_a_fixed_term_gets_a_grace_job_that_lapses_it(db, clock, catal
     assert (s.status, s.ended_reason, s.ended_at) == (domain.Status.ENDED, "lapsed", grace.due_at)
 
 
+def quantity_changed(s: domain.Subscription, **changes) -> SeatQuantityChanged:
+    fields = dict(subscription_id=s.id, account_id=s.account_id, previous_quantity=2, new_quantity=5,
+                  requested_at=START, effective_at=START, term_start=s.term_start, term_end=s.term_end,
+                  unit_price=Money(amount_minor=3300, currency="EUR"))
+    return SeatQuantityChanged(**{**fields, **changes})
+
+
 async def test_R12_the_quantity_in_force_comes_from_the_seats_service(db, clock, catalogue):
     s = await activated(db, clock, catalogue)
-    changed = dict(account_id="a-1", previous_quantity=2, new_quantity=5, requested_at=START,
-                   effective_at=START, term_start=s.term_start, term_end=s.term_end,
-                   unit_price=Money(amount_minor=3300, currency="EUR"))
-    for subscription_id in ("s-1", "s-unknown"):  # one this service never saw is ignored
-        event = SeatQuantityChanged(subscription_id=subscription_id, **changed)
-        await run(db, clock, lambda uow: changes.record_quantity(event, uow))
+    await run(db, clock, lambda uow: changes.record_quantity(quantity_changed(s), uow))
     async with db.connect() as conn:
         assert (await SubscriptionRepository(conn).get("s-1")).quantity == 5
+
+
+@pytest.mark.parametrize("forged", [dict(subscription_id="s-never-created"), dict(account_id="a-other")])
+async def test_a_seat_quantity_event_about_a_subscription_it_never_created_or_of_another_account_is_inconsistent(
+        db, clock, catalogue, forged):
+    """Issue 11 item 1: such an event is refused (the consumer dead-letters it as
+    `inconsistent`) and changes nothing; it used to be ignored or applied."""
+    s = await activated(db, clock, catalogue)
+    with pytest.raises(InconsistentEvent):
+        await run(db, clock, lambda uow: changes.record_quantity(quantity_changed(s, new_quantity=40, **forged), uow))
+    async with db.connect() as conn:
+        assert (await SubscriptionRepository(conn).get("s-1")).quantity == 2
+
+
+def registered(person_id: str, email: str, name: str = "Nia", locale: str = "nl",
+               at: datetime = START) -> PersonRegistered:
+    return PersonRegistered(person=Contact(person_id=person_id, email=email, name=name, locale=locale),
+                            terms_version="2026-01", registered_at=at)
+
+
+def contact_added(email: str, account_id: str = "a-1", linked: bool = False,
+                  person_id: str = "contact-row-id") -> ContactAdded:
+    return ContactAdded(account_id=account_id, company_name="Acme",
+                        contact=Contact(person_id=person_id, email=email, name="Nia Nieuw"), linked=linked,
+                        added_by=Contact(person_id="p-ada", email="ada@example.com"), added_at=START)
+
+
+async def learn(db, clock, *events) -> None:
+    """As the consumer applies identity's events: each in a transaction of its own."""
+    handlers = dict(contacts.HANDLERS)
+    for event in events:
+        await run(db, clock, lambda uow: handlers[type(event)](event, uow))
+
+
+async def transfer(db, clock, email: str) -> domain.Subscription:
+    return await run(db, clock, lambda uow: changes.transfer_administrator("s-1", ADA, email, uow))
+
+
+@pytest.mark.parametrize("arrival", ["contact first", "person first"])
+async def test_R17_R38_a_transfer_names_a_registered_contact_by_email_and_takes_identity_s_details(
+        db, clock, catalogue, arrival):
+    """Issue 11 item 23. Contact and person events travel under different keys, so either
+    may arrive first; the invitation's stand-in id is never taken for the person's."""
+    await activated(db, clock, catalogue)
+    contact, person = contact_added("nia@example.com"), registered("p-nia", "nia@example.com")
+    await learn(db, clock, *((contact, person) if arrival == "contact first" else (person, contact)))
+
+    moved = await transfer(db, clock, "Nia@Example.com")
+    assert moved.administrator == Contact(person_id="p-nia", email="nia@example.com", name="Nia", locale="nl")
+    [event] = await rows(db, outbox, outbox.c.event_type == "subscription.administrator_transferred")
+    data = json.loads(event.body)["data"]
+    assert data["new_administrator"]["person_id"] == "p-nia" and data["previous_administrator"]["person_id"] == "p-ada"
+
+
+async def test_R17_a_transfer_to_an_address_that_is_no_contact_of_the_company_is_refused_saying_how(
+        db, clock, catalogue):
+    await activated(db, clock, catalogue)
+    # Registered, and a contact of another company: still no contact of this one.
+    await learn(db, clock, registered("p-eve", "eve@example.com"), contact_added("eve@example.com", "a-other"))
+    for stranger in ("eve@example.com", "nobody@example.com"):  # the same answer, registered or not
+        with pytest.raises(RuleViolation) as refused:
+            await transfer(db, clock, stranger)
+        assert (refused.value.code, refused.value.rule, refused.value.refusal) == (
+            "not_a_company_contact", "R17", Refusal.CONFLICT)
+        assert "POST /accounts/a-1/contacts" in refused.value.message
+    async with db.connect() as conn:
+        assert (await SubscriptionRepository(conn).get("s-1")).administrator.person_id == "p-ada"
+
+
+async def test_R17_a_contact_who_has_not_registered_yet_cannot_become_administrator(db, clock, catalogue):
+    await activated(db, clock, catalogue)
+    await learn(db, clock, contact_added("late@example.com"))
+    with pytest.raises(RuleViolation) as refused:
+        await transfer(db, clock, "late@example.com")
+    assert (refused.value.code, refused.value.rule) == ("contact_not_registered", "R17")
+    await learn(db, clock, registered("p-late", "late@example.com"))
+    assert (await transfer(db, clock, "late@example.com")).administrator.person_id == "p-late"
+
+
+async def test_R17_the_company_founder_is_a_contact_and_a_withdrawn_account_has_none(db, clock, catalogue):
+    await activated(db, clock, catalogue)
+    founded = AccountRegistered(account_id="a-1", company_name="Acme", administrator_id="p-bo",
+                                registered_at=START)
+    await learn(db, clock, registered("p-bo", "bo@example.com"), founded)
+    async with db.connect() as conn:
+        assert (await CompanyDirectory(conn).find("a-1", "bo@example.com")).is_contact
+    await learn(db, clock, AccountWithdrawn(account_id="a-1", withdrawn_at=START))
+    with pytest.raises(RuleViolation) as refused:
+        await transfer(db, clock, "bo@example.com")
+    assert refused.value.code == "not_a_company_contact"
+
+
+async def test_R6_a_stranger_s_transfer_is_404_before_any_contact_is_looked_up(db, clock, catalogue):
+    await activated(db, clock, catalogue)
+    stranger = Caller(person_id="p-eve", account_id="a-other", email="eve@example.com", name="Eve")
+    with pytest.raises(RuleViolation) as refused:
+        await run(db, clock, lambda uow: changes.transfer_administrator("s-1", stranger, "x@example.com", uow))
+    assert refused.value.code == "subscription_not_found"
+
+
+async def test_a_repeated_registration_keeps_the_latest_name_and_language(db, clock, catalogue):
+    await activated(db, clock, catalogue)
+    later = START + timedelta(hours=1)
+    await learn(db, clock, contact_added("nia@example.com"), registered("p-nia", "nia@example.com", "Nia", "nl", later),
+                registered("p-nia", "nia@example.com", "Old Name", "de", START))  # an older one, seen late
+    assert (await transfer(db, clock, "nia@example.com")).administrator.name == "Nia"
 
 
 async def test_accepting_an_order_continues_the_purchase_s_correlation(db, clock, catalogue):
@@ -119,3 +230,21 @@ async def test_accepting_an_order_continues_the_purchase_s_correlation(db, clock
 
     published = {row.event_type: json.loads(row.body)["correlationid"] for row in await rows(db, outbox)}
     assert published["subscription.activated"] == published["subscription.purchased"] == "purchase-request"
+
+
+@pytest.mark.parametrize("administrator", [
+    dict(email="buyer@example.com\r\nBcc: all@example.com"), dict(email="a@example.com, b@example.com"),
+    dict(name="Bo\r\nX-Header: 1"), dict(locale="en\r\n")])
+async def test_a_purchase_command_with_a_broken_administrator_is_refused_and_orders_nothing(
+        db, clock, catalogue, administrator):
+    """Issue 11 item 2: a shop's command passes the checks of the HTTP edge; refused, the
+    consumer dead-letters it instead of mailing a header-breaking name or address."""
+    command = PurchaseSubscription(
+        subscription_id="s-cmd", account_id="a-shop", product="designer", tier="standard",
+        administrator=Contact(**{"person_id": "p-bo", "email": "bo@example.com", "name": "Bo", **administrator}),
+        licence_type=LicenceType.NAMED_USER, billing_cycle=BillingCycle.MONTHLY, quantity=1)
+    with pytest.raises(RuleViolation) as refused:
+        await run(db, clock, lambda uow: orders.purchase(command, uow, catalogue=catalogue, portal_url=PORTAL))
+    assert (refused.value.code, refused.value.refusal) == ("invalid_administrator", Refusal.INVALID)
+    async with db.connect() as conn:
+        assert await SubscriptionRepository(conn).find("s-cmd") is None

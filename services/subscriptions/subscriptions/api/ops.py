@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request
 
 from servicekit.http import operator_dependency
 from servicekit.runtime import ServiceRuntime
-from subscriptions.api.views import DecisionRequest, SubscriptionView, TerminationRequest
+from subscriptions.api.views import (
+    OPERATOR_ONLY, DecisionRequest, SubscriptionAnswer, SubscriptionView, TerminationRequest,
+)
 from subscriptions.catalogue import Catalogue
 from subscriptions.handlers import lifecycle, orders
 
@@ -14,13 +16,15 @@ from subscriptions.handlers import lifecycle, orders
 def routes(runtime: ServiceRuntime, catalogue: Catalogue, portal_url: str) -> APIRouter:
     router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[operator_dependency(runtime)])
 
-    @router.post("/subscriptions/{subscription_id}/termination", summary="End a subscription now (R14)")
+    @router.post("/subscriptions/{subscription_id}/termination", response_model=SubscriptionAnswer,
+                 summary="End a subscription now (R14)", description=f"{OPERATOR_ONLY} Seats are revoked (R28).")
     async def terminate(subscription_id: str, body: TerminationRequest, request: Request):
         async def act(uow):
             return SubscriptionView.of(await lifecycle.terminate(subscription_id, body.reason, uow))
         return await runtime.command(request, None, body, act)
 
-    @router.post("/orders/{subscription_id}/decision", summary="Approve or reject a reseller order (R19)")
+    @router.post("/orders/{subscription_id}/decision", response_model=SubscriptionAnswer,
+                 summary="Approve or reject a reseller order (R19)", description=OPERATOR_ONLY)
     async def decide(subscription_id: str, body: DecisionRequest, request: Request):
         async def act(uow):
             return SubscriptionView.of(await orders.decide_order(

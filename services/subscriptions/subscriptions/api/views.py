@@ -1,4 +1,10 @@
-"""Bodies of the subscriptions HTTP API: what commands take and what they answer."""
+"""Bodies of the subscriptions HTTP API: what commands take and what they answer.
+
+Every text a customer types here can reach an e-mail header, an invoice, a log line or a
+file, so it is a `servicekit.fields.Line` (one line, no control characters) and an address
+is an `EmailAddress` (exactly one, checked by a real parser): a line break is refused with
+422 at the edge instead of breaking an e-mail later (issue 11, item 2).
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -6,6 +12,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from contracts.values import BillingCycle, LicenceType, Money
+from servicekit.fields import EmailAddress, Line
 from subscriptions import domain
 from subscriptions.domain.amendments import Amendment, TierChangeQuote
 
@@ -13,24 +20,25 @@ PO_NUMBER = Field(None, max_length=100, description="Purchase-order number, show
 PAYMENT_METHOD = Field(None, max_length=200, description="A label such as 'Visa ending 4242' or "
                        "'SEPA mandate 12'; never a card number (R18).")
 TERM_ENDS_ON = Field(None, description="Fixed term only: the date the term ends, 30 days to "
-                     "5 years away (R11).")
+                     "5 years away, both ends included (R11).")
+CODE = dict(min_length=1, max_length=64)
 
 
 class PurchaseRequest(BaseModel):
-    product: str = Field("designer", description="Product code from the catalogue.")
-    tier: str = Field("standard", description="standard, premium or premium_plus.")
+    product: Line = Field("designer", **CODE, description="Product code from the catalogue.")
+    tier: Line = Field("standard", **CODE, description="standard, premium or premium_plus.")
     licence_type: LicenceType = Field(LicenceType.NAMED_USER)
     billing_cycle: BillingCycle = Field(BillingCycle.ANNUAL)
     quantity: int = Field(gt=0, le=100_000, description="Number of seats.")
     term_ends_on: date | None = TERM_ENDS_ON
-    po_number: str | None = PO_NUMBER
-    payment_method: str | None = PAYMENT_METHOD
-    project_id: str | None = Field(None, max_length=100, description="Reseller project; required "
-                                   "for products that need approval (R19).")
+    po_number: Line | None = PO_NUMBER
+    payment_method: Line | None = PAYMENT_METHOD
+    project_id: Line | None = Field(None, max_length=100, description="Reseller project; required "
+                                    "for products that need approval (R19).")
 
 
 class TrialRequest(BaseModel):
-    product: str = Field("designer", description="Product code from the catalogue.")
+    product: Line = Field("designer", **CODE, description="Product code from the catalogue.")
     licence_type: LicenceType = Field(LicenceType.NAMED_USER)
 
 
@@ -38,15 +46,15 @@ class ConversionRequest(BaseModel):
     billing_cycle: BillingCycle = Field(BillingCycle.ANNUAL)
     quantity: int = Field(gt=0, le=100_000, description="Seats to buy.")
     term_ends_on: date | None = TERM_ENDS_ON
-    po_number: str | None = PO_NUMBER
+    po_number: Line | None = PO_NUMBER
 
 
 class CancellationRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, description="Why the customer cancels.")
+    reason: Line = Field(min_length=1, max_length=2000, description="Why the customer cancels (one line).")
 
 
 class TerminationRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, description="Why the operator terminates.")
+    reason: Line = Field(min_length=1, max_length=2000, description="Why the operator terminates (one line).")
 
 
 class RenewalRequest(BaseModel):
@@ -54,7 +62,7 @@ class RenewalRequest(BaseModel):
 
 
 class AmendmentRequest(BaseModel):
-    tier: str = Field(description="The tier to change to.")
+    tier: Line = Field(**CODE, description="The tier to change to.")
 
 
 class CycleChangeRequest(BaseModel):
@@ -62,19 +70,18 @@ class CycleChangeRequest(BaseModel):
 
 
 class AdministratorRequest(BaseModel):
-    person_id: str = Field(min_length=1, max_length=64)
-    email: str = Field(min_length=3, max_length=320)
-    name: str = Field("", max_length=200)
-    locale: str = Field("en", pattern="^(en|fr|nl|de)$")
+    email: EmailAddress = Field(description="The new administrator: one e-mail address of a registered "
+                                "contact of the company (R17, R38). Add them first with identity's "
+                                "`POST /accounts/{account_id}/contacts` if they are not one yet.")
 
 
 class PurchaseDetailsRequest(BaseModel):
-    po_number: str | None = PO_NUMBER
-    payment_method: str | None = PAYMENT_METHOD
+    po_number: Line | None = PO_NUMBER
+    payment_method: Line | None = PAYMENT_METHOD
 
 
 class AddonRequest(BaseModel):
-    addon: str = Field(min_length=1, max_length=64, description="Add-on code from the catalogue.")
+    addon: Line = Field(**CODE, description="Add-on code from the catalogue.")
 
 
 class DecisionRequest(BaseModel):
@@ -124,6 +131,22 @@ class SubscriptionView(BaseModel):
                    addons=s.addons)
 
 
+class SubscriptionAnswer(SubscriptionView):
+    """The subscription as a command left it."""
+
+    event_ids: list[str] = Field(default_factory=list, description="Ids of the events the command caused.")
+
+
+class AgreementView(BaseModel):
+    """The agreement an administrator reads before accepting it (R7, R8)."""
+
+    subscription_id: str
+    status: str
+    accept_by: datetime = Field(description="After this the order lapses (R8).")
+    text: str = Field(description="What is agreed: seats, product, tier, cycle, term and price.")
+    accept: dict = Field(description="How to accept it: `{method, path}`.")
+
+
 class TierChangePreview(BaseModel):
     from_tier: str
     to_tier: str
@@ -159,3 +182,20 @@ class AmendmentView(BaseModel):
                    proposed_at=a.proposed_at,
                    accept={"method": "POST", "path": f"/subscriptions/{a.subscription_id}"
                                                      f"/amendments/{a.id}/acceptance"})
+
+
+class AmendmentAnswer(AmendmentView):
+    """The amendment as the proposal left it."""
+
+    event_ids: list[str] = Field(default_factory=list, description="Ids of the events the command caused.")
+
+
+# Who may call a route: said in each operation's description (issue 11, item 22).
+ADMINISTRATOR_ONLY = ("The subscription's administrator only, signed in (bearer token) for the "
+                      "account that owns it (R6). Anyone else gets 404, exactly as for a "
+                      "subscription that does not exist.")
+SIGNED_IN_BUYER = ("Any signed-in person (bearer token from identity's `POST /tokens`), buying for "
+                   "the account their token acts for; they become the administrator (R6).")
+SIGNED_IN_LIST = ("Any signed-in person: only the subscriptions they administer for the account "
+                  "their token acts for.")
+OPERATOR_ONLY = "Operators only: header `X-Operator-Token` (see `OPERATOR_TOKEN`)."

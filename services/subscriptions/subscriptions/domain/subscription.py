@@ -141,11 +141,15 @@ class Subscription:
 
     def activate(self, by: Actor, at: datetime) -> SubscriptionActivated:
         self.ensure_administered_by(by)
-        self.ensure_status(Status.PENDING_ACTIVATION, rule="R7", doing="accepting the agreement")
-        if at > self.activation_deadline:
+        # R8 before R7: once the expiry job has run the order is `activation_expired`, and
+        # the refusal must say that the window passed, not merely that the state is wrong.
+        if self.status is Status.ACTIVATION_EXPIRED or (
+                self.status is Status.PENDING_ACTIVATION and at > self.activation_deadline):
             raise RuleViolation("activation_window_closed",
-                                f"The agreement had to be accepted by {self.activation_deadline:%Y-%m-%d}; "
-                                "the order has lapsed. Place a new order.", rule="R8")
+                                f"The agreement had to be accepted by {self.activation_deadline:%Y-%m-%d}: "
+                                "the activation window (90 days from the order, R8) has passed and the "
+                                "order lapsed. Place a new order.", rule="R8")
+        self.ensure_status(Status.PENDING_ACTIVATION, rule="R7", doing="accepting the agreement")
         return self.start_first_term(at)
 
     def start_first_term(self, at: datetime) -> SubscriptionActivated:

@@ -35,13 +35,22 @@ def fixed_term_end(on: date) -> datetime:
     return datetime.combine(on, time(0), tzinfo=timezone.utc)
 
 
+def fixed_term_bounds(start: datetime) -> tuple[date, date]:
+    """R11: the first and the last end date a fixed term starting at `start` may choose."""
+    return (start + SHORTEST_FIXED_TERM).date(), add_months(start, LONGEST_FIXED_TERM_MONTHS).date()
+
+
 def check_fixed_term(start: datetime, end: datetime) -> None:
-    """R11: a fixed term runs from 30 days to 5 years."""
-    if end < start + SHORTEST_FIXED_TERM or end > add_months(start, LONGEST_FIXED_TERM_MONTHS):
+    """R11: a fixed term runs from 30 days to 5 years. A customer chooses an end *date*, so
+    dates are compared, not instants: the term ends at 00:00 of its date, and comparing that
+    instant with `start + 30 days` (later the same day) refused the very date the message
+    offered as the first one allowed."""
+    first, last = fixed_term_bounds(start)
+    if not first <= end.date() <= last:
         raise RuleViolation("fixed_term_out_of_range",
-                            f"A fixed term must end between {start + SHORTEST_FIXED_TERM:%Y-%m-%d} and "
-                            f"{add_months(start, LONGEST_FIXED_TERM_MONTHS):%Y-%m-%d} (30 days to 5 "
-                            "years); choose another end date.", rule="R11", refusal=Refusal.INVALID)
+                            f"A fixed term must end between {first:%Y-%m-%d} and {last:%Y-%m-%d} "
+                            "(30 days to 5 years), both included; choose another end date.",
+                            rule="R11", refusal=Refusal.INVALID)
 
 
 def longer_than_a_year(start: datetime, end: datetime) -> bool:

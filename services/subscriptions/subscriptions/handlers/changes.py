@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import uuid
 
+from contracts.errors import InconsistentEvent
 from contracts.seats import SeatQuantityChanged
-from contracts.values import BillingCycle, Contact
+from contracts.values import BillingCycle
 from servicekit.auth import Caller
 from servicekit.uow import UnitOfWork
 from subscriptions import domain
 from subscriptions.catalogue import Catalogue
-from subscriptions.domain import amendments, changes
-from subscriptions.store import AmendmentRepository, SubscriptionRepository
+from subscriptions.domain import amendments, changes, contacts
+from subscriptions.store import AmendmentRepository, CompanyDirectory, SubscriptionRepository
 
 
 def amendment_url(portal_url: str, subscription_id: str, amendment_id: str) -> str:
@@ -53,10 +54,17 @@ async def change_cycle(subscription_id: str, caller: Caller, to: BillingCycle,
         s, caller, to, uow.now()))
 
 
-async def transfer_administrator(subscription_id: str, caller: Caller, to: Contact,
+async def transfer_administrator(subscription_id: str, caller: Caller, email: str,
                                  uow: UnitOfWork) -> domain.Subscription:
-    return await _change(subscription_id, uow, lambda s: changes.transfer_administrator(
-        s, caller, to, uow.now()))
+    """R17, R38: to a registered contact of the owning company, named by e-mail; the person
+    id, name and language are identity's, as subscriptions learnt them."""
+    repo = SubscriptionRepository(uow.conn)
+    s = await repo.get(subscription_id, lock=True)
+    s.ensure_administered_by(caller)  # first: a stranger learns nothing of the company's contacts
+    to = contacts.new_administrator(s.account_id, await CompanyDirectory(uow.conn).find(s.account_id, email))
+    await uow.publish(changes.transfer_administrator(s, caller, to, uow.now()))
+    await repo.save(s)
+    return s
 
 
 async def change_purchase_details(subscription_id: str, caller: Caller, po_number: str | None,
@@ -73,10 +81,18 @@ async def add_addon(subscription_id: str, caller: Caller, addon: str, uow: UnitO
 
 async def record_quantity(event: SeatQuantityChanged, uow: UnitOfWork) -> None:
     """The seats service owns the quantity in force; tier changes are priced on it (R12).
-    Events of the seats topic arrive in order per subscription; one about a subscription
-    this service does not know is ignored."""
+    Events of the seats topic arrive in order per subscription. Seats opens a pool only for a
+    subscription this service published, so an event about one it never created, or naming
+    another account, is forged or corrupt: it is dead-lettered (`inconsistent`), not applied."""
     repo = SubscriptionRepository(uow.conn)
-    if (s := await repo.find(event.subscription_id, lock=True)) is not None and s.quantity != event.new_quantity:
+    s = await repo.find(event.subscription_id, lock=True)
+    if s is None:
+        raise InconsistentEvent(f"seats.quantity_changed for subscription {event.subscription_id}, "
+                                "which subscriptions never created")
+    if s.account_id != event.account_id:
+        raise InconsistentEvent(f"seats.quantity_changed names account {event.account_id} for "
+                                f"subscription {s.id}, which belongs to account {s.account_id}")
+    if s.quantity != event.new_quantity:
         s.quantity = event.new_quantity
         await repo.save(s)
 

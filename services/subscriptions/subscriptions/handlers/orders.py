@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from contracts.subscriptions import PurchaseSubscription
 from contracts.values import Contact, LicenceType
-from contracts.errors import RuleViolation
+from contracts.errors import Refusal, RuleViolation
 from servicekit.auth import Caller
+from servicekit.fields import email_address, single_line
 from servicekit.scheduler import DueJob
 from servicekit.uow import UnitOfWork
 from subscriptions import domain
@@ -17,6 +18,9 @@ from subscriptions.handlers.jobs import (
 from subscriptions.store import SubscriptionRepository
 
 
+LOCALES = ("en", "fr", "nl", "de")
+
+
 def agreement_url(portal_url: str, subscription_id: str) -> str:
     return f"{portal_url}/subscriptions/{subscription_id}/agreement"
 
@@ -25,8 +29,23 @@ async def purchase(command: PurchaseSubscription, uow: UnitOfWork, *, catalogue:
                    portal_url: str) -> domain.Subscription:
     """The purchase command of `subscriptions.commands.v1`."""
     fields = command.model_dump(include=set(domain.Order.__dataclass_fields__))
-    order = domain.Order(**{**fields, "administrator": command.administrator})
+    order = domain.Order(**{**fields, "administrator": _checked(command.administrator)})
     return await place_order(order, uow, catalogue=catalogue, portal_url=portal_url)
+
+
+def _checked(administrator: Contact) -> Contact:
+    """A command is a request too: its text reaches e-mail headers and logs, so it passes the
+    checks of the HTTP edge (one line, one address). A bad one is refused, and so
+    dead-lettered, instead of poisoning every e-mail that names it."""
+    try:
+        if administrator.locale not in LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
+        return administrator.model_copy(update=dict(
+            email=email_address(administrator.email), name=single_line(administrator.name),
+            person_id=single_line(administrator.person_id)))
+    except ValueError as error:
+        raise RuleViolation("invalid_administrator", f"The purchase command's administrator {error}.",
+                            refusal=Refusal.INVALID) from error
 
 
 async def place_order(order: domain.Order, uow: UnitOfWork, *, catalogue: Catalogue,
