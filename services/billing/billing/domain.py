@@ -21,6 +21,10 @@ from contracts.values import BillingCycle, Contact, Money
 
 INVOICED_AT_ONCE = (BillingCycle.ANNUAL, BillingCycle.TERM)
 
+# How far billing has seen a subscription go (`SubscriptionView.stage`): bought and waiting
+# for its agreement, a running trial, or active (activated or renewed). None: not seen yet.
+PURCHASED, TRIALING, ACTIVE = "purchased", "trialing", "active"
+
 
 @dataclass
 class SubscriptionView:
@@ -41,6 +45,12 @@ class SubscriptionView:
     scheduled_at: datetime | None = None
     decrease_requested_at: datetime | None = None
     renewal_quantity: int | None = None       # the quantity the current term's renewal charged
+    stage: str | None = None                  # PURCHASED, TRIALING or ACTIVE; None: never seen bought
+
+    @property
+    def started(self) -> bool:
+        """Seats can change only once the subscription runs: a trial, or activated."""
+        return self.stage in (TRIALING, ACTIVE)
 
     @property
     def invoiced_at_once(self) -> bool:
@@ -57,11 +67,13 @@ class SubscriptionView:
         self.po_number = self.po_number or event.po_number
         if self.quantity is None:
             self.quantity = event.quantity
+        self.stage = PURCHASED
 
     def start_trial(self, event: TrialStarted) -> None:
         """R10: a trial is free; billing only learns who administers it."""
         self.administrator = self.administrator or event.administrator
         self.product, self.tier = self.product or event.product, self.tier or event.tier
+        self.stage = TRIALING
 
     def transfer_administrator(self, event: AdministratorTransferred) -> None:
         self.administrator = event.new_administrator
@@ -86,7 +98,7 @@ class SubscriptionView:
         self.po_number = event.po_number or self.po_number
         self.payment_method = event.payment_method or self.payment_method
         self._set_quantity(event.quantity, event.term_start)
-        self.renewal_quantity = None
+        self.renewal_quantity, self.stage = None, ACTIVE
         return [term_line(self._charge(LineKind.TERM, event.quantity, event.unit_price,
                                        self._plan_label()), caused_by)]
 
@@ -96,6 +108,7 @@ class SubscriptionView:
         self.product, self.tier, self.unit_price = event.product, event.tier, event.unit_price
         self.term_start, self.term_end = event.term_start, event.term_end
         self.po_number, self.payment_method = event.po_number, event.payment_method
+        self.stage = ACTIVE
         self._apply_scheduled_decrease(event.term_start)
         quantity = self.renewal_quantity = self.quantity or 0
         if quantity <= 0:

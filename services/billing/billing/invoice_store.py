@@ -8,6 +8,7 @@ from billing.invoicing import Invoice, InvoiceKind
 from billing.store import BillingRepository
 from billing.tables import invoice_counters, invoices
 from contracts.values import Contact, Money
+from servicekit.pagination import PageRequest, keyset
 
 
 class InvoiceRepository:
@@ -47,6 +48,12 @@ class InvoiceRepository:
         rows = await self._conn.execute(select(invoices).where(invoices.c.account_id == account_id)
                                         .order_by(invoices.c.issued_at.desc(), invoices.c.number.desc()))
         return [_invoice_of(row, ()) for row in rows]
+
+    async def page_of_account(self, account_id: str, page: PageRequest) -> list[Invoice]:
+        """One page of `of_account`, newest first (the number is unique, so it ends the key)."""
+        query = keyset(select(invoices).where(invoices.c.account_id == account_id),
+                       (invoices.c.issued_at, invoices.c.number), page, descending=True)
+        return [_invoice_of(row, ()) for row in await self._conn.execute(query)]
 
 
 def _invoice_of(row, lines: tuple) -> Invoice:

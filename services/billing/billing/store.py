@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from billing.charges import InvoiceLine, LineKind
 from billing.domain import SubscriptionView
-from billing.tables import invoice_lines, subscriptions
+from billing.tables import invoice_lines, parked_events, subscriptions
+from contracts.envelope import Event
+from contracts.registry import model_for
 from contracts.values import BillingCycle, Contact, Money
+from servicekit.pagination import PageRequest, keyset
 
 class LinesAlreadyInvoiced(RuntimeError):
     """A concurrent issuer took a line first: retry the work that issues."""
@@ -59,6 +62,26 @@ class BillingRepository:
             subscriptions.c.admin_person_id == person_id).limit(1))).first()
         return row is not None
 
+    # -- seat events waiting for their subscription to start ------------------------------
+    async def park(self, event: Event, caused_by: str, at) -> None:
+        """Kept until the subscription starts; the same event parked again is kept once."""
+        found = (await self._conn.execute(select(parked_events.c.seq).where(
+            parked_events.c.caused_by == caused_by))).first()
+        if found is None:
+            await self._conn.execute(insert(parked_events).values(
+                subscription_id=event.subscription_id, event_type=event.type,
+                payload=event.model_dump_json(), caused_by=caused_by, parked_at=at))
+
+    async def unpark(self, subscription_id: str) -> list[tuple[Event, str]]:
+        """The parked events of a subscription, in the order they arrived, with their causes;
+        removed here, so the caller applies (or refuses) each once."""
+        rows = (await self._conn.execute(select(parked_events).where(
+            parked_events.c.subscription_id == subscription_id).order_by(parked_events.c.seq))).all()
+        if rows:
+            await self._conn.execute(parked_events.delete().where(
+                parked_events.c.seq.in_([row.seq for row in rows])))
+        return [(model_for(row.event_type).model_validate_json(row.payload), row.caused_by) for row in rows]
+
     # -- lines -----------------------------------------------------------------------------
     async def add_line(self, line: InvoiceLine) -> bool:
         """False when this cause already made this kind of line (a replay adds nothing)."""
@@ -70,10 +93,29 @@ class BillingRepository:
         return True
 
     async def lines_of(self, subscription_id: str, *, prorated_only: bool = False) -> list[InvoiceLine]:
+        return await self._lines(self._lines_query(subscription_id, prorated_only))
+
+    async def page_of_lines(self, subscription_id: str, page: PageRequest, *,
+                            prorated_only: bool = False) -> list[InvoiceLine]:
+        """One page, in the order of `lines_of` (period start, then line id)."""
+        query = keyset(self._lines_query(subscription_id, prorated_only),
+                       (invoice_lines.c.period_start, invoice_lines.c.line_id), page)
+        return [_line_of(row) for row in await self._conn.execute(query)]
+
+    async def total_of_lines(self, subscription_id: str, *, prorated_only: bool = False) -> Money | None:
+        """The sum of every line (not of one page); None when there is none."""
+        query = self._lines_query(subscription_id, prorated_only).with_only_columns(
+            func.sum(invoice_lines.c.amount_minor), func.min(invoice_lines.c.currency),
+            func.count()).group_by(None)
+        total, currency, count = (await self._conn.execute(query)).one()
+        return Money(amount_minor=total, currency=currency) if count else None
+
+    @staticmethod
+    def _lines_query(subscription_id: str, prorated_only: bool):
         query = select(invoice_lines).where(invoice_lines.c.subscription_id == subscription_id)
         if prorated_only:
             query = query.where(invoice_lines.c.kind != LineKind.TERM.value)
-        return await self._lines(query)
+        return query
 
     async def pending_lines_of(self, subscription_id: str) -> list[InvoiceLine]:
         return await self._lines(select(invoice_lines).where(

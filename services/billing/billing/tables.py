@@ -1,7 +1,8 @@
-"""Billing's tables: its view of each subscription, invoice lines, invoices and their counters."""
+"""Billing's tables: its view of each subscription, seat events waiting for it, invoice lines,
+invoices and their counters."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from servicekit.db import UTCDateTime
 
@@ -31,6 +32,22 @@ subscriptions = Table(
     Column("scheduled_at", UTCDateTime, nullable=True),
     Column("decrease_requested_at", UTCDateTime, nullable=True),
     Column("renewal_quantity", Integer, nullable=True),
+    # purchased, trialing or active; NULL: never seen bought (see billing.consistency).
+    Column("stage", String(16), nullable=True),
+)
+
+# Seat events read before their subscription runs (the seats topic is read beside the
+# subscriptions topic, in no fixed order between the two): applied when it starts, never
+# before (issue 11, item 1). One a subscription never starts stays here, never applied.
+parked_events = Table(
+    "billing_parked_events", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("event_type", String(100), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("caused_by", String(64), nullable=False),
+    Column("parked_at", UTCDateTime, nullable=False),
+    UniqueConstraint("caused_by", name="uq_billing_parked_events_cause"),
 )
 
 invoice_lines = Table(

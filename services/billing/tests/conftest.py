@@ -29,21 +29,30 @@ class Events:
     eur = staticmethod(eur)
 
     @staticmethod
-    def purchased(sid="s-1", account="a-1", cycle=BillingCycle.ANNUAL, po=None, quantity=2, price=36500):
+    def purchased(sid="s-1", account="a-1", cycle=BillingCycle.ANNUAL, po=None, quantity=2, price=36500,
+                  tier="standard", admin=ADA, converts_trial=False):
         return SubscriptionPurchased(
-            subscription_id=sid, account_id=account, administrator=ADA, product="designer",
-            tier="standard", licence_type=LicenceType.NAMED_USER, billing_cycle=cycle,
+            subscription_id=sid, account_id=account, administrator=admin, product="designer",
+            tier=tier, licence_type=LicenceType.NAMED_USER, billing_cycle=cycle,
             quantity=quantity, unit_price=eur(price), ordered_at=START,
-            activation_deadline=START + timedelta(days=90), agreement_url="http://x", po_number=po)
+            activation_deadline=START + timedelta(days=90), agreement_url="http://x", po_number=po,
+            converts_trial=converts_trial)
 
     @staticmethod
     def activated(sid="s-1", account="a-1", cycle=BillingCycle.ANNUAL, quantity=2, price=36500,
-                  start=START, end=YEAR_END, po=None, admin=ADA):
+                  start=START, end=YEAR_END, po=None, admin=ADA, tier="standard"):
         return SubscriptionActivated(
             subscription_id=sid, account_id=account, administrator=admin,
             licence_type=LicenceType.NAMED_USER, billing_cycle=cycle, quantity=quantity,
             unit_price=eur(price), activated_at=start, term_start=start, term_end=end,
-            product="designer", tier="standard", po_number=po)
+            product="designer", tier=tier, po_number=po)
+
+    @classmethod
+    def bought(cls, sid="s-1", account="a-1", cycle=BillingCycle.ANNUAL, quantity=2, price=36500,
+               po=None, tier="standard", **activation):
+        """The purchase, then its activation: what billing sees of a subscription that starts."""
+        same = dict(sid=sid, account=account, cycle=cycle, quantity=quantity, price=price, po=po, tier=tier)
+        return [cls.purchased(**same), cls.activated(**same, **activation)]
 
     @staticmethod
     def renewed(sid="s-1", account="a-1", cycle=BillingCycle.ANNUAL, price=36500, start=YEAR_END,
@@ -66,10 +75,11 @@ class Events:
                                      scheduled_quantity=scheduled, requested_at=at, effective_at=effective)
 
     @staticmethod
-    def tier_changed(at, quantity=2, old=73000, new=109500, sid="s-1", start=START, end=YEAR_END):
+    def tier_changed(at, quantity=2, old=73000, new=109500, sid="s-1", start=START, end=YEAR_END,
+                     from_tier="premium", to_tier="premium_plus"):
         return TierChanged(
             amendment_id="am-1", subscription_id=sid, account_id="a-1",
-            billing_cycle=BillingCycle.ANNUAL, from_tier="premium", to_tier="premium_plus",
+            billing_cycle=BillingCycle.ANNUAL, from_tier=from_tier, to_tier=to_tier,
             previous_unit_price=eur(old), new_unit_price=eur(new), quantity=quantity,
             effective_at=at, term_start=start, term_end=end)
 

@@ -57,7 +57,8 @@ async def warm_pool(db, connections: int = 6) -> None:
 async def test_a_seat_change_a_po_change_and_a_transfer_applied_at_once_all_reach_the_view(db, events):
     clock, ids = FixedClock(events.START), [f"s-{n}" for n in range(SUBSCRIPTIONS)]
     for sid in ids:
-        await deliver(db, clock, events.activated(sid=sid))
+        for event in events.bought(sid=sid):
+            await deliver(db, clock, event)
     await warm_pool(db)
     later = events.START + timedelta(days=10)
     await asyncio.gather(*(deliver(db, clock, event) for sid in ids for event in (
@@ -71,7 +72,8 @@ async def test_a_seat_change_a_po_change_and_a_transfer_applied_at_once_all_reac
 
 async def test_an_issuer_that_read_a_line_as_pending_before_another_invoiced_it_fails_instead(db, events):
     clock = FixedClock(events.START)
-    await deliver(db, clock, events.activated(cycle=BillingCycle.MONTHLY))  # its line waits for the 1st
+    for event in events.bought(cycle=BillingCycle.MONTHLY):  # its line waits for the 1st
+        await deliver(db, clock, event)
     async with db.connect() as conn:
         [line] = await BillingRepository(conn).pending_lines_of("s-1")
 
