@@ -10,7 +10,7 @@ from email.message import EmailMessage
 import aiosmtplib
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from servicekit.kafka import ensure_topics
+from servicekit.kafka import client_options, ensure_topics
 
 
 async def broker_rates(bootstrap: str, message_bytes: int, count: int) -> dict[str, float]:
@@ -19,7 +19,7 @@ async def broker_rates(bootstrap: str, message_bytes: int, count: int) -> dict[s
     topic = f"bench.limit.{uuid.uuid4().hex[:8]}"
     await ensure_topics(bootstrap, {topic: 3})
     value = os.urandom(message_bytes // 2).hex().encode()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all", enable_idempotence=False)
     await producer.start()
     try:
         started = time.perf_counter()
@@ -28,7 +28,7 @@ async def broker_rates(bootstrap: str, message_bytes: int, count: int) -> dict[s
         produce_seconds = time.perf_counter() - started
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False,
                                 max_partition_fetch_bytes=4 * 1024 * 1024)
     await consumer.start()
     try:

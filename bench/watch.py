@@ -8,6 +8,8 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from watchfiles import Change, awatch
 
+from servicekit.kafka import client_options
+
 
 class Arrivals:
     """Arrival times by key; `wait` returns at once if the thing already arrived."""
@@ -33,7 +35,7 @@ class EventWatch(Arrivals):
 
     def __init__(self, bootstrap: str, topics: list[str]) -> None:
         super().__init__()
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+        self._consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False,
                                           fetch_max_wait_ms=20)  # see consumer_fetch_max_wait_ms
         self._topics, self._task = topics, None
         self.count = self.bytes = 0

@@ -3,6 +3,14 @@
     pip install -r requirements.txt
     python consumer.py --bootstrap 127.0.0.1:9092 --group my-team --topic subscriptions.events.v1
 
+A cluster that requires authentication (Entitle's compose file does) is configured by the
+environment, with the names Entitle's own services and tools read:
+
+    KAFKA_SECURITY_PROTOCOL=SASL_SSL KAFKA_SASL_MECHANISM=SCRAM-SHA-512 \
+    KAFKA_USERNAME=my-team KAFKA_PASSWORD=... KAFKA_SSL_CA_FILE=ca.pem python consumer.py ...
+
+Your user needs READ on the topics and on your consumer group (docs/downstream.md).
+
 What Entitle promises, and what this consumer does about it (docs/downstream.md):
 - At least once: an event can come again (a retry, a replay, a rebuilt topic), always with
   the same `id`. The id is stored in the same transaction as the effect, and an id already
@@ -21,6 +29,7 @@ import asyncio
 import json
 import os
 import sqlite3
+import ssl
 import sys
 import time
 
@@ -28,6 +37,20 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 PUBLIC_TOPICS = ["identity.events.v1", "subscriptions.events.v1", "seats.events.v1",
                  "billing.events.v1", "notifications.events.v1"]
+
+
+def security_from_environment(env=os.environ) -> dict:
+    """aiokafka's connection arguments from KAFKA_SECURITY_PROTOCOL (PLAINTEXT, SSL,
+    SASL_PLAINTEXT or SASL_SSL), KAFKA_SASL_MECHANISM (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN),
+    KAFKA_USERNAME, KAFKA_PASSWORD and KAFKA_SSL_CA_FILE (empty: the system's trusted CAs)."""
+    protocol = env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    options: dict = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):  # certificates and host names checked, always
+        options["ssl_context"] = ssl.create_default_context(cafile=env.get("KAFKA_SSL_CA_FILE") or None)
+    if protocol.startswith("SASL_"):
+        options.update(sasl_mechanism=env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+                       sasl_plain_username=env["KAFKA_USERNAME"], sasl_plain_password=env["KAFKA_PASSWORD"])
+    return options
 
 
 def open_state(path: str) -> sqlite3.Connection:
@@ -75,7 +98,7 @@ def finished(args: argparse.Namespace, read: int, last_seen: float | None) -> bo
 async def run(args: argparse.Namespace) -> int:
     db = open_state(args.state)
     consumer = AIOKafkaConsumer(
-        *args.topic, bootstrap_servers=args.bootstrap, group_id=args.group,
+        *args.topic, bootstrap_servers=args.bootstrap, group_id=args.group, **security_from_environment(),
         auto_offset_reset="earliest",  # a new group starts from the first event
         enable_auto_commit=False,      # commit only what was handled
         # A short session: Tansu (Entitle's embedded broker) holds a new group's first join

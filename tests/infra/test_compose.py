@@ -11,7 +11,8 @@ from tests.infra.layout import (COMPOSE_FILE, INFRA, REPO, SERVICES, compose, co
                                 env_names, interpolated_variables, ours, settings_class)
 
 PINNED_TAG = re.compile(r"^[\w./-]+:v?\d+\.\d+(\.\d+)?[\w.-]*(@sha256:[0-9a-f]{64})?$")
-SECRETS = ("TOKEN_SECRET", "OPERATOR_TOKEN", "POSTGRES_PASSWORD")
+SECRETS = ("TOKEN_SECRET", "OPERATOR_TOKEN", "POSTGRES_PASSWORD", "KAFKA_ADMIN_PASSWORD", "KAFKA_OPERATOR_PASSWORD",
+           "KAFKA_TLS_KEYSTORE_PASSWORD", *(f"KAFKA_{service.upper()}_PASSWORD" for service in SERVICES))
 
 
 def services() -> dict[str, dict]:
@@ -32,7 +33,7 @@ def test_the_compose_file_follows_the_compose_specification():
 
 
 def test_it_runs_kafka_in_kraft_mode_postgresql_mailpit_the_topics_job_and_the_five_services():
-    assert set(services()) == {"kafka", "postgres", "mailpit", "topics", *SERVICES}
+    assert set(services()) == {"kafka", "kafka-tls", "kafka-setup", "postgres", "mailpit", "topics", *SERVICES}
     kafka = services()["kafka"]["environment"]
     assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller" and "KAFKA_ZOOKEEPER_CONNECT" not in kafka
     assert kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
@@ -84,6 +85,12 @@ def test_secrets_come_from_the_environment_file_never_from_the_compose_file():
     for secret in SECRETS:
         assert not re.search(rf"^\s*{secret}:\s*(?!\$\{{)\S", text, re.M), f"{secret} is written in the compose file"
     assert interpolated_variables(text)["TOKEN_SECRET"].startswith(":?")  # compose refuses to start without it
+    for name, definition in services().items():  # inside the containers too: every password is one of them
+        for variable, value in definition.get("environment", {}).items():
+            if "PASSWORD" in variable or "SECRET" in variable:
+                assert all(f"${{{secret}:?" in str(value) for secret in re.findall(r"\$\{(\w+)", str(value))), \
+                    (name, variable)
+                assert re.search(r"\$\{\w+:\?", str(value)), (name, variable, value)
 
 
 def test_every_variable_of_the_compose_file_is_documented_in_the_example_environment_file():

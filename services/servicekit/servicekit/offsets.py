@@ -10,6 +10,8 @@ import time
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
+from servicekit.kafka import client_options
+
 
 READER_FETCH_WAIT_MS = 20
 
@@ -18,7 +20,7 @@ def reader(bootstrap: str, group_id: str | None = None) -> AIOKafkaConsumer:
     """A consumer that reads or inspects offsets for a tool, never commits on its own, and
     fetches with a short wait: the embedded broker answers a fetch only when the wait ends,
     even with records ready, so aiokafka's 500 ms made every end-offset check cost 0.4 s."""
-    return AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+    return AIOKafkaConsumer(**client_options(bootstrap), group_id=group_id, enable_auto_commit=False,
                             fetch_max_wait_ms=READER_FETCH_WAIT_MS)
 
 
@@ -107,7 +109,7 @@ async def commit_alone(bootstrap: str, group: str, positions: dict[TopicPartitio
     refuses the generation-less commit of a group that had members. Only possible while the
     group's services are stopped (they would commit over it)."""
     topics = sorted({tp.topic for tp in positions})
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=group,
+    consumer = AIOKafkaConsumer(*topics, **client_options(bootstrap), group_id=group,
                                 enable_auto_commit=False, auto_offset_reset="earliest",
                                 session_timeout_ms=6000, heartbeat_interval_ms=1000)
     await consumer.start()

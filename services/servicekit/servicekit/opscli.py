@@ -18,6 +18,7 @@ from rich.table import Column, Table
 
 from contracts.topics import ALL_TOPICS, dead_letter_topic
 from servicekit.console import make_console
+from servicekit.kafka import client_options
 from servicekit.offsets import (commit_alone, committed_offsets, partitions_of, reader, reset_to_earliest,
                                 true_end_offsets)
 from servicekit.topicreader import Record, events_of, read_topic
@@ -199,7 +200,7 @@ def dlq_show(group: Group, offset: Annotated[int, typer.Argument(help="offset in
 
 async def republish(bootstrap: str, records: list[Record], dlq: str) -> None:
     """The original key, bytes and headers, to the original topic, marked with where they came from."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all")
     await producer.start()
     try:
         for r in records:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
+from servicekit.kafka import client_options
 from servicekit.offsets import partitions_of, reader, true_end_offsets
 
 
@@ -68,7 +69,7 @@ def events_of(bootstrap: str, topic: str, subject: str | None = None) -> list[di
 
 async def produce_async(bootstrap: str, topic: str, values: list[tuple[bytes | None, bytes]],
                         headers: list[tuple[str, bytes]] | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**client_options(bootstrap), acks="all")
     await producer.start()
     try:
         for key, value in values:

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from contracts.topics import DAY_MS, FOREVER, Topic, every_topic
 from servicekit.console import make_console
-from servicekit.kafka import create_missing
+from servicekit.kafka import client_options, create_missing
 
 console = make_console()
 Bootstrap = Annotated[Optional[str], typer.Option(help="broker; default KAFKA_BOOTSTRAP_SERVERS or the local one")]
@@ -50,7 +50,7 @@ async def drifts(admin: AIOKafkaAdminClient, topics: list[Topic]) -> dict[str, l
 async def create_topics(bootstrap: str, replicas: int | None = None) -> tuple[list[Topic], dict[str, list[str]]]:
     """Create every missing topic; returns those created and how the others differ from their definition."""
     topics = list(every_topic())
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="entitle-topics")
+    admin = AIOKafkaAdminClient(**client_options(bootstrap), client_id="entitle-topics")
     await admin.start()
     try:
         created = await create_missing(admin, topics, replicas)
