@@ -22,16 +22,19 @@ from pathlib import Path
 import httpx
 import typer
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from rich.console import Console
 from rich.table import Table
 
 from servicekit.console import make_console
 from servicekit.devstack import SERVICES, DevStack, StackConfig
 from servicekit.demo import run_year
+from servicekit.kafka import client_options
 from servicekit.mailbox import read_mailbox
 from servicekit.offsets import partitions_of
 from servicekit.opscli import register as register_operator_commands
 from servicekit.rebuild import register as register_rebuild
-from servicekit.timemachine import TimeMachine
+from servicekit.timemachine import StackDidNotSettle, StackRefused, TimeMachine
 from servicekit.topicsadmin import register as register_topic_commands
 from servicekit.topicreader import events_of
 
@@ -39,6 +42,7 @@ app = typer.Typer(help="Drive and inspect a running Entitle stack. Operators: re
                   "trace, tail, topics. Demos: demo, clock, mail, preview. Every command's --help has "
                   "examples; docs/operations.md has the runbooks.", no_args_is_help=True, add_completion=False)
 console = make_console()
+error_console = Console(stderr=True, soft_wrap=True)  # one line, however long
 
 
 def _config() -> StackConfig:
@@ -83,48 +87,64 @@ SUBSCRIPTION_OPTION = typer.Option(None, "--subscription", help="one subscriptio
 @clock_app.command("show")
 def clock_show(subscription: str = SUBSCRIPTION_OPTION) -> None:
     """Print the stack's time, or one subscription's. Example: `entitle clock show`."""
-    console.print(asyncio.run(_with_machine(lambda machine: machine.now(subscription))).isoformat())
+    console.print(_with_machine(lambda machine: machine.now(subscription)).isoformat())
 
 
 @clock_app.command("advance")
 def clock_advance(days: int = typer.Option(0, min=0, help="days to move forward"),
                   hours: int = typer.Option(0, min=0, help="hours to move forward"),
+                  minutes: int = typer.Option(0, min=0, help="minutes to move forward"),
                   to: datetime = typer.Option(None, formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"],
                                               help="move to this date (UTC) instead"),
                   subscription: str = SUBSCRIPTION_OPTION) -> None:
     """Move time forward for the whole stack, or for one subscription, firing every due job
-    in order as real time would.
+    in order as real time would. It always ends at the time asked for, however busy the
+    machine; a refusal or a stack that does not settle is one line, and exit code 1.
 
-    Examples: `entitle clock advance --days 30`; `entitle clock advance --to 2027-01-01`;
-    `entitle clock advance --days 365 --subscription <id>` (that subscription only).
+    Examples: `entitle clock advance --days 30`; `entitle clock advance --minutes 90`;
+    `entitle clock advance --to 2027-01-01`; `entitle clock advance --days 365 --subscription
+    <id>` (that subscription only).
     """
-    if not days and not hours and to is None:
-        raise typer.BadParameter("say how far: --days, --hours or --to")
+    distance = timedelta(days=days, hours=hours, minutes=minutes)
+    if not distance and to is None:
+        raise typer.BadParameter("say how far: --days, --hours, --minutes or --to")
+    if to is not None and distance:
+        raise typer.BadParameter("say how far once: --to, or --days/--hours/--minutes")
     if subscription and to is not None:
-        raise typer.BadParameter("with --subscription, say how far with --days or --hours")
+        raise typer.BadParameter("with --subscription, say how far with --days, --hours or --minutes")
 
     async def travel(machine: TimeMachine):
         if subscription:
-            return await machine.advance_subject(subscription, timedelta(days=days, hours=hours))
+            return await machine.advance_subject(subscription, distance)
         if to is None:
-            return await machine.advance(timedelta(days=days, hours=hours))
+            return await machine.advance(distance)
         target = to if to.tzinfo else to.replace(tzinfo=timezone.utc)
         if target < await machine.now():
             raise typer.BadParameter(f"{target.isoformat()} is in the past of the stack; time only moves forward")
         return await machine.advance_to(target)
-    steps = asyncio.run(_with_machine(travel))
+    steps = _with_machine(travel)
     for step in steps:
         console.print(f"  {step.at.isoformat()}  {step.fired} job(s) fired")
     console.print(f"[green]now {steps[-1].at.isoformat()}[/]")
 
 
-async def _with_machine(action):
+def _with_machine(action):
+    """Run `action` with a time machine on the running stack. What goes wrong on the way (a
+    refusal, a silent service, a stack that does not settle, the broker) is one line on
+    stderr and exit code 1, never a traceback."""
     config = _config()
     if not _running(config):
-        console.print("[red]No running stack answers; start one with `make run`.[/]")
+        error_console.print("No running stack answers; start one with `make run`.")
         raise typer.Exit(2)
-    async with TimeMachine({s: config.url(s) for s in SERVICES}) as machine:
-        return await action(machine)
+
+    async def run():
+        async with TimeMachine({s: config.url(s) for s in SERVICES}, bootstrap=config.bootstrap) as machine:
+            return await action(machine)
+    try:
+        return asyncio.run(run())
+    except (StackRefused, StackDidNotSettle, KafkaError, OSError) as error:
+        error_console.print(f"entitle clock: {error}", markup=False, highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -150,7 +170,7 @@ def tail(topic: str = typer.Argument(..., help="e.g. subscriptions.events.v1"),
 
 async def follow_topic(bootstrap: str, topic: str, show) -> None:
     """Every envelope on the topic from its start, then each new one as it comes, until stopped."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = await partitions_of(consumer, [topic])

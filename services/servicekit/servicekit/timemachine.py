@@ -6,10 +6,18 @@ February's lines missing because the renewal that causes them was still in fligh
 moves from one due job to the next, across every service, and before each step the stack
 settles: every outbox is empty and every consumer group has committed the end of every
 topic it reads. Each job then sees the effects of all the jobs before it.
+
+The clock may be running while it moves: `make run`'s test clock runs ahead of the wall
+clock by an offset, so "now" read in one request is already past in the next, and more so
+on a busy machine. A step therefore never sends a time computed from a "now" read earlier:
+when the next due job is already behind the running clock, or the clock passes it while
+the step is on its way, the step moves nothing and only has every service fire what is
+due. Time moves forward only, and an advance always ends at its target.
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,16 +33,30 @@ class StackDidNotSettle(RuntimeError):
     pass
 
 
+class StackRefused(RuntimeError):
+    """A service answered a request of the time machine with an error (or did not answer)."""
+
+
 @dataclass(frozen=True)
 class Step:
     at: datetime
     fired: int
 
 
+def operator_headers(token: str | None = None) -> dict[str, str]:
+    """`X-Operator-Token` for `/ops/*`, from OPERATOR_TOKEN unless given; none when unset
+    (a `make run` stack without one keeps its test routes open)."""
+    token = os.environ.get("OPERATOR_TOKEN") if token is None else token
+    return {"X-Operator-Token": token} if token else {}
+
+
 class TimeMachine:
-    def __init__(self, urls: dict[str, str], settle_timeout: float = 60.0) -> None:
-        self._urls, self._settle_timeout = urls, settle_timeout
-        self._http = httpx.AsyncClient(timeout=30.0)
+    def __init__(self, urls: dict[str, str], settle_timeout: float = 60.0, *, bootstrap: str | None = None,
+                 operator_token: str | None = None, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        """`bootstrap`: the broker, as this machine reaches it, for the consumer lag; default
+        the address each service reports in `/ops/stats`."""
+        self._urls, self._settle_timeout, self._bootstrap = urls, settle_timeout, bootstrap
+        self._http = httpx.AsyncClient(timeout=30.0, headers=operator_headers(operator_token), transport=transport)
         self._readers: dict[str, AIOKafkaConsumer] = {}
 
     async def __aenter__(self) -> "TimeMachine":
@@ -53,14 +75,15 @@ class TimeMachine:
 
     async def advance_to(self, target: datetime) -> list[Step]:
         """Step through every job due up to `target`, in due order, settling before each step."""
-        steps = []
+        steps: list[Step] = []
         while True:
             stats = await self.settle()
             due = [datetime.fromisoformat(s["next_due_at"]) for s in stats.values() if s["next_due_at"]]
             upcoming = min(due, default=None)
             if upcoming is None or upcoming > target:
                 break
-            steps.append(Step(upcoming, await self._move_to(max(upcoming, await self.now()))))
+            _refuse_a_job_that_never_fires(steps, upcoming)
+            steps.append(Step(upcoming, await self._move_to(upcoming)))
         steps.append(Step(target, await self._move_to(target)))
         await self.settle()
         return steps
@@ -74,7 +97,8 @@ class TimeMachine:
             upcoming = min((d for d in due if d is not None), default=None)
             if upcoming is None or upcoming > target:
                 break
-            steps.append(Step(upcoming, await self._move_to(max(upcoming, await self.now(subject)), subject)))
+            _refuse_a_job_that_never_fires(steps, upcoming)
+            steps.append(Step(upcoming, await self._move_to(upcoming, subject)))
         steps.append(Step(target, await self._move_to(target, subject)))
         await self.settle()
         return steps
@@ -84,12 +108,17 @@ class TimeMachine:
         return datetime.fromisoformat(due) if due else None
 
     async def _move_to(self, at: datetime, subject: str | None = None) -> int:
-        """Set the shared clock (through one service) and have every service fire what is due."""
-        answer = await self._call("subscriptions", "POST", "/ops/clock/set",
-                                  {"at": at.isoformat(), "subject": subject})
-        fired = answer["fired_here"]
+        """Move the shared clock (through one service) forward to `at`, unless it is there
+        already, and have every service fire what is due."""
+        moved = None
+        if at > await self.now(subject):
+            moved = await self._call("subscriptions", "POST", "/ops/clock/set",
+                                     {"at": at.isoformat(), "subject": subject}, already_past_ok=True)
+        # None: the running clock was at `at` or beyond (it may pass it while the request is
+        # on its way): nothing to move, the jobs due by now still fire everywhere.
+        fired = moved["fired_here"] if moved else 0
         for service in self._urls:
-            if service != "subscriptions":
+            if service != "subscriptions" or moved is None:
                 fired += (await self._call(service, "POST", "/ops/jobs/fire"))["fired"]
         return fired
 
@@ -109,7 +138,11 @@ class TimeMachine:
         behind = [f"{s}: {n} in outbox" for s, st in stats.items() if (n := st["outbox_backlog"])]
         for service, st in stats.items():
             for group, consumer in st["consumers"].items():
-                lag = await self._lag(st["kafka_bootstrap_servers"], group, consumer["topics"])
+                bootstrap = self._bootstrap or st.get("kafka_bootstrap_servers")
+                if not bootstrap:  # a test stack reports it; elsewhere, say where the broker is
+                    raise StackRefused(f"{service} does not say where its broker is: pass the time machine "
+                                       "`bootstrap`")
+                lag = await self._lag(bootstrap, group, consumer["topics"])
                 if lag:
                     behind.append(f"group {group}: {lag} records unread")
         return behind
@@ -132,7 +165,34 @@ class TimeMachine:
             self._readers[group] = reader
         return self._readers[group]
 
-    async def _call(self, service: str, method: str, path: str, body: dict | None = None) -> dict:
-        response = await self._http.request(method, self._urls[service] + path, json=body)
-        response.raise_for_status()
+    async def _call(self, service: str, method: str, path: str, body: dict | None = None,
+                    already_past_ok: bool = False) -> dict | None:
+        """The service's answer; a refusal or silence is a StackRefused naming what was asked.
+        With `already_past_ok`, "the clock only moves forward" answers None."""
+        try:
+            response = await self._http.request(method, self._urls[service] + path, json=body)
+        except httpx.HTTPError as error:
+            raise StackRefused(f"{service} did not answer {method} {path} ({type(error).__name__}: {error})")
+        if response.status_code >= 400:
+            answer = _json_or_text(response)
+            if already_past_ok and response.status_code == 422 and answer.get("code") == "clock_moves_forward_only":
+                return None
+            raise StackRefused(f"{service} refused {method} {path}: {response.status_code} "
+                               f"{answer.get('code', '')} {answer.get('message', '')}".rstrip())
         return response.json()
+
+
+def _refuse_a_job_that_never_fires(steps: list[Step], upcoming: datetime) -> None:
+    """The same job due again after a step that fired nothing: it fails each time it is
+    fired (the service's log says why), and stepping on would loop for ever."""
+    if steps and steps[-1].at == upcoming and steps[-1].fired == 0:
+        raise StackRefused(f"a job due at {upcoming.isoformat()} stays due after it was fired: "
+                           "see the services' logs")
+
+
+def _json_or_text(response: httpx.Response) -> dict:
+    try:
+        answer = response.json()
+    except ValueError:
+        return {"message": response.text[:200]}
+    return answer if isinstance(answer, dict) else {"message": str(answer)[:200]}
