@@ -1,11 +1,20 @@
 """Access tokens: identity signs them, every service verifies them (HS256, shared secret).
 
-Each token names its session (`sid`). Signing out ends the session at identity, which refuses
-its tokens from then on; the other services verify tokens locally and keep accepting a
-signed-out token until it expires, which is why tokens live one hour only.
+Each token names its session (`sid`) and lives at most `TOKEN_TTL_SECONDS`. Signing out ends
+the session at identity, which refuses its tokens from then on and publishes
+`identity.signed_out`; every other service records the ended session (`servicekit.sessions`)
+and refuses its tokens too, within a second or two of the event.
+
+A token is refused unless it carries `sid`, `iat` and `exp` and lives no longer than this
+service's `TOKEN_TTL_SECONDS`: a token forged with a leaked or default secret cannot be made
+to last ten years, and every token can be ended by signing out.
+
+Rotation: the current secret signs and verifies; previous secrets (`TOKEN_PREVIOUS_SECRETS`)
+only verify, so tokens signed just before a rotation keep working until they expire.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +23,11 @@ import jwt
 from contracts.errors import Refusal, RuleViolation
 
 ISSUER = "entitle-identity"
+DEFAULT_MAX_LIFETIME = timedelta(hours=1)  # TOKEN_TTL_SECONDS' default
+# Clocks of separate hosts differ a little; a token issued "in the future" by more than this
+# was not issued by a correctly running identity.
+CLOCK_SKEW = timedelta(minutes=1)
+MAX_SESSION_ID_LENGTH = 64  # `ended_sessions.session_id`
 
 
 @dataclass(frozen=True)
@@ -28,29 +42,70 @@ class Caller:
     session_id: str | None = None  # the `sid` claim: the sign-in this token belongs to
 
 
+@dataclass(frozen=True)
+class TokenKeys:
+    """What a service verifies tokens with: the current secret, the previous ones still
+    accepted during a rotation, and the longest lifetime a token may have."""
+
+    current: str
+    previous: tuple[str, ...] = ()
+    max_lifetime: timedelta = DEFAULT_MAX_LIFETIME
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (self.current, *(p for p in self.previous if p and p != self.current))
+
+
 def issue_token(secret: str, caller: Caller, now: datetime, ttl: timedelta) -> str:
+    """A token for `caller`, valid for `ttl` from `now`. Every token names a session: a caller
+    without one (a test's) gets a fresh id, so that the token is accepted and can be ended."""
     claims = {"iss": ISSUER, "sub": caller.person_id, "acct": caller.account_id,
               "email": caller.email, "name": caller.name, "locale": caller.locale,
+              "sid": caller.session_id or uuid.uuid4().hex,
               "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
-    if caller.session_id:
-        claims["sid"] = caller.session_id
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def verify_token(secret: str, token: str, now: datetime) -> Caller:
-    """Time claims are checked against the injected clock (not PyJWT's wall clock), so a
-    test clock expires tokens as real time would."""
-    try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER,
-                            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
-                                     "require": ["exp", "sub", "acct"]})
-    except jwt.InvalidTokenError as error:
-        raise unauthenticated(f"The access token is not valid ({error}).") from error
-    if claims["exp"] <= now.timestamp():
+def verify_token(keys: TokenKeys | str, token: str, now: datetime) -> Caller:
+    """The caller a token names, or `unauthenticated`. Time claims are checked against the
+    injected clock (not PyJWT's wall clock), so a test clock expires tokens as real time would.
+    A plain string is the only secret, with the default lifetime (tests and tools)."""
+    keys = keys if isinstance(keys, TokenKeys) else TokenKeys(keys)
+    claims = _decode(keys, token)
+    issued, expires = claims["iat"], claims["exp"]
+    if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (issued, expires)):
+        raise unauthenticated("The access token is not valid (its times are not numbers).")
+    if expires <= now.timestamp():
         raise unauthenticated("The access token has expired; sign in again.")
-    return Caller(person_id=claims["sub"], account_id=claims["acct"], email=claims.get("email", ""),
-                  name=claims.get("name", ""), locale=claims.get("locale", "en"),
-                  session_id=claims.get("sid"))  # tokens issued before sessions have none
+    if issued > (now + CLOCK_SKEW).timestamp():
+        raise unauthenticated("The access token is not valid (issued in the future).")
+    if expires - issued > keys.max_lifetime.total_seconds():
+        raise unauthenticated(f"The access token is not valid (it lives longer than the "
+                              f"{int(keys.max_lifetime.total_seconds())} s this service accepts).")
+    session_id, person, account = claims["sid"], claims["sub"], claims["acct"]
+    if not (isinstance(session_id, str) and 0 < len(session_id) <= MAX_SESSION_ID_LENGTH):
+        raise unauthenticated("The access token is not valid (it names no session).")
+    if not (isinstance(person, str) and person and isinstance(account, str) and account):
+        raise unauthenticated("The access token is not valid (it names no person or account).")
+    return Caller(person_id=person, account_id=account, email=str(claims.get("email", "")),
+                  name=str(claims.get("name", "")), locale=str(claims.get("locale", "en")),
+                  session_id=session_id)
+
+
+def _decode(keys: TokenKeys, token: str) -> dict:
+    """The claims, if one of the keys signed the token. Only a wrong signature moves on to the
+    next key: any other fault is the token's whatever the key."""
+    failure: jwt.InvalidTokenError | None = None
+    for secret in keys.all:
+        try:
+            return jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER,
+                              options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
+                                       "require": ["exp", "iat", "sub", "acct", "sid"]})
+        except jwt.InvalidSignatureError as error:
+            failure = error
+        except jwt.InvalidTokenError as error:
+            raise unauthenticated(f"The access token is not valid ({error}).") from error
+    raise unauthenticated(f"The access token is not valid ({failure}).") from failure
 
 
 def unauthenticated(message: str) -> RuleViolation:

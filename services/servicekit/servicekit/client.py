@@ -9,7 +9,7 @@ from typing import Callable, TypeVar
 
 import httpx
 
-from servicekit.timemachine import Step, TimeMachine
+from servicekit.timemachine import Step, TimeMachine, operator_headers
 
 T = TypeVar("T")
 
@@ -32,6 +32,8 @@ class EntitleClient:
     def call(self, service: str, method: str, path: str, json: dict | None = None,
              idempotency_key: str | None = None) -> dict | list:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if path.startswith("/ops/"):
+            headers.update(operator_headers())  # OPERATOR_TOKEN of the environment, when set
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         response = httpx.request(method, self.urls[service] + path, json=json, headers=headers,
@@ -133,6 +135,26 @@ class EntitleClient:
             async with TimeMachine(self.urls) as machine:
                 return await machine.advance_subject(subscription_id, timedelta(days=days, seconds=seconds))
         return asyncio.run(travel())
+
+    # -- company contacts and the administrator transfer (R4, R17, R38) -----------------
+    def add_company_contact(self, email: str, first_name: str, last_name: str, locale: str = "en") -> dict:
+        """R4: a contact of the account this client's token acts for (linked, or invited)."""
+        import jwt  # the account is the token's; its signature is the services' business
+
+        account_id = jwt.decode(self.token, options={"verify_signature": False})["acct"]
+        return self.call("identity", "POST", f"/accounts/{account_id}/contacts", {
+            "email": email, "first_name": first_name, "last_name": last_name, "locale": locale})
+
+    def register_person(self, email: str, name: str, locale: str = "en",
+                        password: str = "Correct-Horse-9") -> dict:
+        """R1, R4: a person without an account of their own (an invited contact, say)."""
+        return self.call("identity", "POST", "/people", {
+            "email": email, "password": password, "name": name, "locale": locale, "accept_terms": True})
+
+    def transfer_administration(self, subscription_id: str, email: str) -> dict:
+        """R17, R38: to a registered contact of the company, named by e-mail."""
+        return self.call("subscriptions", "POST", f"/subscriptions/{subscription_id}/administrator",
+                         {"email": email})
 
 
 def eventually(probe: Callable[[], T], timeout: float = 20.0, interval: float = 0.05,

@@ -70,17 +70,26 @@ class EventConsumer:
 
     def __init__(self, runtime: "ServiceRuntime", group: str) -> None:
         self._runtime, self.group = runtime, group
-        self._handlers: dict[str, tuple[type[Event], EventHandler]] = {}
+        self._handlers: dict[str, tuple[type[Event], list[EventHandler]]] = {}
+        # Topics every subscription of this group includes besides its own: the kit's (a
+        # service learns of ended sessions from identity's events through its own group).
+        self.also_consumed: list[Topic] = []
         self.processed = self.skipped = self.dead_lettered = 0
         self.topics: list[str] = []
         self._subscribers: list = []  # FastStream's, each holding its AIOKafkaConsumer once started
         self._in_hand: Counter[TopicPartition] = Counter()  # records polled, not yet committed
 
     def on(self, model: type[Event], handler: EventHandler) -> None:
-        self._handlers[model.type] = (model, handler)
+        """Handle `model` events with `handler`. Several handlers of one type (the kit's and
+        the service's) all run, in the order given, in the event's one transaction."""
+        known, handlers = self._handlers.setdefault(model.type, (model, []))
+        if known is not model:
+            raise ValueError(f"{model.type} is already handled as {known.__name__}, not {model.__name__}")
+        handlers.append(handler)
 
     def attach(self, *topics: Topic) -> None:
         """Subscribe to the topics: group set, offsets from the earliest, acked after commit."""
+        topics += tuple(t for t in self.also_consumed if t.name not in self.topics and t not in topics)
         self.topics += [t.name for t in topics]
 
         async def consume(message: KafkaMessage) -> None:
@@ -152,11 +161,11 @@ class EventConsumer:
             envelope = Envelope.model_validate_json(record.value)
         except ValidationError as error:
             raise DeadLetter("malformed", error) from error
-        model, handler = self._handlers.get(envelope.type, (None, None))
+        model, handlers = self._handlers.get(envelope.type, (None, None))
         if model is None:
             return None
         try:
-            return HandledRecord(record, envelope, model.model_validate(envelope.data), handler)
+            return HandledRecord(record, envelope, model.model_validate(envelope.data), _all_of(handlers))
         except ValidationError as error:
             raise DeadLetter("schema_invalid", error) from error
 
@@ -244,6 +253,16 @@ class EventConsumer:
             self.group, record.topic, event_type or _event_type_of(record), failure.reason)
         log.error("%s dead-lettered %s[%d]@%d: %s", self.group, record.topic,
                   record.partition, record.offset, failure)
+
+
+def _all_of(handlers: list[EventHandler]) -> EventHandler:
+    if len(handlers) == 1:
+        return handlers[0]
+
+    async def each(event: Event, uow: "UnitOfWork") -> None:
+        for handler in handlers:
+            await handler(event, uow)
+    return each
 
 
 def _event_type_of(record: ConsumerRecord) -> str:

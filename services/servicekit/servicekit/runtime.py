@@ -4,30 +4,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import AsyncIterator, Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import MetaData
 
 from contracts.envelope import Envelope
-from contracts.topics import ALL_TOPICS, dead_letter_topic, owned_by
+from contracts.identity import SignedOut
+from contracts.topics import ALL_TOPICS, IDENTITY_EVENTS, dead_letter_topic, owned_by
+from servicekit import ratelimit
 from servicekit.auth import Caller
-from servicekit.clock import Clock, SharedTestClock, clock_from
+from servicekit.clock import Clock, SharedTestClock, SystemClock, clock_from
 from servicekit.consumer import EventConsumer
 from servicekit.db import Database
 from servicekit.groupleave import leave_on_close_even_at_generation_zero
-from servicekit.http import RequestContext, caller_dependency, health_router, install_error_handlers
+from servicekit.http import BodyLimit, RequestContext, caller_dependency, health_router, install_error_handlers
 from servicekit.idempotency import Action, run_command
-from servicekit.kafka import ensure_topics, make_broker
+from servicekit.kafka import KafkaSecurity, ensure_topics, make_broker
 from servicekit.leader import leadership_for
 from servicekit.metrics import ServiceMetrics
+from servicekit.openapi import document_errors
 from servicekit.outboxops import outbox_router
 from servicekit.relay import OutboxRelay
 from servicekit.scheduler import Scheduler
+from servicekit.sessions import EndedSessions
 from servicekit.settings import ServiceSettings
 from servicekit.uow import UnitOfWork
 
 log = logging.getLogger("servicekit.runtime")
+HOUSEKEEPING_SECONDS = 60.0  # how often forgotten sessions and rate windows are pruned
+
+
+class UnsafeConfiguration(RuntimeError):
+    """The settings are not safe to serve real people with (`ServiceSettings.production_problems`)."""
+
+    def __init__(self, service: str, problems: list[str]) -> None:
+        super().__init__(f"{service} refuses to start outside a test clock: "
+                         + " ".join(f"({n}) {p}" for n, p in enumerate(problems, 1)))
+        self.problems = problems
 
 
 class ServiceRuntime:
@@ -36,7 +51,9 @@ class ServiceRuntime:
         self.name = settings.service_name
         self.clock = clock or clock_from(settings.clock_file)
         self.db = Database(settings.resolved_database_url(), settings.resolved_schema(), (metadata,))
-        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name)
+        self.kafka_security = KafkaSecurity.of(settings)  # refuses an incomplete SASL setup here
+        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name,
+                                  security=self.kafka_security)
         self.relay = OutboxRelay(
             self.db, self.broker, self.clock, batch_size=settings.relay_batch_size,
             leadership=leadership_for(self.db, poll_seconds=settings.relay_leader_poll_seconds),
@@ -45,6 +62,9 @@ class ServiceRuntime:
         self.metrics = ServiceMetrics(self.name, lambda: self.relay.published_total)
         self.consumers: list[EventConsumer] = []
         self.app: FastAPI | None = None
+        # Sessions identity ended, refused here too; identity itself checks its own sessions.
+        self.ended_sessions = (EndedSessions(self.db, timedelta(seconds=settings.token_ttl_seconds))
+                               if self.name != IDENTITY_EVENTS.owner else None)
         self.authenticated = caller_dependency(self)
         self._tasks: list[asyncio.Task] = []
         self._workers: dict[str, Callable[[], Awaitable[None]]] = {}
@@ -55,6 +75,17 @@ class ServiceRuntime:
         """A stack on the shared test clock (`make run`, the tests), never a production one:
         only there do the clock routes and the test shortcuts exist."""
         return isinstance(self.clock, SharedTestClock)
+
+    @property
+    def on_real_time(self) -> bool:
+        """Serving real people: the system clock, not the shared test clock of a stack nor a
+        unit test's fixed one. Only then is an unsafe configuration refused."""
+        return isinstance(self.clock, SystemClock)
+
+    def refuse_unsafe_configuration(self) -> None:
+        """Raise UnsafeConfiguration listing every production problem, on real time only."""
+        if self.on_real_time and (problems := self.settings.production_problems()):
+            raise UnsafeConfiguration(self.name, problems)
 
     def add_worker(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """A background loop started with the service and cancelled when it stops."""
@@ -67,6 +98,10 @@ class ServiceRuntime:
 
     def consumer(self, group: str | None = None) -> EventConsumer:
         consumer = EventConsumer(self, group or self.name)
+        if self.ended_sessions is not None and not self.consumers:
+            # The service's first group also records ended sessions: no service code needed.
+            consumer.on(SignedOut, self.ended_sessions.record)
+            consumer.also_consumed.append(IDENTITY_EVENTS)
         self.consumers.append(consumer)
         return consumer
 
@@ -77,8 +112,11 @@ class ServiceRuntime:
     def http_app(self, *routers: APIRouter, title: str, description: str) -> FastAPI:
         app = FastAPI(title=title, description=description, version="0.1.0", lifespan=self._lifespan)
         app.state.runtime = self  # for serve(): a SIGTERM stops the consumers before HTTP drains
-        app.add_middleware(RequestContext, metrics=self.metrics)
+        app.add_middleware(BodyLimit, max_bytes=self.settings.max_request_bytes,
+                           max_upload_bytes=self.settings.max_upload_bytes)
+        app.add_middleware(RequestContext, metrics=self.metrics)  # outermost: a 413 is counted and tagged
         install_error_handlers(app)
+        document_errors(app)
         app.include_router(health_router(self))
         app.include_router(outbox_router(self))
         for router in routers:
@@ -94,16 +132,21 @@ class ServiceRuntime:
             await self.stop()
 
     async def start(self) -> None:
+        self.refuse_unsafe_configuration()
         await self.db.migrate(self.name, check_only=not self.settings.migrate_on_start)
         topics = {t.name: t.partitions for t in owned_by(self.name)}
         topics.update({dead_letter_topic(c.group): 1 for c in self.consumers})
         # Consumed topics too: a consumer that starts before the producer must find them.
-        topics.update({t.name: t.partitions for t in ALL_TOPICS})
-        await ensure_topics(self.settings.kafka_bootstrap_servers, topics)
+        # Only those it owns or reads: a broker with ACLs shows a service no other topic,
+        # which would look missing and be refused creation (infra/kafka/acls.txt).
+        consumed = {name for c in self.consumers for name in c.topics}
+        topics.update({t.name: t.partitions for t in ALL_TOPICS if t.name in consumed})
+        await ensure_topics(self.settings.kafka_bootstrap_servers, topics, security=self.kafka_security)
         await self.broker.start()
         if self.settings.relay_enabled:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
+        self._tasks.append(asyncio.create_task(self._keep_house(), name="housekeeping"))
         self._tasks += [asyncio.create_task(loop(), name=name) for name, loop in self._workers.items()]
         log.info("%s started", self.name)
 
@@ -140,6 +183,25 @@ class ServiceRuntime:
         except Exception as error:  # noqa: BLE001 - the outbox keeps it for the next start
             log.warning("outbox not drained at stop (%s: %s)", type(error).__name__, error)
 
+    async def _keep_house(self) -> None:
+        while True:
+            try:
+                await self.housekeeping()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - tried again at the next round
+                log.warning("housekeeping failed (%s: %s)", type(error).__name__, error)
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+    async def housekeeping(self) -> None:
+        """Forget what no longer matters: ended sessions whose tokens have all expired, and
+        rate-limit windows long past."""
+        now = self.clock.now()
+        if self.ended_sessions is not None:
+            await self.ended_sessions.prune(now)
+        async with self.db.engine.begin() as conn:
+            await ratelimit.prune(conn, now)
+
     async def readiness(self) -> dict[str, bool]:
         checks = {}
         try:
@@ -158,7 +220,9 @@ class ServiceRuntime:
             "service": self.name,
             "outbox_backlog": await self.relay.backlog(),
             "next_due_at": (due.isoformat() if (due := await self.scheduler.next_due_at()) else None),
-            "kafka_bootstrap_servers": self.settings.kafka_bootstrap_servers,
+            # Only a test stack's time machine needs the broker's address (to read the groups'
+            # offsets); elsewhere an operator has no use for it here.
+            **({"kafka_bootstrap_servers": self.settings.kafka_bootstrap_servers} if self.on_test_clock else {}),
             "published": self.relay.published_total,
             "relay_active": self.relay.active,
             "consumers": {c.group: {"topics": c.topics, "processed": c.processed, "skipped_duplicates": c.skipped,

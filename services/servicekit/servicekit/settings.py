@@ -3,8 +3,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
+
+
+# The default token secret is public (it is in this file), so a service refuses it outside a
+# test clock; so are the development values this repository ever published.
+DEV_TOKEN_SECRET = "entitle-dev-secret-change-me-in-production"
+PUBLISHED_SECRETS = frozenset({DEV_TOKEN_SECRET, "entitle-dev-only-token-secret-change-me",
+                               "entitle-dev-only-operator-token", "a-long-random-secret"})
+MIN_SECRET_BYTES = 32
 
 
 class ServiceSettings(BaseSettings):
@@ -22,13 +30,40 @@ class ServiceSettings(BaseSettings):
                                    "start-up. Off when `python -m <service> migrate` runs as a deployment "
                                    "step: start-up then refuses a schema that is not up to date.")
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka brokers, comma-separated.")
-    token_secret: str = Field("entitle-dev-secret-change-me-in-production", description="HS256 key "
-                              "that signs and verifies access tokens; the same in every service. Change it.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How the service reaches Kafka: PLAINTEXT (the embedded broker of "
+        "`make run`), SSL, or SASL_SSL (authenticated over TLS; infra/docker-compose.yml). "
+        "SASL_PLAINTEXT only with SCRAM, on a network no one else reaches.")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism with a SASL_* protocol. PLAIN only over SASL_SSL.")
+    kafka_username: str = Field("", description="SASL user: one per service, so the broker's ACLs "
+                                "let it write only its own topics.")
+    kafka_password: SecretStr = Field(SecretStr(""), description="SASL password of `KAFKA_USERNAME`.")
+    kafka_ssl_ca_file: str = Field("", description="PEM file of the CA that signed the brokers' "
+                                   "certificates, with SSL or SASL_SSL. Empty: the system's trusted CAs. "
+                                   "Broker host names are always checked.")
+    token_secret: str = Field(DEV_TOKEN_SECRET, description="HS256 key that signs and verifies access "
+                              "tokens; the same in every service. At least 32 bytes of random: a service "
+                              "not on a test clock refuses to start with this public default, an empty "
+                              "or a shorter one.")
+    token_previous_secrets: str = Field("", description="Earlier `TOKEN_SECRET` values, comma-separated, "
+                                        "still accepted to verify tokens (never to sign) while a rotation "
+                                        "runs: keep one for `TOKEN_TTL_SECONDS` after the switch, then "
+                                        "remove it (docs/operations.md, rotating secrets).")
     token_ttl_seconds: int = Field(3600, ge=60, le=24 * 3600, description="How long an access token "
                                    "lives. Identity issues tokens for this long; every service refuses "
                                    "a token whose lifetime is longer.")
-    operator_token: str = Field("", description="Value of `X-Operator-Token` that operator routes "
-                                "require. Empty: operator routes are refused (open only on a test clock).")
+    operator_token: str = Field("", description="Value of `X-Operator-Token` that every `/ops` route "
+                                "requires (at least 32 bytes). Empty: operator routes are refused (open "
+                                "only on a test clock).")
+    metrics_open: bool = Field(False, description="Serve `/metrics` to anyone. Off: like the `/ops` routes "
+                               "it needs the operator token, as `X-Operator-Token` or `Authorization: "
+                               "Bearer` (Prometheus' `authorization` scrape setting).")
+    max_request_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body (JSON and "
+                                   "anything but an upload) a service reads; a larger one is answered 413 "
+                                   "before it is parsed.")
+    max_upload_bytes: int = Field(11 * 1024 * 1024, ge=1024, description="Largest `multipart/form-data` "
+                                  "request (a seat import: a file of up to 10 MB, and its form).")
     clock_file: str = Field("", description="A shared test clock (JSON file) instead of real time: "
                             "for demos and tests only, never in production.")
     var_dir: str = Field("var", description="Where the default SQLite files live.")
@@ -74,7 +109,15 @@ class ServiceSettings(BaseSettings):
         """What makes this configuration unsafe to serve real people with (a default secret, a
         missing public URL, ...), one sentence each. A service refuses to start with any of
         them unless it runs on a test clock. Services add their own by extending this."""
-        return []
+        problems = secret_problems("TOKEN_SECRET", self.token_secret)
+        for previous in self.previous_token_secrets():
+            problems += secret_problems("a TOKEN_PREVIOUS_SECRETS value", previous)
+        if self.operator_token:
+            problems += secret_problems("OPERATOR_TOKEN", self.operator_token)
+        return problems
+
+    def previous_token_secrets(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self.token_previous_secrets.split(",") if s.strip())
 
     def resolved_database_url(self) -> str:
         """SQLite file under `var/` unless a URL is given; plain driver names get async drivers."""
@@ -89,3 +132,15 @@ class ServiceSettings(BaseSettings):
     def resolved_schema(self) -> str:
         """On PostgreSQL each service owns a schema, so all five can share one database."""
         return self.db_schema or self.service_name
+
+
+def secret_problems(name: str, value: str) -> list[str]:
+    """Why `value` cannot protect anything as `name` (empty if it can)."""
+    if not value:
+        return [f"{name} is empty."]
+    if value in PUBLISHED_SECRETS:
+        return [f"{name} is a published development value: set a long random one, e.g. "
+                "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`."]
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return [f"{name} is shorter than {MIN_SECRET_BYTES} bytes: set a long random value."]
+    return []

@@ -75,7 +75,7 @@ class Gates:
 def service(tmp_path, bootstrap: str) -> tuple[ServiceRuntime, Gates]:
     # "servicekit": a runtime with the kit's tables only, no service of its own.
     settings = ServiceSettings(service_name="servicekit", database_url=f"sqlite:///{tmp_path}/kit.db",
-                               kafka_bootstrap_servers=bootstrap)
+                               kafka_bootstrap_servers=bootstrap, metrics_open=True)
     runtime, gates = ServiceRuntime(settings, MetaData(), clock=FixedClock(NOW)), Gates()
     consumer = runtime.consumer(GROUP)
     consumer.on(AccountRegistered, gates.welcome)

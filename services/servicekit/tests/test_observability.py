@@ -41,7 +41,7 @@ def log_lines():
 @pytest.fixture
 async def runtime(database_target, monkeypatch):
     url, schema = database_target
-    settings = ServiceSettings(service_name="kit", database_url=url, db_schema=schema,
+    settings = ServiceSettings(service_name="kit", database_url=url, db_schema=schema, metrics_open=True,
                                consumer_max_attempts=2, consumer_backoff_seconds=0.001)
     runtime = ServiceRuntime(settings, MetaData(), clock=FixedClock(NOW))
     await runtime.db.create_all()

@@ -7,12 +7,16 @@ import logging
 
 from servicekit.logs import configure_logging, serve
 from servicekit.migrations.runner import SchemaNotReady
-from servicekit.runtime import ServiceRuntime
+from servicekit.runtime import ServiceRuntime, UnsafeConfiguration
 
 
 def serve_or_migrate(runtime: ServiceRuntime, argv: list[str] | None = None) -> None:
     args = _parser(runtime.name).parse_args(argv)
     if args.command != "migrate":
+        try:  # said in one line before anything listens, rather than as a failed start-up
+            runtime.refuse_unsafe_configuration()
+        except UnsafeConfiguration as refused:
+            raise SystemExit(str(refused)) from None
         serve(runtime.app, runtime.settings)
         return
     configure_logging(runtime.name, runtime.settings.log_level, runtime.settings.log_format)
