@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,9 @@ def start_stack(backend: str, var_dir: Path) -> DevStack:
     if backend == "postgresql":
         extra = {"database_url": os.environ.get("DATABASE_URL", PG_URL),
                  "schema_prefix": f"bench{uuid.uuid4().hex[:6]}_"}
-    config = StackConfig.isolated(var_dir, extra_env={"LOG_LEVEL": "WARNING"}, **extra)
+    # On the system clock a service refuses the public default secret: a fresh one per run.
+    env = {"LOG_LEVEL": "WARNING", "TOKEN_SECRET": secrets.token_urlsafe(48)}
+    config = StackConfig.isolated(var_dir, extra_env=env, **extra)
     return DevStack(config).start()
 
 
