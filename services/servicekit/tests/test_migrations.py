@@ -106,8 +106,7 @@ async def test_a_database_created_before_migrations_is_refused_and_left_as_it_wa
 
 
 async def test_adopting_a_database_created_before_migrations_brings_it_to_head(service, db):
-    await db.create_all()
-    await run(db, _as_before_migrations)
+    await made_before_migrations(service, db)
 
     await db.migrate(service, adopt=True)
 
@@ -117,8 +116,7 @@ async def test_adopting_a_database_created_before_migrations_brings_it_to_head(s
 
 
 async def test_adopting_tables_that_differ_from_the_code_changes_nothing(service, db):
-    await db.create_all()
-    await run(db, _as_before_migrations)
+    await made_before_migrations(service, db)
     await run(db, lambda conn: conn.execute(text("ALTER TABLE inbox ADD COLUMN stray INTEGER")))
 
     with pytest.raises(SchemaNotReady, match="cannot adopt the servicekit tables"):
@@ -135,11 +133,15 @@ async def test_with_migrate_on_start_off_a_database_behind_the_code_is_refused(s
     await db.migrate(service, check_only=True)
 
 
-def _as_before_migrations(conn) -> None:
-    """What create_all made before migrations existed: the kit's tables of revision 0001."""
-    conn.execute(text("DROP INDEX outbox_by_topic"))  # added by 0002
-    conn.execute(text("DROP TABLE rate_counters"))  # added by 0003
-    conn.execute(text("DROP TABLE ended_sessions"))
+async def made_before_migrations(service: str, db: Database) -> None:
+    """A database as create_all made it before migrations existed: the tables of every
+    history's first revision (what `--adopt` stamps it at), and no version tables."""
+    await run(db, lambda conn: _create_schema(conn, db))
+    for history in histories(service, tables_of(service)):
+        await run(db, lambda conn: command.upgrade(history.config(conn, schema_of(db)),  # noqa: B023
+                                                   history.first_revision()))
+    for version_table in ("kit_alembic_version", "alembic_version"):
+        await run(db, lambda conn: conn.execute(text(f'DROP TABLE "{version_table}"')))  # noqa: B023
 
 
 def _table_names(conn) -> list[str]:
