@@ -23,7 +23,10 @@ class EmailSent(Event):
 
 
 class EmailRejected(Event):
-    """The SMTP server refused an e-mail for good (e.g. unknown mailbox); it is not retried (R34)."""
+    """An e-mail will never be sent, and is not retried (R34): the SMTP server refused it for
+    good (e.g. unknown mailbox), or it could not be rendered or composed (e.g. a line break in
+    a name that reaches its subject, or not exactly one recipient address). It concerns that
+    e-mail alone: the others are sent as usual."""
 
     type: ClassVar[str] = "notifications.email_rejected"
     email_id: str = Field(description="Unique id of the e-mail.")
@@ -31,5 +34,6 @@ class EmailRejected(Event):
     recipient_id: str = Field(description="Person id of the recipient.")
     subscription_id: str = Field(description="Subscription (or account) it is about.")
     caused_by: str = Field(description="Id of the event that triggered it.")
-    reason: str = Field(description="The server's answer.")
+    reason: str = Field(description="The server's answer (e.g. `550 ...`), or what made the e-mail "
+                        "impossible to compose; never the address or the text.")
     rejected_at: datetime = Field(description="When.")

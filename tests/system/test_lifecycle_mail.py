@@ -42,11 +42,18 @@ def seats_refused(client: EntitleClient, subscription_id: str) -> bool:
 
 
 def test_R33_R17_an_administrator_transfer_emails_the_new_administrator_and_locks_out_the_previous(
-        stack, customer):
+        stack, api, customer):
     sid = active_subscription(customer, quantity=2)
-    newcomer = {"person_id": f"p-{uuid.uuid4().hex[:12]}", "email": f"nia-{uuid.uuid4().hex[:8]}@example.com",
-                "name": "Nia Nouvelle", "locale": "fr"}
-    customer.call("subscriptions", "POST", f"/subscriptions/{sid}/administrator", newcomer)
+    newcomer = {"email": f"nia-{uuid.uuid4().hex[:8]}@example.com", "password": "Correct-Horse-9",
+                "name": "Nia Nouvelle", "locale": "fr", "accept_terms": True}
+    # R17, R38: the new administrator is a registered contact of the company, named by e-mail
+    api.call("identity", "POST", "/people", newcomer)
+    api.verify_email(newcomer["email"])
+    account_id = claims_of(customer)["acct"]
+    customer.call("identity", "POST", f"/accounts/{account_id}/contacts",
+                  {"email": newcomer["email"], "first_name": "Nia", "last_name": "Nouvelle", "locale": "fr"})
+    eventually(lambda: customer.call("subscriptions", "POST", f"/subscriptions/{sid}/administrator",
+                                     {"email": newcomer["email"]}), what="transfer to the new contact")
 
     [mail] = eventually(lambda: mails_for(stack, sid, "administrator_transferred"), what="transfer e-mail")
     assert (mail.to, mail.language) == (newcomer["email"], "fr")

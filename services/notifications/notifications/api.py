@@ -2,67 +2,99 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from notifications.access import Reader, readable
+from contracts.errors import ErrorBody
+from notifications.access import Reader
 from notifications.handlers import wake_sender
-from notifications.store import AdministratorRepository, EmailRepository, OutgoingEmail
+from notifications.store import EmailRepository, OutgoingEmail
 from servicekit.auth import Caller
 from servicekit.http import operator_dependency
+from servicekit.pagination import MAX_PAGE_SIZE, PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
 
 class DeliveryView(BaseModel):
     """One e-mail to one recipient because of one event. No address, no text."""
 
-    email_id: str
-    template: str
-    locale: str
+    email_id: str = Field(description="Unique id of the e-mail; also its Message-ID, `<email_id@entitle>`.")
+    template: str = Field(description="Which e-mail, e.g. `agreement`.")
+    locale: str = Field(description="The language it is written in: en, fr, nl or de.")
     subject: str
     recipient_id: str = Field(description="Person id of the recipient.")
     caused_by: str = Field(description="Id of the event that caused it.")
     subscription_id: str = Field(description="What it is about: a subscription, an account or a person.")
     status: str = Field(description="`pending`, `sent` or `rejected`.")
     attempts: int = Field(description="Attempts to hand it to the SMTP server so far.")
-    last_error: str | None = Field(description="The last failure, or the rejection.")
+    last_error: str | None = Field(description="The last failure, or why it was rejected: the server's "
+                                   "answer, or what made it impossible to compose (e.g. not one address).")
     next_attempt_at: datetime | None = Field(description="When a pending e-mail is tried again (real time).")
-    sent_at: datetime | None
-    rejected_at: datetime | None
+    sent_at: datetime | None = Field(description="When the SMTP server accepted it.")
+    rejected_at: datetime | None = Field(description="When it was rejected for good; never retried after.")
 
     @classmethod
     def of(cls, email: OutgoingEmail) -> "DeliveryView":
         return cls(**{name: getattr(email, name) for name in cls.model_fields})
 
 
+class RetryNowAnswer(BaseModel):
+    due_now: int = Field(description="Pending e-mails made due at once.")
+
+
+def _errors(*statuses: int) -> dict:
+    described = {
+        401: "No valid access token (`{code, message, rule}`).",
+        403: "Not an operator: `X-Operator-Token` is missing or wrong.",
+        422: "A query parameter is invalid, e.g. `limit` above the maximum or a cursor this list "
+             "did not give.",
+    }
+    return {status: {"model": ErrorBody, "description": described[status]} for status in statuses}
+
+
 def routes(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(tags=["notifications"])
 
-    @router.get("/deliveries", summary="The delivery log: your e-mails, or those of an event or a person you administer")
-    async def deliveries(caused_by: str | None = Query(None, description="Only the e-mails this event caused."),
-                         recipient: str | None = Query(None, description="Only the e-mails to this person id."),
-                         caller: Caller = runtime.authenticated) -> list[DeliveryView]:
-        reader = Reader(caller.person_id, caller.account_id)
+    @router.get(
+        "/deliveries", response_model=list[DeliveryView], responses=_errors(401, 422),
+        response_description="One page of the e-mails the caller may read, oldest first.",
+        summary="The delivery log: your e-mails, or those of an event or a person you administer",
+        description=(
+            "Who may call it: anyone signed in. It answers the e-mails sent to the caller and, for "
+            "the account the caller's token acts for, the e-mails about a subscription or the "
+            "account the caller administers now (R2, R6, R17). Nothing else appears: asking for an "
+            "event or a person whose e-mails you may not read answers an empty list, exactly as "
+            "for one that does not exist. Without `caused_by` and `recipient`, your own e-mails.\n\n"
+            f"Oldest first, at most `limit` per page (default 100, at most {MAX_PAGE_SIZE}); the "
+            "next page is in the `Link: <...>; rel=\"next\"` and `X-Next-Cursor` headers, absent "
+            "on the last page."))
+    async def deliveries(request: Request, page: Annotated[PageRequest, Depends(page_request)],
+                         caused_by: str | None = Query(None, max_length=64,
+                                                       description="Only the e-mails this event caused."),
+                         recipient: str | None = Query(None, max_length=64,
+                                                       description="Only the e-mails to this person id."),
+                         caller: Caller = runtime.authenticated):
         if caused_by is None and recipient is None:
             recipient = caller.person_id
         async with runtime.db.connect() as conn:
-            found = await EmailRepository(conn).log(caused_by=caused_by, recipient_id=recipient)
-            administrators = await AdministratorRepository(conn).of(
-                {e.subscription_id for e in found} | {e.account_id for e in found if e.account_id})
-        return [DeliveryView.of(e) for e in readable(reader, found, administrators, _asked(caused_by, recipient))]
+            found = await EmailRepository(conn).page_for(Reader(caller.person_id, caller.account_id), page,
+                                                         caused_by=caused_by, recipient_id=recipient)
+        return paged(request, page, found, lambda e: (e.created_at, e.email_id), DeliveryView.of)
 
-    @router.post("/ops/deliveries/retry-now", dependencies=[operator_dependency(runtime)],
-                  summary="Operators: after an SMTP outage, try every pending e-mail now instead of "
-                          "at the end of its backoff")
-    async def retry_now() -> dict:
+    @router.post(
+        "/ops/deliveries/retry-now", dependencies=[operator_dependency(runtime)],
+        response_model=RetryNowAnswer, responses=_errors(403),
+        response_description="How many pending e-mails were made due at once.",
+        summary="Operators: after an SMTP outage, try every pending e-mail now instead of at the "
+                "end of its backoff",
+        description="Who may call it: operators only, with `X-Operator-Token`. Rejected e-mails "
+                    "stay rejected.")
+    async def retry_now() -> RetryNowAnswer:
         async with runtime.db.engine.begin() as conn:
             due = await EmailRepository(conn).retry_now()
         wake_sender()
-        return {"due_now": due}
+        return RetryNowAnswer(due_now=due)
 
     return router
-
-
-def _asked(caused_by: str | None, recipient: str | None) -> str:
-    return " and ".join(filter(None, [caused_by and f"event {caused_by}", recipient and f"person {recipient}"]))

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from contracts import topics
 from notifications import api, handlers
+from notifications.consistency import OPENING_EVENTS
 from notifications.domain import EVENTS_WITH_EMAILS
 from notifications.handlers import RetryPolicy
 from notifications.mailer import Mailer
@@ -33,7 +34,9 @@ def build(settings: NotificationsSettings | None = None, mailer: Mailer | None =
 
 def _consume_events(runtime: ServiceRuntime) -> None:
     events = runtime.consumer("notifications")
-    for event in EVENTS_WITH_EMAILS:
+    # The events that start a subscription too, with or without an e-mail (a trial sends none):
+    # an event about a subscription notifications never saw started is refused as inconsistent.
+    for event in dict.fromkeys(EVENTS_WITH_EMAILS + OPENING_EVENTS):
         events.on(event, handlers.queue_emails)
     # identity.internal.v1 carries the verification links; identity.events.v1 the contacts
     # added and the lapsed verifications.

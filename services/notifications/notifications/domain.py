@@ -8,13 +8,16 @@ from typing import Callable
 
 from contracts.billing import InvoiceIssued
 from contracts.envelope import Event
-from contracts.identity import AccountVerificationLapsed, ContactAdded, VerificationEmailRequested
+from contracts.identity import (
+    AccountVerificationLapsed, ContactAdded, RegistrationAttempted, VerificationEmailRequested,
+)
 from contracts.seats import SeatsDeprovisioned, SeatUnassigned, UserInvited
 from contracts.subscriptions import (
     AdministratorTransferred, AmendmentProposed, CancellationScheduled, GraceStarted,
     OrderAwaitingApproval, SubscriptionActivated, SubscriptionPurchased, TrialEnded,
 )
 from contracts.values import Contact, Money
+from servicekit.fields import email_address, single_line
 
 LOCALES = ("en", "fr", "nl", "de")
 
@@ -180,6 +183,13 @@ def _verification_lapsed(event: AccountVerificationLapsed, to: _Addresser) -> li
                registered_on=event.registered_at.date().isoformat(), lapsed_on=event.lapsed_at.date().isoformat())]
 
 
+def _registration_attempted(event: RegistrationAttempted, to: _Addresser) -> list[EmailRequest]:
+    """R1: registration answers alike for a new and a taken address, so that it tells nobody
+    which addresses have an account; the owner of a taken one learns of the attempt here."""
+    return [to("registration_attempted", event.person,
+               attempted_at=event.attempted_at.strftime("%Y-%m-%d %H:%M UTC"))]
+
+
 _COMPOSERS: dict[type[Event], Callable[[Event, _Addresser], list[EmailRequest]]] = {
     SubscriptionPurchased: _purchased, SubscriptionActivated: _activated,
     CancellationScheduled: _cancellation, SeatsDeprovisioned: _deprovisioned,
@@ -187,8 +197,32 @@ _COMPOSERS: dict[type[Event], Callable[[Event, _Addresser], list[EmailRequest]]]
     OrderAwaitingApproval: _awaiting_approval, GraceStarted: _grace, TrialEnded: _trial_ended,
     VerificationEmailRequested: _verification, UserInvited: _invited, ContactAdded: _contact_added,
     SeatUnassigned: _unassigned, AccountVerificationLapsed: _verification_lapsed,
+    RegistrationAttempted: _registration_attempted,
 }
 EVENTS_WITH_EMAILS: tuple[type[Event], ...] = tuple(_COMPOSERS)
+
+
+# The widths of the delivery log's columns (store.emails) that an e-mail's own text fills.
+MAX_SUBJECT_LENGTH = 500
+
+
+def header_problem(recipient_email: str, subject: str) -> str | None:
+    """Why an e-mail cannot be composed, or None. Addresses and names come from events: from
+    old data, another service's bug or a forged producer, a line break there would split a
+    header, and "a@x, b@y" would mail someone nobody chose. Such an e-mail is rejected alone;
+    it must never look like an unreachable server, which holds back everyone's mail. The
+    reason names the fault, never the address."""
+    try:
+        email_address(recipient_email)
+    except ValueError as error:
+        return f"the recipient address {error}"
+    try:
+        single_line(subject)
+    except ValueError:
+        return "the subject holds a line break or a control character (from a name, a company or a project id)"
+    if len(subject) > MAX_SUBJECT_LENGTH:
+        return f"the subject is longer than {MAX_SUBJECT_LENGTH} characters"
+    return None
 
 
 def next_attempt_at(failed_at: datetime, attempts: int, first: timedelta = timedelta(seconds=0.4),

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from contracts.envelope import Event
 from contracts.notifications import EmailRejected, EmailSent
 from notifications.access import administrator_named
-from notifications.domain import EmailRequest, emails_for, next_attempt_at
+from notifications.consistency import check_agrees, subscriptions_concerned
+from notifications.domain import MAX_SUBJECT_LENGTH, EmailRequest, emails_for, header_problem, next_attempt_at
 from notifications.mailer import Mailer, PermanentlyRejected, TemporarilyRefused
 from notifications.rendering import render
 from notifications.store import AdministratorRepository, EmailRepository, OutgoingEmail
@@ -29,26 +30,59 @@ SECRET_TEMPLATES = frozenset({"verification"})
 # How long a sender holds an e-mail it is sending (far above the SMTP timeout). A process that
 # dies holding one leaves it to a later round once the claim runs out: delayed, not lost.
 SENDING_CLAIM = timedelta(minutes=2)
+MAX_EMAIL_COLUMN = 320  # store.emails.recipient_email: a longer (so refused) address is kept cut
 
 
 async def queue_emails(event: Event, uow: UnitOfWork) -> None:
-    """Rendered and stored in the event's own transaction: a replay finds them already there."""
+    """Rendered and stored in the event's own transaction: a replay finds them already there.
+    An event that contradicts what notifications knows raises InconsistentEvent first, so that
+    nothing of it is applied (the consumer dead-letters it)."""
+    administrators = AdministratorRepository(uow.conn)
+    check_agrees(event, await administrators.known_subscriptions(subscriptions_concerned(event)))
     if named := administrator_named(event, uow.cause.time):
-        await AdministratorRepository(uow.conn).note(named)
+        await administrators.note(named)
     repo = EmailRepository(uow.conn)
     for request in emails_for(event, uow.cause.id):
-        await repo.add_once(_outgoing(request, uow), uow.now())
+        email = _outgoing(request, uow)
+        if await repo.add_once(email, uow.now()) and email.status == "rejected":
+            await uow.publish(_rejected(email, email.last_error or "", uow.now()))
+            _log_rejection(email, email.last_error or "")
     uow.after_commit(_sender_wakeup.set)
 
 
 def _outgoing(request: EmailRequest, uow: UnitOfWork) -> OutgoingEmail:
-    rendered = render(request.template, request.locale, request.facts)
-    return OutgoingEmail(
+    """Pending, or already rejected when it cannot be rendered or composed: such an e-mail is
+    recorded and reported once, and never reaches the sender's queue."""
+    email = OutgoingEmail(
         email_id=request.email_id, caused_by=uow.cause.id, template=request.template,
         locale=request.locale, recipient_id=request.recipient.person_id,
-        recipient_email=request.recipient.email, subscription_id=request.subscription_id,
-        account_id=request.account_id, correlation_id=uow.cause.correlationid,
-        subject=rendered.subject, text=rendered.text, html=rendered.html)
+        recipient_email=request.recipient.email[:MAX_EMAIL_COLUMN], subscription_id=request.subscription_id,
+        account_id=request.account_id, correlation_id=uow.cause.correlationid, subject="", text="", html="")
+    try:
+        rendered = render(request.template, request.locale, request.facts)
+    except Exception as error:  # noqa: BLE001 - a template fault must cost this e-mail alone
+        return _rejected_at_once(email, f"the e-mail could not be rendered ({type(error).__name__})", uow)
+    email = replace(email, subject=rendered.subject[:MAX_SUBJECT_LENGTH], text=rendered.text, html=rendered.html)
+    if problem := header_problem(request.recipient.email, rendered.subject):
+        return _rejected_at_once(email, problem, uow)
+    return email
+
+
+def _rejected_at_once(email: OutgoingEmail, reason: str, uow: UnitOfWork) -> OutgoingEmail:
+    secret = email.template in SECRET_TEMPLATES
+    return replace(email, status="rejected", last_error=reason, rejected_at=uow.now(),
+                   text="" if secret else email.text, html="" if secret else email.html)
+
+
+def _rejected(email: OutgoingEmail, reason: str, at) -> EmailRejected:
+    return EmailRejected(
+        email_id=email.email_id, template=email.template, recipient_id=email.recipient_id,
+        subscription_id=email.subscription_id, caused_by=email.caused_by, reason=reason[:2000], rejected_at=at)
+
+
+def _log_rejection(email: OutgoingEmail, reason: str) -> None:
+    log.error("e-mail %s (%s) to person %s rejected for good: %s", email.email_id, email.template,
+              email.recipient_id, reason)
 
 
 _sender_wakeup = asyncio.Event()
@@ -86,13 +120,17 @@ async def _deliver_one(runtime: ServiceRuntime, mailer: Mailer, email: OutgoingE
         return  # another replica's sender has it
     try:
         await mailer.send(email)
-    except PermanentlyRejected as rejection:
+    except PermanentlyRejected as rejection:  # a 5xx, or an e-mail that cannot be composed
         return await _reject(runtime, email, str(rejection))
     except TemporarilyRefused as refusal:
         return await _defer(runtime, email, str(refusal), retry)
-    except Exception as error:  # unreachable: every other e-mail would fail alike
+    except OSError as error:  # the server is unreachable, hung up or timed out: every e-mail would fail alike
         await _defer(runtime, email, f"{type(error).__name__}: {error}", retry)
         raise
+    except Exception as error:
+        # Something about this e-mail alone (the server does not do SMTPUTF8, say): it waits
+        # out its own backoff; the queue is not held up for it.
+        return await _defer(runtime, email, f"{type(error).__name__}: {error}", retry)
     await _mark_sent(runtime, email)
 
 
@@ -121,13 +159,9 @@ async def _reject(runtime: ServiceRuntime, email: OutgoingEmail, reason: str) ->
     async with runtime.uow(correlation_id=email.correlation_id) as uow:
         await EmailRepository(uow.conn).mark_rejected(email.email_id, uow.now(), reason,
                                                       email.template in SECRET_TEMPLATES)
-        await uow.publish(EmailRejected(
-            email_id=email.email_id, template=email.template, recipient_id=email.recipient_id,
-            subscription_id=email.subscription_id, caused_by=email.caused_by, reason=reason[:2000],
-            rejected_at=uow.now()))
+        await uow.publish(_rejected(email, reason, uow.now()))
         await uow.commit()
-    log.error("e-mail %s (%s) to person %s rejected for good: %s", email.email_id, email.template,
-              email.recipient_id, reason)
+    _log_rejection(email, reason)
 
 
 async def _defer(runtime: ServiceRuntime, email: OutgoingEmail, error: str, retry: RetryPolicy) -> None:

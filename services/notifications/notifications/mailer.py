@@ -9,10 +9,16 @@ import time
 from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from typing import NoReturn
 
 import aiosmtplib
 
+from notifications.domain import header_problem
 from notifications.store import OutgoingEmail
+
+# Replies that mean "log in first" or "not with these credentials" (RFC 4954): every e-mail
+# would get the same, so they stop the queue instead of rejecting each e-mail for good.
+LOG_IN_REQUIRED = frozenset({530, 534, 535, 538})
 
 # A relay may refuse more messages on one connection; starting a new one now and then
 # stays under such limits without ever hitting them.
@@ -21,6 +27,17 @@ MESSAGES_PER_CONNECTION = 100
 
 class PermanentlyRejected(Exception):
     """The server refused the message for good (5xx): retrying cannot help."""
+
+
+class CannotCompose(PermanentlyRejected):
+    """The e-mail itself cannot become a message (a line break in a header, not one address):
+    no server will ever take it, and it says nothing about the server, so it is rejected alone
+    while the others go on."""
+
+
+class ServerUnavailable(ConnectionError):
+    """The server cannot take any e-mail now (it hung up with 421, refused the log-in or the
+    TLS upgrade): every e-mail would fail alike, so the whole queue waits."""
 
 
 class TemporarilyRefused(Exception):
@@ -70,6 +87,15 @@ class Mailer:
         self._last_used = 0.0
 
     def compose(self, email: OutgoingEmail) -> EmailMessage:
+        """Raises CannotCompose, naming the fault but neither the address nor the text."""
+        if problem := header_problem(email.recipient_email, email.subject):
+            raise CannotCompose(problem)
+        try:
+            return self._compose(email)
+        except Exception as error:  # e.g. ValueError: a line break in a header the check missed
+            raise CannotCompose(f"the message could not be composed ({type(error).__name__})") from error
+
+    def _compose(self, email: OutgoingEmail) -> EmailMessage:
         message = EmailMessage(policy=COMPOSING_POLICY)
         message["From"], message["To"], message["Subject"] = self._from, email.recipient_email, email.subject
         # A stable Message-ID lets a receiving system drop the copy a crash might resend.
@@ -83,24 +109,27 @@ class Mailer:
         return message
 
     async def send(self, email: OutgoingEmail) -> None:
-        """Raises PermanentlyRejected on a 5xx, TemporarilyRefused on a 4xx from a server that
-        stays connected; anything else (unreachable, hung up, timed out) passes through."""
+        """Raises CannotCompose for an e-mail no server could take, PermanentlyRejected on a
+        5xx, TemporarilyRefused on a 4xx from a server that stays connected; an OSError
+        (ServerUnavailable, unreachable, hung up, timed out) when the server takes nothing now."""
+        message = self.compose(email)
         try:
-            await self._deliver(self.compose(email))
+            await self._deliver(message)
         except aiosmtplib.SMTPResponseException as error:
             self._classify([error.code], f"{error.code} {error.message}", error)
-            raise
         except aiosmtplib.SMTPRecipientsRefused as error:
             # The server's answers only: the address stays out of logs and events.
             reason = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
             self._classify([r.code for r in error.recipients], reason, error)
-            raise
 
-    def _classify(self, codes: list[int], reason: str, error: Exception) -> None:
+    def _classify(self, codes: list[int], reason: str, error: Exception) -> NoReturn:
+        if set(codes) & LOG_IN_REQUIRED:  # the settings' fault, not this e-mail's: hold the queue
+            raise ServerUnavailable(f"{reason} (check SMTP_USERNAME, SMTP_PASSWORD, SMTP_SECURITY)") from error
         if codes and all(500 <= c < 600 for c in codes):
             raise PermanentlyRejected(reason) from error
         if self._client is not None and self._client.is_connected:
             raise TemporarilyRefused(reason) from error
+        raise ServerUnavailable(reason) from error  # it answered, then hung up (421)
 
     async def close_if_idle(self) -> None:
         # Monotonic, not the service's Clock: a frozen test clock must not keep sockets open.
@@ -159,6 +188,14 @@ class Mailer:
                                  username=self._username, password=self._password)
         try:
             await client.connect()
+        except OSError:
+            client.close()
+            raise
+        except aiosmtplib.SMTPException as error:
+            # A refused log-in or TLS upgrade is the server's (or its settings') fault, not any
+            # one e-mail's: it must hold the queue, not reject every e-mail as a 5xx would.
+            client.close()
+            raise ServerUnavailable(f"{type(error).__name__}: {error}") from error
         except BaseException:
             client.close()
             raise

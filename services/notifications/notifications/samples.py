@@ -7,7 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 from contracts.billing import InvoiceIssued, InvoiceLineView
 from contracts.envelope import Event
-from contracts.identity import AccountVerificationLapsed, ContactAdded, VerificationEmailRequested
+from contracts.identity import (
+    AccountVerificationLapsed, ContactAdded, RegistrationAttempted, VerificationEmailRequested,
+)
 from contracts.seats import SeatsDeprovisioned, SeatUnassigned, UserInvited
 from contracts.subscriptions import (
     AdministratorTransferred, AmendmentProposed, CancellationScheduled, GraceStarted,
@@ -116,6 +118,10 @@ def verification_lapsed(locale: str = "en") -> AccountVerificationLapsed:
                                      lapsed_at=AT + timedelta(days=60))
 
 
+def registration_attempted(locale: str = "en") -> RegistrationAttempted:
+    return RegistrationAttempted(person=user(locale), attempted_at=AT + timedelta(hours=9, minutes=30))
+
+
 def every_event(locale: str = "en") -> list[Event]:
     return [
         purchased(locale), activated(locale),
@@ -126,4 +132,5 @@ def every_event(locale: str = "en") -> list[Event]:
         amendment(locale), transferred(locale), invoice(locale), awaiting_approval(locale),
         grace(locale), trial_ended(locale), verification(locale), invited(locale),
         invited(locale, resend=True), contact_added(locale), unassigned(locale), verification_lapsed(locale),
+        registration_attempted(locale),
     ]

@@ -4,12 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, case, insert, or_, select, update
+from sqlalchemy import (
+    Column, Integer, MetaData, String, Table, Text, and_, case, insert, or_, select, update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
-from notifications.access import AdministratorNamed
+from notifications.access import AdministratorNamed, Reader
+from notifications.consistency import KnownSubscription
 from notifications.domain import WAITED_ON
 from servicekit.db import UTCDateTime
+from servicekit.pagination import PageRequest, keyset
 
 metadata = MetaData()
 
@@ -46,6 +51,17 @@ administrators = Table(
     Column("as_of", UTCDateTime, nullable=False),
 )
 
+# Everyone who administered each subscription (or account), with the address events gave:
+# seats and billing may name a previous administrator, not yet told of a transfer; an event
+# naming someone who never administered it is inconsistent (notifications.consistency).
+administrator_history = Table(
+    "administrator_history", metadata,
+    Column("subject_id", String(64), primary_key=True),
+    Column("person_id", String(64), primary_key=True),
+    Column("email", String(320)),  # lower-cased; None for those recorded before addresses were kept
+    Column("since", UTCDateTime, nullable=False),
+)
+
 
 @dataclass(frozen=True)
 class OutgoingEmail:
@@ -67,6 +83,7 @@ class OutgoingEmail:
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
     rejected_at: datetime | None = None
+    created_at: datetime | None = None  # set when queued
 
 
 class EmailRepository:
@@ -79,7 +96,7 @@ class EmailRepository:
             emails.c.email_id == email.email_id))).first()
         if exists:
             return False
-        await self._conn.execute(insert(emails).values(**vars(email), created_at=at))
+        await self._conn.execute(insert(emails).values({**vars(email), "created_at": at}))
         return True
 
     async def due(self, now: datetime, limit: int) -> list[OutgoingEmail]:
@@ -133,6 +150,28 @@ class EmailRepository:
             query = query.where(emails.c.recipient_id == recipient_id)
         return [_email(r) for r in await self._conn.execute(query)]
 
+    async def page_for(self, reader: Reader, page: PageRequest, caused_by: str | None = None,
+                       recipient_id: str | None = None) -> list[OutgoingEmail]:
+        """One page of the log (and one more row, if any), oldest first: only what `reader`
+        may read (access.may_read), filtered in the query so that every page is full."""
+        query = select(emails).where(readable_by(reader))
+        if caused_by:
+            query = query.where(emails.c.caused_by == caused_by)
+        if recipient_id:
+            query = query.where(emails.c.recipient_id == recipient_id)
+        rows = await self._conn.execute(keyset(query, [emails.c.created_at, emails.c.email_id], page))
+        return [_email(r) for r in rows]
+
+
+def readable_by(reader: Reader) -> ColumnElement[bool]:
+    """access.may_read as a condition on `emails`: sent to the reader, or about the account
+    they act for and about a subject or account they administer now."""
+    administered = select(administrators.c.subject_id).where(administrators.c.person_id == reader.person_id)
+    return or_(
+        emails.c.recipient_id == reader.person_id,
+        and_(emails.c.account_id != "", emails.c.account_id == reader.account_id,
+             or_(emails.c.subscription_id.in_(administered), emails.c.account_id.in_(administered))))
+
 
 class AdministratorRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -150,12 +189,34 @@ class AdministratorRepository:
         elif found.as_of <= named.at:
             await self._conn.execute(update(administrators).where(
                 administrators.c.subject_id == named.subject_id).values(**values))
+        await self._remember(named)
 
-    async def of(self, subject_ids: set[str]) -> dict[str, str]:
-        """Subject or account id -> person id of its administrator, for those known."""
-        rows = await self._conn.execute(select(administrators).where(
-            administrators.c.subject_id.in_(sorted(subject_ids))))
-        return {r.subject_id: r.person_id for r in rows}
+    async def _remember(self, named: AdministratorNamed) -> None:
+        """Adds them to the subject's history; an address learnt later fills one not known."""
+        past = (await self._conn.execute(select(administrator_history.c.email).where(
+            administrator_history.c.subject_id == named.subject_id,
+            administrator_history.c.person_id == named.person_id))).first()
+        if past is None:
+            await self._conn.execute(insert(administrator_history).values(
+                subject_id=named.subject_id, person_id=named.person_id, email=named.email, since=named.at))
+        elif past.email is None and named.email:
+            await self._conn.execute(update(administrator_history).where(
+                administrator_history.c.subject_id == named.subject_id,
+                administrator_history.c.person_id == named.person_id).values(email=named.email))
+
+    async def known_subscriptions(self, subscription_ids: set[str]) -> dict[str, KnownSubscription]:
+        """What earlier events said of these subscriptions, for those notifications knows."""
+        if not subscription_ids:
+            return {}
+        ids = sorted(subscription_ids)
+        current = {r.subject_id: r for r in await self._conn.execute(
+            select(administrators).where(administrators.c.subject_id.in_(ids)))}
+        history: dict[str, dict[str, str | None]] = {}
+        for r in await self._conn.execute(select(administrator_history).where(
+                administrator_history.c.subject_id.in_(sorted(current)))):
+            history.setdefault(r.subject_id, {})[r.person_id] = r.email
+        return {sid: KnownSubscription(sid, r.account_id, r.person_id, history.get(sid, {}))
+                for sid, r in current.items()}
 
 
 def _email(r) -> OutgoingEmail:

@@ -90,12 +90,22 @@ def sink(tmp_path):
 
 class NotificationsService:
     """Delivers events through the real consumer, runs the sender's rounds one at a time on a
-    fixed retry clock, and reads back the e-mails, the published events and the HTTP log."""
+    fixed retry clock, and reads back the e-mails, the published events, the dead letters and
+    the HTTP log."""
 
     def __init__(self, runtime, mailer: Mailer, clock: FixedClock, retry_clock: FixedClock) -> None:
         self.runtime, self.mailer, self.clock, self.retry_clock = runtime, mailer, clock, retry_clock
         self.retry = RetryPolicy(clock=retry_clock)
         self._offset = 0
+        self.dead_letters: list[dict] = []  # what the consumer sent to its DLQ: type and reason
+        self._keep_dead_letters()
+
+    def _keep_dead_letters(self) -> None:
+        """No broker here: the consumer's dead letters are kept instead of published."""
+        async def publish(body: bytes, *, topic: str, key: bytes | None, headers: dict) -> None:
+            self.dead_letters.append({"topic": topic, "type": json.loads(body)["type"],
+                                      "reason": headers["dlq.reason"], "error": headers.get("dlq.error", "")})
+        self.runtime.broker.publish = publish
 
     async def deliver(self, *events: Event, envelopes: list[Envelope] | None = None) -> list[Envelope]:
         """Consumes the events as one polled batch; returns their envelopes (to replay them)."""
@@ -108,6 +118,7 @@ class NotificationsService:
         await self.runtime.db.dispose()
         await self.mailer.close()
         self.runtime = build(self.runtime.settings, mailer=self.mailer, clock=self.clock)
+        self._keep_dead_letters()
         await self.runtime.db.migrate("notifications")
 
     async def send_round(self) -> int:

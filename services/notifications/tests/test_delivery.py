@@ -19,9 +19,11 @@ ADMIN, ACCOUNT = "p-1", samples.ACCOUNT
 
 
 def to(address: str, locale: str = "en"):
-    """The purchase sample, its administrator at another address."""
+    """The purchase sample, by another administrator at that address (another subscription)."""
     event = purchased(locale)
-    return event.model_copy(update={"administrator": admin(locale).model_copy(update={"email": address})})
+    who = address.split("@")[0]
+    return event.model_copy(update={"subscription_id": f"s-{who}", "administrator": admin(locale).model_copy(
+        update={"person_id": f"p-{who}", "email": address})})
 
 
 async def test_R34_an_event_replayed_after_a_restart_sends_its_email_once(notifications, sink):
@@ -69,11 +71,12 @@ async def test_R34_an_smtp_outage_delays_mail_and_loses_none(notifications, sink
 async def test_R34_a_temporarily_refused_email_backs_off_while_the_next_ones_pass_it(notifications, sink):
     await notifications.deliver(to("busy@example.com"))
     notifications.clock.advance(timedelta(minutes=1))  # queued after it
-    await notifications.deliver(transferred())
-    assert await notifications.send_round() == 3
+    await notifications.deliver(purchased(), transferred())
+    assert await notifications.send_round() == 4
     busy = (await notifications.emails())[0]
-    assert busy.template == "agreement"
-    assert sorted(m.template for m in sink.received()) == ["administrator_replaced", "administrator_transferred"]
+    assert (busy.template, busy.recipient_id) == ("agreement", "p-busy")
+    assert sorted(m.template for m in sink.received()) == [
+        "administrator_replaced", "administrator_transferred", "agreement"]
     assert (busy.status, busy.attempts, busy.last_error) == ("pending", 1, "451 4.3.0 Try again later")
 
     for attempt, wait in ((2, 0.4), (3, 0.8), (4, 1.6)):
@@ -88,7 +91,7 @@ async def test_R34_a_temporarily_refused_email_backs_off_while_the_next_ones_pas
     notifications.retry_clock.advance(timedelta(seconds=3.2))
     assert await notifications.send_round() == 1
     assert (await notifications.emails())[0].status == "sent"
-    assert len(sink.received()) == 3
+    assert len(sink.received()) == 4
 
 
 async def test_R34_a_permanently_rejected_address_is_recorded_reported_and_never_retried(notifications, sink):
@@ -102,8 +105,8 @@ async def test_R34_a_permanently_rejected_address_is_recorded_reported_and_never
     assert email.last_error.startswith("550") and sink.received() == []
     [rejected] = [e for e in await notifications.published() if e["type"] == "notifications.email_rejected"]
     assert rejected["data"] | {"reason": "550"} == {
-        "email_id": email.email_id, "template": "agreement", "recipient_id": ADMIN,
-        "subscription_id": samples.SID, "caused_by": envelope.id, "reason": "550",
+        "email_id": email.email_id, "template": "agreement", "recipient_id": "p-gone",
+        "subscription_id": "s-gone", "caused_by": envelope.id, "reason": "550",
         "rejected_at": AT.isoformat().replace("+00:00", "Z")}
     assert "gone@example.com" not in str(rejected)
 

@@ -12,7 +12,7 @@ from notifications.rendering import render
 
 from notifications.samples import (
     ACCOUNT, AT, activated, amendment, awaiting_approval, contact_added, every_event, grace, invited, invoice,
-    purchased, transferred, trial_ended, unassigned, verification, verification_lapsed,
+    purchased, registration_attempted, transferred, trial_ended, unassigned, verification, verification_lapsed,
 )
 
 
@@ -117,6 +117,19 @@ def test_R33_R3_a_lapsed_verification_tells_the_administrator():
     assert (request.template, request.recipient.person_id, request.subscription_id) == (
         "account_verification_lapsed", "p-1", ACCOUNT)
     assert (request.facts["registered_on"], request.facts["lapsed_on"]) == ("2026-01-05", "2026-03-06")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_R1_an_attempt_to_register_a_taken_address_tells_its_owner_what_to_do_without_a_link(locale):
+    """Registration answers alike for a new and a taken address (issue 11, item 8): the owner
+    of a taken one is told by e-mail instead; a link would lead nowhere (no portal yet)."""
+    [request] = emails_for(registration_attempted(locale), "event-1")
+    assert (request.template, request.recipient.person_id, request.locale) == ("registration_attempted", "u-1", locale)
+    assert (request.subscription_id, request.account_id) == ("u-1", "")  # the person's own e-mail
+    email = render(request.template, locale, request.facts)
+    assert "2026-01-05 09:30 UTC" in email.text and "2026-01-05 09:30 UTC" in email.html
+    assert "Uma <User>" in email.text and "Uma &lt;User&gt;" in email.html
+    assert "http" not in email.text + email.html and "href" not in email.html
 
 
 # R33, item by item, and the e-mails that carry it.

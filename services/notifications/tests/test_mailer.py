@@ -13,7 +13,7 @@ from aiosmtplib.email import flatten_message
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from notifications.mailer import Mailer, PermanentlyRejected, TemporarilyRefused
+from notifications.mailer import CannotCompose, Mailer, PermanentlyRejected, ServerUnavailable, TemporarilyRefused
 from notifications.rendering import render
 from notifications.store import OutgoingEmail
 from servicekit.mailbox import read_mailbox
@@ -155,7 +155,8 @@ class CheckingCredentials(KeepEveryMessage):
 
     def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         self.logins.append((auth_data.login, auth_data.password))
-        return AuthResult(success=(auth_data.login, auth_data.password) == (b"mailer", b"s3cret"))
+        # handled=False: the server answers a failure itself (535), as a real one does
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"mailer", b"s3cret"), handled=False)
 
 
 @pytest.fixture
@@ -180,12 +181,45 @@ async def test_a_mailer_with_credentials_logs_in_before_sending(server_requiring
     assert len(read_mailbox(server_requiring_login.handler.directory)) == 1
 
 
-async def test_a_server_that_requires_a_login_refuses_a_mailer_without_one(server_requiring_login):
+async def test_a_server_that_requires_a_login_holds_the_queue_of_a_mailer_without_one(server_requiring_login):
+    """530 is the settings' fault, not the e-mail's: rejecting it for good, as any other 5xx,
+    would reject every e-mail until the settings were fixed."""
     mailer = Mailer("127.0.0.1", server_requiring_login.port, SENDER)
-    with pytest.raises((TemporarilyRefused, PermanentlyRejected)):
+    with pytest.raises(ServerUnavailable, match="530"):
         await mailer.send(outgoing(1))
     await mailer.close()
     assert read_mailbox(server_requiring_login.handler.directory) == []
+
+
+async def test_a_refused_log_in_holds_the_queue_instead_of_rejecting_the_email(server_requiring_login):
+    mailer = Mailer("127.0.0.1", server_requiring_login.port, SENDER, username="mailer", password="wrong")
+    with pytest.raises(ServerUnavailable, match="535") as raised:
+        await mailer.send(outgoing(1))
+    await mailer.close()
+    assert isinstance(raised.value, OSError) and "wrong" not in str(raised.value)
+    assert read_mailbox(server_requiring_login.handler.directory) == []
+
+
+@pytest.mark.parametrize("poison, fault", [
+    ({"recipient_email": "zoe@example.com\r\nBcc: all@example.com"}, "line breaks"),
+    ({"recipient_email": "zoe@example.com, eve@example.com"}, "one e-mail address"),
+    ({"recipient_email": "Zoë <zoe@example.com>"}, "one e-mail address"),
+    ({"subject": "Acme\r\nBcc: all@example.com"}, "subject"),
+    ({"subscription_id": "s-1\r\nBcc: all@example.com"}, "could not be composed (ValueError)"),
+], ids=["crlf-in-address", "two-addresses", "display-name", "crlf-in-subject", "crlf-in-other-header"])
+async def test_item2_an_email_that_cannot_be_composed_is_rejected_alone_naming_the_fault_not_the_address(
+        sink, mailer, poison, fault):
+    """Once a ValueError while composing looked like an unreachable server and held every
+    tenant's e-mail back; now it is a permanent rejection of that e-mail, and the kept
+    connection carries the next one."""
+    await mailer.send(outgoing(1))
+    bad = outgoing(2).__class__(**{**vars(outgoing(2)), **poison})
+    with pytest.raises(CannotCompose, match=re.escape(fault)) as raised:
+        await mailer.send(bad)
+    assert isinstance(raised.value, PermanentlyRejected)
+    assert "zoe@" not in str(raised.value) and "all@" not in str(raised.value)
+    await mailer.send(outgoing(3))
+    assert len(sink.handler.connections) == 2 and len(set(sink.handler.connections)) == 1
 
 
 def test_an_unknown_smtp_security_mode_is_refused_with_the_modes_named():
