@@ -8,9 +8,9 @@ _BY_TOPIC: dict[topics.Topic, tuple[type[Event], ...]] = {
     topics.IDENTITY_EVENTS: (
         identity.AccountRegistered, identity.PersonRegistered, identity.EmailVerified,
         identity.ContactAdded, identity.AccountVerified, identity.AccountVerificationLapsed,
-        identity.SignedOut,
+        identity.SignedOut, identity.AccountWithdrawn,
     ),
-    topics.IDENTITY_INTERNAL: (identity.VerificationEmailRequested,),
+    topics.IDENTITY_INTERNAL: (identity.VerificationEmailRequested, identity.RegistrationAttempted),
     topics.SUBSCRIPTIONS_EVENTS: (
         subscriptions.SubscriptionPurchased, subscriptions.SubscriptionActivated,
         subscriptions.ActivationExpired, subscriptions.CancellationScheduled,
@@ -26,7 +26,7 @@ _BY_TOPIC: dict[topics.Topic, tuple[type[Event], ...]] = {
     topics.SEATS_EVENTS: (
         seats.SeatsUnlocked, seats.SeatQuantityChanged, seats.SeatDecreaseScheduled,
         seats.SeatsDeprovisioned, seats.UserInvited, seats.SeatAssigned, seats.SeatUnassigned,
-        seats.UsersImported, seats.DeviceActivated, seats.DeviceDeactivated,
+        seats.UsersImported, seats.DeviceActivated, seats.DeviceDeactivated, seats.LeaseRevoked,
     ),
     topics.BILLING_EVENTS: (billing.InvoiceAdjusted, billing.InvoiceIssued),
     topics.NOTIFICATIONS_EVENTS: (notifications.EmailSent, notifications.EmailRejected),

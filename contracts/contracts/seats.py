@@ -116,6 +116,8 @@ class DeviceActivated(Event):
     key_id: str = Field(description="The activation key.")
     device_id: str = Field(description="The device it is now bound to.")
     activated_at: datetime = Field(description="When.")
+    person_id: str | None = Field(None, description="Who activated it: the key is theirs until it is "
+                                  "deactivated (R27). Absent on events published before keys recorded it.")
 
 
 class DeviceDeactivated(Event):
@@ -127,3 +129,21 @@ class DeviceDeactivated(Event):
     key_id: str = Field(description="The activation key.")
     device_id: str = Field(description="The device it was bound to.")
     deactivated_at: datetime = Field(description="When.")
+    person_id: str | None = Field(None, description="Who held it on that device, when known.")
+    reason: str | None = Field(None, description="`deactivated` (by its holder or the administrator, to "
+                               "move it), `unassigned` (its holder lost their seat, R24) or `ended` (the "
+                               "subscription ended, R28). Absent on older events.")
+
+
+class LeaseRevoked(Event):
+    """A floating seat was taken back from the person holding it before they released it: they
+    lost their assignment (R24). A product holding the lease should end that person's session."""
+
+    type: ClassVar[str] = "seats.lease_revoked"
+    subscription_id: str = Field(description="The subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    lease_id: str = Field(description="The lease taken back.")
+    person_id: str = Field(description="Who held it.")
+    session_id: str | None = Field(None, description="The sign-in it was taken for, if known.")
+    reason: str = Field(description="`unassigned` (R24).")
+    revoked_at: datetime = Field(description="When.")

@@ -40,7 +40,10 @@ def test_R22_added_users_are_invited_and_listed_as_invited(stack, customer):
     assert [(u["status"], u["seat_assigned"]) for u in added] == [("invited", True)] * 2
     invited = eventually(lambda: len(seat_events(stack, sid, "seats.user_invited")) == 2
                          and seat_events(stack, sid, "seats.user_invited"), what="invitations published")
-    assert "/register?email=ann%40example.com" in invited[0]["register_url"]
+    register_url = next(i["register_url"] for i in invited if i["user"]["email"] == "ann@example.com")
+    assert "/people/registration?email=ann%40example.com" in register_url
+    how = httpx.get(register_url, timeout=10)  # the link leads somewhere a person can use (issue 11)
+    assert how.status_code == 200 and how.json()["email"] == "ann@example.com"
 
     mails = eventually(lambda: len(found := mails_of(stack, sid, "invitation")) == 2 and found,
                        what="invitation e-mails received by the SMTP server")
@@ -85,7 +88,7 @@ def test_R23_a_csv_import_is_a_draft_corrected_then_submitted(stack, customer):
 def test_R26_floating_leases_never_exceed_the_seats(stack, api, customer):
     sid = active_subscription(customer, quantity=1, licence_type="floating")
     colleague = api.new_customer("Col League")
-    add_users(customer, sid, _email_of(colleague))
+    add_users(customer, sid, _email_of(colleague), _email_of(customer), assign=True)  # two people, one seat
     lease = customer.call("seats", "POST", f"/subscriptions/{sid}/leases")
     assert refused(lambda: colleague.call("seats", "POST", f"/subscriptions/{sid}/leases")).rule == "R26"
     customer.call("seats", "POST", f"/leases/{lease['lease_id']}/heartbeat")
@@ -97,6 +100,7 @@ def test_R26_floating_leases_never_exceed_the_seats(stack, api, customer):
 
 def test_R27_a_node_locked_key_moves_only_after_deactivation(stack, customer):
     sid = active_subscription(customer, quantity=1, licence_type="node_locked")
+    add_users(customer, sid, _email_of(customer), assign=True)  # a key is activated by a person with a seat
     [key] = customer.call("seats", "GET", f"/subscriptions/{sid}/keys")["keys"]
     path = f"/subscriptions/{sid}/keys/{key['key_id']}"
     customer.call("seats", "POST", f"{path}/activation", {"device_id": "dev-a", "device_name": "Desk"})

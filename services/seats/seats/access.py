@@ -7,32 +7,40 @@ from sqlalchemy import and_, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import Refusal, RuleViolation
-from seats.domain.access import AccessAnswer, Grant, decide
+from contracts.values import LicenceType
+from seats.domain.access import AccessAnswer, Grant, decide, visible_to
 from seats.domain.pool import PoolStatus
 from seats.key_store import activation_keys as keys
 from seats.lease_store import leases
 from seats.people_store import seat_users as users
 from seats.store import assignments, pools
+from servicekit.auth import Caller
 
 
-async def check_access(conn: AsyncConnection, product: str, at: datetime, *, user_id: str | None = None,
-                       email: str | None = None, device_id: str | None = None) -> AccessAnswer:
+async def check_access(conn: AsyncConnection, product: str, at: datetime, asker: Caller, *,
+                       user_id: str | None = None, email: str | None = None,
+                       device_id: str | None = None) -> AccessAnswer:
+    """Only what `asker` may learn counts (`domain.access.visible_to`): their own seats, or the
+    seats of subscriptions they administer."""
     if not (user_id or email or device_id):
         raise RuleViolation("who", "Say whose access: user_id (person id), email or device_id.",
                             refusal=Refusal.INVALID)
     email = email.strip().lower() if email else None
-    arms = [a for a in (_named(user_id, email), _floating(user_id, email, at), _node_locked(device_id)) if a is not None]
+    about_asker = (user_id == asker.person_id) if user_id else (email is not None and email == asker.email.lower())
+    arms = [a for a in (_named(user_id, email, about_asker), _floating(user_id, email, at, about_asker),
+                        _node_locked(device_id, asker.person_id)) if a is not None]
     in_force = and_(pools.c.product == product, pools.c.status == PoolStatus.UNLOCKED.value)
     query = union_all(*[arm.where(in_force) for arm in arms])
     rows = await conn.execute(query)
-    return decide([Grant(*row) for row in rows], product)
+    return decide(visible_to([Grant(*row) for row in rows], asker.person_id, asker.account_id), product)
 
 
-def _columns(how: str):
-    return pools.c.subscription_id, pools.c.tier, pools.c.licence_type, literal(how)
+def _columns(how: str, about_asker):
+    return (pools.c.subscription_id, pools.c.tier, pools.c.licence_type, literal(how), pools.c.account_id,
+            pools.c.admin_person_id, about_asker)
 
 
-def _named(user_id: str | None, email: str | None):
+def _named(user_id: str | None, email: str | None, about_asker: bool):
     """R22, R24: a named seat of the user, found by their person id or e-mail."""
     if not (user_id or email):
         return None
@@ -40,23 +48,26 @@ def _named(user_id: str | None, email: str | None):
     joined = users.join(assignments, and_(assignments.c.subscription_id == users.c.subscription_id,
                                           assignments.c.user_id == users.c.user_id)) \
         .join(pools, pools.c.subscription_id == users.c.subscription_id)
-    return select(*_columns("named seat assigned")).select_from(joined).where(who)
+    # In a floating or node-locked pool an assignment is the right to take a lease or activate a
+    # key, which is what grants access there; only a named seat grants it by itself.
+    return select(*_columns("named seat assigned", literal(about_asker))).select_from(joined).where(
+        who, pools.c.licence_type == LicenceType.NAMED_USER.value)
 
 
-def _floating(user_id: str | None, email: str | None, at: datetime):
+def _floating(user_id: str | None, email: str | None, at: datetime, about_asker: bool):
     """R26: a live lease; an expired one never counts."""
     if not (user_id or email):
         return None
     who = leases.c.person_id == user_id if user_id else leases.c.email == email
     joined = leases.join(pools, pools.c.subscription_id == leases.c.subscription_id)
-    return select(*_columns("floating lease held")).select_from(joined).where(
+    return select(*_columns("floating lease held", literal(about_asker))).select_from(joined).where(
         who, leases.c.released_at.is_(None), leases.c.expires_at > at)
 
 
-def _node_locked(device_id: str | None):
-    """R27: a key active on this device."""
+def _node_locked(device_id: str | None, asker_id: str):
+    """R27: a key active on this device; it is the asker's own when they activated it."""
     if not device_id:
         return None
     joined = keys.join(pools, pools.c.subscription_id == keys.c.subscription_id)
-    return select(*_columns("activation key active on this device")).select_from(joined).where(
-        keys.c.device_id == device_id)
+    return select(*_columns("activation key active on this device", keys.c.person_id == asker_id)) \
+        .select_from(joined).where(keys.c.device_id == device_id)

@@ -1,4 +1,4 @@
-"""HTTP commands and queries of the seats service."""
+"""HTTP commands and queries of the seat pool: its state, assignments by e-mail, quantity, policy."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,18 +9,26 @@ from pydantic import BaseModel, Field
 from contracts.values import LicenceType
 from seats import handlers
 from seats.domain import SeatPool
+from seats.domain.pool import MAX_KEYS_PER_PERSON
+from seats.routes import ADMINISTRATOR, command_answer
 from seats.store import SeatPoolRepository
 from servicekit.auth import Caller
+from servicekit.fields import EmailAddress
+from servicekit.pagination import MAX_PAGE_SIZE
 from servicekit.runtime import ServiceRuntime
 
 
 class AssignRequest(BaseModel):
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$",
-                       description="E-mail of the user to give a seat.")
+    email: EmailAddress = Field(description="E-mail of the user to give a seat: one address.")
 
 
 class QuantityRequest(BaseModel):
     quantity: int = Field(gt=0, le=100_000, description="The new number of seats.")
+
+
+class PolicyRequest(BaseModel):
+    keys_per_person: int = Field(ge=1, le=MAX_KEYS_PER_PERSON, description="Node-locked keys one person may "
+                                 "hold active at once, on as many devices (R27).")
 
 
 class AssignmentView(BaseModel):
@@ -31,15 +39,18 @@ class AssignmentView(BaseModel):
 
 class PoolView(BaseModel):
     subscription_id: str
-    status: str
+    status: str = Field(description="`locked` until activation (R21), `unlocked`, `closed` (lapsed before "
+                                    "activation) or `deprovisioned` (R28).")
     licence_type: LicenceType
-    quantity: int
-    scheduled_quantity: int | None
+    quantity: int = Field(description="Seats in force (R25).")
+    scheduled_quantity: int | None = Field(description="A decrease waiting for the term end (R25).")
     term_end: datetime | None
     deprovision_at: datetime | None
     trial_ends_at: datetime | None
-    assigned: int
-    assignments: list[AssignmentView]
+    keys_per_person: int = Field(description="Node-locked: keys one person may hold active at once (R27).")
+    assigned: int = Field(description="Assignments in force.")
+    assignments: list[AssignmentView] = Field(description=f"The first {MAX_PAGE_SIZE} assignments, oldest "
+                                              "first; every user, with their seat: GET .../users.")
 
     @classmethod
     def of(cls, p: SeatPool) -> "PoolView":
@@ -47,35 +58,46 @@ class PoolView(BaseModel):
                    licence_type=p.licence_type, quantity=p.quantity,
                    scheduled_quantity=p.scheduled_quantity, term_end=p.term_end,
                    deprovision_at=p.deprovision_at, trial_ends_at=p.trial_ends_at,
-                   assigned=len(p.assignments),
-                   assignments=[AssignmentView(**vars(a)) for a in p.assignments])
+                   keys_per_person=p.keys_per_person, assigned=len(p.assignments),
+                   assignments=[AssignmentView(**vars(a)) for a in p.assignments[:MAX_PAGE_SIZE]])
 
 
 def routes(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(prefix="/subscriptions/{subscription_id}", tags=["seats"])
     authenticated = runtime.authenticated
+    invitations = runtime.settings.invitations()
 
-    @router.get("/seats", summary="The seat pool and its assignments (administrator only, R6)")
+    @router.get("/seats", summary="The seat pool and its assignments (R21, R25)", description=ADMINISTRATOR)
     async def pool(subscription_id: str, caller: Caller = authenticated) -> PoolView:
         async with runtime.db.connect() as conn:
             found = await SeatPoolRepository(conn).get(subscription_id)
         found.ensure_administered_by(caller.person_id, caller.account_id)
         return PoolView.of(found)
 
-    @router.post("/seats/assignments", status_code=201, summary="Give a user a seat (R21, R25)")
+    @router.post("/seats/assignments", status_code=201, response_model=command_answer(AssignmentView),
+                 summary="Give a user a seat by e-mail; a new user is listed and invited (R21, R22, R25)",
+                 description=ADMINISTRATOR + " Invitation e-mails count against the account's hourly limit (429).")
     async def assign(subscription_id: str, body: AssignRequest, request: Request,
                      caller: Caller = authenticated):
         async def act(uow):
-            assignment = await handlers.assign_seat(subscription_id, body.email, caller, uow,
-                                                    runtime.settings.identity_public_url)
+            assignment = await handlers.assign_seat(subscription_id, body.email, caller, uow, invitations)
             return AssignmentView(**vars(assignment))
         return await runtime.command(request, caller, body, act, status_code=201)
 
-    @router.post("/seats/quantity", summary="Change the quantity: increases now, decreases at term end (R25)")
+    @router.post("/seats/quantity", response_model=command_answer(PoolView),
+                 summary="Change the quantity: increases now, decreases at term end (R25)", description=ADMINISTRATOR)
     async def change_quantity(subscription_id: str, body: QuantityRequest, request: Request,
                               caller: Caller = authenticated):
         async def act(uow):
             return PoolView.of(await handlers.change_quantity(subscription_id, body.quantity, caller, uow))
+        return await runtime.command(request, caller, body, act)
+
+    @router.put("/seats/policy", response_model=command_answer(PoolView),
+                summary="The pool's policy: node-locked keys one person may hold at once (R27)",
+                description=ADMINISTRATOR + " Keys already active stay so; the limit applies to the next activation.")
+    async def policy(subscription_id: str, body: PolicyRequest, request: Request, caller: Caller = authenticated):
+        async def act(uow):
+            return PoolView.of(await handlers.set_policy(subscription_id, body.keys_per_person, caller, uow))
         return await runtime.command(request, caller, body, act)
 
     return router

@@ -1,8 +1,15 @@
 """Seat handlers: subscription events in, seat events out, one transaction each.
 
-A replay of one topic can bring an event about a pool this service never opened: an event
-that carries enough to open the pool opens it; any other finds nothing to change and is
-ignored, so the consumer never stops on it and no effect happens twice.
+Only a purchase (or a trial) opens a pool. Subscriptions publishes every event of a
+subscription on one topic with the subscription id as key, so seats reads the purchase (or
+the trial) before anything else of that subscription, in a replay too. An event about a
+pool seats never opened, or one that contradicts what seats knows of it (another owner
+account, an administrator it does not have, an activation that is not of the purchase it
+saw), is therefore forged or corrupt: it raises `InconsistentEvent`, so the consumer applies
+nothing and dead-letters it with the reason `inconsistent` (issue 11: a forged activation
+once opened 500 unlocked seats). The one exception is a transfer of administration of an
+order still awaiting approval (R19), which comes before its purchase: it is ignored, and the
+purchase names the new administrator.
 """
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import logging
 from datetime import datetime
 from typing import Callable
 
+from contracts.errors import InconsistentEvent
 from contracts.subscriptions import (
     ActivationExpired, AdministratorTransferred, CancellationScheduled, CancellationWithdrawn,
     SubscriptionActivated, SubscriptionEnded, SubscriptionPurchased, SubscriptionRenewed,
@@ -26,7 +34,7 @@ from servicekit.uow import UnitOfWork
 log = logging.getLogger("seats.handlers")
 
 SEAT_DECREASE = "seat_decrease"
-DEFAULT_IDENTITY_URL = SeatsSettings.model_fields["identity_public_url"].default
+DEFAULT_INVITATIONS = users.Invitations(SeatsSettings.model_fields["identity_public_url"].default)
 
 
 def decrease_job_id(subscription_id: str, term_end: datetime) -> str:
@@ -36,29 +44,37 @@ def decrease_job_id(subscription_id: str, term_end: datetime) -> str:
 
 async def open_locked_pool(event: SubscriptionPurchased, uow: UnitOfWork) -> None:
     repo = SeatPoolRepository(uow.conn)
-    if await repo.find(event.subscription_id) is None:  # a converted trial keeps its pool
+    pool = await repo.find(event.subscription_id, lock=True)
+    if pool is None:
         await repo.add(SeatPool(subscription_id=event.subscription_id, account_id=event.account_id,
                                 administrator=event.administrator, licence_type=event.licence_type,
-                                quantity=event.quantity, product=event.product, tier=event.tier))
+                                quantity=event.quantity, product=event.product, tier=event.tier,
+                                ordered_quantity=event.quantity))
+        return
+    pool.ensure_owned_by(event.account_id, event.type)
+    if event.converts_trial and pool.is_trial:  # a converted trial keeps its pool (R10)
+        pool.ensure_administered_now_by(event.administrator.person_id, event.type)
+        pool.record_conversion(event.quantity)
+        await repo.save(pool)
 
 
 async def open_trial_pool(event: TrialStarted, uow: UnitOfWork) -> None:
     repo = SeatPoolRepository(uow.conn)
-    if await repo.find(event.subscription_id) is None:
-        pool = SeatPool.for_trial(event.subscription_id, event.account_id, event.administrator,
-                                  event.licence_type, event.started_at, event.ends_at)
-        pool.describe_plan(event.product, event.tier)
-        await repo.add(pool)
+    if (known := await repo.find(event.subscription_id)) is not None:
+        known.ensure_owned_by(event.account_id, event.type)  # the same trial, published again
+        return
+    pool = SeatPool.for_trial(event.subscription_id, event.account_id, event.administrator,
+                              event.licence_type, event.started_at, event.ends_at)
+    pool.describe_plan(event.product, event.tier)
+    await repo.add(pool)
 
 
 async def unlock_seats(event: SubscriptionActivated, uow: UnitOfWork) -> None:
+    """R21: the purchase seats saw unlocks; an activation alone never opens a pool."""
     repo = SeatPoolRepository(uow.conn)
-    pool = await repo.find(event.subscription_id, lock=True)
-    if pool is None:  # activation read before the purchase (e.g. a replay of one topic only)
-        pool = SeatPool(subscription_id=event.subscription_id, account_id=event.account_id,
-                        administrator=event.administrator, licence_type=event.licence_type,
-                        quantity=event.quantity)
-        await repo.add(pool)
+    pool = await _known(repo, event)
+    pool.ensure_activation_agrees(event.account_id, event.administrator.person_id, event.licence_type,
+                                  event.product, event.quantity)
     pool.describe_plan(event.product, event.tier)
     unlocked = pool.unlock(event.quantity, event.term_start, event.term_end, event.unit_price,
                            event.administrator, at=event.activated_at)
@@ -71,8 +87,7 @@ async def unlock_seats(event: SubscriptionActivated, uow: UnitOfWork) -> None:
 async def follow_renewal(event: SubscriptionRenewed, uow: UnitOfWork) -> None:
     """R11, R25: the new term and price; a decrease due at the old term end applies first."""
     repo = SeatPoolRepository(uow.conn)
-    if (pool := await _find(repo, event)) is None:
-        return
+    pool = await _known(repo, event)
     previous_term_end = pool.term_end
     applied = pool.renew(event.term_start, event.term_end, event.unit_price)
     if pool.term_end == previous_term_end:
@@ -93,7 +108,16 @@ async def follow_tier_change(event: TierChanged, uow: UnitOfWork) -> None:
 
 
 async def transfer_administration(event: AdministratorTransferred, uow: UnitOfWork) -> None:
-    await _update(uow, event, lambda pool: pool.transfer_administration(event.new_administrator))
+    """R17: only from the administrator seats knows, within the account that owns the pool."""
+    repo = SeatPoolRepository(uow.conn)
+    pool = await repo.find(event.subscription_id, lock=True)
+    if pool is None:  # an order awaiting approval (R19): its purchase will name the new administrator
+        log.info("%s for %s before its purchase ignored", event.type, event.subscription_id)
+        return
+    pool.ensure_owned_by(event.account_id, event.type)
+    pool.ensure_administered_now_by(event.previous_administrator.person_id, event.type)
+    pool.transfer_administration(event.new_administrator)
+    await repo.save(pool)
 
 
 async def close_lapsed_pool(event: ActivationExpired, uow: UnitOfWork) -> None:
@@ -111,8 +135,7 @@ async def withdraw_deprovisioning(event: CancellationWithdrawn, uow: UnitOfWork)
 async def deprovision(event: SubscriptionEnded, uow: UnitOfWork) -> None:
     """R28, whatever the reason: cancelled, lapsed, terminated (maybe mid-term) or trial_ended."""
     repo = SeatPoolRepository(uow.conn)
-    if (pool := await _find(repo, event)) is None:
-        return
+    pool = await _known(repo, event)
     term_end = pool.term_end
     if (deprovisioned := pool.deprovision(at=event.ended_at)) is not None:
         await repo.save(pool)
@@ -124,9 +147,9 @@ async def deprovision(event: SubscriptionEnded, uow: UnitOfWork) -> None:
 
 
 async def assign_seat(subscription_id: str, email: str, caller: Caller, uow: UnitOfWork,
-                      identity_url: str = DEFAULT_IDENTITY_URL) -> Assignment:
+                      invitations: users.Invitations = DEFAULT_INVITATIONS) -> Assignment:
     """The first assignment route: lists the user (invited if new, R22) and gives them a seat."""
-    return await users.add_and_assign_one(subscription_id, email, identity_url, caller, uow)
+    return await users.add_and_assign_one(subscription_id, email, invitations, caller, uow)
 
 
 async def change_quantity(subscription_id: str, quantity: int, caller: Caller, uow: UnitOfWork) -> SeatPool:
@@ -141,6 +164,15 @@ async def change_quantity(subscription_id: str, quantity: int, caller: Caller, u
         await _schedule_decrease(pool, uow)
     else:
         await uow.cancel_job(decrease_job_id(subscription_id, pool.term_end))
+    return pool
+
+
+async def set_policy(subscription_id: str, keys_per_person: int, caller: Caller, uow: UnitOfWork) -> SeatPool:
+    repo = SeatPoolRepository(uow.conn)
+    pool = await repo.get(subscription_id, lock=True)
+    pool.ensure_administered_by(caller.person_id, caller.account_id)
+    pool.set_keys_per_person(keys_per_person)
+    await repo.save(pool)
     return pool
 
 
@@ -161,15 +193,18 @@ async def _schedule_decrease(pool: SeatPool, uow: UnitOfWork) -> None:
                        pool.subscription_id, pool.term_end, {"requested_at": requested_at.isoformat()})
 
 
-async def _find(repo: SeatPoolRepository, event) -> SeatPool | None:
+async def _known(repo: SeatPoolRepository, event) -> SeatPool:
+    """The pool the event is about, locked, owned by the account the event names."""
     pool = await repo.find(event.subscription_id, lock=True)
     if pool is None:
-        log.info("%s for unknown pool %s ignored: nothing to change", event.type, event.subscription_id)
+        raise InconsistentEvent(f"{event.type} for subscription {event.subscription_id}, which seats never "
+                                "saw bought: only a purchase or a trial opens a pool.")
+    pool.ensure_owned_by(event.account_id, event.type)
     return pool
 
 
 async def _update(uow: UnitOfWork, event, change: Callable[[SeatPool], None]) -> None:
     repo = SeatPoolRepository(uow.conn)
-    if (pool := await _find(repo, event)) is not None:
-        change(pool)
-        await repo.save(pool)
+    pool = await _known(repo, event)
+    change(pool)
+    await repo.save(pool)

@@ -1,13 +1,14 @@
 """Node-locked activation keys and the device each is bound to (R27)."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, String, Table, delete, insert, select, update
+from sqlalchemy import Column, Index, String, Table, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
 from seats.domain.devices import ActivationKey
 from seats.store import metadata
 from servicekit.db import UTCDateTime
+from servicekit.pagination import PageRequest, keyset
 
 activation_keys = Table(
     "activation_keys", metadata,
@@ -18,14 +19,18 @@ activation_keys = Table(
     Column("device_id", String(200)),
     Column("device_name", String(200)),
     Column("activated_at", UTCDateTime),
+    Column("person_id", String(64)),   # who activated it (R27)
+    Column("email", String(320)),      # their e-mail then
 )
 Index("activation_keys_device", activation_keys.c.device_id)
+# A person's active keys: counted against the pool's policy, deactivated when they lose their seat.
+Index("activation_keys_holder", activation_keys.c.subscription_id, activation_keys.c.person_id)
 
 
 def _key(r) -> ActivationKey:
     return ActivationKey(key_id=r.key_id, subscription_id=r.subscription_id, account_id=r.account_id,
                          created_at=r.created_at, device_id=r.device_id, device_name=r.device_name,
-                         activated_at=r.activated_at)
+                         activated_at=r.activated_at, person_id=r.person_id, email=r.email)
 
 
 class KeyRepository:
@@ -36,6 +41,22 @@ class KeyRepository:
         rows = await self._conn.execute(select(activation_keys).where(
             activation_keys.c.subscription_id == subscription_id).order_by(
             activation_keys.c.created_at, activation_keys.c.key_id))
+        return [_key(r) for r in rows]
+
+    async def page(self, subscription_id: str, page: PageRequest) -> list[ActivationKey]:
+        query = select(activation_keys).where(activation_keys.c.subscription_id == subscription_id)
+        order = [activation_keys.c.created_at, activation_keys.c.key_id]
+        return [_key(r) for r in await self._conn.execute(keyset(query, order, page))]
+
+    async def held_by(self, subscription_id: str, person_id: str | None, email: str | None) -> list[ActivationKey]:
+        """The keys active for this person (by person id, or by e-mail for keys of the same person)."""
+        who = [activation_keys.c.person_id == person_id] if person_id else []
+        who += [activation_keys.c.email == email.lower()] if email else []
+        if not who:
+            return []
+        rows = await self._conn.execute(select(activation_keys).where(
+            activation_keys.c.subscription_id == subscription_id, activation_keys.c.device_id.is_not(None),
+            or_(*who)).order_by(activation_keys.c.key_id))
         return [_key(r) for r in rows]
 
     async def get(self, subscription_id: str, key_id: str) -> ActivationKey:

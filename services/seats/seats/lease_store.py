@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, String, Table, func, insert, select, update
+from sqlalchemy import Column, Index, String, Table, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
 from seats.domain.leases import Lease
 from seats.store import metadata
 from servicekit.db import UTCDateTime
+from servicekit.pagination import PageRequest, keyset
 
 leases = Table(
     "seat_leases", metadata,
@@ -58,6 +59,23 @@ class LeaseRepository:
 
     async def save(self, lease: Lease) -> None:
         await self._conn.execute(update(leases).where(leases.c.lease_id == lease.lease_id).values(**vars(lease)))
+
+    async def live_of(self, subscription_id: str, person_id: str | None, email: str | None, at: datetime,
+                      lock: bool = False) -> list[Lease]:
+        """One person's live leases of a subscription, by person id or e-mail."""
+        who = [leases.c.person_id == person_id] if person_id else []
+        who += [leases.c.email == email.lower()] if email else []
+        if not who:
+            return []
+        query = select(leases).where(leases.c.subscription_id == subscription_id, *_live(at), or_(*who)) \
+            .order_by(leases.c.acquired_at, leases.c.lease_id)
+        return [_lease(r) for r in await self._conn.execute(query.with_for_update() if lock else query)]
+
+    async def page(self, subscription_id: str, at: datetime, page: PageRequest) -> list[Lease]:
+        """The live leases of a subscription, a page at a time (the administrator's view)."""
+        query = select(leases).where(leases.c.subscription_id == subscription_id, *_live(at))
+        return [_lease(r) for r in await self._conn.execute(
+            keyset(query, [leases.c.acquired_at, leases.c.lease_id], page))]
 
     async def release_live(self, at: datetime, *, subscription_id: str | None = None,
                            person_id: str | None = None, session_id: str | None = None) -> int:

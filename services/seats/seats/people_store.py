@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, String, Table, UniqueConstraint, insert, select, update
+from sqlalchemy import Column, Index, String, Table, UniqueConstraint, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
+from seats.domain.leases import Standing
+from seats.domain.pool import SeatPool
 from seats.domain.users import SeatUser, UserStatus
 from seats.store import metadata
+from servicekit.auth import Caller
 from servicekit.db import UTCDateTime
+from servicekit.pagination import PageRequest, keyset
 
 seat_users = Table(
     "seat_users", metadata,
@@ -42,6 +46,11 @@ trial_seat_holders = Table(
     Column("email", String(320), primary_key=True),
     Column("first_assigned_at", UTCDateTime, nullable=False),
 )
+
+
+def _escape_like(text: str) -> str:
+    """A filter is text, not a pattern: `%` and `_` match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _user(r) -> SeatUser:
@@ -89,12 +98,31 @@ class PeopleRepository:
         await self._conn.execute(update(seat_users).where(seat_users.c.user_id == user.user_id)
                                  .values(**_row(user)))
 
-    async def is_listed(self, subscription_id: str, person_id: str, email: str) -> bool:
-        """Whether the signed-in person is one of the subscription's users (R26, R27)."""
+    async def user_ids_of(self, subscription_id: str, person_id: str, email: str) -> set[str]:
+        """The seat users the signed-in person is in this subscription (by person id or e-mail):
+        none for a stranger, usually one."""
         rows = await self._conn.execute(select(seat_users.c.user_id).where(
             seat_users.c.subscription_id == subscription_id,
-            (seat_users.c.person_id == person_id) | (seat_users.c.email == email.lower())).limit(1))
-        return rows.first() is not None
+            (seat_users.c.person_id == person_id) | (seat_users.c.email == email.lower())))
+        return {user_id for user_id, in rows}
+
+    async def standing(self, pool: SeatPool, caller: Caller) -> Standing:
+        """Administrator, listed user, assigned user (R24, R26, R27)."""
+        user_ids = await self.user_ids_of(pool.subscription_id, caller.person_id, caller.email)
+        return Standing(is_administrator=pool.is_administered_by(caller.person_id, caller.account_id),
+                        is_listed=bool(user_ids), is_assigned=pool.assignment_of(user_ids) is not None)
+
+    async def page(self, subscription_id: str, page: PageRequest, *, status: UserStatus | None = None,
+                   text: str | None = None) -> list[SeatUser]:
+        """A page of the users, in the order they were added, optionally filtered."""
+        query = select(seat_users).where(seat_users.c.subscription_id == subscription_id)
+        if status is not None:
+            query = query.where(seat_users.c.status == status.value)
+        if text:
+            needle = f"%{_escape_like(text.strip().lower())}%"
+            query = query.where(or_(*(func.lower(c).like(needle, escape="\\") for c in (
+                seat_users.c.email, seat_users.c.first_name, seat_users.c.last_name))))
+        return await self._users(keyset(query, [seat_users.c.added_at, seat_users.c.user_id], page), lock=False)
 
     async def registered_person(self, email: str) -> str | None:
         rows = await self._conn.execute(select(registered_people.c.person_id).where(

@@ -32,6 +32,8 @@ pools = Table(
     Column("trial_ends_at", UTCDateTime),
     Column("product", String(64), nullable=False, server_default=""),
     Column("tier", String(64), nullable=False, server_default=""),
+    Column("keys_per_person", Integer, nullable=False, server_default="1"),
+    Column("ordered_quantity", Integer),
 )
 
 assignments = Table(
@@ -56,7 +58,7 @@ def _pool_row(p: SeatPool) -> dict:
         currency=p.unit_price.currency if p.unit_price else None,
         scheduled_quantity=p.scheduled_quantity, deprovision_at=p.deprovision_at,
         decrease_requested_at=p.decrease_requested_at, trial_ends_at=p.trial_ends_at,
-        product=p.product, tier=p.tier)
+        product=p.product, tier=p.tier, keys_per_person=p.keys_per_person, ordered_quantity=p.ordered_quantity)
 
 
 class SeatPoolRepository:
@@ -85,7 +87,7 @@ class SeatPoolRepository:
             scheduled_quantity=r.scheduled_quantity, deprovision_at=r.deprovision_at,
             assignments=[Assignment(a.user_id, a.email, a.assigned_at) for a in rows],
             decrease_requested_at=r.decrease_requested_at, trial_ends_at=r.trial_ends_at,
-            product=r.product, tier=r.tier)
+            product=r.product, tier=r.tier, keys_per_person=r.keys_per_person, ordered_quantity=r.ordered_quantity)
 
     async def get(self, subscription_id: str, lock: bool = False) -> SeatPool:
         pool = await self.find(subscription_id, lock)

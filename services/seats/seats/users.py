@@ -4,19 +4,57 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from contracts.errors import RuleViolation
+from contracts.errors import Refusal, RuleViolation
 from contracts.identity import PersonRegistered
 from contracts.seats import SeatAssigned
 from seats.domain import Assignment, SeatPool
 from seats.domain.users import (
     NewUser, SeatUser, UserStatus, check_new_users, normalise_email, select_for_resend, unassignment,
 )
+from seats import devices, leases
 from seats.people_store import PeopleRepository
 from seats.store import SeatPoolRepository
 from servicekit.auth import Caller
+from servicekit.ratelimit import RateLimit
 from servicekit.uow import UnitOfWork
+
+DEFAULT_INVITATIONS_PER_HOUR = 2000
+# One request names at most this many people to write to (a resend, an assignment, an
+# unassignment); adding users is capped by its body (1,000) and an import by its rows.
+MAX_RECIPIENTS_PER_REQUEST = 1000
+
+
+@dataclass(frozen=True)
+class Invitations:
+    """Where invitation links lead (identity's registration page, R22) and how many invitation
+    e-mails one account may cause per hour. Every route that invites counts against the limit
+    in its own transaction, so a refused command counts nothing (issue 11: routes that send
+    e-mail were unbounded)."""
+
+    identity_url: str
+    per_account_per_hour: int = DEFAULT_INVITATIONS_PER_HOUR
+
+    @property
+    def limit(self) -> RateLimit:
+        return RateLimit("invitation_emails_per_account", self.per_account_per_hour, timedelta(hours=1),
+                         f"This account may send {self.per_account_per_hour} invitation e-mails an hour and "
+                         "has reached that.", rule="R22")
+
+    async def allowance(self, uow: UnitOfWork, account_id: str) -> int:
+        """How many more invitations the account may send in the current hour."""
+        return max(self.per_account_per_hour - await self.limit.used(uow.conn, account_id, uow.now()), 0)
+
+    def next_window(self, uow: UnitOfWork) -> datetime:
+        return self.limit.window_of(uow.now())[1]
+
+
+def ensure_few_recipients(count: int, what: str) -> None:
+    if count > MAX_RECIPIENTS_PER_REQUEST:
+        raise RuleViolation("too_many_recipients", f"{count} users {what}; one request may name at most "
+                            f"{MAX_RECIPIENTS_PER_REQUEST}: narrow the selection and send several.",
+                            rule="R22", refusal=Refusal.INVALID)
 
 
 @dataclass(frozen=True)
@@ -39,7 +77,7 @@ async def list_users(subscription_id: str, caller: Caller, uow: UnitOfWork) -> t
     return pool, await PeopleRepository(uow.conn).users_of(subscription_id)
 
 
-async def add_users(subscription_id: str, new: list[NewUser], assign: bool, identity_url: str,
+async def add_users(subscription_id: str, new: list[NewUser], assign: bool, invitations: Invitations,
                     caller: Caller, uow: UnitOfWork) -> list[SeatUser]:
     """R22: every new user is listed and invited (unless already registered); R25: seats are
     assigned only when asked and only if enough are free, all or none."""
@@ -49,28 +87,32 @@ async def add_users(subscription_id: str, new: list[NewUser], assign: bool, iden
     check_new_users(new, await people.listed_emails(subscription_id))
     users = await _new_users(pool, new, people, uow.now())
     await people.add_all(users)
-    await invite_new(pool, users, identity_url, uow)
+    await invite_new(pool, users, invitations, uow)
     if assign:
         await _assign(pool, users, uow)
     return users
 
 
-async def add_imported(pool: SeatPool, new: list[NewUser], identity_url: str, uow: UnitOfWork) -> int:
+async def add_imported(pool: SeatPool, new: list[NewUser], invitations: Invitations, uow: UnitOfWork) -> int:
     """R23: rows of a submitted import, checked when the draft was made; invited like any user."""
     people = PeopleRepository(uow.conn)
     users = await _new_users(pool, new, people, uow.now())
     await people.add_all(users)
-    await invite_new(pool, users, identity_url, uow)
+    await invite_new(pool, users, invitations, uow)
     return len(users)
 
 
-async def invite_new(pool: SeatPool, users: list[SeatUser], identity_url: str, uow: UnitOfWork) -> None:
-    for user in users:
-        if user.status is UserStatus.INVITED:
-            await uow.publish(_invitation(pool, user, identity_url, uow.now(), resend=False))
+async def invite_new(pool: SeatPool, users: list[SeatUser], invitations: Invitations, uow: UnitOfWork) -> None:
+    """R22: each new user who has not registered yet is invited; the account's hourly limit
+    counts each e-mail (429 and nothing done when it is reached)."""
+    invited = [u for u in users if u.status is UserStatus.INVITED]
+    if invited:
+        await invitations.limit.take(uow.conn, pool.account_id, uow.now(), amount=len(invited))
+    for user in invited:
+        await uow.publish(_invitation(pool, user, invitations.identity_url, uow.now(), resend=False))
 
 
-async def add_and_assign_one(subscription_id: str, email: str, identity_url: str, caller: Caller,
+async def add_and_assign_one(subscription_id: str, email: str, invitations: Invitations, caller: Caller,
                              uow: UnitOfWork) -> Assignment:
     """`POST /seats/assignments`: an e-mail alone; a new user is listed and invited first (R22)."""
     pool = await administered_pool(subscription_id, caller, uow, lock=True)
@@ -81,28 +123,32 @@ async def add_and_assign_one(subscription_id: str, email: str, identity_url: str
     if user is None:
         [user] = await _new_users(pool, [NewUser(email, "", "")], people, uow.now())
         await people.add_all([user])
-        await invite_new(pool, [user], identity_url, uow)
+        await invite_new(pool, [user], invitations, uow)
     [assignment] = await _assign(pool, [user], uow)
     return assignment
 
 
 async def assign_users(subscription_id: str, user_ids: list[str], caller: Caller, uow: UnitOfWork
                        ) -> list[Assignment]:
+    ensure_few_recipients(len(set(user_ids)), "to assign")
     pool = await administered_pool(subscription_id, caller, uow, lock=True)
     people = PeopleRepository(uow.conn)
-    return await _assign(pool, [await people.get(subscription_id, i) for i in user_ids], uow)
+    return await _assign(pool, [await people.get(subscription_id, i) for i in dict.fromkeys(user_ids)], uow)
 
 
-async def resend_invitations(subscription_id: str, selection: ResendSelection, identity_url: str,
+async def resend_invitations(subscription_id: str, selection: ResendSelection, invitations: Invitations,
                              caller: Caller, uow: UnitOfWork) -> list[SeatUser]:
-    """R22: one new invitation per chosen user, each with its own id."""
+    """R22: one new invitation per chosen user, each with its own id; at most
+    MAX_RECIPIENTS_PER_REQUEST per request, and within the account's hourly limit."""
     pool = await administered_pool(subscription_id, caller, uow, lock=True)
     pool.ensure_usable()
     people = PeopleRepository(uow.conn)
     chosen = select_for_resend(await people.users_of(subscription_id, lock=True), user_ids=selection.user_ids,
                                everyone=selection.everyone, status=selection.status, text=selection.text)
+    ensure_few_recipients(len(chosen), "match")
+    await invitations.limit.take(uow.conn, pool.account_id, uow.now(), amount=len(chosen))
     for user in chosen:
-        await uow.publish(_invitation(pool, user, identity_url, uow.now(), resend=True))
+        await uow.publish(_invitation(pool, user, invitations.identity_url, uow.now(), resend=True))
         await people.save(user)
     return chosen
 
@@ -110,7 +156,9 @@ async def resend_invitations(subscription_id: str, selection: ResendSelection, i
 async def unassign_users(subscription_id: str, user_ids: list[str], caller: Caller, uow: UnitOfWork
                          ) -> list[SeatUser]:
     """R24: each seat is freed and its user loses access at once; the user stays listed (R5).
-    R10: they fall back to a trial if they never had one, else to Standard."""
+    R10: they fall back to a trial if they never had one, else to Standard. The floating seats
+    they hold and the keys they activated go with the seat, each with its event."""
+    ensure_few_recipients(len(set(user_ids)), "to unassign")
     pool = await administered_pool(subscription_id, caller, uow, lock=True)
     people = PeopleRepository(uow.conn)
     users = [await people.get(subscription_id, i) for i in dict.fromkeys(user_ids)]
@@ -120,6 +168,8 @@ async def unassign_users(subscription_id: str, user_ids: list[str], caller: Call
     for user in users:
         had_trial = await people.had_trial_seat(user.email)
         await uow.publish(unassignment(user, pool.account_id, had_trial, uow.now()))
+        await leases.revoke_leases_of(pool, user, uow, uow.now())
+        await devices.deactivate_keys_of(pool, user, uow, uow.now())
     return users
 
 
@@ -152,7 +202,7 @@ async def _new_users(pool: SeatPool, new: list[NewUser], people: PeopleRepositor
 
 
 async def _assign(pool: SeatPool, users: list[SeatUser], uow: UnitOfWork) -> list[Assignment]:
-    if len(users) > pool.free_seats:
+    if pool.free_seats is not None and len(users) > pool.free_seats:
         pool.ensure_unlocked()
         raise RuleViolation("no_free_seat", f"{len(users)} seats asked, {pool.free_seats} free of "
                             f"{pool.assignable}; add seats or unassign users first.", rule="R25")

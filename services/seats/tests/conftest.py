@@ -27,6 +27,7 @@ class SeatsService:
     def __init__(self, runtime, clock: FixedClock) -> None:
         self.runtime, self.clock = runtime, clock
         self.dead_letters: list[bytes] = []
+        self.dead_letter_reasons: list[str] = []
         self._offset = 0
 
     async def deliver(self, *events: Event) -> list[dict]:
@@ -64,8 +65,9 @@ class SeatsService:
                               checksum=None, serialized_key_size=len(envelope.subject),
                               serialized_value_size=len(body), headers=[])
 
-    async def _keep_dead_letter(self, body: bytes, **_) -> None:
+    async def _keep_dead_letter(self, body: bytes, **kwargs) -> None:
         self.dead_letters.append(body)
+        self.dead_letter_reasons.append((kwargs.get("headers") or {}).get("dlq.reason", ""))
 
 
 @pytest.fixture

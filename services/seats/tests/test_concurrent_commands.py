@@ -20,7 +20,7 @@ from servicekit.clock import FixedClock
 from servicekit.testsupport import POSTGRES_URL, postgres_answers
 
 from .conftest import T0, SeatsService
-from .test_handlers import NEW_PRICE, activated, caller, purchased, tier_changed
+from .test_handlers import INVITATIONS, NEW_PRICE, activated, caller, purchased, tier_changed
 from .test_users import registered
 
 SUBSCRIPTIONS = 5  # several at once: a lost update shows on some of them, not always on one
@@ -90,7 +90,7 @@ async def test_R22_an_invitation_resent_while_the_person_registers_leaves_them_r
     for sid in ids:
         async with seats.runtime.uow() as uow:
             await users.add_users(sid, [NewUser(f"{sid}@example.com", "Ann", "A"),
-                                        NewUser(f"other-{sid}@example.com", "Bo", "B")], False, "https://id",
+                                        NewUser(f"other-{sid}@example.com", "Bo", "B")], False, INVITATIONS,
                                   caller(), uow)
             await uow.commit()
     async with http(seats) as client:

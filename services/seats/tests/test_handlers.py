@@ -12,7 +12,7 @@ from contracts.subscriptions import (
     TierChanged, TrialEnded, TrialStarted,
 )
 from contracts.values import BillingCycle, Contact, LicenceType, Money
-from seats import handlers
+from seats import handlers, users
 from seats.domain import PoolStatus
 from servicekit.auth import Caller
 
@@ -24,6 +24,7 @@ NEW_ADMIN = Contact(person_id="p-new", email="new@example.com", name="Nia")
 PRICE, NEW_PRICE = Money(amount_minor=36500, currency="EUR"), Money(amount_minor=73000, currency="EUR")
 TERM_END = T0 + timedelta(days=365)
 NEXT_TERM_END = T0 + timedelta(days=730)
+INVITATIONS = users.Invitations("https://id.example.com")
 
 
 def purchased(quantity=3, **extra) -> SubscriptionPurchased:
@@ -223,8 +224,8 @@ async def test_R10_a_trial_ended_without_conversion_revokes_its_seat(seats):
     assert deprovisioned["data"]["revoked_user_ids"] and (await seats.pool(SID)).assignments == []
 
 
-UNKNOWN_SUBSCRIPTION_EVENTS = [
-    renewed(), tier_changed(), transferred(), ended("terminated"),
+EVENTS_THAT_NEED_A_KNOWN_POOL = [
+    activated(500), renewed(), tier_changed(), ended("terminated"),
     CancellationWithdrawn(subscription_id=SID, account_id=ACCOUNT, withdrawn_at=T0),
     CancellationScheduled(subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, reason="x",
                           requested_at=T0, effective_at=TERM_END),
@@ -232,10 +233,82 @@ UNKNOWN_SUBSCRIPTION_EVENTS = [
 ]
 
 
-@pytest.mark.parametrize("event", UNKNOWN_SUBSCRIPTION_EVENTS, ids=lambda e: e.type)
-async def test_R28_an_event_about_an_unknown_subscription_is_ignored_without_a_dead_letter(seats, event):
+@pytest.mark.parametrize("event", EVENTS_THAT_NEED_A_KNOWN_POOL, ids=lambda e: e.type)
+async def test_R21_an_event_about_a_subscription_seats_never_saw_bought_is_dead_lettered_as_inconsistent(
+        seats, event):
+    """A purchase (or trial) comes first on the subscription's partition: without it, the event is
+    forged or corrupt. A forged activation once opened 500 unlocked seats (issue 11)."""
     assert await seats.deliver(event) == []
-    assert seats.dead_letters == [] and await seats.pool(SID) is None
+    assert seats.dead_letter_reasons == ["inconsistent"] and await seats.pool(SID) is None
+
+
+async def test_R19_a_transfer_before_the_purchase_of_an_order_awaiting_approval_is_ignored(seats):
+    assert await seats.deliver(transferred()) == [] and seats.dead_letters == []
+    assert await seats.pool(SID) is None
+
+
+def forged(event, **changes):
+    return event.model_copy(update=changes)
+
+
+STRANGER = Contact(person_id="p-eve", email="eve@example.com", name="Eve")
+ACTIVATIONS_THAT_CONTRADICT_THE_PURCHASE = {
+    "another account": forged(activated(), account_id="a-eve"),
+    "another administrator": forged(activated(), administrator=STRANGER),
+    "another quantity": forged(activated(500)),
+    "another licence type": forged(activated(), licence_type=LicenceType.FLOATING),
+    "another product": forged(activated(), product="other-product"),
+}
+
+
+@pytest.mark.parametrize("forgery", ACTIVATIONS_THAT_CONTRADICT_THE_PURCHASE.values(),
+                         ids=ACTIVATIONS_THAT_CONTRADICT_THE_PURCHASE.keys())
+async def test_R21_an_activation_that_contradicts_the_purchase_unlocks_nothing(seats, forgery):
+    await seats.deliver(purchased())
+    assert await seats.deliver(forgery) == []
+    assert seats.dead_letter_reasons == ["inconsistent"]
+    pool = await seats.pool(SID)
+    assert (pool.status, pool.quantity, pool.account_id) == (PoolStatus.LOCKED, 3, ACCOUNT)
+    assert types(await seats.deliver(activated())) == ["seats.unlocked"]  # the real one still unlocks
+
+
+TRANSFERS_THAT_CONTRADICT_WHAT_SEATS_KNOWS = {
+    "to another account": forged(transferred(), account_id="a-eve", new_administrator=STRANGER),
+    "from someone not the administrator": forged(transferred(), previous_administrator=STRANGER,
+                                                 new_administrator=STRANGER),
+}
+
+
+@pytest.mark.parametrize("forgery", TRANSFERS_THAT_CONTRADICT_WHAT_SEATS_KNOWS.values(),
+                         ids=TRANSFERS_THAT_CONTRADICT_WHAT_SEATS_KNOWS.keys())
+async def test_R17_a_transfer_that_contradicts_the_administrator_seats_knows_changes_nothing(seats, forgery):
+    await active_pool(seats)
+    await seats.deliver(forgery)
+    assert seats.dead_letter_reasons == ["inconsistent"]
+    pool = await seats.pool(SID)
+    assert (pool.account_id, pool.administrator.person_id) == (ACCOUNT, ADMIN.person_id)
+    with pytest.raises(RuleViolation):
+        await command(seats, handlers.assign_seat, SID, "u@example.com", caller(STRANGER, "a-eve"))
+    await seats.deliver(transferred())  # the real transfer still applies
+    assert (await seats.pool(SID)).administrator.person_id == NEW_ADMIN.person_id
+
+
+@pytest.mark.parametrize("event", [purchased(), renewed(), tier_changed(), ended("terminated"), trial_started()],
+                         ids=lambda e: e.type)
+async def test_R6_an_event_naming_another_account_for_a_known_pool_changes_nothing(seats, event):
+    await active_pool(seats)
+    before = await seats.pool(SID)
+    assert await seats.deliver(forged(event, account_id="a-eve")) == []
+    assert seats.dead_letter_reasons == ["inconsistent"]
+    assert await seats.pool(SID) == before
+
+
+async def test_R10_an_activation_of_a_trial_without_its_converting_purchase_is_inconsistent(seats):
+    await seats.deliver(trial_started())
+    assert await seats.deliver(activated(500)) == []
+    assert seats.dead_letter_reasons == ["inconsistent"]
+    pool = await seats.pool(SID)
+    assert (pool.quantity, pool.is_trial) == (1, True)
 
 
 async def test_R10_a_trial_replayed_after_its_pool_exists_opens_nothing_new(seats):

@@ -21,7 +21,7 @@ from servicekit.clock import FixedClock
 from servicekit.testsupport import POSTGRES_URL, backends
 
 from .conftest import T0, SeatsService
-from .test_handlers import ACCOUNT, SID, activated, caller, command, ended, purchased
+from .test_handlers import INVITATIONS, ACCOUNT, SID, activated, caller, command, ended, purchased
 
 
 @pytest.fixture(params=backends())
@@ -40,12 +40,14 @@ def user(n: int, session: str | None = None) -> Caller:
     return Caller(person_id=f"p-{n}", account_id="their-own", email=f"user{n}@example.com")
 
 
-async def floating_pool(seats, quantity: int, listed: int) -> None:
+async def floating_pool(seats, quantity: int, listed: int, assigned: bool = True) -> list:
+    """A floating pool whose users are assigned: in a floating pool an assignment is the right to
+    take a seat when one is free, and more people than seats may hold it (R26)."""
     floating = {"licence_type": LicenceType.FLOATING}
     await seats.deliver(purchased(quantity).model_copy(update=floating),
                         activated(quantity).model_copy(update=floating))
     new = [NewUser(f"user{n}@example.com", "U", str(n)) for n in range(listed)]
-    await command(seats, users.add_users, SID, new, False, "https://id", caller())
+    return await command(seats, users.add_users, SID, new, assigned, INVITATIONS, caller())
 
 
 async def acquire(seats, who: Caller, session: str | None = None):
@@ -88,10 +90,22 @@ async def test_R26_a_lease_expires_an_hour_after_the_last_heartbeat_and_then_nev
 async def test_R26_a_released_lease_frees_the_seat_and_only_its_holder_may_touch_it(seats):
     await floating_pool(seats, quantity=1, listed=2)
     lease = await acquire(seats, user(0))
-    with pytest.raises(RuleViolation) as stranger:
-        await command(seats, leases.release, lease.lease_id, user(1))
-    assert stranger.value.refusal.value == "not_found"
+    for touch in (leases.release, leases.heartbeat):
+        with pytest.raises(RuleViolation) as other_user:
+            await command(seats, touch, lease.lease_id, user(1))
+        with pytest.raises(RuleViolation) as unknown:
+            await command(seats, touch, "no-such-lease", user(1))
+        assert (other_user.value.code, other_user.value.refusal.value) == ("lease_not_found", "not_found")
+        assert other_user.value.message.replace(lease.lease_id, "x") == unknown.value.message.replace(
+            "no-such-lease", "x")  # "not yours" and "does not exist" answer the same
     await command(seats, leases.release, lease.lease_id, user(0))
+    await acquire(seats, user(1))
+
+
+async def test_R26_the_administrator_may_take_back_a_lease_of_their_subscription(seats):
+    await floating_pool(seats, quantity=1, listed=2)
+    lease = await acquire(seats, user(0))
+    assert (await command(seats, leases.release, lease.lease_id, caller())).released_at == T0
     await acquire(seats, user(1))
 
 
@@ -103,12 +117,49 @@ async def test_R26_sign_out_releases_the_leases_of_that_session_only(seats):
     assert await live(seats) == 1
 
 
-async def test_R26_only_users_of_a_floating_subscription_may_take_a_lease(seats):
+async def test_R24_only_a_user_assigned_to_the_floating_pool_may_take_a_lease(seats):
+    [listed_only] = await floating_pool(seats, quantity=3, listed=1, assigned=False)
+    for unassigned in (user(0), caller()):  # a listed user, and the administrator, without an assignment
+        with pytest.raises(RuleViolation) as refused:
+            await acquire(seats, unassigned)
+        assert (refused.value.code, refused.value.rule, refused.value.refusal.value) == \
+            ("no_seat_assigned", "R24", "forbidden")
+    await command(seats, users.assign_users, SID, [listed_only.user_id], caller())
+    assert (await acquire(seats, user(0))).person_id == "p-0"
+
+
+async def test_R26_a_floating_pool_may_have_more_users_assigned_than_seats(seats):
+    assigned = await floating_pool(seats, quantity=1, listed=3)
+    assert len(assigned) == 3
+    await acquire(seats, user(0))
+    with pytest.raises(RuleViolation) as busy:
+        await acquire(seats, user(1))
+    assert (busy.value.code, busy.value.rule) == ("no_free_seat", "R26")
+
+
+async def test_R15_a_stranger_gets_the_same_404_for_an_existing_subscription_as_for_an_unknown_one(seats):
     await floating_pool(seats, quantity=3, listed=1)
-    with pytest.raises(RuleViolation) as outsider:
-        await acquire(seats, user(7))
-    assert (outsider.value.rule, outsider.value.refusal.value) == ("R26", "forbidden")
-    await acquire(seats, caller())  # the administrator may
+    answers = []
+    for subscription_id in (SID, "no-such-subscription"):
+        with pytest.raises(RuleViolation) as refused:
+            await command(seats, leases.acquire, subscription_id, user(7), None)
+        answers.append((refused.value.code, refused.value.refusal.value,
+                        refused.value.message.replace(subscription_id, "x")))
+    assert answers[0] == answers[1] and answers[0][:2] == ("subscription_not_found", "not_found")
+
+
+async def test_R24_unassigning_a_user_revokes_their_live_leases_at_once_with_an_event(seats):
+    [ann, _] = await floating_pool(seats, quantity=2, listed=2)
+    lease = await acquire(seats, user(0), "s-1")
+    await acquire(seats, user(1))
+    await command(seats, users.unassign_users, SID, [ann.user_id], caller())
+    assert await live(seats) == 1
+    [revoked] = [e["data"] for e in await seats.published() if e["type"] == "seats.lease_revoked"]
+    assert (revoked["lease_id"], revoked["person_id"], revoked["session_id"], revoked["reason"]) == \
+        (lease.lease_id, "p-0", "s-1", "unassigned")
+    with pytest.raises(RuleViolation) as refused:
+        await acquire(seats, user(0))
+    assert refused.value.code == "no_seat_assigned"
 
 
 async def test_R26_named_user_seats_have_no_leases(seats):

@@ -17,6 +17,7 @@ from .conftest import T0
 from .test_handlers import SID, active_pool, caller, command, ended, trial_started, types
 
 IDENTITY = "https://id.example.com"
+INVITATIONS = users.Invitations(IDENTITY)
 
 
 def people(*names: str) -> list[NewUser]:
@@ -24,7 +25,7 @@ def people(*names: str) -> list[NewUser]:
 
 
 async def add(seats, new, assign=False, who=None):
-    return await command(seats, users.add_users, SID, new, assign, IDENTITY, who or caller())
+    return await command(seats, users.add_users, SID, new, assign, INVITATIONS, who or caller())
 
 
 async def listed(seats):
@@ -42,7 +43,7 @@ async def test_R22_each_added_user_is_listed_as_invited_and_gets_an_invitation(s
     added = await add(seats, people("ann", "bob"))
     invitations = [e for e in await seats.published() if e["type"] == "seats.user_invited"]
     assert [i["data"]["user"]["email"] for i in invitations] == ["ann@example.com", "bob@example.com"]
-    assert invitations[0]["data"]["register_url"] == f"{IDENTITY}/register?email=ann%40example.com"
+    assert invitations[0]["data"]["register_url"] == f"{IDENTITY}/people/registration?email=ann%40example.com"
     assert invitations[0]["data"]["resend"] is False and invitations[0]["data"]["invited_by"]["person_id"] == "p-admin"
     assert {u.status for u in added} == {UserStatus.INVITED}
     assert (await seats.pool(SID)).assignments == []  # not asked to assign
@@ -98,7 +99,7 @@ async def test_R22_invitations_are_resent_by_list_by_filter_or_to_all_who_have_n
 
     async def resend(**selection):
         before = len(await seats.published())
-        await command(seats, users.resend_invitations, SID, users.ResendSelection(**selection), IDENTITY, caller())
+        await command(seats, users.resend_invitations, SID, users.ResendSelection(**selection), INVITATIONS, caller())
         sent = (await seats.published())[before:]
         assert all(e["data"]["resend"] for e in sent)
         return sorted(e["data"]["user"]["email"] for e in sent)
@@ -150,3 +151,34 @@ async def test_R28_no_user_can_be_added_once_the_subscription_ended(seats):
     with pytest.raises(RuleViolation) as refused:
         await add(seats, people("ann"))
     assert refused.value.rule == "R28"
+
+
+# -- issue 11: routes that send e-mail are bounded ---------------------------------------------
+
+async def test_R22_invitations_past_the_accounts_hourly_limit_are_refused_429_and_nothing_is_added(seats):
+    await active_pool(seats)
+    few = users.Invitations(IDENTITY, per_account_per_hour=3)
+    await command(seats, users.add_users, SID, people("ann", "bob"), False, few, caller())
+    with pytest.raises(RuleViolation) as refused:
+        await command(seats, users.add_users, SID, people("cat", "dan"), False, few, caller())
+    assert (refused.value.refusal.value, refused.value.code) == \
+        ("rate_limited", "invitation_emails_per_account_exceeded")
+    assert 0 < refused.value.retry_after_seconds <= 3600
+    assert sorted(await listed(seats)) == ["ann@example.com", "bob@example.com"]
+    with pytest.raises(RuleViolation):  # a resend counts too
+        await command(seats, users.resend_invitations, SID, users.ResendSelection(everyone=True), few, caller())
+    seats.clock.advance(timedelta(hours=1))
+    await command(seats, users.add_users, SID, people("cat", "dan"), False, few, caller())
+    assert len(await listed(seats)) == 4
+
+
+async def test_R22_a_resend_names_at_most_a_thousand_recipients(seats, monkeypatch):
+    await active_pool(seats)
+    await add(seats, people("ann", "bob", "cat"))
+    monkeypatch.setattr(users, "MAX_RECIPIENTS_PER_REQUEST", 2)
+    before = len(await seats.published())
+    with pytest.raises(RuleViolation) as refused:
+        await command(seats, users.resend_invitations, SID, users.ResendSelection(everyone=True), INVITATIONS,
+                      caller())
+    assert (refused.value.code, refused.value.refusal.value) == ("too_many_recipients", "invalid")
+    assert len(await seats.published()) == before

@@ -15,6 +15,9 @@ class Grant:
     tier: str
     licence_type: str
     how: str
+    account_id: str = ""              # the subscription's owner...
+    administrator_id: str = ""        # ...and its administrator: who may ask about its users
+    about_the_asker: bool = False     # the seat is the asker's own
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,15 @@ class AccessAnswer:
     tier: str | None = None
     licence_type: str | None = None
     subscription_id: str | None = None
+
+
+def visible_to(grants: list[Grant], person_id: str, account_id: str) -> list[Grant]:
+    """A person may learn about their own seats; an administrator about the seats of the
+    subscriptions they administer, acting for their account (R6). Everything else is left out,
+    so that asking about someone else answers exactly as asking about nobody: no oracle of who
+    holds what (issue 11)."""
+    return [g for g in grants if g.about_the_asker
+            or (g.administrator_id == person_id and g.account_id == account_id)]
 
 
 def decide(grants: list[Grant], product: str) -> AccessAnswer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.errors import RuleViolation
+from contracts.errors import RuleViolation, not_found
 from contracts.seats import DeviceActivated, DeviceDeactivated
 
 
@@ -17,31 +17,54 @@ class ActivationKey:
     device_id: str | None = None
     device_name: str | None = None
     activated_at: datetime | None = None
+    person_id: str | None = None  # who activated it: the key is theirs while it is active (R27)
+    email: str | None = None      # their e-mail then, to find their keys when they lose their seat (R24)
 
     @property
     def is_active(self) -> bool:
         return self.device_id is not None
 
-    def activate(self, device_id: str, device_name: str, at: datetime) -> DeviceActivated:
-        """R27: bound to one device; moving it needs a deactivation first."""
+    def held_by(self, person_id: str | None, email: str | None) -> bool:
+        return self.is_active and ((person_id is not None and self.person_id == person_id)
+                                   or (email is not None and self.email == email.lower()))
+
+    def activate(self, device_id: str, device_name: str, person_id: str, email: str, their_keys: list["ActivationKey"],
+                 keys_per_person: int, at: datetime) -> DeviceActivated:
+        """R27: bound to one device; moving it needs a deactivation first. One person holds at
+        most one key per device, and at most the pool's `keys_per_person` keys at once."""
         if self.device_id == device_id:
             raise RuleViolation("already_active_here", f"Key {self.key_id} is already active on this "
                                 "device.", rule="R27")
         if self.is_active:
             raise RuleViolation("key_in_use", f"Key {self.key_id} is active on "
                                 f"'{self.device_name or self.device_id}'; deactivate it there first.", rule="R27")
+        if any(k.device_id == device_id for k in their_keys):
+            raise RuleViolation("device_has_your_key", "You already hold a key active on this device; one "
+                                "key per device is enough.", rule="R27")
+        if len(their_keys) >= keys_per_person:
+            raise RuleViolation("keys_per_person_reached", f"You hold {len(their_keys)} active key(s), the "
+                                f"most this subscription allows one person ({keys_per_person}); deactivate one "
+                                "first.", rule="R27")
         self.device_id, self.device_name, self.activated_at = device_id, device_name, at
+        self.person_id, self.email = person_id, email.lower()
         return DeviceActivated(subscription_id=self.subscription_id, account_id=self.account_id,
-                               key_id=self.key_id, device_id=device_id, activated_at=at)
+                               key_id=self.key_id, device_id=device_id, activated_at=at, person_id=person_id)
 
-    def deactivate(self, at: datetime) -> DeviceDeactivated:
+    def ensure_may_deactivate(self, person_id: str, is_administrator: bool) -> None:
+        """Only its holder or the administrator; to anyone else the key answers as a key that does
+        not exist."""
+        if not is_administrator and (self.person_id is None or self.person_id != person_id):
+            raise not_found("activation key", self.key_id)
+
+    def deactivate(self, at: datetime, reason: str = "deactivated") -> DeviceDeactivated:
         if not self.is_active:
             raise RuleViolation("key_not_active", f"Key {self.key_id} is not active on any device.",
                                 rule="R27")
-        device_id = self.device_id
-        self.device_id = self.device_name = self.activated_at = None
+        device_id, holder = self.device_id, self.person_id
+        self.device_id = self.device_name = self.activated_at = self.person_id = self.email = None
         return DeviceDeactivated(subscription_id=self.subscription_id, account_id=self.account_id,
-                                 key_id=self.key_id, device_id=device_id, deactivated_at=at)
+                                 key_id=self.key_id, device_id=device_id, deactivated_at=at, person_id=holder,
+                                 reason=reason)
 
 
 def keys_to_retire(keys: list[ActivationKey], quantity: int) -> list[ActivationKey]:

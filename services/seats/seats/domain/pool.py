@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from contracts.errors import Refusal, RuleViolation, not_found
+from contracts.errors import InconsistentEvent, Refusal, RuleViolation, not_found
 from contracts.seats import SeatDecreaseScheduled, SeatQuantityChanged, SeatsDeprovisioned, SeatsUnlocked
 from contracts.values import Contact, LicenceType, Money
 
@@ -18,6 +18,10 @@ class PoolStatus(str, Enum):
     UNLOCKED = "unlocked"
     CLOSED = "closed"  # the order lapsed before activation
     DEPROVISIONED = "deprovisioned"
+
+
+DEFAULT_KEYS_PER_PERSON = 1
+MAX_KEYS_PER_PERSON = 100
 
 
 @dataclass
@@ -45,6 +49,11 @@ class SeatPool:
     trial_ends_at: datetime | None = None  # set while the pool is a free trial (R10)
     product: str = ""
     tier: str = ""
+    # R27: how many node-locked keys one person may hold active at once (the pool's policy).
+    keys_per_person: int = DEFAULT_KEYS_PER_PERSON
+    # The quantity of the purchase this pool was opened (or converted) by: the activation that
+    # unlocks it must agree. None for pools opened before it was recorded.
+    ordered_quantity: int | None = None
 
     @classmethod
     def for_trial(cls, subscription_id: str, account_id: str, administrator: Contact,
@@ -58,17 +67,68 @@ class SeatPool:
     def is_trial(self) -> bool:
         return self.trial_ends_at is not None
 
+    # -- agreement with the events that change it (issue 11: a forged event changes nothing) ----
+    def ensure_owned_by(self, account_id: str, what: str) -> None:
+        """An event about this subscription names the account that owns it; another account is a
+        contradiction (a forged or corrupted event), never a change of owner."""
+        if account_id != self.account_id:
+            raise InconsistentEvent(f"{what} names account {account_id}, but subscription "
+                                    f"{self.subscription_id} belongs to account {self.account_id}.")
+
+    def ensure_administered_now_by(self, person_id: str, what: str) -> None:
+        """An event that names the administrator in office must name the one seats knows: every
+        change of administrator arrives as a transfer, in order, on the subscription's partition."""
+        if person_id != self.administrator.person_id:
+            raise InconsistentEvent(f"{what} names administrator {person_id}, but the administrator of "
+                                    f"subscription {self.subscription_id} is {self.administrator.person_id}.")
+
+    def ensure_activation_agrees(self, account_id: str, administrator_id: str, licence_type: LicenceType,
+                                 product: str, quantity: int) -> None:
+        """R21: only the purchase seats saw opens a pool; the activation that unlocks it must be of
+        that purchase: same account, administrator, licence type, product and quantity."""
+        what = "subscription.activated"
+        self.ensure_owned_by(account_id, what)
+        self.ensure_administered_now_by(administrator_id, what)
+        if licence_type is not self.licence_type:
+            raise InconsistentEvent(f"{what} says {licence_type.value} seats; subscription "
+                                    f"{self.subscription_id} was bought with {self.licence_type.value} seats.")
+        if product and self.product and product != self.product:
+            raise InconsistentEvent(f"{what} names product {product}; subscription {self.subscription_id} "
+                                    f"is of {self.product}.")
+        if not self._awaits_activation:
+            return  # already unlocked: a re-publication, which unlocks nothing
+        if self.is_trial and self.ordered_quantity is None:
+            raise InconsistentEvent(f"{what} for trial {self.subscription_id}, which seats never saw "
+                                    "bought (R10: a purchase converting the trial comes first).")
+        if self.ordered_quantity is not None and quantity != self.ordered_quantity:
+            raise InconsistentEvent(f"{what} unlocks {quantity} seats; subscription {self.subscription_id} "
+                                    f"was bought with {self.ordered_quantity}.")
+
+    def record_conversion(self, quantity: int) -> None:
+        """R10: the purchase that converts this trial; its activation unlocks this quantity."""
+        self.ordered_quantity = quantity
+
     def ensure_administered_by(self, person_id: str, account_id: str) -> None:
         """R6, R17: only the subscription's administrator, acting for its account, manages its
         seats; anyone else (a previous administrator too) is told it does not exist."""
-        if person_id != self.administrator.person_id or account_id != self.account_id:
+        if not self.is_administered_by(person_id, account_id):
             raise not_found("subscription", self.subscription_id)
+
+    def is_administered_by(self, person_id: str, account_id: str) -> bool:
+        return person_id == self.administrator.person_id and account_id == self.account_id
 
     @property
     def assignable(self) -> int:
         """R25: never more assignments than the quantity in force, nor than a scheduled decrease allows."""
         limits = [self.quantity] + ([self.scheduled_quantity] if self.scheduled_quantity is not None else [])
         return min(limits)
+
+    @property
+    def caps_assignments(self) -> bool:
+        """R25 for named and node-locked seats: an assignment is a seat. In a floating pool an
+        assignment is the right to take one of its seats when free (R26): the quantity bounds the
+        leases held at once, not the people allowed to take them."""
+        return self.licence_type is not LicenceType.FLOATING
 
     def unlock(self, quantity: int, term_start: datetime, term_end: datetime, unit_price: Money,
                administrator: Contact, at: datetime) -> SeatsUnlocked | None:
@@ -114,15 +174,31 @@ class SeatPool:
         return any(a.user_id == user_id for a in self.assignments)
 
     @property
-    def free_seats(self) -> int:
-        return max(self.assignable - len(self.assignments), 0)
+    def free_seats(self) -> int | None:
+        """Seats left to assign; None where assignments are not capped (floating)."""
+        return max(self.assignable - len(self.assignments), 0) if self.caps_assignments else None
+
+    def assignment_of(self, user_ids: set[str]) -> Assignment | None:
+        return next((a for a in self.assignments if a.user_id in user_ids), None)
+
+    def set_keys_per_person(self, keys: int) -> None:
+        """R27: the pool's policy on how many devices one person may activate at once."""
+        if self.licence_type is not LicenceType.NODE_LOCKED:
+            raise RuleViolation("wrong_licence_type", f"This subscription's seats are {self.licence_type.value}; "
+                                "keys per person apply to node-locked seats.", rule="R27",
+                                refusal=Refusal.INVALID)
+        if not 1 <= keys <= MAX_KEYS_PER_PERSON:
+            raise RuleViolation("keys_per_person_out_of_range", f"Keys per person go from 1 to "
+                                f"{MAX_KEYS_PER_PERSON}.", rule="R27", refusal=Refusal.INVALID)
+        self.ensure_usable()
+        self.keys_per_person = keys
 
     def assign(self, user_id: str, email: str, at: datetime) -> Assignment:
         self.ensure_unlocked()
         email = email.strip().lower()
         if self.holds(user_id) or any(a.email == email for a in self.assignments):
             raise RuleViolation("already_assigned", f"{email} already has a seat.", rule="R22")
-        if len(self.assignments) >= self.assignable:
+        if self.caps_assignments and len(self.assignments) >= self.assignable:
             raise RuleViolation("no_free_seat", f"All {self.assignable} seats are assigned; "
                                 "add seats or free one first.", rule="R25")
         assignment = Assignment(user_id=user_id, email=email, assigned_at=at)
@@ -152,7 +228,7 @@ class SeatPool:
         if new_quantity == self.quantity:
             raise RuleViolation("quantity_unchanged", f"The quantity is already {new_quantity}.",
                                 rule="R25", refusal=Refusal.INVALID)
-        if new_quantity < len(self.assignments):
+        if self.caps_assignments and new_quantity < len(self.assignments):
             raise RuleViolation("decrease_below_assigned",
                                 f"{len(self.assignments)} seats are assigned; unassign users before "
                                 f"reducing to {new_quantity}.", rule="R25")

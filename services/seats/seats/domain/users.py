@@ -82,7 +82,9 @@ class SeatUser:
 
 
 def register_url(identity_url: str, email: str) -> str:
-    return f"{identity_url.rstrip('/')}/register?email={quote(email)}"
+    """Identity's page on how an invited person registers (`GET /people/registration`), until a
+    portal serves one: every link in an e-mail must lead somewhere a person can use (issue 11)."""
+    return f"{identity_url.rstrip('/')}/people/registration?email={quote(email)}"
 
 
 def fallback_after_revocation(had_trial_seat: bool) -> str:

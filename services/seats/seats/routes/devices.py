@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from seats import devices
 from seats.domain.devices import ActivationKey
+from seats.routes import ADMINISTRATOR, PAGINATED, SEAT_HOLDER, command_answer, page_answer
 from servicekit.auth import Caller
+from servicekit.fields import Line
+from servicekit.pagination import PageRequest, page_request
 from servicekit.runtime import ServiceRuntime
 
 
 class ActivationRequest(BaseModel):
-    device_id: str = Field(min_length=1, max_length=200, description="A stable id of the device.")
-    device_name: str = Field("", max_length=200, description="What the administrator sees.")
+    device_id: Line = Field(min_length=1, max_length=200, description="A stable id of the device; one line.")
+    device_name: Line = Field("", max_length=200, description="What the administrator sees; one line.")
 
 
 class KeyView(BaseModel):
@@ -23,11 +27,12 @@ class KeyView(BaseModel):
     device_id: str | None
     device_name: str | None
     activated_at: datetime | None
+    activated_by: str | None = Field(description="Person id of who activated it: it is theirs while active.")
 
     @classmethod
     def of(cls, k: ActivationKey) -> "KeyView":
         return cls(key_id=k.key_id, active=k.is_active, device_id=k.device_id, device_name=k.device_name,
-                   activated_at=k.activated_at)
+                   activated_at=k.activated_at, activated_by=k.person_id)
 
 
 class KeysView(BaseModel):
@@ -38,12 +43,19 @@ def routes(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(prefix="/subscriptions/{subscription_id}/keys", tags=["node-locked seats"])
     authenticated = runtime.authenticated
 
-    @router.get("", summary="Activation keys and the device each is active on (administrator, R27)")
-    async def keys(subscription_id: str, caller: Caller = authenticated) -> KeysView:
+    @router.get("", response_model=KeysView, summary="Activation keys, the device each is active on and who "
+                "activated it (R27)", description=ADMINISTRATOR + PAGINATED)
+    async def keys(request: Request, subscription_id: str, page: Annotated[PageRequest, Depends(page_request)],
+                   caller: Caller = authenticated):
         async with runtime.uow(subject=subscription_id) as uow:
-            return KeysView(keys=[KeyView.of(k) for k in await devices.list_keys(subscription_id, caller, uow)])
+            found = await devices.list_keys(subscription_id, caller, uow, page)
+        return page_answer(request, page, found, lambda k: (k.created_at, k.key_id),
+                           lambda shown: KeysView(keys=[KeyView.of(k) for k in shown]))
 
-    @router.post("/{key_id}/activation", summary="Bind a key to this device; one device at a time (R27)")
+    @router.post("/{key_id}/activation", response_model=command_answer(KeyView),
+                 summary="Bind a key to this device; one device at a time (R27)",
+                 description=SEAT_HOLDER + " One person holds at most one key per device, and at most the "
+                 "pool's `keys_per_person` keys at once (PUT .../seats/policy).")
     async def activate(subscription_id: str, key_id: str, body: ActivationRequest, request: Request,
                        caller: Caller = authenticated):
         async def act(uow):
@@ -51,7 +63,10 @@ def routes(runtime: ServiceRuntime) -> APIRouter:
                                                      caller, uow))
         return await runtime.command(request, caller, body, act)
 
-    @router.post("/{key_id}/deactivation", summary="Release a key from its device, to move it (R27)")
+    @router.post("/{key_id}/deactivation", response_model=command_answer(KeyView),
+                 summary="Release a key from its device, to move it (R27)",
+                 description="Who may call: the person who activated the key, or the subscription's "
+                 "administrator; to anyone else the key (or the subscription) does not exist (404).")
     async def deactivate(subscription_id: str, key_id: str, request: Request, caller: Caller = authenticated):
         async def act(uow):
             return KeyView.of(await devices.deactivate(subscription_id, key_id, caller, uow))

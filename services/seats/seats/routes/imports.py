@@ -1,19 +1,32 @@
 """Bulk import of users from CSV or XLSX (R23): templates, drafts, corrections, submission, progress."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from seats import imports
-from seats.domain.imports import ImportDraft, ImportStatus
-from seats.importfiles import csv_template, xlsx_template
+from seats.domain.imports import ImportDraft, ImportRow, ImportStatus
+from seats.importfiles import (
+    MAX_IMPORT_ROWS, MAX_UPLOAD_BYTES, MAX_XLSX_UNCOMPRESSED_BYTES, SUMMARY_ROWS, ImportParser, csv_template,
+    xlsx_template,
+)
+from seats.routes import ADMINISTRATOR, PAGINATED, command_answer
 from servicekit.auth import Caller
+from servicekit.fields import EmailAddress, Line
+from servicekit.pagination import PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LIMITS = (f"A file holds at most {MAX_IMPORT_ROWS:,} rows under its header (blank rows count) and "
+          f"{MAX_UPLOAD_BYTES // 2**20} MB; an XLSX unzips to at most {MAX_XLSX_UNCOMPRESSED_BYTES // 2**20} MB. "
+          "A file past a limit is refused (422 `import_too_large`) and nothing is kept.")
+TEMPLATE = ("Who may call: anyone, without a token: a blank template holds no data. Cells are written "
+            "as text, never as formulas.")
 
 
 class RowView(BaseModel):
@@ -22,6 +35,10 @@ class RowView(BaseModel):
     first_name: str
     last_name: str
     errors: list[str]
+
+    @classmethod
+    def of(cls, r: ImportRow) -> "RowView":
+        return cls(row=r.row_no, email=r.email, first_name=r.first_name, last_name=r.last_name, errors=r.errors)
 
 
 class DroppedView(BaseModel):
@@ -37,58 +54,86 @@ class ImportView(BaseModel):
     done: int = Field(description="Rows imported so far.")
     added: int = Field(description="Users added so far.")
     seconds_left: float | None = Field(description="Estimate from the rate so far; null until known.")
-    incomplete: list[RowView] = Field(description="Rows to correct before submitting.")
-    duplicates: list[DroppedView] = Field(description="Rows dropped as duplicates.")
-    rows: list[RowView] | None = Field(None, description="Every row (with ?rows=true).")
+    incomplete_count: int = Field(description="Rows to correct before submitting.")
+    incomplete: list[RowView] = Field(description=f"The first {SUMMARY_ROWS} rows to correct; all of them: "
+                                                  "GET .../rows?incomplete=true.")
+    duplicates_count: int = Field(description="Rows dropped as duplicates.")
+    duplicates: list[DroppedView] = Field(description=f"The first {SUMMARY_ROWS} rows dropped as duplicates.")
     submitted_at: datetime | None
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, d: ImportDraft, with_rows: bool = False) -> "ImportView":
-        view = lambda r: RowView(row=r.row_no, email=r.email, first_name=r.first_name,  # noqa: E731
-                                 last_name=r.last_name, errors=r.errors)
+    def of(cls, d: ImportDraft) -> "ImportView":
         return cls(import_id=d.import_id, status=d.status, total=d.total, done=d.done, added=d.added,
-                   seconds_left=d.seconds_left(), incomplete=[view(r) for r in d.incomplete],
-                   duplicates=[DroppedView(row=x.row_no, email=x.email, reason=x.reason) for x in d.dropped],
-                   rows=[view(r) for r in d.rows] if with_rows else None,
+                   seconds_left=d.seconds_left(), incomplete_count=d.incomplete_total,
+                   incomplete=[RowView.of(r) for r in d.incomplete[:SUMMARY_ROWS]],
+                   duplicates_count=d.dropped_total,
+                   duplicates=[DroppedView(row=x.row_no, email=x.email, reason=x.reason)
+                               for x in d.dropped[:SUMMARY_ROWS]],
                    submitted_at=d.submitted_at, finished_at=d.finished_at)
 
 
 class RowCorrection(BaseModel):
-    email: str | None = Field(None, max_length=320)
-    first_name: str | None = Field(None, max_length=200)
-    last_name: str | None = Field(None, max_length=200)
+    email: EmailAddress | None = Field(None, description="One address.")
+    first_name: Line | None = Field(None, max_length=200)
+    last_name: Line | None = Field(None, max_length=200)
 
 
 def routes(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(prefix="/subscriptions/{subscription_id}/users", tags=["bulk import"])
     authenticated, settings = runtime.authenticated, runtime.settings
+    parser = ImportParser()
 
-    @router.get("/import-template.csv", summary="The CSV to fill in (R23)")
+    async def close_parser() -> None:  # the parser process ends with the service
+        try:
+            await asyncio.Event().wait()
+        finally:
+            parser.close()
+    runtime.add_worker("import parser", close_parser)
+
+    @router.get("/import-template.csv", summary="The CSV to fill in (R23)", description=TEMPLATE)
     async def template_csv(subscription_id: str) -> Response:
         return Response(csv_template(), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="users.csv"'})
 
-    @router.get("/import-template.xlsx", summary="The spreadsheet to fill in (R23)")
+    @router.get("/import-template.xlsx", summary="The spreadsheet to fill in (R23)", description=TEMPLATE)
     async def template_xlsx(subscription_id: str) -> Response:
         return Response(xlsx_template(), media_type=XLSX,
                         headers={"Content-Disposition": 'attachment; filename="users.xlsx"'})
 
-    @router.post("/imports", status_code=201, summary="Upload a CSV or XLSX: a draft, nothing imported yet (R23)")
+    @router.post("/imports", status_code=201, response_model=command_answer(ImportView),
+                 summary="Upload a CSV or XLSX: a draft, nothing imported yet (R23)",
+                 description=ADMINISTRATOR + " " + LIMITS + " The file is parsed in a worker process; rows "
+                 "with an invalid address or a control character in a name are listed to correct.")
     async def upload(subscription_id: str, file: UploadFile, request: Request, caller: Caller = authenticated):
-        content = await file.read()
+        content = await file.read(MAX_UPLOAD_BYTES + 1)
+        async with runtime.uow(subject=subscription_id) as uow:  # who asks, before any parsing
+            listed = await imports.may_upload(subscription_id, caller, uow)
+            now = uow.now()
+        parsed = await imports.parse(parser, subscription_id, file.filename or "", content, listed, now)
 
         async def act(uow):
-            return ImportView.of(await imports.upload(subscription_id, file.filename or "", content, caller, uow))
+            return ImportView.of(await imports.store(subscription_id, parsed, caller, uow))
         return await runtime.command(request, caller, None, act, status_code=201)
 
-    @router.get("/imports/{import_id}", summary="A draft or a running import: rows, duplicates, progress")
-    async def read(subscription_id: str, import_id: str, rows: bool = False,
-                   caller: Caller = authenticated) -> ImportView:
+    @router.get("/imports/{import_id}", summary="A draft or a running import: counts, rows to correct, progress",
+                description=ADMINISTRATOR)
+    async def read(subscription_id: str, import_id: str, caller: Caller = authenticated) -> ImportView:
         async with runtime.uow(subject=subscription_id) as uow:
-            return ImportView.of(await imports.read(subscription_id, import_id, caller, uow), rows)
+            return ImportView.of(await imports.read(subscription_id, import_id, caller, uow))
 
-    @router.patch("/imports/{import_id}/rows/{row}", summary="Correct a row without uploading again (R23)")
+    @router.get("/imports/{import_id}/rows", response_model=list[RowView], summary="The rows of a draft (R23)",
+                description=ADMINISTRATOR + " In file order; `?incomplete=true`: only the rows to correct."
+                + PAGINATED)
+    async def rows(request: Request, subscription_id: str, import_id: str,
+                   page: Annotated[PageRequest, Depends(page_request)], incomplete: bool = False,
+                   caller: Caller = authenticated):
+        async with runtime.uow(subject=subscription_id) as uow:
+            found = await imports.rows(subscription_id, import_id, incomplete, page, caller, uow)
+        return paged(request, page, found, lambda r: r.row_no, RowView.of)
+
+    @router.patch("/imports/{import_id}/rows/{row}", response_model=command_answer(ImportView),
+                  summary="Correct a row without uploading again (R23)", description=ADMINISTRATOR)
     async def correct(subscription_id: str, import_id: str, row: int, body: RowCorrection, request: Request,
                       caller: Caller = authenticated):
         async def act(uow):
@@ -96,13 +141,16 @@ def routes(runtime: ServiceRuntime) -> APIRouter:
             return ImportView.of(await imports.correct_row(subscription_id, import_id, row, changes, caller, uow))
         return await runtime.command(request, caller, body, act)
 
-    @router.post("/imports/{import_id}/submission", status_code=202,
-                 summary="Import every row, once all are complete; runs in chunks (R23)")
+    @router.post("/imports/{import_id}/submission", status_code=202, response_model=command_answer(ImportView),
+                 summary="Import every row, once all are complete; runs in chunks (R23)",
+                 description=ADMINISTRATOR + " Each chunk invites within the account's hourly limit of "
+                 "invitation e-mails; past it, the import waits for the next hour and goes on.")
     async def submit(subscription_id: str, import_id: str, request: Request, caller: Caller = authenticated):
         async def act(uow):
             uow.after_commit(runtime.scheduler.wake)
             return ImportView.of(await imports.submit(subscription_id, import_id, settings.import_chunk_size,
-                                                      settings.identity_public_url, caller, uow))
+                                                      settings.invitations(), caller, uow))
         return await runtime.command(request, caller, None, act, status_code=202)
 
     return router
+
