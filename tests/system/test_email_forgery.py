@@ -7,7 +7,6 @@ earlier events said and dead-letters a contradiction with reason `inconsistent`.
 """
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -37,7 +36,7 @@ def publish(stack, event) -> str:
 def dead_letter_of(stack, event_id: str) -> dict | None:
     """The headers of notifications' dead letter of that event, once there."""
     for record in read_topic(stack.config.bootstrap, "notifications.dlq"):
-        if json.loads(record.value).get("id") == event_id:
+        if record.event_id == event_id:
             return record.headers
     return None
 

@@ -40,7 +40,7 @@ def dead_letter(stack, group: str, event_id: str):
     """The record `group` dead-lettered for that event, once it has."""
     def found():
         return next((r for r in read_topic(stack.config.bootstrap, f"{group}.dlq")
-                     if r.json().get("id") == event_id), None)
+                     if r.event_id == event_id), None)
     return eventually(found, timeout=30, what=f"{group} dead-lettered {event_id}")
 
 

@@ -23,6 +23,15 @@ class Record:
     def json(self) -> dict:
         return json.loads(self.value)
 
+    @property
+    def event_id(self) -> str | None:
+        """The envelope's id; None for a record that is no envelope (a dead-lettered `{not json`)."""
+        try:
+            body = json.loads(self.value)
+        except ValueError:
+            return None
+        return body.get("id") if isinstance(body, dict) else None
+
 
 async def read_topic_async(bootstrap: str, topic: str) -> list[Record]:
     """Every record now in the topic (all partitions, no consumer group, nothing committed)."""
