@@ -1,14 +1,7 @@
-from urllib.parse import urlsplit
-
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from servicekit.settings import ServiceSettings
-
-# A loopback public URL reaches no one but this machine: plain http there is a local trial
-# (the compose file's default), not links mailed across the internet.
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-ANY_ADDRESS = {"", "0.0.0.0", "::"}
+from servicekit.settings import ServiceSettings, own_address, public_url_problems
 
 
 class IdentitySettings(ServiceSettings):
@@ -31,25 +24,8 @@ class IdentitySettings(ServiceSettings):
         """The base of every link identity mails. Only configuration decides it: a request's
         Host header is the caller's to forge, and a link built from it would carry a live
         verification token to the forger's host."""
-        if self.public_url:
-            return self.public_url.rstrip("/")
-        host = "127.0.0.1" if self.http_host in ANY_ADDRESS else self.http_host
-        return f"http://{host}:{self.http_port}"
+        return self.public_url.rstrip("/") or own_address(self.http_host, self.http_port)
 
     def production_problems(self) -> list[str]:
-        return super().production_problems() + public_url_problems(self.public_url)
-
-
-def public_url_problems(public_url: str) -> list[str]:
-    """Why `public_url` cannot be the base of links mailed to real people (empty if it can)."""
-    if not public_url:
-        return ["IDENTITY_PUBLIC_URL is empty: verification and invitation links need the "
-                "address people reach identity at (https://...)."]
-    parts = urlsplit(public_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        return [f"IDENTITY_PUBLIC_URL {public_url!r} is not an absolute http(s) URL without query or "
-                "fragment."]
-    if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
-        return [f"IDENTITY_PUBLIC_URL {public_url!r} is not https: mailed links carry single-use "
-                "tokens, which must not travel in clear text."]
-    return []
+        return super().production_problems() + public_url_problems(
+            "IDENTITY_PUBLIC_URL", self.public_url, "verification and invitation links (single-use tokens)")

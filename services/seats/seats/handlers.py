@@ -25,7 +25,7 @@ from contracts.subscriptions import (
 )
 from seats import devices, leases, users
 from seats.domain import Assignment, SeatPool
-from seats.settings import SeatsSettings
+from seats.settings import TEST_STACK_IDENTITY
 from seats.store import SeatPoolRepository
 from servicekit.auth import Caller
 from servicekit.scheduler import DueJob
@@ -34,7 +34,7 @@ from servicekit.uow import UnitOfWork
 log = logging.getLogger("seats.handlers")
 
 SEAT_DECREASE = "seat_decrease"
-DEFAULT_INVITATIONS = users.Invitations(SeatsSettings.model_fields["identity_public_url"].default)
+DEFAULT_INVITATIONS = users.Invitations(TEST_STACK_IDENTITY)
 
 
 def decrease_job_id(subscription_id: str, term_end: datetime) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
@@ -13,6 +14,32 @@ DEV_TOKEN_SECRET = "entitle-dev-secret-change-me-in-production"
 PUBLISHED_SECRETS = frozenset({DEV_TOKEN_SECRET, "entitle-dev-only-token-secret-change-me",
                                "entitle-dev-only-operator-token", "a-long-random-secret"})
 MIN_SECRET_BYTES = 32
+
+
+# A loopback public URL reaches no one but this machine: plain http there is a local trial
+# (the compose file's defaults), not links mailed across the internet.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+ANY_ADDRESS = {"", "0.0.0.0", "::"}
+
+
+def public_url_problems(variable: str, url: str, links: str) -> list[str]:
+    """Why `url` cannot be the base of `links` mailed to real people (empty if it can).
+
+    Links are built from configuration only, never from a request's Host header, which the
+    caller writes: a link built from it would carry a live token to the caller's host."""
+    if not url:
+        return [f"{variable} is empty: {links} need the address people reach the service at (https://...)."]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        return [f"{variable} {url!r} is not an absolute http(s) URL without query or fragment."]
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+        return [f"{variable} {url!r} is not https: {links} must not travel in clear text."]
+    return []
+
+
+def own_address(host: str, port: int) -> str:
+    """A service's own base URL, for the links of a test stack that configured none."""
+    return f"http://{'127.0.0.1' if host in ANY_ADDRESS else host}:{port}"
 
 
 class ServiceSettings(BaseSettings):

@@ -7,6 +7,7 @@ TOKEN_TTL_SECONDS; a previous secret verifies (never signs) during a rotation.
 """
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -168,3 +169,24 @@ def test_the_example_environment_file_ships_no_usable_secret():
     example = dotenv_values(Path(__file__).resolve().parents[3] / "infra" / ".env.example")
     settings = ServiceSettings(token_secret=example["TOKEN_SECRET"], operator_token=example["OPERATOR_TOKEN"])
     assert [p.split(" ")[0] for p in settings.production_problems()] == ["TOKEN_SECRET", "OPERATOR_TOKEN"]
+
+
+MAILING_SERVICES = [("identity", "IdentitySettings", "public_url", "IDENTITY_PUBLIC_URL"),
+                    ("subscriptions", "SubscriptionsSettings", "portal_url", "SUBSCRIPTIONS_PORTAL_URL"),
+                    ("seats", "SeatsSettings", "identity_public_url", "IDENTITY_PUBLIC_URL"),
+                    ("billing", "BillingSettings", "public_url", "BILLING_PUBLIC_URL")]
+
+
+@pytest.mark.parametrize(("service", "settings_class", "field", "variable"), MAILING_SERVICES)
+@pytest.mark.parametrize(("url", "refused"), [("", True), ("http://shop.example.com", True),
+                                              ("https://shop.example.com", False),
+                                              ("http://127.0.0.1:8101", False), ("ftp://x", True)])
+def test_a_service_that_mails_links_needs_a_configured_https_public_url_in_production(
+        service, settings_class, field, variable, url, refused, monkeypatch):
+    """Issue 11 item 4: links come only from configured URLs, never a request's Host header,
+    so a production start without one (or with one that would carry tokens in clear) is refused."""
+    for name in (variable, f"{service.upper()}_{field.upper()}"):
+        monkeypatch.delenv(name, raising=False)
+    settings_of = getattr(importlib.import_module(f"{service}.settings"), settings_class)
+    problems = settings_of(token_secret="s" * 48, **{field: url}).production_problems()
+    assert [p.split(" ")[0] for p in problems] == ([variable] if refused else [])

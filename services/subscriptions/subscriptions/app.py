@@ -21,7 +21,7 @@ def build(settings: SubscriptionsSettings | None = None, **overrides) -> Service
 
     consumed = runtime.consumer("subscriptions")
     consumed.on(PurchaseSubscription, partial(orders.purchase, catalogue=catalogue,
-                                              portal_url=settings.portal_url))
+                                              portal_url=settings.resolved_portal_url()))
     consumed.on(SeatQuantityChanged, changes.record_quantity)
     # The company directory: who may become an administrator (R17, R38).
     for event_type, handler in contacts.HANDLERS:
@@ -34,7 +34,7 @@ def build(settings: SubscriptionsSettings | None = None, **overrides) -> Service
     runtime.scheduler.on(jobs.TRIAL_END, partial(orders.end_trial, catalogue=catalogue))
 
     runtime.app = runtime.http_app(
-        *api.routes(runtime, catalogue, settings.portal_url), title="Entitle subscriptions",
+        *api.routes(runtime, catalogue, settings.resolved_portal_url()), title="Entitle subscriptions",
         description="Purchases, trials, reseller orders, agreements, renewals, amendments, "
                     "cancellation and termination.")
     return runtime
