@@ -2,31 +2,29 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PACKAGES := contracts services/servicekit services/identity services/subscriptions \
+PACKAGES := contracts services/servicekit opskit devkit services/identity services/subscriptions \
             services/seats services/notifications services/billing
 STAMP  := $(VENV)/.installed
-# servicekit with its [dev] extra: the embedded broker, which service images leave out.
-INSTALLED := $(subst services/servicekit,'services/servicekit[dev]',$(PACKAGES))
 
 .PHONY: run demo test unit system bench install clean docs contracts-docs
 
 $(STAMP): Makefile requirements-dev.txt tools/kcat $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(addprefix -e ,$(INSTALLED)) -r requirements-dev.txt
+	$(PY) -m pip install -q $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
 	install -m 755 tools/kcat $(VENV)/bin/kcat
 	touch $(STAMP)
 
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m servicekit.devstack
+	$(PY) -m devkit.devstack
 
 demo: $(STAMP)
-	$(PY) -m servicekit.cli demo
+	$(PY) -m opskit.cli demo
 
 unit: $(STAMP)
-	$(PY) -m pytest contracts services bench -q
+	$(PY) -m pytest contracts services opskit devkit bench -q
 
 # Two workers: each backend's system tests stay on one worker, which starts that backend's
 # stack once (tests/conftest.py groups them), so the SQLite and PostgreSQL stacks run side by side.
@@ -36,7 +34,7 @@ system: $(STAMP)
 	$(PY) -m pytest tests -q $(PARALLEL)
 
 test: $(STAMP)
-	$(PY) -m pytest contracts services bench tests -q $(PARALLEL)
+	$(PY) -m pytest contracts services opskit devkit bench tests -q $(PARALLEL)
 
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
@@ -45,7 +43,7 @@ clean:
 	rm -rf var .pytest_cache
 
 docs: contracts-docs  ## every generated document: contracts and the configuration reference
-	$(PY) -m servicekit.settingsdoc
+	$(PY) -m devkit.settingsdoc
 
 contracts-docs: $(STAMP)  ## JSON Schemas, envelope and AsyncAPI of the events into docs/contracts/
 	$(PY) -m contracts.export
@@ -53,4 +51,4 @@ contracts-docs: $(STAMP)  ## JSON Schemas, envelope and AsyncAPI of the events i
 .PHONY: migration
 migration: $(STAMP)  ## the next schema revision: make migration SERVICE=seats MESSAGE="add seat notes"
 	@test -n "$(SERVICE)" -a -n "$(MESSAGE)" || { echo 'usage: make migration SERVICE=<service or servicekit> MESSAGE="..."'; exit 2; }
-	$(PY) -m servicekit.migrations revision $(SERVICE) -m "$(MESSAGE)"
+	$(PY) -m devkit.revision $(SERVICE) -m "$(MESSAGE)"

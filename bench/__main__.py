@@ -16,7 +16,7 @@ from bench.replay import replay_everything
 from bench.seed import seed_history
 from bench.stack import costs, cpu_used, drop_postgres_schemas, start_stack
 from bench.watch import EventWatch, MailWatch
-from servicekit.devstack import SERVICES
+from devkit.devstack import SERVICES
 
 # The agreement, the activation notice, and two invoices: an annual term and a seat added
 # during it are both invoiced at once (R30), and each invoice is e-mailed (R33).

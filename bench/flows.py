@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from bench.watch import EventWatch, MailWatch
-from servicekit.mailbox import verification_token
+from devkit.mailbox import verification_token
 
 HOPS = ("purchase_http", "purchased_published", "agreement_email", "accept_http",
         "activated_published", "seats_unlocked", "quantity_http", "quantity_changed_published",

@@ -15,7 +15,7 @@ from typing import Callable
 from sqlalchemy import Boolean, Integer, LargeBinary, String, Table, Text
 
 from servicekit.db import Database, UTCDateTime
-from servicekit.devstack import SERVICES, DevStack
+from devkit.devstack import SERVICES, DevStack
 from servicekit.settings import ServiceSettings
 from servicekit.tables import due_jobs, idempotency_keys, inbox, outbox
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from servicekit.devstack import SERVICES, DevStack, StackConfig
+from devkit.devstack import SERVICES, DevStack, StackConfig
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"

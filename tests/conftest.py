@@ -1,7 +1,7 @@
 """System tests: every service its own process, the embedded broker, a real SMTP server.
 
-The stack runs once per database backend: SQLite always, PostgreSQL when one answers on
-127.0.0.1:5432 or `DATABASE_URL` names one.
+The stack runs once per database backend: SQLite always, and PostgreSQL when one answers on
+127.0.0.1:5432 or `DATABASE_URL` names one (required under CI: see `devkit.testsupport`).
 """
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from servicekit.clock import SharedTestClock
-from servicekit.client import EntitleClient
-from servicekit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
-from servicekit.testsupport import postgres_url
+from devkit.client import EntitleClient
+from devkit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
+from devkit.testsupport import BACKENDS, require_postgres
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
-BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -39,7 +38,7 @@ def stack(request, tmp_path_factory) -> DevStack:
     SharedTestClock(clock_file).set_frozen(START)
     extra = {}
     if request.param == "postgresql":
-        extra = {"database_url": postgres_url(), "schema_prefix": f"t{uuid.uuid4().hex[:8]}_"}
+        extra = {"database_url": require_postgres(), "schema_prefix": f"t{uuid.uuid4().hex[:8]}_"}
     config = StackConfig.isolated(var_dir, clock_file=clock_file, extra_env=QUICK_TEST_ENV, **extra)
     stack = DevStack(config).start()
     yield stack

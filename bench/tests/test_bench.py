@@ -14,9 +14,8 @@ from bench.report import percentiles
 from bench.seed import KIT_TABLES, history_rows, seed_service
 from servicekit.db import Database
 from servicekit.tables import due_jobs, inbox, outbox
-from servicekit.testsupport import POSTGRES_URL, backends
+from devkit.testsupport import BACKENDS, require_postgres
 
-BACKENDS = backends()
 
 
 def test_flow_hops_count_a_publish_seen_before_the_http_response_as_zero():
@@ -56,7 +55,7 @@ def service_database_tables(service: str) -> list:
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_seeded_history_is_finished_work_the_relay_and_scheduler_never_pick_up(backend, tmp_path):
     metadata = importlib.import_module("seats.store").metadata
-    url = f"sqlite+aiosqlite:///{tmp_path}/seats.db" if backend == "sqlite" else POSTGRES_URL
+    url = f"sqlite+aiosqlite:///{tmp_path}/seats.db" if backend == "sqlite" else require_postgres()
     database = Database(url, f"bench_{uuid.uuid4().hex[:8]}", (metadata,))
     await database.migrate("seats")
     try:

@@ -30,14 +30,14 @@ from typer.testing import CliRunner
 from contracts.envelope import Envelope
 from contracts.identity import AccountRegistered
 from contracts.topics import IDENTITY_EVENTS, every_topic
-from servicekit.cli import app
+from opskit.cli import app
 from servicekit.clock import FixedClock
-from servicekit.devstack import free_port, wait_for_port
+from devkit.devstack import free_port, wait_for_port
 from servicekit.kafka import KafkaSecurity, ensure_topics
-from servicekit.offsets import committed_offsets
+from opskit.offsets import committed_offsets
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-from servicekit.topicreader import produce, read_topic
+from opskit.topicreader import produce, read_topic
 from tests.broker.saslgate import GateThread, SaslGate
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from servicekit.auth import Caller, issue_token
-from servicekit.client import EntitleClient
-from servicekit.devstack import SERVICES
+from devkit.client import EntitleClient
+from devkit.devstack import SERVICES
 from servicekit.settings import ServiceSettings
 
 # Routes anyone may call, and why.

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from servicekit.client import EntitleClient, eventually
+from devkit.client import EntitleClient, eventually
 from servicekit.clock import SharedTestClock
-from servicekit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
-from servicekit.timemachine import TimeMachine
-from servicekit.topicreader import events_of
+from devkit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
+from devkit.timemachine import TimeMachine
+from opskit.topicreader import events_of
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 pytestmark = pytest.mark.xdist_group("stack-running-clock")  # one worker, so one stack for the module

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from servicekit.client import EntitleError, eventually
-from servicekit.mailbox import read_mailbox
-from servicekit.topicreader import events_of
+from devkit.client import EntitleError, eventually
+from devkit.mailbox import read_mailbox
+from opskit.topicreader import events_of
 
 
 def types_of(stack, topic: str, subject: str) -> list[str]:

@@ -6,9 +6,9 @@ import uuid
 
 import httpx
 
-from servicekit.client import eventually
-from servicekit.mailbox import read_mailbox
-from servicekit.topicreader import produce, read_topic
+from devkit.client import eventually
+from devkit.mailbox import read_mailbox
+from opskit.topicreader import produce, read_topic
 
 SUBSCRIPTION_EVENTS, SEAT_EVENTS = "subscriptions.events.v1", "seats.events.v1"
 

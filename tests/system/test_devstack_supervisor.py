@@ -2,7 +2,7 @@
 logged and started again; a part that keeps dying is started again later each time.
 
 The other system tests kill services on purpose and restart them themselves, so their
-stacks are unsupervised (StackConfig.supervise is off unless `python -m servicekit.devstack`
+stacks are unsupervised (StackConfig.supervise is off unless `python -m devkit.devstack`
 turns it on). This one runs parts of a stack of its own: the broker and identity.
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from servicekit.client import eventually
+from devkit.client import eventually
 from servicekit.clock import SharedTestClock
-from servicekit.devstack import QUICK_TEST_ENV, DevStack, StackConfig, main
+from devkit.devstack import QUICK_TEST_ENV, DevStack, StackConfig, main
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 pytestmark = pytest.mark.xdist_group("stack-supervised")
@@ -100,7 +100,7 @@ def test_make_run_supervises_its_stack_and_the_test_stacks_do_not(monkeypatch, t
 
         def stop(self):
             pass
-    monkeypatch.setattr("servicekit.devstack.DevStack", Recorder)
+    monkeypatch.setattr("devkit.devstack.DevStack", Recorder)
     main()
     assert started[0].supervise is True
     assert StackConfig.isolated(started[0].var_dir).supervise is False

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer
 
-from servicekit.client import eventually
+from devkit.client import eventually
 
 KCAT = Path(sys.prefix) / "bin" / "kcat"  # tools/kcat, installed by make install
 

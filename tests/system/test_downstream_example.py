@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from aiokafka import TopicPartition
 
-from servicekit.client import eventually
-from servicekit.offsets import committed_offsets
-from servicekit.topicreader import read_topic
+from devkit.client import eventually
+from opskit.offsets import committed_offsets
+from opskit.topicreader import read_topic
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "downstream" / "consumer.py"
 TOPIC = "subscriptions.events.v1"

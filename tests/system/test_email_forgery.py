@@ -15,9 +15,9 @@ import jwt
 from contracts.envelope import Envelope
 from contracts.subscriptions import AdministratorTransferred, SubscriptionActivated
 from contracts.values import BillingCycle, Contact, LicenceType, Money
-from servicekit.client import EntitleClient, eventually
-from servicekit.mailbox import read_mailbox
-from servicekit.topicreader import produce, read_topic
+from devkit.client import EntitleClient, eventually
+from devkit.mailbox import read_mailbox
+from opskit.topicreader import produce, read_topic
 
 MALLORY = Contact(person_id="p-mallory", email="mallory@evil.example", name="Mallory", locale="en")
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)

@@ -21,9 +21,9 @@ import httpx
 from notifications.domain import LOCALES
 from notifications.preview import sample_requests
 from notifications.rendering import render
-from servicekit.client import eventually
-from servicekit.devstack import SERVICES
-from servicekit.mailbox import ReceivedMail, read_mailbox
+from devkit.client import eventually
+from devkit.devstack import SERVICES
+from devkit.mailbox import ReceivedMail, read_mailbox
 
 TEXT_LINK = re.compile(r"https?://[^\s<>\"']+")
 HTML_LINK = re.compile(r"""href=["']([^"']+)["']""")

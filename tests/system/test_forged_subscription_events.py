@@ -14,8 +14,8 @@ from contracts.envelope import Envelope
 from contracts.seats import SeatQuantityChanged
 from contracts.subscriptions import AdministratorTransferred, SubscriptionActivated
 from contracts.values import BillingCycle, Contact, LicenceType, Money
-from servicekit.client import EntitleClient, EntitleError, eventually
-from servicekit.topicreader import produce, read_topic
+from devkit.client import EntitleClient, EntitleError, eventually
+from opskit.topicreader import produce, read_topic
 
 SUBSCRIPTION_EVENTS, SEAT_EVENTS = "subscriptions.events.v1", "seats.events.v1"
 

@@ -7,8 +7,8 @@ import uuid
 import httpx
 import pytest
 
-from servicekit.client import EntitleClient, EntitleError, eventually
-from servicekit.topicreader import events_of
+from devkit.client import EntitleClient, EntitleError, eventually
+from opskit.topicreader import events_of
 
 PASSWORD = "Correct-Horse-9"
 

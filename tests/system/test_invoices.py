@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from servicekit.client import EntitleError, eventually
-from servicekit.topicreader import events_of
+from devkit.client import EntitleError, eventually
+from opskit.topicreader import events_of
 
 
 def invoices(customer) -> list[dict]:

@@ -12,8 +12,8 @@ import uuid
 import jwt
 import pytest
 
-from servicekit.client import EntitleClient, EntitleError, eventually
-from servicekit.mailbox import read_mailbox
+from devkit.client import EntitleClient, EntitleError, eventually
+from devkit.mailbox import read_mailbox
 
 
 def mails_for(stack, subject: str, template: str):

@@ -3,7 +3,7 @@ verification e-mail of a registration, and an address the SMTP server refuses fo
 
 The stack is shared with the other system tests. The rejection test points notifications at a
 second SMTP sink (same mail directory) that refuses one address with 550, as
-`servicekit.smtpsink --reject` does, and puts it back on the stack's sink afterwards.
+`devkit.smtpsink --reject` does, and puts it back on the stack's sink afterwards.
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import uuid
 import httpx
 import pytest
 
-from servicekit.client import EntitleClient, eventually
-from servicekit.devstack import free_port, wait_for_port
-from servicekit.mailbox import read_mailbox
-from servicekit.topicreader import events_of
+from devkit.client import EntitleClient, eventually
+from devkit.devstack import free_port, wait_for_port
+from devkit.mailbox import read_mailbox
+from opskit.topicreader import events_of
 
 PASSWORD = "Correct-Horse-9"
 
@@ -68,7 +68,7 @@ def refused_address(stack):
     """notifications sends through a sink that refuses this address with 550, until the end."""
     address, port = an_email("bounce"), free_port()
     with open(stack.config.var_dir / "logs" / "smtp-refusing.log", "ab") as log:
-        sink = subprocess.Popen([sys.executable, "-m", "servicekit.smtpsink", "--dir", str(stack.config.mail_dir),
+        sink = subprocess.Popen([sys.executable, "-m", "devkit.smtpsink", "--dir", str(stack.config.mail_dir),
                                  "--port", str(port), "--reject", address], stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port("127.0.0.1", port)

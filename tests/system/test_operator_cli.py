@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer
 from typer.testing import CliRunner
 
-from servicekit.cli import app
-from servicekit.client import eventually
-from servicekit.offsets import committed_offsets, end_offsets
-from servicekit.opscli import Target, replay_plan
-from servicekit.topicreader import produce, read_topic
+from opskit.cli import app
+from devkit.client import eventually
+from opskit.offsets import committed_offsets, end_offsets
+from opskit.commands import Target, replay_plan
+from opskit.topicreader import produce, read_topic
 
 SEAT_EVENTS, SUBSCRIPTION_EVENTS = "seats.events.v1", "subscriptions.events.v1"
 runner = CliRunner()
@@ -106,7 +106,7 @@ def test_a_replay_moves_a_group_without_members_to_an_offset_and_back_to_the_ear
 
 def test_tail_follow_prints_an_event_published_after_it_started(stack, customer):
     environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.config.bootstrap, "PYTHONUNBUFFERED": "1"}
-    tail = subprocess.Popen([sys.executable, "-m", "servicekit.cli", "tail", SUBSCRIPTION_EVENTS, "--follow",
+    tail = subprocess.Popen([sys.executable, "-m", "opskit.cli", "tail", SUBSCRIPTION_EVENTS, "--follow",
                              "--type", "subscription.purchased"], stdout=subprocess.PIPE, text=True, env=environment)
     printed: list[str] = []  # read by a thread: a silent tail must fail the test, not hang it
     threading.Thread(target=lambda: printed.extend(tail.stdout), daemon=True).start()

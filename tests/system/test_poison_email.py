@@ -18,9 +18,9 @@ import jwt
 from contracts.envelope import Envelope
 from contracts.subscriptions import SubscriptionPurchased
 from contracts.values import BillingCycle, Contact, LicenceType, Money
-from servicekit.client import EntitleClient, eventually
-from servicekit.mailbox import read_mailbox
-from servicekit.topicreader import events_of, produce
+from devkit.client import EntitleClient, eventually
+from devkit.mailbox import read_mailbox
+from opskit.topicreader import events_of, produce
 
 LINE_BREAK = "\r\nBcc: everyone@example.com"
 ORDERED_AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)  # the shared stack's starting time

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from contracts.envelope import Envelope
 from contracts.subscriptions import PurchaseSubscription
 from contracts.values import BillingCycle, Contact, LicenceType
-from servicekit.client import eventually
-from servicekit.mailbox import read_mailbox
-from servicekit.topicreader import events_of, produce
+from devkit.client import eventually
+from devkit.mailbox import read_mailbox
+from opskit.topicreader import events_of, produce
 
 
 def test_R7_a_purchase_command_delivered_twice_orders_once_and_emails_the_agreement_once(stack):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from servicekit.client import EntitleClient, eventually
-from servicekit.topicreader import events_of
+from devkit.client import EntitleClient, eventually
+from opskit.topicreader import events_of
 
 
 def renewals(stack, subscription_id: str) -> list[dict]:

@@ -23,9 +23,9 @@ from contracts.envelope import Envelope
 from contracts.subscriptions import AdministratorTransferred, SubscriptionActivated
 from contracts.topics import SUBSCRIPTIONS_EVENTS
 from contracts.values import BillingCycle, Contact, LicenceType, Money
-from servicekit.client import EntitleClient, EntitleError, eventually
+from devkit.client import EntitleClient, EntitleError, eventually
 from servicekit.relay import kafka_headers
-from servicekit.topicreader import events_of, produce_async, read_topic
+from opskit.topicreader import events_of, produce_async, read_topic
 
 HEALTH_BOUND_SECONDS = 0.100  # the acceptance criterion
 MAX_ROWS = 50_000

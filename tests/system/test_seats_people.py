@@ -6,9 +6,9 @@ import httpx
 import jwt
 import pytest
 
-from servicekit.client import EntitleClient, EntitleError, eventually
-from servicekit.mailbox import read_mailbox
-from servicekit.topicreader import events_of
+from devkit.client import EntitleClient, EntitleError, eventually
+from devkit.mailbox import read_mailbox
+from opskit.topicreader import events_of
 
 
 def active_subscription(customer: EntitleClient, quantity: int, **plan) -> str:

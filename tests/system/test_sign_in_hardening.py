@@ -14,9 +14,9 @@ import uuid
 
 import httpx
 
-from servicekit.client import EntitleClient, eventually
-from servicekit.mailbox import read_mailbox
-from servicekit.topicreader import events_of
+from devkit.client import EntitleClient, eventually
+from devkit.mailbox import read_mailbox
+from opskit.topicreader import events_of
 
 PASSWORD = "Correct-Horse-9"
 

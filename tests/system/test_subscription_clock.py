@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from servicekit.client import EntitleClient, eventually
-from servicekit.topicreader import events_of
+from devkit.client import EntitleClient, eventually
+from opskit.topicreader import events_of
 
 
 def types_of(stack, subscription_id: str) -> list[str]:

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from servicekit.client import EntitleClient, EntitleError, eventually
-from servicekit.topicreader import events_of
+from devkit.client import EntitleClient, EntitleError, eventually
+from opskit.topicreader import events_of
 
 
 def types_of(stack, subscription_id: str) -> list[str]:

@@ -18,8 +18,8 @@ import jwt
 import pytest
 
 from servicekit.auth import ISSUER
-from servicekit.client import EntitleClient, EntitleError, eventually
-from servicekit.devstack import SERVICES
+from devkit.client import EntitleClient, EntitleError, eventually
+from devkit.devstack import SERVICES
 from servicekit.settings import ServiceSettings
 
 # A route of each service that reads the caller's own things.

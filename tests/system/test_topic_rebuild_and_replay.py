@@ -24,13 +24,13 @@ from aiokafka import TopicPartition
 from typer.testing import CliRunner
 
 from contracts.topics import ALL_TOPICS, dead_letter_topic
-from servicekit.cli import app
-from servicekit.client import EntitleClient, eventually
+from opskit.cli import app
+from devkit.client import EntitleClient, eventually
 from servicekit.clock import SharedTestClock
-from servicekit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
-from servicekit.mailbox import read_mailbox
-from servicekit.offsets import committed_offsets
-from servicekit.topicreader import Record, read_topic
+from devkit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
+from devkit.mailbox import read_mailbox
+from opskit.offsets import committed_offsets
+from opskit.topicreader import Record, read_topic
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 GROUPS = ("subscriptions", "seats", "billing", "notifications")
@@ -76,7 +76,7 @@ def entitle(*arguments: str):
 
 def replay_from_the_start(stack: DevStack, group: str) -> subprocess.Popen:
     """`entitle replay GROUP --to-earliest`, as an operator runs it."""
-    return subprocess.Popen([sys.executable, "-m", "servicekit.cli", "replay", group, "--to-earliest", "--wait", "90",
+    return subprocess.Popen([sys.executable, "-m", "opskit.cli", "replay", group, "--to-earliest", "--wait", "90",
                              "--bootstrap", stack.config.bootstrap], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "COLUMNS": "200"})
 

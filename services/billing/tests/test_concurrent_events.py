@@ -20,12 +20,12 @@ from contracts.values import BillingCycle
 from servicekit.clock import FixedClock
 from servicekit.db import Database
 from servicekit.uow import UnitOfWork
-from servicekit.testsupport import POSTGRES_URL, postgres_answers
+from devkit.testsupport import POSTGRES_URL
 
 SUBSCRIPTIONS = 5  # several at once: a lost update shows on some of them, not always on one
 
 
-pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, failed where it is required
 
 
 @pytest.fixture

@@ -14,14 +14,13 @@ from identity.app import build
 from identity.settings import IdentitySettings
 from identity.tables import contacts, sign_in_throttles
 from servicekit.clock import FixedClock
-from servicekit.testsupport import postgres_answers
 
 from .test_api import latest_token, published, register, sign_in, signed_in
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 
 
-pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, failed where it is required
 
 
 @pytest.fixture

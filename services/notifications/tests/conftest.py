@@ -23,8 +23,8 @@ from notifications.settings import NotificationsSettings
 from notifications.store import EmailRepository, OutgoingEmail
 from servicekit.auth import Caller, issue_token
 from servicekit.clock import FixedClock
-from servicekit.mailbox import ReceivedMail, read_mailbox
-from servicekit.smtpsink import KeepEveryMessage
+from devkit.mailbox import ReceivedMail, read_mailbox
+from devkit.smtpsink import KeepEveryMessage
 from servicekit.tables import outbox
 
 T0 = AT  # the samples' time

@@ -16,8 +16,8 @@ from aiosmtpd.smtp import AuthResult
 from notifications.mailer import CannotCompose, Mailer, PermanentlyRejected, ServerUnavailable, TemporarilyRefused
 from notifications.rendering import render
 from notifications.store import OutgoingEmail
-from servicekit.mailbox import read_mailbox
-from servicekit.smtpsink import KeepEveryMessage
+from devkit.mailbox import read_mailbox
+from devkit.smtpsink import KeepEveryMessage
 
 from .conftest import SENDER, free_port
 

@@ -12,13 +12,13 @@ from notifications.app import build
 from notifications.mailer import Mailer
 from notifications.settings import NotificationsSettings
 from servicekit.clock import FixedClock
-from servicekit.testsupport import POSTGRES_URL, postgres_answers
+from devkit.testsupport import POSTGRES_URL
 
 from .conftest import SENDER, T0, NotificationsService
 from .test_delivery import to
 
 
-pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, failed where it is required
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """`python -m seats` runs the service; `python -m seats migrate` upgrades its database and exits."""
 from seats.app import build
-from servicekit.migrations.command import serve_or_migrate
+from servicekit.main import serve_or_migrate
 
 serve_or_migrate(build())

@@ -17,7 +17,7 @@ from seats.people_store import PeopleRepository
 from seats.settings import SeatsSettings
 from servicekit.auth import issue_token
 from servicekit.clock import FixedClock
-from servicekit.testsupport import POSTGRES_URL, postgres_answers
+from devkit.testsupport import POSTGRES_URL
 
 from .conftest import T0, SeatsService
 from .test_handlers import INVITATIONS, NEW_PRICE, activated, caller, purchased, tier_changed
@@ -26,7 +26,7 @@ from .test_users import registered
 SUBSCRIPTIONS = 5  # several at once: a lost update shows on some of them, not always on one
 
 
-pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, failed where it is required
 
 
 @pytest.fixture

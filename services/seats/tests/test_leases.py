@@ -18,16 +18,16 @@ from seats.lease_store import LeaseRepository
 from seats.settings import SeatsSettings
 from servicekit.auth import Caller
 from servicekit.clock import FixedClock
-from servicekit.testsupport import POSTGRES_URL, backends
+from devkit.testsupport import BACKENDS, require_postgres
 
 from .conftest import T0, SeatsService
 from .test_handlers import INVITATIONS, ACCOUNT, SID, activated, caller, command, ended, purchased
 
 
-@pytest.fixture(params=backends())
+@pytest.fixture(params=BACKENDS)
 async def backend(request, tmp_path):
     """The seats service on a fresh SQLite file or a fresh PostgreSQL schema."""
-    url = f"sqlite:///{tmp_path}/seats.db" if request.param == "sqlite" else POSTGRES_URL
+    url = f"sqlite:///{tmp_path}/seats.db" if request.param == "sqlite" else require_postgres()
     settings = SeatsSettings(database_url=url, db_schema=f"seats_{uuid.uuid4().hex[:8]}")
     runtime = build(settings, clock=FixedClock(T0))
     await runtime.db.migrate("seats")

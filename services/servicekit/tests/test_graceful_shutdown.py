@@ -24,13 +24,13 @@ from contracts.envelope import Envelope
 from contracts.identity import AccountRegistered
 from contracts.topics import IDENTITY_EVENTS
 from servicekit.clock import FixedClock
-from servicekit.devstack import free_port
+from devkit.devstack import free_port
 from servicekit.logs import DrainingServer
-from servicekit.offsets import committed_offsets
+from opskit.offsets import committed_offsets
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.tables import due_jobs, inbox
-from servicekit.testsupport import until as until_within
+from devkit.testsupport import until as until_within
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 GROUP = "drain-test"

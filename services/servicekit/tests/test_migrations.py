@@ -1,7 +1,7 @@
 """Schema migrations of every service's database, on SQLite and on PostgreSQL when one answers.
 
 The first test is the one that fails when someone changes a table without writing a
-revision: `python -m servicekit.migrations revision <service> -m "..."` (make migration).
+revision: `python -m devkit.revision <service> -m "..."` (make migration).
 """
 from __future__ import annotations
 

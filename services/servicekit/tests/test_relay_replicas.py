@@ -18,14 +18,14 @@ from servicekit.kafka import ensure_topics, make_broker
 from servicekit.leader import AdvisoryLease
 from servicekit.relay import OutboxRelay
 from servicekit.tables import outbox
-from servicekit.topicreader import read_topic_async
-from servicekit.testsupport import POSTGRES_URL, postgres_answers, until
+from opskit.topicreader import read_topic_async
+from devkit.testsupport import POSTGRES_URL, until
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 KEYS = ("sub-a", "sub-b", "sub-c")
 
 
-pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, failed where it is required
 
 
 class Replica:

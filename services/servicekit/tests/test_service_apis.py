@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from servicekit.devstack import SERVICES
+from devkit.devstack import SERVICES
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 

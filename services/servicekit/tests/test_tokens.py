@@ -19,7 +19,7 @@ from sqlalchemy import MetaData
 from contracts.errors import RuleViolation
 from servicekit.auth import ISSUER, Caller, TokenKeys, issue_token, verify_token
 from servicekit.clock import FixedClock, SharedTestClock, SystemClock
-from servicekit.devstack import free_port
+from devkit.devstack import free_port
 from servicekit.runtime import ServiceRuntime, UnsafeConfiguration
 from servicekit.settings import DEV_TOKEN_SECRET, ServiceSettings
 

@@ -16,7 +16,6 @@ from contracts.values import Money
 from servicekit.auth import Caller, issue_token
 from servicekit.clock import FixedClock
 from servicekit.tables import outbox
-from servicekit.testsupport import postgres_answers
 from subscriptions.app import build
 from subscriptions.handlers import changes
 from subscriptions.settings import SubscriptionsSettings
@@ -26,7 +25,7 @@ ADA = Caller(person_id="p-ada", account_id="a-1", email="ada@example.com", name=
 SUBSCRIPTIONS = 6  # several at once: a lost update shows on some of them, not always on one
 
 
-pytestmark = pytest.mark.skipif(not postgres_answers(), reason="no PostgreSQL on 127.0.0.1:5432")
+pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, failed where it is required
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The configuration reference in docs/operations.md, written from the settings classes.
 
-`python -m servicekit.settingsdoc` rewrites the part of docs/operations.md between the two
+`python -m devkit.settingsdoc` rewrites the part of docs/operations.md between the two
 markers below; a test fails when the committed reference and the code disagree, so every
 environment variable a service reads is documented with its default and meaning.
 """
@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings
 
 from servicekit.settings import ServiceSettings
 
-OPERATIONS_DOC = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
+OPERATIONS_DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 SERVICE_SETTINGS = {
     "identity": "identity.settings:IdentitySettings",

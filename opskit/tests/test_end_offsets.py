@@ -6,7 +6,7 @@ import asyncio
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from servicekit.offsets import end_offsets
+from opskit.offsets import end_offsets
 
 TOPIC = "end-offsets"
 

@@ -1,7 +1,7 @@
 """The `entitle` command: arguments it refuses clearly, and the e-mail preview (R34)."""
 from typer.testing import CliRunner
 
-from servicekit.cli import app
+from opskit.cli import app
 
 runner = CliRunner()
 

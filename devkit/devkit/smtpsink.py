@@ -1,6 +1,6 @@
 """An SMTP server that keeps every message it receives as a .eml file (aiosmtpd).
 
-`python -m servicekit.smtpsink --dir var/mail --port 2525`. Addresses listed in
+`python -m devkit.smtpsink --dir var/mail --port 2525`. Addresses listed in
 `--reject` are refused with 550, to show how a permanently rejected address is handled.
 """
 from __future__ import annotations

@@ -15,13 +15,13 @@ import typer
 from rich.table import Table
 
 from contracts.topics import ALL_TOPICS, Topic
-from servicekit.console import make_console
-from servicekit.devstack import StackConfig
-from servicekit.outboxclient import Owner, follow
-from servicekit.topiccount import record_counts
+from opskit.console import make_console
+from opskit.endpoints import Endpoints
+from opskit.outboxclient import Owner, follow
+from opskit.topiccount import record_counts
 
 console = make_console()
-_stack: Callable[[], StackConfig] = StackConfig  # replaced by register()
+_stack: Callable[[], Endpoints] = Endpoints.from_environment  # replaced by register()
 
 
 def catalogue_topics(names: list[str], every: bool) -> list[Topic]:
@@ -35,7 +35,7 @@ def catalogue_topics(names: list[str], every: bool) -> list[Topic]:
 
 
 def service_urls(overrides: list[str]) -> dict[str, str]:
-    urls = {service: _stack().url(service) for service in _stack().ports}
+    urls = dict(_stack().urls)
     for item in overrides:
         service, _, url = item.partition("=")
         if service not in urls or not url:
@@ -109,7 +109,7 @@ def rebuild_topic(
     return answers
 
 
-def register(app: typer.Typer, stack: Callable[[], StackConfig]) -> None:
+def register(app: typer.Typer, stack: Callable[[], Endpoints]) -> None:
     """Add `rebuild-topic` to the `entitle` command, with the stack's services as defaults."""
     global _stack
     _stack = stack

@@ -16,7 +16,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from rich.table import Table
 
 from contracts.topics import DAY_MS, FOREVER, Topic, every_topic
-from servicekit.console import make_console
+from opskit.console import make_console
 from servicekit.kafka import client_options, create_missing
 
 console = make_console()

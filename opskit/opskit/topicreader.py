@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 
 from servicekit.kafka import client_options
-from servicekit.offsets import partitions_of, reader, true_end_offsets
+from opskit.offsets import partitions_of, reader, true_end_offsets
 
 
 @dataclass(frozen=True)

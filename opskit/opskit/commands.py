@@ -17,11 +17,11 @@ from aiokafka.errors import KafkaError
 from rich.table import Column, Table
 
 from contracts.topics import ALL_TOPICS, dead_letter_topic
-from servicekit.console import make_console
+from opskit.console import make_console
 from servicekit.kafka import client_options
-from servicekit.offsets import (commit_alone, committed_offsets, partitions_of, reader, reset_to_earliest,
+from opskit.offsets import (commit_alone, committed_offsets, partitions_of, reader, reset_to_earliest,
                                 true_end_offsets)
-from servicekit.topicreader import Record, events_of, read_topic
+from opskit.topicreader import Record, events_of, read_topic
 
 console = make_console()
 Bootstrap = Annotated[Optional[str], typer.Option(help="broker; default KAFKA_BOOTSTRAP_SERVERS or the local one")]

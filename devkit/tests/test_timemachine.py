@@ -12,8 +12,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from servicekit import cli
-from servicekit.timemachine import StackRefused, TimeMachine
+from devkit import cli
+from opskit.cli import app as entitle_command
+from devkit.timemachine import StackRefused, TimeMachine
 
 START = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 SERVICES = ("identity", "subscriptions", "seats", "notifications", "billing")
@@ -177,7 +178,7 @@ def entitle(monkeypatch):
         monkeypatch.setattr(cli, "_running", lambda _config: True)
         monkeypatch.setattr(cli, "TimeMachine", functools.partial(TimeMachine, transport=httpx.MockTransport(
             stack.handle)))
-        return CliRunner().invoke(cli.app, ["clock", *arguments], env={"COLUMNS": "200"})
+        return CliRunner().invoke(entitle_command, ["clock", *arguments], env={"COLUMNS": "200"})
     return run
 
 
@@ -198,5 +199,5 @@ def test_entitle_clock_advance_prints_one_line_and_no_traceback_when_the_stack_r
 
 
 def test_entitle_clock_advance_takes_one_distance():
-    answer = CliRunner().invoke(cli.app, ["clock", "advance", "--days", "1", "--to", "2027-01-01"])
+    answer = CliRunner().invoke(entitle_command, ["clock", "advance", "--days", "1", "--to", "2027-01-01"])
     assert answer.exit_code == 2 and "once" in answer.output

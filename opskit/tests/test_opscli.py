@@ -3,8 +3,8 @@ import pytest
 from aiokafka import TopicPartition
 from typer.testing import CliRunner
 
-from servicekit.cli import app
-from servicekit.opscli import PartitionPlan
+from opskit.cli import app
+from opskit.commands import PartitionPlan
 
 runner = CliRunner()
 NO_BROKER = ["--bootstrap", "127.0.0.1:1"]  # nothing answers there: a refusal must come first

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from servicekit.settings import ServiceSettings
-from servicekit.settingsdoc import OPERATIONS_DOC, SERVICE_SETTINGS, reference, settings_class, with_reference
+from devkit.settingsdoc import OPERATIONS_DOC, SERVICE_SETTINGS, reference, settings_class, with_reference
 
 
 def test_the_committed_configuration_reference_matches_the_settings_classes():

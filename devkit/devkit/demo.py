@@ -8,11 +8,11 @@ from __future__ import annotations
 from rich.panel import Panel
 from rich.table import Table
 
-from servicekit.console import make_console
-from servicekit.client import EntitleClient, eventually
-from servicekit.devstack import SERVICES, StackConfig
-from servicekit.mailbox import read_mailbox
-from servicekit.topicreader import events_of
+from opskit.console import make_console
+from devkit.client import EntitleClient, eventually
+from devkit.devstack import SERVICES, StackConfig
+from devkit.mailbox import read_mailbox
+from opskit.topicreader import events_of
 
 console = make_console()
 

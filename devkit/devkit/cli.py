@@ -1,46 +1,27 @@
-"""The `entitle` command: drive and inspect a running Entitle stack.
+"""The development kit's `entitle` commands: `demo`, `clock`, `mail` and `preview`.
 
-    entitle demo            a year of one subscription on the running stack (or one it starts)
-    entitle clock           read or move the running stack's test clock
-    entitle tail TOPIC      print the events on a topic, pretty
-    entitle mail            list the e-mails the SMTP sink kept
-    entitle preview         render any e-mail in any language
-    entitle replay GROUP    move a stopped consumer group back to re-read its topics
-    entitle dlq             list, show and redrive a group's dead letters
-    entitle trace ID        every public event of one purchase or request, in time order
-    entitle rebuild-topic   re-send a lost topic from its owner's outbox, original ids kept
-    entitle topics          list the topic catalogue, create it on a broker
+They drive the embedded stack of `make run` (or start one) and read what its SMTP sink kept;
+`opskit.cli` adds them through the `entitle.commands` entry point where this kit is
+installed, so an operator's install has none of them.
 """
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import typer
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
-from servicekit.console import make_console
-from servicekit.devstack import SERVICES, DevStack, StackConfig
-from servicekit.demo import run_year
-from servicekit.kafka import client_options
-from servicekit.mailbox import read_mailbox
-from servicekit.offsets import partitions_of
-from servicekit.opscli import register as register_operator_commands
-from servicekit.rebuild import register as register_rebuild
-from servicekit.timemachine import StackDidNotSettle, StackRefused, TimeMachine
-from servicekit.topicsadmin import register as register_topic_commands
-from servicekit.topicreader import events_of
+from devkit.demo import run_year
+from devkit.devstack import SERVICES, DevStack, StackConfig
+from devkit.mailbox import read_mailbox
+from devkit.timemachine import StackDidNotSettle, StackRefused, TimeMachine
+from opskit.console import make_console
 
-app = typer.Typer(help="Drive and inspect a running Entitle stack. Operators: replay, dlq, rebuild-topic, "
-                  "trace, tail, topics. Demos: demo, clock, mail, preview. Every command's --help has "
-                  "examples; docs/operations.md has the runbooks.", no_args_is_help=True, add_completion=False)
 console = make_console()
 error_console = Console(stderr=True, soft_wrap=True)  # one line, however long
 
@@ -56,7 +37,6 @@ def _running(config: StackConfig) -> bool:
         return False
 
 
-@app.command()
 def demo() -> None:
     """A year of one annual subscription in a few seconds, on the stack's test clock: purchase,
     activation, seats added in month 3, a tier upgrade in month 6, cancellation in month 12,
@@ -78,7 +58,6 @@ def demo() -> None:
 
 clock_app = typer.Typer(help="Read or move the test clock of the running stack (`make run` uses one).",
                         no_args_is_help=True)
-app.add_typer(clock_app, name="clock")
 
 
 SUBSCRIPTION_OPTION = typer.Option(None, "--subscription", help="one subscription's own time instead of the stack's")
@@ -147,51 +126,6 @@ def _with_machine(action):
         raise typer.Exit(1)
 
 
-@app.command()
-def tail(topic: str = typer.Argument(..., help="e.g. subscriptions.events.v1"),
-         type_: str = typer.Option(None, "--type", help="only this event type"),
-         subject: str = typer.Option(None, help="only this subscription or account id"),
-         follow: bool = typer.Option(False, "--follow", "-f", help="keep printing new events (Ctrl-C stops)")) -> None:
-    """Print the events now on TOPIC. Example: `entitle tail seats.events.v1 --type seats.unlocked`;
-    `entitle tail subscriptions.events.v1 -f` keeps printing them as they come."""
-    def show(event: dict) -> None:
-        wanted = type_ is None or event.get("type") == type_
-        if wanted and (subject is None or event.get("subject") == subject):
-            console.print_json(json.dumps(event))
-    if not follow:
-        for event in events_of(_config().bootstrap, topic, subject):
-            show(event)
-        return
-    try:
-        asyncio.run(follow_topic(_config().bootstrap, topic, show))
-    except KeyboardInterrupt:
-        pass
-
-
-async def follow_topic(bootstrap: str, topic: str, show) -> None:
-    """Every envelope on the topic from its start, then each new one as it comes, until stopped."""
-    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = await partitions_of(consumer, [topic])
-        if not partitions:
-            raise typer.BadParameter(f"no topic {topic} on the broker")
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        while True:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for record in records:
-                    try:
-                        envelope = json.loads(record.value)
-                    except ValueError:  # a malformed record is no event to print
-                        continue
-                    if isinstance(envelope, dict):
-                        show(envelope)
-    finally:
-        await consumer.stop()
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def preview(ctx: typer.Context) -> None:
     """Render any e-mail in any language with sample facts (R34): `entitle preview agreement
     --locale fr [--html]`; with no template, list them. Needs the notifications package."""
@@ -199,7 +133,6 @@ def preview(ctx: typer.Context) -> None:
     raise typer.Exit(preview_main(ctx.args))
 
 
-@app.command()
 def mail(directory: Path = typer.Option(Path("var/mail"), help="where the SMTP sink keeps mail")) -> None:
     """List the e-mails the SMTP sink received. Example: `entitle mail`."""
     table = Table("received", "to", "template", "language", "subject")
@@ -208,15 +141,9 @@ def mail(directory: Path = typer.Option(Path("var/mail"), help="where the SMTP s
     console.print(table)
 
 
-register_operator_commands(app, lambda: _config().bootstrap)
-register_topic_commands(app, lambda: _config().bootstrap)
-register_rebuild(app, _config)
-
-
-def main() -> None:
-    os.environ.setdefault("COLUMNS", "120")
-    app()
-
-
-if __name__ == "__main__":
-    main()
+def register(app: typer.Typer) -> None:
+    """The `entitle.commands` entry point of this kit."""
+    app.command()(demo)
+    app.add_typer(clock_app, name="clock")
+    app.command()(mail)
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(preview)

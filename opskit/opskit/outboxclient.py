@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from contracts.topics import Topic
-from servicekit.console import make_console
+from opskit.console import make_console
 
 console = make_console()
 

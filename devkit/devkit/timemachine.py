@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from servicekit.offsets import partitions_of, true_end_offsets
-from servicekit.offsets import reader as offsets_reader
+from opskit.offsets import partitions_of, true_end_offsets
+from opskit.offsets import reader as offsets_reader
 
 
 class StackDidNotSettle(RuntimeError):

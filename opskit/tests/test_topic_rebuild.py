@@ -9,9 +9,9 @@ from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
 from contracts.errors import RuleViolation
-from servicekit.cli import app
+from opskit.cli import app
 from servicekit.outboxops import Republish, describe, mark_unpublished, owned_topic, unpublished
-from servicekit.rebuild import utc_time
+from opskit.rebuild import utc_time
 from servicekit.tables import outbox
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)

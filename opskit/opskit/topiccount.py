@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from servicekit.offsets import partitions_of, reader, true_end_offsets
+from opskit.offsets import partitions_of, reader, true_end_offsets
 
 
 async def _record_counts(bootstrap: str, names: list[str]) -> dict[str, int]:

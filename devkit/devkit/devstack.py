@@ -1,6 +1,6 @@
 """The embedded stack: Tansu broker, SMTP sink and the five services, each its own process.
 
-`python -m servicekit.devstack` (what `make run` does) runs it until Ctrl-C, supervised: a
+`python -m devkit.devstack` (what `make run` does) runs it until Ctrl-C, supervised: a
 part that dies (a crash, an out-of-memory kill, someone's `kill -9`) is noticed, logged and
 started again, sooner the first time and later each time it dies again soon after. Tests
 use `DevStack` directly, with free ports and a fresh directory, and unsupervised: they kill
@@ -25,9 +25,8 @@ from typing import IO
 
 import httpx
 
-SERVICES = ("identity", "subscriptions", "seats", "notifications", "billing")
-DEFAULT_PORTS = {"identity": 8101, "subscriptions": 8102, "seats": 8103, "notifications": 8104,
-                 "billing": 8105}
+from opskit.endpoints import DEFAULT_PORTS, SERVICES, Endpoints
+
 COLOURS = {"broker": 90, "smtp": 90, "supervisor": 31, "identity": 36, "subscriptions": 32, "seats": 33,
            "notifications": 35, "billing": 34}
 
@@ -105,6 +104,10 @@ class StackConfig:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    def endpoints(self) -> Endpoints:
+        """Where the operator tools (`opskit`) find this stack."""
+        return Endpoints(self.bootstrap, {s: self.url(s) for s in SERVICES})
+
 
 class DevStack:
     def __init__(self, config: StackConfig) -> None:
@@ -121,7 +124,7 @@ class DevStack:
         if self.config.kafka_bootstrap_servers is None:
             self.start_broker()
         if self.config.smtp_host is None:
-            self.spawn("smtp", [sys.executable, "-m", "servicekit.smtpsink", "--dir",
+            self.spawn("smtp", [sys.executable, "-m", "devkit.smtpsink", "--dir",
                                 str(self.config.mail_dir), "--port", str(self.config.smtp_port)])
             wait_for_port("127.0.0.1", self.config.smtp_port)
         for service in SERVICES:

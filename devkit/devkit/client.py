@@ -9,7 +9,7 @@ from typing import Callable, TypeVar
 
 import httpx
 
-from servicekit.timemachine import Step, TimeMachine, operator_headers
+from devkit.timemachine import Step, TimeMachine, operator_headers
 
 T = TypeVar("T")
 

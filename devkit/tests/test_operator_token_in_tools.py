@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from servicekit import client as client_module
-from servicekit.client import EntitleClient
+from devkit import client as client_module
+from devkit.client import EntitleClient
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`python -m servicekit.migrations revision <service> -m "what changes"` (or `make migration`).
+"""`python -m devkit.revision <service> -m "what changes"` (or `make migration`).
 
 Writes the next revision of one history: a scratch SQLite database is upgraded to the
 current head, then Alembic compares it with the tables in the code. `servicekit` as the
@@ -22,13 +22,12 @@ from servicekit.migrations.runner import migrate
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m servicekit.migrations")
-    revision = parser.add_subparsers(dest="command", required=True).add_parser(
-        "revision", help="write the next revision of one service's tables (or the kit's)")
+    revision = argparse.ArgumentParser(prog="python -m devkit.revision",
+                                       description="write the next revision of one service's tables (or the kit's)")
     revision.add_argument("service", help="identity, subscriptions, seats, notifications, billing or servicekit")
     revision.add_argument("-m", "--message", required=True, help="what the revision changes")
     revision.add_argument("--empty", action="store_true", help="no autogenerate: a blank revision (data changes)")
-    args = parser.parse_args(argv)
+    args = revision.parse_args(argv)
     path = asyncio.run(write_revision(args.service, args.message, autogenerate=not args.empty))
     print(f"wrote {path}\nread it through before you commit it: autogenerate misses renames and data")
 
