@@ -7,7 +7,8 @@ import jsonschema
 from dotenv import dotenv_values
 
 from servicekit.settings import ServiceSettings
-from tests.infra.layout import (COMPOSE_FILE, INFRA, REPO, SERVICES, compose, compose_schema, dockerfile_of,
+from tests.infra.layout import (COMPOSE_FILE, IMAGES, INFRA, OPERATOR_DOCKERFILE, OPERATOR_IMAGE, REPO,
+                                SERVICE_DOCKERFILE, SERVICES, build_args_of, compose, compose_schema, dockerfile_of,
                                 env_names, interpolated_variables, ours, settings_class)
 
 PINNED_TAG = re.compile(r"^[\w./-]+:v?\d+\.\d+(\.\d+)?[\w.-]*(@sha256:[0-9a-f]{64})?$")
@@ -20,10 +21,11 @@ def services() -> dict[str, dict]:
 
 
 def settings_of(name: str, definition: dict) -> type[ServiceSettings]:
-    """A service runs its own package; the topics job runs the `entitle` command of servicekit."""
-    if definition.get("command", [None])[0] == "entitle":
+    """A service runs its own package (its build argument); the topics job runs the `entitle`
+    command of the operator image, which reaches Kafka with the shared settings' variables."""
+    if dockerfile_of(definition) == OPERATOR_DOCKERFILE:
         return ServiceSettings
-    return settings_class(dockerfile_of(definition).parent.name)
+    return settings_class(build_args_of(definition)["SERVICE"])
 
 
 def test_the_compose_file_follows_the_compose_specification():
@@ -44,13 +46,26 @@ def test_images_from_a_registry_are_pinned_to_a_version():
     assert pulled and all(PINNED_TAG.match(image) and "latest" not in image for image in pulled.values()), pulled
 
 
-def test_every_service_is_built_from_its_own_dockerfile_with_the_repository_as_context():
+def test_every_service_is_built_from_the_service_dockerfile_with_its_name_and_the_repository_as_context():
     for name in SERVICES:
         definition = services()[name]
         assert (COMPOSE_FILE.parent / definition["build"]["context"]).resolve() == REPO
-        assert dockerfile_of(definition) == REPO / "services" / name / "Dockerfile"
-        assert dockerfile_of(definition).is_file()
+        assert dockerfile_of(definition) == SERVICE_DOCKERFILE and SERVICE_DOCKERFILE.is_file()
+        assert build_args_of(definition) == {"SERVICE": name}
         assert definition["image"].endswith(f"/{name}:${{ENTITLE_IMAGE_TAG:-dev}}")
+
+
+def test_the_topics_job_is_built_from_the_operator_dockerfile():
+    job = services()["topics"]
+    assert (COMPOSE_FILE.parent / job["build"]["context"]).resolve() == REPO
+    assert dockerfile_of(job) == OPERATOR_DOCKERFILE and build_args_of(job) == {}
+    assert job["image"].endswith(f"/{OPERATOR_IMAGE}:${{ENTITLE_IMAGE_TAG:-dev}}")
+
+
+def test_compose_builds_every_image_the_dockerfile_tests_check_and_no_other():
+    built = {definition["image"].split("/")[-1].split(":")[0]: (dockerfile_of(definition), build_args_of(definition))
+             for definition in services().values() if ours(definition)}
+    assert built == IMAGES
 
 
 def test_every_variable_given_to_a_service_is_one_of_its_settings():

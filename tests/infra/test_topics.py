@@ -3,6 +3,7 @@ the ones the services use; `create_missing` creates them as defined, against a f
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,10 +12,10 @@ from aiokafka.errors import InvalidReplicationFactorError
 from typer.testing import CliRunner
 
 from contracts.topics import ALL_TOPICS, DEAD_LETTER_TOPICS, FOREVER, every_topic, topic_named
-from servicekit.cli import app
-from servicekit.kafka import create_missing, definitions
-from servicekit.topicsadmin import drift
-from tests.infra.layout import SERVICES, compose
+from opskit.cli import app
+from servicekit.messaging.kafka import create_missing, definitions
+from opskit.topics import drift
+from tests.infra.layout import OPERATOR_IMAGE, SERVICES, compose, dockerfile, instructions
 
 ALREADY_EXISTS = 36
 
@@ -43,7 +44,8 @@ def consumer_groups() -> set[str]:
 
 def test_the_topics_job_runs_entitle_topics_create_against_the_compose_kafka():
     job = compose()["services"]["topics"]
-    assert job["command"] == ["entitle", "topics", "create"]
+    entrypoint = json.loads(instructions(dockerfile(OPERATOR_IMAGE), "ENTRYPOINT")[-1])
+    assert "entrypoint" not in job and entrypoint + job["command"] == ["entitle", "topics", "create"]
     assert job["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "${KAFKA_BOOTSTRAP_SERVERS:-kafka:19092}"
 
 
