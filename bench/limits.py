@@ -10,7 +10,7 @@ from email.message import EmailMessage
 import aiosmtplib
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from servicekit.kafka import client_options, ensure_topics
+from servicekit.messaging.kafka import client_options, ensure_topics
 
 
 async def broker_rates(bootstrap: str, message_bytes: int, count: int) -> dict[str, float]:

@@ -14,10 +14,11 @@ from typing import Callable
 
 from sqlalchemy import Boolean, Integer, LargeBinary, String, Table, Text
 
-from servicekit.db import Database, UTCDateTime
+from servicekit.store.db import Database
+from servicekit.store.types import UTCDateTime
 from devkit.devstack import SERVICES, DevStack
 from servicekit.settings import ServiceSettings
-from servicekit.tables import due_jobs, idempotency_keys, inbox, outbox
+from servicekit.store.tables import due_jobs, idempotency_keys, inbox, outbox
 
 KIT_TABLES = [due_jobs, idempotency_keys, inbox, outbox]
 

@@ -53,7 +53,7 @@ def cpu_used(before: dict[str, ProcessCost], after: dict[str, ProcessCost]) -> d
 def drop_postgres_schemas(stack: DevStack) -> None:
     import asyncio
 
-    from servicekit.db import Database
+    from servicekit.store.db import Database
     from servicekit.settings import ServiceSettings
 
     config = stack.config

@@ -8,7 +8,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from watchfiles import Change, awatch
 
-from servicekit.kafka import client_options
+from servicekit.messaging.kafka import client_options
 
 
 class Arrivals:

@@ -50,7 +50,7 @@ def stack(request, tmp_path_factory) -> DevStack:
 def _drop_schemas(config: StackConfig) -> None:
     import asyncio
 
-    from servicekit.db import Database
+    from servicekit.store.db import Database
     from servicekit.settings import ServiceSettings
 
     async def drop() -> None:

@@ -12,9 +12,10 @@ from bench.__main__ import growth
 from bench.flows import HOPS, flow_hops
 from bench.report import percentiles
 from bench.seed import KIT_TABLES, history_rows, seed_service
-from servicekit.db import Database
-from servicekit.tables import due_jobs, inbox, outbox
+from servicekit.store.db import Database
+from servicekit.store.tables import due_jobs, inbox, outbox
 from devkit.testsupport import BACKENDS, require_postgres
+from servicekit.migrations import migrate_database
 
 
 
@@ -57,7 +58,7 @@ async def test_seeded_history_is_finished_work_the_relay_and_scheduler_never_pic
     metadata = importlib.import_module("seats.store").metadata
     url = f"sqlite+aiosqlite:///{tmp_path}/seats.db" if backend == "sqlite" else require_postgres()
     database = Database(url, f"bench_{uuid.uuid4().hex[:8]}", (metadata,))
-    await database.migrate("seats")
+    await migrate_database(database, "seats")
     try:
         await seed_service(database, service_database_tables("seats"), 100)
         async with database.connect() as conn:

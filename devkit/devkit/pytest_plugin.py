@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import MetaData
 
 from devkit.testsupport import BACKENDS, SKIPPED_WITHOUT_POSTGRES, require_postgres
-from servicekit.db import Database
+from servicekit.store.db import Database
+from servicekit.migrations import migrate_database
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ async def db(database_target: tuple[str, str]) -> AsyncIterator[Database]:
     """The kit's tables alone (outbox, inbox, due jobs, ...), migrated, on each backend."""
     url, schema = database_target
     database = Database(url, schema, (MetaData(),))
-    await database.migrate("servicekit")
+    await migrate_database(database, "servicekit")
     yield database
     await database.drop_schema()
     await database.dispose()

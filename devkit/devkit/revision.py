@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from servicekit.db import Database
+from servicekit.store.db import Database
 from servicekit.migrations.histories import KIT, History, histories
 from servicekit.migrations.runner import migrate
 

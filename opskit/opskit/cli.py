@@ -28,7 +28,7 @@ from opskit.offsets import partitions_of
 from opskit.rebuild import register as register_rebuild
 from opskit.topicreader import events_of
 from opskit.topics import register as register_topic_commands
-from servicekit.kafka import client_options
+from servicekit.messaging.kafka import client_options
 
 app = typer.Typer(help="Operate a running Entitle stack: replay, dlq, rebuild-topic, trace, tail, topics "
                   "(and, with the development kit, demo, clock, mail, preview). Every command's --help "

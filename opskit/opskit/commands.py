@@ -18,7 +18,7 @@ from rich.table import Column, Table
 
 from contracts.topics import ALL_TOPICS, dead_letter_topic
 from opskit.console import make_console
-from servicekit.kafka import client_options
+from servicekit.messaging.kafka import client_options
 from opskit.offsets import (commit_alone, committed_offsets, partitions_of, reader, reset_to_earliest,
                                 true_end_offsets)
 from opskit.topicreader import Record, events_of, read_topic

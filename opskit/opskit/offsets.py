@@ -10,7 +10,7 @@ import time
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from servicekit.kafka import client_options
+from servicekit.messaging.kafka import client_options
 
 
 READER_FETCH_WAIT_MS = 20

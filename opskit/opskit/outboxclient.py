@@ -1,4 +1,4 @@
-"""The client side of a service's outbox operator routes (`servicekit.outboxops`), for the
+"""The client side of a service's outbox operator routes (`servicekit.operations.outbox`), for the
 `entitle rebuild-topic` command: a refusal or a silent service is a clear message, not a
 traceback, and a service restarting mid-rebuild is waited for."""
 from __future__ import annotations

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
-from servicekit.kafka import client_options
+from servicekit.messaging.kafka import client_options
 from opskit.offsets import partitions_of, reader, true_end_offsets
 
 

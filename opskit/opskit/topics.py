@@ -17,7 +17,7 @@ from rich.table import Table
 
 from contracts.topics import DAY_MS, FOREVER, Topic, every_topic
 from opskit.console import make_console
-from servicekit.kafka import client_options, create_missing
+from servicekit.messaging.kafka import client_options, create_missing
 
 console = make_console()
 Bootstrap = Annotated[Optional[str], typer.Option(help="broker; default KAFKA_BOOTSTRAP_SERVERS or the local one")]

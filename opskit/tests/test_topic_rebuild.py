@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from contracts.errors import RuleViolation
 from opskit.cli import app
-from servicekit.outboxops import Republish, describe, mark_unpublished, owned_topic, unpublished
+from servicekit.operations.outbox import Republish, describe, mark_unpublished, owned_topic, unpublished
 from opskit.rebuild import utc_time
-from servicekit.tables import outbox
+from servicekit.store.tables import outbox
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 

@@ -33,7 +33,7 @@ from contracts.topics import IDENTITY_EVENTS, every_topic
 from opskit.cli import app
 from servicekit.clock import FixedClock
 from devkit.devstack import free_port, wait_for_port
-from servicekit.kafka import KafkaSecurity, ensure_topics
+from servicekit.messaging.kafka import KafkaSecurity, ensure_topics
 from opskit.offsets import committed_offsets
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings

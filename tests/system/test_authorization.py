@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from servicekit.auth import Caller, issue_token
+from servicekit.http.auth import Caller, issue_token
 from devkit.client import EntitleClient
 from devkit.devstack import SERVICES
 from servicekit.settings import ServiceSettings

@@ -24,7 +24,7 @@ from contracts.subscriptions import AdministratorTransferred, SubscriptionActiva
 from contracts.topics import SUBSCRIPTIONS_EVENTS
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 from devkit.client import EntitleClient, EntitleError, eventually
-from servicekit.relay import kafka_headers
+from servicekit.messaging.relay import kafka_headers
 from opskit.topicreader import events_of, produce_async, read_topic
 
 HEALTH_BOUND_SECONDS = 0.100  # the acceptance criterion

@@ -17,7 +17,7 @@ import httpx
 import jwt
 import pytest
 
-from servicekit.auth import ISSUER
+from servicekit.http.auth import ISSUER
 from devkit.client import EntitleClient, EntitleError, eventually
 from devkit.devstack import SERVICES
 from servicekit.settings import ServiceSettings

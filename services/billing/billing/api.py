@@ -16,8 +16,8 @@ from billing.rendering import render_invoice
 from billing.store import BillingRepository
 from contracts.errors import Refusal, RuleViolation, not_found
 from contracts.values import Money
-from servicekit.auth import Caller
-from servicekit.pagination import MAX_PAGE_SIZE, PageRequest, page_request, paged
+from servicekit.http.auth import Caller
+from servicekit.http.pagination import MAX_PAGE_SIZE, PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
 # Who may call each route (issue 11, item 22).

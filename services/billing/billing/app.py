@@ -9,6 +9,7 @@ from billing.settings import BillingSettings
 from billing.tables import metadata
 from contracts import topics
 from servicekit.runtime import ServiceRuntime
+from servicekit.app import service_app
 
 
 def build(settings: BillingSettings | None = None, **overrides) -> ServiceRuntime:
@@ -22,6 +23,6 @@ def build(settings: BillingSettings | None = None, **overrides) -> ServiceRuntim
     events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS)
     runtime.scheduler.on(MONTHLY_RUN, partial(issuing.run_monthly_invoicing, public_url=public_url))
 
-    runtime.app = runtime.http_app(api.routes(runtime), title="Entitle billing",
+    runtime.app = service_app(runtime, api.routes(runtime), title="Entitle billing",
                                    description="Invoice lines and invoices.")
     return runtime

@@ -19,7 +19,7 @@ from contracts.subscriptions import (
     AddonAdded, AdministratorTransferred, PurchaseDetailsChanged, SubscriptionActivated,
     SubscriptionPurchased, SubscriptionRenewed, TierChanged, TrialStarted,
 )
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 
 log = logging.getLogger("billing.handlers")
 

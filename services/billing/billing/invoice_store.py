@@ -8,7 +8,7 @@ from billing.invoicing import Invoice, InvoiceKind
 from billing.store import BillingRepository
 from billing.tables import invoice_counters, invoices
 from contracts.values import Contact, Money
-from servicekit.pagination import PageRequest, keyset
+from servicekit.http.pagination import PageRequest, keyset
 
 
 class InvoiceRepository:

@@ -15,7 +15,7 @@ from billing.invoicing import Invoice, InvoiceDraft
 from billing.store import BillingRepository
 from contracts.billing import InvoiceIssued, InvoiceLineView
 from servicekit.scheduler import DueJob
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 
 
 async def issue_due_at_once(view: SubscriptionView, caused_by: str, uow: UnitOfWork, public_url: str) -> None:

@@ -12,7 +12,7 @@ from billing.tables import invoice_lines, parked_events, subscriptions
 from contracts.envelope import Event
 from contracts.registry import model_for
 from contracts.values import BillingCycle, Contact, Money
-from servicekit.pagination import PageRequest, keyset
+from servicekit.http.pagination import PageRequest, keyset
 
 class LinesAlreadyInvoiced(RuntimeError):
     """A concurrent issuer took a line first: retry the work that issues."""

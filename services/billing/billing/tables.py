@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-from servicekit.db import UTCDateTime
+from servicekit.store.types import UTCDateTime
 
 metadata = MetaData()
 

@@ -13,10 +13,11 @@ from billing.app import build
 from billing.settings import BillingSettings
 from contracts.envelope import Envelope
 from contracts.values import BillingCycle
-from servicekit.auth import Caller, issue_token
+from servicekit.http.auth import Caller, issue_token
 from servicekit.clock import FixedClock
-from servicekit.pagination import MAX_PAGE_SIZE
-from servicekit.uow import UnitOfWork
+from servicekit.http.pagination import MAX_PAGE_SIZE
+from servicekit.store.uow import UnitOfWork
+from servicekit.migrations import migrate_database
 
 ADA = Caller(person_id="p-ada", account_id="a-1", email="ada@example.com", name="Ada")
 EVE = Caller(person_id="p-eve", account_id="a-eve", email="eve@example.com", name="Eve")
@@ -27,7 +28,7 @@ MEMBER = Caller(person_id="p-member", account_id="a-1", email="member@example.co
 async def service(tmp_path, events):
     settings = BillingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/billing.db", var_dir=str(tmp_path))
     runtime = build(settings, clock=FixedClock(events.START))
-    await runtime.db.migrate("billing")
+    await migrate_database(runtime.db, "billing")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://billing") as http:
         http.runtime = runtime
         yield http

@@ -18,9 +18,10 @@ from billing.tables import invoices, metadata
 from contracts.envelope import Envelope
 from contracts.values import BillingCycle
 from servicekit.clock import FixedClock
-from servicekit.db import Database
-from servicekit.uow import UnitOfWork
+from servicekit.store.db import Database
+from servicekit.store.uow import UnitOfWork
 from devkit.testsupport import POSTGRES_URL
+from servicekit.migrations import migrate_database
 
 SUBSCRIPTIONS = 5  # several at once: a lost update shows on some of them, not always on one
 
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, 
 @pytest.fixture
 async def db():
     database = Database(POSTGRES_URL, f"billing_{uuid.uuid4().hex[:8]}", (metadata,))
-    await database.migrate("billing")
+    await migrate_database(database, "billing")
     yield database
     await database.drop_schema()
     await database.dispose()

@@ -16,9 +16,10 @@ from contracts.errors import InconsistentEvent
 from contracts.subscriptions import AdministratorTransferred
 from contracts.values import Contact
 from servicekit.clock import FixedClock
-from servicekit.db import Database
-from servicekit.tables import outbox
-from servicekit.uow import UnitOfWork
+from servicekit.store.db import Database
+from servicekit.store.tables import outbox
+from servicekit.store.uow import UnitOfWork
+from servicekit.migrations import migrate_database
 
 MALLORY = Contact(person_id="p-mallory", email="mallory@example.com", name="Mallory")
 
@@ -26,7 +27,7 @@ MALLORY = Contact(person_id="p-mallory", email="mallory@example.com", name="Mall
 @pytest.fixture
 async def db(tmp_path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/billing.db", "billing", (metadata,))
-    await database.migrate("billing")
+    await migrate_database(database, "billing")
     yield database
     await database.dispose()
 

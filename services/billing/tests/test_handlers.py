@@ -15,10 +15,11 @@ from billing.tables import metadata
 from contracts.envelope import Envelope
 from contracts.values import BillingCycle
 from servicekit.clock import FixedClock
-from servicekit.db import Database
+from servicekit.store.db import Database
 from servicekit.scheduler import DueJob
-from servicekit.tables import due_jobs, outbox
-from servicekit.uow import UnitOfWork
+from servicekit.store.tables import due_jobs, outbox
+from servicekit.store.uow import UnitOfWork
+from servicekit.migrations import migrate_database
 
 URL = "http://billing.test"
 
@@ -26,7 +27,7 @@ URL = "http://billing.test"
 @pytest.fixture
 async def db(tmp_path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/billing.db", "billing", (metadata,))
-    await database.migrate("billing")
+    await migrate_database(database, "billing")
     yield database
     await database.dispose()
 

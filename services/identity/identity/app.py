@@ -7,13 +7,14 @@ from identity.handlers.registration import VERIFICATION_DEADLINE_JOB
 from identity.settings import IdentitySettings
 from identity.store import metadata
 from servicekit.runtime import ServiceRuntime
+from servicekit.app import service_app
 
 
 def build(settings: IdentitySettings | None = None, **overrides) -> ServiceRuntime:
     settings = settings or IdentitySettings()
     runtime = ServiceRuntime(settings, metadata, **overrides)
     runtime.scheduler.on(VERIFICATION_DEADLINE_JOB, accounts.lapse_verification)
-    runtime.app = runtime.http_app(*api.routes(runtime, settings), title="Entitle identity",
+    runtime.app = service_app(runtime, *api.routes(runtime, settings), title="Entitle identity",
                                    description="People, accounts, contacts and access tokens.")
     redaction.install()
     return runtime

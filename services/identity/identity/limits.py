@@ -1,7 +1,7 @@
 """How often anyone may fail to sign in, and how much mail one address can be sent on request.
 
 Besides the per-e-mail throttle (`domain.throttle`), failed sign-ins are counted
-(`servicekit.ratelimit`, in the `rate_counters` table, so every replica counts together):
+(`servicekit.store.ratelimit`, in the `rate_counters` table, so every replica counts together):
 
 - per client address (`request.client.host`): `IDENTITY_SIGN_IN_FAILURES_PER_CLIENT` (20) in
   15 minutes, whatever e-mails it tries, so that spraying one guess at each of many
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from identity.domain.throttle import FREE_FAILURES, WINDOW
 from identity.settings import IdentitySettings
-from servicekit.ratelimit import RateLimit
+from servicekit.store.ratelimit import RateLimit
 
 MAILS_PER_ADDRESS = 5
 MAILS_PER_ADDRESS_WINDOW = timedelta(hours=1)

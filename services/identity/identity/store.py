@@ -14,7 +14,7 @@ from identity.domain.people import Person
 from identity.domain.throttle import SignInThrottle
 from identity.tables import (accounts, contacts, metadata, people, revoked_sessions, sign_in_throttles,
                              verification_links)
-from servicekit.pagination import PageRequest, keyset
+from servicekit.http.pagination import PageRequest, keyset
 
 __all__ = ["IdentityRepository", "metadata"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, UniqueConstraint
 
-from servicekit.db import UTCDateTime
+from servicekit.store.types import UTCDateTime
 
 metadata = MetaData()
 

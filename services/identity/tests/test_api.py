@@ -14,7 +14,8 @@ from sqlalchemy import select
 from identity.app import build
 from identity.settings import IdentitySettings
 from servicekit.clock import FixedClock, SharedTestClock
-from servicekit.tables import outbox
+from servicekit.store.tables import outbox
+from servicekit.migrations import migrate_database
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 PASSWORD = "Correct-Horse-9"
@@ -31,7 +32,7 @@ async def service(tmp_path, clock):
     settings = IdentitySettings(database_url=f"sqlite:///{tmp_path}/identity.db", var_dir=str(tmp_path),
                                 operator_token="op-secret", public_url="http://id.test")
     runtime = build(settings, clock=clock)
-    await runtime.db.migrate("identity")
+    await migrate_database(runtime.db, "identity")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://id") as http:
         http.runtime = runtime
         yield http
@@ -239,7 +240,7 @@ async def test_R1_only_a_test_stack_shows_pending_links(service, tmp_path):
     SharedTestClock(clock_file).set_frozen(NOW)
     settings = IdentitySettings(database_url=f"sqlite:///{tmp_path}/test-stack.db", var_dir=str(tmp_path))
     runtime = build(settings, clock=SharedTestClock(clock_file))
-    await runtime.db.migrate("identity")
+    await migrate_database(runtime.db, "identity")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://id") as stack:
         await register(stack, "new@example.com")
         link = await stack.get("/ops/verification-links", params={"email": "new@example.com"})

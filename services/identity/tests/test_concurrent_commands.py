@@ -14,6 +14,7 @@ from identity.app import build
 from identity.settings import IdentitySettings
 from identity.tables import contacts, sign_in_throttles
 from servicekit.clock import FixedClock
+from servicekit.migrations import migrate_database
 
 from .test_api import latest_token, published, register, sign_in, signed_in
 
@@ -29,7 +30,7 @@ async def service(tmp_path):
                                 db_schema=f"identity_{uuid.uuid4().hex[:8]}", var_dir=str(tmp_path),
                                 public_url="http://id.test")
     runtime = build(settings, clock=FixedClock(NOW))
-    await runtime.db.migrate("identity")
+    await migrate_database(runtime.db, "identity")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://id") as http:
         http.runtime = runtime
         yield http

@@ -20,7 +20,8 @@ from identity.app import build
 from identity.settings import IdentitySettings
 from identity.tables import accounts, people
 from servicekit.clock import FixedClock, SharedTestClock
-from servicekit.tables import due_jobs
+from servicekit.store.tables import due_jobs
+from servicekit.migrations import migrate_database
 
 from .test_api import PASSWORD, latest_token, published, register, sign_in, signed_in
 
@@ -63,7 +64,7 @@ async def stack_of(tmp_path, clock):
                                        "var_dir": str(tmp_path), "public_url": "https://id.example.com",
                                        **settings})
         runtime = build(settings, clock=clock)
-        await runtime.db.migrate("identity")
+        await migrate_database(runtime.db, "identity")
         made.append(Stack(runtime))
         return made[-1]
     yield make

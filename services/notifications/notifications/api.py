@@ -11,9 +11,9 @@ from contracts.errors import ErrorBody
 from notifications.access import Reader
 from notifications.handlers import wake_sender
 from notifications.store import EmailRepository, OutgoingEmail
-from servicekit.auth import Caller
-from servicekit.http import operator_dependency
-from servicekit.pagination import MAX_PAGE_SIZE, PageRequest, page_request, paged
+from servicekit.http.auth import Caller
+from servicekit.http.deps import REQUIRES_OPERATOR
+from servicekit.http.pagination import MAX_PAGE_SIZE, PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
 
@@ -84,7 +84,7 @@ def routes(runtime: ServiceRuntime) -> APIRouter:
         return paged(request, page, found, lambda e: (e.created_at, e.email_id), DeliveryView.of)
 
     @router.post(
-        "/ops/deliveries/retry-now", dependencies=[operator_dependency(runtime)],
+        "/ops/deliveries/retry-now", dependencies=[REQUIRES_OPERATOR],
         response_model=RetryNowAnswer, responses=_errors(403),
         response_description="How many pending e-mails were made due at once.",
         summary="Operators: after an SMTP outage, try every pending e-mail now instead of at the "

@@ -12,6 +12,7 @@ from notifications.mailer import Mailer
 from notifications.settings import NotificationsSettings
 from notifications.store import metadata
 from servicekit.runtime import ServiceRuntime
+from servicekit.app import service_app
 
 
 def build(settings: NotificationsSettings | None = None, mailer: Mailer | None = None,
@@ -27,7 +28,7 @@ def build(settings: NotificationsSettings | None = None, mailer: Mailer | None =
                                  longest=timedelta(seconds=settings.retry_longest_seconds))
     runtime.add_worker("sender", lambda: handlers.run_sender(runtime, mailer, retry))
 
-    runtime.app = runtime.http_app(api.routes(runtime), title="Entitle notifications",
+    runtime.app = service_app(runtime, api.routes(runtime), title="Entitle notifications",
                                    description="E-mails sent exactly once per triggering event.")
     return runtime
 

@@ -17,7 +17,7 @@ from contracts.subscriptions import (
     OrderAwaitingApproval, SubscriptionActivated, SubscriptionPurchased, TrialEnded,
 )
 from contracts.values import Contact, Money
-from servicekit.fields import email_address, single_line
+from servicekit.http.fields import email_address, single_line
 
 LOCALES = ("en", "fr", "nl", "de")
 

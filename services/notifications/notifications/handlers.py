@@ -21,7 +21,7 @@ from notifications.store import AdministratorRepository, EmailRepository, Outgoi
 from servicekit.clock import Clock, SystemClock
 from servicekit.loops import drive
 from servicekit.runtime import ServiceRuntime
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 
 log = logging.getLogger("notifications.sender")
 

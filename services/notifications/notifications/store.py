@@ -13,8 +13,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from notifications.access import AdministratorNamed, Reader
 from notifications.consistency import KnownSubscription
 from notifications.domain import WAITED_ON
-from servicekit.db import UTCDateTime
-from servicekit.pagination import PageRequest, keyset
+from servicekit.store.types import UTCDateTime
+from servicekit.http.pagination import PageRequest, keyset
 
 metadata = MetaData()
 

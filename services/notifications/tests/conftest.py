@@ -21,11 +21,12 @@ from notifications.mailer import Mailer
 from notifications.samples import AT
 from notifications.settings import NotificationsSettings
 from notifications.store import EmailRepository, OutgoingEmail
-from servicekit.auth import Caller, issue_token
+from servicekit.http.auth import Caller, issue_token
 from servicekit.clock import FixedClock
 from devkit.mailbox import ReceivedMail, read_mailbox
 from devkit.smtpsink import KeepEveryMessage
-from servicekit.tables import outbox
+from servicekit.store.tables import outbox
+from servicekit.migrations import migrate_database
 
 T0 = AT  # the samples' time
 SENDER = "Entitle <no-reply@entitle.local>"
@@ -119,7 +120,7 @@ class NotificationsService:
         await self.mailer.close()
         self.runtime = build(self.runtime.settings, mailer=self.mailer, clock=self.clock)
         self._keep_dead_letters()
-        await self.runtime.db.migrate("notifications")
+        await migrate_database(self.runtime.db, "notifications")
 
     async def send_round(self) -> int:
         return await deliver_pending(self.runtime, self.mailer, self.retry)
@@ -162,7 +163,7 @@ async def notifications(tmp_path, sink):
                                      operator_token=OPERATOR_TOKEN)
     mailer = Mailer("127.0.0.1", sink.port, SENDER, timeout=5.0)
     runtime = build(settings, mailer=mailer, clock=clock)
-    await runtime.db.migrate("notifications")
+    await migrate_database(runtime.db, "notifications")
     yield NotificationsService(runtime, mailer, clock, retry_clock)
     await mailer.close()
     await runtime.db.dispose()

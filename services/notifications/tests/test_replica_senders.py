@@ -11,6 +11,7 @@ import pytest
 from notifications.app import build
 from notifications.mailer import Mailer
 from notifications.settings import NotificationsSettings
+from servicekit.migrations import migrate_database
 from servicekit.clock import FixedClock
 from devkit.testsupport import POSTGRES_URL
 
@@ -29,7 +30,7 @@ async def replicas(sink):
         mailer = Mailer("127.0.0.1", sink.port, SENDER, timeout=5.0)
         services.append(NotificationsService(build(settings, mailer=mailer, clock=FixedClock(T0)), mailer,
                                              FixedClock(T0), FixedClock(T0)))
-    await services[0].runtime.db.migrate("notifications")
+    await migrate_database(services[0].runtime.db, "notifications")
     yield services
     await services[0].runtime.db.drop_schema()
     for service in services:

@@ -2,7 +2,8 @@
 from datetime import datetime, timedelta, timezone
 
 from notifications.store import EmailRepository, OutgoingEmail, metadata
-from servicekit.db import Database
+from servicekit.store.db import Database
+from servicekit.migrations import migrate_database
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 
@@ -15,7 +16,7 @@ def email(email_id: str, template: str) -> OutgoingEmail:
 
 async def test_R33_an_agreement_is_sent_before_older_invoices(tmp_path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/notifications.db", "notifications", (metadata,))
-    await database.migrate("notifications")
+    await migrate_database(database, "notifications")
     try:
         async with database.connect() as conn:
             repo = EmailRepository(conn)

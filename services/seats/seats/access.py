@@ -14,7 +14,7 @@ from seats.key_store import activation_keys as keys
 from seats.lease_store import leases
 from seats.people_store import seat_users as users
 from seats.store import assignments, pools
-from servicekit.auth import Caller
+from servicekit.http.auth import Caller
 
 
 async def check_access(conn: AsyncConnection, product: str, at: datetime, asker: Caller, *,

@@ -12,9 +12,9 @@ from seats.domain import SeatPool
 from seats.domain.pool import MAX_KEYS_PER_PERSON
 from seats.routes import ADMINISTRATOR, command_answer
 from seats.store import SeatPoolRepository
-from servicekit.auth import Caller
-from servicekit.fields import EmailAddress
-from servicekit.pagination import MAX_PAGE_SIZE
+from servicekit.http.auth import Caller
+from servicekit.http.fields import EmailAddress
+from servicekit.http.pagination import MAX_PAGE_SIZE
 from servicekit.runtime import ServiceRuntime
 
 

@@ -19,6 +19,7 @@ from seats.routes import users as user_routes
 from seats.settings import SeatsSettings
 from seats.store import metadata
 from servicekit.runtime import ServiceRuntime
+from servicekit.app import service_app
 
 
 def build(settings: SeatsSettings | None = None, **overrides) -> ServiceRuntime:
@@ -46,7 +47,7 @@ def build(settings: SeatsSettings | None = None, **overrides) -> ServiceRuntime:
 
     routers = [api.routes(runtime)] + [r.routes(runtime) for r in (
         import_routes, user_routes, lease_routes, device_routes, access_routes)]
-    runtime.app = runtime.http_app(*routers, title="Entitle seats",
+    runtime.app = service_app(runtime, *routers, title="Entitle seats",
                                    description="Seat pools, users and invitations, assignments, bulk "
                                                "imports, floating leases, node-locked keys, access.")
     return runtime

@@ -15,9 +15,9 @@ from seats.domain.users import SeatUser
 from seats.key_store import KeyRepository
 from seats.people_store import PeopleRepository
 from seats.store import SeatPoolRepository
-from servicekit.auth import Caller
-from servicekit.pagination import PageRequest
-from servicekit.uow import UnitOfWork
+from servicekit.http.auth import Caller
+from servicekit.http.pagination import PageRequest
+from servicekit.store.uow import UnitOfWork
 
 
 async def provide_keys(pool: SeatPool, uow: UnitOfWork) -> None:

@@ -27,9 +27,9 @@ from seats import devices, leases, users
 from seats.domain import Assignment, SeatPool
 from seats.settings import TEST_STACK_IDENTITY
 from seats.store import SeatPoolRepository
-from servicekit.auth import Caller
+from servicekit.http.auth import Caller
 from servicekit.scheduler import DueJob
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 
 log = logging.getLogger("seats.handlers")
 

@@ -11,8 +11,8 @@ from seats.domain.imports import DroppedRow, ImportDraft, ImportRow, ImportStatu
 from seats.importfiles import SUMMARY_ROWS, ParsedImport, row_batch
 from seats.people_store import seat_users
 from seats.store import metadata
-from servicekit.db import UTCDateTime
-from servicekit.pagination import PageRequest, keyset
+from servicekit.store.types import UTCDateTime
+from servicekit.http.pagination import PageRequest, keyset
 
 user_imports = Table(
     "user_imports", metadata,

@@ -8,7 +8,7 @@ columns, and `ImportParser` parses and validates in a worker process of lower pr
 the service keeps answering while a file of the maximum size is read.
 
 Every cell is text a person typed: a name or an address with a control character is marked
-as a row to correct (`servicekit.fields`), and every spreadsheet seats writes neutralises
+as a row to correct (`servicekit.http.fields`), and every spreadsheet seats writes neutralises
 cells that a spreadsheet would run as a formula (`spreadsheet_text`).
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from openpyxl import Workbook, load_workbook
 from contracts.errors import Refusal, RuleViolation
 from seats.domain.imports import ImportDraft
 from seats.domain.users import email_problem
-from servicekit.fields import email_address, single_line
+from servicekit.http.fields import email_address, single_line
 
 log = logging.getLogger("seats.importfiles")
 
@@ -101,7 +101,7 @@ def read_rows(filename: str, content: bytes) -> list[Row]:
 
 
 def row_problems_at_the_edge(email: str, first_name: str, last_name: str) -> list[str]:
-    """What `servicekit.fields` finds wrong with a row: one real e-mail address (its parser, not
+    """What `servicekit.http.fields` finds wrong with a row: one real e-mail address (its parser, not
     a pattern) and names on one line, without control characters (issue 11: a line break in a
     name once stalled every tenant's e-mail)."""
     problems = []

@@ -18,10 +18,10 @@ from seats.import_store import ImportRepository
 from seats.importfiles import ImportParser, ParsedImport, row_problems_at_the_edge
 from seats.people_store import PeopleRepository
 from seats.store import SeatPoolRepository
-from servicekit.auth import Caller
-from servicekit.pagination import PageRequest
+from servicekit.http.auth import Caller
+from servicekit.http.pagination import PageRequest
 from servicekit.scheduler import DueJob
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 
 IMPORT_CHUNK = "import_chunk"
 

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.errors import not_found
 from seats.domain.devices import ActivationKey
 from seats.store import metadata
-from servicekit.db import UTCDateTime
-from servicekit.pagination import PageRequest, keyset
+from servicekit.store.types import UTCDateTime
+from servicekit.http.pagination import PageRequest, keyset
 
 activation_keys = Table(
     "activation_keys", metadata,

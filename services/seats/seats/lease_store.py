@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.errors import not_found
 from seats.domain.leases import Lease
 from seats.store import metadata
-from servicekit.db import UTCDateTime
-from servicekit.pagination import PageRequest, keyset
+from servicekit.store.types import UTCDateTime
+from servicekit.http.pagination import PageRequest, keyset
 
 leases = Table(
     "seat_leases", metadata,

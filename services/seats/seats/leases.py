@@ -14,9 +14,9 @@ from seats.domain.users import SeatUser
 from seats.lease_store import LeaseRepository
 from seats.people_store import PeopleRepository
 from seats.store import SeatPoolRepository
-from servicekit.auth import Caller
-from servicekit.pagination import PageRequest
-from servicekit.uow import UnitOfWork
+from servicekit.http.auth import Caller
+from servicekit.http.pagination import PageRequest
+from servicekit.store.uow import UnitOfWork
 
 
 async def acquire(subscription_id: str, caller: Caller, session_id: str | None, uow: UnitOfWork) -> Lease:

@@ -11,9 +11,9 @@ from seats.domain.leases import Standing
 from seats.domain.pool import SeatPool
 from seats.domain.users import SeatUser, UserStatus
 from seats.store import metadata
-from servicekit.auth import Caller
-from servicekit.db import UTCDateTime
-from servicekit.pagination import PageRequest, keyset
+from servicekit.http.auth import Caller
+from servicekit.store.types import UTCDateTime
+from servicekit.http.pagination import PageRequest, keyset
 
 seat_users = Table(
     "seat_users", metadata,

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.errors import not_found
 from contracts.values import Contact, LicenceType, Money
 from seats.domain import Assignment, PoolStatus, SeatPool
-from servicekit.db import UTCDateTime
+from servicekit.store.types import UTCDateTime
 
 metadata = MetaData()
 

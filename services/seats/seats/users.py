@@ -16,9 +16,9 @@ from seats.domain.users import (
 from seats import devices, leases
 from seats.people_store import PeopleRepository
 from seats.store import SeatPoolRepository
-from servicekit.auth import Caller
-from servicekit.ratelimit import RateLimit
-from servicekit.uow import UnitOfWork
+from servicekit.http.auth import Caller
+from servicekit.store.ratelimit import RateLimit
+from servicekit.store.uow import UnitOfWork
 
 DEFAULT_INVITATIONS_PER_HOUR = 2000
 # One request names at most this many people to write to (a resend, an assignment, an

@@ -15,7 +15,8 @@ from seats.domain import SeatPool
 from seats.settings import SeatsSettings
 from seats.store import SeatPoolRepository
 from servicekit.clock import FixedClock
-from servicekit.tables import due_jobs, outbox
+from servicekit.store.tables import due_jobs, outbox
+from servicekit.migrations import migrate_database
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 
@@ -78,6 +79,6 @@ async def seats(tmp_path):
     runtime = build(settings, clock=clock)
     service = SeatsService(runtime, clock)
     runtime.broker.publish = service._keep_dead_letter  # only dead letters go to the broker here
-    await runtime.db.migrate("seats")
+    await migrate_database(runtime.db, "seats")
     yield service
     await runtime.db.dispose()

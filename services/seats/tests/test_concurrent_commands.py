@@ -15,9 +15,10 @@ from seats.app import build
 from seats.domain.users import NewUser, UserStatus
 from seats.people_store import PeopleRepository
 from seats.settings import SeatsSettings
-from servicekit.auth import issue_token
+from servicekit.http.auth import issue_token
 from servicekit.clock import FixedClock
 from devkit.testsupport import POSTGRES_URL
+from servicekit.migrations import migrate_database
 
 from .conftest import T0, SeatsService
 from .test_handlers import INVITATIONS, NEW_PRICE, activated, caller, purchased, tier_changed
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, 
 async def seats():
     settings = SeatsSettings(database_url=POSTGRES_URL, db_schema=f"seats_{uuid.uuid4().hex[:8]}")
     runtime = build(settings, clock=FixedClock(T0))
-    await runtime.db.migrate("seats")
+    await migrate_database(runtime.db, "seats")
     yield SeatsService(runtime, runtime.clock)
     await runtime.db.drop_schema()
     await runtime.db.dispose()

@@ -10,7 +10,7 @@ from contracts.values import LicenceType
 from seats import devices, handlers, leases, users
 from seats.access import check_access
 from seats.domain.users import NewUser
-from servicekit.auth import Caller
+from servicekit.http.auth import Caller
 
 from .conftest import T0
 from .test_handlers import (

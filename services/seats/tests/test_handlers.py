@@ -14,7 +14,7 @@ from contracts.subscriptions import (
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 from seats import handlers, users
 from seats.domain import PoolStatus
-from servicekit.auth import Caller
+from servicekit.http.auth import Caller
 
 from .conftest import T0
 

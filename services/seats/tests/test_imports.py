@@ -18,7 +18,7 @@ from seats.domain.users import NewUser
 from seats.import_store import user_imports
 from seats.importfiles import ImportParser, csv_template, read_rows, spreadsheet_text, xlsx_template
 from seats.people_store import PeopleRepository
-from servicekit.pagination import PageRequest, decode_cursor, encode_cursor
+from servicekit.http.pagination import PageRequest, decode_cursor, encode_cursor
 
 from .conftest import T0
 from .test_handlers import SID, active_pool, caller, command

@@ -16,9 +16,10 @@ from seats.app import build
 from seats.domain.users import NewUser
 from seats.lease_store import LeaseRepository
 from seats.settings import SeatsSettings
-from servicekit.auth import Caller
+from servicekit.http.auth import Caller
 from servicekit.clock import FixedClock
 from devkit.testsupport import BACKENDS, require_postgres
+from servicekit.migrations import migrate_database
 
 from .conftest import T0, SeatsService
 from .test_handlers import INVITATIONS, ACCOUNT, SID, activated, caller, command, ended, purchased
@@ -30,7 +31,7 @@ async def backend(request, tmp_path):
     url = f"sqlite:///{tmp_path}/seats.db" if request.param == "sqlite" else require_postgres()
     settings = SeatsSettings(database_url=url, db_schema=f"seats_{uuid.uuid4().hex[:8]}")
     runtime = build(settings, clock=FixedClock(T0))
-    await runtime.db.migrate("seats")
+    await migrate_database(runtime.db, "seats")
     yield SeatsService(runtime, runtime.clock)
     await runtime.db.drop_schema()
     await runtime.db.dispose()

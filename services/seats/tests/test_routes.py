@@ -11,7 +11,7 @@ import pytest
 
 from contracts.values import LicenceType
 from seats.routes import ADMINISTRATOR
-from servicekit.auth import Caller, issue_token
+from servicekit.http.auth import Caller, issue_token
 
 from .test_handlers import ACCOUNT, ADMIN, SID, activated, purchased
 

@@ -8,6 +8,7 @@ import logging
 from servicekit.logs import configure_logging, serve
 from servicekit.migrations.runner import SchemaNotReady
 from servicekit.runtime import ServiceRuntime, UnsafeConfiguration
+from servicekit.migrations import migrate_database
 
 
 def serve_or_migrate(runtime: ServiceRuntime, argv: list[str] | None = None) -> None:
@@ -29,7 +30,7 @@ def serve_or_migrate(runtime: ServiceRuntime, argv: list[str] | None = None) -> 
 
 async def _migrate(runtime: ServiceRuntime, adopt: bool) -> None:
     try:
-        await runtime.db.migrate(runtime.name, adopt=adopt)
+        await migrate_database(runtime.db, runtime.name, adopt=adopt)
         logging.getLogger("servicekit.migrations").info("the database is at the code's revisions")
     finally:
         await runtime.db.dispose()

@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from typing import TYPE_CHECKING, Callable
+from typing import Awaitable, Callable
 
+from aiokafka import TopicPartition
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                PlatformCollector, ProcessCollector, generate_latest)
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
-
-if TYPE_CHECKING:
-    from servicekit.runtime import ServiceRuntime
 
 log = logging.getLogger("servicekit.metrics")
 
@@ -80,20 +78,21 @@ class ServiceMetrics:
         self.http_requests.labels(self.service, method, route, str(status)).inc()
         self.http_seconds.labels(self.service, method, route).observe(seconds)
 
-    async def exposition(self, runtime: "ServiceRuntime") -> bytes:
-        """The text exposition, with the scrape-time gauges refreshed first."""
-        backlog = await self._backlog(runtime)
-        lags = [(c.group, tp, lag) for c in runtime.consumers for tp, lag in (await c.lag()).items()]
+    async def exposition(self, lags: list[tuple[str, TopicPartition, int]],
+                         backlog: Callable[[], Awaitable[int]]) -> bytes:
+        """The text exposition, with the scrape-time gauges refreshed first: the consumers' lag
+        per (group, partition) and the outbox backlog (asked for, bounded in time)."""
+        waiting = await self._backlog(backlog)
         # No await from here on: a concurrent scrape never sees the lag gauge half rebuilt.
-        self.outbox_backlog.labels(self.service).set(backlog)
+        self.outbox_backlog.labels(self.service).set(waiting)
         self.lag.clear()  # partitions this process no longer owns disappear
         for group, tp, lag in lags:
             self.lag.labels(self.service, group, tp.topic, str(tp.partition)).set(lag)
         return generate_latest(self.registry)
 
-    async def _backlog(self, runtime: "ServiceRuntime") -> float:
+    async def _backlog(self, backlog: Callable[[], Awaitable[int]]) -> float:
         try:
-            return await asyncio.wait_for(runtime.relay.backlog(), SCRAPE_QUERY_TIMEOUT)
+            return await asyncio.wait_for(backlog(), SCRAPE_QUERY_TIMEOUT)
         except Exception as error:  # noqa: BLE001 - a scrape reports what it can
             log.warning("outbox backlog unavailable for /metrics (%s: %s)", type(error).__name__, error)
             return math.nan

@@ -1,36 +1,38 @@
-"""The composition root every service builds on: database, broker, relay, scheduler, HTTP."""
+"""The composition root of the kit: one service process's database, broker, consumers, relay,
+scheduler, metrics and what its HTTP routes need (the caller's authentication, the operator
+gate, the command runner). It assembles the narrow parts; none of them holds the runtime.
+`servicekit.app.service_app` then makes the FastAPI app around it."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from typing import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, AsyncIterator, Awaitable, Callable, Generic, TypeVar
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import MetaData
 
 from contracts.envelope import Envelope
 from contracts.identity import SignedOut
 from contracts.topics import ALL_TOPICS, IDENTITY_EVENTS, dead_letter_topic, owned_by
-from servicekit import ratelimit
-from servicekit.auth import Caller
 from servicekit.clock import Clock, SharedTestClock, SystemClock, clock_from
-from servicekit.consumer import EventConsumer
-from servicekit.db import Database
-from servicekit.groupleave import leave_on_close_even_at_generation_zero
-from servicekit.http import BodyLimit, RequestContext, caller_dependency, health_router, install_error_handlers
-from servicekit.idempotency import Action, run_command
-from servicekit.kafka import KafkaSecurity, ensure_topics, make_broker
-from servicekit.leader import leadership_for
+from servicekit.http.auth import Caller, TokenKeys
+from servicekit.http.deps import Authenticator, OperatorGate, current_caller
+from servicekit.http.idempotency import Action, CommandRunner
+from servicekit.http.sessions import EndedSessions
+from servicekit.messaging.consumer import EventConsumer
+from servicekit.messaging.groupleave import leave_on_close_even_at_generation_zero
+from servicekit.messaging.kafka import KafkaSecurity, ensure_topics, make_broker
+from servicekit.messaging.leader import leadership_for
+from servicekit.messaging.relay import OutboxRelay
 from servicekit.metrics import ServiceMetrics
-from servicekit.openapi import document_errors
-from servicekit.outboxops import outbox_router
-from servicekit.relay import OutboxRelay
+from servicekit.migrations import migrate_database
 from servicekit.scheduler import Scheduler
-from servicekit.sessions import EndedSessions
 from servicekit.settings import ServiceSettings
-from servicekit.uow import UnitOfWork
+from servicekit.store import ratelimit
+from servicekit.store.db import Database
+from servicekit.store.uow import UnitOfWork
 
 log = logging.getLogger("servicekit.runtime")
 HOUSEKEEPING_SECONDS = 60.0  # how often forgotten sessions and rate windows are pruned
@@ -45,9 +47,17 @@ class UnsafeConfiguration(RuntimeError):
         self.problems = problems
 
 
-class ServiceRuntime:
-    def __init__(self, settings: ServiceSettings, metadata: MetaData, clock: Clock | None = None) -> None:
+U = TypeVar("U", bound=UnitOfWork)
+
+
+class ServiceRuntime(Generic[U]):
+    """`unit_of_work` is the service's own UnitOfWork subclass, which holds its repositories
+    (`uow.pools`, `uow.subscriptions`): every handler, job and command is given one."""
+
+    def __init__(self, settings: ServiceSettings, metadata: MetaData, clock: Clock | None = None,
+                 unit_of_work: type[U] = UnitOfWork) -> None:  # type: ignore[assignment]
         self.settings = settings
+        self._unit_of_work = unit_of_work
         self.name = settings.service_name
         self.clock = clock or clock_from(settings.clock_file)
         self.db = Database(settings.resolved_database_url(), settings.resolved_schema(), (metadata,))
@@ -58,14 +68,22 @@ class ServiceRuntime:
             self.db, self.broker, self.clock, batch_size=settings.relay_batch_size,
             leadership=leadership_for(self.db, poll_seconds=settings.relay_leader_poll_seconds),
             gap_grace_seconds=0.0 if self.db.is_sqlite else settings.relay_gap_grace_seconds)
-        self.scheduler = Scheduler(self)
         self.metrics = ServiceMetrics(self.name, lambda: self.relay.published_total)
+        self.scheduler = Scheduler(self.name, db=self.db, clock=self.clock, units_of_work=self.uow,
+                                   metrics=self.metrics, poll_seconds=settings.scheduler_poll_seconds)
         self.consumers: list[EventConsumer] = []
         self.app: FastAPI | None = None
         # Sessions identity ended, refused here too; identity itself checks its own sessions.
         self.ended_sessions = (EndedSessions(self.db, timedelta(seconds=settings.token_ttl_seconds))
                                if self.name != IDENTITY_EVENTS.owner else None)
-        self.authenticated = caller_dependency(self)
+        secrets = (settings.token_secret, *settings.previous_token_secrets())
+        self.authenticator = Authenticator(
+            TokenKeys(settings.token_secret, settings.previous_token_secrets(),
+                      timedelta(seconds=settings.token_ttl_seconds)), self.clock, self.ended_sessions)
+        self.operators = OperatorGate(settings.operator_token, open_without_token=self.on_test_clock,
+                                      metrics_open=settings.metrics_open)
+        self.commands = CommandRunner(self.uow, secrets)
+        self.authenticated = Depends(current_caller)  # routes' older spelling of `CurrentCaller`
         self._tasks: list[asyncio.Task] = []
         self._workers: dict[str, Callable[[], Awaitable[None]]] = {}
         self._consumers_stopped: asyncio.Future | None = None
@@ -91,13 +109,21 @@ class ServiceRuntime:
         """A background loop started with the service and cancelled when it stops."""
         self._workers[name] = loop
 
+    @property
+    def test_clock(self) -> SharedTestClock:
+        """The shared test clock (the clock routes exist only on one)."""
+        if not isinstance(self.clock, SharedTestClock):
+            raise RuntimeError(f"{self.name} runs on real time: it has no test clock")
+        return self.clock
+
     def uow(self, cause: Envelope | None = None, correlation_id: str | None = None,
-            subject: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.db, self.clock, self.name, cause=cause, correlation_id=correlation_id,
-                          subject=subject, on_commit=self.relay.wake)
+            subject: str | None = None) -> U:
+        return self._unit_of_work(self.db, self.clock, self.name, cause=cause, correlation_id=correlation_id,
+                                  subject=subject, on_commit=self.relay.wake)
 
     def consumer(self, group: str | None = None) -> EventConsumer:
-        consumer = EventConsumer(self, group or self.name)
+        consumer = EventConsumer(group or self.name, broker=self.broker, units_of_work=self.uow,
+                                 metrics=self.metrics, settings=self.settings)
         if self.ended_sessions is not None and not self.consumers:
             # The service's first group also records ended sessions: no service code needed.
             consumer.on(SignedOut, self.ended_sessions.record)
@@ -105,26 +131,17 @@ class ServiceRuntime:
         self.consumers.append(consumer)
         return consumer
 
-    async def command(self, request: Request, caller: Caller | None, body, action: Action,
-                      status_code: int = 200):
-        return await run_command(self, request, caller, body, action, status_code)
+    async def command(self, request: Request, caller: Caller | None, body: Any, action: Action,
+                      status_code: int = 200) -> Any:
+        """Routes' older spelling of `commands.run` (`servicekit.http.deps.Commands`)."""
+        return await self.commands.run(request, caller, body, action, status_code)
 
-    def http_app(self, *routers: APIRouter, title: str, description: str) -> FastAPI:
-        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=self._lifespan)
-        app.state.runtime = self  # for serve(): a SIGTERM stops the consumers before HTTP drains
-        app.add_middleware(BodyLimit, max_bytes=self.settings.max_request_bytes,
-                           max_upload_bytes=self.settings.max_upload_bytes)
-        app.add_middleware(RequestContext, metrics=self.metrics)  # outermost: a 413 is counted and tagged
-        install_error_handlers(app)
-        document_errors(app)
-        app.include_router(health_router(self))
-        app.include_router(outbox_router(self))
-        for router in routers:
-            app.include_router(router)
-        return app
+    async def migrate(self, *, check_only: bool = False, adopt: bool = False) -> None:
+        """The database to the code's revisions (the kit's, then the service's)."""
+        await migrate_database(self.db, self.name, check_only=check_only, adopt=adopt)
 
     @contextlib.asynccontextmanager
-    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         await self.start()
         try:
             yield
@@ -133,7 +150,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         self.refuse_unsafe_configuration()
-        await self.db.migrate(self.name, check_only=not self.settings.migrate_on_start)
+        await self.migrate(check_only=not self.settings.migrate_on_start)
         topics = {t.name: t.partitions for t in owned_by(self.name)}
         topics.update({dead_letter_topic(c.group): 1 for c in self.consumers})
         # Consumed topics too: a consumer that starts before the producer must find them.
@@ -228,3 +245,12 @@ class ServiceRuntime:
             "consumers": {c.group: {"topics": c.topics, "processed": c.processed, "skipped_duplicates": c.skipped,
                                     "dead_lettered": c.dead_lettered} for c in self.consumers},
         }
+
+
+def runtime_of(request: Request) -> ServiceRuntime[Any]:
+    runtime: ServiceRuntime[Any] = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[ServiceRuntime[Any], Depends(runtime_of)]
+"""The service's runtime, for module-level routes (its database, clock, scheduler, relay)."""

@@ -12,18 +12,19 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from sqlalchemy import func, select, update
 
-from servicekit.conflicts import retrying_conflicts
+from servicekit.store.conflicts import retrying_conflicts
 from servicekit.logs import bind
 from servicekit.loops import drive
-from servicekit.tables import due_jobs
+from servicekit.store.tables import due_jobs
 
-if TYPE_CHECKING:
-    from servicekit.runtime import ServiceRuntime
-    from servicekit.uow import UnitOfWork
+from servicekit.clock import Clock
+from servicekit.metrics import ServiceMetrics
+from servicekit.store.db import Database
+from servicekit.store.uow import UnitOfWork, UnitsOfWork
 
 log = logging.getLogger("servicekit.scheduler")
 
@@ -34,16 +35,19 @@ class DueJob:
     kind: str
     subject: str
     due_at: datetime
-    payload: dict
+    payload: dict[str, Any]
     correlation_id: str | None = None  # of the work that scheduled it: what it fires carries it on
 
 
-JobHandler = Callable[[DueJob, "UnitOfWork"], Awaitable[None]]
+JobHandler = Callable[[DueJob, Any], Awaitable[None]]
+"""Fires one job, given the unit of work (the service's own kind) its effects commit in."""
 
 
 class Scheduler:
-    def __init__(self, runtime: "ServiceRuntime") -> None:
-        self._runtime = runtime
+    def __init__(self, service: str, *, db: Database, clock: Clock, units_of_work: UnitsOfWork,
+                 metrics: ServiceMetrics, poll_seconds: float) -> None:
+        self._service, self._db, self._clock, self._uow = service, db, clock, units_of_work
+        self._metrics, self._poll_seconds = metrics, poll_seconds
         self._handlers: dict[str, JobHandler] = {}
         self._wake = asyncio.Event()
 
@@ -66,7 +70,7 @@ class Scheduler:
         on that subject's own clock. A subject running ahead brings its jobs closer."""
         pending = (due_jobs.c.done_at.is_(None), due_jobs.c.kind.in_(list(self._handlers)))
         leads = self._subject_leads()
-        async with self._runtime.db.connect() as conn:
+        async with self._db.connect() as conn:
             if subject is not None:
                 return (await conn.execute(select(func.min(due_jobs.c.due_at)).where(
                     *pending, due_jobs.c.subject == subject))).scalar()
@@ -78,13 +82,13 @@ class Scheduler:
 
     def _subject_leads(self) -> dict[str, float]:
         """How far ahead of the stack single subjects run (test clock only; empty otherwise)."""
-        return getattr(self._runtime.clock, "subject_offsets", dict)()
+        return getattr(self._clock, "subject_offsets", dict)()
 
     async def _next_due(self) -> DueJob | None:
         """The oldest job due on its own subject's clock."""
-        clock, leads = self._runtime.clock, self._subject_leads()
+        clock, leads = self._clock, self._subject_leads()
         horizon = clock.now() + timedelta(seconds=max(leads.values(), default=0))
-        async with self._runtime.db.connect() as conn:
+        async with self._db.connect() as conn:
             rows = (await conn.execute(
                 select(due_jobs).where(due_jobs.c.done_at.is_(None), due_jobs.c.due_at <= horizon,
                                        due_jobs.c.kind.in_(list(self._handlers)))
@@ -98,13 +102,13 @@ class Scheduler:
     async def _fire(self, job: DueJob) -> None:
         with bind(correlation_id=job.correlation_id, job_id=job.job_id, job_kind=job.kind, subject=job.subject):
             if await retrying_conflicts(lambda: self._claim_and_run(job), f"due job {job.job_id}"):
-                self._runtime.metrics.jobs_fired.labels(self._runtime.name, job.kind).inc()
+                self._metrics.jobs_fired.labels(self._service, job.kind).inc()
                 log.info("fired %s for %s (due %s)", job.kind, job.subject, job.due_at.isoformat())
 
     async def _claim_and_run(self, job: DueJob) -> bool:
         """One transaction: the job marked done and its effects, or neither. False: another
         process fired it first."""
-        async with self._runtime.uow(subject=job.subject, correlation_id=job.correlation_id) as uow:
+        async with self._uow(subject=job.subject, correlation_id=job.correlation_id) as uow:
             claimed = await uow.conn.execute(update(due_jobs).where(
                 due_jobs.c.job_id == job.job_id, due_jobs.c.done_at.is_(None)
             ).values(done_at=uow.now()))
@@ -115,7 +119,7 @@ class Scheduler:
 
     async def run(self) -> None:
         # A failing job is retried on later ticks; jobs due after it wait (see docs/architecture.md).
-        await drive(self._fire_some, self._wake, poll_seconds=self._runtime.settings.scheduler_poll_seconds,
+        await drive(self._fire_some, self._wake, poll_seconds=self._poll_seconds,
                     log=log, what="firing due jobs")
 
     async def _fire_some(self) -> int:

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import insert, select, update
 
-from servicekit.conflicts import retrying_conflicts
-from servicekit.tables import due_jobs
+from servicekit.store.conflicts import retrying_conflicts
+from servicekit.store.tables import due_jobs
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

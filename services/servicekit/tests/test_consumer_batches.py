@@ -16,10 +16,11 @@ from contracts.errors import InconsistentEvent, RuleViolation
 from contracts.identity import AccountRegistered
 from contracts.topics import IDENTITY_EVENTS
 from servicekit.clock import FixedClock
-from servicekit.consumer import BATCH_MAX_RECORDS
+from servicekit.messaging.consumer import BATCH_MAX_RECORDS
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-from servicekit.tables import inbox, outbox
+from servicekit.store.tables import inbox, outbox
+from servicekit.migrations import migrate_database
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 MAX_ATTEMPTS = 3
@@ -31,7 +32,7 @@ async def runtime(database_target):
     settings = ServiceSettings(service_name="test", database_url=url, db_schema=schema,
                                consumer_max_attempts=MAX_ATTEMPTS, consumer_backoff_seconds=0.001)
     runtime = ServiceRuntime(settings, MetaData(), clock=FixedClock(NOW))
-    await runtime.db.migrate("servicekit")  # the kit's tables only
+    await migrate_database(runtime.db, "servicekit")  # the kit's tables only
     yield runtime
     await runtime.db.drop_schema()
     await runtime.db.dispose()

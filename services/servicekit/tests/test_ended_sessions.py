@@ -7,6 +7,7 @@ dependency then refuses the session's tokens. SQLite and PostgreSQL.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -19,12 +20,14 @@ from contracts.envelope import Envelope
 from contracts.errors import RuleViolation
 from contracts.identity import AccountRegistered, SignedOut
 from contracts.topics import IDENTITY_EVENTS, SUBSCRIPTIONS_EVENTS
-from servicekit.auth import Caller, issue_token
+from servicekit.http.auth import Caller, issue_token
 from servicekit.clock import FixedClock
 from servicekit.runtime import ServiceRuntime
-from servicekit.sessions import EndedSessions
+from servicekit.http.sessions import EndedSessions
 from servicekit.settings import ServiceSettings
-from servicekit.tables import ended_sessions, rate_counters
+from servicekit.store.tables import ended_sessions, rate_counters
+from servicekit.migrations import migrate_database
+from servicekit.app import service_app
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 SECRET = "s" * 40
@@ -40,7 +43,7 @@ def runtime_of(url: str, schema: str, name: str = "test") -> ServiceRuntime:
 @pytest.fixture
 async def runtime(database_target, monkeypatch):
     runtime = runtime_of(*database_target)
-    await runtime.db.migrate("servicekit")
+    await migrate_database(runtime.db, "servicekit")
 
     async def no_broker(*_args, **_kwargs) -> None:  # dead letters go nowhere
         pass
@@ -67,8 +70,14 @@ def http(runtime: ServiceRuntime) -> httpx.AsyncClient:
     @router.get("/mine")
     async def mine(caller: Caller = runtime.authenticated) -> dict:
         return {"person_id": caller.person_id}
-    app = runtime.http_app(router, title="kit", description="sessions test")
+    app = service_app(runtime, router, title="kit", description="sessions test")
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit")
+
+
+def with_sessions_on_a_test_clock(runtime: ServiceRuntime, ticks: list[float]) -> None:
+    """Ended sessions whose one-second trust runs on `ticks`, not on the monotonic clock."""
+    runtime.ended_sessions = EndedSessions(runtime.db, timedelta(hours=1), monotonic=lambda: ticks[0])
+    runtime.authenticator = replace(runtime.authenticator, ended_sessions=runtime.ended_sessions)
 
 
 def bearer(caller: Caller = ADA) -> dict[str, str]:
@@ -149,7 +158,7 @@ async def test_another_replica_refuses_the_token_once_its_look_up_is_due(runtime
     consumer.attach(SUBSCRIPTIONS_EVENTS)
     replica = runtime_of(*database_target)  # consumes nothing of it: another process of the service
     ticks = [0.0]
-    replica.ended_sessions = EndedSessions(replica.db, timedelta(hours=1), monotonic=lambda: ticks[0])
+    with_sessions_on_a_test_clock(replica, ticks)
     async with http(replica) as client:
         assert (await client.get("/mine", headers=bearer())).status_code == 200
         await consumer.process_batch([record(signed_out())])
@@ -161,7 +170,7 @@ async def test_another_replica_refuses_the_token_once_its_look_up_is_due(runtime
 
 async def test_an_open_session_costs_one_look_up_a_second_not_one_a_request(runtime):
     ticks = [0.0]
-    runtime.ended_sessions = EndedSessions(runtime.db, timedelta(hours=1), monotonic=lambda: ticks[0])
+    with_sessions_on_a_test_clock(runtime, ticks)
     async with http(runtime) as client:
         for _ in range(50):
             assert (await client.get("/mine", headers=bearer())).status_code == 200

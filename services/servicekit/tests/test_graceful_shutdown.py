@@ -29,8 +29,9 @@ from servicekit.logs import DrainingServer
 from opskit.offsets import committed_offsets
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-from servicekit.tables import due_jobs, inbox
+from servicekit.store.tables import due_jobs, inbox
 from devkit.testsupport import until as until_within
+from servicekit.app import service_app
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 GROUP = "drain-test"
@@ -80,7 +81,7 @@ def service(tmp_path, bootstrap: str) -> tuple[ServiceRuntime, Gates]:
     consumer = runtime.consumer(GROUP)
     consumer.on(AccountRegistered, gates.welcome)
     consumer.attach(IDENTITY_EVENTS)
-    runtime.app = runtime.http_app(gates.router(), title="kit", description="graceful shutdown test")
+    runtime.app = service_app(runtime, gates.router(), title="kit", description="graceful shutdown test")
     return runtime, gates
 
 

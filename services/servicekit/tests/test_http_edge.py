@@ -14,6 +14,8 @@ from sqlalchemy import MetaData
 from servicekit.clock import FixedClock, SharedTestClock
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
+from servicekit.migrations import migrate_database
+from servicekit.app import service_app
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 MB = 1024 * 1024
@@ -50,9 +52,9 @@ async def service(tmp_path, clock=None, **settings) -> tuple[ServiceRuntime, End
     runtime = ServiceRuntime(ServiceSettings(service_name="test", database_url=f"sqlite:///{tmp_path}/kit.db",
                                              kafka_bootstrap_servers=BROKER, **settings),
                              MetaData(), clock=clock or FixedClock(NOW))
-    await runtime.db.migrate("servicekit")
+    await migrate_database(runtime.db, "servicekit")
     endpoints = Endpoints()
-    app = runtime.http_app(endpoints.router(), title="kit", description="edge test")
+    app = service_app(runtime, endpoints.router(), title="kit", description="edge test")
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
                                base_url="http://kit")
     return runtime, endpoints, client

@@ -15,11 +15,13 @@ from fastapi import APIRouter, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import MetaData, func, select
 
-from servicekit.auth import Caller, issue_token
+from servicekit.http.auth import Caller, issue_token
 from servicekit.clock import FixedClock
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-from servicekit.tables import idempotency_keys
+from servicekit.store.tables import idempotency_keys
+from servicekit.migrations import migrate_database
+from servicekit.app import service_app
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 SECRET = "s" * 40
@@ -84,7 +86,7 @@ def build(url: str, schema: str, **settings) -> tuple[ServiceRuntime, Service]:
     runtime = ServiceRuntime(ServiceSettings(service_name="test", database_url=url, db_schema=schema, **settings),
                              MetaData(), clock=FixedClock(NOW))
     service = Service(runtime)
-    service.app = runtime.http_app(service.router(), title="kit", description="idempotency test")
+    service.app = service_app(runtime, service.router(), title="kit", description="idempotency test")
     return runtime, service
 
 
@@ -97,7 +99,7 @@ def client(service: Service, address: str = "203.0.113.7") -> httpx.AsyncClient:
 async def service(database_target):
     url, schema = database_target
     runtime, service = build(url, schema)
-    await runtime.db.migrate("servicekit")
+    await migrate_database(runtime.db, "servicekit")
     yield service
     await runtime.db.drop_schema()
     await runtime.db.dispose()

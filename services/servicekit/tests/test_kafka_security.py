@@ -1,4 +1,4 @@
-"""The one place that turns Kafka connection settings into client arguments (servicekit.kafka).
+"""The one place that turns Kafka connection settings into client arguments (servicekit.messaging.kafka).
 tests/broker proves them against a secured door; these check the translation and refusals."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import ValidationError
 
-from servicekit.kafka import KafkaSecurity, client_options
+from servicekit.messaging.kafka import KafkaSecurity, client_options
 from servicekit.settings import ServiceSettings
 
 SASL = {"security_protocol": "SASL_SSL", "username": "seats", "password": "s3cret-kafka-password"}

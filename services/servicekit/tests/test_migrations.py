@@ -13,9 +13,9 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, inspect, select, text
 
-from servicekit.db import Database
-from servicekit.migrations import SchemaNotReady, differences, histories
-from servicekit.tables import outbox
+from servicekit.store.db import Database
+from servicekit.migrations import SchemaNotReady, differences, histories, migrate_database
+from servicekit.store.tables import outbox
 
 SERVICES = ["identity", "subscriptions", "seats", "notifications", "billing"]
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -50,7 +50,7 @@ def schema_of(db: Database) -> str | None:
 
 
 async def test_from_empty_to_head_the_tables_are_those_of_the_code(service, db):
-    await db.migrate(service)
+    await migrate_database(db, service)
 
     for history in histories(service, tables_of(service)):
         assert await run(db, history.current, schema_of(db)) == history.heads()
@@ -58,21 +58,21 @@ async def test_from_empty_to_head_the_tables_are_those_of_the_code(service, db):
 
 
 async def test_migrating_a_second_time_runs_no_revision(service, db, caplog):
-    await db.migrate(service)
+    await migrate_database(db, service)
     caplog.set_level(logging.INFO, logger="alembic")
 
-    await db.migrate(service)
+    await migrate_database(db, service)
 
     assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("Running")] == []
 
 
 async def test_the_last_revision_of_each_history_downgrades_and_upgrades_again(service, db):
-    await db.migrate(service)
+    await migrate_database(db, service)
     for history in histories(service, tables_of(service)):
         await run(db, lambda conn: command.downgrade(history.config(conn, schema_of(db)), "-1"))
         assert await run(db, history.current, schema_of(db)) != history.heads()
 
-    await db.migrate(service)
+    await migrate_database(db, service)
 
     for history in histories(service, tables_of(service)):
         assert await run(db, differences, history) == []
@@ -87,7 +87,7 @@ async def test_outbox_rows_written_before_the_topic_index_survive_it(database_ta
         await run(db, lambda conn: command.upgrade(kit.config(conn, schema_of(db)), "0001"))
         await run(db, lambda conn: conn.execute(insert(outbox), [_outbox_row(n) for n in range(3)]))
 
-        await db.migrate("servicekit")
+        await migrate_database(db, "servicekit")
 
         assert await run(db, _outbox_event_ids) == ["event-0", "event-1", "event-2"]
         assert "outbox_by_topic" in await run(db, _outbox_index_names)
@@ -100,7 +100,7 @@ async def test_a_database_created_before_migrations_is_refused_and_left_as_it_wa
     await db.create_all()
 
     with pytest.raises(SchemaNotReady, match=rf"created before migrations.*python -m {service} migrate --adopt"):
-        await db.migrate(service)
+        await migrate_database(db, service)
 
     assert not {"kit_alembic_version", "alembic_version"} & set(await run(db, _table_names))
 
@@ -108,7 +108,7 @@ async def test_a_database_created_before_migrations_is_refused_and_left_as_it_wa
 async def test_adopting_a_database_created_before_migrations_brings_it_to_head(service, db):
     await made_before_migrations(service, db)
 
-    await db.migrate(service, adopt=True)
+    await migrate_database(db, service, adopt=True)
 
     for history in histories(service, tables_of(service)):
         assert await run(db, history.current, schema_of(db)) == history.heads()
@@ -120,17 +120,17 @@ async def test_adopting_tables_that_differ_from_the_code_changes_nothing(service
     await run(db, lambda conn: conn.execute(text("ALTER TABLE inbox ADD COLUMN stray INTEGER")))
 
     with pytest.raises(SchemaNotReady, match="cannot adopt the servicekit tables"):
-        await db.migrate(service, adopt=True)
+        await migrate_database(db, service, adopt=True)
 
     assert not {"kit_alembic_version", "alembic_version"} & set(await run(db, _table_names))
 
 
 async def test_with_migrate_on_start_off_a_database_behind_the_code_is_refused(service, db):
     with pytest.raises(SchemaNotReady, match=rf"MIGRATE_ON_START is off: run `python -m {service} migrate`"):
-        await db.migrate(service, check_only=True)
+        await migrate_database(db, service, check_only=True)
 
-    await db.migrate(service)
-    await db.migrate(service, check_only=True)
+    await migrate_database(db, service)
+    await migrate_database(db, service, check_only=True)
 
 
 async def made_before_migrations(service: str, db: Database) -> None:
@@ -171,6 +171,6 @@ async def test_a_service_without_migrations_is_told_how_to_write_the_first(datab
     db = Database(url, schema, ())
     try:
         with pytest.raises(SchemaNotReady, match="no migrations for contracts.*make migration SERVICE=contracts"):
-            await db.migrate("contracts")
+            await migrate_database(db, "contracts")
     finally:
         await db.dispose()

@@ -21,6 +21,7 @@ from servicekit.clock import FixedClock
 from servicekit.logs import bind, configure_logging
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
+from servicekit.app import service_app
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 log = logging.getLogger("servicekit.tests")
@@ -77,7 +78,7 @@ async def announce(event: AccountRegistered, uow) -> None:
     await uow.schedule(f"follow-up-{event.account_id}", "follow_up", event.account_id, uow.now() + timedelta(days=1))
 
 
-def service_app(runtime: ServiceRuntime) -> httpx.AsyncClient:
+def http_client_of(runtime: ServiceRuntime) -> httpx.AsyncClient:
     router = APIRouter()
 
     @router.post("/accounts/{account_id}/welcome")
@@ -92,7 +93,7 @@ def service_app(runtime: ServiceRuntime) -> httpx.AsyncClient:
     async def crash():
         raise RuntimeError("a bug")
 
-    app = runtime.http_app(router, title="kit", description="test service")
+    app = service_app(runtime, router, title="kit", description="test service")
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://kit")
 
 
@@ -142,7 +143,7 @@ async def test_a_consumed_event_is_logged_with_its_ids_and_counted_by_outcome(ru
             welcome["consumer_group"]) == ("corr-1", first.id, "identity.account_registered", first.subject, "kit")
     dead = next(line for line in log_lines() if "dead-lettered" in line["message"] and line.get("event_id"))
     assert (dead["event_id"], dead["correlation_id"], dead["level"]) == (refused.id, "corr-2", "ERROR")
-    async with service_app(runtime) as http:
+    async with http_client_of(runtime) as http:
         metrics = samples((await http.get("/metrics")).text)
     event = ("entitle_events_total", "kit", IDENTITY_EVENTS.name, "identity.account_registered")
     outcome = {o: metrics.get((event[0], frozenset({"service": event[1], "group": "kit", "topic": event[2],
@@ -157,7 +158,7 @@ async def test_a_consumed_event_is_logged_with_its_ids_and_counted_by_outcome(ru
 
 
 async def test_a_request_correlation_id_is_returned_and_carried_by_its_log_lines_and_events(runtime, log_lines):
-    async with service_app(runtime) as http:
+    async with http_client_of(runtime) as http:
         given = await http.post("/accounts/a-1/welcome", headers={"X-Correlation-Id": "from-the-caller"})
         generated = await http.post("/accounts/a-2/welcome")
         unsafe = await http.post("/accounts/a-3/welcome", headers={"X-Correlation-Id": "bad\nid"})
@@ -179,7 +180,7 @@ async def test_a_due_job_fires_under_the_correlation_id_of_the_work_that_schedul
         fired.append((await uow.publish(AccountRegistered(account_id=job.subject, company_name="again",
                                                           administrator_id="p-1", registered_at=NOW))).correlationid)
     runtime.scheduler.on("follow_up", follow_up)
-    async with service_app(runtime) as http:
+    async with http_client_of(runtime) as http:
         await http.post("/accounts/a-1/welcome", headers={"X-Correlation-Id": "purchase-42"})
 
     runtime.clock.advance(timedelta(days=2))
@@ -191,7 +192,7 @@ async def test_a_due_job_fires_under_the_correlation_id_of_the_work_that_schedul
 
 
 async def test_an_unexpected_error_answers_500_and_its_log_line_has_the_request_correlation_id(runtime, log_lines):
-    async with service_app(runtime) as http:
+    async with http_client_of(runtime) as http:
         answer = await http.get("/crash", headers={"X-Correlation-Id": "c-500"})
 
     assert (answer.status_code, answer.json()["code"], answer.headers["X-Correlation-Id"]) == (
@@ -206,7 +207,7 @@ async def test_metrics_count_requests_by_route_template_and_read_the_outbox_back
             await uow.publish(AccountRegistered(account_id=f"a-{n}", company_name="ACME", administrator_id="p-1",
                                                 registered_at=NOW))
         await uow.commit()
-    async with service_app(runtime) as http:
+    async with http_client_of(runtime) as http:
         for account in ("a-1", "a-2"):
             await http.post(f"/accounts/{account}/welcome")
         await http.get("/crash")

@@ -1,21 +1,20 @@
 """Operator actions need the operator token; only a test-clock stack leaves them open."""
 from datetime import datetime, timezone
-from types import SimpleNamespace
 
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from servicekit.clock import FixedClock, SharedTestClock
-from servicekit.http import install_error_handlers, operator_dependency
+from servicekit.http.deps import REQUIRES_OPERATOR, OperatorGate
+from servicekit.http.errors import install_error_handlers
 
 
 def client_for(operator_token: str, clock) -> TestClient:
-    runtime = SimpleNamespace(settings=SimpleNamespace(operator_token=operator_token),
-                              on_test_clock=isinstance(clock, SharedTestClock))
-    router = APIRouter(dependencies=[operator_dependency(runtime)])
+    router = APIRouter(dependencies=[REQUIRES_OPERATOR])
     router.add_api_route("/ops/act", lambda: {"done": True}, methods=["POST"])
     app = FastAPI()
+    app.state.operators = OperatorGate(operator_token, open_without_token=isinstance(clock, SharedTestClock))
     install_error_handlers(app)
     app.include_router(router)
     return TestClient(app)

@@ -2,7 +2,7 @@
 transaction holding the earlier seq, and never for rows below what it already published."""
 from __future__ import annotations
 
-from servicekit.outboxgaps import GapGuard
+from servicekit.messaging.outboxgaps import GapGuard
 
 
 class Ticks:

@@ -9,8 +9,8 @@ import pytest
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
 
-from servicekit.http import install_error_handlers
-from servicekit.pagination import MAX_PAGE_SIZE, PageRequest, keyset, page_of, page_request, paged
+from servicekit.http.errors import install_error_handlers
+from servicekit.http.pagination import MAX_PAGE_SIZE, PageRequest, keyset, page_of, page_request, paged
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 metadata = MetaData()

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from contracts.errors import TooManyRequests
-from servicekit.ratelimit import RateLimit, prune
+from servicekit.store.ratelimit import RateLimit, prune
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=timezone.utc)
 THREE_A_MINUTE = RateLimit("test_sends", 3, timedelta(minutes=1), "Too many sends.")

@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import MetaData, insert, text
 
 from servicekit.clock import FixedClock
-from servicekit.db import Database
-from servicekit.kafka import ensure_topics, make_broker
-from servicekit.leader import AdvisoryLease
-from servicekit.relay import OutboxRelay
-from servicekit.tables import outbox
+from servicekit.store.db import Database
+from servicekit.messaging.kafka import ensure_topics, make_broker
+from servicekit.messaging.leader import AdvisoryLease
+from servicekit.messaging.relay import OutboxRelay
+from servicekit.store.tables import outbox
 from opskit.topicreader import read_topic_async
 from devkit.testsupport import POSTGRES_URL, until
+from servicekit.migrations import migrate_database
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 KEYS = ("sub-a", "sub-b", "sub-c")
@@ -61,7 +62,7 @@ class Replica:
 async def schema():
     name = f"relay_{uuid.uuid4().hex[:8]}"
     database = Database(POSTGRES_URL, name, (MetaData(),))
-    await database.migrate("servicekit")
+    await migrate_database(database, "servicekit")
     yield name
     await database.drop_schema()
     await database.dispose()

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import MetaData
 
 from contracts.errors import RuleViolation
-from servicekit.auth import ISSUER, Caller, TokenKeys, issue_token, verify_token
+from servicekit.http.auth import ISSUER, Caller, TokenKeys, issue_token, verify_token
 from servicekit.clock import FixedClock, SharedTestClock, SystemClock
 from devkit.devstack import free_port
 from servicekit.runtime import ServiceRuntime, UnsafeConfiguration

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from contracts.envelope import Envelope
 from contracts.identity import AccountRegistered
 from servicekit.clock import FixedClock
-from servicekit.db import Database
-from servicekit.tables import due_jobs, inbox, outbox
-from servicekit.uow import UnitOfWork
+from servicekit.store.db import Database
+from servicekit.store.tables import due_jobs, inbox, outbox
+from servicekit.store.uow import UnitOfWork
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

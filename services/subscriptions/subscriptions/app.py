@@ -7,6 +7,7 @@ from contracts import topics
 from contracts.seats import SeatQuantityChanged
 from contracts.subscriptions import PurchaseSubscription
 from servicekit.runtime import ServiceRuntime
+from servicekit.app import service_app
 from subscriptions import api
 from subscriptions.catalogue import load_catalogue
 from subscriptions.handlers import changes, contacts, jobs, lifecycle, orders
@@ -33,8 +34,8 @@ def build(settings: SubscriptionsSettings | None = None, **overrides) -> Service
     runtime.scheduler.on(jobs.GRACE_END, lifecycle.end_grace)
     runtime.scheduler.on(jobs.TRIAL_END, partial(orders.end_trial, catalogue=catalogue))
 
-    runtime.app = runtime.http_app(
-        *api.routes(runtime, catalogue, settings.resolved_portal_url()), title="Entitle subscriptions",
+    runtime.app = service_app(
+        runtime, *api.routes(runtime, catalogue, settings.resolved_portal_url()), title="Entitle subscriptions",
         description="Purchases, trials, reseller orders, agreements, renewals, amendments, "
                     "cancellation and termination.")
     return runtime

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
 from contracts.values import BillingCycle, Contact, LicenceType, Money
-from servicekit.db import UTCDateTime
-from servicekit.pagination import PageRequest, keyset
+from servicekit.store.types import UTCDateTime
+from servicekit.http.pagination import PageRequest, keyset
 from subscriptions.domain import Status, Subscription
 from subscriptions.domain.amendments import Amendment, AmendmentStatus
 from subscriptions.domain.contacts import CompanyContact

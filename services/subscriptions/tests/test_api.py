@@ -8,9 +8,10 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from servicekit.auth import Caller, issue_token
+from servicekit.http.auth import Caller, issue_token
 from servicekit.clock import FixedClock
-from servicekit.pagination import MAX_PAGE_SIZE
+from servicekit.http.pagination import MAX_PAGE_SIZE
+from servicekit.migrations import migrate_database
 from subscriptions.app import build
 from subscriptions.settings import SubscriptionsSettings
 
@@ -23,7 +24,7 @@ async def service(tmp_path):
     settings = SubscriptionsSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/subscriptions.db",
                                      var_dir=str(tmp_path))
     runtime = build(settings, clock=FixedClock(NOW))
-    await runtime.db.migrate("subscriptions")
+    await migrate_database(runtime.db, "subscriptions")
     token = issue_token(settings.token_secret, ADA, NOW, timedelta(minutes=10))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://subscriptions",
                                  headers={"Authorization": f"Bearer {token}"}) as http:

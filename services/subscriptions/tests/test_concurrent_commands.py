@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from contracts.seats import SeatQuantityChanged
 from contracts.values import Money
-from servicekit.auth import Caller, issue_token
+from servicekit.http.auth import Caller, issue_token
 from servicekit.clock import FixedClock
-from servicekit.tables import outbox
+from servicekit.store.tables import outbox
+from servicekit.migrations import migrate_database
 from subscriptions.app import build
 from subscriptions.handlers import changes
 from subscriptions.settings import SubscriptionsSettings
@@ -33,7 +34,7 @@ async def service(tmp_path):
     settings = SubscriptionsSettings(database_url="postgresql://postgres@127.0.0.1:5432/test",
                                      db_schema=f"subscriptions_{uuid.uuid4().hex[:8]}", var_dir=str(tmp_path))
     runtime = build(settings, clock=FixedClock(NOW))
-    await runtime.db.migrate("subscriptions")
+    await migrate_database(runtime.db, "subscriptions")
     token = issue_token(settings.token_secret, ADA, NOW, timedelta(hours=1))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://subscriptions",
                                  headers={"Authorization": f"Bearer {token}"}) as http:

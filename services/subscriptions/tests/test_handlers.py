@@ -13,12 +13,13 @@ from contracts.identity import AccountRegistered, AccountWithdrawn, ContactAdded
 from contracts.seats import SeatQuantityChanged
 from contracts.subscriptions import PurchaseSubscription
 from contracts.values import BillingCycle, Contact, LicenceType, Money
-from servicekit.auth import Caller
+from servicekit.http.auth import Caller
 from servicekit.clock import FixedClock
-from servicekit.db import Database
+from servicekit.store.db import Database
 from servicekit.scheduler import DueJob
-from servicekit.tables import due_jobs, outbox
-from servicekit.uow import UnitOfWork
+from servicekit.store.tables import due_jobs, outbox
+from servicekit.store.uow import UnitOfWork
+from servicekit.migrations import migrate_database
 from subscriptions import domain
 from subscriptions.handlers import changes, contacts, lifecycle, orders
 from subscriptions.store import CompanyDirectory, SubscriptionRepository, metadata
@@ -31,7 +32,7 @@ PORTAL = "http://portal.test"
 @pytest.fixture
 async def db(tmp_path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/subscriptions.db", "subscriptions", (metadata,))
-    await database.migrate("subscriptions")
+    await migrate_database(database, "subscriptions")
     yield database
     await database.dispose()
 

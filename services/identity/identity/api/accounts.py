@@ -11,9 +11,9 @@ from identity.api.common import ADMINISTRATOR, SIGNED_IN, CommandAnswer, Id, bas
 from identity.domain.accounts import Account, AccountContact, NewContact
 from identity.handlers import accounts
 from identity.settings import IdentitySettings
-from servicekit.auth import Caller
-from servicekit.fields import EmailAddress, Line
-from servicekit.pagination import PageRequest, page_request, paged
+from servicekit.http.auth import Caller
+from servicekit.http.fields import EmailAddress, Line
+from servicekit.http.pagination import PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
 

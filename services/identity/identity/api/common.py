@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from identity.handlers import sessions
 from identity.settings import IdentitySettings
-from servicekit.auth import Caller
+from servicekit.http.auth import Caller
 from servicekit.runtime import ServiceRuntime
 
 

@@ -11,8 +11,8 @@ from contracts.errors import not_found
 from identity.api.accounts import AccountAnswer, AccountView
 from identity.api.common import OPERATOR, Id
 from identity.handlers import accounts, registration
-from servicekit.fields import EmailAddress
-from servicekit.http import operator_dependency
+from servicekit.http.fields import EmailAddress
+from servicekit.http.deps import REQUIRES_OPERATOR
 from servicekit.runtime import ServiceRuntime
 
 
@@ -22,7 +22,7 @@ class PendingLink(BaseModel):
 
 
 def routes(runtime: ServiceRuntime) -> APIRouter:
-    router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[operator_dependency(runtime)])
+    router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[REQUIRES_OPERATOR])
 
     @router.post("/accounts/{account_id}/verification", response_model=AccountAnswer,
                  summary="Accept the account's documents (R3)", description=OPERATOR)

@@ -13,7 +13,7 @@ from identity.domain.people import TERMS_VERSION
 from identity.handlers import registration
 from identity.handlers.registration import Registered, Registration
 from identity.settings import IdentitySettings
-from servicekit.fields import EmailAddress, Line
+from servicekit.http.fields import EmailAddress, Line
 from servicekit.runtime import ServiceRuntime
 
 LOCALE = Field("en", pattern=r"^(en|fr|nl|de)$", description="Language of their e-mails.")

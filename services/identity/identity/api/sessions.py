@@ -12,9 +12,9 @@ from identity.handlers import accounts, sessions
 from identity.handlers.sessions import Issuer, SignIn
 from identity.limits import SignInLimits
 from identity.settings import IdentitySettings
-from servicekit.auth import Caller
-from servicekit.fields import EmailAddress
-from servicekit.pagination import PageRequest, page_request, paged
+from servicekit.http.auth import Caller
+from servicekit.http.fields import EmailAddress
+from servicekit.http.pagination import PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
 class SignInRequest(BaseModel):

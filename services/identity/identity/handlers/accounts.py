@@ -10,10 +10,10 @@ from identity.domain.accounts import Account, AccountContact, NewContact
 from identity.domain.people import normalise_email
 from identity.handlers.registration import verification_deadline_job
 from identity.store import IdentityRepository
-from servicekit.auth import Caller
-from servicekit.pagination import PageRequest
+from servicekit.http.auth import Caller
+from servicekit.http.pagination import PageRequest
 from servicekit.scheduler import DueJob
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 
 
 async def account_for(caller: Caller, account_id: str, uow: UnitOfWork, lock: bool = False) -> Account:

@@ -16,8 +16,8 @@ from identity.domain.accounts import Account, founding_administrator
 from identity.domain.links import LinkState, hash_token
 from identity.domain.people import Person
 from identity.store import IdentityRepository
-from servicekit.tables import outbox
-from servicekit.uow import UnitOfWork
+from servicekit.store.tables import outbox
+from servicekit.store.uow import UnitOfWork
 
 VERIFICATION_DEADLINE_JOB = "account_verification_deadline"
 

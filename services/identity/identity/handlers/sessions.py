@@ -18,8 +18,8 @@ from identity.domain.people import Person, normalise_email
 from identity.domain.throttle import SignInThrottle
 from identity.limits import SignInLimits
 from identity.store import IdentityRepository
-from servicekit.auth import Caller, issue_token, unauthenticated
-from servicekit.uow import UnitOfWork
+from servicekit.http.auth import Caller, issue_token, unauthenticated
+from servicekit.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """HTTP routes of the seats service, one module per subject, and what they share: who may call
 (said in each route's description), command answers (the resource and the ids of the events
-the command published) and cursor pagination of lists (`servicekit.pagination`)."""
+the command published) and cursor pagination of lists (`servicekit.http.pagination`)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence, TypeVar
@@ -10,7 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, create_model
 
-from servicekit.pagination import MAX_PAGE_SIZE, PageRequest, encode_cursor
+from servicekit.http.pagination import MAX_PAGE_SIZE, PageRequest, encode_cursor
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)

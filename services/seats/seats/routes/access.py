@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from seats.access import check_access
-from servicekit.auth import Caller
-from servicekit.fields import EmailAddress, Line
+from servicekit.http.auth import Caller
+from servicekit.http.fields import EmailAddress, Line
 from servicekit.runtime import ServiceRuntime
 
 

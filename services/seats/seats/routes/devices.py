@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from seats import devices
 from seats.domain.devices import ActivationKey
 from seats.routes import ADMINISTRATOR, PAGINATED, SEAT_HOLDER, command_answer, page_answer
-from servicekit.auth import Caller
-from servicekit.fields import Line
-from servicekit.pagination import PageRequest, page_request
+from servicekit.http.auth import Caller
+from servicekit.http.fields import Line
+from servicekit.http.pagination import PageRequest, page_request
 from servicekit.runtime import ServiceRuntime
 
 

@@ -16,9 +16,9 @@ from seats.importfiles import (
     xlsx_template,
 )
 from seats.routes import ADMINISTRATOR, PAGINATED, command_answer
-from servicekit.auth import Caller
-from servicekit.fields import EmailAddress, Line
-from servicekit.pagination import PageRequest, page_request, paged
+from servicekit.http.auth import Caller
+from servicekit.http.fields import EmailAddress, Line
+from servicekit.http.pagination import PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

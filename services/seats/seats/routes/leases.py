@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from seats import leases
 from seats.domain.leases import Lease
 from seats.routes import ADMINISTRATOR, PAGINATED, SEAT_HOLDER, command_answer
-from servicekit.auth import Caller
-from servicekit.pagination import PageRequest, page_request, paged
+from servicekit.http.auth import Caller
+from servicekit.http.pagination import PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 
 HOLDER = "Who may call: the person holding the lease; to anyone else it does not exist (404)."

@@ -13,9 +13,9 @@ from seats.domain import SeatPool
 from seats.domain.users import NewUser, SeatUser, UserStatus
 from seats.people_store import PeopleRepository
 from seats.routes import ADMINISTRATOR, PAGINATED, command_answer, page_answer
-from servicekit.auth import Caller
-from servicekit.fields import EmailAddress, Line
-from servicekit.pagination import PageRequest, page_request
+from servicekit.http.auth import Caller
+from servicekit.http.fields import EmailAddress, Line
+from servicekit.http.pagination import PageRequest, page_request
 from servicekit.runtime import ServiceRuntime
 
 RECIPIENTS = users.MAX_RECIPIENTS_PER_REQUEST

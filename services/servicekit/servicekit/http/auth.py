@@ -2,7 +2,7 @@
 
 Each token names its session (`sid`) and lives at most `TOKEN_TTL_SECONDS`. Signing out ends
 the session at identity, which refuses its tokens from then on and publishes
-`identity.signed_out`; every other service records the ended session (`servicekit.sessions`)
+`identity.signed_out`; every other service records the ended session (`servicekit.http.sessions`)
 and refuses its tokens too, within a second or two of the event.
 
 A token is refused unless it carries `sid`, `iat` and `exp` and lives no longer than this

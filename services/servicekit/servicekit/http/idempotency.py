@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import re
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -34,33 +34,65 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
 from contracts.errors import Refusal, RuleViolation
-from servicekit.auth import Caller
-from servicekit.conflicts import retrying_conflicts
+from servicekit.http.auth import Caller
+from servicekit.store.conflicts import retrying_conflicts
 from servicekit.logs import bind
-from servicekit.tables import idempotency_keys
+from servicekit.store.tables import idempotency_keys
 
-if TYPE_CHECKING:
-    from servicekit.runtime import ServiceRuntime
-    from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork, UnitsOfWork
 
-Action = Callable[["UnitOfWork"], Awaitable[BaseModel | dict[str, Any]]]
+Action = Callable[[Any], Awaitable[BaseModel | dict[str, Any]]]
+"""What a command does, given the unit of work (the service's own kind) it runs in."""
 
 MAX_KEY_LENGTH = 255
 VALID_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")  # visible ASCII, inner spaces allowed
 HASH_CHUNK = 1024 * 1024
 
 
-async def run_command(runtime: "ServiceRuntime", request: Request, caller: Caller | None,
-                      body: BaseModel | None, action: Action, status_code: int = 200) -> JSONResponse:
-    """The events the command causes carry the request's correlation id (`RequestContext`
-    binds it; the unit of work picks it up)."""
-    key = idempotency_key(request)
-    fingerprints = await request_fingerprints(runtime, request, caller, body) if key else ()
-    subject = request.path_params.get("subscription_id")  # whose (test) clock the command runs on
-    with bind(subscription_id=subject):
-        return await retrying_conflicts(
-            lambda: _run_command(runtime, request, caller, key, fingerprints, action, status_code, subject),
-            f"{request.method} {request.url.path}")
+class CommandRunner:
+    """Runs HTTP commands: one transaction each, and one answer per Idempotency-Key. Holds the
+    service's unit-of-work factory and the token secrets the fingerprints are keyed with."""
+
+    def __init__(self, units_of_work: UnitsOfWork, secrets: tuple[str, ...]) -> None:
+        self._uow, self._secrets = units_of_work, secrets
+
+    async def run(self, request: Request, caller: Caller | None, body: BaseModel | None, action: Action,
+                  status_code: int = 200) -> JSONResponse:
+        """The events the command causes carry the request's correlation id (`RequestContext`
+        binds it; the unit of work picks it up)."""
+        key = idempotency_key(request)
+        fingerprints = await request_fingerprints(self._secrets, request, caller, body) if key else ()
+        subject = request.path_params.get("subscription_id")  # whose (test) clock the command runs on
+        with bind(subscription_id=subject):
+            return await retrying_conflicts(
+                lambda: self._run(request, caller, key, fingerprints, action, status_code, subject),
+                f"{request.method} {request.url.path}")
+
+    async def _run(self, request: Request, caller: Caller | None, key: str | None,
+                   fingerprints: tuple[str, ...], action: Action, status_code: int,
+                   subject: str | None) -> JSONResponse:
+        scope = key_scope(request, caller)
+        try:
+            async with self._uow(subject=subject) as uow:
+                if key and (stored := await _stored_answer(uow, scope, key, fingerprints)):
+                    return stored
+                resource = await action(uow)
+                answer = resource.model_dump(mode="json") if isinstance(resource, BaseModel) else resource
+                answer = {**answer, "event_ids": [e.id for e in uow.published]}
+                if key:
+                    await uow.conn.execute(insert(idempotency_keys).values(
+                        scope=scope, key=key, fingerprint=fingerprints[0], status_code=status_code,
+                        body=json.dumps(answer), created_at=uow.now()))
+                await uow.commit()
+        except IntegrityError:
+            if not key:
+                raise
+            async with self._uow(subject=subject) as uow:  # a concurrent request with the same key won the race
+                stored = await _stored_answer(uow, scope, key, fingerprints)
+            if stored is None:
+                raise
+            return stored
+        return JSONResponse(answer, status_code=status_code)
 
 
 def idempotency_key(request: Request) -> str | None:
@@ -83,12 +115,11 @@ def key_scope(request: Request, caller: Caller | None) -> str:
     return f"anonymous:{client}"[:255]
 
 
-async def request_fingerprints(runtime: "ServiceRuntime", request: Request, caller: Caller | None,
+async def request_fingerprints(secrets: tuple[str, ...], request: Request, caller: Caller | None,
                                body: BaseModel | None) -> tuple[str, ...]:
     """The request's fingerprint under the current token secret first, then under each previous
     one: an answer stored before a rotation is still recognised as the same request."""
     canonical = await _canonical_request(request, caller, body)
-    secrets = (runtime.settings.token_secret, *runtime.settings.previous_token_secrets())
     return tuple(dict.fromkeys(hmac.new(s.encode(), canonical, hashlib.sha256).hexdigest() for s in secrets))
 
 
@@ -127,34 +158,7 @@ async def _file_digest(upload: UploadFile) -> dict:
     return {"filename": upload.filename, "content_type": upload.content_type, "sha256": digest.hexdigest()}
 
 
-async def _run_command(runtime: "ServiceRuntime", request: Request, caller: Caller | None, key: str | None,
-                       fingerprints: tuple[str, ...], action: Action, status_code: int,
-                       subject: str | None) -> JSONResponse:
-    scope = key_scope(request, caller)
-    try:
-        async with runtime.uow(subject=subject) as uow:
-            if key and (stored := await _stored_answer(uow, scope, key, fingerprints)):
-                return stored
-            resource = await action(uow)
-            answer = resource.model_dump(mode="json") if isinstance(resource, BaseModel) else resource
-            answer = {**answer, "event_ids": [e.id for e in uow.published]}
-            if key:
-                await uow.conn.execute(insert(idempotency_keys).values(
-                    scope=scope, key=key, fingerprint=fingerprints[0], status_code=status_code,
-                    body=json.dumps(answer), created_at=uow.now()))
-            await uow.commit()
-    except IntegrityError:
-        if not key:
-            raise
-        async with runtime.uow(subject=subject) as uow:  # a concurrent request with the same key won the race
-            stored = await _stored_answer(uow, scope, key, fingerprints)
-        if stored is None:
-            raise
-        return stored
-    return JSONResponse(answer, status_code=status_code)
-
-
-async def _stored_answer(uow: "UnitOfWork", scope: str, key: str,
+async def _stored_answer(uow: UnitOfWork, scope: str, key: str,
                          fingerprints: tuple[str, ...]) -> JSONResponse | None:
     row = (await uow.conn.execute(select(idempotency_keys).where(
         idempotency_keys.c.scope == scope, idempotency_keys.c.key == key))).first()

@@ -26,7 +26,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from contracts.errors import ErrorBody
-from servicekit.idempotency import MAX_KEY_LENGTH
+from servicekit.http.idempotency import MAX_KEY_LENGTH
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 COMMAND_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -25,9 +25,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.identity import SignedOut
-from servicekit.db import Database
-from servicekit.tables import ended_sessions
-from servicekit.uow import UnitOfWork
+from servicekit.store.db import Database
+from servicekit.store.tables import ended_sessions
+from servicekit.store.uow import UnitOfWork
 
 RECHECK_SECONDS = 1.0
 # Sessions known open, remembered to spare a query; the least recently seen go first.

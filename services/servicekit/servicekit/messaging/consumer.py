@@ -16,10 +16,11 @@ import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
+from typing import Awaitable, Callable, Sequence
 
 from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -28,16 +29,15 @@ from contracts.envelope import Envelope, Event
 from contracts.errors import InconsistentEvent, RuleViolation
 from contracts.registry import EVENT_TYPES
 from contracts.topics import Topic, dead_letter_topic
-from servicekit.deadletter import DeadLetter, dead_letter_headers
 from servicekit.logs import bind
+from servicekit.messaging.deadletter import DeadLetter, dead_letter_headers
+from servicekit.metrics import ServiceMetrics
+from servicekit.settings import ServiceSettings
+from servicekit.store.uow import UnitOfWork, UnitsOfWork
 
-if TYPE_CHECKING:
-    from servicekit.runtime import ServiceRuntime
-    from servicekit.uow import UnitOfWork
+log = logging.getLogger("servicekit.messaging.consumer")
 
-log = logging.getLogger("servicekit.consumer")
-
-EventHandler = Callable[[Event, "UnitOfWork"], Awaitable[None]]
+EventHandler = Callable[[Event, UnitOfWork], Awaitable[None]]
 INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)
 
 # A bigger batch shares one transaction among more events, but holds the service's write
@@ -68,8 +68,10 @@ class HandledRecord:
 class EventConsumer:
     """One consumer group of a service: which handler each event type goes to."""
 
-    def __init__(self, runtime: "ServiceRuntime", group: str) -> None:
-        self._runtime, self.group = runtime, group
+    def __init__(self, group: str, *, broker: KafkaBroker, units_of_work: UnitsOfWork,
+                 metrics: ServiceMetrics, settings: ServiceSettings) -> None:
+        self.group = group
+        self._broker, self._uow, self._metrics, self._settings = broker, units_of_work, metrics, settings
         self._handlers: dict[str, tuple[type[Event], list[EventHandler]]] = {}
         # Topics every subscription of this group includes besides its own: the kit's (a
         # service learns of ended sessions from identity's events through its own group).
@@ -100,12 +102,12 @@ class EventConsumer:
             finally:
                 self._in_hand = Counter()
 
-        subscriber = self._runtime.broker.subscriber(
+        subscriber = self._broker.subscriber(
             *(t.name for t in topics), group_id=self.group, auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL, max_poll_interval_ms=10 * 60 * 1000,
             batch=True, max_records=BATCH_MAX_RECORDS, batch_timeout_ms=BATCH_WAIT_MS,
-            fetch_max_wait_ms=self._runtime.settings.consumer_fetch_max_wait_ms,
-            session_timeout_ms=(session := self._runtime.settings.consumer_session_timeout_ms),
+            fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
+            session_timeout_ms=(session := self._settings.consumer_session_timeout_ms),
             heartbeat_interval_ms=session // 3,
             decoder=_raw_records, title=f"{self.group}:{'+'.join(t.name for t in topics)}",
         )
@@ -131,7 +133,7 @@ class EventConsumer:
     async def process_batch(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply a polled batch (in partition order) in one transaction; if that fails, record
         by record. Returns once every record is either applied, skipped or dead-lettered."""
-        with bind(consumer_group=self.group), self._runtime.metrics.batch_timer(self.group):
+        with bind(consumer_group=self.group), self._metrics.batch_timer(self.group):
             handled = []
             for record in records:
                 if parsed := await self._parse_or_dead_letter(record):
@@ -171,7 +173,7 @@ class EventConsumer:
 
     async def _apply_together(self, batch: list[HandledRecord]) -> None:
         outcomes = []
-        async with self._runtime.uow() as uow:
+        async with self._uow() as uow:
             for parsed in batch:
                 # Each handler sees its own event as the cause; a duplicate, even one earlier
                 # in this same batch, finds its inbox row already written by this transaction.
@@ -186,7 +188,7 @@ class EventConsumer:
             self._count(parsed, outcome)
 
     async def _run_handler(self, parsed: HandledRecord, uow: "UnitOfWork") -> None:
-        with self._runtime.metrics.handler_timer(self.group, parsed.envelope.type):
+        with self._metrics.handler_timer(self.group, parsed.envelope.type):
             await parsed.handler(parsed.event, uow)
 
     def _count(self, parsed: HandledRecord, outcome: str) -> None:
@@ -194,7 +196,7 @@ class EventConsumer:
             self.processed += 1
         elif outcome == "duplicate":
             self.skipped += 1
-        self._runtime.metrics.event(self.group, parsed.record.topic, parsed.envelope.type, outcome)
+        self._metrics.event(self.group, parsed.record.topic, parsed.envelope.type, outcome)
 
     async def _apply_with_retries(self, parsed: HandledRecord) -> None:
         attempt = 0
@@ -218,10 +220,10 @@ class EventConsumer:
     def _gives_up(self, error: Exception, attempt: int) -> bool:
         """An outage is waited out without limit: giving up would skip a good record. Anything
         else (a handler bug, a passing fault) is retried a few times."""
-        return not _is_infrastructure(error) and attempt >= self._runtime.settings.consumer_max_attempts
+        return not _is_infrastructure(error) and attempt >= self._settings.consumer_max_attempts
 
     async def _apply(self, parsed: HandledRecord) -> None:
-        async with self._runtime.uow(cause=parsed.envelope) as uow:
+        async with self._uow(cause=parsed.envelope) as uow:
             if not await uow.claim_event(self.group, parsed.envelope):
                 return self._count(parsed, "duplicate")
             await self._run_handler(parsed, uow)
@@ -229,7 +231,7 @@ class EventConsumer:
         self._count(parsed, "handled")
 
     async def _back_off(self, record: ConsumerRecord, error: Exception, attempt: int) -> None:
-        delay = min(self._runtime.settings.consumer_backoff_seconds * 2 ** (attempt - 1), 10.0)
+        delay = min(self._settings.consumer_backoff_seconds * 2 ** (attempt - 1), 10.0)
         log.warning("%s %s[%d]@%d attempt %d failed (%s: %s); retrying in %.2fs",
                     self.group, record.topic, record.partition, record.offset, attempt,
                     type(error).__name__, error, delay)
@@ -242,14 +244,14 @@ class EventConsumer:
         while True:  # the offset must not move past a record that is neither applied nor kept
             attempt += 1
             try:
-                await self._runtime.broker.publish(
+                await self._broker.publish(
                     record.value or b"", topic=dead_letter_topic(self.group),
                     key=record.key, headers=headers)
                 break
             except Exception as error:
                 await self._back_off(record, error, attempt)
         self.dead_lettered += 1
-        self._runtime.metrics.dead_lettered(
+        self._metrics.dead_lettered(
             self.group, record.topic, event_type or _event_type_of(record), failure.reason)
         log.error("%s dead-lettered %s[%d]@%d: %s", self.group, record.topic,
                   record.partition, record.offset, failure)

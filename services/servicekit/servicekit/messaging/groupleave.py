@@ -14,7 +14,7 @@ import logging
 from aiokafka import AIOKafkaConsumer
 from aiokafka.protocol.group import LeaveGroupRequest
 
-log = logging.getLogger("servicekit.groupleave")
+log = logging.getLogger("servicekit.messaging.groupleave")
 
 
 def leave_on_close_even_at_generation_zero(consumer: AIOKafkaConsumer) -> None:

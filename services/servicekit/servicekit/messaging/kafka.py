@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.topics import Topic, topic_named
 
-log = logging.getLogger("servicekit.kafka")
+log = logging.getLogger("servicekit.messaging.kafka")
 MOST_REPLICAS = 3  # where the cluster has that many brokers; a single broker gets 1
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]

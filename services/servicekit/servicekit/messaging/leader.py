@@ -19,9 +19,9 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servicekit.db import Database
+from servicekit.store.db import Database
 
-log = logging.getLogger("servicekit.leader")
+log = logging.getLogger("servicekit.messaging.leader")
 
 # A session that does not answer within this is treated as lost: stop publishing first,
 # find out later. The server keeps the lock until it notices the session is gone, so a

@@ -15,13 +15,13 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import func, select, update
 
 from servicekit.clock import Clock
-from servicekit.db import Database
-from servicekit.leader import AdvisoryLease, SoleRelay
+from servicekit.store.db import Database
+from servicekit.messaging.leader import AdvisoryLease, SoleRelay
 from servicekit.loops import drive
-from servicekit.outboxgaps import GapGuard
-from servicekit.tables import outbox
+from servicekit.messaging.outboxgaps import GapGuard
+from servicekit.store.tables import outbox
 
-log = logging.getLogger("servicekit.relay")
+log = logging.getLogger("servicekit.messaging.relay")
 
 
 def kafka_headers(event_id: str, event_type: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import Connection
 
-from servicekit.db import KIT_VERSION_TABLE, SERVICE_VERSION_TABLE, kit_metadata
+from servicekit.store.tables import KIT_VERSION_TABLE, SERVICE_VERSION_TABLE, kit_metadata
 
 HERE = Path(__file__).parent
 KIT = "servicekit"
@@ -62,8 +62,6 @@ class History:
 
 
 def kit_history() -> History:
-    import servicekit.tables  # noqa: F401  (registers the kit tables on kit_metadata)
-
     return History(KIT, HERE / "versions", (kit_metadata,), KIT_VERSION_TABLE)
 
 

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from servicekit.db import Database
+from servicekit.store.db import Database
 from servicekit.migrations.histories import History
 
 

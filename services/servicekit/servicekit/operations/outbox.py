@@ -9,8 +9,6 @@ Only the service that owns a topic can rebuild it, and dead letters are in no ou
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
-
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -18,13 +16,11 @@ from sqlalchemy import func, select, update
 
 from contracts.errors import Refusal, RuleViolation
 from contracts.topics import ALL_TOPICS, Topic
-from servicekit.db import Database
-from servicekit.http import operator_dependency
-from servicekit.kafka import ensure_topics
-from servicekit.tables import outbox
-
-if TYPE_CHECKING:
-    from servicekit.runtime import ServiceRuntime
+from servicekit.http.deps import REQUIRES_OPERATOR
+from servicekit.messaging.kafka import ensure_topics
+from servicekit.runtime import Runtime, ServiceRuntime
+from servicekit.store.db import Database
+from servicekit.store.tables import outbox
 
 
 class Republish(BaseModel):
@@ -88,37 +84,43 @@ async def unpublished(db: Database, topic: str) -> int:
             outbox.c.topic == topic, outbox.c.published_at.is_(None)))).scalar_one()
 
 
-async def _ensure_topic(runtime: "ServiceRuntime", topic: Topic) -> None:
+async def _ensure_topic(runtime: ServiceRuntime, topic: Topic) -> None:
     """A topic lost while the service ran is created again with its catalogue partitions,
     so every key lands on the partition it had."""
     try:
-        await ensure_topics(runtime.settings.kafka_bootstrap_servers, {topic.name: topic.partitions})
+        await ensure_topics(runtime.settings.kafka_bootstrap_servers, {topic.name: topic.partitions},
+                            security=runtime.kafka_security)
     except KafkaError as error:
         raise RuleViolation("broker_unavailable", f"The broker did not answer ({error}); nothing was marked. "
                             "Try again once it is back.", refusal=Refusal.CONFLICT) from error
 
 
-def outbox_router(runtime: "ServiceRuntime") -> APIRouter:
-    router = APIRouter(prefix="/ops/outbox", tags=["operations"], dependencies=[operator_dependency(runtime)])
+router = APIRouter(prefix="/ops/outbox", tags=["operations"], dependencies=[REQUIRES_OPERATOR])
 
-    @router.post("/republish")
-    async def republish(request: Republish) -> Republished:
-        """Send a topic's past events again, in order, with their original ids (rebuild a lost
-        topic). `dry_run` says how many and which seq and time range, and changes nothing."""
-        topic = owned_topic(runtime.name, request.topic)
+
+@router.post("/republish")
+async def republish(request: Republish, runtime: Runtime) -> Republished:
+    """Send a topic's past events again, in order, with their original ids (rebuild a lost
+    topic). `dry_run` says how many and which seq and time range, and changes nothing."""
+    topic = owned_topic(runtime.name, request.topic)
+    if not request.dry_run:
+        await _ensure_topic(runtime, topic)
+    async with runtime.relay.lock:  # no batch in flight: its mark would hide a re-marked row
+        found = await describe(runtime.db, runtime.name, request)
         if not request.dry_run:
-            await _ensure_topic(runtime, topic)
-        async with runtime.relay.lock:  # no batch in flight: its mark would hide a re-marked row
-            found = await describe(runtime.db, runtime.name, request)
-            if not request.dry_run:
-                await mark_unpublished(runtime.db, request)
-        runtime.relay.wake()
-        return found
+            await mark_unpublished(runtime.db, request)
+    runtime.relay.wake()
+    return found
 
-    @router.get("/backlog")
-    async def backlog(topic: str) -> dict:
-        """How many of this topic's events wait for the relay: a rebuild is done at zero."""
-        owned_topic(runtime.name, topic)
-        return {"service": runtime.name, "topic": topic, "unpublished": await unpublished(runtime.db, topic)}
 
-    return router
+class Backlog(BaseModel):
+    service: str
+    topic: str
+    unpublished: int = Field(description="The topic's events still waiting for the relay.")
+
+
+@router.get("/backlog")
+async def backlog(topic: str, runtime: Runtime) -> Backlog:
+    """How many of this topic's events wait for the relay: a rebuild is done at zero."""
+    owned_topic(runtime.name, topic)
+    return Backlog(service=runtime.name, topic=topic, unpublished=await unpublished(runtime.db, topic))

@@ -16,7 +16,7 @@ from typing import Awaitable, Callable, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
-log = logging.getLogger("servicekit.conflicts")
+log = logging.getLogger("servicekit.store.conflicts")
 T = TypeVar("T")
 TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 ATTEMPTS = 5

@@ -2,37 +2,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.types import TypeDecorator
 
-kit_metadata = MetaData()
-"""Tables servicekit puts in every service's database (outbox, inbox, due jobs, idempotency)."""
-
-# Alembic's records of the two migration histories in each database (servicekit.migrations).
-KIT_VERSION_TABLE = "kit_alembic_version"
-SERVICE_VERSION_TABLE = "alembic_version"
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use the Clock")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+from servicekit.store.tables import KIT_VERSION_TABLE, SERVICE_VERSION_TABLE, kit_metadata
 
 
 class Database:
@@ -62,13 +38,10 @@ class Database:
             connect_args={"server_settings": {"search_path": self.schema}},
         )
 
-    async def migrate(self, service: str, *, check_only: bool = False, adopt: bool = False) -> None:
-        """The kit's revisions then the service's, to head (`servicekit.migrations`). With
-        `check_only`, change nothing and raise SchemaNotReady unless the schema is at head."""
-        from servicekit import migrations  # it imports the kit tables, which import this module
-
-        await migrations.migrate(self, migrations.histories(service, self._metadatas[1:]),
-                                 check_only=check_only, adopt=adopt)
+    @property
+    def service_metadata(self) -> tuple[MetaData, ...]:
+        """The service's own tables (the kit's are in every database)."""
+        return self._metadatas[1:]
 
     async def create_all(self) -> None:
         """Tables straight from the models, no version tables: what start-up did before migrations.

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import TooManyRequests
-from servicekit.tables import rate_counters
+from servicekit.store.tables import rate_counters
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LONGEST_WINDOW = timedelta(days=1)

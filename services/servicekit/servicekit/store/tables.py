@@ -1,9 +1,16 @@
 """The tables servicekit keeps in every service's database."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
-from servicekit.db import UTCDateTime, kit_metadata
+from servicekit.store.types import UTCDateTime
+
+kit_metadata = MetaData()
+"""Tables servicekit puts in every service's database (outbox, inbox, due jobs, idempotency, ...)."""
+
+# Alembic's records of the two migration histories in each database (servicekit.migrations).
+KIT_VERSION_TABLE = "kit_alembic_version"
+SERVICE_VERSION_TABLE = "alembic_version"
 
 outbox = Table(
     "outbox", kit_metadata,
@@ -51,7 +58,7 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# Fixed-window counters of `servicekit.ratelimit`: one row per limit, key and window. Kept
+# Fixed-window counters of `servicekit.store.ratelimit`: one row per limit, key and window. Kept
 # in the service's database, so every replica counts against the same limit.
 rate_counters = Table(
     "rate_counters", kit_metadata,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.envelope import Envelope, Event
 from contracts.registry import topic_for
 from servicekit.clock import Clock
-from servicekit.db import Database
+from servicekit.store.db import Database
 from servicekit.logs import current_correlation_id
-from servicekit.tables import due_jobs, inbox, outbox
+from servicekit.store.tables import due_jobs, inbox, outbox
 
 
 class UnitOfWork:
@@ -124,3 +124,11 @@ class UnitOfWork:
             consumer_group=consumer_group, event_id=envelope.id,
             event_type=envelope.type, processed_at=self.now()))
         return True
+
+
+class UnitsOfWork(Protocol):
+    """What makes a unit of work (`ServiceRuntime.uow`): the consumer, the scheduler and the
+    command runner are given this, never the whole runtime."""
+
+    def __call__(self, cause: Envelope | None = None, correlation_id: str | None = None,
+                 subject: str | None = None) -> UnitOfWork: ...

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from servicekit.auth import Caller
+from servicekit.http.auth import Caller
 from servicekit.runtime import ServiceRuntime
 from subscriptions import domain
 from subscriptions.catalogue import Catalogue

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from contracts.errors import not_found
-from servicekit.auth import Caller
-from servicekit.fields import Line
+from servicekit.http.auth import Caller
+from servicekit.http.fields import Line
 from servicekit.runtime import ServiceRuntime
 from subscriptions.api import administered
 from subscriptions.api.views import (

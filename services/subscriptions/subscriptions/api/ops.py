@@ -1,10 +1,10 @@
 """Operator routes: immediate termination (R14) and the approver's decision on a reseller
-order (R19). They need the operator token (see `servicekit.http.operator_dependency`)."""
+order (R19). They need the operator token (see `servicekit.http.deps.REQUIRES_OPERATOR`)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from servicekit.http import operator_dependency
+from servicekit.http.deps import REQUIRES_OPERATOR
 from servicekit.runtime import ServiceRuntime
 from subscriptions.api.views import (
     OPERATOR_ONLY, DecisionRequest, SubscriptionAnswer, SubscriptionView, TerminationRequest,
@@ -14,7 +14,7 @@ from subscriptions.handlers import lifecycle, orders
 
 
 def routes(runtime: ServiceRuntime, catalogue: Catalogue, portal_url: str) -> APIRouter:
-    router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[operator_dependency(runtime)])
+    router = APIRouter(prefix="/ops", tags=["operations"], dependencies=[REQUIRES_OPERATOR])
 
     @router.post("/subscriptions/{subscription_id}/termination", response_model=SubscriptionAnswer,
                  summary="End a subscription now (R14)", description=f"{OPERATOR_ONLY} Seats are revoked (R28).")

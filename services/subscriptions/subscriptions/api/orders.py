@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from contracts.values import Contact, LicenceType
-from servicekit.auth import Caller
-from servicekit.pagination import MAX_PAGE_SIZE, PageRequest, page_request, paged
+from servicekit.http.auth import Caller
+from servicekit.http.pagination import MAX_PAGE_SIZE, PageRequest, page_request, paged
 from servicekit.runtime import ServiceRuntime
 from subscriptions import domain
 from subscriptions.api import administered

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from contracts.values import BillingCycle, LicenceType, Money
-from servicekit.fields import EmailAddress, Line
+from servicekit.http.fields import EmailAddress, Line
 from subscriptions import domain
 from subscriptions.domain.amendments import Amendment, TierChangeQuote
 

@@ -8,8 +8,8 @@ import uuid
 from contracts.errors import InconsistentEvent
 from contracts.seats import SeatQuantityChanged
 from contracts.values import BillingCycle
-from servicekit.auth import Caller
-from servicekit.uow import UnitOfWork
+from servicekit.http.auth import Caller
+from servicekit.store.uow import UnitOfWork
 from subscriptions import domain
 from subscriptions.catalogue import Catalogue
 from subscriptions.domain import amendments, changes, contacts

@@ -4,7 +4,7 @@ the new administrator up here by e-mail."""
 from __future__ import annotations
 
 from contracts.identity import AccountRegistered, AccountWithdrawn, ContactAdded, PersonRegistered
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 from subscriptions.store import CompanyDirectory
 
 

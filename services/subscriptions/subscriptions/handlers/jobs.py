@@ -5,7 +5,7 @@ from typing import Callable
 
 from contracts.envelope import Event
 from servicekit.scheduler import DueJob
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 from subscriptions import domain
 from subscriptions.store import SubscriptionRepository
 

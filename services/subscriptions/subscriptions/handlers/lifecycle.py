@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from contracts.subscriptions import GraceStarted, SubscriptionRenewed
-from servicekit.auth import Caller
+from servicekit.http.auth import Caller
 from servicekit.scheduler import DueJob
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 from subscriptions import domain
 from subscriptions.catalogue import Catalogue
 from subscriptions.domain import lifecycle

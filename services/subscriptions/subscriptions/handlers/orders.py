@@ -5,10 +5,10 @@ from __future__ import annotations
 from contracts.subscriptions import PurchaseSubscription
 from contracts.values import Contact, LicenceType
 from contracts.errors import Refusal, RuleViolation
-from servicekit.auth import Caller
-from servicekit.fields import email_address, single_line
+from servicekit.http.auth import Caller
+from servicekit.http.fields import email_address, single_line
 from servicekit.scheduler import DueJob
-from servicekit.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork
 from subscriptions import domain
 from subscriptions.catalogue import Catalogue
 from subscriptions.domain import orders

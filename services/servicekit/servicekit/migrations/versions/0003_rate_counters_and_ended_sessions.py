@@ -1,6 +1,6 @@
 """rate_counters and ended_sessions.
 
-`rate_counters` holds the fixed-window counts of `servicekit.ratelimit` (sign-in attempts
+`rate_counters` holds the fixed-window counts of `servicekit.store.ratelimit` (sign-in attempts
 per client, e-mails sent per account, ...), shared by every replica of a service.
 `ended_sessions` lists the sessions identity ended, so that every service refuses their
 tokens (not only identity).

@@ -1,0 +1,39 @@
+"""The FastAPI app of a service: its routers around the kit's middleware, error format,
+OpenAPI documentation and operator routes, with the runtime's parts where the routes'
+dependencies (`servicekit.http.deps`, `servicekit.runtime.Runtime`) look for them.
+
+    runtime = ServiceRuntime(settings, metadata, unit_of_work=SeatsUnitOfWork)
+    app = service_app(runtime, users.router, leases.router, title=..., description=...)
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from servicekit.http.errors import install_error_handlers
+from servicekit.http.middleware import BodyLimit, RequestContext
+from servicekit.http.openapi import document_errors
+from servicekit.operations import clock, health, outbox
+from servicekit.runtime import ServiceRuntime
+
+
+def service_app(runtime: ServiceRuntime, *routers: APIRouter, title: str, description: str) -> FastAPI:
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=runtime.lifespan)
+    # What the dependencies read: the runtime for the kit's and the service's routes (and for
+    # serve(): a SIGTERM stops the consumers before HTTP drains), and its narrow parts.
+    app.state.runtime = runtime
+    app.state.authenticator = runtime.authenticator
+    app.state.operators = runtime.operators
+    app.state.commands = runtime.commands
+    settings = runtime.settings
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestContext, metrics=runtime.metrics)  # outermost: a 413 is counted and tagged
+    install_error_handlers(app)
+    document_errors(app)
+    app.include_router(health.router)
+    app.include_router(outbox.router)
+    if runtime.on_test_clock:  # a production service has no route that moves time
+        app.include_router(clock.router)
+    for router in routers:
+        app.include_router(router)
+    runtime.app = app
+    return app

@@ -1,0 +1,109 @@
+"""The dependencies routes declare: who calls, whether they are an operator, and the runner of
+idempotent commands.
+
+Routers are module-level (`router = APIRouter()` in each `api/<resource>.py`): they cannot
+close over a runtime, so each dependency reads what it needs from the app, where
+`servicekit.app.service_app` put it (`app.state.authenticator`, `.operators`, `.commands`).
+A route then says what it needs in its signature:
+
+    @router.post("/subscriptions/{subscription_id}/cancellation")
+    async def cancel(subscription_id: str, body: CancellationRequest, caller: CurrentCaller,
+                     commands: Commands, request: Request) -> SubscriptionAnswer: ...
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from contracts.errors import Refusal, RuleViolation
+from servicekit.clock import Clock
+from servicekit.http.auth import Caller, TokenKeys, unauthenticated, verify_token
+from servicekit.http.idempotency import CommandRunner
+from servicekit.http.sessions import EndedSessions
+
+
+@dataclass(frozen=True)
+class Authenticator:
+    """Turns an `Authorization` header into the caller: a valid token of a session that has
+    not ended (`servicekit.http.sessions`; identity, which keeps its own sessions, has none)."""
+
+    keys: TokenKeys
+    clock: Clock
+    ended_sessions: EndedSessions | None = None
+
+    async def caller(self, authorization: str | None) -> Caller:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise unauthenticated("Sign in and send the access token as 'Authorization: Bearer <token>'.")
+        caller = verify_token(self.keys, authorization[7:].strip(), self.clock.now())
+        if self.ended_sessions is not None and await self.ended_sessions.is_ended(caller.session_id):
+            raise unauthenticated("This session was signed out; sign in again.")
+        return caller
+
+
+@dataclass(frozen=True)
+class OperatorGate:
+    """Every `/ops` route (termination, order decisions, the test clock, stats, outbox
+    operations) needs `X-Operator-Token: <OPERATOR_TOKEN>`. Without an OPERATOR_TOKEN they are
+    refused, except on a stack with a test clock (`make run`, the tests), where they are open.
+    `/metrics` needs it too unless `METRICS_OPEN` says only the scraper reaches the port."""
+
+    token: str
+    open_without_token: bool  # a test clock's stack
+    metrics_open: bool = False
+
+    def check(self, sent: str | None) -> None:
+        if not self.token:
+            if self.open_without_token:
+                return
+            raise RuleViolation("operator_routes_disabled", "Operator actions are off: set OPERATOR_TOKEN "
+                                "on the service and send it as 'X-Operator-Token'.", refusal=Refusal.FORBIDDEN)
+        if not hmac.compare_digest((sent or "").encode(), self.token.encode()):
+            raise RuleViolation("not_an_operator", "Send the operator token as 'X-Operator-Token'.",
+                                refusal=Refusal.FORBIDDEN)
+
+
+async def current_caller(request: Request, authorization: Annotated[str | None, Header(
+        description="`Bearer <access token>` from identity's `POST /tokens`.")] = None) -> Caller:
+    authenticator: Authenticator = request.app.state.authenticator
+    return await authenticator.caller(authorization)
+
+
+current_caller.entitle_access = "caller"  # type: ignore[attr-defined]  # read by servicekit.http.openapi
+
+
+async def require_operator(request: Request, x_operator_token: Annotated[str | None, Header(
+        description="The service's `OPERATOR_TOKEN`.")] = None) -> None:
+    gate: OperatorGate = request.app.state.operators
+    gate.check(x_operator_token)
+
+
+require_operator.entitle_access = "operator"  # type: ignore[attr-defined]  # read by servicekit.http.openapi
+
+
+async def require_metrics_reader(request: Request, x_operator_token: Annotated[str | None, Header()] = None,
+                                 authorization: Annotated[str | None, Header()] = None) -> None:
+    """The operator token, also as `Authorization: Bearer`, which Prometheus' scrape
+    configuration can send."""
+    gate: OperatorGate = request.app.state.operators
+    if gate.metrics_open:
+        return
+    bearer = authorization[7:].strip() if authorization and authorization.lower().startswith("bearer ") else None
+    gate.check(x_operator_token or bearer)
+
+
+def command_runner(request: Request) -> CommandRunner:
+    runner: CommandRunner = request.app.state.commands
+    return runner
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+"""The signed-in person and the account they act for (401 without a valid token)."""
+
+Commands = Annotated[CommandRunner, Depends(command_runner)]
+"""Runs a route's command in one transaction, once per Idempotency-Key."""
+
+REQUIRES_OPERATOR = Depends(require_operator)
+"""For `dependencies=[REQUIRES_OPERATOR]` on a router or route of operator actions."""
