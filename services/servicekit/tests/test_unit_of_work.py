@@ -11,7 +11,7 @@ from contracts.identity import AccountRegistered
 from servicekit.clock import FixedClock
 from servicekit.store.db import Database
 from servicekit.store.tables import due_jobs, inbox, outbox
-from servicekit.store.uow import UnitOfWork
+from servicekit.store.uow import UnitOfWork, repository
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -61,3 +61,22 @@ async def test_caused_by_gives_each_event_of_one_transaction_its_own_cause_then_
         await uow.commit()
     assert (from_first.causationid, from_first.correlationid) == (first.id, first.correlationid)
     assert (from_second.causationid, from_second.correlationid) == (second.id, second.correlationid)
+
+
+class Counter:
+    """A repository of nothing: it remembers the connection it was made on."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+
+class CountingUnitOfWork(UnitOfWork):
+    counters = repository(Counter)
+
+
+async def test_a_unit_of_work_holds_each_repository_once_on_its_own_connection(db):
+    async with CountingUnitOfWork(db, FixedClock(NOW), "test") as first:
+        held = first.counters
+        assert first.counters is held and held.conn is first.conn
+    async with CountingUnitOfWork(db, FixedClock(NOW), "test") as second:
+        assert second.counters is not held and second.counters.conn is second.conn

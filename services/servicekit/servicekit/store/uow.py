@@ -2,13 +2,23 @@
 
 State changes, the events they cause (outbox), the record that an incoming event was
 processed (inbox) and any due jobs commit together or not at all.
+
+A service subclasses it to hold its repositories, one per aggregate, each made on first use
+on the transaction's connection (as cosmicpython's `with uow: uow.products.get(sku)`):
+
+    class SeatsUnitOfWork(UnitOfWork):
+        pools = repository(PoolRepository)
+        users = repository(SeatUserRepository)
+
+    async def unlock_seats(event: SubscriptionActivated, uow: SeatsUnitOfWork) -> None:
+        pool = await uow.pools.get(event.subscription_id, lock=True)
 """
 from __future__ import annotations
 
 import contextlib
 import json
 from datetime import datetime
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Generic, Iterator, Protocol, TypeVar, overload
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +29,34 @@ from servicekit.clock import Clock
 from servicekit.store.db import Database
 from servicekit.logs import current_correlation_id
 from servicekit.store.tables import due_jobs, inbox, outbox
+
+
+R = TypeVar("R")
+
+
+class repository(Generic[R]):  # noqa: N801 - used like a field declaration, as `property` is
+    """A repository the unit of work holds: `pools = repository(PoolRepository)`. Made once per
+    unit of work, from the class given, on the unit of work's connection."""
+
+    def __init__(self, make: Callable[[AsyncConnection], R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = f"_repository_{name}"
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> repository[R]: ...
+    @overload
+    def __get__(self, uow: UnitOfWork, owner: type) -> R: ...
+
+    def __get__(self, uow: UnitOfWork | None, owner: type) -> R | repository[R]:
+        if uow is None:
+            return self
+        made: R | None = uow.__dict__.get(self._name)
+        if made is None:
+            made = uow.__dict__[self._name] = self._make(uow.conn)
+        return made
 
 
 class UnitOfWork:
