@@ -6,7 +6,7 @@ PACKAGES := contracts services/servicekit opskit devkit services/identity servic
             services/seats services/notifications services/billing
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo test unit system bench install clean docs contracts-docs
+.PHONY: run demo test unit system lint bench install clean docs contracts-docs
 
 $(STAMP): Makefile requirements-dev.txt tools/kcat $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(PY) -m devkit.devstack
 
 demo: $(STAMP)
-	$(PY) -m opskit.cli demo
+	$(VENV)/bin/entitle demo
 
 unit: $(STAMP)
 	$(PY) -m pytest contracts services opskit devkit bench -q
@@ -35,6 +35,18 @@ system: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest contracts services opskit devkit bench tests -q $(PARALLEL)
+
+# Static checks: style, import order and likely bugs (ruff), types (mypy, configured in the
+# root pyproject.toml), and the package layering (import-linter: the runtime names no service
+# and imports neither the operator command nor the dev kit; no service imports another;
+# domain packages are pure).
+MYPY_PACKAGES := contracts servicekit opskit devkit identity subscriptions seats notifications billing bench
+IMPORT_PATH := contracts:services/servicekit:opskit:devkit:services/identity:services/subscriptions:services/seats:services/notifications:services/billing
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy $(addprefix -p ,$(MYPY_PACKAGES))
+	PYTHONPATH=$(IMPORT_PATH) $(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvloop
@@ -109,7 +110,7 @@ def main(
 ) -> None:
     """Examples: `make bench`; `make bench BENCH_ARGS="--backends sqlite --history 0,1000"`."""
     histories = sorted({int(h) for h in history.split(",") if h.strip()})
-    results = {"machine": report.machine(), "commit": report.commit(),
+    results: dict[str, Any] = {"machine": report.machine(), "commit": report.commit(),
                "settings": {"backends": backends, "history": histories, "seconds": seconds,
                             "latency_seconds": latency_seconds, "concurrency": concurrency},
                "backends": {}}

@@ -115,7 +115,7 @@ def flow_hops(marks: list[float]) -> dict[str, float]:
              accepted - accept_start, activated - accepted, unlocked - activated,
              quantity_done - quantity_start, changed - quantity_done, adjusted - changed,
              adjusted - start)
-    return {hop: max(0.0, span) for hop, span in zip(HOPS, spans)}
+    return {hop: max(0.0, span) for hop, span in zip(HOPS, spans, strict=True)}
 
 
 async def closed_loop(driver: FlowDriver, seconds: float, concurrency: int) -> tuple[float, list[dict]]:

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from bench.seed import service_database
 from contracts.topics import ALL_TOPICS
-from opskit import offsets
 from devkit.devstack import SERVICES, DevStack
+from opskit import offsets
 
 
 async def row_counts(stack: DevStack) -> dict[str, int]:

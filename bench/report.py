@@ -6,7 +6,7 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -42,7 +42,7 @@ def commit() -> str:
 
 def save(results: dict, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = directory / f"bench-{stamp}.json"
     path.write_text(json.dumps(results, indent=2, default=str))
     (directory / "latest.json").write_text(path.read_text())

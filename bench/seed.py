@@ -9,16 +9,16 @@ from __future__ import annotations
 import asyncio
 import importlib
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import Boolean, Integer, LargeBinary, String, Table, Text
 
-from servicekit.store.db import Database
-from servicekit.store.types import UTCDateTime
 from devkit.devstack import SERVICES, DevStack
 from servicekit.settings import ServiceSettings
+from servicekit.store.db import Database
 from servicekit.store.tables import due_jobs, idempotency_keys, inbox, outbox
+from servicekit.store.types import UTCDateTime
 
 KIT_TABLES = [due_jobs, idempotency_keys, inbox, outbox]
 
@@ -56,7 +56,7 @@ def _seeded_columns(table: Table) -> list:
 def history_rows(table: Table, start: int, stop: int, run: str, sqlite: bool) -> list[tuple]:
     """Rows start..stop-1, built column by column (the seeder's time goes here)."""
     cells = [_cell(c, run, sqlite) for c in _seeded_columns(table)]
-    return list(zip(*([cell(n) for n in range(start, stop)] for cell in cells)))
+    return list(zip(*([cell(n) for n in range(start, stop)] for cell in cells), strict=True))
 
 
 async def seed_service(database: Database, tables: list[Table], subscriptions: int) -> int:

@@ -53,8 +53,8 @@ def cpu_used(before: dict[str, ProcessCost], after: dict[str, ProcessCost]) -> d
 def drop_postgres_schemas(stack: DevStack) -> None:
     import asyncio
 
-    from servicekit.store.db import Database
     from servicekit.settings import ServiceSettings
+    from servicekit.store.db import Database
 
     config = stack.config
     if not config.database_url:

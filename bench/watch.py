@@ -37,10 +37,11 @@ class EventWatch(Arrivals):
         super().__init__()
         self._consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False,
                                           fetch_max_wait_ms=20)  # see consumer_fetch_max_wait_ms
-        self._topics, self._task = topics, None
+        self._topics = topics
+        self._task: asyncio.Task[None] | None = None
         self.count = self.bytes = 0
 
-    async def start(self) -> "EventWatch":
+    async def start(self) -> EventWatch:
         await self._consumer.start()
         await self._consumer.topics()
         partitions = [TopicPartition(t, p) for t in self._topics
@@ -78,14 +79,14 @@ class MailWatch(Arrivals):
         super().__init__()
         self._directory = directory
         self._stop = asyncio.Event()
-        self._task = None
+        self._task: asyncio.Task[None] | None = None
         self._parser = BytesHeaderParser()
 
     @property
     def directory(self) -> Path:
         return self._directory
 
-    async def start(self) -> "MailWatch":
+    async def start(self) -> MailWatch:
         self._directory.mkdir(parents=True, exist_ok=True)
         ready = asyncio.Event()
         self._task = asyncio.create_task(self._follow(ready))

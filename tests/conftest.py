@@ -6,17 +6,17 @@ The stack runs once per database backend: SQLite always, and PostgreSQL when one
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from servicekit.clock import SharedTestClock
 from devkit.client import EntitleClient
 from devkit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
 from devkit.testsupport import BACKENDS, require_postgres
+from servicekit.clock import SharedTestClock
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -50,8 +50,8 @@ def stack(request, tmp_path_factory) -> DevStack:
 def _drop_schemas(config: StackConfig) -> None:
     import asyncio
 
-    from servicekit.store.db import Database
     from servicekit.settings import ServiceSettings
+    from servicekit.store.db import Database
 
     async def drop() -> None:
         for service in SERVICES:

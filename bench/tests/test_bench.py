@@ -5,18 +5,16 @@ import importlib
 import uuid
 
 import pytest
-
 from sqlalchemy import func, select
 
 from bench.__main__ import growth
 from bench.flows import HOPS, flow_hops
 from bench.report import percentiles
 from bench.seed import KIT_TABLES, history_rows, seed_service
-from servicekit.store.db import Database
-from servicekit.store.tables import due_jobs, inbox, outbox
 from devkit.testsupport import BACKENDS, require_postgres
 from servicekit.migrations import migrate_database
-
+from servicekit.store.db import Database
+from servicekit.store.tables import due_jobs, inbox, outbox
 
 
 def test_flow_hops_count_a_publish_seen_before_the_http_response_as_zero():
@@ -45,17 +43,17 @@ def test_growth_says_flat_unless_throughput_falls_or_cost_rises_with_history():
 
 def test_history_rows_have_unique_keys():
     names = [c.name for c in inbox.columns]
-    rows = [dict(zip(names, row)) for row in history_rows(inbox, 0, 5000, "run1", sqlite=True)]
+    rows = [dict(zip(names, row, strict=True)) for row in history_rows(inbox, 0, 5000, "run1", sqlite=True)]
     assert len({(r["consumer_group"], r["event_id"]) for r in rows}) == 5000
 
 
 def service_database_tables(service: str) -> list:
-    return KIT_TABLES + list(importlib.import_module(f"{service}.store").metadata.sorted_tables)
+    return KIT_TABLES + list(importlib.import_module(f"{service}.store.tables").metadata.sorted_tables)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_seeded_history_is_finished_work_the_relay_and_scheduler_never_pick_up(backend, tmp_path):
-    metadata = importlib.import_module("seats.store").metadata
+    metadata = importlib.import_module("seats.store.tables").metadata
     url = f"sqlite+aiosqlite:///{tmp_path}/seats.db" if backend == "sqlite" else require_postgres()
     database = Database(url, f"bench_{uuid.uuid4().hex[:8]}", (metadata,))
     await migrate_database(database, "seats")

@@ -57,7 +57,7 @@ class Envelope(BaseModel):
         correlation_id: str | None = None,
         causation_id: str | None = None,
         event_id: str | None = None,
-    ) -> "Envelope":
+    ) -> Envelope:
         event_id = event_id or str(uuid.uuid4())
         return cls(
             id=event_id,

@@ -110,7 +110,8 @@ class SubscriptionRenewed(Event):
                                  "or extended a lapsed term (R15).")
     po_number: str | None = Field(None, description="Purchase-order number in force (R31).")
     payment_method: str | None = Field(None, description="Payment method used from this term (R18).")
-    addons: list[AddonInTerm] = Field(default_factory=list, description="Add-ons renewed with it, charged for the new term (R20).")
+    addons: list[AddonInTerm] = Field(default_factory=list,
+                                      description="Add-ons renewed with it, charged for the new term (R20).")
 
 
 class GraceStarted(Event):

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import calendar
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from contracts import billing, identity, notifications, seats, subscriptions
@@ -40,7 +41,7 @@ from contracts.values import BillingCycle, Contact, LicenceType, Money
 
 # --- who, what, when ---------------------------------------------------------------------------
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """Default time of everything: a Monday morning, UTC, the start of docs/lifecycle.md's worked
 example. Fixed, so expected dates and prorated amounts can be written down in tests."""
 
@@ -80,7 +81,7 @@ def eur(minor: int) -> Money:
 
 
 # --- prices, as the packaged catalogue has them -------------------------------------------------
-# A copy of services/subscriptions/subscriptions/catalogue.toml (contracts cannot read a service's
+# A copy of services/subscriptions/subscriptions/adapters/catalogue.toml (contracts cannot read a service's
 # files once installed elsewhere); contracts/tests/test_testing.py fails when the two drift apart.
 
 _TIER_PRICES: dict[str, dict[str, tuple[int, int]]] = {  # product -> tier -> (monthly, annual)
@@ -222,7 +223,7 @@ class SubscriptionStory:
 
     def __post_init__(self) -> None:
         if self.billing_cycle is BillingCycle.TERM and self.term_ends_on is None:
-            self.term_ends_on = datetime.combine(add_months(self.start, 6).date(), time(0), tzinfo=timezone.utc)
+            self.term_ends_on = datetime.combine(add_months(self.start, 6).date(), time(0), tzinfo=UTC)
         self.now = self.ordered_at = self.term_start = self.start
         self.term_end = self._first_term_end(self.start)
         if self.unit_price is None:
@@ -230,7 +231,7 @@ class SubscriptionStory:
         self.administrators = [self.administrator]
 
     # -- bookkeeping ------------------------------------------------------------------------------
-    def advance(self, **delta: float) -> "SubscriptionStory":
+    def advance(self, **delta: float) -> SubscriptionStory:
         """Moves `now` on by `timedelta(**delta)`; returns the story, to chain."""
         self.now += timedelta(**delta)
         return self

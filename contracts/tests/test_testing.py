@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 import sys
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from contracts.testing import ADA, BOB, T0, SubscriptionStory, contact, eur
 from contracts.values import BillingCycle, LicenceType
 
 MODULE = Path(testing.__file__)
-CATALOGUE = Path(__file__).resolve().parents[2] / "services/subscriptions/subscriptions/catalogue.toml"
+CATALOGUE = Path(__file__).resolve().parents[2] / "services/subscriptions/subscriptions/adapters/catalogue.toml"
 
 
 def test_every_event_type_in_the_registry_has_a_factory_and_no_factory_is_stale():
@@ -37,7 +37,8 @@ def test_every_factory_s_event_validates_and_round_trips_through_an_envelope(eve
 
     wrapped = testing.envelope(event)
     read = Envelope.model_validate_json(wrapped.to_json())
-    assert (read.type, read.subject, read.dataschema) == (event_type, event.subject(), f"entitle:{event_type}:v{model.version}")
+    assert (read.type, read.subject, read.dataschema) == (event_type, event.subject(),
+                                                          f"entitle:{event_type}:v{model.version}")
     assert read.source == f"/entitle/{topic_for(event).owner}"
     assert read.time == testing.occurred_at(event) and read.time.tzinfo is not None
     assert model_for(read.type).model_validate(read.data) == event
@@ -55,13 +56,15 @@ def test_the_module_is_pure_it_imports_only_contracts_and_the_standard_library()
 
 
 def test_the_defaults_are_the_documented_people_time_and_plan():
-    assert T0 == datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
-    assert (ADA.person_id, ADA.email, BOB.person_id, BOB.email) == ("p-ada", "ada@example.com", "p-bob", "bob@example.com")
+    assert datetime(2026, 1, 5, 9, 0, tzinfo=UTC) == T0
+    assert (ADA.person_id, ADA.email, BOB.person_id, BOB.email) == ("p-ada", "ada@example.com",
+                                                                    "p-bob", "bob@example.com")
     assert all(p.email.endswith("@example.com") for p in (ADA, BOB, testing.UMA))
     bought = testing.purchased()
-    assert (bought.subscription_id, bought.account_id, bought.administrator, bought.ordered_at) == ("s-1", "a-1", ADA, T0)
-    assert (bought.product, bought.tier, bought.billing_cycle, bought.licence_type, bought.quantity, bought.unit_price) == (
-        "designer", "standard", BillingCycle.ANNUAL, LicenceType.NAMED_USER, 2, eur(36500))
+    assert (bought.subscription_id, bought.account_id, bought.administrator, bought.ordered_at) == (
+        "s-1", "a-1", ADA, T0)
+    assert (bought.product, bought.tier, bought.billing_cycle, bought.licence_type, bought.quantity,
+            bought.unit_price) == ("designer", "standard", BillingCycle.ANNUAL, LicenceType.NAMED_USER, 2, eur(36500))
     assert bought.activation_deadline == T0 + timedelta(days=90)
     registered = testing.account_registered()
     assert (registered.account_id, registered.administrator_id) == (bought.account_id, ADA.person_id)
@@ -82,7 +85,7 @@ def monthly_floating_with_a_po():
 
 
 def fixed_term():
-    return SubscriptionStory(billing_cycle=BillingCycle.TERM, term_ends_on=datetime(2027, 7, 1, tzinfo=timezone.utc))
+    return SubscriptionStory(billing_cycle=BillingCycle.TERM, term_ends_on=datetime(2027, 7, 1, tzinfo=UTC))
 
 
 def reseller_order():
@@ -106,7 +109,8 @@ def test_a_story_s_activation_agrees_with_its_purchase(story):
     purchase = story.purchased()
     activation = story.activated(at=purchase.ordered_at + timedelta(days=3))
     assert isinstance(purchase, SubscriptionPurchased) and isinstance(activation, SubscriptionActivated)
-    assert {f: getattr(activation, f) for f in BOUGHT_THE_SAME_WAY} == {f: getattr(purchase, f) for f in BOUGHT_THE_SAME_WAY}
+    assert ({f: getattr(activation, f) for f in BOUGHT_THE_SAME_WAY}
+            == {f: getattr(purchase, f) for f in BOUGHT_THE_SAME_WAY})
     assert purchase.ordered_at <= activation.activated_at == activation.term_start <= purchase.activation_deadline
     assert activation.term_end > activation.term_start
     assert story.history[-2:] == [purchase, activation]
@@ -126,8 +130,9 @@ def test_a_converting_purchase_buys_the_trial_s_tier_and_names_its_project_after
 def test_a_fixed_term_ends_on_its_date_and_is_priced_by_its_days():
     story = fixed_term()
     purchase, activation = story.bought()
-    end = datetime(2027, 7, 1, tzinfo=timezone.utc)
-    assert purchase.term_ends_on == activation.term_end == end and purchase.activation_deadline == T0 + timedelta(days=90)
+    end = datetime(2027, 7, 1, tzinfo=UTC)
+    assert (purchase.term_ends_on == activation.term_end == end
+            and purchase.activation_deadline == T0 + timedelta(days=90))
     # 542 days of 36500 a year, less the 10 % discount beyond 12 months: round(36500 × 542 / 365 × 0.9)
     assert purchase.unit_price == eur(48780)
 
@@ -147,18 +152,19 @@ def test_each_transfer_starts_from_the_administrator_in_office_and_later_events_
 
 
 def test_renewals_start_where_the_term_ends_and_a_scheduled_cycle_applies_at_the_renewal():
-    story = SubscriptionStory(start=datetime(2026, 1, 31, 12, tzinfo=timezone.utc), billing_cycle=BillingCycle.MONTHLY)
+    story = SubscriptionStory(start=datetime(2026, 1, 31, 12, tzinfo=UTC), billing_cycle=BillingCycle.MONTHLY)
     _, activation = story.bought()
-    assert activation.term_end == datetime(2026, 2, 28, 12, tzinfo=timezone.utc)  # clamped to the month's end
+    assert activation.term_end == datetime(2026, 2, 28, 12, tzinfo=UTC)  # clamped to the month's end
     first = story.renewed()
     assert (first.term_start, first.term_end, first.renewed_at) == (
-        activation.term_end, datetime(2026, 3, 28, 12, tzinfo=timezone.utc), activation.term_end)
+        activation.term_end, datetime(2026, 3, 28, 12, tzinfo=UTC), activation.term_end)
     scheduled = story.billing_cycle_change_scheduled()
     assert (scheduled.from_cycle, scheduled.to_cycle, scheduled.effective_at) == (
         BillingCycle.MONTHLY, BillingCycle.ANNUAL, first.term_end)
     second = story.renewed()
-    assert (second.term_start, second.billing_cycle, second.unit_price) == (first.term_end, BillingCycle.ANNUAL, eur(36500))
-    assert second.term_end == datetime(2027, 3, 28, 12, tzinfo=timezone.utc)
+    assert (second.term_start, second.billing_cycle, second.unit_price) == (first.term_end, BillingCycle.ANNUAL,
+                                                                            eur(36500))
+    assert second.term_end == datetime(2027, 3, 28, 12, tzinfo=UTC)
     assert story.renewed().term_start == second.term_end
 
 
@@ -176,12 +182,13 @@ def test_a_tier_change_accepts_the_proposed_amendment_within_the_term_as_the_wor
     """docs/lifecycle.md: 2 seats of Premium, annual from 2026-01-05; on 2026-07-05 Premium Plus."""
     story = SubscriptionStory(tier="premium")
     _, activation = story.bought()
-    july = datetime(2026, 7, 5, 9, tzinfo=timezone.utc)
+    july = datetime(2026, 7, 5, 9, tzinfo=UTC)
     proposal = story.amendment_proposed(at=july)
     assert (proposal.from_tier, proposal.to_tier, proposal.new_unit_price) == ("premium", "premium_plus", eur(109500))
     assert (proposal.quoted_credit, proposal.quoted_charge) == (eur(-73600), eur(110400))
     change = story.tier_changed()
-    assert (change.amendment_id, change.to_tier, change.new_unit_price) == (proposal.amendment_id, "premium_plus", eur(109500))
+    assert (change.amendment_id, change.to_tier, change.new_unit_price) == (proposal.amendment_id, "premium_plus",
+                                                                            eur(109500))
     assert (change.previous_unit_price, change.quantity, change.effective_at) == (eur(73000), 2, july)
     assert (change.term_start, change.term_end) == (activation.term_start, activation.term_end)
     assert story.renewed().unit_price == eur(109500) and story.tier == "premium_plus"
@@ -190,9 +197,9 @@ def test_a_tier_change_accepts_the_proposed_amendment_within_the_term_as_the_wor
 def test_seat_changes_carry_the_term_and_price_in_force_and_billing_prorates_them_as_billing_does():
     story = SubscriptionStory()
     story.bought()
-    change = story.quantity_changed(5, at=datetime(2026, 7, 5, 9, tzinfo=timezone.utc))
+    change = story.quantity_changed(5, at=datetime(2026, 7, 5, 9, tzinfo=UTC))
     assert (change.previous_quantity, change.new_quantity, change.unit_price) == (2, 5, eur(36500))
-    assert (change.term_start, change.term_end) == (T0, datetime(2027, 1, 5, 9, tzinfo=timezone.utc))
+    assert (change.term_start, change.term_end) == (T0, datetime(2027, 1, 5, 9, tzinfo=UTC))
     wrapped = testing.envelope(change)
     line = story.invoice_adjusted(caused_by=wrapped)
     assert (line.quantity_delta, line.days_remaining, line.days_in_term, line.caused_by) == (3, 184, 365, wrapped.id)

@@ -7,7 +7,7 @@ installed, so an operator's install has none of them.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -97,7 +97,7 @@ def clock_advance(days: int = typer.Option(0, min=0, help="days to move forward"
             return await machine.advance_subject(subscription, distance)
         if to is None:
             return await machine.advance(distance)
-        target = to if to.tzinfo else to.replace(tzinfo=timezone.utc)
+        target = to if to.tzinfo else to.replace(tzinfo=UTC)
         if target < await machine.now():
             raise typer.BadParameter(f"{target.isoformat()} is in the past of the stack; time only moves forward")
         return await machine.advance_to(target)
@@ -123,13 +123,13 @@ def _with_machine(action):
         return asyncio.run(run())
     except (StackRefused, StackDidNotSettle, KafkaError, OSError) as error:
         error_console.print(f"entitle clock: {error}", markup=False, highlight=False)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from error
 
 
 def preview(ctx: typer.Context) -> None:
     """Render any e-mail in any language with sample facts (R34): `entitle preview agreement
     --locale fr [--html]`; with no template, list them. Needs the notifications package."""
-    from notifications.preview import main as preview_main  # only where notifications is installed
+    from devkit.preview import main as preview_main  # imports notifications: only where it is installed
     raise typer.Exit(preview_main(ctx.args))
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -26,11 +27,12 @@ class EntitleClient:
         self.urls, self.token, self._timeout = urls, token, timeout
         self._credentials = credentials
 
-    def as_(self, token: str, credentials: tuple[str, str] | None = None) -> "EntitleClient":
+    def as_(self, token: str, credentials: tuple[str, str] | None = None) -> EntitleClient:
         return EntitleClient(self.urls, token, self._timeout, credentials)
 
     def call(self, service: str, method: str, path: str, json: dict | None = None,
-             idempotency_key: str | None = None) -> dict | list:
+             idempotency_key: str | None = None) -> Any:
+        """The service's JSON answer: an object or an array, as the route answers."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         if path.startswith("/ops/"):
             headers.update(operator_headers())  # OPERATOR_TOKEN of the environment, when set
@@ -59,11 +61,11 @@ class EntitleClient:
         token = link.split("token=", 1)[1]
         return self.call("identity", "POST", "/verifications", {"token": token})
 
-    def sign_in(self, email: str, password: str = "Correct-Horse-9") -> "EntitleClient":
+    def sign_in(self, email: str, password: str = "Correct-Horse-9") -> EntitleClient:
         answer = self.call("identity", "POST", "/tokens", {"email": email, "password": password})
         return self.as_(answer["access_token"], (email, password))
 
-    def new_customer(self, name: str = "Ada Admin", locale: str = "en") -> "EntitleClient":
+    def new_customer(self, name: str = "Ada Admin", locale: str = "en") -> EntitleClient:
         """Register an account, verify its administrator's e-mail and sign in."""
         email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
         self.register(f"{name}'s company", email, name, locale)
@@ -141,6 +143,8 @@ class EntitleClient:
         """R4: a contact of the account this client's token acts for (linked, or invited)."""
         import jwt  # the account is the token's; its signature is the services' business
 
+        if self.token is None:
+            raise ValueError("sign in first: a contact is added to the account of the client's token")
         account_id = jwt.decode(self.token, options={"verify_signature": False})["acct"]
         return self.call("identity", "POST", f"/accounts/{account_id}/contacts", {
             "email": email, "first_name": first_name, "last_name": last_name, "locale": locale})

@@ -8,10 +8,10 @@ from __future__ import annotations
 from rich.panel import Panel
 from rich.table import Table
 
-from opskit.console import make_console
 from devkit.client import EntitleClient, eventually
 from devkit.devstack import SERVICES, StackConfig
 from devkit.mailbox import read_mailbox
+from opskit.console import make_console
 from opskit.topicreader import events_of
 
 console = make_console()

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -79,7 +79,7 @@ class StackConfig:
     restart_stable_seconds: float = 30.0
 
     @classmethod
-    def from_environment(cls, **overrides) -> "StackConfig":
+    def from_environment(cls, **overrides) -> StackConfig:
         env = os.environ
         config = cls(kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS"),
                      smtp_host=env.get("SMTP_HOST"), database_url=env.get("DATABASE_URL"), **overrides)
@@ -88,7 +88,7 @@ class StackConfig:
         return config
 
     @classmethod
-    def isolated(cls, var_dir: Path, **overrides) -> "StackConfig":
+    def isolated(cls, var_dir: Path, **overrides) -> StackConfig:
         """Free ports and a fresh directory: for tests, beside a running `make run`."""
         return cls(var_dir=var_dir, ports={s: free_port() for s in SERVICES},
                    broker_port=free_port(), smtp_port=free_port(), echo=False, **overrides)
@@ -120,7 +120,7 @@ class DevStack:
         (config.var_dir / "logs").mkdir(parents=True, exist_ok=True)
 
     # -- the parts ---------------------------------------------------------------------
-    def start(self) -> "DevStack":
+    def start(self) -> DevStack:
         if self.config.kafka_bootstrap_servers is None:
             self.start_broker()
         if self.config.smtp_host is None:
@@ -231,7 +231,8 @@ class DevStack:
 
     def spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
         """Start one part as a process of its own, its output in `<var>/logs/<name>.log`."""
-        log_file = open(self.config.var_dir / "logs" / f"{name}.log", "ab")
+        # Closed by the thread that copies the output into it (_copy_lines), when the process ends.
+        log_file = open(self.config.var_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115
         process = subprocess.Popen(command, env=env or os.environ.copy(), stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, start_new_session=True,
                                    preexec_fn=_die_with_parent)
@@ -312,7 +313,7 @@ class Supervisor:
                           "Runbook: broker or topic loss)")
 
     def _say(self, message: str) -> None:
-        line = f"{datetime.now(timezone.utc).isoformat(timespec='milliseconds')} {message}\n"
+        line = f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {message}\n"
         with open(self._config.var_dir / "logs" / "supervisor.log", "a", encoding="utf-8") as log:
             log.write(line)
         if self._config.echo:

@@ -44,7 +44,7 @@ VERIFICATION_TOKEN = re.compile(r"/verifications\?token=([A-Za-z0-9_\-]+)")
 def verification_token(directory: str | Path, email: str) -> str | None:
     """The token of the newest verification e-mail sent to `email`, as its reader would click it."""
     for mail in reversed(read_mailbox(directory)):
-        if mail.template == "verification" and email.lower() in mail.to.lower():
-            if found := VERIFICATION_TOKEN.search(mail.text):
-                return found.group(1)
+        if (mail.template == "verification" and email.lower() in mail.to.lower()
+                and (found := VERIFICATION_TOKEN.search(mail.text))):
+            return found.group(1)
     return None

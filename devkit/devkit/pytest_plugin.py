@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import MetaData
 
 from devkit.testsupport import BACKENDS, SKIPPED_WITHOUT_POSTGRES, require_postgres
-from servicekit.store.db import Database
 from servicekit.migrations import migrate_database
+from servicekit.store.db import Database
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def bootstrap() -> Iterator[str]:
         broker.wait(10)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001 - pytest's hook
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """A local run without PostgreSQL says, in one line, how much it did not test."""
     skipped = [r for r in terminalreporter.stats.get("skipped", [])
                if SKIPPED_WITHOUT_POSTGRES in str(getattr(r, "longrepr", ""))]

@@ -12,13 +12,13 @@ import importlib
 import tempfile
 
 from alembic import command
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from servicekit.store.db import Database
 from servicekit.migrations.histories import KIT, History, histories
 from servicekit.migrations.runner import migrate
+from servicekit.store.db import Database
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,6 +53,8 @@ def _revise(connection: Connection, history: History, message: str, autogenerate
     config = history.config(connection, None)
     script = command.revision(config, message=message, autogenerate=autogenerate,
                               rev_id=_next_id(ScriptDirectory.from_config(config)))
+    if not isinstance(script, Script):  # a list or None only with several directives or --sql, neither asked
+        raise RuntimeError(f"alembic wrote no single revision ({script!r})")
     return script.path
 
 

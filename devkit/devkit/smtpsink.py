@@ -20,13 +20,13 @@ class KeepEveryMessage:
         self._directory, self._rejected = directory, rejected
         self._counter = itertools.count()
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
         if address.lower() in self._rejected:
             return "550 5.1.1 Mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         name = f"{time.time_ns()}-{next(self._counter):06d}.eml"
         tmp = self._directory / f".{name}.tmp"
         tmp.write_bytes(envelope.original_content or envelope.content)

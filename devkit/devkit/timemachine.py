@@ -21,6 +21,7 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal, overload
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -59,7 +60,7 @@ class TimeMachine:
         self._http = httpx.AsyncClient(timeout=30.0, headers=operator_headers(operator_token), transport=transport)
         self._readers: dict[str, AIOKafkaConsumer] = {}
 
-    async def __aenter__(self) -> "TimeMachine":
+    async def __aenter__(self) -> TimeMachine:
         return self
 
     async def __aexit__(self, *_exc) -> None:
@@ -90,7 +91,8 @@ class TimeMachine:
 
     async def advance_subject(self, subject: str, delta: timedelta) -> list[Step]:
         """Move one subscription ahead of the stack, job by job, like `advance_to` for the stack."""
-        target, steps = await self.now(subject) + delta, []
+        target = await self.now(subject) + delta
+        steps: list[Step] = []
         while True:
             await self.settle()
             due = [await self._next_due(service, subject) for service in self._urls]
@@ -154,7 +156,7 @@ class TimeMachine:
             return 0
         ends = await true_end_offsets(reader, partitions)
         committed = [await reader.committed(tp) or 0 for tp in partitions]
-        return sum(max(ends[tp] - done, 0) for tp, done in zip(partitions, committed))
+        return sum(max(ends[tp] - done, 0) for tp, done in zip(partitions, committed, strict=True))
 
     async def _reader(self, bootstrap: str, group: str) -> AIOKafkaConsumer:
         # Assigned, never subscribed: it reads the group's committed offsets without joining
@@ -165,6 +167,14 @@ class TimeMachine:
             self._readers[group] = reader
         return self._readers[group]
 
+    @overload
+    async def _call(self, service: str, method: str, path: str, body: dict | None = None,
+                    already_past_ok: Literal[False] = False) -> dict: ...
+
+    @overload
+    async def _call(self, service: str, method: str, path: str, body: dict | None = None, *,
+                    already_past_ok: bool) -> dict | None: ...
+
     async def _call(self, service: str, method: str, path: str, body: dict | None = None,
                     already_past_ok: bool = False) -> dict | None:
         """The service's answer; a refusal or silence is a StackRefused naming what was asked.
@@ -172,7 +182,8 @@ class TimeMachine:
         try:
             response = await self._http.request(method, self._urls[service] + path, json=body)
         except httpx.HTTPError as error:
-            raise StackRefused(f"{service} did not answer {method} {path} ({type(error).__name__}: {error})")
+            raise StackRefused(f"{service} did not answer {method} {path} ({type(error).__name__}: {error})"
+                               ) from error
         if response.status_code >= 400:
             answer = _json_or_text(response)
             if already_past_ok and response.status_code == 422 and answer.get("code") == "clock_moves_forward_only":

@@ -1,8 +1,8 @@
 """docs/operations.md documents every environment variable every service reads."""
 from __future__ import annotations
 
-from servicekit.settings import ServiceSettings
 from devkit.settingsdoc import OPERATIONS_DOC, SERVICE_SETTINGS, reference, settings_class, with_reference
+from servicekit.settings import ServiceSettings
 
 
 def test_the_committed_configuration_reference_matches_the_settings_classes():

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
 from devkit import cli
-from opskit.cli import app as entitle_command
 from devkit.timemachine import StackRefused, TimeMachine
+from opskit.cli import app as entitle_command
 
-START = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 9, tzinfo=UTC)
 SERVICES = ("identity", "subscriptions", "seats", "notifications", "billing")
 URLS = {s: f"http://{s}.test" for s in SERVICES}
 STACK_URLS = {s: cli._config().url(s) for s in SERVICES}  # where `entitle` looks for the stack

@@ -69,7 +69,8 @@ def handle(db: sqlite3.Connection, event: dict) -> bool:
             db.execute("INSERT INTO handled_events VALUES (?, ?, ?)", (event["id"], event["type"], event["subject"]))
         except sqlite3.IntegrityError:
             return False
-        db.execute("INSERT OR REPLACE INTO last_event VALUES (?, ?, ?)", (event["subject"], event["type"], event["time"]))
+        db.execute("INSERT OR REPLACE INTO last_event VALUES (?, ?, ?)",
+                   (event["subject"], event["type"], event["time"]))
     return True
 
 

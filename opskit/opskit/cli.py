@@ -14,6 +14,7 @@ carries no embedded stack or SMTP sink.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from importlib.metadata import entry_points
@@ -57,10 +58,8 @@ def tail(topic: str = typer.Argument(..., help="e.g. subscriptions.events.v1"),
         for event in events_of(_endpoints().bootstrap, topic, subject):
             show(event)
         return
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(follow_topic(_endpoints().bootstrap, topic, show))
-    except KeyboardInterrupt:
-        pass
 
 
 async def follow_topic(bootstrap: str, topic: str, show) -> None:

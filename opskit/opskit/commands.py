@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Annotated, Callable, Optional
+from datetime import UTC, datetime
+from typing import Annotated
 
 import typer
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -18,13 +19,12 @@ from rich.table import Column, Table
 
 from contracts.topics import ALL_TOPICS, dead_letter_topic
 from opskit.console import make_console
-from servicekit.messaging.kafka import client_options
-from opskit.offsets import (commit_alone, committed_offsets, partitions_of, reader, reset_to_earliest,
-                                true_end_offsets)
+from opskit.offsets import commit_alone, committed_offsets, partitions_of, reader, reset_to_earliest, true_end_offsets
 from opskit.topicreader import Record, events_of, read_topic
+from servicekit.messaging.kafka import client_options
 
 console = make_console()
-Bootstrap = Annotated[Optional[str], typer.Option(help="broker; default KAFKA_BOOTSTRAP_SERVERS or the local one")]
+Bootstrap = Annotated[str | None, typer.Option(help="broker; default KAFKA_BOOTSTRAP_SERVERS or the local one")]
 Group = Annotated[str, typer.Argument(help="consumer group: subscriptions, seats, billing or notifications")]
 Partition = Annotated[int, typer.Option(help="partition of the DLQ topic (they have one)")]
 _default_bootstrap: Callable[[], str] = lambda: "127.0.0.1:9092"  # noqa: E731  replaced by register()
@@ -82,8 +82,10 @@ async def _targets(consumer, partitions, starts, ends, target: Target) -> dict[T
 
 async def replay_topics(bootstrap: str, group: str, asked: list[str]) -> list[str]:
     """The topics asked for, or the catalogue topics the group has committed on."""
-    committed = asked or await committed_offsets(bootstrap, group, [t.name for t in ALL_TOPICS])
-    return asked or sorted({tp.topic for tp in committed})
+    if asked:
+        return asked
+    committed = await committed_offsets(bootstrap, group, [t.name for t in ALL_TOPICS])
+    return sorted({tp.topic for tp in committed})
 
 
 def _run(coroutine):
@@ -92,7 +94,7 @@ def _run(coroutine):
         return asyncio.run(coroutine)
     except KafkaError as error:
         console.print(f"[red]The broker did not answer as expected: {error}[/]")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from error
 
 
 def _target_of(to_earliest: bool, to_offset: int | None, to_time: str | None) -> Target:
@@ -102,9 +104,9 @@ def _target_of(to_earliest: bool, to_offset: int | None, to_time: str | None) ->
         return Target(earliest=to_earliest, offset=to_offset)
     try:
         moment = datetime.fromisoformat(to_time)
-    except ValueError:
-        raise typer.BadParameter(f"--to-time {to_time!r} is not an ISO time, e.g. 2026-03-01T00:00:00Z")
-    return Target(time=moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    except ValueError as error:
+        raise typer.BadParameter(f"--to-time {to_time!r} is not an ISO time, e.g. 2026-03-01T00:00:00Z") from error
+    return Target(time=moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def _plan_table(plans: list[PartitionPlan], title: str) -> Table:
@@ -117,10 +119,10 @@ def _plan_table(plans: list[PartitionPlan], title: str) -> Table:
 
 
 def replay(group: Group,
-           topic: Annotated[Optional[list[str]], typer.Option(help="only this topic (repeat for more)")] = None,
+           topic: Annotated[list[str] | None, typer.Option(help="only this topic (repeat for more)")] = None,
            to_earliest: Annotated[bool, typer.Option("--to-earliest", help="back to the start of every log")] = False,
-           to_offset: Annotated[Optional[int], typer.Option(min=0, help="this offset on every partition")] = None,
-           to_time: Annotated[Optional[str], typer.Option(help="first record at or after this ISO time")] = None,
+           to_offset: Annotated[int | None, typer.Option(min=0, help="this offset on every partition")] = None,
+           to_time: Annotated[str | None, typer.Option(help="first record at or after this ISO time")] = None,
            dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan, change nothing")] = False,
            wait: Annotated[float, typer.Option(min=1, help="seconds to wait to join the group alone")] = 30.0,
            bootstrap: Bootstrap = None) -> list[PartitionPlan]:
@@ -154,7 +156,7 @@ def _move(bootstrap: str, group: str, plans: list[PartitionPlan], target: Target
             _run(commit_alone(bootstrap, group, {p.partition: p.target for p in plans}, wait))
     except TimeoutError as error:
         console.print(f"[red]{error} Stop the services of group {group} first, then replay.[/]")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from error
 
 
 def dead_letters(bootstrap: str, group: str) -> list[Record]:
@@ -213,7 +215,7 @@ async def republish(bootstrap: str, records: list[Record], dlq: str) -> None:
 
 
 def dlq_redrive(group: Group,
-                offsets: Annotated[Optional[list[int]], typer.Argument(help="DLQ offsets to send back")] = None,
+                offsets: Annotated[list[int] | None, typer.Argument(help="DLQ offsets to send back")] = None,
                 redrive_all: Annotated[bool, typer.Option("--all", help="every dead letter of the group")] = False,
                 partition: Partition = 0, bootstrap: Bootstrap = None) -> list[Record]:
     """Send dead letters back to their original topic, same key and bytes, for the consumers
@@ -224,7 +226,8 @@ def dlq_redrive(group: Group,
     if bool(offsets) == redrive_all:
         raise typer.BadParameter("name the OFFSETs to redrive, or --all (not both)")
     records = dead_letters(bootstrap, group)
-    chosen = records if redrive_all else _pick(records, group, offsets, partition)
+    # Without --all, offsets were named (checked above).
+    chosen = records if redrive_all else _pick(records, group, offsets or [], partition)
     if unknown := [r.offset for r in chosen if "dlq.topic" not in r.headers]:
         raise typer.BadParameter(f"offset(s) {unknown} carry no dlq.topic header: nowhere to send them back")
     _run(republish(bootstrap, chosen, dead_letter_topic(group)))

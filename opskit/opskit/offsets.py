@@ -12,7 +12,6 @@ from aiokafka.structs import OffsetAndMetadata
 
 from servicekit.messaging.kafka import client_options
 
-
 READER_FETCH_WAIT_MS = 20
 
 

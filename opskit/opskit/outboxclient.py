@@ -28,7 +28,7 @@ class Owner:
                                 headers=self._headers, timeout=60)
         except httpx.HTTPError as error:
             console.print(f"[red]{self.topic.owner} does not answer at {self.url} ({error}).[/]")
-            raise typer.Exit(1)
+            raise typer.Exit(1) from error
         if answer.status_code != 200:
             why = answer.json().get("message") if "json" in answer.headers.get("content-type", "") else answer.text
             console.print(f"[red]{self.topic.owner} refused {self.topic.name} ({answer.status_code}): {why}[/]")
@@ -50,10 +50,11 @@ def follow(owners: list[Owner], answers: list[dict], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[note]}"), console=console) as progress:
-        tasks = [progress.add_task(o.topic.name, total=a["rows"], note="") for o, a in zip(owners, answers)]
+        tasks = [progress.add_task(o.topic.name, total=a["rows"], note="")
+                 for o, a in zip(owners, answers, strict=True)]
         while time.monotonic() < deadline:
             left = [o.unpublished() for o in owners]
-            for task, owner, answer, n in zip(tasks, owners, answers, left):
+            for task, owner, answer, n in zip(tasks, owners, answers, left, strict=True):
                 if n is None:  # keep the last figure: the relay resumes once the owner is back
                     progress.update(task, note=f"{owner.topic.owner} does not answer (restarting?)")
                 else:

@@ -8,8 +8,9 @@ the owner's database, so a service restarted mid-rebuild carries on where it sto
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated, Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -50,9 +51,9 @@ def utc_time(text: str | None) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"--since {text!r} is not an ISO time, e.g. 2026-03-01T00:00:00Z")
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+    except ValueError as error:
+        raise typer.BadParameter(f"--since {text!r} is not an ISO time, e.g. 2026-03-01T00:00:00Z") from error
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 def summary(answers: list[dict], title: str, *counts: dict) -> Table:
@@ -68,17 +69,17 @@ def summary(answers: list[dict], title: str, *counts: dict) -> Table:
 
 
 def rebuild_topic(
-        topics: Annotated[Optional[list[str]], typer.Argument(help="catalogue topics, e.g. seats.events.v1")] = None,
+        topics: Annotated[list[str] | None, typer.Argument(help="catalogue topics, e.g. seats.events.v1")] = None,
         every: Annotated[bool, typer.Option("--all", help="every catalogue topic, each from its owner")] = False,
-        from_seq: Annotated[Optional[int], typer.Option(min=1, help="only outbox rows from this seq on")] = None,
-        since: Annotated[Optional[str], typer.Option(help="only events created at or after this ISO time")] = None,
+        from_seq: Annotated[int | None, typer.Option(min=1, help="only outbox rows from this seq on")] = None,
+        since: Annotated[str | None, typer.Option(help="only events created at or after this ISO time")] = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="count and describe; change nothing")] = False,
-        operator_token: Annotated[Optional[str], typer.Option(envvar="OPERATOR_TOKEN",
+        operator_token: Annotated[str | None, typer.Option(envvar="OPERATOR_TOKEN",
                                                               help="sent as X-Operator-Token")] = None,
-        service_url: Annotated[Optional[list[str]], typer.Option(
+        service_url: Annotated[list[str] | None, typer.Option(
             help="where a service answers, SERVICE=URL (repeat); default the local stack")] = None,
         timeout: Annotated[float, typer.Option(min=1, help="seconds to follow the backlogs")] = 300.0,
-        bootstrap: Annotated[Optional[str], typer.Option(help="broker, for the record counts")] = None,
+        bootstrap: Annotated[str | None, typer.Option(help="broker, for the record counts")] = None,
 ) -> list[dict]:
     """Re-send topics from their owners' outboxes, in order, with their original ids: after a
     broker restart (the embedded one keeps nothing) or a lost topic. Consumers skip what they

@@ -23,6 +23,6 @@ async def _record_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
 def record_counts(bootstrap: str, names: list[str]) -> dict[str, int | None]:
     """Records each topic holds now, 0 for a lost one; None for all when the broker does not answer."""
     try:
-        return asyncio.run(_record_counts(bootstrap, names))
-    except Exception:  # only informative: whoever uses it checks the broker otherwise
+        return dict(asyncio.run(_record_counts(bootstrap, names)))  # dict(): typed as the result (dicts are invariant)
+    except Exception:  # noqa: BLE001 - only informative: whoever uses it checks the broker otherwise
         return dict.fromkeys(names)

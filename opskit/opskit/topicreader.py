@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
-from servicekit.messaging.kafka import client_options
 from opskit.offsets import partitions_of, reader, true_end_offsets
+from servicekit.messaging.kafka import client_options
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ start-up (`kafka.ensure_topics`), from the same definitions.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Callable, Optional
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -20,8 +21,8 @@ from opskit.console import make_console
 from servicekit.messaging.kafka import client_options, create_missing
 
 console = make_console()
-Bootstrap = Annotated[Optional[str], typer.Option(help="broker; default KAFKA_BOOTSTRAP_SERVERS or the local one")]
-Replicas = Annotated[Optional[int], typer.Option("--replication-factor", min=1,
+Bootstrap = Annotated[str | None, typer.Option(help="broker; default KAFKA_BOOTSTRAP_SERVERS or the local one")]
+Replicas = Annotated[int | None, typer.Option("--replication-factor", min=1,
                                                  help="default: the number of brokers, at most 3")]
 _default_bootstrap: Callable[[], str] = lambda: "127.0.0.1:9092"  # noqa: E731  replaced by register()
 

@@ -2,7 +2,7 @@
 `entitle rebuild-topic` command refuses a wrong request before asking any service."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, select
@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from contracts.errors import RuleViolation
 from opskit.cli import app
-from servicekit.operations.outbox import Republish, describe, mark_unpublished, owned_topic, unpublished
 from opskit.rebuild import utc_time
+from servicekit.operations.outbox import Republish, describe, mark_unpublished, owned_topic, unpublished
 from servicekit.store.tables import outbox
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 async def published_history(db, *topics: str) -> None:

@@ -80,7 +80,7 @@ class ScramServer:
         stored_key = hashlib.new(self._hash, client_key).digest()
         auth_message = f"{self._client_first_bare},{self._server_first},{without_proof}".encode()
         signature = hmac.digest(stored_key, auth_message, self._hash)
-        expected = bytes(a ^ b for a, b in zip(client_key, signature))
+        expected = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
         if not hmac.compare_digest(expected, base64.b64decode(proof)):
             return None
         server_key = hmac.digest(salted, b"Server Key", self._hash)
@@ -186,7 +186,7 @@ class GateThread:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
-    def __enter__(self) -> "GateThread":
+    def __enter__(self) -> GateThread:
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(self.gate.serve("127.0.0.1", self.port), self._loop).result(10)
         return self

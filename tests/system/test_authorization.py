@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from servicekit.http.auth import Caller, issue_token
 from devkit.client import EntitleClient
 from devkit.devstack import SERVICES
+from servicekit.http.auth import Caller, issue_token
 from servicekit.settings import ServiceSettings
 
 # Routes anyone may call, and why.

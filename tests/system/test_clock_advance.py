@@ -14,17 +14,17 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from devkit.client import EntitleClient, eventually
-from servicekit.clock import SharedTestClock
 from devkit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
 from devkit.timemachine import TimeMachine
 from opskit.topicreader import events_of
+from servicekit.clock import SharedTestClock
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 pytestmark = pytest.mark.xdist_group("stack-running-clock")  # one worker, so one stack for the module
 
 

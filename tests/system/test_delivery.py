@@ -80,16 +80,16 @@ def test_billing_killed_mid_flow_bills_each_change_once_after_restart(stack, api
         sid = customer.purchase(quantity=1)["id"]
         customer.accept(sid)
         sids.append(sid)
-    for customer, sid in zip(customers, sids):
+    for customer, sid in zip(customers, sids, strict=True):
         eventually(lambda: customer.seats(sid)["status"] == "unlocked", what="unlocked")
 
     stack.kill("billing")  # SIGKILL: no shutdown code runs
-    for customer, sid in zip(customers, sids):
+    for customer, sid in zip(customers, sids, strict=True):
         customer.change_quantity(sid, 2)
         customer.change_quantity(sid, 4)
     stack.start_service("billing")
 
-    for customer, sid in zip(customers, sids):
+    for customer, sid in zip(customers, sids, strict=True):
         lines = eventually(lambda: len(customer.invoice_lines(sid)["lines"]) == 2
                            and customer.invoice_lines(sid)["lines"], timeout=60, what="both lines")
         assert sorted(line["quantity_delta"] for line in lines) == [1, 2]

@@ -7,20 +7,21 @@ turns it on). This one runs parts of a stack of its own: the broker and identity
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from devkit.client import eventually
-from servicekit.clock import SharedTestClock
 from devkit.devstack import QUICK_TEST_ENV, DevStack, StackConfig, main
+from servicekit.clock import SharedTestClock
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 pytestmark = pytest.mark.xdist_group("stack-supervised")
 
 
@@ -74,7 +75,7 @@ def test_a_part_that_keeps_dying_is_restarted_later_each_time(supervised):
     seen = eventually(lambda: len(found := deaths()) >= 5 and found, timeout=60, what="five deaths")
 
     assert [delay for _, delay in seen[:5]] == [0.2, 0.4, 0.8, 0.8, 0.8]  # doubling, up to the maximum
-    for (died, delay), (next_death, _) in zip(seen, seen[1:5]):
+    for (died, delay), (next_death, _) in itertools.pairwise(seen[:5]):
         assert (next_death - died).total_seconds() >= delay  # never started again before its back-off
 
 

@@ -8,7 +8,7 @@ earlier events said and dead-letters a contradiction with reason `inconsistent`.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -20,7 +20,7 @@ from devkit.mailbox import read_mailbox
 from opskit.topicreader import produce, read_topic
 
 MALLORY = Contact(person_id="p-mallory", email="mallory@evil.example", name="Mallory", locale="en")
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
 def claims_of(client: EntitleClient) -> dict:

@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from notifications.domain import LOCALES
-from notifications.preview import sample_requests
-from notifications.rendering import render
 from devkit.client import eventually
 from devkit.devstack import SERVICES
 from devkit.mailbox import ReceivedMail, read_mailbox
+from devkit.preview import sample_requests
+from notifications.adapters.rendering import render
+from notifications.domain.emails import LOCALES
 
 TEXT_LINK = re.compile(r"https?://[^\s<>\"']+")
 HTML_LINK = re.compile(r"""href=["']([^"']+)["']""")

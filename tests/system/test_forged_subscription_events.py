@@ -5,7 +5,7 @@ apply nothing of it."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -31,7 +31,7 @@ def contact_of(client: EntitleClient) -> Contact:
 
 def publish(stack, topic: str, event) -> str:
     """As a forger with access to the topic would: a well-formed envelope, a fresh id."""
-    envelope = Envelope.wrap(event, source="subscriptions", time=datetime.now(timezone.utc))
+    envelope = Envelope.wrap(event, source="subscriptions", time=datetime.now(UTC))
     produce(stack.config.bootstrap, topic, [(event.subject().encode(), envelope.to_json())])
     return envelope.id
 
@@ -58,7 +58,7 @@ def test_a_forged_administrator_transfer_to_another_account_is_dead_lettered_by_
     mallory = api.new_customer("Mallory Forger")
     forged = AdministratorTransferred(
         subscription_id=sid, account_id=claims_of(mallory)["acct"], previous_administrator=contact_of(customer),
-        new_administrator=contact_of(mallory), transferred_at=datetime.now(timezone.utc))
+        new_administrator=contact_of(mallory), transferred_at=datetime.now(UTC))
     event_id = publish(stack, SUBSCRIPTION_EVENTS, forged)
 
     dead = dead_letter(stack, "billing", event_id)
@@ -78,7 +78,7 @@ def test_a_forged_administrator_transfer_to_another_account_is_dead_lettered_by_
 
 
 def test_a_forged_activation_of_a_subscription_never_bought_is_dead_lettered_by_billing(stack, customer):
-    sid, at = str(uuid.uuid4()), datetime.now(timezone.utc)
+    sid, at = str(uuid.uuid4()), datetime.now(UTC)
     forged = SubscriptionActivated(
         subscription_id=sid, account_id=claims_of(customer)["acct"], administrator=contact_of(customer),
         licence_type=LicenceType.NAMED_USER, billing_cycle=BillingCycle.ANNUAL, quantity=500,
@@ -97,7 +97,7 @@ def test_a_forged_seat_quantity_naming_another_account_is_dead_lettered_and_chan
     subscription = customer.subscription(sid)
     forged = SeatQuantityChanged(
         subscription_id=sid, account_id=f"a-{uuid.uuid4().hex[:8]}", previous_quantity=2, new_quantity=900,
-        requested_at=datetime.now(timezone.utc), effective_at=datetime.now(timezone.utc),
+        requested_at=datetime.now(UTC), effective_at=datetime.now(UTC),
         term_start=datetime.fromisoformat(subscription["term_start"]),
         term_end=datetime.fromisoformat(subscription["term_end"]), unit_price=Money(amount_minor=1, currency="EUR"))
     event_id = publish(stack, SEAT_EVENTS, forged)

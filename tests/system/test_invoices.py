@@ -5,7 +5,7 @@ this test's own customer, and the clock moves at most to the next 1st of the mon
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -28,7 +28,7 @@ def billing_events(stack, account_id: str, event_type: str) -> list[dict]:
 
 def first_of_next_month(at: datetime) -> datetime:
     year, month = (at.year + 1, 1) if at.month == 12 else (at.year, at.month + 1)
-    return datetime(year, month, 1, tzinfo=timezone.utc)
+    return datetime(year, month, 1, tzinfo=UTC)
 
 
 def activated(customer, quantity: int, **plan) -> str:
@@ -86,7 +86,7 @@ def test_R30_monthly_lines_wait_for_the_1st_of_the_next_month(stack, api, custom
     api.advance_clock(seconds=int((run_at - now).total_seconds()))
     [summary] = eventually(lambda: invoices(customer), what="the monthly run's invoice")
     issued = invoice(customer, summary["invoice_id"])
-    assert datetime.fromisoformat(issued["issued_at"]).astimezone(timezone.utc) == run_at
+    assert datetime.fromisoformat(issued["issued_at"]).astimezone(UTC) == run_at
     assert [(l["subscription_id"], l["kind"], l["quantity_delta"]) for l in issued["lines"]] == [(sid, "term", 2)]
     assert issued["total"] == issued["lines"][0]["amount"]
 

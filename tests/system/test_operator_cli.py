@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer
 from typer.testing import CliRunner
 
-from opskit.cli import app
 from devkit.client import eventually
-from opskit.offsets import committed_offsets, end_offsets
+from opskit.cli import app
 from opskit.commands import Target, replay_plan
+from opskit.offsets import committed_offsets, end_offsets
 from opskit.topicreader import produce, read_topic
 
 SEAT_EVENTS, SUBSCRIPTION_EVENTS = "seats.events.v1", "subscriptions.events.v1"

@@ -11,7 +11,7 @@ never retried; the other customers' e-mails must arrive promptly meanwhile.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -23,7 +23,7 @@ from devkit.mailbox import read_mailbox
 from opskit.topicreader import events_of, produce
 
 LINE_BREAK = "\r\nBcc: everyone@example.com"
-ORDERED_AT = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)  # the shared stack's starting time
+ORDERED_AT = datetime(2026, 1, 5, 9, tzinfo=UTC)  # the shared stack's starting time
 PROMPTLY = 15.0  # seconds: a stalled queue backs off 30 s a round; a free one sends in well under 1 s
 
 
@@ -61,7 +61,7 @@ def test_item2_a_poison_email_is_rejected_alone_and_other_customers_mail_arrives
 
     others = [api.new_customer(f"Other {n}") for n in range(2)]
     purchases = [(other, other.purchase(quantity=1)) for other in others]
-    for other, answer in purchases:
+    for _other, answer in purchases:
         eventually(lambda: [m for m in read_mailbox(stack.config.mail_dir)
                             if m.subscription_id == answer["id"] and m.template == "agreement"],
                    timeout=PROMPTLY, what="another customer's agreement e-mail, promptly")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from contracts.envelope import Envelope
 from contracts.subscriptions import PurchaseSubscription
@@ -19,7 +19,7 @@ def test_R7_a_purchase_command_delivered_twice_orders_once_and_emails_the_agreem
         administrator=Contact(person_id=str(uuid.uuid4()), email="buyer@example.com", name="Bo", locale="nl"),
         product="designer", tier="premium", licence_type=LicenceType.FLOATING,
         billing_cycle=BillingCycle.MONTHLY, quantity=10)
-    envelope = Envelope.wrap(command, source="shop", time=datetime(2026, 1, 5, tzinfo=timezone.utc)).to_json()
+    envelope = Envelope.wrap(command, source="shop", time=datetime(2026, 1, 5, tzinfo=UTC)).to_json()
     produce(stack.config.bootstrap, "subscriptions.commands.v1", [(sid.encode(), envelope)] * 2)
 
     mail = eventually(lambda: [m for m in read_mailbox(stack.config.mail_dir) if m.subscription_id == sid],

@@ -62,7 +62,8 @@ def test_R16_a_change_to_annual_applies_at_the_next_renewal_and_is_charged_up_fr
     until_term_end(api, subscription)
     renewed = eventually(lambda: renewals(stack, sid), what="subscription.renewed")[0]
     assert renewed["billing_cycle"] == "annual"
-    assert datetime.fromisoformat(renewed["term_end"]) - datetime.fromisoformat(renewed["term_start"]) >= timedelta(days=365)
+    assert (datetime.fromisoformat(renewed["term_end"]) - datetime.fromisoformat(renewed["term_start"])
+            >= timedelta(days=365))
     annual = eventually(lambda: [l for l in lines_of(customer, sid) if l["amount"]["amount_minor"] == 2 * 36500],
                         what="the annual charge invoiced at once")
     assert len(annual) == 1

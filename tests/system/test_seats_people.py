@@ -126,7 +126,8 @@ def test_R24_an_unassigned_user_loses_access_at_once_and_stays_listed(stack, cus
     assert event["fallback"] in ("trial", "standard")
     [told] = eventually(lambda: mails_of(stack, sid, "access_removed"), what="removal-of-access e-mail")
     assert told.to == "unassign-me@example.com"
-    assert refused(lambda: customer.call("seats", "DELETE", f"/subscriptions/{sid}/users/{ann['user_id']}")).rule == "R5"
+    assert refused(lambda: customer.call("seats", "DELETE",
+                                         f"/subscriptions/{sid}/users/{ann['user_id']}")).rule == "R5"
 
 
 def _email_of(client: EntitleClient) -> str:

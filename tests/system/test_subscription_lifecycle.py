@@ -103,7 +103,8 @@ def test_R17_R38_administration_moves_to_a_registered_contact_named_by_email_and
     eventually(lambda: refusal_code(lambda: customer.transfer_administration(sid, email)) == "contact_not_registered",
                what="subscriptions learnt the invited contact")
     person_id = api.register_person(email, "Nia Nieuw", "nl")["person_id"]
-    moved = eventually(lambda: customer.transfer_administration(sid, email), what="the transfer to the registered contact")
+    moved = eventually(lambda: customer.transfer_administration(sid, email),
+                       what="the transfer to the registered contact")
     assert moved["administrator_id"] == person_id
 
     for attempt in (lambda: customer.subscription(sid), lambda: customer.cancel(sid, "mine"),

@@ -17,9 +17,9 @@ import httpx
 import jwt
 import pytest
 
-from servicekit.http.auth import ISSUER
 from devkit.client import EntitleClient, EntitleError, eventually
 from devkit.devstack import SERVICES
+from servicekit.http.auth import ISSUER
 from servicekit.settings import ServiceSettings
 
 # A route of each service that reads the caller's own things.

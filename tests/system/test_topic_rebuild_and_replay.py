@@ -16,7 +16,7 @@ import sqlite3
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -24,15 +24,15 @@ from aiokafka import TopicPartition
 from typer.testing import CliRunner
 
 from contracts.topics import ALL_TOPICS, dead_letter_topic
-from opskit.cli import app
 from devkit.client import EntitleClient, eventually
-from servicekit.clock import SharedTestClock
 from devkit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
 from devkit.mailbox import read_mailbox
+from opskit.cli import app
 from opskit.offsets import committed_offsets
 from opskit.topicreader import Record, read_topic
+from servicekit.clock import SharedTestClock
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 GROUPS = ("subscriptions", "seats", "billing", "notifications")
 TOPICS = [t.name for t in ALL_TOPICS] + [dead_letter_topic(g) for g in GROUPS]
 runner = CliRunner()

@@ -2,27 +2,49 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
-from billing import api, handlers, issuing
-from billing.invoicing import MONTHLY_RUN
+from billing.api import invoices, lines
+from billing.domain.invoices import MONTHLY_RUN
+from billing.handlers.invoices import run_monthly_invoicing
+from billing.handlers.subscriptions import bill
 from billing.settings import BillingSettings
-from billing.tables import metadata
+from billing.store.tables import metadata
+from billing.store.uow import BillingUnitOfWork
 from contracts import topics
-from servicekit.runtime import ServiceRuntime
+from contracts.seats import SeatDecreaseScheduled, SeatQuantityChanged
+from contracts.subscriptions import (
+    AddonAdded,
+    AdministratorTransferred,
+    PurchaseDetailsChanged,
+    SubscriptionActivated,
+    SubscriptionPurchased,
+    SubscriptionRenewed,
+    TierChanged,
+    TrialStarted,
+)
 from servicekit.app import service_app
+from servicekit.runtime import ServiceRuntime
+
+__all__ = ["build", "metadata"]
 
 
-def build(settings: BillingSettings | None = None, **overrides) -> ServiceRuntime:
+def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceRuntime[BillingUnitOfWork]:
     settings = settings or BillingSettings()
-    runtime = ServiceRuntime(settings, metadata, **overrides)
+    runtime = ServiceRuntime(settings, metadata, unit_of_work=BillingUnitOfWork, **overrides)
     public_url = settings.resolved_public_url()
 
+    # Every event that changes billing's view of a subscription, from both topics (R29, R30).
     events = runtime.consumer("billing")
-    for event_type in handlers.CHANGES:
-        events.on(event_type, handlers.handler_for(event_type, public_url))
+    for event_type in (SubscriptionPurchased, TrialStarted, SubscriptionActivated, SubscriptionRenewed,
+                       AdministratorTransferred, PurchaseDetailsChanged, TierChanged, AddonAdded,
+                       SeatQuantityChanged, SeatDecreaseScheduled):
+        events.on(event_type, partial(bill, public_url=public_url))
     events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS)
-    runtime.scheduler.on(MONTHLY_RUN, partial(issuing.run_monthly_invoicing, public_url=public_url))
 
-    runtime.app = service_app(runtime, api.routes(runtime), title="Entitle billing",
-                                   description="Invoice lines and invoices.")
+    runtime.scheduler.on(MONTHLY_RUN, partial(run_monthly_invoicing, public_url=public_url))
+
+    app = service_app(runtime, lines.router, invoices.router, title="Entitle billing",
+                      description="Invoice lines and invoices.")
+    app.state.public_url = public_url
     return runtime

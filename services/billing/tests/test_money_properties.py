@@ -1,17 +1,18 @@
 """Exact money (R32), as properties: what must hold for every quantity, price and day."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from billing import invoicing
-from billing.charges import Charge, InvoiceLine, LineKind, prorated_line
-from billing.domain import SubscriptionView
-from billing.invoicing import InvoiceKind
+from billing.domain import invoices
+from billing.domain.invoices import InvoiceKind
+from billing.domain.lines import Charge, InvoiceLine, LineKind, prorated_line
+from billing.domain.subscriptions import SubscriptionView
 from contracts.seats import SeatQuantityChanged
 from contracts.values import BillingCycle, Contact, Money
 
-START = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
-END = datetime(2027, 1, 5, 9, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+END = datetime(2027, 1, 5, 9, tzinfo=UTC)
 ADA = Contact(person_id="p-ada", email="ada@example.com")
 
 quantities = st.integers(1, 500)
@@ -54,7 +55,8 @@ def test_R32_the_same_quantity_at_two_instants_of_a_day_against_one_differs_by_o
     whole = one.change_quantity(changed(2, 2 + first + second, at, price), "w")
     split = (two.change_quantity(changed(2, 2 + first, at, price), "x")
              + two.change_quantity(changed(2 + first, 2 + first + second, at + timedelta(minutes=minutes), price), "y"))
-    total = lambda lines: sum(l.amount.amount_minor for l in lines)
+    def total(lines) -> int:
+        return sum(line.amount.amount_minor for line in lines)
     assert abs(total(whole) - total(split)) <= 1
     assert one.quantity == two.quantity == 2 + first + second
 
@@ -83,8 +85,8 @@ def test_R32_an_invoice_total_is_the_sum_of_its_lines_and_only_a_credit_note_is_
     views = {"s-1": SubscriptionView("s-1", "a", administrator=ADA, po_number="PO-1"),
              "s-2": SubscriptionView("s-2", "a", administrator=ADA, po_number=po_of_second)}
     lines = [_line(i, amount, sid) for i, (amount, sid) in enumerate(amounts)]
-    drafts = invoicing.group_lines(lines, views)
-    issued = [invoicing.issue(d, f"inv-{i}", i + 1, START) for i, d in enumerate(drafts)]
+    drafts = invoices.group_lines(lines, views)
+    issued = [invoices.issue(d, f"inv-{i}", i + 1, START) for i, d in enumerate(drafts)]
     assert sorted(l.line_id for i in issued for l in i.lines) == sorted(l.line_id for l in lines)
     for invoice in issued:
         assert invoice.total.amount_minor == sum(l.amount.amount_minor for l in invoice.lines)

@@ -1,11 +1,11 @@
 """Lines and their amounts (R29, R32): the share of the term, one half-up rounding per line."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from billing.charges import Charge, LineKind, format_money, line_id_for, prorated_line, term_line
+from billing.domain.lines import Charge, LineKind, format_money, line_id_for, prorated_line, term_line
 from contracts.values import Money
 
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
-END = datetime(2027, 1, 1, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, tzinfo=UTC)
+END = datetime(2027, 1, 1, tzinfo=UTC)
 PRICE = Money(amount_minor=36500, currency="EUR")
 
 

@@ -1,20 +1,43 @@
-"""Wiring of the identity service."""
+"""Wiring of the identity service: what it schedules and serves (it consumes no events)."""
 from __future__ import annotations
 
-from identity import api, redaction
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter
+
+from identity.adapters import redaction
+from identity.api import accounts as accounts_api
+from identity.api import ops as ops_api
+from identity.api import registration as registration_api
+from identity.api import sessions as sessions_api
 from identity.handlers import accounts
+from identity.handlers.limits import SignInLimits
 from identity.handlers.registration import VERIFICATION_DEADLINE_JOB
+from identity.handlers.sessions import Issuer
 from identity.settings import IdentitySettings
-from identity.store import metadata
-from servicekit.runtime import ServiceRuntime
+from identity.store.tables import metadata
+from identity.store.uow import IdentityUnitOfWork
 from servicekit.app import service_app
+from servicekit.runtime import ServiceRuntime
+
+__all__ = ["build", "metadata"]
 
 
-def build(settings: IdentitySettings | None = None, **overrides) -> ServiceRuntime:
+def build(settings: IdentitySettings | None = None, **overrides: Any) -> ServiceRuntime[IdentityUnitOfWork]:
     settings = settings or IdentitySettings()
-    runtime = ServiceRuntime(settings, metadata, **overrides)
+    runtime = ServiceRuntime(settings, metadata, unit_of_work=IdentityUnitOfWork, **overrides)
+
     runtime.scheduler.on(VERIFICATION_DEADLINE_JOB, accounts.lapse_verification)
-    runtime.app = service_app(runtime, *api.routes(runtime, settings), title="Entitle identity",
-                                   description="People, accounts, contacts and access tokens.")
+
+    routers: list[APIRouter] = [registration_api.router, sessions_api.router, accounts_api.router, ops_api.router]
+    if runtime.on_test_clock:  # a production service never hands out a live verification link
+        routers.append(ops_api.test_stack_router)
+    app = service_app(runtime, *routers, title="Entitle identity",
+                      description="People, accounts, contacts and access tokens.")
+    app.state.public_url = settings.resolved_public_url()  # never a request's Host header
+    app.state.issuer = Issuer(settings.token_secret, timedelta(seconds=settings.token_ttl_seconds))
+    app.state.sign_in_limits = SignInLimits.of(settings)
+    sessions_api.describe_sign_in_limits(app, settings)
     redaction.install()
     return runtime

@@ -1,14 +1,15 @@
 """R2 (acting for one account), R3 (pending verification), R4 (adding contacts), R5 (never deleted)."""
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from contracts.errors import Refusal, RuleViolation
+from contracts.testing import T0
 from identity.domain import accounts
 from identity.domain.accounts import AccountStatus, NewContact, Role
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)  # as in conftest.py
+NOW = T0  # as in conftest.py
 
 BOB = NewContact("bob@example.com", "Bob", "Builder", "de")
 

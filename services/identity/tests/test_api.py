@@ -4,46 +4,28 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
 
-from identity.app import build
-from identity.settings import IdentitySettings
-from servicekit.clock import FixedClock, SharedTestClock
-from servicekit.store.tables import outbox
-from servicekit.migrations import migrate_database
+from contracts.testing import T0
+from servicekit.clock import SharedTestClock
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+NOW = T0  # as in conftest.py
+
 PASSWORD = "Correct-Horse-9"
 OPERATOR = {"X-Operator-Token": "op-secret"}
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-async def service(tmp_path, clock):
-    settings = IdentitySettings(database_url=f"sqlite:///{tmp_path}/identity.db", var_dir=str(tmp_path),
-                                operator_token="op-secret", public_url="http://id.test")
-    runtime = build(settings, clock=clock)
-    await migrate_database(runtime.db, "identity")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://id") as http:
-        http.runtime = runtime
-        yield http
-    await runtime.db.dispose()
+async def service(driver_of):
+    return (await driver_of(operator_token="op-secret", public_url="http://id.test")).from_()
 
 
 async def published(service, event_type: str) -> list[dict]:
-    async with service.runtime.db.connect() as conn:
-        rows = await conn.execute(select(outbox.c.body).where(outbox.c.event_type == event_type)
-                                  .order_by(outbox.c.seq))
-        return [json.loads(r.body) for r in rows]
+    return await service.driver.published(event_type)
 
 
 async def register(service, email="ada@example.com", company="Acme", **extra) -> dict:
@@ -210,13 +192,13 @@ async def test_R3_pending_until_an_operator_accepts_the_documents(service):
     assert (await service.post(f"/ops{account_url}/verification", headers=OPERATOR)).status_code == 200
     assert (await service.get(account_url, headers=ada)).json()["status"] == "verified"
     assert await published(service, "identity.account_verified")
-    assert await service.runtime.scheduler.next_due_at() is None  # the deadline is cancelled
+    assert await service.driver.pending_jobs() == []  # the deadline is cancelled
 
 
 async def test_R3_an_account_still_pending_after_60_days_lapses(service, clock):
     acme, _ = await signed_in(service)
     clock.advance(timedelta(days=61))
-    assert await service.runtime.scheduler.fire_due() == 1
+    assert await service.driver.runtime.scheduler.fire_due() == 1
     [lapsed] = await published(service, "identity.account_verification_lapsed")
     assert (lapsed["subject"], lapsed["data"]["administrator"]["email"]) == (acme["account_id"], "ada@example.com")
     token = (await sign_in(service)).json()["access_token"]
@@ -233,17 +215,13 @@ async def test_sign_out_ends_the_session_here_at_once(service):
     assert (await service.get("/me/accounts", headers=ada)).status_code == 401
 
 
-async def test_R1_only_a_test_stack_shows_pending_links(service, tmp_path):
+async def test_R1_only_a_test_stack_shows_pending_links(service, driver_of, tmp_path):
     assert (await service.get("/ops/verification-links", params={"email": "a@example.com"},
                               headers=OPERATOR)).status_code == 404  # no such route here
     clock_file = tmp_path / "clock.json"
     SharedTestClock(clock_file).set_frozen(NOW)
-    settings = IdentitySettings(database_url=f"sqlite:///{tmp_path}/test-stack.db", var_dir=str(tmp_path))
-    runtime = build(settings, clock=SharedTestClock(clock_file))
-    await migrate_database(runtime.db, "identity")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://id") as stack:
-        await register(stack, "new@example.com")
-        link = await stack.get("/ops/verification-links", params={"email": "new@example.com"})
-        # No public URL on a test stack: the service's own configured address, never the Host asked.
-        assert link.json()["verify_url"].startswith("http://127.0.0.1:8101/verifications?token=")
-    await runtime.db.dispose()
+    stack = (await driver_of(clock=SharedTestClock(clock_file))).from_()
+    await register(stack, "new@example.com")
+    link = await stack.get("/ops/verification-links", params={"email": "new@example.com"})
+    # No public URL on a test stack: the service's own configured address, never the Host asked.
+    assert link.json()["verify_url"].startswith("http://127.0.0.1:8101/verifications?token=")

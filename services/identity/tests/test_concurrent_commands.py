@@ -4,44 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timezone
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from identity.app import build
-from identity.settings import IdentitySettings
-from identity.tables import contacts, sign_in_throttles
-from servicekit.clock import FixedClock
-from servicekit.migrations import migrate_database
+from identity.store.tables import contacts, sign_in_throttles
 
 from .test_api import latest_token, published, register, sign_in, signed_in
-
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
-
 
 pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, failed where it is required
 
 
 @pytest.fixture
-async def service(tmp_path):
-    settings = IdentitySettings(database_url="postgresql://postgres@127.0.0.1:5432/test",
-                                db_schema=f"identity_{uuid.uuid4().hex[:8]}", var_dir=str(tmp_path),
-                                public_url="http://id.test")
-    runtime = build(settings, clock=FixedClock(NOW))
-    await migrate_database(runtime.db, "identity")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://id") as http:
-        http.runtime = runtime
-        yield http
-    await runtime.db.drop_schema()
-    await runtime.db.dispose()
+async def service(driver_of):
+    driver = await driver_of(database_url="postgresql://postgres@127.0.0.1:5432/test",
+                             db_schema=f"identity_{uuid.uuid4().hex[:8]}", public_url="http://id.test")
+    yield driver.from_()
+    await driver.runtime.db.drop_schema()  # before driver_of closes it
 
 
 async def warm_pool(service, connections: int = 5) -> None:
     """Open the connections first: a request that has to open one would start too late to race."""
     async def hold(ready: asyncio.Barrier) -> None:
-        async with service.runtime.db.connect() as conn:
+        async with service.driver.runtime.db.connect() as conn:
             await conn.execute(select(1))
             await ready.wait()
     ready = asyncio.Barrier(connections)
@@ -49,7 +34,7 @@ async def warm_pool(service, connections: int = 5) -> None:
 
 
 async def rows(service, query) -> list:
-    async with service.runtime.db.connect() as conn:
+    async with service.driver.runtime.db.connect() as conn:
         return list(await conn.execute(query))
 
 

@@ -1,14 +1,15 @@
 """R1: registration, password strength, e-mail verification links."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from contracts.errors import Refusal, RuleViolation
+from contracts.testing import T0
 from contracts.values import Contact
 from identity.domain import links, people
 from identity.domain.links import LinkState
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)  # as in conftest.py
+NOW = T0  # as in conftest.py
 
 
 @pytest.mark.parametrize("weak", ["short1A!", "alllowercaseletters", "ALLUPPER12345"])

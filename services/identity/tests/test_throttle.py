@@ -1,13 +1,14 @@
 """Failed sign-ins slow further attempts down (R1 credentials): 5 free, then 30 s doubling to 15 min."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts.testing import T0
 from identity.domain.throttle import LONGEST_WAIT, SignInThrottle, TooManySignInAttempts, wait_after
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)  # as in conftest.py
+NOW = T0  # as in conftest.py
 
 
 def fail(throttle: SignInThrottle, times: int, every: timedelta = timedelta(seconds=1)) -> None:

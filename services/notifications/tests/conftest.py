@@ -1,32 +1,28 @@
-"""The notifications service as its consumer and sender run it: on SQLite, without a broker,
-against a real SMTP server (aiosmtpd) that can refuse, defer and go away."""
+"""The notifications service as its consumer and sender run it (devkit.testing.ServiceDriver):
+on SQLite, without a broker, against a real SMTP server (aiosmtpd) that can refuse, defer and go away."""
 from __future__ import annotations
 
-import json
 import socket
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import ConsumerRecord
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
 
 from contracts.envelope import Envelope, Event
-from contracts.registry import model_for, topic_for
-from notifications.app import build
-from notifications.handlers import RetryPolicy, deliver_pending
-from notifications.mailer import Mailer
-from notifications.samples import AT
-from notifications.settings import NotificationsSettings
-from notifications.store import EmailRepository, OutgoingEmail
-from servicekit.http.auth import Caller, issue_token
-from servicekit.clock import FixedClock
 from devkit.mailbox import ReceivedMail, read_mailbox
 from devkit.smtpsink import KeepEveryMessage
-from servicekit.store.tables import outbox
-from servicekit.migrations import migrate_database
+from devkit.testing import ServiceDriver
+from notifications.adapters.mailer import Mailer
+from notifications.app import build
+from notifications.domain.emails import OutgoingEmail
+from notifications.handlers.sending import RetryPolicy, deliver_pending
+from notifications.settings import NotificationsSettings
+from notifications.store.uow import NotificationsUnitOfWork
+from servicekit.clock import FixedClock
+from servicekit.http.auth import Caller
+
+from .samples import AT
 
 T0 = AT  # the samples' time
 SENDER = "Entitle <no-reply@entitle.local>"
@@ -89,81 +85,67 @@ def sink(tmp_path):
     sink.stop()
 
 
-class NotificationsService:
-    """Delivers events through the real consumer, runs the sender's rounds one at a time on a
-    fixed retry clock, and reads back the e-mails, the published events, the dead letters and
-    the HTTP log."""
+class NotificationsDriver(ServiceDriver[NotificationsUnitOfWork]):
+    """The kit's driver, plus the SMTP side: runs the sender's rounds one at a time on a fixed
+    retry clock, and reads back the e-mails and the HTTP log."""
 
-    def __init__(self, runtime, mailer: Mailer, clock: FixedClock, retry_clock: FixedClock) -> None:
-        self.runtime, self.mailer, self.clock, self.retry_clock = runtime, mailer, clock, retry_clock
-        self.retry = RetryPolicy(clock=retry_clock)
-        self._offset = 0
-        self.dead_letters: list[dict] = []  # what the consumer sent to its DLQ: type and reason
-        self._keep_dead_letters()
+    mailer: Mailer
+    retry_clock: FixedClock
 
-    def _keep_dead_letters(self) -> None:
-        """No broker here: the consumer's dead letters are kept instead of published."""
-        async def publish(body: bytes, *, topic: str, key: bytes | None, headers: dict) -> None:
-            self.dead_letters.append({"topic": topic, "type": json.loads(body)["type"],
-                                      "reason": headers["dlq.reason"], "error": headers.get("dlq.error", "")})
-        self.runtime.broker.publish = publish
+    @classmethod
+    async def open(cls, settings: NotificationsSettings, mailer: Mailer, clock: FixedClock,
+                   retry_clock: FixedClock) -> NotificationsDriver:
+        driver = await cls.start(build(settings, mailer=mailer, clock=clock))
+        assert isinstance(driver, NotificationsDriver)
+        driver.mailer, driver.retry_clock = mailer, retry_clock
+        return driver
 
-    async def deliver(self, *events: Event, envelopes: list[Envelope] | None = None) -> list[Envelope]:
+    @property
+    def clock(self) -> FixedClock:
+        clock = self.runtime.clock
+        assert isinstance(clock, FixedClock)
+        return clock
+
+    async def consume(self, *events: Event, envelopes: list[Envelope] | None = None) -> list[Envelope]:
         """Consumes the events as one polled batch; returns their envelopes (to replay them)."""
         envelopes = envelopes or [Envelope.wrap(e, source="test", time=self.clock.now()) for e in events]
-        await self.runtime.consumers[0].process_batch([self._record(e) for e in envelopes])
+        await self.deliver(*envelopes)
         return envelopes
 
     async def restart(self) -> None:
-        """A new process over the same database and SMTP server: nothing kept in memory."""
-        await self.runtime.db.dispose()
+        """A new process over the same database and SMTP server: nothing kept in memory.
+        (ServiceDriver has no restart: the new runtime's dead letters are kept here as the
+        driver's constructor does it.)"""
+        clock = self.clock
+        await self.close()
         await self.mailer.close()
-        self.runtime = build(self.runtime.settings, mailer=self.mailer, clock=self.clock)
-        self._keep_dead_letters()
-        await migrate_database(self.runtime.db, "notifications")
+        self.runtime = build(self.runtime.settings, mailer=self.mailer, clock=clock)
+        self.runtime.broker.publish = self._keep_dead_letter  # type: ignore[method-assign]  # no broker here
+        await self.runtime.migrate()
 
     async def send_round(self) -> int:
-        return await deliver_pending(self.runtime, self.mailer, self.retry)
+        return await deliver_pending(self.runtime, self.mailer, RetryPolicy(clock=self.retry_clock))
 
     async def emails(self) -> list[OutgoingEmail]:
-        async with self.runtime.db.connect() as conn:
-            return await EmailRepository(conn).log()
-
-    async def published(self) -> list[dict]:
-        async with self.runtime.db.connect() as conn:
-            rows = await conn.execute(select(outbox.c.body).order_by(outbox.c.seq))
-            return [json.loads(body) for body, in rows]
+        async with self.uow() as uow:
+            return await uow.emails.log()
 
     async def post(self, path: str, headers: dict[str, str]) -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.runtime.app),
-                                     base_url="http://notifications") as client:
-            return await client.post(path, headers=headers)
+        async with self.client(**headers) as client:
+            return await client.post(path)
 
     async def get(self, path: str, person_id: str, account_id: str) -> httpx.Response:
-        token = issue_token(self.runtime.settings.token_secret, Caller(person_id, account_id, "x@example.com"),
-                            self.clock.now(), timedelta(hours=1))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.runtime.app),
-                                     base_url="http://notifications") as client:
-            return await client.get(path, headers={"Authorization": f"Bearer {token}"})
-
-    def _record(self, envelope: Envelope) -> ConsumerRecord:
-        self._offset += 1
-        body = envelope.to_json()
-        return ConsumerRecord(topic=topic_for(model_for(envelope.type)).name, partition=0, offset=self._offset,
-                              timestamp=0, timestamp_type=0, key=envelope.subject.encode(), value=body,
-                              checksum=None, serialized_key_size=len(envelope.subject),
-                              serialized_value_size=len(body), headers=[])
+        async with self.client(Caller(person_id, account_id, "x@example.com")) as client:
+            return await client.get(path)
 
 
 @pytest.fixture
 async def notifications(tmp_path, sink):
-    clock, retry_clock = FixedClock(T0), FixedClock(T0)
     settings = NotificationsSettings(database_url=f"sqlite:///{tmp_path}/notifications.db",
                                      consumer_max_attempts=1, consumer_backoff_seconds=0.001,
                                      operator_token=OPERATOR_TOKEN)
     mailer = Mailer("127.0.0.1", sink.port, SENDER, timeout=5.0)
-    runtime = build(settings, mailer=mailer, clock=clock)
-    await migrate_database(runtime.db, "notifications")
-    yield NotificationsService(runtime, mailer, clock, retry_clock)
-    await mailer.close()
-    await runtime.db.dispose()
+    driver = await NotificationsDriver.open(settings, mailer, FixedClock(T0), FixedClock(T0))
+    yield driver
+    await driver.mailer.close()
+    await driver.close()

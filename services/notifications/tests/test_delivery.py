@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 
 from contracts.envelope import Envelope
-from notifications import samples
-from notifications.handlers import SECRET_TEMPLATES, queue_emails
-from notifications.samples import AT, admin, purchased, transferred, verification
+from notifications.domain.emails import SECRET_TEMPLATES
+from notifications.handlers.emails import queue_emails
 
+from . import samples
 from .conftest import OPERATOR_TOKEN
+from .samples import AT, admin, purchased, transferred, verification
 
 ADMIN, ACCOUNT = "p-1", samples.ACCOUNT
 
@@ -27,10 +28,10 @@ def to(address: str, locale: str = "en"):
 
 
 async def test_R34_an_event_replayed_after_a_restart_sends_its_email_once(notifications, sink):
-    [envelope] = await notifications.deliver(purchased())
+    [envelope] = await notifications.consume(purchased())
     await notifications.send_round()
     await notifications.restart()
-    await notifications.deliver(envelopes=[envelope])
+    await notifications.consume(envelopes=[envelope])
     assert await notifications.send_round() == 0
 
     assert [m.template for m in sink.received()] == ["agreement"]
@@ -50,7 +51,7 @@ async def test_R34_even_past_the_inbox_the_same_event_queues_its_email_once(noti
 
 async def test_R34_an_smtp_outage_delays_mail_and_loses_none(notifications, sink):
     sink.stop()
-    await notifications.deliver(purchased(), verification())
+    await notifications.consume(purchased(), verification())
     try:
         await notifications.send_round()
         raise AssertionError("an unreachable server must stop the round")
@@ -69,9 +70,9 @@ async def test_R34_an_smtp_outage_delays_mail_and_loses_none(notifications, sink
 
 
 async def test_R34_a_temporarily_refused_email_backs_off_while_the_next_ones_pass_it(notifications, sink):
-    await notifications.deliver(to("busy@example.com"))
+    await notifications.consume(to("busy@example.com"))
     notifications.clock.advance(timedelta(minutes=1))  # queued after it
-    await notifications.deliver(purchased(), transferred())
+    await notifications.consume(purchased(), transferred())
     assert await notifications.send_round() == 4
     busy = (await notifications.emails())[0]
     assert (busy.template, busy.recipient_id) == ("agreement", "p-busy")
@@ -95,7 +96,7 @@ async def test_R34_a_temporarily_refused_email_backs_off_while_the_next_ones_pas
 
 
 async def test_R34_a_permanently_rejected_address_is_recorded_reported_and_never_retried(notifications, sink):
-    [envelope] = await notifications.deliver(to("gone@example.com"))
+    [envelope] = await notifications.consume(to("gone@example.com"))
     await notifications.send_round()
     notifications.retry_clock.advance(timedelta(hours=1))
     assert await notifications.send_round() == 0
@@ -114,7 +115,7 @@ async def test_R34_a_permanently_rejected_address_is_recorded_reported_and_never
 async def test_R34_the_verification_link_is_never_logged_nor_kept_once_sent(notifications, sink, caplog):
     caplog.set_level(logging.INFO)  # what services log at; aiosqlite and aiosmtpd debug output shows bodies
     sink.handler.busy.add("uma@example.com")
-    await notifications.deliver(verification())
+    await notifications.consume(verification())
     await notifications.send_round()
     sink.handler.busy.clear()
     notifications.retry_clock.advance(timedelta(seconds=1))
@@ -129,9 +130,9 @@ async def test_R34_the_verification_link_is_never_logged_nor_kept_once_sent(noti
 
 async def test_R34_after_an_outage_an_operator_makes_every_waiting_email_due_at_once(notifications, sink):
     sink.stop()
-    await notifications.deliver(purchased())
+    await notifications.consume(purchased())
     for _ in range(2):  # two failed attempts: the e-mail now waits 0.8 s of retry time
-        with pytest.raises(OSError):
+        with pytest.raises(OSError):  # noqa: PT011 - unreachable, refused or hung up: any OSError
             await notifications.send_round()
         notifications.retry_clock.advance(timedelta(seconds=0.4))
     sink.start()

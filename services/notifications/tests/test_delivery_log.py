@@ -7,17 +7,17 @@ from datetime import timedelta
 
 import pytest
 
-from notifications.access import AdministratorNamed, LogEntry, Reader, administrator_named, may_read
-from notifications.samples import (
-    ACCOUNT, AT, SID, invited, invoice, purchased, transferred, unassigned, verification,
-)
-from notifications.store import EmailRepository, administrators, emails, readable_by
+from notifications.domain.access import AdministratorNamed, LogEntry, Reader, administrator_named, may_read
+from notifications.store.emails import EmailRepository, readable_by
+from notifications.store.tables import administrators, emails
+
+from .samples import ACCOUNT, AT, SID, invited, invoice, purchased, transferred, unassigned, verification
 
 ADMIN, NEW_ADMIN, USER = "p-1", "p-2", "u-1"
 
 
 async def test_R6_the_administrator_reads_what_an_event_caused_with_its_status(notifications, sink):
-    [_, envelope] = await notifications.deliver(purchased(), invited("fr"))
+    [_, envelope] = await notifications.consume(purchased(), invited("fr"))
     await notifications.send_round()
 
     answer = await notifications.get(f"/deliveries?caused_by={envelope.id}", ADMIN, ACCOUNT)
@@ -32,8 +32,9 @@ async def test_R6_the_administrator_reads_what_an_event_caused_with_its_status(n
 
 
 async def test_R6_the_administrator_reads_a_users_emails_and_sees_a_rejection(notifications, sink):
-    user_gone = unassigned().model_copy(update={"user": invited().user.model_copy(update={"email": "gone@example.com"})})
-    await notifications.deliver(purchased(), invited(), user_gone)
+    user_gone = unassigned().model_copy(
+        update={"user": invited().user.model_copy(update={"email": "gone@example.com"})})
+    await notifications.consume(purchased(), invited(), user_gone)
     await notifications.send_round()
 
     entries = (await notifications.get(f"/deliveries?recipient={USER}", ADMIN, ACCOUNT)).json()
@@ -46,7 +47,7 @@ async def test_R6_the_administrator_reads_a_users_emails_and_sees_a_rejection(no
 async def test_item15_anothers_emails_answer_like_a_person_or_an_event_that_does_not_exist(notifications, sink):
     """`?recipient=` once answered 403 for a real person and 200 [] for an unknown one: an
     oracle of who exists. Both answer 200 [] now; one's own e-mails are still there."""
-    [_, envelope] = await notifications.deliver(purchased(), invited())
+    [_, envelope] = await notifications.consume(purchased(), invited())
     [own] = (await notifications.get("/deliveries", USER, ACCOUNT)).json()
     assert (own["template"], own["status"], own["attempts"]) == ("invitation", "pending", 0)
 
@@ -60,22 +61,22 @@ async def test_item15_anothers_emails_answer_like_a_person_or_an_event_that_does
 
 
 async def test_R2_an_administrator_acting_for_another_account_reads_nothing_of_it(notifications, sink):
-    [_, envelope] = await notifications.deliver(purchased(), invited())
+    [_, envelope] = await notifications.consume(purchased(), invited())
     answer = await notifications.get(f"/deliveries?caused_by={envelope.id}", ADMIN, "another-account")
     assert (answer.status_code, answer.json()) == (200, [])
 
 
 async def test_R17_after_a_transfer_the_new_administrator_reads_the_log_and_the_previous_no_more(notifications, sink):
-    [_, envelope] = await notifications.deliver(purchased(), invited())
+    [_, envelope] = await notifications.consume(purchased(), invited())
     notifications.clock.advance(timedelta(days=1))
-    await notifications.deliver(transferred().model_copy(update={"transferred_at": AT + timedelta(days=1)}))
+    await notifications.consume(transferred().model_copy(update={"transferred_at": AT + timedelta(days=1)}))
 
     assert len((await notifications.get(f"/deliveries?caused_by={envelope.id}", NEW_ADMIN, ACCOUNT)).json()) == 1
     assert (await notifications.get(f"/deliveries?caused_by={envelope.id}", ADMIN, ACCOUNT)).json() == []
 
 
 async def test_R34_a_verification_email_is_in_the_log_of_its_recipient_only(notifications, sink):
-    [envelope] = await notifications.deliver(verification())
+    [envelope] = await notifications.consume(verification())
     [own] = (await notifications.get("/deliveries", USER, ACCOUNT)).json()
     assert (own["template"], own["subscription_id"]) == ("verification", USER)
     assert (await notifications.get(f"/deliveries?caused_by={envelope.id}", ADMIN, ACCOUNT)).json() == []
@@ -86,10 +87,10 @@ async def test_R6_an_event_without_emails_yet_answers_an_empty_log(notifications
 
 
 async def test_item16_the_log_comes_in_pages_oldest_first_with_a_link_to_the_next(notifications, sink):
-    await notifications.deliver(purchased())
+    await notifications.consume(purchased())
     for n in range(4):  # five e-mails to the administrator, a minute apart
         notifications.clock.advance(timedelta(minutes=1))
-        await notifications.deliver(invoice().model_copy(update={"invoice_id": f"inv-{n}", "number": f"N-{n}"}))
+        await notifications.consume(invoice().model_copy(update={"invoice_id": f"inv-{n}", "number": f"N-{n}"}))
 
     seen, path, pages = [], "/deliveries?limit=2", 0
     while path:
@@ -126,7 +127,7 @@ def test_R6_the_reading_rule_recipient_or_administrator_of_the_subject_or_its_ac
 @pytest.mark.parametrize("reader", [Reader(USER, ACCOUNT), Reader(ADMIN, ACCOUNT), Reader(NEW_ADMIN, ACCOUNT),
                                     Reader(ADMIN, "other"), Reader("p-9", ACCOUNT)], ids=repr)
 async def test_R6_the_query_of_the_log_applies_the_reading_rule(notifications, sink, reader):
-    await notifications.deliver(purchased(), invited(), verification(), invoice(), transferred())
+    await notifications.consume(purchased(), invited(), verification(), invoice(), transferred())
     async with notifications.runtime.db.connect() as conn:
         every = await EmailRepository(conn).log()
         named = {r.subject_id: r.person_id for r in await conn.execute(administrators.select())}

@@ -7,12 +7,28 @@ from importlib.resources import files
 import pytest
 
 from contracts.values import Money
-from notifications.domain import LOCALES, email_id, emails_for, money, next_attempt_at
-from notifications.rendering import render
+from notifications.adapters.rendering import render
+from notifications.domain.emails import LOCALES, email_id, emails_for, money
+from notifications.domain.sending import next_attempt_at
 
-from notifications.samples import (
-    ACCOUNT, AT, activated, amendment, awaiting_approval, contact_added, every_event, grace, invited, invoice,
-    purchased, registration_attempted, transferred, trial_ended, unassigned, verification, verification_lapsed,
+from .samples import (
+    ACCOUNT,
+    AT,
+    activated,
+    amendment,
+    awaiting_approval,
+    contact_added,
+    every_event,
+    grace,
+    invited,
+    invoice,
+    purchased,
+    registration_attempted,
+    transferred,
+    trial_ended,
+    unassigned,
+    verification,
+    verification_lapsed,
 )
 
 
@@ -186,7 +202,8 @@ def _every_request(locale: str):
 
 
 def test_R34_every_template_is_produced_by_some_event():
-    templates = {path.name.removesuffix(".j2") for path in files("notifications").joinpath("templates/en").iterdir()}
+    english = files("notifications.adapters").joinpath("templates/en")
+    templates = {path.name.removesuffix(".j2") for path in english.iterdir()}
     assert {request.template for request in _every_request("en")} == templates
 
 

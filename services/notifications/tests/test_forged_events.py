@@ -3,38 +3,46 @@ reads a subscription's e-mails (issue 11, item 1): an event that contradicts wha
 events said is dead-lettered as `inconsistent`, applied not at all, and sends nothing."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from contracts.errors import InconsistentEvent
-from contracts.subscriptions import TrialStarted
-from contracts.values import Contact, LicenceType
-from notifications.consistency import KnownSubscription, check_agrees
-from notifications.samples import (
-    ACCOUNT, AT, SID, activated, admin, amendment, awaiting_approval, contact_added, grace, invited, invoice,
-    purchased, registration_attempted, transferred, trial_ended, unassigned, verification, verification_lapsed,
+from contracts.values import Contact
+from notifications.domain.consistency import KnownSubscription, check_agrees
+
+from .samples import (
+    ACCOUNT,
+    SID,
+    activated,
+    admin,
+    amendment,
+    awaiting_approval,
+    contact_added,
+    grace,
+    invited,
+    invoice,
+    purchased,
+    registration_attempted,
+    transferred,
+    trial_ended,
+    trial_started,
+    unassigned,
+    verification,
+    verification_lapsed,
 )
 
 ADMIN, NEW_ADMIN, USER = "p-1", "p-2", "u-1"
 MALLORY = Contact(person_id="p-mallory", email="mallory@evil.example", name="Mallory", locale="en")
 
 
-def trial_started() -> TrialStarted:
-    return TrialStarted(subscription_id=SID, account_id=ACCOUNT, administrator=admin(), product="designer",
-                        tier="premium", licence_type=LicenceType.NAMED_USER, started_at=AT,
-                        ends_at=AT + timedelta(days=30))
-
-
 async def refused(notifications, event) -> str:
     """Delivers `event`; asserts it was dead-lettered as inconsistent and queued nothing."""
     before = len(await notifications.emails())
-    await notifications.deliver(event)
-    [letter] = [d for d in notifications.dead_letters if d["type"] == event.type]
-    assert letter["reason"] == "inconsistent", letter
+    await notifications.consume(event)
+    [letter] = [d for d in notifications.dead_letters if d.type == event.type]
+    assert letter.reason == "inconsistent", letter
     assert len(await notifications.emails()) == before
     notifications.dead_letters.clear()
-    return letter["error"]
+    return letter.error
 
 
 async def test_item1_an_event_about_a_subscription_never_purchased_is_dead_lettered_and_mails_nobody(
@@ -49,7 +57,7 @@ async def test_item1_an_event_about_a_subscription_never_purchased_is_dead_lette
 
 async def test_item1_a_forged_transfer_does_not_re_point_the_subscription_nor_mail_the_forger(
         notifications, sink):
-    [purchase] = await notifications.deliver(purchased())
+    [purchase] = await notifications.consume(purchased())
     forged = transferred().model_copy(update={"previous_administrator": MALLORY, "new_administrator": MALLORY})
     assert "whose administrator is person p-1" in await refused(notifications, forged)
 
@@ -61,22 +69,22 @@ async def test_item1_a_forged_transfer_does_not_re_point_the_subscription_nor_ma
 
 
 async def test_item1_an_event_naming_another_account_or_administrator_or_address_is_refused(notifications, sink):
-    await notifications.deliver(purchased())
+    await notifications.consume(purchased())
     assert "belongs to account a-1" in await refused(notifications, grace().model_copy(update={"account_id": "a-evil"}))
     assert "whose administrator is person p-1" in await refused(
         notifications, grace().model_copy(update={"administrator": MALLORY}))
     at_another_address = admin().model_copy(update={"email": "mallory@evil.example"})
     assert "at another address" in await refused(
         notifications, grace().model_copy(update={"administrator": at_another_address}))
-    await notifications.deliver(grace())  # the true one still goes through
+    await notifications.consume(grace())  # the true one still goes through
     assert notifications.dead_letters == []
 
 
 async def test_item1_seats_may_name_the_previous_administrator_but_not_a_stranger(notifications, sink):
     """Seats writes what it knew: an invitation sent just before it applied a transfer names
     the previous administrator, which is no contradiction; a stranger is."""
-    await notifications.deliver(purchased(), transferred())
-    await notifications.deliver(invited())  # invited by p-1, the previous administrator
+    await notifications.consume(purchased(), transferred())
+    await notifications.consume(invited())  # invited by p-1, the previous administrator
     assert notifications.dead_letters == []
     assert "never administered" in await refused(
         notifications, invited().model_copy(update={"invitation_id": "x", "invited_by": MALLORY}))
@@ -85,28 +93,28 @@ async def test_item1_seats_may_name_the_previous_administrator_but_not_a_strange
 
 
 async def test_item1_an_invoice_billing_a_subscription_of_another_account_is_refused(notifications, sink):
-    await notifications.deliver(purchased())
+    await notifications.consume(purchased())
     assert "belongs to account a-1" in await refused(
         notifications, invoice().model_copy(update={"account_id": "a-evil"}))
     assert "never administered" in await refused(notifications, invoice().model_copy(update={"administrator": MALLORY}))
-    await notifications.deliver(invoice())
+    await notifications.consume(invoice())
     assert notifications.dead_letters == []
 
 
 async def test_item1_a_trial_or_a_reseller_order_starts_a_subscription_as_a_purchase_does(notifications, sink):
-    await notifications.deliver(trial_started(), trial_ended())
+    await notifications.consume(trial_started(), trial_ended())
     assert notifications.dead_letters == []
     reseller_order = awaiting_approval().model_copy(update={"subscription_id": "s-order"})
     by_the_reseller = purchased().model_copy(update={"subscription_id": "s-order",
                                                      "administrator": reseller_order.reseller})
-    await notifications.deliver(reseller_order, by_the_reseller)
+    await notifications.consume(reseller_order, by_the_reseller)
     assert notifications.dead_letters == []
     assert {e.template for e in await notifications.emails()} == {
         "trial_ended", "approval_request", "approval_pending", "agreement"}
 
 
 async def test_item1_identity_events_come_first_for_their_subject_and_are_not_refused(notifications, sink):
-    await notifications.deliver(verification(), contact_added(), verification_lapsed(), registration_attempted())
+    await notifications.consume(verification(), contact_added(), verification_lapsed(), registration_attempted())
     assert notifications.dead_letters == []
     assert {e.template for e in await notifications.emails()} == {
         "verification", "contact_invitation", "account_verification_lapsed", "registration_attempted"}

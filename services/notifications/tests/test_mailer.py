@@ -9,15 +9,21 @@ from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
-from aiosmtplib.email import flatten_message
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from aiosmtplib.email import flatten_message
 
-from notifications.mailer import CannotCompose, Mailer, PermanentlyRejected, ServerUnavailable, TemporarilyRefused
-from notifications.rendering import render
-from notifications.store import OutgoingEmail
 from devkit.mailbox import read_mailbox
 from devkit.smtpsink import KeepEveryMessage
+from notifications.adapters.mailer import (
+    CannotCompose,
+    Mailer,
+    PermanentlyRejected,
+    ServerUnavailable,
+    TemporarilyRefused,
+)
+from notifications.adapters.rendering import render
+from notifications.domain.emails import OutgoingEmail
 
 from .conftest import SENDER, free_port
 
@@ -85,7 +91,7 @@ async def test_a_connection_the_server_dropped_is_opened_again(sink, mailer):
     handler = sink.handler
     await mailer.send(outgoing(1))
     sink.stop()  # the server goes away, closing the kept connection
-    with pytest.raises(OSError):
+    with pytest.raises(OSError):  # noqa: PT011 - unreachable, refused or hung up: any OSError
         await mailer.send(outgoing(2))
     sink.start()
     await mailer.send(outgoing(3))

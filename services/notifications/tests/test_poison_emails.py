@@ -12,10 +12,11 @@ from datetime import timedelta
 import aiosmtplib
 import pytest
 
-from notifications import handlers
-from notifications.samples import awaiting_approval, contact_added, invited, purchased, transferred
-from notifications.store import EmailRepository, OutgoingEmail
+from notifications.domain.emails import OutgoingEmail
+from notifications.handlers import emails as queueing
+from notifications.store.emails import EmailRepository
 
+from .samples import awaiting_approval, contact_added, invited, purchased, transferred
 from .test_delivery import to
 
 LINE_BREAK = "\r\nBcc: everyone@example.com"
@@ -38,14 +39,14 @@ def rejections(published: list[dict]) -> list[dict]:
 ], ids=["address", "product", "company", "project_id"])
 async def test_item2_an_email_with_a_line_break_in_a_header_is_rejected_alone_and_the_others_go_out(
         notifications, sink, poison, template):
-    [poisoned] = await notifications.deliver(poison)
+    [poisoned] = await notifications.consume(poison)
     notifications.clock.advance(timedelta(seconds=1))  # queued after it: it must not wait for it
-    await notifications.deliver(to("bea@example.com"), to("cy@example.com"))
+    await notifications.consume(to("bea@example.com"), to("cy@example.com"))
 
     handled = await notifications.send_round()  # no exception: nothing here says the server is down
 
     assert {m.to for m in sink.received()} >= {"bea@example.com", "cy@example.com"}
-    bad = [e for e in await notifications.emails() if e.caused_by == poisoned.id and e.template == template][0]
+    bad = next(e for e in await notifications.emails() if e.caused_by == poisoned.id and e.template == template)
     assert (bad.status, bad.attempts) == ("rejected", 0) and bad.rejected_at and bad.next_attempt_at is None
     assert "line break" in bad.last_error and "everyone@" not in bad.last_error
     assert any(r["email_id"] == bad.email_id and r["reason"] == bad.last_error
@@ -59,10 +60,10 @@ async def test_item2_an_email_with_a_line_break_in_a_header_is_rejected_alone_an
 
 async def test_item2_a_transfer_to_two_addresses_mails_neither_and_tells_the_previous_administrator(
         notifications, sink):
-    await notifications.deliver(purchased())
+    await notifications.consume(purchased())
     two = transferred().model_copy(update={"new_administrator": transferred().new_administrator.model_copy(
         update={"email": "nia@example.com, eve@example.com"})})
-    await notifications.deliver(two)
+    await notifications.consume(two)
     await notifications.send_round()
 
     emails = by_template(await notifications.emails())
@@ -91,15 +92,15 @@ async def test_item2_a_poison_email_queued_before_the_fix_is_rejected_by_the_sen
 
 
 async def test_item2_an_email_that_cannot_be_rendered_is_rejected_alone(notifications, sink, monkeypatch):
-    real_render = handlers.render
+    real_render = queueing.render
 
     def broken_for_invitations(template, locale, facts):
         if template == "invitation":
             raise TypeError("a template fault")
         return real_render(template, locale, facts)
 
-    monkeypatch.setattr(handlers, "render", broken_for_invitations)
-    await notifications.deliver(purchased(), invited())
+    monkeypatch.setattr(queueing, "render", broken_for_invitations)
+    await notifications.consume(purchased(), invited())
     await notifications.send_round()
 
     emails = by_template(await notifications.emails())
@@ -119,7 +120,7 @@ async def test_item2_an_error_about_one_email_alone_delays_that_email_only(notif
         await real_send(email)
 
     monkeypatch.setattr(notifications.mailer, "send", no_smtputf8)
-    await notifications.deliver(to("bea@example.com"), to("cy@example.com"))
+    await notifications.consume(to("bea@example.com"), to("cy@example.com"))
 
     assert await notifications.send_round() == 2
     bea, cy = sorted(await notifications.emails(), key=lambda e: e.recipient_id)
@@ -130,8 +131,8 @@ async def test_item2_an_error_about_one_email_alone_delays_that_email_only(notif
 
 async def test_R34_a_server_that_cannot_be_reached_still_holds_the_whole_queue(notifications, sink):
     sink.stop()
-    await notifications.deliver(to("bea@example.com"), to("cy@example.com"))
-    with pytest.raises(OSError):
+    await notifications.consume(to("bea@example.com"), to("cy@example.com"))
+    with pytest.raises(OSError):  # noqa: PT011 - unreachable, refused or hung up: any OSError
         await notifications.send_round()
     tried, waiting = sorted(await notifications.emails(), key=lambda e: -e.attempts)
     assert (tried.status, tried.attempts, waiting.attempts) == ("pending", 1, 0)

@@ -1,14 +1,15 @@
-"""`python -m notifications.preview`: every e-mail, in every language, from the command line (R34)."""
+"""`entitle preview` (devkit.preview): every e-mail, in every language, from the command line (R34)."""
 from __future__ import annotations
 
 from importlib.resources import files
 
 import pytest
 
-from notifications.domain import LOCALES
-from notifications.preview import main
+from devkit.preview import main
+from notifications.domain.emails import LOCALES
 
-TEMPLATES = sorted(p.name.removesuffix(".j2") for p in files("notifications").joinpath("templates/en").iterdir())
+ENGLISH = files("notifications.adapters").joinpath("templates/en")
+TEMPLATES = sorted(p.name.removesuffix(".j2") for p in ENGLISH.iterdir())
 
 
 def test_R34_without_a_template_the_preview_lists_them_all(capsys):

@@ -1,11 +1,13 @@
 """Which pending e-mail goes first: the ones someone waits on, then the oldest (R33)."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from notifications.store import EmailRepository, OutgoingEmail, metadata
-from servicekit.store.db import Database
+from notifications.domain.emails import OutgoingEmail
+from notifications.store.emails import EmailRepository
+from notifications.store.tables import metadata
 from servicekit.migrations import migrate_database
+from servicekit.store.db import Database
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
 def email(email_id: str, template: str) -> OutgoingEmail:

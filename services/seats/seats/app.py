@@ -1,56 +1,84 @@
 """Wiring of the seats service: what it consumes, schedules and serves."""
 from __future__ import annotations
 
+import asyncio
 import gc
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from contracts import topics
 from contracts.identity import PersonRegistered, SignedOut
 from contracts.subscriptions import (
-    ActivationExpired, AdministratorTransferred, CancellationScheduled, CancellationWithdrawn,
-    SubscriptionActivated, SubscriptionEnded, SubscriptionPurchased, SubscriptionRenewed,
-    TierChanged, TrialStarted,
+    ActivationExpired,
+    AdministratorTransferred,
+    CancellationScheduled,
+    CancellationWithdrawn,
+    SubscriptionActivated,
+    SubscriptionEnded,
+    SubscriptionPurchased,
+    SubscriptionRenewed,
+    TierChanged,
+    TrialStarted,
 )
-from seats import api, handlers, imports, leases, users
-from seats.routes import access as access_routes
-from seats.routes import devices as device_routes
-from seats.routes import imports as import_routes
-from seats.routes import leases as lease_routes
-from seats.routes import users as user_routes
+from seats.adapters.importfiles import ImportParser
+from seats.api import access as access_api
+from seats.api import devices as devices_api
+from seats.api import imports as imports_api
+from seats.api import leases as leases_api
+from seats.api import pools as pools_api
+from seats.api import users as users_api
+from seats.handlers import imports, leases, pools, users
 from seats.settings import SeatsSettings
-from seats.store import metadata
-from servicekit.runtime import ServiceRuntime
+from seats.store.tables import metadata
+from seats.store.uow import SeatsUnitOfWork
 from servicekit.app import service_app
+from servicekit.runtime import ServiceRuntime
+
+__all__ = ["build", "metadata"]
 
 
-def build(settings: SeatsSettings | None = None, **overrides) -> ServiceRuntime:
-    runtime = ServiceRuntime(settings or SeatsSettings(), metadata, **overrides)
+def build(settings: SeatsSettings | None = None, **overrides: Any) -> ServiceRuntime[SeatsUnitOfWork]:
+    settings = settings or SeatsSettings()
+    runtime = ServiceRuntime(settings, metadata, unit_of_work=SeatsUnitOfWork, **overrides)
 
     events = runtime.consumer("seats")
-    events.on(SubscriptionPurchased, handlers.open_locked_pool)
-    events.on(SubscriptionActivated, handlers.unlock_seats)
-    events.on(ActivationExpired, handlers.close_lapsed_pool)
-    events.on(CancellationScheduled, handlers.schedule_deprovisioning)
-    events.on(CancellationWithdrawn, handlers.withdraw_deprovisioning)
-    events.on(SubscriptionEnded, handlers.deprovision)
-    events.on(SubscriptionRenewed, handlers.follow_renewal)
-    events.on(TierChanged, handlers.follow_tier_change)
-    events.on(AdministratorTransferred, handlers.transfer_administration)
-    events.on(TrialStarted, handlers.open_trial_pool)
+    events.on(SubscriptionPurchased, pools.open_locked_pool)
+    events.on(SubscriptionActivated, pools.unlock_seats)
+    events.on(ActivationExpired, pools.close_lapsed_pool)
+    events.on(CancellationScheduled, pools.schedule_deprovisioning)
+    events.on(CancellationWithdrawn, pools.withdraw_deprovisioning)
+    events.on(SubscriptionEnded, pools.deprovision)
+    events.on(SubscriptionRenewed, pools.follow_renewal)
+    events.on(TierChanged, pools.follow_tier_change)
+    events.on(AdministratorTransferred, pools.transfer_administration)
+    events.on(TrialStarted, pools.open_trial_pool)
     events.on(PersonRegistered, users.register_person)
     events.on(SignedOut, leases.release_session)
     events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.IDENTITY_EVENTS)
 
-    runtime.scheduler.on(handlers.SEAT_DECREASE, handlers.apply_scheduled_decrease)
+    runtime.scheduler.on(pools.SEAT_DECREASE, pools.apply_scheduled_decrease)
     runtime.scheduler.on(imports.IMPORT_CHUNK, imports.import_chunk)
 
     runtime.add_worker("heap frozen after start-up", _freeze_the_start_up_heap)
+    parser = ImportParser()
+    runtime.add_worker("import parser", _closing(parser))
 
-    routers = [api.routes(runtime)] + [r.routes(runtime) for r in (
-        import_routes, user_routes, lease_routes, device_routes, access_routes)]
-    runtime.app = service_app(runtime, *routers, title="Entitle seats",
-                                   description="Seat pools, users and invitations, assignments, bulk "
-                                               "imports, floating leases, node-locked keys, access.")
+    app = service_app(runtime, pools_api.router, imports_api.router, users_api.router, leases_api.router,
+                      devices_api.router, access_api.router, title="Entitle seats",
+                      description="Seat pools, users and invitations, assignments, bulk "
+                                  "imports, floating leases, node-locked keys, access.")
+    app.state.invitations = settings.invitations()
+    app.state.import_parser = parser
     return runtime
+
+
+def _closing(parser: ImportParser) -> Callable[[], Awaitable[None]]:
+    async def close_parser() -> None:  # the parser process ends with the service
+        try:
+            await asyncio.Event().wait()
+        finally:
+            parser.close()
+    return close_parser
 
 
 async def _freeze_the_start_up_heap() -> None:

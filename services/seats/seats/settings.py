@@ -1,10 +1,9 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from seats.importfiles import MAX_IMPORT_ROWS, MAX_UPLOAD_BYTES, MAX_XLSX_UNCOMPRESSED_BYTES
-from seats.users import DEFAULT_INVITATIONS_PER_HOUR, MAX_RECIPIENTS_PER_REQUEST, Invitations
+from seats.adapters.importfiles import MAX_IMPORT_ROWS, MAX_UPLOAD_BYTES, MAX_XLSX_UNCOMPRESSED_BYTES
+from seats.handlers.users import DEFAULT_INVITATIONS_PER_HOUR, MAX_RECIPIENTS_PER_REQUEST, Invitations
 from servicekit.settings import ServiceSettings, public_url_problems
-
 
 TEST_STACK_IDENTITY = "http://127.0.0.1:8101"  # identity's port on `make run`
 

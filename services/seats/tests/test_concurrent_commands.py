@@ -10,17 +10,15 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from seats import handlers, users
+from devkit.testsupport import POSTGRES_URL
 from seats.app import build
 from seats.domain.users import NewUser, UserStatus
-from seats.people_store import PeopleRepository
+from seats.handlers import pools, users
 from seats.settings import SeatsSettings
-from servicekit.http.auth import issue_token
 from servicekit.clock import FixedClock
-from devkit.testsupport import POSTGRES_URL
-from servicekit.migrations import migrate_database
+from servicekit.http.auth import issue_token
 
-from .conftest import T0, SeatsService
+from .conftest import T0, SeatsDriver
 from .test_handlers import INVITATIONS, NEW_PRICE, activated, caller, purchased, tier_changed
 from .test_users import registered
 
@@ -33,11 +31,10 @@ pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, 
 @pytest.fixture
 async def seats():
     settings = SeatsSettings(database_url=POSTGRES_URL, db_schema=f"seats_{uuid.uuid4().hex[:8]}")
-    runtime = build(settings, clock=FixedClock(T0))
-    await migrate_database(runtime.db, "seats")
-    yield SeatsService(runtime, runtime.clock)
-    await runtime.db.drop_schema()
-    await runtime.db.dispose()
+    driver = await SeatsDriver.start(build(settings, clock=FixedClock(T0)))
+    yield driver
+    await driver.runtime.db.drop_schema()
+    await driver.close()
 
 
 def http(seats) -> httpx.AsyncClient:
@@ -56,7 +53,7 @@ async def active_pools(seats, quantity: int, count: int = SUBSCRIPTIONS) -> list
 
 async def consumed(seats, handler, event) -> None:
     """What the consumer does with one event: apply it in a transaction of its own."""
-    async with seats.runtime.uow() as uow:
+    async with seats.uow() as uow:
         await handler(event, uow)
         await uow.commit()
 
@@ -80,7 +77,7 @@ async def test_assignments_and_a_tier_change_consumed_at_once_are_all_kept(seats
     async with http(seats) as client:
         await asyncio.gather(*(work for sid in ids for work in (
             assign(client, sid, 0), assign(client, sid, 1),
-            consumed(seats, handlers.follow_tier_change, tier_changed().model_copy(update={"subscription_id": sid})))))
+            consumed(seats, pools.follow_tier_change, tier_changed().model_copy(update={"subscription_id": sid})))))
     for sid in ids:
         pool = await seats.pool(sid)
         assert (len(pool.assignments), pool.unit_price, pool.tier) == (2, NEW_PRICE, "premium_plus")
@@ -89,7 +86,7 @@ async def test_assignments_and_a_tier_change_consumed_at_once_are_all_kept(seats
 async def test_R22_an_invitation_resent_while_the_person_registers_leaves_them_registered(seats):
     ids = await active_pools(seats, quantity=3)
     for sid in ids:
-        async with seats.runtime.uow() as uow:
+        async with seats.uow() as uow:
             await users.add_users(sid, [NewUser(f"{sid}@example.com", "Ann", "A"),
                                         NewUser(f"other-{sid}@example.com", "Bo", "B")], False, INVITATIONS,
                                   caller(), uow)
@@ -99,6 +96,6 @@ async def test_R22_an_invitation_resent_while_the_person_registers_leaves_them_r
             client.post(f"/subscriptions/{sid}/users/invitations/resend", json={"all": True}),
             consumed(seats, users.register_person, registered(f"{sid}@example.com", f"p-{sid}")))))
     for sid in ids:
-        async with seats.runtime.db.connect() as conn:
-            user = await PeopleRepository(conn).find_by_email(sid, f"{sid}@example.com")
+        async with seats.uow() as uow:
+            user = await uow.users.find_by_email(sid, f"{sid}@example.com")
         assert (user.status, user.person_id) == (UserStatus.REGISTERED, f"p-{sid}")

@@ -6,16 +6,15 @@ from datetime import timedelta
 import pytest
 
 from contracts.errors import RuleViolation
+from contracts.testing import ADA, SUBSCRIPTION_ID
 from contracts.values import LicenceType
-from seats import devices, handlers, leases, users
-from seats.access import check_access
 from seats.domain.users import NewUser
+from seats.handlers import devices, leases, pools, users
+from seats.handlers.access import check_access
 from servicekit.http.auth import Caller
 
 from .conftest import T0
-from .test_handlers import (
-    ADMIN, INVITATIONS, SID, activated, caller, command, ended, purchased, tier_changed, types,
-)
+from .test_handlers import INVITATIONS, activated, caller, command, ended, purchased, tier_changed, types
 
 NODE_LOCKED = {"licence_type": LicenceType.NODE_LOCKED}
 ANN = Caller(person_id="p-ann", account_id="ann-account", email="ann@example.com")
@@ -28,17 +27,17 @@ async def node_locked_pool(seats, quantity=2, assign=(ANN,), listed=()):
     await seats.deliver(purchased(quantity).model_copy(update=NODE_LOCKED),
                         activated(quantity).model_copy(update=NODE_LOCKED))
     for who, assigned in [(w, True) for w in assign] + [(w, False) for w in listed]:
-        await command(seats, users.add_users, SID, [NewUser(who.email, who.email[:3].title(), "Tester")], assigned,
-                      INVITATIONS, caller())
-    return await command(seats, devices.list_keys, SID, caller())
+        await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser(who.email, who.email[:3].title(), "Tester")],
+                      assigned, INVITATIONS, caller())
+    return await command(seats, devices.list_keys, SUBSCRIPTION_ID, caller())
 
 
 async def activate(seats, key, device, who=ANN):
-    return await command(seats, devices.activate, SID, key.key_id, device, f"{device}'s laptop", who)
+    return await command(seats, devices.activate, SUBSCRIPTION_ID, key.key_id, device, f"{device}'s laptop", who)
 
 
 async def deactivate(seats, key, who=ANN):
-    return await command(seats, devices.deactivate, SID, key.key_id, who)
+    return await command(seats, devices.deactivate, SUBSCRIPTION_ID, key.key_id, who)
 
 
 async def refusal(attempt) -> RuleViolation:
@@ -48,8 +47,8 @@ async def refusal(attempt) -> RuleViolation:
 
 
 async def access(seats, asker: Caller = None, **who):
-    async with seats.runtime.db.connect() as conn:
-        return await check_access(conn, "designer", seats.clock.now(), asker or caller(), **who)
+    async with seats.uow() as uow:
+        return await check_access(uow, "designer", seats.clock.now(), asker or caller(), **who)
 
 
 async def test_R27_one_key_per_seat_bound_to_one_device_moved_only_after_deactivation(seats):
@@ -62,7 +61,7 @@ async def test_R27_one_key_per_seat_bound_to_one_device_moved_only_after_deactiv
     await activate(seats, keys[0], "dev-b")
     assert types(await seats.published())[-3:] == ["seats.device_activated", "seats.device_deactivated",
                                                    "seats.device_activated"]
-    listed = await command(seats, devices.list_keys, SID, caller())
+    listed = await command(seats, devices.list_keys, SUBSCRIPTION_ID, caller())
     assert [(k.device_id, k.device_name, k.person_id) for k in listed] == [
         ("dev-b", "dev-b's laptop", ANN.person_id), (None, None, None)]
     assert [e["data"].get("person_id") for e in await seats.published()
@@ -85,7 +84,7 @@ async def test_R27_one_person_holds_one_key_per_device_and_the_policy_limits_the
     assert (refused.code, refused.rule) == ("device_has_your_key", "R27")
     refused = await refusal(activate(seats, keys[1], "dev-b"))  # the default policy: one key a person
     assert (refused.code, refused.rule) == ("keys_per_person_reached", "R27")
-    await command(seats, handlers.set_policy, SID, 2, caller())
+    await command(seats, pools.set_policy, SUBSCRIPTION_ID, 2, caller())
     await activate(seats, keys[1], "dev-b")
     refused = await refusal(activate(seats, keys[2], "dev-c"))
     assert refused.code == "keys_per_person_reached"
@@ -95,7 +94,7 @@ async def test_R27_only_the_holder_or_the_administrator_deactivates_a_key(seats)
     keys = await node_locked_pool(seats, assign=(ANN, BOB))
     await activate(seats, keys[0], "dev-a", ANN)
     refused = await refusal(deactivate(seats, keys[0], BOB))
-    unknown = await refusal(command(seats, devices.deactivate, SID, "0000-0000-0000-0000", BOB))
+    unknown = await refusal(command(seats, devices.deactivate, SUBSCRIPTION_ID, "0000-0000-0000-0000", BOB))
     assert (refused.code, refused.refusal.value) == (unknown.code, unknown.refusal.value) == \
         ("activation key_not_found", "not_found")  # not yours answers as does not exist
     assert (await deactivate(seats, keys[0], caller())).is_active is False  # the administrator may
@@ -108,7 +107,7 @@ async def test_R24_unassigning_a_user_deactivates_their_keys_at_once_with_an_eve
     await activate(seats, keys[0], "dev-a", ANN)
     await activate(seats, keys[1], "dev-b", BOB)
     ann = next(u for u in await _users(seats) if u.email == ANN.email)
-    await command(seats, users.unassign_users, SID, [ann.user_id], caller())
+    await command(seats, users.unassign_users, SUBSCRIPTION_ID, [ann.user_id], caller())
     [gone] = [e["data"] for e in await seats.published() if e["type"] == "seats.device_deactivated"]
     assert (gone["device_id"], gone["person_id"], gone["reason"]) == ("dev-a", ANN.person_id, "unassigned")
     assert (await access(seats, ANN, device_id="dev-a")).allowed is False
@@ -119,8 +118,8 @@ async def test_R24_unassigning_a_user_deactivates_their_keys_at_once_with_an_eve
 
 async def test_R27_an_increase_adds_keys_for_the_new_seats(seats):
     await node_locked_pool(seats, quantity=2)
-    await command(seats, handlers.change_quantity, SID, 4, caller())
-    assert len(await command(seats, devices.list_keys, SID, caller())) == 4
+    await command(seats, pools.change_quantity, SUBSCRIPTION_ID, 4, caller())
+    assert len(await command(seats, devices.list_keys, SUBSCRIPTION_ID, caller())) == 4
 
 
 async def test_R28_the_end_revokes_every_device_activation_with_an_event_each(seats):
@@ -135,16 +134,16 @@ async def test_R28_the_end_revokes_every_device_activation_with_an_event_each(se
 
 async def test_R24_R28_access_follows_the_named_seat_assigned_unassigned_and_revoked(seats):
     await seats.deliver(purchased(2), activated(2))
-    [ann] = await command(seats, users.add_users, SID, [NewUser("ann@example.com", "Ann", "A")], True,
+    [ann] = await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser("ann@example.com", "Ann", "A")], True,
                           INVITATIONS, caller())
     answer = await access(seats, email="ANN@example.com")
     assert (answer.allowed, answer.tier, answer.licence_type, answer.subscription_id) == \
-        (True, "premium", "named_user", SID)
+        (True, "premium", "named_user", SUBSCRIPTION_ID)
     await seats.deliver(tier_changed())
     assert (await access(seats, email="ann@example.com")).tier == "premium_plus"
-    await command(seats, users.unassign_users, SID, [ann.user_id], caller())
+    await command(seats, users.unassign_users, SUBSCRIPTION_ID, [ann.user_id], caller())
     assert (await access(seats, email="ann@example.com")).allowed is False
-    await command(seats, users.assign_users, SID, [ann.user_id], caller())
+    await command(seats, users.assign_users, SUBSCRIPTION_ID, [ann.user_id], caller())
     await seats.deliver(ended("terminated", at=T0 + timedelta(days=2)))
     refused = await access(seats, email="ann@example.com")
     assert (refused.allowed, refused.tier) == (False, None) and "No seat" in refused.reason
@@ -153,9 +152,10 @@ async def test_R24_R28_access_follows_the_named_seat_assigned_unassigned_and_rev
 async def test_R26_access_by_person_id_needs_a_live_lease(seats):
     floating = {"licence_type": LicenceType.FLOATING}
     await seats.deliver(purchased(1).model_copy(update=floating), activated(1).model_copy(update=floating))
-    await command(seats, users.add_users, SID, [NewUser(ANN.email, "Ann", "A")], True, INVITATIONS, caller())
+    await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser(ANN.email, "Ann", "A")], True, INVITATIONS,
+                  caller())
     assert (await access(seats, user_id=ANN.person_id)).allowed is False
-    await command(seats, leases.acquire, SID, ANN, None)
+    await command(seats, leases.acquire, SUBSCRIPTION_ID, ANN, None)
     assert (await access(seats, user_id=ANN.person_id)).licence_type == "floating"
     assert (await access(seats, ANN, user_id=ANN.person_id)).licence_type == "floating"
     seats.clock.advance(timedelta(hours=1))
@@ -173,7 +173,8 @@ async def test_R21_a_locked_pool_grants_nothing_and_the_query_needs_someone(seat
 async def test_R6_access_is_told_only_to_the_person_and_to_the_administrator_of_their_subscription(seats, licence):
     if licence == "named_user":
         await seats.deliver(purchased(2), activated(2))
-        await command(seats, users.add_users, SID, [NewUser(ANN.email, "Ann", "A")], True, INVITATIONS, caller())
+        await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser(ANN.email, "Ann", "A")], True, INVITATIONS,
+                      caller())
         who = {"email": ANN.email}
     else:
         [key, _] = await node_locked_pool(seats, assign=(ANN,))
@@ -182,7 +183,7 @@ async def test_R6_access_is_told_only_to_the_person_and_to_the_administrator_of_
     nobody = await access(seats, STRANGER, email="nobody@example.com")
     assert (await access(seats, ANN, **who)).allowed is True  # about themselves
     assert (await access(seats, caller(), **who)).allowed is True  # the administrator of their subscription
-    for outsider in (STRANGER, BOB, caller(ADMIN, "other-account")):
+    for outsider in (STRANGER, BOB, caller(ADA, "other-account")):
         assert await access(seats, outsider, **who) == nobody  # the answer for no one at all: no oracle
     assert nobody.allowed is False
 
@@ -193,5 +194,5 @@ async def test_R27_an_assignment_in_a_node_locked_pool_grants_access_only_on_an_
 
 
 async def _users(seats):
-    async with seats.runtime.uow() as uow:
-        return (await users.list_users(SID, caller(), uow))[1]
+    async with seats.uow() as uow:
+        return (await users.list_users(SUBSCRIPTION_ID, caller(), uow))[1]

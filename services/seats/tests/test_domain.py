@@ -1,5 +1,5 @@
 """Seat pool rules, as plain Python."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from contracts.seats import SeatDecreaseScheduled, SeatQuantityChanged
 from contracts.values import Contact, LicenceType, Money
 from seats.domain import PoolStatus, SeatPool
 
-T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
 ADMIN = Contact(person_id="p-admin", email="admin@example.com")
 
 

@@ -7,76 +7,76 @@ import pytest
 
 from contracts.errors import RuleViolation
 from contracts.subscriptions import (
-    ActivationExpired, AdministratorTransferred, CancellationScheduled, CancellationWithdrawn,
-    SubscriptionActivated, SubscriptionEnded, SubscriptionPurchased, SubscriptionRenewed,
-    TierChanged, TrialEnded, TrialStarted,
+    ActivationExpired,
+    AdministratorTransferred,
+    CancellationScheduled,
+    CancellationWithdrawn,
+    SubscriptionActivated,
+    SubscriptionEnded,
+    SubscriptionPurchased,
+    SubscriptionRenewed,
+    TierChanged,
+    TrialEnded,
+    TrialStarted,
 )
-from contracts.values import BillingCycle, Contact, LicenceType, Money
-from seats import handlers, users
+from contracts.testing import ACCOUNT_ID, ADA, BOB, SUBSCRIPTION_ID, T0, SubscriptionStory, eur, forged
+from contracts.values import Contact, LicenceType
 from seats.domain import PoolStatus
+from seats.handlers import pools, users
 from servicekit.http.auth import Caller
 
-from .conftest import T0
-
-SID, ACCOUNT = "s-1", "a-1"
-ADMIN = Contact(person_id="p-admin", email="admin@example.com", name="Ada")
-NEW_ADMIN = Contact(person_id="p-new", email="new@example.com", name="Nia")
-PRICE, NEW_PRICE = Money(amount_minor=36500, currency="EUR"), Money(amount_minor=73000, currency="EUR")
+NEW_ADMIN = BOB
+PRICE, NEW_PRICE = eur(36500), eur(73000)
 TERM_END = T0 + timedelta(days=365)
 NEXT_TERM_END = T0 + timedelta(days=730)
 INVITATIONS = users.Invitations("https://id.example.com")
 
 
+def story(quantity: int = 3) -> SubscriptionStory:
+    """The subscription of these tests: 3 named Designer Premium seats at 365.00 EUR a year."""
+    return SubscriptionStory(quantity=quantity, tier="premium", unit_price=PRICE)
+
+
 def purchased(quantity=3, **extra) -> SubscriptionPurchased:
-    return SubscriptionPurchased(
-        subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, product="designer", tier="premium",
-        licence_type=LicenceType.NAMED_USER, billing_cycle=BillingCycle.ANNUAL, quantity=quantity,
-        unit_price=PRICE, ordered_at=T0, activation_deadline=T0 + timedelta(days=90),
-        agreement_url="http://portal/agreement", **extra)
+    return story(quantity).purchased(**extra)
 
 
 def activated(quantity=3, at=T0) -> SubscriptionActivated:
-    return SubscriptionActivated(
-        subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, licence_type=LicenceType.NAMED_USER,
-        billing_cycle=BillingCycle.ANNUAL, quantity=quantity, unit_price=PRICE, activated_at=at,
-        term_start=at, term_end=at + timedelta(days=365))
+    told = story(quantity)
+    told.purchased()
+    return told.activated(at=at)
 
 
 def renewed() -> SubscriptionRenewed:
-    return SubscriptionRenewed(
-        subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, product="designer", tier="premium",
-        billing_cycle=BillingCycle.ANNUAL, unit_price=NEW_PRICE, term_start=TERM_END,
-        term_end=NEXT_TERM_END, renewed_at=TERM_END, how="automatic")
+    told = story()
+    told.purchased(), told.activated()
+    return told.renewed(unit_price=NEW_PRICE)
 
 
 def ended(reason: str, at=TERM_END) -> SubscriptionEnded:
-    return SubscriptionEnded(subscription_id=SID, account_id=ACCOUNT, ended_at=at, reason=reason)
+    return story().ended(reason=reason, ended_at=at)
 
 
 def transferred() -> AdministratorTransferred:
-    return AdministratorTransferred(subscription_id=SID, account_id=ACCOUNT, previous_administrator=ADMIN,
-                                    new_administrator=NEW_ADMIN, transferred_at=T0 + timedelta(days=5))
+    return story().administrator_transferred(new_administrator=NEW_ADMIN, transferred_at=T0 + timedelta(days=5))
 
 
 def tier_changed() -> TierChanged:
-    return TierChanged(
-        amendment_id="am-1", subscription_id=SID, account_id=ACCOUNT, billing_cycle=BillingCycle.ANNUAL,
-        from_tier="premium", to_tier="premium_plus", previous_unit_price=PRICE, new_unit_price=NEW_PRICE,
-        quantity=3, effective_at=T0 + timedelta(days=10), term_start=T0, term_end=TERM_END)
+    told = story()
+    told.purchased(), told.activated()
+    return told.tier_changed(at=T0 + timedelta(days=10), to_tier="premium_plus", new_unit_price=NEW_PRICE)
 
 
 def trial_started() -> TrialStarted:
-    return TrialStarted(subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, product="designer",
-                        tier="premium", licence_type=LicenceType.NAMED_USER, started_at=T0,
-                        ends_at=T0 + timedelta(days=30))
+    return story().trial_started()
 
 
-def caller(person: Contact = ADMIN, account: str = ACCOUNT) -> Caller:
+def caller(person: Contact = ADA, account: str = ACCOUNT_ID) -> Caller:
     return Caller(person_id=person.person_id, account_id=account, email=person.email)
 
 
 async def command(seats, action, *args):
-    async with seats.runtime.uow() as uow:
+    async with seats.uow() as uow:
         result = await action(*args, uow)
         await uow.commit()
     return result
@@ -93,20 +93,21 @@ async def active_pool(seats, quantity=3):
 async def test_R17_after_a_transfer_the_previous_administrator_is_refused_by_every_route(seats):
     await active_pool(seats)
     await seats.deliver(transferred())
-    for action, args in ((handlers.assign_seat, (SID, "u@example.com")), (handlers.change_quantity, (SID, 4))):
+    for action, args in ((pools.assign_seat, (SUBSCRIPTION_ID, "u@example.com")), (pools.change_quantity,
+                                                                                   (SUBSCRIPTION_ID, 4))):
         with pytest.raises(RuleViolation) as refused:
-            await command(seats, action, *args, caller(ADMIN))
+            await command(seats, action, *args, caller(ADA))
         assert refused.value.refusal.value == "not_found"
-    pool = await seats.pool(SID)
+    pool = await seats.pool(SUBSCRIPTION_ID)
     with pytest.raises(RuleViolation):
-        pool.ensure_administered_by(ADMIN.person_id, ACCOUNT)  # what GET /seats checks
-    assert (await command(seats, handlers.assign_seat, SID, "u@example.com", caller(NEW_ADMIN))).email
+        pool.ensure_administered_by(ADA.person_id, ACCOUNT_ID)  # what GET /seats checks
+    assert (await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "u@example.com", caller(NEW_ADMIN))).email
 
 
 async def test_R6_the_administrator_signed_in_for_another_account_is_refused(seats):
     await active_pool(seats)
     with pytest.raises(RuleViolation) as refused:
-        await command(seats, handlers.assign_seat, SID, "u@example.com", caller(ADMIN, "other-account"))
+        await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "u@example.com", caller(ADA, "other-account"))
     assert refused.value.refusal.value == "not_found"
 
 
@@ -115,7 +116,7 @@ async def test_R29_after_renewal_an_increase_carries_the_new_term_and_price(seat
     seats.clock.set(TERM_END)
     await seats.deliver(renewed())
     seats.clock.advance(timedelta(days=30))
-    await command(seats, handlers.change_quantity, SID, 5, caller())
+    await command(seats, pools.change_quantity, SUBSCRIPTION_ID, 5, caller())
     [change] = [e for e in await seats.published() if e["type"] == "seats.quantity_changed"]
     assert (change["data"]["term_start"][:10], change["data"]["term_end"][:10]) == ("2027-01-05", "2028-01-05")
     assert change["data"]["unit_price"]["amount_minor"] == NEW_PRICE.amount_minor
@@ -124,7 +125,7 @@ async def test_R29_after_renewal_an_increase_carries_the_new_term_and_price(seat
 async def test_R29_after_a_tier_change_an_increase_is_priced_in_the_new_tier(seats):
     await active_pool(seats)
     await seats.deliver(tier_changed())
-    await command(seats, handlers.change_quantity, SID, 4, caller())
+    await command(seats, pools.change_quantity, SUBSCRIPTION_ID, 4, caller())
     [change] = [e for e in await seats.published() if e["type"] == "seats.quantity_changed"]
     assert change["data"]["unit_price"]["amount_minor"] == NEW_PRICE.amount_minor
 
@@ -133,7 +134,7 @@ async def test_R29_after_a_tier_change_an_increase_is_priced_in_the_new_tier(sea
 async def test_R25_a_decrease_due_at_the_term_end_applies_once_when_the_renewal_comes_at_that_instant(
         seats, job_fires_first):
     await active_pool(seats, quantity=4)
-    await command(seats, handlers.change_quantity, SID, 2, caller())
+    await command(seats, pools.change_quantity, SUBSCRIPTION_ID, 2, caller())
     seats.clock.set(TERM_END)
     steps = [seats.fire_due, lambda: seats.deliver(renewed())]
     for step in steps if job_fires_first else reversed(steps):
@@ -141,37 +142,37 @@ async def test_R25_a_decrease_due_at_the_term_end_applies_once_when_the_renewal_
     changes = [e["data"] for e in await seats.published() if e["type"] == "seats.quantity_changed"]
     assert [(c["previous_quantity"], c["new_quantity"]) for c in changes] == [(4, 2)]
     assert changes[0]["effective_at"][:10] == changes[0]["term_end"][:10] == "2027-01-05"  # nothing to prorate
-    pool = await seats.pool(SID)
+    pool = await seats.pool(SUBSCRIPTION_ID)
     assert (pool.quantity, pool.scheduled_quantity, pool.term_end) == (2, None, NEXT_TERM_END)
     assert await seats.pending_jobs() == []
 
 
 async def test_R25_a_decrease_in_the_second_term_is_scheduled_and_applied_at_its_end(seats):
     await active_pool(seats, quantity=4)
-    await command(seats, handlers.change_quantity, SID, 3, caller())
+    await command(seats, pools.change_quantity, SUBSCRIPTION_ID, 3, caller())
     seats.clock.set(TERM_END)
     await seats.fire_due()
     await seats.deliver(renewed())
-    await command(seats, handlers.change_quantity, SID, 2, caller())
+    await command(seats, pools.change_quantity, SUBSCRIPTION_ID, 2, caller())
     assert [due for _, due in await seats.pending_jobs()] == [NEXT_TERM_END]
     seats.clock.set(NEXT_TERM_END)
     assert types(await seats.fire_due()) == ["seats.quantity_changed"]
-    assert (await seats.pool(SID)).quantity == 2
+    assert (await seats.pool(SUBSCRIPTION_ID)).quantity == 2
 
 
 @pytest.mark.parametrize("reason", ["cancelled", "lapsed", "terminated", "trial_ended"])
 async def test_R28_the_end_of_a_subscription_revokes_every_seat_whatever_the_reason(seats, reason):
     await active_pool(seats)
-    await command(seats, handlers.assign_seat, SID, "u@example.com", caller())
+    await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "u@example.com", caller())
     published = await seats.deliver(ended(reason))
     assert types(published) == ["seats.deprovisioned"]
-    assert published[0]["data"]["administrator"]["person_id"] == ADMIN.person_id
-    assert (await seats.pool(SID)).assignments == []
+    assert published[0]["data"]["administrator"]["person_id"] == ADA.person_id
+    assert (await seats.pool(SUBSCRIPTION_ID)).assignments == []
 
 
 async def test_R28_a_termination_before_the_term_end_cancels_the_scheduled_decrease(seats):
     await active_pool(seats, quantity=4)
-    await command(seats, handlers.change_quantity, SID, 2, caller())
+    await command(seats, pools.change_quantity, SUBSCRIPTION_ID, 2, caller())
     assert len(await seats.pending_jobs()) == 1
     seats.clock.set(T0 + timedelta(days=100))
     await seats.deliver(ended("terminated", at=seats.clock.now()))
@@ -183,7 +184,7 @@ async def test_R28_a_termination_before_the_term_end_cancels_the_scheduled_decre
 async def test_R28_a_termination_revokes_a_pool_still_locked(seats):
     await seats.deliver(purchased())
     assert types(await seats.deliver(ended("terminated", at=T0))) == ["seats.deprovisioned"]
-    assert (await seats.pool(SID)).status is PoolStatus.DEPROVISIONED
+    assert (await seats.pool(SUBSCRIPTION_ID)).status is PoolStatus.DEPROVISIONED
 
 
 async def test_R28_the_administrator_told_of_the_end_is_the_one_after_a_transfer(seats):
@@ -195,41 +196,41 @@ async def test_R28_the_administrator_told_of_the_end_is_the_one_after_a_transfer
 
 async def test_R14_a_withdrawn_cancellation_clears_the_scheduled_deprovisioning(seats):
     await active_pool(seats)
-    cancelled = CancellationScheduled(subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN,
+    cancelled = CancellationScheduled(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, administrator=ADA,
                                       reason="budget", requested_at=T0, effective_at=TERM_END)
     await seats.deliver(cancelled)
-    assert (await seats.pool(SID)).deprovision_at == TERM_END
-    await seats.deliver(CancellationWithdrawn(subscription_id=SID, account_id=ACCOUNT, withdrawn_at=T0))
-    assert (await seats.pool(SID)).deprovision_at is None
+    assert (await seats.pool(SUBSCRIPTION_ID)).deprovision_at == TERM_END
+    await seats.deliver(CancellationWithdrawn(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, withdrawn_at=T0))
+    assert (await seats.pool(SUBSCRIPTION_ID)).deprovision_at is None
 
 
 async def test_R10_a_trial_opens_one_unlocked_seat_and_its_conversion_unlocks_the_paid_quantity(seats):
     await seats.deliver(trial_started())
-    pool = await seats.pool(SID)
+    pool = await seats.pool(SUBSCRIPTION_ID)
     assert (pool.status, pool.quantity, pool.is_trial) == (PoolStatus.UNLOCKED, 1, True)
-    await command(seats, handlers.assign_seat, SID, "trier@example.com", caller())
-    converted = TrialEnded(subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN,
+    await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "trier@example.com", caller())
+    converted = TrialEnded(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, administrator=ADA,
                            outcome="converted", ended_at=T0 + timedelta(days=3))
     published = await seats.deliver(purchased(5, converts_trial=True), converted,
                                     activated(5, at=T0 + timedelta(days=3)))
     assert types(published) == ["seats.unlocked"] and published[0]["data"]["quantity"] == 5
-    pool = await seats.pool(SID)
+    pool = await seats.pool(SUBSCRIPTION_ID)
     assert (pool.quantity, pool.is_trial, len(pool.assignments), pool.unit_price) == (5, False, 1, PRICE)
 
 
 async def test_R10_a_trial_ended_without_conversion_revokes_its_seat(seats):
     await seats.deliver(trial_started())
-    await command(seats, handlers.assign_seat, SID, "trier@example.com", caller())
+    await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "trier@example.com", caller())
     [deprovisioned] = await seats.deliver(ended("trial_ended", at=T0 + timedelta(days=30)))
-    assert deprovisioned["data"]["revoked_user_ids"] and (await seats.pool(SID)).assignments == []
+    assert deprovisioned["data"]["revoked_user_ids"] and (await seats.pool(SUBSCRIPTION_ID)).assignments == []
 
 
 EVENTS_THAT_NEED_A_KNOWN_POOL = [
     activated(500), renewed(), tier_changed(), ended("terminated"),
-    CancellationWithdrawn(subscription_id=SID, account_id=ACCOUNT, withdrawn_at=T0),
-    CancellationScheduled(subscription_id=SID, account_id=ACCOUNT, administrator=ADMIN, reason="x",
+    CancellationWithdrawn(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, withdrawn_at=T0),
+    CancellationScheduled(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, administrator=ADA, reason="x",
                           requested_at=T0, effective_at=TERM_END),
-    ActivationExpired(subscription_id=SID, account_id=ACCOUNT, ordered_at=T0, expired_at=T0),
+    ActivationExpired(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, ordered_at=T0, expired_at=T0),
 ]
 
 
@@ -239,16 +240,12 @@ async def test_R21_an_event_about_a_subscription_seats_never_saw_bought_is_dead_
     """A purchase (or trial) comes first on the subscription's partition: without it, the event is
     forged or corrupt. A forged activation once opened 500 unlocked seats (issue 11)."""
     assert await seats.deliver(event) == []
-    assert seats.dead_letter_reasons == ["inconsistent"] and await seats.pool(SID) is None
+    assert seats.dead_letter_reasons == ["inconsistent"] and await seats.pool(SUBSCRIPTION_ID) is None
 
 
 async def test_R19_a_transfer_before_the_purchase_of_an_order_awaiting_approval_is_ignored(seats):
     assert await seats.deliver(transferred()) == [] and seats.dead_letters == []
-    assert await seats.pool(SID) is None
-
-
-def forged(event, **changes):
-    return event.model_copy(update=changes)
+    assert await seats.pool(SUBSCRIPTION_ID) is None
 
 
 STRANGER = Contact(person_id="p-eve", email="eve@example.com", name="Eve")
@@ -267,8 +264,8 @@ async def test_R21_an_activation_that_contradicts_the_purchase_unlocks_nothing(s
     await seats.deliver(purchased())
     assert await seats.deliver(forgery) == []
     assert seats.dead_letter_reasons == ["inconsistent"]
-    pool = await seats.pool(SID)
-    assert (pool.status, pool.quantity, pool.account_id) == (PoolStatus.LOCKED, 3, ACCOUNT)
+    pool = await seats.pool(SUBSCRIPTION_ID)
+    assert (pool.status, pool.quantity, pool.account_id) == (PoolStatus.LOCKED, 3, ACCOUNT_ID)
     assert types(await seats.deliver(activated())) == ["seats.unlocked"]  # the real one still unlocks
 
 
@@ -285,34 +282,34 @@ async def test_R17_a_transfer_that_contradicts_the_administrator_seats_knows_cha
     await active_pool(seats)
     await seats.deliver(forgery)
     assert seats.dead_letter_reasons == ["inconsistent"]
-    pool = await seats.pool(SID)
-    assert (pool.account_id, pool.administrator.person_id) == (ACCOUNT, ADMIN.person_id)
+    pool = await seats.pool(SUBSCRIPTION_ID)
+    assert (pool.account_id, pool.administrator.person_id) == (ACCOUNT_ID, ADA.person_id)
     with pytest.raises(RuleViolation):
-        await command(seats, handlers.assign_seat, SID, "u@example.com", caller(STRANGER, "a-eve"))
+        await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "u@example.com", caller(STRANGER, "a-eve"))
     await seats.deliver(transferred())  # the real transfer still applies
-    assert (await seats.pool(SID)).administrator.person_id == NEW_ADMIN.person_id
+    assert (await seats.pool(SUBSCRIPTION_ID)).administrator.person_id == NEW_ADMIN.person_id
 
 
 @pytest.mark.parametrize("event", [purchased(), renewed(), tier_changed(), ended("terminated"), trial_started()],
                          ids=lambda e: e.type)
 async def test_R6_an_event_naming_another_account_for_a_known_pool_changes_nothing(seats, event):
     await active_pool(seats)
-    before = await seats.pool(SID)
+    before = await seats.pool(SUBSCRIPTION_ID)
     assert await seats.deliver(forged(event, account_id="a-eve")) == []
     assert seats.dead_letter_reasons == ["inconsistent"]
-    assert await seats.pool(SID) == before
+    assert await seats.pool(SUBSCRIPTION_ID) == before
 
 
 async def test_R10_an_activation_of_a_trial_without_its_converting_purchase_is_inconsistent(seats):
     await seats.deliver(trial_started())
     assert await seats.deliver(activated(500)) == []
     assert seats.dead_letter_reasons == ["inconsistent"]
-    pool = await seats.pool(SID)
+    pool = await seats.pool(SUBSCRIPTION_ID)
     assert (pool.quantity, pool.is_trial) == (1, True)
 
 
 async def test_R10_a_trial_replayed_after_its_pool_exists_opens_nothing_new(seats):
     await seats.deliver(trial_started())
-    await command(seats, handlers.assign_seat, SID, "trier@example.com", caller())
+    await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "trier@example.com", caller())
     await seats.deliver(trial_started())  # the same fact, under a new event id (a re-publication)
-    assert len((await seats.pool(SID)).assignments) == 1
+    assert len((await seats.pool(SUBSCRIPTION_ID)).assignments) == 1

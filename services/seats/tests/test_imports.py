@@ -12,49 +12,51 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from contracts.errors import RuleViolation
-from seats import imports, users
+from contracts.testing import SUBSCRIPTION_ID
+from seats.adapters.importfiles import ImportParser, csv_template, read_rows, spreadsheet_text, xlsx_template
 from seats.domain.imports import ImportDraft, ImportStatus
 from seats.domain.users import NewUser
-from seats.import_store import user_imports
-from seats.importfiles import ImportParser, csv_template, read_rows, spreadsheet_text, xlsx_template
-from seats.people_store import PeopleRepository
+from seats.handlers import imports, users
+from seats.store.tables import user_imports
 from servicekit.http.pagination import PageRequest, decode_cursor, encode_cursor
 
 from .conftest import T0
-from .test_handlers import SID, active_pool, caller, command
+from .test_handlers import active_pool, caller, command
 
 IDENTITY = "https://id.example.com"
 INVITATIONS = users.Invitations(IDENTITY)
+IN_THIS_PROCESS = ImportParser(in_process=False)  # a thread: no process to start or stop
 
 
 def csv_of(*lines: str) -> bytes:
     return ("email,first_name,last_name\n" + "\n".join(lines) + "\n").encode()
 
 
-async def upload(seats, content: bytes, filename="users.csv", parser=ImportParser(in_process=False)) -> ImportDraft:
+async def upload(seats, content: bytes, filename="users.csv", parser: ImportParser = IN_THIS_PROCESS) -> ImportDraft:
     """As the route does it: who asks, then the parse outside any transaction, then the draft stored."""
-    async with seats.runtime.uow() as uow:
-        listed = await imports.may_upload(SID, caller(), uow)
-    parsed = await imports.parse(parser, SID, filename, content, listed, seats.clock.now())
-    return await command(seats, imports.store, SID, parsed, caller())
+    async with seats.uow() as uow:
+        listed = await imports.may_upload(SUBSCRIPTION_ID, caller(), uow)
+    parsed = await imports.parse(parser, SUBSCRIPTION_ID, filename, content, listed, seats.clock.now())
+    return await command(seats, imports.store, SUBSCRIPTION_ID, parsed, caller())
 
 
 async def submit(seats, draft: ImportDraft, chunk_size=2) -> ImportDraft:
-    return await command(seats, imports.submit, SID, draft.import_id, chunk_size, INVITATIONS, caller())
+    return await command(seats, imports.submit, SUBSCRIPTION_ID, draft.import_id, chunk_size, INVITATIONS, caller())
 
 
 async def read(seats, draft: ImportDraft) -> ImportDraft:
-    return await command(seats, imports.read, SID, draft.import_id, caller())
+    return await command(seats, imports.read, SUBSCRIPTION_ID, draft.import_id, caller())
 
 
 async def emails(seats) -> list[str]:
-    async with seats.runtime.db.connect() as conn:
-        return sorted(u.email for u in await PeopleRepository(conn).users_of(SID))
+    async with seats.uow() as uow:
+        return sorted(u.email for u in await uow.users.users_of(SUBSCRIPTION_ID))
 
 
 async def test_R23_rows_are_validated_and_duplicates_dropped_and_reported_nothing_imported(seats):
     await active_pool(seats)
-    await command(seats, users.add_users, SID, [NewUser("old@example.com", "O", "Ld")], False, INVITATIONS, caller())
+    await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser("old@example.com", "O", "Ld")], False,
+                  INVITATIONS, caller())
     draft = await upload(seats, csv_of("ann@example.com,Ann,A", "bad-address,Bob,B", "cat@example.com,,C",
                                        "ANN@example.com,Ann,Again", "old@example.com,Old,Again", ",,"))
     assert [(r.row_no, r.errors) for r in draft.incomplete] == [
@@ -72,11 +74,13 @@ async def test_R23_incomplete_rows_are_corrected_without_uploading_again_then_su
     assert refused.value.rule == "R23" and "row 3" in refused.value.message
     assert await emails(seats) == []
 
-    await command(seats, imports.correct_row, SID, draft.import_id, 3, {"email": "ann@example.com"}, caller())
+    await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 3, {"email": "ann@example.com"},
+                  caller())
     corrected = await read(seats, draft)
     assert "already a user or in another row" in corrected.incomplete[0].errors[-1]
-    await command(seats, imports.correct_row, SID, draft.import_id, 3, {"email": "bob@example.com"}, caller())
-    await command(seats, imports.correct_row, SID, draft.import_id, 4, {"first_name": "Cat"}, caller())
+    await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 3, {"email": "bob@example.com"},
+                  caller())
+    await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 4, {"first_name": "Cat"}, caller())
     assert (await submit(seats, draft)).status is ImportStatus.IMPORTING
 
     published = await seats.fire_due()
@@ -94,7 +98,8 @@ async def test_R23_incomplete_rows_are_corrected_without_uploading_again_then_su
 async def test_R23_a_user_added_by_hand_after_the_upload_is_dropped_at_submission(seats):
     await active_pool(seats)
     draft = await upload(seats, csv_of("ann@example.com,Ann,A", "bob@example.com,Bob,B"))
-    await command(seats, users.add_users, SID, [NewUser("bob@example.com", "B", "Ob")], False, INVITATIONS, caller())
+    await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser("bob@example.com", "B", "Ob")], False,
+                  INVITATIONS, caller())
     await submit(seats, draft)
     [done] = [e for e in await seats.fire_due() if e["type"] == "seats.users_imported"]
     assert (done["data"]["added"], done["data"]["duplicates_dropped"]) == (1, 1)
@@ -117,7 +122,7 @@ async def test_R23_ten_thousand_rows_are_imported_in_chunks(seats):
 
 
 def test_R23_progress_reports_done_total_and_an_estimate_from_the_rate_so_far():
-    draft = ImportDraft.from_rows("i-1", SID, [(n + 2, f"u{n}@example.com", "F", "L") for n in range(100)],
+    draft = ImportDraft.from_rows("i-1", SUBSCRIPTION_ID, [(n + 2, f"u{n}@example.com", "F", "L") for n in range(100)],
                                   set(), T0)
     draft.submit(set(), T0)
     assert draft.seconds_left() is None  # no rate yet
@@ -211,18 +216,20 @@ async def test_R23_the_parser_process_reads_a_file_and_sends_refusals_back_as_re
 async def test_R23_control_characters_and_address_lists_in_a_file_are_rows_to_correct(seats):
     """Issue 11: a name with a line break once stalled every tenant's e-mail."""
     await active_pool(seats)
-    content = ('email,first_name,last_name\n"ann@example.com","Ann\rBcc: x@evil.example","A"\n'
-               '"a@example.com, b@example.com",Bob,B\n"cat@example.com",Cat,"C\x0bD"\n').encode()
+    content = (b'email,first_name,last_name\n"ann@example.com","Ann\rBcc: x@evil.example","A"\n'
+               b'"a@example.com, b@example.com",Bob,B\n"cat@example.com",Cat,"C\x0bD"\n')
     draft = await upload(seats, content)
     problems = {r.row_no: " ".join(r.errors) for r in draft.incomplete}
     assert sorted(problems) == [2, 3, 4]
     assert "first name must be one line" in problems[2] and "last name must be one line" in problems[4]
     assert "not a valid e-mail address" in problems[3]
-    await command(seats, imports.correct_row, SID, draft.import_id, 3, {"email": "bob@example.com"}, caller())
-    still = await command(seats, imports.correct_row, SID, draft.import_id, 2, {"last_name": "Ann"}, caller())
+    await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 3, {"email": "bob@example.com"},
+                  caller())
+    still = await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 2, {"last_name": "Ann"},
+                          caller())
     assert [r.row_no for r in still.incomplete] == [2, 4]  # correcting another field keeps the line break refused
-    await command(seats, imports.correct_row, SID, draft.import_id, 2, {"first_name": "Ann"}, caller())
-    done = await command(seats, imports.correct_row, SID, draft.import_id, 4, {"last_name": "C"}, caller())
+    await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 2, {"first_name": "Ann"}, caller())
+    done = await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 4, {"last_name": "C"}, caller())
     assert done.incomplete == [] and done.incomplete_total == 0
 
 
@@ -242,7 +249,7 @@ def test_R23_templates_neutralise_cells_a_spreadsheet_would_run_as_formulas():
 async def test_R22_an_import_invites_within_the_accounts_hourly_limit_and_waits_for_the_next_hour(seats):
     await active_pool(seats)
     draft = await upload(seats, csv_of(*[f"u{n}@example.com,F{n},L{n}" for n in range(5)]))
-    await command(seats, imports.submit, SID, draft.import_id, 2, users.Invitations(IDENTITY, 3), caller())
+    await command(seats, imports.submit, SUBSCRIPTION_ID, draft.import_id, 2, users.Invitations(IDENTITY, 3), caller())
     first_hour = await seats.fire_due()
     assert sum(e["type"] == "seats.user_invited" for e in first_hour) == 3
     assert (await read(seats, draft)).done == 3
@@ -262,11 +269,12 @@ async def test_R23_the_rows_of_a_large_draft_are_read_a_page_at_a_time(seats):
     seen, cursor = [], None
     while True:
         page = PageRequest(120, decode_cursor(cursor) if cursor else None)
-        rows = await command(seats, imports.rows, SID, draft.import_id, False, page, caller())
+        rows = await command(seats, imports.rows, SUBSCRIPTION_ID, draft.import_id, False, page, caller())
         seen += [r.row_no for r in rows[:120]]
         if len(rows) <= 120:
             break
         cursor = encode_cursor((rows[119].row_no,))
     assert seen == list(range(2, 302))
-    only_incomplete = await command(seats, imports.rows, SID, draft.import_id, True, PageRequest(500, None), caller())
+    only_incomplete = await command(seats, imports.rows, SUBSCRIPTION_ID, draft.import_id, True,
+                                    PageRequest(500, None), caller())
     assert len(only_incomplete) == 100 and all(r.errors for r in only_incomplete)

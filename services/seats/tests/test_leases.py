@@ -10,19 +10,18 @@ import pytest
 
 from contracts.errors import RuleViolation
 from contracts.identity import SignedOut
+from contracts.testing import ACCOUNT_ID, SUBSCRIPTION_ID
 from contracts.values import LicenceType
-from seats import leases, users
+from devkit.testsupport import BACKENDS, require_postgres
 from seats.app import build
 from seats.domain.users import NewUser
-from seats.lease_store import LeaseRepository
+from seats.handlers import leases, users
 from seats.settings import SeatsSettings
-from servicekit.http.auth import Caller
 from servicekit.clock import FixedClock
-from devkit.testsupport import BACKENDS, require_postgres
-from servicekit.migrations import migrate_database
+from servicekit.http.auth import Caller
 
-from .conftest import T0, SeatsService
-from .test_handlers import INVITATIONS, ACCOUNT, SID, activated, caller, command, ended, purchased
+from .conftest import T0, SeatsDriver
+from .test_handlers import INVITATIONS, activated, caller, command, ended, purchased
 
 
 @pytest.fixture(params=BACKENDS)
@@ -30,11 +29,10 @@ async def backend(request, tmp_path):
     """The seats service on a fresh SQLite file or a fresh PostgreSQL schema."""
     url = f"sqlite:///{tmp_path}/seats.db" if request.param == "sqlite" else require_postgres()
     settings = SeatsSettings(database_url=url, db_schema=f"seats_{uuid.uuid4().hex[:8]}")
-    runtime = build(settings, clock=FixedClock(T0))
-    await migrate_database(runtime.db, "seats")
-    yield SeatsService(runtime, runtime.clock)
-    await runtime.db.drop_schema()
-    await runtime.db.dispose()
+    driver = await SeatsDriver.start(build(settings, clock=FixedClock(T0)))
+    yield driver
+    await driver.runtime.db.drop_schema()
+    await driver.close()
 
 
 def user(n: int, session: str | None = None) -> Caller:
@@ -48,16 +46,16 @@ async def floating_pool(seats, quantity: int, listed: int, assigned: bool = True
     await seats.deliver(purchased(quantity).model_copy(update=floating),
                         activated(quantity).model_copy(update=floating))
     new = [NewUser(f"user{n}@example.com", "U", str(n)) for n in range(listed)]
-    return await command(seats, users.add_users, SID, new, assigned, INVITATIONS, caller())
+    return await command(seats, users.add_users, SUBSCRIPTION_ID, new, assigned, INVITATIONS, caller())
 
 
 async def acquire(seats, who: Caller, session: str | None = None):
-    return await command(seats, leases.acquire, SID, who, session)
+    return await command(seats, leases.acquire, SUBSCRIPTION_ID, who, session)
 
 
 async def live(seats) -> int:
-    async with seats.runtime.db.connect() as conn:
-        return await LeaseRepository(conn).count_live(SID, seats.clock.now())
+    async with seats.uow() as uow:
+        return await uow.leases.count_live(SUBSCRIPTION_ID, seats.clock.now())
 
 
 async def test_R26_never_more_live_leases_than_seats_under_fifty_concurrent_acquires(backend):
@@ -114,7 +112,7 @@ async def test_R26_sign_out_releases_the_leases_of_that_session_only(seats):
     await floating_pool(seats, quantity=3, listed=1)
     await acquire(seats, user(0), "s-1")
     await acquire(seats, user(0), "s-2")
-    await seats.deliver(SignedOut(person_id="p-0", account_id=ACCOUNT, session_id="s-1", signed_out_at=T0))
+    await seats.deliver(SignedOut(person_id="p-0", account_id=ACCOUNT_ID, session_id="s-1", signed_out_at=T0))
     assert await live(seats) == 1
 
 
@@ -125,7 +123,7 @@ async def test_R24_only_a_user_assigned_to_the_floating_pool_may_take_a_lease(se
             await acquire(seats, unassigned)
         assert (refused.value.code, refused.value.rule, refused.value.refusal.value) == \
             ("no_seat_assigned", "R24", "forbidden")
-    await command(seats, users.assign_users, SID, [listed_only.user_id], caller())
+    await command(seats, users.assign_users, SUBSCRIPTION_ID, [listed_only.user_id], caller())
     assert (await acquire(seats, user(0))).person_id == "p-0"
 
 
@@ -141,7 +139,7 @@ async def test_R26_a_floating_pool_may_have_more_users_assigned_than_seats(seats
 async def test_R15_a_stranger_gets_the_same_404_for_an_existing_subscription_as_for_an_unknown_one(seats):
     await floating_pool(seats, quantity=3, listed=1)
     answers = []
-    for subscription_id in (SID, "no-such-subscription"):
+    for subscription_id in (SUBSCRIPTION_ID, "no-such-subscription"):
         with pytest.raises(RuleViolation) as refused:
             await command(seats, leases.acquire, subscription_id, user(7), None)
         answers.append((refused.value.code, refused.value.refusal.value,
@@ -153,7 +151,7 @@ async def test_R24_unassigning_a_user_revokes_their_live_leases_at_once_with_an_
     [ann, _] = await floating_pool(seats, quantity=2, listed=2)
     lease = await acquire(seats, user(0), "s-1")
     await acquire(seats, user(1))
-    await command(seats, users.unassign_users, SID, [ann.user_id], caller())
+    await command(seats, users.unassign_users, SUBSCRIPTION_ID, [ann.user_id], caller())
     assert await live(seats) == 1
     [revoked] = [e["data"] for e in await seats.published() if e["type"] == "seats.lease_revoked"]
     assert (revoked["lease_id"], revoked["person_id"], revoked["session_id"], revoked["reason"]) == \

@@ -9,15 +9,16 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from contracts.testing import ACCOUNT_ID, ADA, SUBSCRIPTION_ID
 from contracts.values import LicenceType
-from seats.routes import ADMINISTRATOR
+from seats.api.schemas import ADMINISTRATOR
 from servicekit.http.auth import Caller, issue_token
 
-from .test_handlers import ACCOUNT, ADMIN, SID, activated, purchased
+from .test_handlers import activated, purchased
 
 ANN = Caller(person_id="p-ann", account_id="a-ann", email="ann@example.com", session_id="s-ann")
 EVE = Caller(person_id="p-eve", account_id="a-eve", email="eve@example.com", session_id="s-eve")
-ADMINISTRATOR_CALLER = Caller(person_id=ADMIN.person_id, account_id=ACCOUNT, email=ADMIN.email, session_id="s-adm")
+ADMINISTRATOR_CALLER = Caller(person_id=ADA.person_id, account_id=ACCOUNT_ID, email=ADA.email, session_id="s-adm")
 
 
 @pytest.fixture
@@ -44,10 +45,10 @@ BREAKS = ["Ann\r\nBcc: everyone@example.com", "Ann\nB", "Ann\x00", "Ann\u2028B"]
 async def test_R22_a_name_with_a_line_break_or_a_control_character_is_refused_422_and_nothing_kept(
         seats, http, name):
     await pool(seats)
-    answer = await http.post(f"/subscriptions/{SID}/users", headers=auth(seats), json={"users": [
+    answer = await http.post(f"/subscriptions/{SUBSCRIPTION_ID}/users", headers=auth(seats), json={"users": [
         {"email": "ann@example.com", "first_name": name, "last_name": "A"}]})
     assert answer.status_code == 422 and answer.json()["code"] == "invalid_request", answer.text
-    listed = await http.get(f"/subscriptions/{SID}/users", headers=auth(seats))
+    listed = await http.get(f"/subscriptions/{SUBSCRIPTION_ID}/users", headers=auth(seats))
     assert listed.json()["users"] == []
     assert not [e for e in await seats.published() if e["type"] == "seats.user_invited"]
 
@@ -56,9 +57,9 @@ async def test_R22_a_name_with_a_line_break_or_a_control_character_is_refused_42
                                    "Ann <a@example.com>", "a@example.com;b@example.com"])
 async def test_R22_an_e_mail_field_takes_exactly_one_address(seats, http, email):
     await pool(seats)
-    for path, body in ((f"/subscriptions/{SID}/users", {"users": [{"email": email, "first_name": "A",
+    for path, body in ((f"/subscriptions/{SUBSCRIPTION_ID}/users", {"users": [{"email": email, "first_name": "A",
                                                                     "last_name": "B"}]}),
-                       (f"/subscriptions/{SID}/seats/assignments", {"email": email})):
+                       (f"/subscriptions/{SUBSCRIPTION_ID}/seats/assignments", {"email": email})):
         answer = await http.post(path, headers=auth(seats), json=body)
         assert answer.status_code == 422 and answer.json()["code"] == "invalid_request", (path, answer.text)
     assert (await http.get("/access", params={"product": "designer", "email": email},
@@ -68,20 +69,21 @@ async def test_R22_an_e_mail_field_takes_exactly_one_address(seats, http, email)
 
 async def test_R22_filters_and_device_names_are_one_line(seats, http):
     await pool(seats, licence=LicenceType.NODE_LOCKED)
-    resend = await http.post(f"/subscriptions/{SID}/users/invitations/resend", headers=auth(seats),
+    resend = await http.post(f"/subscriptions/{SUBSCRIPTION_ID}/users/invitations/resend", headers=auth(seats),
                              json={"text": "ann\r\nx"})
-    listing = await http.get(f"/subscriptions/{SID}/users", params={"text": "a\nb"}, headers=auth(seats))
-    keys = (await http.get(f"/subscriptions/{SID}/keys", headers=auth(seats))).json()["keys"]
-    device = await http.post(f"/subscriptions/{SID}/keys/{keys[0]['key_id']}/activation", headers=auth(seats),
-                             json={"device_id": "dev\r\nX-Injected: 1"})
+    listing = await http.get(f"/subscriptions/{SUBSCRIPTION_ID}/users", params={"text": "a\nb"}, headers=auth(seats))
+    keys = (await http.get(f"/subscriptions/{SUBSCRIPTION_ID}/keys", headers=auth(seats))).json()["keys"]
+    device = await http.post(f"/subscriptions/{SUBSCRIPTION_ID}/keys/{keys[0]['key_id']}/activation",
+                             headers=auth(seats), json={"device_id": "dev\r\nX-Injected: 1"})
     assert [a.status_code for a in (resend, listing, device)] == [422, 422, 422]
 
 
 async def test_R16_the_users_list_comes_a_page_at_a_time_with_a_link_to_the_next(seats, http):
     await pool(seats)
     body = {"users": [{"email": f"u{n}@example.com", "first_name": "U", "last_name": str(n)} for n in range(7)]}
-    assert (await http.post(f"/subscriptions/{SID}/users", headers=auth(seats), json=body)).status_code == 201
-    seen, url = [], f"/subscriptions/{SID}/users?limit=3"
+    added = await http.post(f"/subscriptions/{SUBSCRIPTION_ID}/users", headers=auth(seats), json=body)
+    assert added.status_code == 201
+    seen, url = [], f"/subscriptions/{SUBSCRIPTION_ID}/users?limit=3"
     while url:
         page = await http.get(url, headers=auth(seats))
         assert page.status_code == 200 and len(page.json()["users"]) <= 3
@@ -89,13 +91,13 @@ async def test_R16_the_users_list_comes_a_page_at_a_time_with_a_link_to_the_next
         url = page.links.get("next", {}).get("url")
         assert (url is None) == ("X-Next-Cursor" not in page.headers)
     assert sorted(seen) == sorted(f"u{n}@example.com" for n in range(7)) and len(seen) == 7
-    too_big = await http.get(f"/subscriptions/{SID}/users?limit=501", headers=auth(seats))
+    too_big = await http.get(f"/subscriptions/{SUBSCRIPTION_ID}/users?limit=501", headers=auth(seats))
     assert too_big.status_code == 422
 
 
 async def test_R16_keys_and_leases_come_a_page_at_a_time(seats, http):
     await pool(seats, quantity=5, licence=LicenceType.NODE_LOCKED)
-    first = await http.get(f"/subscriptions/{SID}/keys?limit=2", headers=auth(seats))
+    first = await http.get(f"/subscriptions/{SUBSCRIPTION_ID}/keys?limit=2", headers=auth(seats))
     rest = await http.get(first.links["next"]["url"], headers=auth(seats))
     last = await http.get(rest.links["next"]["url"], headers=auth(seats))
     ids = [k["key_id"] for page in (first, rest, last) for k in page.json()["keys"]]
@@ -105,7 +107,7 @@ async def test_R16_keys_and_leases_come_a_page_at_a_time(seats, http):
 async def test_R15_leases_and_keys_answer_404_alike_for_not_yours_and_does_not_exist(seats, http):
     await pool(seats, licence=LicenceType.FLOATING)
     answers = []
-    for subscription_id in (SID, "no-such-subscription"):
+    for subscription_id in (SUBSCRIPTION_ID, "no-such-subscription"):
         lease = await http.post(f"/subscriptions/{subscription_id}/leases", headers=auth(seats, EVE))
         key = await http.post(f"/subscriptions/{subscription_id}/keys/K-1/deactivation", headers=auth(seats, EVE))
         answers.append([(a.status_code, a.json()["code"], a.json()["message"].replace(subscription_id, "x"))
@@ -115,7 +117,7 @@ async def test_R15_leases_and_keys_answer_404_alike_for_not_yours_and_does_not_e
 
 async def test_R6_access_about_someone_else_answers_as_about_nobody(seats, http):
     await pool(seats)
-    added = await http.post(f"/subscriptions/{SID}/users", headers=auth(seats), json={
+    added = await http.post(f"/subscriptions/{SUBSCRIPTION_ID}/users", headers=auth(seats), json={
         "users": [{"email": ANN.email, "first_name": "Ann", "last_name": "A"}], "assign_seats": True})
     assert added.status_code == 201
 

@@ -8,13 +8,13 @@ import pytest
 
 from contracts.errors import RuleViolation
 from contracts.identity import PersonRegistered
+from contracts.testing import ADA, SUBSCRIPTION_ID
 from contracts.values import Contact
-from seats import handlers, users
 from seats.domain.users import NewUser, UserStatus
-from seats.people_store import PeopleRepository
+from seats.handlers import pools, users
 
 from .conftest import T0
-from .test_handlers import SID, active_pool, caller, command, ended, trial_started, types
+from .test_handlers import active_pool, caller, command, ended, trial_started, types
 
 IDENTITY = "https://id.example.com"
 INVITATIONS = users.Invitations(IDENTITY)
@@ -25,12 +25,12 @@ def people(*names: str) -> list[NewUser]:
 
 
 async def add(seats, new, assign=False, who=None):
-    return await command(seats, users.add_users, SID, new, assign, INVITATIONS, who or caller())
+    return await command(seats, users.add_users, SUBSCRIPTION_ID, new, assign, INVITATIONS, who or caller())
 
 
 async def listed(seats):
-    async with seats.runtime.db.connect() as conn:
-        return {u.email: u for u in await PeopleRepository(conn).users_of(SID)}
+    async with seats.uow() as uow:
+        return {u.email: u for u in await uow.users.users_of(SUBSCRIPTION_ID)}
 
 
 def registered(email: str, person_id: str = "p-new") -> PersonRegistered:
@@ -44,9 +44,10 @@ async def test_R22_each_added_user_is_listed_as_invited_and_gets_an_invitation(s
     invitations = [e for e in await seats.published() if e["type"] == "seats.user_invited"]
     assert [i["data"]["user"]["email"] for i in invitations] == ["ann@example.com", "bob@example.com"]
     assert invitations[0]["data"]["register_url"] == f"{IDENTITY}/people/registration?email=ann%40example.com"
-    assert invitations[0]["data"]["resend"] is False and invitations[0]["data"]["invited_by"]["person_id"] == "p-admin"
+    assert invitations[0]["data"]["resend"] is False
+    assert invitations[0]["data"]["invited_by"]["person_id"] == ADA.person_id
     assert {u.status for u in added} == {UserStatus.INVITED}
-    assert (await seats.pool(SID)).assignments == []  # not asked to assign
+    assert (await seats.pool(SUBSCRIPTION_ID)).assignments == []  # not asked to assign
 
 
 async def test_R22_incomplete_or_duplicate_users_are_refused_and_nothing_is_added(seats):
@@ -70,7 +71,7 @@ async def test_R25_seats_are_assigned_when_asked_only_if_enough_are_free(seats):
     assert refused.value.rule == "R25"
     assert list(await listed(seats)) == ["ann@example.com"]  # all or none
     await add(seats, people("bob"), assign=True)
-    assert len((await seats.pool(SID)).assignments) == 2
+    assert len((await seats.pool(SUBSCRIPTION_ID)).assignments) == 2
 
 
 async def test_R22_a_registered_person_turns_invited_users_into_registered_ones(seats):
@@ -94,12 +95,13 @@ async def test_R22_a_person_registered_before_being_added_is_registered_at_once_
 
 async def test_R22_invitations_are_resent_by_list_by_filter_or_to_all_who_have_not_registered(seats):
     await active_pool(seats)
-    ann, bob, cat = await add(seats, people("ann", "bob", "cat"))
+    _ann, bob, cat = await add(seats, people("ann", "bob", "cat"))
     await seats.deliver(registered("cat@example.com", "p-cat"))
 
     async def resend(**selection):
         before = len(await seats.published())
-        await command(seats, users.resend_invitations, SID, users.ResendSelection(**selection), INVITATIONS, caller())
+        await command(seats, users.resend_invitations, SUBSCRIPTION_ID, users.ResendSelection(**selection),
+                      INVITATIONS, caller())
         sent = (await seats.published())[before:]
         assert all(e["data"]["resend"] for e in sent)
         return sorted(e["data"]["user"]["email"] for e in sent)
@@ -117,29 +119,29 @@ async def test_R22_invitations_are_resent_by_list_by_filter_or_to_all_who_have_n
 async def test_R24_unassigning_frees_the_seat_at_once_and_keeps_the_user_listed(seats):
     await active_pool(seats, quantity=1)
     [ann] = await add(seats, people("ann"), assign=True)
-    await command(seats, users.unassign_users, SID, [ann.user_id], caller())
+    await command(seats, users.unassign_users, SUBSCRIPTION_ID, [ann.user_id], caller())
     [event] = [e for e in await seats.published() if e["type"] == "seats.seat_unassigned"]
     assert (event["data"]["user"]["email"], event["data"]["fallback"]) == ("ann@example.com", "trial")
-    assert (await seats.pool(SID)).assignments == []
+    assert (await seats.pool(SUBSCRIPTION_ID)).assignments == []
     assert "ann@example.com" in await listed(seats)
     await add(seats, people("bob"), assign=True)  # the freed seat is free again
     with pytest.raises(RuleViolation) as refused:
-        await command(seats, users.unassign_users, SID, [ann.user_id], caller())
+        await command(seats, users.unassign_users, SUBSCRIPTION_ID, [ann.user_id], caller())
     assert refused.value.rule == "R24"
 
 
 async def test_R10_someone_who_had_a_trial_seat_falls_back_to_standard(seats):
     await seats.deliver(trial_started())
-    await command(seats, handlers.assign_seat, SID, "trier@example.com", caller())
+    await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "trier@example.com", caller())
     [trier] = (await listed(seats)).values()
-    await command(seats, users.unassign_users, SID, [trier.user_id], caller())
+    await command(seats, users.unassign_users, SUBSCRIPTION_ID, [trier.user_id], caller())
     [event] = [e for e in await seats.published() if e["type"] == "seats.seat_unassigned"]
     assert event["data"]["fallback"] == "standard"
 
 
 async def test_R22_the_first_assignment_route_lists_and_invites_a_new_user(seats):
     await active_pool(seats)
-    assignment = await command(seats, handlers.assign_seat, SID, "Solo@Example.com", caller())
+    assignment = await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "Solo@Example.com", caller())
     assert assignment.email == "solo@example.com"
     assert types(await seats.published())[-2:] == ["seats.user_invited", "seats.seat_assigned"]
     assert (await listed(seats))["solo@example.com"].user_id == assignment.user_id
@@ -158,17 +160,18 @@ async def test_R28_no_user_can_be_added_once_the_subscription_ended(seats):
 async def test_R22_invitations_past_the_accounts_hourly_limit_are_refused_429_and_nothing_is_added(seats):
     await active_pool(seats)
     few = users.Invitations(IDENTITY, per_account_per_hour=3)
-    await command(seats, users.add_users, SID, people("ann", "bob"), False, few, caller())
+    await command(seats, users.add_users, SUBSCRIPTION_ID, people("ann", "bob"), False, few, caller())
     with pytest.raises(RuleViolation) as refused:
-        await command(seats, users.add_users, SID, people("cat", "dan"), False, few, caller())
+        await command(seats, users.add_users, SUBSCRIPTION_ID, people("cat", "dan"), False, few, caller())
     assert (refused.value.refusal.value, refused.value.code) == \
         ("rate_limited", "invitation_emails_per_account_exceeded")
     assert 0 < refused.value.retry_after_seconds <= 3600
     assert sorted(await listed(seats)) == ["ann@example.com", "bob@example.com"]
     with pytest.raises(RuleViolation):  # a resend counts too
-        await command(seats, users.resend_invitations, SID, users.ResendSelection(everyone=True), few, caller())
+        await command(seats, users.resend_invitations, SUBSCRIPTION_ID, users.ResendSelection(everyone=True), few,
+                      caller())
     seats.clock.advance(timedelta(hours=1))
-    await command(seats, users.add_users, SID, people("cat", "dan"), False, few, caller())
+    await command(seats, users.add_users, SUBSCRIPTION_ID, people("cat", "dan"), False, few, caller())
     assert len(await listed(seats)) == 4
 
 
@@ -178,7 +181,8 @@ async def test_R22_a_resend_names_at_most_a_thousand_recipients(seats, monkeypat
     monkeypatch.setattr(users, "MAX_RECIPIENTS_PER_REQUEST", 2)
     before = len(await seats.published())
     with pytest.raises(RuleViolation) as refused:
-        await command(seats, users.resend_invitations, SID, users.ResendSelection(everyone=True), INVITATIONS,
+        await command(seats, users.resend_invitations, SUBSCRIPTION_ID, users.ResendSelection(everyone=True),
+                      INVITATIONS,
                       caller())
     assert (refused.value.code, refused.value.refusal.value) == ("too_many_recipients", "invalid")
     assert len(await seats.published()) == before

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +18,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def now_for(self, subject: str | None) -> datetime:
         return self.now()
@@ -77,7 +77,7 @@ class SharedTestClock:
         state = self._read()
         if "frozen_at" in state:
             return datetime.fromisoformat(state["frozen_at"])
-        return datetime.now(timezone.utc) + timedelta(seconds=state.get("offset_seconds", 0))
+        return datetime.now(UTC) + timedelta(seconds=state.get("offset_seconds", 0))
 
     @property
     def frozen(self) -> bool:

@@ -11,14 +11,20 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import socket
 import sys
-from typing import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Protocol, TextIO
 
 import uvicorn
+from fastapi import FastAPI
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
-_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_context", default={})
+# Never mutated: bind() sets a new mapping, so the shared default is read-only.
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("log_context",
+                                                                             default=MappingProxyType({}))
 
 
 @contextlib.contextmanager
@@ -61,7 +67,8 @@ def formatter(service: str, log_format: str) -> logging.Formatter:
         reserved_attrs=[*RESERVED_ATTRS, "color_message"])  # uvicorn's copy of the message, in ANSI colours
 
 
-def configure_logging(service: str, level: str = "INFO", log_format: str = "json", stream=None) -> None:
+def configure_logging(service: str, level: str = "INFO", log_format: str = "json",
+                      stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.addFilter(_WorkInHand())
     handler.setFormatter(formatter(service, log_format))
@@ -74,24 +81,46 @@ def configure_logging(service: str, level: str = "INFO", log_format: str = "json
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class _Consumers(Protocol):
+    """What the server stops on SIGTERM (a `ServiceRuntime`, which this layer does not import)."""
+
+    async def stop_consuming(self) -> None: ...
+
+
+class _ServeSettings(Protocol):
+    """What `serve` reads of a service's settings (`ServiceSettings`)."""
+
+    @property
+    def service_name(self) -> str: ...
+    @property
+    def log_level(self) -> str: ...
+    @property
+    def log_format(self) -> str: ...
+    @property
+    def http_host(self) -> str: ...
+    @property
+    def http_port(self) -> int: ...
+
+
 class DrainingServer(uvicorn.Server):
     """uvicorn, but a SIGTERM also stops the consumers at once, while the HTTP requests in
     flight finish: no message is started during that drain. The lifespan exit that follows
     (`ServiceRuntime.stop`) then waits for the message in hand."""
 
-    def __init__(self, config: uvicorn.Config, runtime=None) -> None:
+    def __init__(self, config: uvicorn.Config, runtime: _Consumers | None = None) -> None:
         super().__init__(config)
         self._runtime = runtime
 
-    async def shutdown(self, sockets=None) -> None:
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self._runtime is None:
-            return await super().shutdown(sockets)
+            await super().shutdown(sockets)
+            return
         consumers_stopped = asyncio.ensure_future(self._runtime.stop_consuming())
         await super().shutdown(sockets)
         await consumers_stopped
 
 
-def serve(app, settings) -> None:
+def serve(app: FastAPI, settings: _ServeSettings) -> None:
     """Run one service's HTTP app (and with it, its consumers, relay and scheduler)."""
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     # uvloop and httptools: the event loop and HTTP parser in C roughly halve the CPU each

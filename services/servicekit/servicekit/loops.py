@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 
 async def drive(step: Callable[[], Awaitable[int]], wake: asyncio.Event, *, poll_seconds: float,
@@ -18,7 +19,7 @@ async def drive(step: Callable[[], Awaitable[int]], wake: asyncio.Event, *, poll
             failures = 0
         except asyncio.CancelledError:
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a background loop outlives any one failure; it backs off
             failures += 1
             delay = min(0.2 * 2 ** failures, max_backoff)
             log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(error).__name__, error, delay)
@@ -26,7 +27,5 @@ async def drive(step: Callable[[], Awaitable[int]], wake: asyncio.Event, *, poll
             continue
         if done:
             continue
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=poll_seconds)
-        except TimeoutError:
-            pass

@@ -6,9 +6,9 @@ import asyncio
 import logging
 
 from servicekit.logs import configure_logging, serve
+from servicekit.migrations import migrate_database
 from servicekit.migrations.runner import SchemaNotReady
 from servicekit.runtime import ServiceRuntime, UnsafeConfiguration
-from servicekit.migrations import migrate_database
 
 
 def serve_or_migrate(runtime: ServiceRuntime, argv: list[str] | None = None) -> None:
@@ -18,6 +18,8 @@ def serve_or_migrate(runtime: ServiceRuntime, argv: list[str] | None = None) -> 
             runtime.refuse_unsafe_configuration()
         except UnsafeConfiguration as refused:
             raise SystemExit(str(refused)) from None
+        if runtime.app is None:  # service_app(runtime, ...) makes it
+            raise SystemExit(f"{runtime.name}: the runtime has no HTTP app (servicekit.app.service_app)")
         serve(runtime.app, runtime.settings)
         return
     configure_logging(runtime.name, runtime.settings.log_level, runtime.settings.log_format)

@@ -10,12 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from aiokafka import TopicPartition
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
-                               PlatformCollector, ProcessCollector, generate_latest)
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.context_managers import Timer
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 log = logging.getLogger("servicekit.metrics")
@@ -68,10 +77,10 @@ class ServiceMetrics:
         self.event(group, topic, event_type, "dead_lettered")
         self.dead_letters.labels(self.service, group, topic, reason).inc()
 
-    def handler_timer(self, group: str, event_type: str):
+    def handler_timer(self, group: str, event_type: str) -> Timer:
         return self.handler_seconds.labels(self.service, group, event_type).time()
 
-    def batch_timer(self, group: str):
+    def batch_timer(self, group: str) -> Timer:
         return self.batch_seconds.labels(self.service, group).time()
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -104,7 +113,7 @@ class _PublishedCollector(Collector):
     def __init__(self, service: str, published_total: Callable[[], int]) -> None:
         self._service, self._published_total = service, published_total
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         family = CounterMetricFamily("entitle_outbox_published", "Outbox rows the relay published.",
                                      labels=["service"])
         family.add_metric([self._service], self._published_total())

@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any, AsyncIterator, Awaitable, Callable, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import MetaData
@@ -17,9 +18,9 @@ from contracts.envelope import Envelope
 from contracts.identity import SignedOut
 from contracts.topics import ALL_TOPICS, IDENTITY_EVENTS, dead_letter_topic, owned_by
 from servicekit.clock import Clock, SharedTestClock, SystemClock, clock_from
-from servicekit.http.auth import Caller, TokenKeys
-from servicekit.http.deps import Authenticator, OperatorGate, current_caller
-from servicekit.http.idempotency import Action, CommandRunner
+from servicekit.http.auth import TokenKeys
+from servicekit.http.deps import Authenticator, OperatorGate
+from servicekit.http.idempotency import CommandRunner
 from servicekit.http.sessions import EndedSessions
 from servicekit.messaging.consumer import EventConsumer
 from servicekit.messaging.groupleave import leave_on_close_even_at_generation_zero
@@ -83,7 +84,6 @@ class ServiceRuntime(Generic[U]):
         self.operators = OperatorGate(settings.operator_token, open_without_token=self.on_test_clock,
                                       metrics_open=settings.metrics_open)
         self.commands = CommandRunner(self.uow, secrets)
-        self.authenticated = Depends(current_caller)  # routes' older spelling of `CurrentCaller`
         self._tasks: list[asyncio.Task] = []
         self._workers: dict[str, Callable[[], Awaitable[None]]] = {}
         self._consumers_stopped: asyncio.Future | None = None
@@ -131,11 +131,6 @@ class ServiceRuntime(Generic[U]):
         self.consumers.append(consumer)
         return consumer
 
-    async def command(self, request: Request, caller: Caller | None, body: Any, action: Action,
-                      status_code: int = 200) -> Any:
-        """Routes' older spelling of `commands.run` (`servicekit.http.deps.Commands`)."""
-        return await self.commands.run(request, caller, body, action, status_code)
-
     async def migrate(self, *, check_only: bool = False, adopt: bool = False) -> None:
         """The database to the code's revisions (the kit's, then the service's)."""
         await migrate_database(self.db, self.name, check_only=check_only, adopt=adopt)
@@ -164,7 +159,9 @@ class ServiceRuntime(Generic[U]):
             self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._keep_house(), name="housekeeping"))
-        self._tasks += [asyncio.create_task(loop(), name=name) for name, loop in self._workers.items()]
+        # add_worker takes async functions, whose calls are coroutines; it is annotated Awaitable.
+        self._tasks += [asyncio.create_task(loop(), name=name)  # type: ignore[arg-type]
+                        for name, loop in self._workers.items()]
         log.info("%s started", self.name)
 
     async def stop(self) -> None:
@@ -224,11 +221,11 @@ class ServiceRuntime(Generic[U]):
         try:
             await self.db.ping()
             checks["database"] = True
-        except Exception:
+        except Exception:  # noqa: BLE001 - health reports any failure as down
             checks["database"] = False
         try:
             checks["broker"] = bool(await self.broker.ping(timeout=2.0))
-        except Exception:
+        except Exception:  # noqa: BLE001 - health reports any failure as down
             checks["broker"] = False
         return checks
 

@@ -10,21 +10,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import func, select, update
 
-from servicekit.store.conflicts import retrying_conflicts
+from servicekit.clock import Clock
 from servicekit.logs import bind
 from servicekit.loops import drive
-from servicekit.store.tables import due_jobs
-
-from servicekit.clock import Clock
 from servicekit.metrics import ServiceMetrics
+from servicekit.store.conflicts import retrying_conflicts
 from servicekit.store.db import Database
-from servicekit.store.uow import UnitOfWork, UnitsOfWork
+from servicekit.store.tables import due_jobs
+from servicekit.store.uow import UnitsOfWork
 
 log = logging.getLogger("servicekit.scheduler")
 

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
 
-
 # The default token secret is public (it is in this file), so a service refuses it outside a
 # test clock; so are the development values this repository ever published.
 DEV_TOKEN_SECRET = "entitle-dev-secret-change-me-in-production"
@@ -126,8 +125,11 @@ class ServiceSettings(BaseSettings):
                                                 "(the default of `make run`).")
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
-                                   dotenv_settings, file_secret_settings
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         shared_env = EnvSettingsSource(settings_cls, env_prefix="")
         return init_settings, env_settings, shared_env, dotenv_settings, file_secret_settings

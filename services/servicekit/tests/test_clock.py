@@ -1,9 +1,9 @@
 """The shared test clock: the stack's time, and single subscriptions running ahead of it."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from servicekit.clock import SharedTestClock
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def frozen_clock(tmp_path) -> SharedTestClock:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert, select, update
@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 from servicekit.store.conflicts import retrying_conflicts
 from servicekit.store.tables import due_jobs
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def add_jobs(db, *job_ids: str) -> None:
@@ -55,6 +55,6 @@ async def test_an_error_that_is_not_a_conflict_is_not_retried():
         attempts.append(1)
         raise ValueError("a bug")
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a bug"):
         await retrying_conflicts(fails, "work")
     assert attempts == [1]

@@ -3,7 +3,7 @@ any record of it fails. Run against SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -17,12 +17,12 @@ from contracts.identity import AccountRegistered
 from contracts.topics import IDENTITY_EVENTS
 from servicekit.clock import FixedClock
 from servicekit.messaging.consumer import BATCH_MAX_RECORDS
+from servicekit.migrations import migrate_database
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.store.tables import inbox, outbox
-from servicekit.migrations import migrate_database
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_ATTEMPTS = 3
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -20,16 +20,17 @@ from contracts.envelope import Envelope
 from contracts.errors import RuleViolation
 from contracts.identity import AccountRegistered, SignedOut
 from contracts.topics import IDENTITY_EVENTS, SUBSCRIPTIONS_EVENTS
-from servicekit.http.auth import Caller, issue_token
+from servicekit.app import service_app
 from servicekit.clock import FixedClock
-from servicekit.runtime import ServiceRuntime
+from servicekit.http.auth import Caller, issue_token
+from servicekit.http.deps import CurrentCaller
 from servicekit.http.sessions import EndedSessions
+from servicekit.migrations import migrate_database
+from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.store.tables import ended_sessions, rate_counters
-from servicekit.migrations import migrate_database
-from servicekit.app import service_app
 
-NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SECRET = "s" * 40
 ADA = Caller("p-ada", "a-1", "ada@example.com", session_id="session-1")
 
@@ -68,7 +69,7 @@ def http(runtime: ServiceRuntime) -> httpx.AsyncClient:
     router = APIRouter()
 
     @router.get("/mine")
-    async def mine(caller: Caller = runtime.authenticated) -> dict:
+    async def mine(caller: CurrentCaller) -> dict:
         return {"person_id": caller.person_id}
     app = service_app(runtime, router, title="kit", description="sessions test")
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit")

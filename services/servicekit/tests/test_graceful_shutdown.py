@@ -10,7 +10,7 @@ import asyncio
 import functools
 import os
 import signal
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -23,17 +23,17 @@ from sqlalchemy import MetaData, select
 from contracts.envelope import Envelope
 from contracts.identity import AccountRegistered
 from contracts.topics import IDENTITY_EVENTS
-from servicekit.clock import FixedClock
 from devkit.devstack import free_port
-from servicekit.logs import DrainingServer
+from devkit.testsupport import until as until_within
 from opskit.offsets import committed_offsets
+from servicekit.app import service_app
+from servicekit.clock import FixedClock
+from servicekit.logs import DrainingServer
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.store.tables import due_jobs, inbox
-from devkit.testsupport import until as until_within
-from servicekit.app import service_app
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 GROUP = "drain-test"
 TOPIC = IDENTITY_EVENTS.name
 until = functools.partial(until_within, timeout=60.0)  # a restart may wait for its group

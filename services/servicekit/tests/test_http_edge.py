@@ -3,7 +3,7 @@ bounded while they stream in, every error FastAPI or Starlette raises is in the 
 format, and every /ops route and /metrics need the operator token once one is configured."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -11,13 +11,13 @@ from fastapi import APIRouter, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import MetaData
 
+from servicekit.app import service_app
 from servicekit.clock import FixedClock, SharedTestClock
+from servicekit.migrations import migrate_database
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-from servicekit.migrations import migrate_database
-from servicekit.app import service_app
 
-NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 MB = 1024 * 1024
 OPERATOR = "o" * 40
 BROKER = "broker.internal.example:9092"

@@ -7,7 +7,7 @@ stored. SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -15,15 +15,16 @@ from fastapi import APIRouter, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import MetaData, func, select
 
-from servicekit.http.auth import Caller, issue_token
+from servicekit.app import service_app
 from servicekit.clock import FixedClock
+from servicekit.http.auth import Caller, issue_token
+from servicekit.http.deps import CurrentCaller
+from servicekit.migrations import migrate_database
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.store.tables import idempotency_keys
-from servicekit.migrations import migrate_database
-from servicekit.app import service_app
 
-NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SECRET = "s" * 40
 ADA = Caller("p-ada", "a-1", "ada@example.com", session_id="session-1")
 
@@ -36,7 +37,7 @@ class Registration(BaseModel):
     email: str
     password: str
 
-    def without_password(self) -> "Registration":
+    def without_password(self) -> Registration:
         return self.model_copy(update={"password": ""})
 
 
@@ -52,32 +53,31 @@ class Service:
             async def act(_uow):
                 self.acted.append(body.token)
                 return {"verified": body.token}
-            return await runtime.command(request, None, None, act)  # the route passes no body
+            return await runtime.commands.run(request, None, None, act)  # the route passes no body
 
         @router.post("/people")
         async def register(body: Registration, request: Request):
             async def act(_uow):
                 self.acted.append(body.email)
                 return {"registered": body.email}
-            return await runtime.command(request, None, body.without_password(), act, status_code=201)
+            return await runtime.commands.run(request, None, body.without_password(), act, status_code=201)
 
         @router.post("/subscriptions/{subscription_id}/imports")
         async def upload(subscription_id: str, file: UploadFile, request: Request,
-                         caller: Caller = runtime.authenticated):
+                         caller: CurrentCaller):
             content = await file.read()  # read before the command, as seats does
 
             async def act(_uow):
                 self.acted.append(content.decode())
                 return {"rows": content.decode()}
-            return await runtime.command(request, caller, None, act, status_code=201)
+            return await runtime.commands.run(request, caller, None, act, status_code=201)
 
         @router.post("/subscriptions/{subscription_id}/renewal")
-        async def renew(subscription_id: str, request: Request, years: int = 1,
-                        caller: Caller = runtime.authenticated):
+        async def renew(subscription_id: str, request: Request, caller: CurrentCaller, years: int = 1):
             async def act(_uow):
                 self.acted.append(f"{subscription_id}+{years}")
                 return {"renewed_for": years}
-            return await runtime.command(request, caller, None, act)
+            return await runtime.commands.run(request, caller, None, act)
         return router
 
 

@@ -7,6 +7,7 @@ import ssl
 import pytest
 from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import ValidationError
+from pydantic_settings import SettingsConfigDict
 
 from servicekit.messaging.kafka import KafkaSecurity, client_options
 from servicekit.settings import ServiceSettings
@@ -56,7 +57,7 @@ def test_plain_is_refused_without_tls_because_it_sends_the_password_as_it_is():
 
 def test_a_service_takes_its_kafka_security_from_its_settings_its_own_prefix_first(monkeypatch):
     class SeatsLike(ServiceSettings):
-        model_config = {"env_prefix": "SEATS_"}
+        model_config = SettingsConfigDict(env_prefix="SEATS_")
 
     monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     monkeypatch.setenv("KAFKA_USERNAME", "shared")

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import importlib
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
 from sqlalchemy import insert, inspect, select, text
 
-from servicekit.store.db import Database
 from servicekit.migrations import SchemaNotReady, differences, histories, migrate_database
+from servicekit.store.db import Database
 from servicekit.store.tables import outbox
 
 SERVICES = ["identity", "subscriptions", "seats", "notifications", "billing"]
-NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=SERVICES)
@@ -138,10 +138,10 @@ async def made_before_migrations(service: str, db: Database) -> None:
     history's first revision (what `--adopt` stamps it at), and no version tables."""
     await run(db, lambda conn: _create_schema(conn, db))
     for history in histories(service, tables_of(service)):
-        await run(db, lambda conn: command.upgrade(history.config(conn, schema_of(db)),  # noqa: B023
+        await run(db, lambda conn: command.upgrade(history.config(conn, schema_of(db)),
                                                    history.first_revision()))
     for version_table in ("kit_alembic_version", "alembic_version"):
-        await run(db, lambda conn: conn.execute(text(f'DROP TABLE "{version_table}"')))  # noqa: B023
+        await run(db, lambda conn: conn.execute(text(f'DROP TABLE "{version_table}"')))
 
 
 def _table_names(conn) -> list[str]:
@@ -170,7 +170,7 @@ async def test_a_service_without_migrations_is_told_how_to_write_the_first(datab
     url, schema = database_target
     db = Database(url, schema, ())
     try:
-        with pytest.raises(SchemaNotReady, match="no migrations for contracts.*make migration SERVICE=contracts"):
+        with pytest.raises(SchemaNotReady, match=r"no migrations for contracts.*make migration SERVICE=contracts"):
             await migrate_database(db, "contracts")
     finally:
         await db.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -17,13 +17,13 @@ from sqlalchemy import MetaData
 from contracts.envelope import Envelope
 from contracts.identity import AccountRegistered
 from contracts.topics import IDENTITY_EVENTS
+from servicekit.app import service_app
 from servicekit.clock import FixedClock
 from servicekit.logs import bind, configure_logging
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-from servicekit.app import service_app
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 log = logging.getLogger("servicekit.tests")
 
 
@@ -87,7 +87,7 @@ def http_client_of(runtime: ServiceRuntime) -> httpx.AsyncClient:
             log.info("welcoming %s by hand", account_id)
             await uow.schedule(f"follow-up-{account_id}", "follow_up", account_id, uow.now() + timedelta(days=1))
             return {"account_id": account_id}
-        return await runtime.command(request, None, None, action)
+        return await runtime.commands.run(request, None, None, action)
 
     @router.get("/crash")
     async def crash():

@@ -1,5 +1,5 @@
 """Operator actions need the operator token; only a test-clock stack leaves them open."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -20,7 +20,7 @@ def client_for(operator_token: str, clock) -> TestClient:
     return TestClient(app)
 
 
-NOW = FixedClock(datetime(2026, 1, 5, tzinfo=timezone.utc))
+NOW = FixedClock(datetime(2026, 1, 5, tzinfo=UTC))
 
 
 def test_operator_actions_are_refused_when_no_operator_token_is_configured():

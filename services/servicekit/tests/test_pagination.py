@@ -1,7 +1,7 @@
 """Cursor pagination: every item once, in order, pages bounded, a bad cursor refused (422)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import httpx
@@ -12,7 +12,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inser
 from servicekit.http.errors import install_error_handlers
 from servicekit.http.pagination import MAX_PAGE_SIZE, PageRequest, keyset, page_of, page_request, paged
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 metadata = MetaData()
 things = Table("things", metadata, Column("id", String(8), primary_key=True),
                Column("made_at", DateTime, nullable=False), Column("n", Integer, nullable=False))
@@ -23,7 +23,8 @@ async def app(db):
     async with db.engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
         # Two rows share each time: the id breaks the tie, so no row is skipped or repeated.
-        await conn.execute(insert(things), [{"id": f"t{n:03}", "made_at": (NOW + timedelta(minutes=n // 2)).replace(tzinfo=None),
+        await conn.execute(insert(things), [{"id": f"t{n:03}",
+                                             "made_at": (NOW + timedelta(minutes=n // 2)).replace(tzinfo=None),
                                              "n": n} for n in range(25)])
     app = FastAPI()
     install_error_handlers(app)

@@ -1,14 +1,14 @@
 """Fixed-window rate limits, counted in the database every replica shares (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from contracts.errors import TooManyRequests
 from servicekit.store.ratelimit import RateLimit, prune
 
-NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
 THREE_A_MINUTE = RateLimit("test_sends", 3, timedelta(minutes=1), "Too many sends.")
 
 
@@ -46,5 +46,5 @@ async def test_old_windows_are_pruned(db):
 
 
 def test_a_window_longer_than_a_day_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="per window of up to a day"):
         RateLimit("weekly", 5, timedelta(days=7), "No.")

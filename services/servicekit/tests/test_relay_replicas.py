@@ -7,22 +7,22 @@ import asyncio
 import json
 import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import MetaData, insert, text
 
+from devkit.testsupport import POSTGRES_URL, until
+from opskit.topicreader import read_topic_async
 from servicekit.clock import FixedClock
-from servicekit.store.db import Database
 from servicekit.messaging.kafka import ensure_topics, make_broker
 from servicekit.messaging.leader import AdvisoryLease
 from servicekit.messaging.relay import OutboxRelay
-from servicekit.store.tables import outbox
-from opskit.topicreader import read_topic_async
-from devkit.testsupport import POSTGRES_URL, until
 from servicekit.migrations import migrate_database
+from servicekit.store.db import Database
+from servicekit.store.tables import outbox
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 KEYS = ("sub-a", "sub-b", "sub-c")
 
 
@@ -39,7 +39,7 @@ class Replica:
                                  leadership=AdvisoryLease(self.db, poll_seconds=0.2), gap_grace_seconds=gap_grace)
         self.task: asyncio.Task | None = None
 
-    async def start(self) -> "Replica":
+    async def start(self) -> Replica:
         await self.broker.start()
         self.task = asyncio.create_task(self.relay.run())
         return self

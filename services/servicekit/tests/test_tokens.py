@@ -10,20 +10,20 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from sqlalchemy import MetaData
 
 from contracts.errors import RuleViolation
-from servicekit.http.auth import ISSUER, Caller, TokenKeys, issue_token, verify_token
-from servicekit.clock import FixedClock, SharedTestClock, SystemClock
 from devkit.devstack import free_port
+from servicekit.clock import FixedClock, SharedTestClock, SystemClock
+from servicekit.http.auth import ISSUER, Caller, TokenKeys, issue_token, verify_token
 from servicekit.runtime import ServiceRuntime, UnsafeConfiguration
 from servicekit.settings import DEV_TOKEN_SECRET, ServiceSettings
 
-NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SECRET = "a" * 24 + "-current-secret-of-40-bytes"
 OLD_SECRET = "b" * 24 + "-previous-secret-of-40-bytes"
 ADA = Caller(person_id="p-ada", account_id="a-1", email="ada@example.com", session_id="s-1")

@@ -1,7 +1,7 @@
 """The unit of work against SQLite and PostgreSQL: effects, outbox and inbox commit together."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from servicekit.store.db import Database
 from servicekit.store.tables import due_jobs, inbox, outbox
 from servicekit.store.uow import UnitOfWork, repository
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def registered() -> AccountRegistered:
@@ -27,12 +27,16 @@ async def count(db: Database, table) -> int:
 
 async def test_a_failing_handler_leaves_no_event_no_job_and_no_inbox_record(db):
     cause = Envelope.wrap(registered(), source="test", time=NOW)
-    with pytest.raises(RuntimeError):
+
+    async def crash_before_commit() -> None:
         async with UnitOfWork(db, FixedClock(NOW), "test", cause=cause) as uow:
             await uow.claim_event("group", cause)
             await uow.publish(registered())
             await uow.schedule("job-1", "kind", "a-1", NOW + timedelta(days=1))
             raise RuntimeError("handler crashed before commit")
+
+    with pytest.raises(RuntimeError, match="handler crashed before commit"):
+        await crash_before_commit()
     assert (await count(db, outbox), await count(db, inbox), await count(db, due_jobs)) == (0, 0, 0)
 
 

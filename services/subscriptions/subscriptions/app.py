@@ -2,31 +2,41 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from contracts import topics
+from contracts.identity import AccountRegistered, AccountWithdrawn, ContactAdded, PersonRegistered
 from contracts.seats import SeatQuantityChanged
 from contracts.subscriptions import PurchaseSubscription
-from servicekit.runtime import ServiceRuntime
 from servicekit.app import service_app
-from subscriptions import api
-from subscriptions.catalogue import load_catalogue
+from servicekit.runtime import ServiceRuntime
+from subscriptions.adapters.catalogue import load_catalogue
+from subscriptions.api import changes as changes_api
+from subscriptions.api import lifecycle as lifecycle_api
+from subscriptions.api import ops as ops_api
+from subscriptions.api import orders as orders_api
 from subscriptions.handlers import changes, contacts, jobs, lifecycle, orders
 from subscriptions.settings import SubscriptionsSettings
-from subscriptions.store import metadata
+from subscriptions.store.tables import metadata
+from subscriptions.store.uow import SubscriptionsUnitOfWork
+
+__all__ = ["build", "metadata"]
 
 
-def build(settings: SubscriptionsSettings | None = None, **overrides) -> ServiceRuntime:
+def build(settings: SubscriptionsSettings | None = None, **overrides: Any) -> ServiceRuntime[SubscriptionsUnitOfWork]:
     settings = settings or SubscriptionsSettings()
     catalogue = load_catalogue(settings.catalogue_file or None)  # a wrong file stops the start
-    runtime = ServiceRuntime(settings, metadata, **overrides)
+    portal_url = settings.resolved_portal_url()
+    runtime = ServiceRuntime(settings, metadata, unit_of_work=SubscriptionsUnitOfWork, **overrides)
 
     consumed = runtime.consumer("subscriptions")
-    consumed.on(PurchaseSubscription, partial(orders.purchase, catalogue=catalogue,
-                                              portal_url=settings.resolved_portal_url()))
+    consumed.on(PurchaseSubscription, partial(orders.purchase, catalogue=catalogue, portal_url=portal_url))
     consumed.on(SeatQuantityChanged, changes.record_quantity)
     # The company directory: who may become an administrator (R17, R38).
-    for event_type, handler in contacts.HANDLERS:
-        consumed.on(event_type, handler)
+    consumed.on(AccountRegistered, contacts.account_registered)
+    consumed.on(ContactAdded, contacts.contact_added)
+    consumed.on(PersonRegistered, contacts.person_registered)
+    consumed.on(AccountWithdrawn, contacts.account_withdrawn)
     consumed.attach(topics.SUBSCRIPTIONS_COMMANDS, topics.SEATS_EVENTS, topics.IDENTITY_EVENTS)
 
     runtime.scheduler.on(jobs.ACTIVATION_EXPIRY, orders.expire_activation)
@@ -34,8 +44,12 @@ def build(settings: SubscriptionsSettings | None = None, **overrides) -> Service
     runtime.scheduler.on(jobs.GRACE_END, lifecycle.end_grace)
     runtime.scheduler.on(jobs.TRIAL_END, partial(orders.end_trial, catalogue=catalogue))
 
-    runtime.app = service_app(
-        runtime, *api.routes(runtime, catalogue, settings.resolved_portal_url()), title="Entitle subscriptions",
+    app = service_app(
+        runtime, orders_api.router, lifecycle_api.router, changes_api.router, ops_api.router,
+        title="Entitle subscriptions",
         description="Purchases, trials, reseller orders, agreements, renewals, amendments, "
                     "cancellation and termination.")
+    # What the routes read through `subscriptions.api.deps`.
+    app.state.catalogue = catalogue
+    app.state.portal_url = portal_url
     return runtime

@@ -3,34 +3,24 @@ item 2), list pages (item 16), fixed-term dates (item 18) and the OpenAPI docume
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import httpx
 import pytest
 
+from contracts.testing import T0
 from servicekit.http.auth import Caller, issue_token
-from servicekit.clock import FixedClock
 from servicekit.http.pagination import MAX_PAGE_SIZE
-from servicekit.migrations import migrate_database
-from subscriptions.app import build
-from subscriptions.settings import SubscriptionsSettings
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+NOW = T0  # the service's clock (conftest.py): Monday 2026-01-05 09:00 UTC
 ADA = Caller(person_id="p-ada", account_id="a-1", email="ada@example.com", name="Ada")
 
 
 @pytest.fixture
-async def service(tmp_path):
-    settings = SubscriptionsSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/subscriptions.db",
-                                     var_dir=str(tmp_path))
-    runtime = build(settings, clock=FixedClock(NOW))
-    await migrate_database(runtime.db, "subscriptions")
-    token = issue_token(settings.token_secret, ADA, NOW, timedelta(minutes=10))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://subscriptions",
-                                 headers={"Authorization": f"Bearer {token}"}) as http:
-        http.runtime = runtime
+async def service(driver):
+    """An HTTP client on the service, signed in as Ada."""
+    async with driver.client(ADA) as http:
+        http.runtime = driver.runtime
         yield http
-    await runtime.db.dispose()
 
 
 async def bought(service, **plan) -> dict:

@@ -4,8 +4,8 @@ import pytest
 
 from contracts.errors import RuleViolation
 from contracts.values import BillingCycle, LicenceType
+from subscriptions.adapters.catalogue import CatalogueError, load_catalogue
 from subscriptions.app import build
-from subscriptions.catalogue import CatalogueError, load_catalogue
 from subscriptions.settings import SubscriptionsSettings
 
 BROKEN = """

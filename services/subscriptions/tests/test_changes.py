@@ -1,6 +1,6 @@
 """Changes to a running subscription: tier (R12, R13), cycle (R16), administrator (R17),
 purchase details (R18), add-ons (R20)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -9,15 +9,15 @@ from contracts.values import BillingCycle, Contact, LicenceType
 from subscriptions import domain
 from subscriptions.domain import amendments, changes, lifecycle
 
-ORDERED = datetime(2026, 1, 31, 12, tzinfo=timezone.utc)  # as in conftest.py
+ORDERED = datetime(2026, 1, 31, 12, tzinfo=UTC)  # as in conftest.py
 ME = domain.Person("p-admin", "a-1")
-START = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)  # docs/lifecycle.md worked example
+START = datetime(2026, 1, 5, 9, tzinfo=UTC)  # docs/lifecycle.md worked example
 
 
 def test_R12_preview_matches_the_worked_example_and_changes_nothing(active, designer):
     subscription = active(at=START, tier="premium", quantity=2)
     quote = amendments.quote_tier_change(subscription, ME, "premium_plus", designer,
-                                         datetime(2026, 7, 5, 9, tzinfo=timezone.utc))
+                                         datetime(2026, 7, 5, 9, tzinfo=UTC))
     assert (quote.days_remaining, quote.days_in_term, quote.quantity) == (184, 365, 2)
     assert (quote.credit.amount_minor, quote.charge.amount_minor, quote.net.amount_minor) == (
         -73600, 110400, 36800)
@@ -26,7 +26,7 @@ def test_R12_preview_matches_the_worked_example_and_changes_nothing(active, desi
 
 def test_R12_the_tier_changes_only_when_the_amendment_is_accepted(active, designer):
     subscription = active(at=START, tier="premium", quantity=2)
-    proposed_at = datetime(2026, 7, 5, 9, tzinfo=timezone.utc)
+    proposed_at = datetime(2026, 7, 5, 9, tzinfo=UTC)
     first, _ = amendments.propose_amendment(subscription, ME, "a-1", "premium_plus", designer,
                                             proposed_at, None, "http://portal/a-1")
     newer, proposed = amendments.propose_amendment(subscription, ME, "a-2", "standard", designer,
@@ -78,7 +78,7 @@ def test_R16_monthly_to_annual_any_time_applied_by_the_renewal(active, designer)
     assert scheduled.effective_at == subscription.term_end and subscription.billing_cycle is BillingCycle.MONTHLY
     renewed = lifecycle.end_term(subscription, subscription.term_end, designer)
     assert (renewed.billing_cycle, renewed.unit_price.amount_minor) == (BillingCycle.ANNUAL, 36500)
-    assert renewed.term_end == datetime(2027, 2, 28, 12, tzinfo=timezone.utc)
+    assert renewed.term_end == datetime(2027, 2, 28, 12, tzinfo=UTC)
 
 
 def test_R16_annual_to_monthly_only_in_the_last_month_and_never_for_a_fixed_term(active):

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from contracts.seats import SeatQuantityChanged
-from contracts.values import Money
-from servicekit.http.auth import Caller, issue_token
-from servicekit.clock import FixedClock
+from contracts.testing import quantity_changed
+from devkit.testing import ServiceDriver
+from servicekit.http.auth import Caller
 from servicekit.store.tables import outbox
-from servicekit.migrations import migrate_database
 from subscriptions.app import build
 from subscriptions.handlers import changes
 from subscriptions.settings import SubscriptionsSettings
 
-NOW = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
 ADA = Caller(person_id="p-ada", account_id="a-1", email="ada@example.com", name="Ada")
 SUBSCRIPTIONS = 6  # several at once: a lost update shows on some of them, not always on one
 
@@ -30,18 +26,16 @@ pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, 
 
 
 @pytest.fixture
-async def service(tmp_path):
+async def service(tmp_path, clock):
+    """An HTTP client, signed in as Ada, on the service over a PostgreSQL schema of its own."""
     settings = SubscriptionsSettings(database_url="postgresql://postgres@127.0.0.1:5432/test",
                                      db_schema=f"subscriptions_{uuid.uuid4().hex[:8]}", var_dir=str(tmp_path))
-    runtime = build(settings, clock=FixedClock(NOW))
-    await migrate_database(runtime.db, "subscriptions")
-    token = issue_token(settings.token_secret, ADA, NOW, timedelta(hours=1))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://subscriptions",
-                                 headers={"Authorization": f"Bearer {token}"}) as http:
-        http.runtime = runtime
+    driver = await ServiceDriver.start(build(settings, clock=clock))
+    async with driver.client(ADA) as http:
+        http.runtime = driver.runtime
         yield http
-    await runtime.db.drop_schema()
-    await runtime.db.dispose()
+    await driver.runtime.db.drop_schema()
+    await driver.close()
 
 
 async def active_subscriptions(service, count: int = SUBSCRIPTIONS) -> list[str]:
@@ -74,7 +68,7 @@ async def test_R20_the_same_add_on_asked_twice_at_once_is_added_once_and_the_oth
     ids = await active_subscriptions(service)
     answers = await asyncio.gather(*(service.post(f"/subscriptions/{sid}/addons", json={"addon": "cloud_storage"})
                                      for sid in ids for _ in range(2)))
-    for first, second in zip(answers[::2], answers[1::2]):
+    for first, second in zip(answers[::2], answers[1::2], strict=True):
         assert sorted([first.status_code, second.status_code]) == [200, 409]
         refused = first if first.status_code == 409 else second
         assert refused.json()["code"] == "addon_already_added"
@@ -87,10 +81,8 @@ async def test_a_seat_change_from_the_seats_service_and_a_po_number_change_at_on
     ids = await active_subscriptions(service)
 
     async def seats_changed(sid: str) -> None:
-        event = SeatQuantityChanged(subscription_id=sid, account_id=ADA.account_id, previous_quantity=3,
-                                    new_quantity=7, requested_at=NOW, effective_at=NOW, term_start=NOW,
-                                    term_end=NOW + timedelta(days=365),
-                                    unit_price=Money(amount_minor=36500, currency="EUR"))
+        # 3 to 7 seats at T0, in the first annual term, at the Designer Standard price
+        event = quantity_changed(subscription_id=sid, previous_quantity=3, to=7)
         async with service.runtime.uow() as uow:  # what the consumer does with one event
             await changes.record_quantity(event, uow)
             await uow.commit()

@@ -1,5 +1,5 @@
 """Orders that wait: reseller approval (R19) and trials (R10)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from contracts.values import BillingCycle, Contact, LicenceType
 from subscriptions import domain
 from subscriptions.domain import changes, orders
 
-ORDERED = datetime(2026, 1, 31, 12, tzinfo=timezone.utc)  # as in conftest.py
+ORDERED = datetime(2026, 1, 31, 12, tzinfo=UTC)  # as in conftest.py
 ME = domain.Person("p-admin", "a-1")
 ADA = Contact(person_id="p-admin", email="a@x.io")
 
@@ -88,5 +88,5 @@ def test_R20_a_trial_is_not_a_paid_base_licence(designer):
 def test_R19_a_fixed_term_reseller_order_is_priced_from_the_approval(printserver, reseller_order):
     s, _ = orders.place_order(reseller_order(billing_cycle=BillingCycle.TERM, term_ends_on=date(2026, 12, 31)),
                               printserver, ORDERED, "http://p", project_busy=False)
-    orders.decide_order(s, True, printserver, datetime(2026, 3, 2, tzinfo=timezone.utc), "http://p")
+    orders.decide_order(s, True, printserver, datetime(2026, 3, 2, tzinfo=UTC), "http://p")
     assert s.unit_price.amount_minor == round(27500 * 304 / 365)

@@ -1,13 +1,4 @@
-"""HTTP routes of the identity service."""
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-from identity.api import accounts, ops, registration, sessions
-from identity.settings import IdentitySettings
-from servicekit.runtime import ServiceRuntime
-
-
-def routes(runtime: ServiceRuntime, settings: IdentitySettings) -> list[APIRouter]:
-    return [registration.routes(runtime, settings), sessions.routes(runtime, settings),
-            accounts.routes(runtime, settings), ops.routes(runtime)]
+"""HTTP routes of the identity service, one module per resource, each with a module-level
+`router` (`app.build` lists them): registration, sessions, accounts, ops. What several share
+is in `schemas`; what routes need from the app (links' base, token issuer, sign-in limits, an
+open session) in `deps`."""

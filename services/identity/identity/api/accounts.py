@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from identity.api.common import ADMINISTRATOR, SIGNED_IN, CommandAnswer, Id, base_url, session_dependency
+from identity.api.deps import OpenSessionCaller, PublicUrlDep
+from identity.api.schemas import ADMINISTRATOR, SIGNED_IN, CommandAnswer, Id
 from identity.domain.accounts import Account, AccountContact, NewContact
 from identity.handlers import accounts
-from identity.settings import IdentitySettings
-from servicekit.http.auth import Caller
+from identity.store.uow import IdentityUnitOfWork
+from servicekit.http.deps import Commands
 from servicekit.http.fields import EmailAddress, Line
 from servicekit.http.pagination import PageRequest, page_request, paged
-from servicekit.runtime import ServiceRuntime
+from servicekit.runtime import Runtime
+
+router = APIRouter(tags=["accounts"])
 
 
 class AccountView(BaseModel):
@@ -27,7 +30,7 @@ class AccountView(BaseModel):
     verified_at: datetime | None
 
     @classmethod
-    def of(cls, a: Account) -> "AccountView":
+    def of(cls, a: Account) -> AccountView:
         return cls(account_id=a.id, company_name=a.company_name, status=a.status.value,
                    registered_at=a.registered_at, verification_deadline=a.verification_deadline,
                    verified_at=a.verified_at)
@@ -48,7 +51,7 @@ class ContactView(BaseModel):
     person_id: str | None
 
     @classmethod
-    def of(cls, c: AccountContact) -> "ContactView":
+    def of(cls, c: AccountContact) -> ContactView:
         return cls(contact_id=c.id, email=c.email, first_name=c.first_name, last_name=c.last_name,
                    locale=c.locale, role=c.role.value, status="linked" if c.linked else "invited",
                    person_id=c.person_id)
@@ -65,43 +68,41 @@ class ContactRequest(BaseModel):
     locale: str = Field("en", pattern=r"^(en|fr|nl|de)$", description="Language of their e-mails.")
 
 
-def routes(runtime: ServiceRuntime, settings: IdentitySettings) -> APIRouter:
-    router = APIRouter(tags=["accounts"])
-    current = session_dependency(runtime)
+@router.get("/accounts/{account_id}", response_model=AccountView,
+            summary="The account you act for, with its verification status (R3)",
+            description=f"{SIGNED_IN} Any other account answers 404, as one that does not exist.")
+async def read_account(account_id: Id, caller: OpenSessionCaller, runtime: Runtime) -> AccountView:
+    async with runtime.uow() as uow:
+        return AccountView.of(await accounts.account_for(caller, account_id, uow))
 
-    @router.get("/accounts/{account_id}", response_model=AccountView,
-                summary="The account you act for, with its verification status (R3)",
-                description=f"{SIGNED_IN} Any other account answers 404, as one that does not exist.")
-    async def read_account(account_id: Id, caller: Caller = current) -> AccountView:
-        async with runtime.uow() as uow:
-            return AccountView.of(await accounts.account_for(caller, account_id, uow))
 
-    @router.get("/accounts/{account_id}/contacts", response_model=list[ContactView],
-                summary="The account's contacts (R4)",
-                description=f"{SIGNED_IN} Any member of the account; in the order they were added, a "
-                "page at a time (see `Link: rel=\"next\"`). Any other account answers 404.")
-    async def list_contacts(account_id: Id, request: Request,
-                            page: Annotated[PageRequest, Depends(page_request)], caller: Caller = current):
-        async with runtime.uow() as uow:
-            found = await accounts.contacts_of(caller, account_id, page, uow)
-        return paged(request, page, found, sort_key=lambda c: (c.added_at, c.id), item=ContactView.of)
+@router.get("/accounts/{account_id}/contacts", response_model=list[ContactView],
+            summary="The account's contacts (R4)",
+            description=f"{SIGNED_IN} Any member of the account; in the order they were added, a "
+            "page at a time (see `Link: rel=\"next\"`). Any other account answers 404.")
+async def list_contacts(account_id: Id, request: Request, page: Annotated[PageRequest, Depends(page_request)],
+                        caller: OpenSessionCaller, runtime: Runtime) -> Any:
+    async with runtime.uow() as uow:
+        found = await accounts.contacts_of(caller, account_id, page, uow)
+    return paged(request, page, found, sort_key=lambda c: (c.added_at, c.id), item=ContactView.of)
 
-    @router.post("/accounts/{account_id}/contacts", status_code=201, response_model=ContactAnswer,
-                 summary="Add a contact: linked if registered, else invited (R4)",
-                 description=f"{ADMINISTRATOR} An invited contact is e-mailed a link to register.")
-    async def add_contact(account_id: Id, body: ContactRequest, request: Request, caller: Caller = current):
-        new = NewContact(body.email, body.first_name, body.last_name, body.locale)
 
-        async def act(uow):
-            return ContactView.of(await accounts.add_contact(caller, account_id, new, base_url(settings), uow))
-        return await runtime.command(request, caller, body, act, status_code=201)
+@router.post("/accounts/{account_id}/contacts", status_code=201, response_model=ContactAnswer,
+             summary="Add a contact: linked if registered, else invited (R4)",
+             description=f"{ADMINISTRATOR} An invited contact is e-mailed a link to register.")
+async def add_contact(account_id: Id, body: ContactRequest, request: Request, caller: OpenSessionCaller,
+                      commands: Commands, public_url: PublicUrlDep) -> Any:
+    new = NewContact(body.email, body.first_name, body.last_name, body.locale)
 
-    @router.delete("/accounts/{account_id}/contacts/{contact_id}", status_code=204,
-                   response_class=Response, summary="Refused: contacts stay (R5)",
-                   description=f"{SIGNED_IN} Always refused: 409 `contacts_are_never_deleted` (R5) "
-                   "for the account the token acts for, 404 for any other.")
-    async def delete_contact(account_id: Id, contact_id: Id, caller: Caller = current) -> None:
-        async with runtime.uow() as uow:
-            await accounts.remove_contact(caller, account_id, uow)
+    async def act(uow: IdentityUnitOfWork) -> ContactView:
+        return ContactView.of(await accounts.add_contact(caller, account_id, new, public_url, uow))
+    return await commands.run(request, caller, body, act, status_code=201)
 
-    return router
+
+@router.delete("/accounts/{account_id}/contacts/{contact_id}", status_code=204,
+               response_class=Response, summary="Refused: contacts stay (R5)",
+               description=f"{SIGNED_IN} Always refused: 409 `contacts_are_never_deleted` (R5) "
+               "for the account the token acts for, 404 for any other.")
+async def delete_contact(account_id: Id, contact_id: Id, caller: OpenSessionCaller, runtime: Runtime) -> None:
+    async with runtime.uow() as uow:
+        await accounts.remove_contact(caller, account_id, uow)

@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from identity.api.common import ANYONE, CommandAnswer, base_url
+from identity.api.deps import PublicUrlDep
+from identity.api.schemas import ANYONE, CommandAnswer
 from identity.domain.people import TERMS_VERSION
 from identity.handlers import registration
 from identity.handlers.registration import Registered, Registration
-from identity.settings import IdentitySettings
+from identity.store.uow import IdentityUnitOfWork
+from servicekit.http.deps import Commands
 from servicekit.http.fields import EmailAddress, Line
-from servicekit.runtime import ServiceRuntime
+from servicekit.runtime import Runtime
+
+router = APIRouter(tags=["identity"])
 
 LOCALE = Field("en", pattern=r"^(en|fr|nl|de)$", description="Language of their e-mails.")
 TOKEN = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
@@ -32,7 +36,7 @@ class PersonRequest(BaseModel):
     def registration(self) -> Registration:
         return Registration(self.email, self.password, self.name, self.locale, accept_terms=self.accept_terms)
 
-    def without_password(self):
+    def without_password(self) -> PersonRequest:
         """Fingerprinted for Idempotency-Key replays; the password is never kept."""
         return self.model_copy(update={"password": ""})
 
@@ -79,74 +83,77 @@ RESEND_ANSWER = ResendAnswer(status="If this e-mail is registered and not yet ve
                                     "its way.")
 
 
-def routes(runtime: ServiceRuntime, settings: IdentitySettings) -> APIRouter:
-    router = APIRouter(tags=["identity"])
-
-    @router.post("/accounts", status_code=201, response_model=AccountRegistered,
-                 summary="Register a customer account and its administrator",
-                 description=f"{ANYONE} The answer is the same whether or not the e-mail is "
-                 "already registered: the owner of a verified address is e-mailed instead and "
-                 "nothing is created; an unverified registration of the address is replaced by "
-                 "this one (its accounts are withdrawn), and only whoever controls the mailbox "
-                 "can verify it (R1, R3).")
-    async def register(body: AccountRequest, request: Request):
-        async def act(uow):
-            registered = await registration.register_person(body.registration(), base_url(settings), uow,
-                                                            company_name=body.company_name)
-            return AccountRegistered(**_answer(registered), account_id=registered.account_id)
-        return _without_event_ids(await runtime.command(request, None, body.without_password(), act,
-                                                        status_code=201))
-
-    @router.post("/people", status_code=201, response_model=PersonRegistered,
-                 summary="Register a person (e.g. an invited contact, R4)",
-                 description=f"{ANYONE} Answers alike for a new and an already registered "
-                 "e-mail, as `POST /accounts` does (R1, R4).")
-    async def register_person(body: PersonRequest, request: Request):
-        async def act(uow):
-            registered = await registration.register_person(body.registration(), base_url(settings), uow)
-            return PersonRegistered(**_answer(registered))
-        return _without_event_ids(await runtime.command(request, None, body.without_password(), act,
-                                                        status_code=201))
-
-    @router.get("/people/registration", response_model=HowToRegister,
-                summary="How an invited contact registers (the invitation link)",
-                description=f"{ANYONE} It carries no secret and tells nothing about the address.")
-    async def how_to_register(email: Annotated[Line, Query(max_length=254)] = "") -> HowToRegister:
-        return HowToRegister(email=email, register_with="POST /people",
-                             fields=["email", "password", "name", "locale", "accept_terms"],
-                             terms_version=TERMS_VERSION)
-
-    @router.post("/verifications", response_model=EmailVerified,
-                 summary="Verify an e-mail with the token of its link (R1)",
-                 description=f"{ANYONE} The token proves the caller reads the mailbox.")
-    async def verify(body: VerificationRequest, request: Request):
-        return await runtime.command(request, None, None, lambda uow: _verify(body.token, uow))
-
-    @router.get("/verifications", response_model=EmailVerified,
-                summary="The e-mailed link: verify the e-mail (R1)",
-                description=f"{ANYONE} What the link in the verification e-mail opens.")
-    async def verify_link(token: Annotated[str, Query(min_length=1, max_length=200,
-                                                      pattern=r"^[A-Za-z0-9_-]+$")], request: Request):
-        return await runtime.command(request, None, None, lambda uow: _verify(token, uow))
-
-    @router.post("/verifications/resend", status_code=202, response_model=ResendAnswer,
-                 summary="Send a new verification link (R1)",
-                 description=f"{ANYONE} The answer is the same for any address; a link goes only "
-                 "to a registered, unverified one, at most five e-mails an hour per address.")
-    async def resend(body: ResendRequest) -> ResendAnswer:
-        async with runtime.uow() as uow:
-            await registration.resend_verification(body.email, base_url(settings), uow)
-            await uow.commit()
-        return RESEND_ANSWER
-
-    return router
+@router.post("/accounts", status_code=201, response_model=AccountRegistered,
+             summary="Register a customer account and its administrator",
+             description=f"{ANYONE} The answer is the same whether or not the e-mail is "
+             "already registered: the owner of a verified address is e-mailed instead and "
+             "nothing is created; an unverified registration of the address is replaced by "
+             "this one (its accounts are withdrawn), and only whoever controls the mailbox "
+             "can verify it (R1, R3).")
+async def register(body: AccountRequest, request: Request, commands: Commands, public_url: PublicUrlDep) -> Any:
+    async def act(uow: IdentityUnitOfWork) -> AccountRegistered:
+        registered = await registration.register_person(body.registration(), public_url, uow,
+                                                        company_name=body.company_name)
+        return AccountRegistered(**_answer(registered), account_id=registered.account_id)
+    return _without_event_ids(await commands.run(request, None, body.without_password(), act, status_code=201))
 
 
-def _answer(registered: Registered) -> dict:
+@router.post("/people", status_code=201, response_model=PersonRegistered,
+             summary="Register a person (e.g. an invited contact, R4)",
+             description=f"{ANYONE} Answers alike for a new and an already registered "
+             "e-mail, as `POST /accounts` does (R1, R4).")
+async def register_person(body: PersonRequest, request: Request, commands: Commands,
+                          public_url: PublicUrlDep) -> Any:
+    async def act(uow: IdentityUnitOfWork) -> PersonRegistered:
+        registered = await registration.register_person(body.registration(), public_url, uow)
+        return PersonRegistered(**_answer(registered))
+    return _without_event_ids(await commands.run(request, None, body.without_password(), act, status_code=201))
+
+
+@router.get("/people/registration", response_model=HowToRegister,
+            summary="How an invited contact registers (the invitation link)",
+            description=f"{ANYONE} It carries no secret and tells nothing about the address.")
+async def how_to_register(email: Annotated[Line, Query(max_length=254)] = "") -> HowToRegister:
+    return HowToRegister(email=email, register_with="POST /people",
+                         fields=["email", "password", "name", "locale", "accept_terms"],
+                         terms_version=TERMS_VERSION)
+
+
+@router.post("/verifications", response_model=EmailVerified,
+             summary="Verify an e-mail with the token of its link (R1)",
+             description=f"{ANYONE} The token proves the caller reads the mailbox.")
+async def verify(body: VerificationRequest, request: Request, commands: Commands) -> Any:
+    async def act(uow: IdentityUnitOfWork) -> EmailVerified:
+        return await _verify(body.token, uow)
+    return await commands.run(request, None, None, act)
+
+
+@router.get("/verifications", response_model=EmailVerified,
+            summary="The e-mailed link: verify the e-mail (R1)",
+            description=f"{ANYONE} What the link in the verification e-mail opens.")
+async def verify_link(token: Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")],
+                      request: Request, commands: Commands) -> Any:
+    async def act(uow: IdentityUnitOfWork) -> EmailVerified:
+        return await _verify(token, uow)
+    return await commands.run(request, None, None, act)
+
+
+@router.post("/verifications/resend", status_code=202, response_model=ResendAnswer,
+             summary="Send a new verification link (R1)",
+             description=f"{ANYONE} The answer is the same for any address; a link goes only "
+             "to a registered, unverified one, at most five e-mails an hour per address.")
+async def resend(body: ResendRequest, runtime: Runtime, public_url: PublicUrlDep) -> ResendAnswer:
+    async with runtime.uow() as uow:
+        await registration.resend_verification(body.email, public_url, uow)
+        await uow.commit()
+    return RESEND_ANSWER
+
+
+def _answer(registered: Registered) -> dict[str, Any]:
     return {"person_id": registered.person_id, "email_verified": registered.email_verified}
 
 
-def _without_event_ids(response):
+def _without_event_ids(response: JSONResponse) -> JSONResponse:
     """Which events a registration caused (an e-mail to the owner, or a new person and link)
     would tell whether the address was registered: a registration answers without them."""
     body = json.loads(response.body)
@@ -155,6 +162,6 @@ def _without_event_ids(response):
     return JSONResponse(body, status_code=response.status_code, headers=headers)
 
 
-async def _verify(token: str, uow) -> EmailVerified:
+async def _verify(token: str, uow: IdentityUnitOfWork) -> EmailVerified:
     person = await registration.verify_email(token, uow)
     return EmailVerified(person_id=person.id, email_verified=True)

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from contracts.errors import Refusal, RuleViolation, not_found
-from contracts.values import Contact
 from contracts.identity import AccountVerificationLapsed, AccountVerified, AccountWithdrawn, ContactAdded
+from contracts.values import Contact
 from identity.domain.people import Person
 
 DOCUMENTS_WINDOW = timedelta(days=60)

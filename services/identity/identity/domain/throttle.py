@@ -9,7 +9,7 @@ client address with no recent failure for it still has its password checked, so 
 cannot lock the owner out by failing on purpose (issue 11, item 8). A right password from
 there signs in and leaves the block in place for the guesser; a wrong one counts like any
 other. A success while not blocked resets the count. Limits per client address and across
-the service (`identity.limits`) bound how many addresses a guesser can spread over.
+the service (`identity.handlers.limits`) bound how many addresses a guesser can spread over.
 """
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ class SignInThrottle:
     def check(self, now: datetime, client_has_failed: bool = True) -> None:
         """Refuses a client that has failed for this e-mail while it is blocked; a client
         that has not (`client_has_failed=False`) passes, to have its password checked."""
-        if self.blocked(now) and client_has_failed:
-            wait = (self.blocked_until - now).total_seconds()
+        until = self.blocked_until
+        if until is not None and now < until and client_has_failed:  # blocked, for this client
+            wait = (until - now).total_seconds()
             raise TooManySignInAttempts(max(1, math.ceil(wait)))
 
     def record_failure(self, now: datetime) -> None:

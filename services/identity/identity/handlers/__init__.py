@@ -1,1 +1,3 @@
-"""Identity commands, one module per area: registration, sessions, accounts."""
+"""Identity's flows, one module per area: registration, sessions, accounts (and the rate
+limits they count, `limits`). Each loads through the unit of work's repositories, applies the
+rules of `identity.domain`, then saves, publishes and schedules."""

@@ -1,23 +1,19 @@
 """Registering people and accounts, and verifying their e-mail (R1, R3, R4)."""
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import select
-
-from contracts.identity import AccountRegistered, RegistrationAttempted, VerificationEmailRequested
-from identity import limits, passwords
+from contracts.identity import AccountRegistered, RegistrationAttempted
+from identity.adapters import passwords
 from identity.domain import links, people
 from identity.domain.accounts import Account, founding_administrator
 from identity.domain.links import LinkState, hash_token
 from identity.domain.people import Person
-from identity.store import IdentityRepository
-from servicekit.store.tables import outbox
-from servicekit.store.uow import UnitOfWork
+from identity.handlers import limits
+from identity.store.uow import IdentityUnitOfWork
 
 VERIFICATION_DEADLINE_JOB = "account_verification_deadline"
 
@@ -42,7 +38,7 @@ class Registered:
     email_verified: bool = False
 
 
-async def register_person(reg: Registration, base_url: str, uow: UnitOfWork,
+async def register_person(reg: Registration, base_url: str, uow: IdentityUnitOfWork,
                           company_name: str | None = None) -> Registered:
     """R1: one registration per e-mail. A verified owner keeps it (and is told someone tried);
     an unverified one is replaced by this one (item 14); R4: invitations to the e-mail become
@@ -52,8 +48,7 @@ async def register_person(reg: Registration, base_url: str, uow: UnitOfWork,
     people.check_password_strength(reg.password)
     email = people.normalise_email(reg.email)
     password_hash = await passwords.hashed(reg.password)
-    repo = IdentityRepository(uow.conn)
-    person = await repo.person_by_email(email, lock=True)
+    person = await uow.people.by_email(email, lock=True)
     if person is not None and person.verified:
         await _tell_owner_of_attempt(person, uow)
         return Registered(str(uuid.uuid4()), str(uuid.uuid4()) if company_name is not None else None)
@@ -61,55 +56,54 @@ async def register_person(reg: Registration, base_url: str, uow: UnitOfWork,
         person, registered = people.register(str(uuid.uuid4()), email, reg.name, reg.locale, password_hash,
                                              reg.accept_terms, uow.now())
     else:
-        await _withdraw_accounts_founded_by(person, repo, uow)
+        await _withdraw_accounts_founded_by(person, uow)
         registered = people.register_again(person, reg.name, reg.locale, password_hash, reg.accept_terms,
                                            uow.now())
-    await repo.save_person(person)
+    await uow.people.save(person)
     await uow.publish(registered)
-    await _accept_invitations(person, repo)
+    await _accept_invitations(person, uow)
     await send_verification_link(person, base_url, uow)
     account = await _found_account(company_name, person, uow) if company_name is not None else None
     return Registered(person.id, account.id if account else None, person.verified)
 
 
-async def _tell_owner_of_attempt(owner: Person, uow: UnitOfWork) -> None:
+async def _tell_owner_of_attempt(owner: Person, uow: IdentityUnitOfWork) -> None:
     """Someone registered the owner's address: the owner learns it by e-mail (at most a few an
     hour), the registrant learns nothing."""
     if await limits.may_mail(uow.conn, owner.email, uow.now()):
         await uow.publish(RegistrationAttempted(person=owner.contact(), attempted_at=uow.now()))
 
 
-async def _withdraw_accounts_founded_by(person: Person, repo: IdentityRepository, uow: UnitOfWork) -> None:
+async def _withdraw_accounts_founded_by(person: Person, uow: IdentityUnitOfWork) -> None:
     """Accounts the replaced, unverified registration created would otherwise pass to whoever
     verifies the mailbox, who did not create them. Nobody ever acted for them (their founder
     could not sign in), so they are withdrawn: the founder's row is unlinked (kept, R5), the
     R3 deadline is cancelled, and downstream consumers are told."""
-    for account in await repo.accounts_founded_by(person.id):
+    for account in await uow.accounts.founded_by(person.id):
         withdrawn = account.withdraw(uow.now())
         if withdrawn is None:
             continue
-        await repo.save_account(account)
-        for contact in await repo.contacts_of(account.id):
+        await uow.accounts.save(account)
+        for contact in await uow.contacts.of_account(account.id):
             if contact.person_id == person.id:
                 contact.unlink()
-                await repo.save_contact(contact)
+                await uow.contacts.save(contact)
         await uow.cancel_job(verification_deadline_job(account.id))
         await uow.publish(withdrawn)
 
 
-async def _accept_invitations(person: Person, repo: IdentityRepository) -> None:
+async def _accept_invitations(person: Person, uow: IdentityUnitOfWork) -> None:
     """R4: every account that invited this e-mail gains them as a member."""
-    for invitation in await repo.invitations_for(person.email):
+    for invitation in await uow.contacts.invitations_for(person.email):
         invitation.link(person)
-        await repo.save_contact(invitation)
+        await uow.contacts.save(invitation)
 
 
-async def _found_account(company_name: str, person: Person, uow: UnitOfWork) -> Account:
+async def _found_account(company_name: str, person: Person, uow: IdentityUnitOfWork) -> Account:
     """A customer account with its registering person as administrator, pending verification (R3)."""
     account = Account(str(uuid.uuid4()), company_name.strip(), person.id, uow.now())
-    repo = IdentityRepository(uow.conn)
-    await repo.save_account(account)
-    await repo.save_contact(founding_administrator(str(uuid.uuid4()), account, person))
+    await uow.accounts.save(account)
+    await uow.contacts.save(founding_administrator(str(uuid.uuid4()), account, person))
     await uow.publish(AccountRegistered(account_id=account.id, company_name=account.company_name,
                                         administrator_id=person.id, registered_at=account.registered_at))
     await uow.schedule(verification_deadline_job(account.id), VERIFICATION_DEADLINE_JOB, account.id,
@@ -121,57 +115,47 @@ def verification_deadline_job(account_id: str) -> str:
     return f"account-verification-deadline:{account_id}"
 
 
-async def send_verification_link(person: Person, base_url: str, uow: UnitOfWork) -> None:
+async def send_verification_link(person: Person, base_url: str, uow: IdentityUnitOfWork) -> None:
     """A new single-use link; earlier ones stop working. Only its hash is stored. Past the
     hourly cap of e-mails to one address nothing is sent (and the earlier link still works)."""
     if not await limits.may_mail(uow.conn, person.email, uow.now()):
         return
-    repo = IdentityRepository(uow.conn)
-    await repo.replace_pending_links(person.id)
+    await uow.links.replace_pending(person.id)
     link, request = links.new_link(secrets.token_urlsafe(32), person.contact(), base_url, uow.now())
-    await repo.save_link(link)
+    await uow.links.save(link)
     await uow.publish(request)
 
 
-async def verify_email(token: str, uow: UnitOfWork) -> Person:
-    repo = IdentityRepository(uow.conn)
-    found = await repo.link(hash_token(token))
+async def verify_email(token: str, uow: IdentityUnitOfWork) -> Person:
+    found = await uow.links.get(hash_token(token))
     # The person's row is the lock for their links (a resend replaces them under it): take it
     # first, then read the link again as it is now.
-    person = found and await repo.person(found.person_id, lock=True)
-    link = person and await repo.link(found.token_hash)
-    if not link:
+    person = await uow.people.get(found.person_id, lock=True) if found is not None else None
+    link = await uow.links.get(found.token_hash) if found is not None and person is not None else None
+    if link is None or person is None:
         raise links.unknown_link()
     link.use(uow.now())
     verified = person.verify_email(uow.now())
-    await repo.save_link(link)
-    await repo.save_person(person)
+    await uow.links.save(link)
+    await uow.people.save(person)
     await uow.publish(verified)
     return person
 
 
-async def resend_verification(email: str, base_url: str, uow: UnitOfWork) -> None:
+async def resend_verification(email: str, base_url: str, uow: IdentityUnitOfWork) -> None:
     """Sends a link only to a registered, unverified e-mail; the answer is the same either way."""
-    person = await IdentityRepository(uow.conn).person_by_email(people.normalise_email(email), lock=True)
+    person = await uow.people.by_email(people.normalise_email(email), lock=True)
     if person is not None and not person.verified:
         await send_verification_link(person, base_url, uow)
 
 
-async def pending_link(email: str, uow: UnitOfWork) -> str | None:
+async def pending_link(email: str, uow: IdentityUnitOfWork) -> str | None:
     """Test stacks only: the latest link, if it still works, read back from the outbox
     (identity's own tables hold only hashes)."""
-    repo = IdentityRepository(uow.conn)
-    person = await repo.person_by_email(people.normalise_email(email))
-    url = person and await _latest_link_sent(person.id, uow)
+    person = await uow.people.by_email(people.normalise_email(email))
+    url = await uow.links.latest_url_sent(person.id) if person is not None else None
     if not url:
         return None
     [token] = parse_qs(urlsplit(url).query)["token"]
-    link = await repo.link(hash_token(token))
+    link = await uow.links.get(hash_token(token))
     return url if link and link.state is LinkState.PENDING and uow.now() < link.expires_at else None
-
-
-async def _latest_link_sent(person_id: str, uow: UnitOfWork) -> str | None:
-    body = (await uow.conn.execute(select(outbox.c.body).where(
-        outbox.c.event_type == VerificationEmailRequested.type, outbox.c.key == person_id,
-    ).order_by(outbox.c.seq.desc()).limit(1))).scalar()
-    return json.loads(body)["data"]["verify_url"] if body else None

@@ -9,17 +9,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from contracts.errors import Refusal, RuleViolation
 from contracts.identity import SignedOut
-from identity import passwords
+from identity.adapters import passwords
 from identity.domain.accounts import ensure_member
 from identity.domain.people import Person, normalise_email
 from identity.domain.throttle import SignInThrottle
-from identity.limits import SignInLimits
-from identity.store import IdentityRepository
+from identity.handlers.limits import SignInLimits
+from identity.store.uow import IdentityUnitOfWork
 from servicekit.http.auth import Caller, issue_token, unauthenticated
-from servicekit.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -37,41 +37,41 @@ class SignIn:
     client: str  # the caller's address (`request.client.host`)
 
 
-async def sign_in(attempt: SignIn, limits: SignInLimits, issuer: Issuer, uow: UnitOfWork) -> str:
+async def sign_in(attempt: SignIn, limits: SignInLimits, issuer: Issuer, uow: IdentityUnitOfWork) -> str:
     """R1: verified people only. Refused without checking any password: a client, or the whole
     service, past its limit of failures; a client that has been failing for this e-mail while
     it is blocked (see `domain.throttle`). Otherwise exactly one password verification, known
     e-mail or not, so the time taken tells nothing."""
     email, conn, now = normalise_email(attempt.email), uow.conn, uow.now()
-    repo = IdentityRepository(conn)
-    throttle = await repo.throttle(email, lock=True)  # concurrent failures all count
+    throttle = await uow.throttles.get(email, lock=True)  # concurrent failures all count
     await limits.refuse_if_exhausted(conn, attempt.client, now)
     throttle.check(now, client_has_failed=await limits.client_has_failed(conn, email, attempt.client, now))
-    person = await repo.person_by_email(email)
-    if not await passwords.matches(person.password_hash if person else None, attempt.password):
-        await _count_failure(throttle, attempt, limits, repo, uow)
+    person = await uow.people.by_email(email)
+    matched = await passwords.matches(person.password_hash if person else None, attempt.password)
+    if person is None or not matched:  # an unknown e-mail never matches (its one check was the dummy's)
+        await _count_failure(throttle, attempt, limits, uow)
     person.ensure_may_sign_in()
     throttle.succeeded(now)
-    await repo.save_throttle(throttle)
+    await uow.throttles.save(throttle)
     token = await _token_for(person, attempt.account_id, str(uuid.uuid4()), issuer, uow)
     await uow.commit()
     return token
 
 
 async def _count_failure(throttle: SignInThrottle, attempt: SignIn, limits: SignInLimits,
-                         repo: IdentityRepository, uow: UnitOfWork) -> None:
+                         uow: IdentityUnitOfWork) -> NoReturn:
     """The failure is committed before the refusal, so it counts toward the limits."""
     throttle.record_failure(uow.now())
-    await repo.save_throttle(throttle)
+    await uow.throttles.save(throttle)
     await limits.record_failure(uow.conn, throttle.email, attempt.client, uow.now())
     await uow.commit()
     raise RuleViolation("bad_credentials", "Unknown e-mail or wrong password.", refusal=Refusal.UNAUTHENTICATED)
 
 
 async def _token_for(person: Person, account_id: str | None, session_id: str, issuer: Issuer,
-                     uow: UnitOfWork) -> str:
+                     uow: IdentityUnitOfWork) -> str:
     """R2: a token acts for one account the person is a member of (the first one by default)."""
-    memberships = await IdentityRepository(uow.conn).memberships_of(person.id)
+    memberships = await uow.contacts.memberships_of(person.id)
     if account_id is None and memberships:
         account_id = memberships[0].account_id
     if account_id is None:
@@ -84,26 +84,26 @@ async def _token_for(person: Person, account_id: str | None, session_id: str, is
     return issue_token(issuer.secret, caller, uow.now(), issuer.ttl)
 
 
-async def switch_account(caller: Caller, account_id: str, issuer: Issuer, uow: UnitOfWork) -> str:
+async def switch_account(caller: Caller, account_id: str, issuer: Issuer, uow: IdentityUnitOfWork) -> str:
     """R2: a token for another account of the same person, in the same session."""
-    person = await IdentityRepository(uow.conn).person(caller.person_id)
+    person = await uow.people.get(caller.person_id)
     if person is None:
         raise unauthenticated("This person no longer exists; sign in again.")
     return await _token_for(person, account_id, caller.session_id or str(uuid.uuid4()), issuer, uow)
 
 
-async def sign_out(caller: Caller, uow: UnitOfWork) -> SignedOut:
+async def sign_out(caller: Caller, uow: IdentityUnitOfWork) -> SignedOut:
     if not caller.session_id:
         raise RuleViolation("no_session", "This token predates sessions and cannot be signed out; it "
                             "expires on its own.", refusal=Refusal.INVALID)
-    await IdentityRepository(uow.conn).revoke_session(caller.session_id, caller.person_id, uow.now())
+    await uow.sessions.revoke(caller.session_id, caller.person_id, uow.now())
     signed_out = SignedOut(person_id=caller.person_id, account_id=caller.account_id,
                            session_id=caller.session_id, signed_out_at=uow.now())
     await uow.publish(signed_out)
     return signed_out
 
 
-async def ensure_session_open(caller: Caller, uow: UnitOfWork) -> None:
+async def ensure_session_open(caller: Caller, uow: IdentityUnitOfWork) -> None:
     """Identity refuses a signed-out session's tokens at once."""
-    if caller.session_id and await IdentityRepository(uow.conn).session_revoked(caller.session_id):
+    if caller.session_id and await uow.sessions.revoked(caller.session_id):
         raise unauthenticated("You signed out of this session; sign in again.")

@@ -28,7 +28,7 @@ class ActivationKey:
         return self.is_active and ((person_id is not None and self.person_id == person_id)
                                    or (email is not None and self.email == email.lower()))
 
-    def activate(self, device_id: str, device_name: str, person_id: str, email: str, their_keys: list["ActivationKey"],
+    def activate(self, device_id: str, device_name: str, person_id: str, email: str, their_keys: list[ActivationKey],
                  keys_per_person: int, at: datetime) -> DeviceActivated:
         """R27: bound to one device; moving it needs a deactivation first. One person holds at
         most one key per device, and at most the pool's `keys_per_person` keys at once."""

@@ -3,10 +3,10 @@ dropped and reported, imported in chunks only once every row is complete, with p
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Callable
 
 from contracts.errors import Refusal, RuleViolation, not_found
 from contracts.seats import UsersImported
@@ -71,7 +71,7 @@ class ImportDraft:
 
     @classmethod
     def from_rows(cls, import_id: str, subscription_id: str, raw: list[tuple[int, str, str, str]],
-                  listed_emails: set[str], at: datetime, check: RowCheck | None = None) -> "ImportDraft":
+                  listed_emails: set[str], at: datetime, check: RowCheck | None = None) -> ImportDraft:
         """R23: every row validated, duplicates (in the file or already users) dropped and reported."""
         if not raw:
             raise RuleViolation("empty_import", "The file has no rows under its header.", rule="R23",
@@ -172,7 +172,8 @@ class ImportDraft:
 
     def seconds_left(self) -> float | None:
         """R23: the rate so far (on the injected clock) applied to the rows still to go."""
-        if self.status is not ImportStatus.IMPORTING or not self.done or self.progressed_at is None:
+        if (self.status is not ImportStatus.IMPORTING or not self.done or self.progressed_at is None
+                or self.submitted_at is None):
             return None
         elapsed = (self.progressed_at - self.submitted_at).total_seconds()
         if elapsed <= 0:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from contracts.errors import Refusal, RuleViolation, not_found
 from contracts.seats import LeaseRevoked
 from contracts.values import LicenceType
-from seats.domain.pool import SeatPool
+from seats.domain.pools import SeatPool
 
 LEASE_DURATION = timedelta(hours=1)
 
@@ -24,10 +24,6 @@ class Lease:
     acquired_at: datetime
     expires_at: datetime
     released_at: datetime | None = None
-
-    def is_live(self, at: datetime) -> bool:
-        """An expired lease never counts, whether or not anything marked it."""
-        return self.released_at is None and at < self.expires_at
 
     def ensure_held_by(self, person_id: str) -> None:
         """Another person's lease answers exactly as a lease that does not exist."""

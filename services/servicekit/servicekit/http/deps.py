@@ -13,8 +13,9 @@ A route then says what it needs in its signature:
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
@@ -38,7 +39,9 @@ class Authenticator:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise unauthenticated("Sign in and send the access token as 'Authorization: Bearer <token>'.")
         caller = verify_token(self.keys, authorization[7:].strip(), self.clock.now())
-        if self.ended_sessions is not None and await self.ended_sessions.is_ended(caller.session_id):
+        # A verified token always names its session (verify_token refuses one without a `sid`).
+        if (self.ended_sessions is not None and caller.session_id is not None
+                and await self.ended_sessions.is_ended(caller.session_id)):
             raise unauthenticated("This session was signed out; sign in again.")
         return caller
 
@@ -92,6 +95,19 @@ async def require_metrics_reader(request: Request, x_operator_token: Annotated[s
         return
     bearer = authorization[7:].strip() if authorization and authorization.lower().startswith("bearer ") else None
     gate.check(x_operator_token or bearer)
+
+
+def from_app_state(name: str) -> Callable[[Request], Any]:
+    """A dependency reading what the service's `app.py` put on `app.state.<name>` (its
+    catalogue, its public URL, its mailer...):
+
+        CatalogueDep = Annotated[Catalogue, Depends(from_app_state("catalogue"))]
+    """
+    def read(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    read.__name__ = f"app_state_{name}"
+    return read
 
 
 def command_runner(request: Request) -> CommandRunner:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, HTTPException, Request
@@ -24,7 +25,7 @@ STATUS_OF = {Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 4
 
 
 def error_response(status: int, code: str, message: str, rule: str | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(ErrorBody(code=code, message=message, rule=rule).model_dump(), status_code=status,
                         headers=headers)
 

@@ -24,7 +24,8 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -35,10 +36,9 @@ from starlette.datastructures import UploadFile
 
 from contracts.errors import Refusal, RuleViolation
 from servicekit.http.auth import Caller
-from servicekit.store.conflicts import retrying_conflicts
 from servicekit.logs import bind
+from servicekit.store.conflicts import retrying_conflicts
 from servicekit.store.tables import idempotency_keys
-
 from servicekit.store.uow import UnitOfWork, UnitsOfWork
 
 Action = Callable[[Any], Awaitable[BaseModel | dict[str, Any]]]

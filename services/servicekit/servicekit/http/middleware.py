@@ -6,9 +6,9 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
 
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.http.errors import BodyTooLarge, error_response, internal_error
 from servicekit.logs import bind
@@ -27,16 +27,16 @@ class RequestContext:
     route template. An unexpected error is answered here, inside that context, so its log
     line carries the id too."""
 
-    def __init__(self, app, metrics: "ServiceMetrics") -> None:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
         self.app, self.metrics = app, metrics
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         correlation_id = _callers_correlation_id(scope) or uuid.uuid4().hex
         status, started = 0, time.perf_counter()
 
-        async def send_tagged(message) -> None:
+        async def send_tagged(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -57,7 +57,7 @@ class RequestContext:
                 self.metrics.request(scope["method"], route, status or 500, time.perf_counter() - started)
 
 
-def _callers_correlation_id(scope) -> str | None:
+def _callers_correlation_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"x-correlation-id":
             text = value.decode("latin-1")
@@ -72,10 +72,10 @@ class BodyLimit:
     Content-Length that lies) is cut off at the limit while it streams in, so no more than the
     limit is ever buffered or parsed."""
 
-    def __init__(self, app, max_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
         self.app, self.max_bytes, self.max_upload_bytes = app, max_bytes, max_upload_bytes
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
@@ -86,7 +86,7 @@ class BodyLimit:
             return await _too_large(limit, upload)(scope, receive, send)
         received, started = 0, False
 
-        async def limited_receive():
+        async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
@@ -95,7 +95,7 @@ class BodyLimit:
                     raise BodyTooLarge(limit, upload)
             return message
 
-        async def watched_send(message) -> None:
+        async def watched_send(message: Message) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)

@@ -19,7 +19,8 @@ A route's own `responses=` win: a service describes its 404 or 429 more exactly 
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
@@ -68,9 +69,11 @@ def document_errors(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            annotate(build(), app)
+            spec = build()  # FastAPI keeps it as app.openapi_schema and returns that same dict
+            annotate(spec, app)
+            return spec
         return app.openapi_schema
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def annotate(spec: dict[str, Any], app: FastAPI) -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Callable, Sequence, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request
 from fastapi.encoders import jsonable_encoder

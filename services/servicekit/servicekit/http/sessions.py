@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -36,7 +37,7 @@ REMEMBERED_OPEN = 10_000
 
 class EndedSessions:
     def __init__(self, db: Database, token_lifetime: timedelta, *,
-                 recheck_seconds: float = RECHECK_SECONDS, monotonic=time.monotonic) -> None:
+                 recheck_seconds: float = RECHECK_SECONDS, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._db, self._lifetime = db, token_lifetime
         self._recheck, self._monotonic = recheck_seconds, monotonic
         self._ended: dict[str, datetime] = {}

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
@@ -37,7 +38,11 @@ from servicekit.store.uow import UnitOfWork, UnitsOfWork
 
 log = logging.getLogger("servicekit.messaging.consumer")
 
-EventHandler = Callable[[Event, UnitOfWork], Awaitable[None]]
+EventHandler = Callable[[Any, Any], Awaitable[None]]
+"""Handles one event (of the type it was registered for) in the given unit of work (the
+service's own kind, which holds its repositories)."""
+
+E = TypeVar("E", bound=Event)
 INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)
 
 # A bigger batch shares one transaction among more events, but holds the service's write
@@ -81,13 +86,17 @@ class EventConsumer:
         self._subscribers: list = []  # FastStream's, each holding its AIOKafkaConsumer once started
         self._in_hand: Counter[TopicPartition] = Counter()  # records polled, not yet committed
 
-    def on(self, model: type[Event], handler: EventHandler) -> None:
+    def on(self, model: type[E], handler: Callable[[E, Any], Awaitable[None]]) -> None:
         """Handle `model` events with `handler`. Several handlers of one type (the kit's and
         the service's) all run, in the order given, in the event's one transaction."""
         known, handlers = self._handlers.setdefault(model.type, (model, []))
         if known is not model:
             raise ValueError(f"{model.type} is already handled as {known.__name__}, not {model.__name__}")
         handlers.append(handler)
+
+    def handles(self, event_type: str) -> bool:
+        """Whether this group has a handler for events of that type."""
+        return event_type in self._handlers
 
     def attach(self, *topics: Topic) -> None:
         """Subscribe to the topics: group set, offsets from the earliest, acked after commit."""
@@ -142,7 +151,7 @@ class EventConsumer:
                 return
             try:
                 await self._apply_together(handled)
-            except Exception as error:  # the one-at-a-time path finds out which record it was
+            except Exception as error:  # noqa: BLE001 - the one-at-a-time path finds out which record it was
                 log.warning("%s batch of %d failed (%s: %s); applying its records one at a time",
                             self.group, len(handled), type(error).__name__, error)
                 for parsed in handled:
@@ -163,9 +172,10 @@ class EventConsumer:
             envelope = Envelope.model_validate_json(record.value)
         except ValidationError as error:
             raise DeadLetter("malformed", error) from error
-        model, handlers = self._handlers.get(envelope.type, (None, None))
-        if model is None:
+        known = self._handlers.get(envelope.type)
+        if known is None:
             return None
+        model, handlers = known
         try:
             return HandledRecord(record, envelope, model.model_validate(envelope.data), _all_of(handlers))
         except ValidationError as error:
@@ -187,7 +197,7 @@ class EventConsumer:
         for parsed, outcome in outcomes:
             self._count(parsed, outcome)
 
-    async def _run_handler(self, parsed: HandledRecord, uow: "UnitOfWork") -> None:
+    async def _run_handler(self, parsed: HandledRecord, uow: UnitOfWork) -> None:
         with self._metrics.handler_timer(self.group, parsed.envelope.type):
             await parsed.handler(parsed.event, uow)
 
@@ -210,7 +220,7 @@ class EventConsumer:
             except RuleViolation as refusal:
                 return await self._dead_letter(parsed.record, DeadLetter("rule_violation", refusal), attempt,
                                                parsed.envelope.type)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
                 if self._gives_up(error, attempt):
                     return await self._dead_letter(parsed.record, DeadLetter("handler_failed", error), attempt,
                                                    parsed.envelope.type)
@@ -225,7 +235,8 @@ class EventConsumer:
     async def _apply(self, parsed: HandledRecord) -> None:
         async with self._uow(cause=parsed.envelope) as uow:
             if not await uow.claim_event(self.group, parsed.envelope):
-                return self._count(parsed, "duplicate")
+                self._count(parsed, "duplicate")
+                return
             await self._run_handler(parsed, uow)
             await uow.commit()
         self._count(parsed, "handled")
@@ -248,7 +259,7 @@ class EventConsumer:
                     record.value or b"", topic=dead_letter_topic(self.group),
                     key=record.key, headers=headers)
                 break
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - the broker may fail in any way; the offset waits
                 await self._back_off(record, error, attempt)
         self.dead_lettered += 1
         self._metrics.dead_lettered(
@@ -261,7 +272,7 @@ def _all_of(handlers: list[EventHandler]) -> EventHandler:
     if len(handlers) == 1:
         return handlers[0]
 
-    async def each(event: Event, uow: "UnitOfWork") -> None:
+    async def each(event: Event, uow: UnitOfWork) -> None:
         for handler in handlers:
             await handler(event, uow)
     return each
@@ -284,4 +295,4 @@ def _is_infrastructure(error: Exception) -> bool:
 
 async def _raw_records(message: object) -> None:
     """The handler reads the raw records itself: FastStream need not decode each one."""
-    return None
+    return

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import ssl
-from typing import Any, Iterable, Literal, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
@@ -48,7 +49,7 @@ class KafkaSecurity(BaseSettings):
     ssl_ca_file: str = ""
 
     @model_validator(mode="after")
-    def _usable(self) -> "KafkaSecurity":
+    def _usable(self) -> KafkaSecurity:
         # Refused at start-up rather than discovered as a broker that never answers.
         if self.sasl and not (self.username and self.password.get_secret_value()):
             raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_USERNAME "
@@ -59,7 +60,7 @@ class KafkaSecurity(BaseSettings):
         return self
 
     @classmethod
-    def of(cls, settings: Any) -> "KafkaSecurity":
+    def of(cls, settings: Any) -> KafkaSecurity:
         """A service's Kafka security, from its settings (`kafka_*` fields of ServiceSettings)."""
         return cls(security_protocol=settings.kafka_security_protocol,
                    sasl_mechanism=settings.kafka_sasl_mechanism, username=settings.kafka_username,

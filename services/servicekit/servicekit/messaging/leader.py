@@ -61,7 +61,7 @@ class AdvisoryLease:
         take the lock when it is time to."""
         now = asyncio.get_running_loop().time()
         if self._conn is not None:
-            if await self._session_answers():
+            if await self._session_answers(self._conn):
                 return True
             await self._drop()
             # Whatever ended the session may not be over: a standby, which tries every poll,
@@ -78,9 +78,9 @@ class AdvisoryLease:
             await self._drop()
             log.info("outbox relay of schema %s released its lock", self._db.schema)
 
-    async def _session_answers(self) -> bool:
+    async def _session_answers(self, conn: AsyncConnection) -> bool:
         try:
-            await asyncio.wait_for(self._conn.execute(text("SELECT 1")), CHECK_TIMEOUT_SECONDS)
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), CHECK_TIMEOUT_SECONDS)
             return True
         except Exception as error:  # noqa: BLE001 - any failure means the lock may be gone
             log.warning("outbox relay of schema %s lost its lock (%s: %s); standing by",

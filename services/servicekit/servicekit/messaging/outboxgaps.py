@@ -21,7 +21,7 @@ service's clock, which a test may freeze.
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 
 class GapGuard:

@@ -15,10 +15,10 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import func, select, update
 
 from servicekit.clock import Clock
-from servicekit.store.db import Database
-from servicekit.messaging.leader import AdvisoryLease, SoleRelay
 from servicekit.loops import drive
+from servicekit.messaging.leader import AdvisoryLease, SoleRelay
 from servicekit.messaging.outboxgaps import GapGuard
+from servicekit.store.db import Database
 from servicekit.store.tables import outbox
 
 log = logging.getLogger("servicekit.messaging.relay")

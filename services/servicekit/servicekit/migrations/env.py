@@ -3,14 +3,17 @@
 `servicekit.migrations.histories` builds the Config in code and hands over, in its
 attributes, the open connection, the history (tables, version table) and the schema.
 """
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.types import TypeDecorator
 
 config = context.config
 history = config.attributes["history"]
 
 
-def render_item(type_, obj, _autogen_context):
+def render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Write a column's database type (`sa.DateTime()`), not its Python wrapper
     (`UTCDateTime`): a revision must not import the models that later change under it."""
     if type_ == "type" and isinstance(obj, TypeDecorator):

@@ -51,7 +51,10 @@ class History:
         return set(ScriptDirectory.from_config(self.config(None, None)).get_heads())
 
     def first_revision(self) -> str:
-        return ScriptDirectory.from_config(self.config(None, None)).get_base()
+        base = ScriptDirectory.from_config(self.config(None, None)).get_base()
+        if base is None:  # every history starts with the revision that creates its tables
+            raise LookupError(f"the {self.name} migrations have no revision in {self.versions}")
+        return base
 
     def current(self, connection: Connection, schema: str | None) -> set[str]:
         options = {"version_table": self.version_table, "version_table_schema": schema}

@@ -9,6 +9,7 @@ Only the service that owns a topic can rebuild it, and dead letters are in no ou
 from __future__ import annotations
 
 from datetime import datetime
+
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter
 from pydantic import BaseModel, Field

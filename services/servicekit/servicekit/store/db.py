@@ -5,8 +5,10 @@ import re
 from pathlib import Path
 
 from sqlalchemy import MetaData, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from servicekit.store.tables import KIT_VERSION_TABLE, SERVICE_VERSION_TABLE, kit_metadata
 
@@ -80,7 +82,7 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
     the write lock up front makes them queue on busy_timeout instead."""
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -89,5 +91,5 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.errors import TooManyRequests
 from servicekit.store.tables import rate_counters
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LONGEST_WINDOW = timedelta(days=1)
 # Windows are kept this long after they start, then `prune` forgets them.
 KEPT = 2 * LONGEST_WINDOW

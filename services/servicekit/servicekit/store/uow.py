@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Callable, Generic, Iterator, Protocol, TypeVar, overload
+from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,10 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from contracts.envelope import Envelope, Event
 from contracts.registry import topic_for
 from servicekit.clock import Clock
-from servicekit.store.db import Database
 from servicekit.logs import current_correlation_id
+from servicekit.store.db import Database
 from servicekit.store.tables import due_jobs, inbox, outbox
-
 
 R = TypeVar("R")
 
@@ -73,7 +73,7 @@ class UnitOfWork:
         self.published: list[Envelope] = []
         self._after_commit: list[Callable[[], None]] = []
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> Self:
         self.conn = await self._db.connect().__aenter__()
         await self.conn.begin()
         return self

@@ -1,24 +1,10 @@
-"""HTTP commands and queries of the subscriptions service."""
-from __future__ import annotations
+"""HTTP commands and queries of the subscriptions service, one module per resource, each with
+its module-level `router`:
 
-from fastapi import APIRouter
-
-from servicekit.http.auth import Caller
-from servicekit.runtime import ServiceRuntime
-from subscriptions import domain
-from subscriptions.catalogue import Catalogue
-from subscriptions.store import SubscriptionRepository
-
-
-def routes(runtime: ServiceRuntime, catalogue: Catalogue, portal_url: str) -> list[APIRouter]:
-    from subscriptions.api import changes, ops, orders
-    return [orders.routes(runtime, catalogue, portal_url), changes.routes(runtime, catalogue, portal_url),
-            ops.routes(runtime, catalogue, portal_url)]
-
-
-async def administered(runtime: ServiceRuntime, subscription_id: str, caller: Caller) -> domain.Subscription:
-    """R6: the subscription, if the caller administers it for their account; 404 otherwise."""
-    async with runtime.db.connect() as conn:
-        subscription = await SubscriptionRepository(conn).get(subscription_id)
-    subscription.ensure_administered_by(caller)
-    return subscription
+- `orders`: purchase, trials and their conversion, the agreement and its acceptance, the list
+- `lifecycle`: cancellation and its withdrawal, renewal within the grace
+- `changes`: tier changes (preview, amendments), billing cycle, administrator, purchase
+  details, add-ons
+- `ops`: the operator's termination and decision on a reseller order
+- `schemas`: what several of them share; `deps`: the catalogue, the portal URL, R6
+"""

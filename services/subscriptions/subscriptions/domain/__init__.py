@@ -7,10 +7,10 @@ functions return the events they cause.
 - `amendments`: tier-change preview, amendment and acceptance (R12, R13)
 - `changes`: billing cycle, administrator, purchase details, add-ons (R16, R17, R18, R20)
 - `orders`: reseller approval (R19) and trials (R10)
+- `contacts`: who in the company may become the administrator (R17, R38)
 - `offer`: what the domain needs of the catalogue
 """
-from subscriptions.domain.subscription import (  # noqa: F401
-    ACTIVATION_WINDOW, OVER, Actor, Order, Person, Status, Subscription, check_payment_method,
-    purchase,
-)
-from subscriptions.domain.terms import add_months, term_end_after  # noqa: F401
+from subscriptions.domain.subscription import Order, Person, Status, Subscription, purchase
+from subscriptions.domain.terms import term_end_after
+
+__all__ = ["Order", "Person", "Status", "Subscription", "purchase", "term_end_after"]

@@ -6,7 +6,10 @@ from datetime import datetime
 
 from contracts.errors import Refusal, RuleViolation
 from contracts.subscriptions import (
-    AddonAdded, AdministratorTransferred, BillingCycleChangeScheduled, PurchaseDetailsChanged,
+    AddonAdded,
+    AdministratorTransferred,
+    BillingCycleChangeScheduled,
+    PurchaseDetailsChanged,
 )
 from contracts.values import BillingCycle, Contact
 from subscriptions.domain.offer import ProductOffer

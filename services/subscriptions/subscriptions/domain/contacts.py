@@ -1,6 +1,6 @@
 """Who may become a subscription's administrator (R17, R38): a registered contact of the
 owning company, named by e-mail. Subscriptions knows the company's contacts from identity's
-public events (see `subscriptions.store.CompanyDirectory`), never from the request: a
+public events (see `subscriptions.store.contacts.CompanyDirectory`), never from the request: a
 transfer used to take whatever person id, e-mail and name the caller typed."""
 from __future__ import annotations
 

@@ -7,14 +7,21 @@ from datetime import date, datetime, timedelta
 from contracts.envelope import Event
 from contracts.errors import Refusal, RuleViolation
 from contracts.subscriptions import (
-    AddonInTerm, CancellationScheduled, CancellationWithdrawn, GraceStarted, SubscriptionEnded,
+    AddonInTerm,
+    CancellationScheduled,
+    CancellationWithdrawn,
+    GraceStarted,
+    SubscriptionEnded,
     SubscriptionRenewed,
 )
 from contracts.values import BillingCycle
 from subscriptions.domain.offer import ProductOffer
 from subscriptions.domain.subscription import Actor, Status, Subscription
 from subscriptions.domain.terms import (
-    check_fixed_term, fixed_term_end, last_month_opens, term_end_after,
+    check_fixed_term,
+    fixed_term_end,
+    last_month_opens,
+    term_end_after,
 )
 
 GRACE_PERIOD = timedelta(days=10)  # R15

@@ -1,6 +1,6 @@
 """What the domain needs to know of the catalogue: the offer of one product.
 
-`subscriptions.catalogue.Product` is one; the domain never imports it, so its rules run
+`subscriptions.adapters.catalogue.Product` is one; the domain never imports it, so its rules run
 against any offer (a test can build its own).
 """
 from __future__ import annotations

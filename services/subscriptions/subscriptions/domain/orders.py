@@ -11,7 +11,12 @@ from contracts.subscriptions import OrderAwaitingApproval, OrderDecided, TrialEn
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 from subscriptions.domain.offer import ProductOffer
 from subscriptions.domain.subscription import (
-    Actor, Order, Status, Subscription, new_subscription, purchase,
+    Actor,
+    Order,
+    Status,
+    Subscription,
+    new_subscription,
+    purchase,
 )
 from subscriptions.domain.terms import check_fixed_term
 

@@ -14,7 +14,10 @@ from typing import Protocol
 
 from contracts.errors import Refusal, RuleViolation, not_found
 from contracts.subscriptions import (
-    ActivationExpired, SubscriptionActivated, SubscriptionEnded, SubscriptionPurchased,
+    ActivationExpired,
+    SubscriptionActivated,
+    SubscriptionEnded,
+    SubscriptionPurchased,
 )
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 from subscriptions.domain.offer import ProductOffer
@@ -41,10 +44,14 @@ OVER = (Status.ENDED, Status.ACTIVATION_EXPIRED, Status.REJECTED)
 
 
 class Actor(Protocol):
-    """Who acts: a person acting for a customer account (servicekit's Caller is one)."""
+    """Who acts: a person acting for a customer account (servicekit's Caller is one). Read-only
+    properties, so that a frozen dataclass such as the Caller satisfies it."""
 
-    person_id: str
-    account_id: str
+    @property
+    def person_id(self) -> str: ...
+
+    @property
+    def account_id(self) -> str: ...
 
 
 @dataclass(frozen=True)

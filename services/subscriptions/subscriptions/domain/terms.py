@@ -3,7 +3,7 @@ last-month windows of an annual term (R14, R16)."""
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 
 from contracts.errors import Refusal, RuleViolation
@@ -32,7 +32,7 @@ def term_end_after(start: datetime, cycle: BillingCycle) -> datetime:
 
 def fixed_term_end(on: date) -> datetime:
     """A fixed term ends at the start (00:00 UTC) of its chosen end date."""
-    return datetime.combine(on, time(0), tzinfo=timezone.utc)
+    return datetime.combine(on, time(0), tzinfo=UTC)
 
 
 def fixed_term_bounds(start: datetime) -> tuple[date, date]:

@@ -4,88 +4,85 @@ the seats service owns."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
+from contracts.envelope import Event
 from contracts.errors import InconsistentEvent
 from contracts.seats import SeatQuantityChanged
 from contracts.values import BillingCycle
 from servicekit.http.auth import Caller
-from servicekit.store.uow import UnitOfWork
 from subscriptions import domain
-from subscriptions.catalogue import Catalogue
+from subscriptions.adapters.catalogue import Catalogue
 from subscriptions.domain import amendments, changes, contacts
-from subscriptions.store import AmendmentRepository, CompanyDirectory, SubscriptionRepository
+from subscriptions.store.uow import SubscriptionsUnitOfWork
 
 
 def amendment_url(portal_url: str, subscription_id: str, amendment_id: str) -> str:
     return f"{portal_url}/subscriptions/{subscription_id}/amendments/{amendment_id}"
 
 
-async def propose_amendment(subscription_id: str, caller: Caller, to_tier: str, uow: UnitOfWork, *,
-                            catalogue: Catalogue, portal_url: str) -> amendments.Amendment:
-    repo, proposals = SubscriptionRepository(uow.conn), AmendmentRepository(uow.conn)
-    s = await repo.get(subscription_id, lock=True)
-    open_one, amendment_id = await proposals.open_for(s.id), str(uuid.uuid4())
+async def propose_amendment(subscription_id: str, caller: Caller, to_tier: str, uow: SubscriptionsUnitOfWork,
+                            *, catalogue: Catalogue, portal_url: str) -> amendments.Amendment:
+    s = await uow.subscriptions.get(subscription_id, lock=True)
+    open_one, amendment_id = await uow.amendments.open_for(s.id), str(uuid.uuid4())
     amendment, proposed = amendments.propose_amendment(
         s, caller, amendment_id, to_tier, catalogue.product(s.product), uow.now(), open_one,
         amendment_url(portal_url, s.id, amendment_id))
     if open_one is not None:
-        await proposals.save(open_one)
-    await proposals.add(amendment)
+        await uow.amendments.save(open_one)
+    await uow.amendments.add(amendment)
     await uow.publish(proposed)
     return amendment
 
 
-async def accept_amendment(subscription_id: str, amendment_id: str, caller: Caller, uow: UnitOfWork,
+async def accept_amendment(subscription_id: str, amendment_id: str, caller: Caller, uow: SubscriptionsUnitOfWork,
                            *, catalogue: Catalogue) -> domain.Subscription:
-    repo, proposals = SubscriptionRepository(uow.conn), AmendmentRepository(uow.conn)
-    s = await repo.get(subscription_id, lock=True)
+    s = await uow.subscriptions.get(subscription_id, lock=True)
     s.ensure_administered_by(caller)  # a stranger learns nothing about the amendment either
-    amendment = await proposals.get(amendment_id)
+    amendment = await uow.amendments.get(amendment_id)
     await uow.publish(amendments.accept_amendment(s, caller, amendment, catalogue.product(s.product),
                                                   uow.now()))
-    await repo.save(s)
-    await proposals.save(amendment)
+    await uow.subscriptions.save(s)
+    await uow.amendments.save(amendment)
     return s
 
 
 async def change_cycle(subscription_id: str, caller: Caller, to: BillingCycle,
-                       uow: UnitOfWork) -> domain.Subscription:
+                       uow: SubscriptionsUnitOfWork) -> domain.Subscription:
     return await _change(subscription_id, uow, lambda s: changes.schedule_cycle_change(
         s, caller, to, uow.now()))
 
 
 async def transfer_administrator(subscription_id: str, caller: Caller, email: str,
-                                 uow: UnitOfWork) -> domain.Subscription:
+                                 uow: SubscriptionsUnitOfWork) -> domain.Subscription:
     """R17, R38: to a registered contact of the owning company, named by e-mail; the person
     id, name and language are identity's, as subscriptions learnt them."""
-    repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id, lock=True)
+    s = await uow.subscriptions.get(subscription_id, lock=True)
     s.ensure_administered_by(caller)  # first: a stranger learns nothing of the company's contacts
-    to = contacts.new_administrator(s.account_id, await CompanyDirectory(uow.conn).find(s.account_id, email))
+    to = contacts.new_administrator(s.account_id, await uow.contacts.find(s.account_id, email))
     await uow.publish(changes.transfer_administrator(s, caller, to, uow.now()))
-    await repo.save(s)
+    await uow.subscriptions.save(s)
     return s
 
 
 async def change_purchase_details(subscription_id: str, caller: Caller, po_number: str | None,
-                                  payment_method: str | None, uow: UnitOfWork) -> domain.Subscription:
+                                  payment_method: str | None, uow: SubscriptionsUnitOfWork) -> domain.Subscription:
     return await _change(subscription_id, uow, lambda s: changes.change_purchase_details(
         s, caller, po_number, payment_method, uow.now()))
 
 
-async def add_addon(subscription_id: str, caller: Caller, addon: str, uow: UnitOfWork, *,
+async def add_addon(subscription_id: str, caller: Caller, addon: str, uow: SubscriptionsUnitOfWork, *,
                     catalogue: Catalogue) -> domain.Subscription:
     return await _change(subscription_id, uow, lambda s: changes.add_addon(
         s, caller, addon, catalogue.product(s.product), uow.now()))
 
 
-async def record_quantity(event: SeatQuantityChanged, uow: UnitOfWork) -> None:
+async def record_quantity(event: SeatQuantityChanged, uow: SubscriptionsUnitOfWork) -> None:
     """The seats service owns the quantity in force; tier changes are priced on it (R12).
     Events of the seats topic arrive in order per subscription. Seats opens a pool only for a
     subscription this service published, so an event about one it never created, or naming
     another account, is forged or corrupt: it is dead-lettered (`inconsistent`), not applied."""
-    repo = SubscriptionRepository(uow.conn)
-    s = await repo.find(event.subscription_id, lock=True)
+    s = await uow.subscriptions.find(event.subscription_id, lock=True)
     if s is None:
         raise InconsistentEvent(f"seats.quantity_changed for subscription {event.subscription_id}, "
                                 "which subscriptions never created")
@@ -94,12 +91,12 @@ async def record_quantity(event: SeatQuantityChanged, uow: UnitOfWork) -> None:
                                 f"subscription {s.id}, which belongs to account {s.account_id}")
     if s.quantity != event.new_quantity:
         s.quantity = event.new_quantity
-        await repo.save(s)
+        await uow.subscriptions.save(s)
 
 
-async def _change(subscription_id: str, uow: UnitOfWork, change) -> domain.Subscription:
-    repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id, lock=True)
+async def _change(subscription_id: str, uow: SubscriptionsUnitOfWork,
+                  change: Callable[[domain.Subscription], Event]) -> domain.Subscription:
+    s = await uow.subscriptions.get(subscription_id, lock=True)
     await uow.publish(change(s))
-    await repo.save(s)
+    await uow.subscriptions.save(s)
     return s

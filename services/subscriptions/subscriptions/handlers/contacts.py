@@ -4,33 +4,28 @@ the new administrator up here by e-mail."""
 from __future__ import annotations
 
 from contracts.identity import AccountRegistered, AccountWithdrawn, ContactAdded, PersonRegistered
-from servicekit.store.uow import UnitOfWork
-from subscriptions.store import CompanyDirectory
+from subscriptions.store.uow import SubscriptionsUnitOfWork
 
 
-async def account_registered(event: AccountRegistered, uow: UnitOfWork) -> None:
+async def account_registered(event: AccountRegistered, uow: SubscriptionsUnitOfWork) -> None:
     """The founder is the company's first member (its administrator at identity)."""
-    await CompanyDirectory(uow.conn).add_member(event.account_id, event.administrator_id)
+    await uow.contacts.add_member(event.account_id, event.administrator_id)
 
 
-async def contact_added(event: ContactAdded, uow: UnitOfWork) -> None:
+async def contact_added(event: ContactAdded, uow: SubscriptionsUnitOfWork) -> None:
     """R4: the address is a contact now. Only a linked contact carries a real person id: an
     invited one's `person_id` is identity's contact id, standing in until they register."""
-    directory = CompanyDirectory(uow.conn)
-    await directory.add_invitee(event.account_id, event.contact.email.lower())
+    await uow.contacts.add_invitee(event.account_id, event.contact.email.lower())
     if event.linked:
-        await directory.add_member(event.account_id, event.contact.person_id)
+        await uow.contacts.add_member(event.account_id, event.contact.person_id)
 
 
-async def person_registered(event: PersonRegistered, uow: UnitOfWork) -> None:
+async def person_registered(event: PersonRegistered, uow: SubscriptionsUnitOfWork) -> None:
     """An invited contact who registers is linked by identity without a further event: their
     address, kept here, is what links them in this view."""
-    await CompanyDirectory(uow.conn).remember_person(event.person, event.registered_at)
+    await uow.contacts.remember_person(event.person, event.registered_at)
 
 
-async def account_withdrawn(event: AccountWithdrawn, uow: UnitOfWork) -> None:
-    await CompanyDirectory(uow.conn).forget_account(event.account_id)
+async def account_withdrawn(event: AccountWithdrawn, uow: SubscriptionsUnitOfWork) -> None:
+    await uow.contacts.forget_account(event.account_id)
 
-
-HANDLERS = ((AccountRegistered, account_registered), (ContactAdded, contact_added),
-            (PersonRegistered, person_registered), (AccountWithdrawn, account_withdrawn))

@@ -2,21 +2,24 @@
 agreement acceptance and its deadline (R8), trials and their conversion (R10)."""
 from __future__ import annotations
 
+from contracts.errors import Refusal, RuleViolation
 from contracts.subscriptions import PurchaseSubscription
 from contracts.values import Contact, LicenceType
-from contracts.errors import Refusal, RuleViolation
 from servicekit.http.auth import Caller
 from servicekit.http.fields import email_address, single_line
 from servicekit.scheduler import DueJob
-from servicekit.store.uow import UnitOfWork
 from subscriptions import domain
-from subscriptions.catalogue import Catalogue
+from subscriptions.adapters.catalogue import Catalogue
 from subscriptions.domain import orders
 from subscriptions.handlers.jobs import (
-    ACTIVATION_EXPIRY, TRIAL_END, fire, publish_all, schedule_activation_expiry, schedule_term_end,
+    ACTIVATION_EXPIRY,
+    TRIAL_END,
+    fire,
+    publish_all,
+    schedule_activation_expiry,
+    schedule_term_end,
 )
-from subscriptions.store import SubscriptionRepository
-
+from subscriptions.store.uow import SubscriptionsUnitOfWork
 
 LOCALES = ("en", "fr", "nl", "de")
 
@@ -25,12 +28,17 @@ def agreement_url(portal_url: str, subscription_id: str) -> str:
     return f"{portal_url}/subscriptions/{subscription_id}/agreement"
 
 
-async def purchase(command: PurchaseSubscription, uow: UnitOfWork, *, catalogue: Catalogue,
-                   portal_url: str) -> domain.Subscription:
+def contact_of(caller: Caller) -> Contact:
+    """The signed-in caller as the administrator of what they buy (R6)."""
+    return Contact(person_id=caller.person_id, email=caller.email, name=caller.name, locale=caller.locale)
+
+
+async def purchase(command: PurchaseSubscription, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue,
+                   portal_url: str) -> None:
     """The purchase command of `subscriptions.commands.v1`."""
     fields = command.model_dump(include=set(domain.Order.__dataclass_fields__))
     order = domain.Order(**{**fields, "administrator": _checked(command.administrator)})
-    return await place_order(order, uow, catalogue=catalogue, portal_url=portal_url)
+    await place_order(order, uow, catalogue=catalogue, portal_url=portal_url)
 
 
 def _checked(administrator: Contact) -> Contact:
@@ -48,80 +56,73 @@ def _checked(administrator: Contact) -> Contact:
                             refusal=Refusal.INVALID) from error
 
 
-async def place_order(order: domain.Order, uow: UnitOfWork, *, catalogue: Catalogue,
+async def place_order(order: domain.Order, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue,
                       portal_url: str) -> domain.Subscription:
-    repo = SubscriptionRepository(uow.conn)
-    if (existing := await repo.find(order.subscription_id)) is not None:
+    if (existing := await uow.subscriptions.find(order.subscription_id)) is not None:
         if existing.account_id != order.account_id:
             raise RuleViolation("subscription_id_taken", "That subscription id is already in use.")
         return existing  # the same order delivered again: it was placed once
     s, event = orders.place_order(order, catalogue.product(order.product), uow.now(),
                                   agreement_url(portal_url, order.subscription_id),
-                                  project_busy=await repo.project_busy(order.project_id))
-    await repo.add(s)
+                                  project_busy=await uow.subscriptions.project_busy(order.project_id))
+    await uow.subscriptions.add(s)
     await uow.publish(event)
     if s.status is domain.Status.PENDING_ACTIVATION:
         await schedule_activation_expiry(uow, s)
     return s
 
 
-async def decide_order(subscription_id: str, approved: bool, uow: UnitOfWork, *,
+async def decide_order(subscription_id: str, approved: bool, uow: SubscriptionsUnitOfWork, *,
                        catalogue: Catalogue, portal_url: str) -> domain.Subscription:
-    repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id, lock=True)
+    s = await uow.subscriptions.get(subscription_id, lock=True)
     await publish_all(uow, orders.decide_order(s, approved, catalogue.product(s.product), uow.now(),
                                                agreement_url(portal_url, s.id)))
-    await repo.save(s)
+    await uow.subscriptions.save(s)
     if approved:
         await schedule_activation_expiry(uow, s)
     return s
 
 
-async def accept_agreement(subscription_id: str, caller: Caller, uow: UnitOfWork) -> domain.Subscription:
-    repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id, lock=True)
+async def accept_agreement(subscription_id: str, caller: Caller, uow: SubscriptionsUnitOfWork) -> domain.Subscription:
+    s = await uow.subscriptions.get(subscription_id, lock=True)
     # The order's expiry job keeps the purchase's correlation id: the activation and all it
     # causes join the purchase's trace (`entitle trace`), not a trace of their own.
     await uow.continue_story_of_job(f"{ACTIVATION_EXPIRY}:{s.id}")
     await uow.publish(s.activate(by=caller, at=uow.now()))
-    await repo.save(s)
+    await uow.subscriptions.save(s)
     await uow.cancel_job(f"{ACTIVATION_EXPIRY}:{s.id}")
     await schedule_term_end(uow, s)
     return s
 
 
-async def expire_activation(job: DueJob, uow: UnitOfWork) -> None:
+async def expire_activation(job: DueJob, uow: SubscriptionsUnitOfWork) -> None:
     await fire(job, uow, lambda s, j: s.expire_activation(j.due_at))
 
 
 async def start_trial(subscription_id: str, caller: Caller, product: str, licence_type: LicenceType,
-                      uow: UnitOfWork, *, catalogue: Catalogue) -> domain.Subscription:
-    repo = SubscriptionRepository(uow.conn)
-    administrator = Contact(person_id=caller.person_id, email=caller.email, name=caller.name,
-                            locale=caller.locale)
-    s, started = orders.start_trial(subscription_id, caller.account_id, administrator,
+                      uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue) -> domain.Subscription:
+    s, started = orders.start_trial(subscription_id, caller.account_id, contact_of(caller),
                                     catalogue.product(product), licence_type, uow.now(),
-                                    had_trial=await repo.had_trial(caller.account_id, product))
-    await repo.add(s)
+                                    had_trial=await uow.subscriptions.had_trial(caller.account_id, product))
+    await uow.subscriptions.add(s)
     await uow.publish(started)
     assert s.trial_ends_at is not None
     await uow.schedule(f"{TRIAL_END}:{s.id}", TRIAL_END, s.id, s.trial_ends_at)
     return s
 
 
-async def convert_trial(subscription_id: str, caller: Caller, order: domain.Order, uow: UnitOfWork,
+async def convert_trial(subscription_id: str, caller: Caller, order: domain.Order, uow: SubscriptionsUnitOfWork,
                         *, catalogue: Catalogue, portal_url: str) -> domain.Subscription:
     """Purchase, activation and the trial's end, in one transaction."""
-    repo = SubscriptionRepository(uow.conn)
-    s = await repo.get(subscription_id, lock=True)
+    s = await uow.subscriptions.get(subscription_id, lock=True)
     await publish_all(uow, orders.convert_trial(s, caller, order, catalogue.product(s.product),
                                                 uow.now(), agreement_url(portal_url, s.id)))
-    await repo.save(s)
+    await uow.subscriptions.save(s)
     await uow.cancel_job(f"{TRIAL_END}:{s.id}")
     await schedule_term_end(uow, s)
     return s
 
 
-async def end_trial(job: DueJob, uow: UnitOfWork, *, catalogue: Catalogue) -> None:
+async def end_trial(job: DueJob, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue) -> None:
     await fire(job, uow, lambda s, j: orders.end_trial(
         s, j.due_at, catalogue.product(s.product).trial_offer().fallback_tier))

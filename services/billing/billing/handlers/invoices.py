@@ -1,0 +1,61 @@
+"""Issuing invoices inside the unit of work of whatever made them due (R30, R31, R32).
+
+Annual and fixed-term lines are issued by the event that made them; monthly lines by the
+monthly run, a due job at 00:00 UTC on the 1st that schedules the next one.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing.domain import invoices
+from billing.domain.invoices import Invoice, InvoiceDraft
+from billing.domain.lines import InvoiceLine
+from billing.domain.subscriptions import SubscriptionView
+from billing.store.uow import BillingUnitOfWork
+from contracts.billing import InvoiceIssued, InvoiceLineView
+from servicekit.scheduler import DueJob
+
+
+async def issue_due_at_once(view: SubscriptionView, caused_by: str, uow: BillingUnitOfWork, public_url: str) -> None:
+    pending = await uow.lines.pending_lines_of(view.subscription_id)
+    due = invoices.due_at_once(pending, view)
+    await _issue(invoices.group_lines(due, {view.subscription_id: view}), caused_by, uow.now(), uow, public_url)
+    if len(due) < len(pending):
+        await schedule_monthly_run(min(line.period_start for line in pending if line not in due), uow)
+
+
+async def run_monthly_invoicing(job: DueJob, uow: BillingUnitOfWork, public_url: str) -> None:
+    """R30: one invoice per account and PO number with every line that took effect before the 1st."""
+    lines = await uow.lines.pending_lines_before(job.due_at)
+    views = await uow.subscriptions.views({line.subscription_id for line in lines})
+    await _issue(invoices.group_lines(lines, views), job.job_id, job.due_at, uow, public_url)
+    await schedule_monthly_run(job.due_at, uow)
+
+
+async def schedule_monthly_run(after: datetime, uow: BillingUnitOfWork) -> None:
+    """The run on the 1st after `after`; a run already done or pending is left as it is."""
+    due_at = invoices.first_of_next_month(after)
+    await uow.schedule(invoices.monthly_run_job_id(due_at), invoices.MONTHLY_RUN, "billing", due_at)
+
+
+async def _issue(drafts: list[InvoiceDraft], caused_by: str, issued_at: datetime, uow: BillingUnitOfWork,
+                 public_url: str) -> None:
+    for draft in drafts:
+        sequence = await uow.invoices.next_sequence(invoices.counter_name(draft.kind, issued_at))
+        invoice = invoices.issue(draft, invoices.invoice_id_for(caused_by, draft), sequence, issued_at)
+        await uow.invoices.add(invoice)
+        await uow.publish(invoice_issued(invoice, public_url))
+
+
+def invoice_issued(invoice: Invoice, public_url: str) -> InvoiceIssued:
+    return InvoiceIssued(
+        invoice_id=invoice.invoice_id, number=invoice.number, kind=invoice.kind.value,
+        account_id=invoice.account_id, administrator=invoice.administrator,
+        po_number=invoice.po_number, issued_at=invoice.issued_at, total=invoice.total,
+        lines=[_line_view(line) for line in invoice.lines],
+        url=f"{public_url.rstrip('/')}/invoices/{invoice.invoice_id}")
+
+
+def _line_view(line: InvoiceLine) -> InvoiceLineView:
+    return InvoiceLineView(description=line.description, subscription_id=line.subscription_id,
+                           amount=line.amount)

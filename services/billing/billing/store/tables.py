@@ -1,0 +1,96 @@
+"""Billing's tables: its view of each subscription, seat events waiting for it, invoice lines,
+invoices and their counters."""
+from __future__ import annotations
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+from servicekit.store.types import UTCDateTime
+
+metadata = MetaData()
+
+subscriptions = Table(
+    "billing_subscriptions", metadata,
+    Column("subscription_id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    # The administrator: R6 reads and the invoice e-mail go to this person.
+    Column("admin_person_id", String(64), nullable=True, index=True),
+    Column("admin_email", String(320), nullable=True),
+    Column("admin_name", String(200), nullable=True),
+    Column("admin_locale", String(8), nullable=True),
+    Column("product", String(64), nullable=False, default=""),
+    Column("tier", String(64), nullable=False, default=""),
+    Column("billing_cycle", String(16), nullable=True),
+    Column("unit_price_minor", Integer, nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("quantity", Integer, nullable=True),
+    Column("quantity_at", UTCDateTime, nullable=True),
+    Column("term_start", UTCDateTime, nullable=True),
+    Column("term_end", UTCDateTime, nullable=True),
+    Column("po_number", String(100), nullable=True),
+    Column("payment_method", String(100), nullable=True),
+    Column("scheduled_quantity", Integer, nullable=True),
+    Column("scheduled_at", UTCDateTime, nullable=True),
+    Column("decrease_requested_at", UTCDateTime, nullable=True),
+    Column("renewal_quantity", Integer, nullable=True),
+    # purchased, trialing or active; NULL: never seen bought (see billing.handlers.consistency).
+    Column("stage", String(16), nullable=True),
+)
+
+# Seat events read before their subscription runs (the seats topic is read beside the
+# subscriptions topic, in no fixed order between the two): applied when it starts, never
+# before (issue 11, item 1). One a subscription never starts stays here, never applied.
+parked_events = Table(
+    "billing_parked_events", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("event_type", String(100), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("caused_by", String(64), nullable=False),
+    Column("parked_at", UTCDateTime, nullable=False),
+    UniqueConstraint("caused_by", name="uq_billing_parked_events_cause"),
+)
+
+invoice_lines = Table(
+    "invoice_lines", metadata,
+    Column("line_id", String(64), primary_key=True),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("period_start", UTCDateTime, nullable=False),
+    Column("period_end", UTCDateTime, nullable=False),
+    Column("quantity_delta", Integer, nullable=False),
+    Column("unit_price_minor", Integer, nullable=False),
+    Column("days_remaining", Integer, nullable=False),
+    Column("days_in_term", Integer, nullable=False),
+    Column("amount_minor", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("caused_by", String(64), nullable=False),
+    Column("billing_cycle", String(16), nullable=True),
+    Column("invoice_id", String(64), nullable=True, index=True),
+    # One line of each kind per causing event, whatever happens to the inbox.
+    UniqueConstraint("caused_by", "kind", name="uq_invoice_lines_cause_kind"),
+)
+
+invoices = Table(
+    "invoices", metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("po_number", String(100), nullable=True),
+    Column("admin_person_id", String(64), nullable=False),
+    Column("admin_email", String(320), nullable=False),
+    Column("admin_name", String(200), nullable=False),
+    Column("admin_locale", String(8), nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("total_minor", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+)
+
+# One row per number series (`INV-2026`, `CN-2026`), incremented in the issuing transaction.
+invoice_counters = Table(
+    "invoice_counters", metadata,
+    Column("series", String(16), primary_key=True),
+    Column("last_sequence", Integer, nullable=False),
+)

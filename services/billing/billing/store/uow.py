@@ -1,0 +1,13 @@
+"""Billing's unit of work: one transaction, with a repository per aggregate made on first use."""
+from __future__ import annotations
+
+from billing.store.invoices import InvoiceRepository
+from billing.store.lines import LineRepository
+from billing.store.subscriptions import SubscriptionRepository
+from servicekit.store.uow import UnitOfWork, repository
+
+
+class BillingUnitOfWork(UnitOfWork):
+    subscriptions = repository(SubscriptionRepository)  # billing's view of each, and parked seat events
+    lines = repository(LineRepository)
+    invoices = repository(InvoiceRepository)

@@ -1,0 +1,2 @@
+"""Identity's storage: its tables (`tables`), one repository per aggregate and the unit of
+work that holds them (`uow.IdentityUnitOfWork`)."""

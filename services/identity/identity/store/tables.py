@@ -1,0 +1,71 @@
+"""Identity's tables, its only MetaData: people, accounts, contacts, verification links, sessions,
+sign-in limits."""
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, UniqueConstraint
+
+from servicekit.store.types import UTCDateTime
+
+metadata = MetaData()
+
+people = Table(
+    "people", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("terms_version", String(32), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("email_verified_at", UTCDateTime, nullable=True),
+)
+accounts = Table(
+    "accounts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("company_name", String(200), nullable=False),
+    Column("administrator_id", String(64), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("verified_at", UTCDateTime, nullable=True),
+)
+# Every contact of an account; a member (may act for it) once person_id is set (R2, R4).
+# There is no way to delete a row (R5).
+contacts = Table(
+    "contacts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("person_id", String(64), nullable=True),
+    UniqueConstraint("account_id", "email"),
+)
+Index("contacts_by_email", contacts.c.email)
+Index("contacts_by_person", contacts.c.person_id)
+
+# Only the SHA-256 of each token: the token itself is in the e-mail alone (R1).
+verification_links = Table(
+    "verification_links", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person_id", String(64), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+)
+# Sessions ended by signing out; kept until their last token would have expired anyway.
+revoked_sessions = Table(
+    "revoked_sessions", metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("person_id", String(64), nullable=False),
+    Column("signed_out_at", UTCDateTime, nullable=False),
+)
+sign_in_throttles = Table(
+    "sign_in_throttles", metadata,
+    Column("email", String(320), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=True),
+    Column("blocked_until", UTCDateTime, nullable=True),
+)

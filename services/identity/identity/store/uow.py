@@ -1,0 +1,18 @@
+"""Identity's unit of work: one transaction and the repositories of its aggregates."""
+from __future__ import annotations
+
+from identity.store.accounts import AccountRepository, ContactRepository
+from identity.store.links import LinkRepository
+from identity.store.people import PersonRepository
+from identity.store.sessions import SessionRepository
+from identity.store.throttle import ThrottleRepository
+from servicekit.store.uow import UnitOfWork, repository
+
+
+class IdentityUnitOfWork(UnitOfWork):
+    people = repository(PersonRepository)
+    accounts = repository(AccountRepository)
+    contacts = repository(ContactRepository)
+    links = repository(LinkRepository)
+    sessions = repository(SessionRepository)
+    throttles = repository(ThrottleRepository)

@@ -1,0 +1,136 @@
+"""The seats service's tables: its only MetaData. Every table is here; the repositories
+(`store/<aggregate>.py`) map them to the domain."""
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+from servicekit.store.types import UTCDateTime
+
+metadata = MetaData()
+
+# Seat pools and assignments (R21, R25).
+pools = Table(
+    "seat_pools", metadata,
+    Column("subscription_id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("admin_person_id", String(64), nullable=False),
+    Column("admin_email", String(320), nullable=False),
+    Column("admin_name", String(200), nullable=False),
+    Column("admin_locale", String(8), nullable=False),
+    Column("licence_type", String(32), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("term_start", UTCDateTime),
+    Column("term_end", UTCDateTime),
+    Column("unit_price_minor", Integer),
+    Column("currency", String(3)),
+    Column("scheduled_quantity", Integer),
+    Column("deprovision_at", UTCDateTime),
+    Column("decrease_requested_at", UTCDateTime),
+    Column("trial_ends_at", UTCDateTime),
+    Column("product", String(64), nullable=False, server_default=""),
+    Column("tier", String(64), nullable=False, server_default=""),
+    Column("keys_per_person", Integer, nullable=False, server_default="1"),
+    Column("ordered_quantity", Integer),
+)
+
+assignments = Table(
+    "seat_assignments", metadata,
+    Column("subscription_id", String(64), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("assigned_at", UTCDateTime, nullable=False),
+)
+# The access query looks a person up by e-mail (or by their seat user's id).
+Index("seat_assignments_email", assignments.c.email)
+
+# Users of subscriptions, people known to be registered, and who ever had a trial seat (R22, R10).
+seat_users = Table(
+    "seat_users", metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("subscription_id", String(64), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("first_name", String(200), nullable=False),
+    Column("last_name", String(200), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("person_id", String(64)),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("invited_at", UTCDateTime),
+    UniqueConstraint("subscription_id", "email", name="seat_users_one_per_email"),
+)
+Index("seat_users_email", seat_users.c.email)
+Index("seat_users_person", seat_users.c.person_id)
+
+# Identity's PersonRegistered, kept so a user added after registering is registered at once.
+registered_people = Table(
+    "registered_people", metadata,
+    Column("email", String(320), primary_key=True),
+    Column("person_id", String(64), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+)
+
+# R10: whoever once held a seat of a trial pool falls back to Standard, not to a new trial.
+trial_seat_holders = Table(
+    "trial_seat_holders", metadata,
+    Column("email", String(320), primary_key=True),
+    Column("first_assigned_at", UTCDateTime, nullable=False),
+)
+
+# Bulk import drafts and their rows (R23).
+user_imports = Table(
+    "user_imports", metadata,
+    Column("import_id", String(64), primary_key=True),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("submitted_at", UTCDateTime),
+    Column("progressed_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("done", Integer, nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("dropped", Text, nullable=False),  # JSON: the duplicate rows dropped, with the reason
+)
+
+import_rows = Table(
+    "user_import_rows", metadata,
+    Column("import_id", String(64), primary_key=True),
+    Column("row_no", Integer, primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("first_name", String(200), nullable=False),
+    Column("last_name", String(200), nullable=False),
+    Column("errors", Text, nullable=False),  # JSON list of what is wrong with the row
+)
+
+# Floating-seat leases (R26).
+leases = Table(
+    "seat_leases", metadata,
+    Column("lease_id", String(64), primary_key=True),
+    Column("subscription_id", String(64), nullable=False),
+    Column("person_id", String(64), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("session_id", String(128)),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("released_at", UTCDateTime),
+)
+Index("seat_leases_live", leases.c.subscription_id, leases.c.released_at, leases.c.expires_at)
+Index("seat_leases_person", leases.c.person_id, leases.c.session_id)
+Index("seat_leases_email", leases.c.email)
+
+# Node-locked activation keys and the device each is bound to (R27).
+activation_keys = Table(
+    "activation_keys", metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("account_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("device_id", String(200)),
+    Column("device_name", String(200)),
+    Column("activated_at", UTCDateTime),
+    Column("person_id", String(64)),   # who activated it (R27)
+    Column("email", String(320)),      # their e-mail then
+)
+Index("activation_keys_device", activation_keys.c.device_id)
+# A person's active keys: counted against the pool's policy, deactivated when they lose their seat.
+Index("activation_keys_holder", activation_keys.c.subscription_id, activation_keys.c.person_id)

@@ -1,0 +1,2 @@
+"""The outside world of the subscriptions service: `catalogue` reads the product catalogue file
+(the packaged `catalogue.toml` beside it, or the operator's)."""

@@ -1,0 +1,83 @@
+"""The service's only MetaData and all its tables: subscriptions, amendments and the company
+directory. The repositories beside this module map them to the domain."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text
+
+from servicekit.store.types import UTCDateTime
+
+metadata = MetaData()
+
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("admin_person_id", String(64), nullable=False, index=True),
+    Column("admin_email", String(320), nullable=False),
+    Column("admin_name", String(200), nullable=False),
+    Column("admin_locale", String(8), nullable=False),
+    Column("product", String(64), nullable=False),
+    Column("tier", String(64), nullable=False),
+    Column("licence_type", String(32), nullable=False),
+    Column("billing_cycle", String(32), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("ordered_at", UTCDateTime, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("activated_at", UTCDateTime),
+    Column("term_start", UTCDateTime),
+    Column("term_end", UTCDateTime),
+    Column("fixed_term_end", UTCDateTime),
+    Column("cancellation_reason", String(2000)),
+    Column("cancels_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("ended_reason", String(32)),
+    Column("grace_ends_at", UTCDateTime),
+    Column("trial_ends_at", UTCDateTime),
+    Column("started_as_trial", Boolean, nullable=False, default=False),
+    Column("po_number", String(100)),
+    Column("payment_method", String(200)),
+    Column("next_payment_method", String(200)),
+    Column("scheduled_cycle", String(32)),
+    Column("project_id", String(100), index=True),
+    Column("addons", Text, nullable=False, default="[]"),
+)
+
+amendments = Table(
+    "amendments", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("from_tier", String(64), nullable=False),
+    Column("to_tier", String(64), nullable=False),
+    Column("new_unit_price_minor", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("proposed_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decided_at", UTCDateTime),
+)
+
+# The company directory: who may become an administrator (R17, R38), kept from identity's
+# public events, never from what a request claims. Members are people identity linked to the
+# account (its founder, a contact registered when added); invitees are e-mails added as
+# contacts (linked later, when that address registers); people are registered persons.
+company_members = Table(
+    "company_members", metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("person_id", String(64), primary_key=True),
+)
+
+company_invitees = Table(
+    "company_invitees", metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("email", String(320), primary_key=True),
+)
+
+known_people = Table(
+    "known_people", metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("email", String(320), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+)
