@@ -45,6 +45,7 @@ IMPORT_PATH := contracts:services/servicekit:opskit:devkit:services/identity:ser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy $(addprefix -p ,$(MYPY_PACKAGES))
 	PYTHONPATH=$(IMPORT_PATH) $(VENV)/bin/lint-imports
 

@@ -1,6 +1,7 @@
 """`python -m bench` (`make bench`): drive complete flows through the five services and
 report throughput, latency and cost beside the limits of the broker and the SMTP server.
 Everything stays on 127.0.0.1 and every phase is bounded in time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,15 @@ from devkit.devstack import SERVICES
 EMAILS_PER_FLOW = 4
 
 
-async def measure_level(driver: FlowDriver, stack, events: EventWatch, history: int, seconds: float,
-                        latency_seconds: float, concurrency: int) -> dict:
+async def measure_level(
+    driver: FlowDriver,
+    stack,
+    events: EventWatch,
+    history: int,
+    seconds: float,
+    latency_seconds: float,
+    concurrency: int,
+) -> dict:
     """Throughput (closed loop), then latency at half that rate, and what it cost."""
     before, events_before = costs(stack), events.count
     elapsed, flows = await closed_loop(driver, seconds, concurrency)
@@ -35,7 +43,10 @@ async def measure_level(driver: FlowDriver, stack, events: EventWatch, history: 
     rate = max(0.5, flows_per_s / 2)
     _, paced = await open_loop(driver, rate, latency_seconds)
     return {
-        "history": history, "flows": completed, "seconds": elapsed, "flows_per_s": flows_per_s,
+        "history": history,
+        "flows": completed,
+        "seconds": elapsed,
+        "flows_per_s": flows_per_s,
         "events_per_flow": (events.count - events_before) / completed,
         "events_per_s": (events.count - events_before) / elapsed,
         "emails_per_s": flows_per_s * EMAILS_PER_FLOW,
@@ -54,13 +65,23 @@ def growth(runs: list[dict]) -> dict:
         "cpu_per_flow": report.stack_cpu_ms(last) / report.stack_cpu_ms(first),
     }
     worse = ratios["flows_per_s"] < 0.8 or ratios["cpu_per_flow"] > 1.25
-    return {"from": first["history"], "to": last["history"],
-            "ratios": {k: round(v, 2) for k, v in ratios.items()},
-            "verdict": "grows with history" if worse else "flat (within 20-25 %)"}
+    return {
+        "from": first["history"],
+        "to": last["history"],
+        "ratios": {k: round(v, 2) for k, v in ratios.items()},
+        "verdict": "grows with history" if worse else "flat (within 20-25 %)",
+    }
 
 
-async def bench_backend(backend: str, var_dir: Path, histories: list[int], seconds: float,
-                        latency_seconds: float, concurrency: int, replay: bool) -> dict:
+async def bench_backend(
+    backend: str,
+    var_dir: Path,
+    histories: list[int],
+    seconds: float,
+    latency_seconds: float,
+    concurrency: int,
+    replay: bool,
+) -> dict:
     started = time.perf_counter()
     stack = await asyncio.to_thread(start_stack, backend, var_dir)
     print(f"  {backend}: stack up in {time.perf_counter() - started:.1f} s", flush=True)
@@ -75,17 +96,21 @@ async def bench_backend(backend: str, var_dir: Path, histories: list[int], secon
             if history > seeded:
                 started = time.perf_counter()
                 rows = await seed_history(stack, history - seeded)
-                print(f"  {backend}: seeded {history - seeded:,} subscriptions of history "
-                      f"({rows:,} rows) in {time.perf_counter() - started:.1f} s", flush=True)
+                print(
+                    f"  {backend}: seeded {history - seeded:,} subscriptions of history "
+                    f"({rows:,} rows) in {time.perf_counter() - started:.1f} s",
+                    flush=True,
+                )
                 seeded = history
-            runs.append(await measure_level(driver, stack, events, history, seconds,
-                                            latency_seconds, concurrency))
+            runs.append(await measure_level(driver, stack, events, history, seconds, latency_seconds, concurrency))
             print(f"  {backend} history {history:,}: {runs[-1]['flows_per_s']:.1f} flows/s", flush=True)
         print(f"  {backend}: measuring the limits of the broker and the SMTP server", flush=True)
         message_bytes = int(events.bytes / max(1, events.count))
-        part_limits = {"message_bytes": message_bytes,
-                       "broker": await limits.broker_rates(stack.config.bootstrap, message_bytes, 20000),
-                       "smtp": await limits.smtp_rates("127.0.0.1", stack.config.smtp_port, 6000, 300)}
+        part_limits = {
+            "message_bytes": message_bytes,
+            "broker": await limits.broker_rates(stack.config.bootstrap, message_bytes, 20000),
+            "smtp": await limits.smtp_rates("127.0.0.1", stack.config.smtp_port, 6000, 300),
+        }
         await driver.close()
         await events.stop()
         await mails.stop()
@@ -110,18 +135,34 @@ def main(
 ) -> None:
     """Examples: `make bench`; `make bench BENCH_ARGS="--backends sqlite --history 0,1000"`."""
     histories = sorted({int(h) for h in history.split(",") if h.strip()})
-    results: dict[str, Any] = {"machine": report.machine(), "commit": report.commit(),
-               "settings": {"backends": backends, "history": histories, "seconds": seconds,
-                            "latency_seconds": latency_seconds, "concurrency": concurrency},
-               "backends": {}}
+    results: dict[str, Any] = {
+        "machine": report.machine(),
+        "commit": report.commit(),
+        "settings": {
+            "backends": backends,
+            "history": histories,
+            "seconds": seconds,
+            "latency_seconds": latency_seconds,
+            "concurrency": concurrency,
+        },
+        "backends": {},
+    }
     started = time.perf_counter()
     for backend in [b.strip() for b in backends.split(",") if b.strip()]:
         if backend not in ("sqlite", "postgresql"):
             raise typer.BadParameter(f"unknown backend {backend!r}: use sqlite or postgresql")
         print(f"{backend}: starting the stack", flush=True)
-        results["backends"][backend] = uvloop.run(bench_backend(
-            backend, out / "stack" / backend / str(int(time.time())), histories, seconds,
-            latency_seconds, concurrency, replay))
+        results["backends"][backend] = uvloop.run(
+            bench_backend(
+                backend,
+                out / "stack" / backend / str(int(time.time())),
+                histories,
+                seconds,
+                latency_seconds,
+                concurrency,
+                replay,
+            )
+        )
     results["wall_seconds"] = time.perf_counter() - started
     path = report.save(results, out)
     report.print_tables(results)

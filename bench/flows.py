@@ -4,6 +4,7 @@ purchase → subscription.purchased → agreement e-mail → acceptance → subs
 → seats.unlocked → quantity increase → seats.quantity_changed → billing.invoice_adjusted.
 Each hop is the time between two milestones the bench can see from outside.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,11 +18,19 @@ import httpx
 from bench.watch import EventWatch, MailWatch
 from devkit.mailbox import verification_token
 
-HOPS = ("purchase_http", "purchased_published", "agreement_email", "accept_http",
-        "activated_published", "seats_unlocked", "quantity_http", "quantity_changed_published",
-        "invoice_adjusted", "flow")
-PUBLIC_TOPICS = ["subscriptions.events.v1", "seats.events.v1", "billing.events.v1",
-                 "notifications.events.v1"]
+HOPS = (
+    "purchase_http",
+    "purchased_published",
+    "agreement_email",
+    "accept_http",
+    "activated_published",
+    "seats_unlocked",
+    "quantity_http",
+    "quantity_changed_published",
+    "invoice_adjusted",
+    "flow",
+)
+PUBLIC_TOPICS = ["subscriptions.events.v1", "seats.events.v1", "billing.events.v1", "notifications.events.v1"]
 HOP_TIMEOUT = 60.0
 
 
@@ -46,12 +55,22 @@ class FlowDriver:
         """Registration hashes a password (argon2id): done once, before anything is timed."""
         for _ in range(count):
             email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
-            await self._post("identity", "/accounts", {"company_name": "Bench BV", "email": email,
-                                                       "password": "Correct-Horse-9", "name": "Bench",
-                                                       "locale": "en", "accept_terms": True})
+            await self._post(
+                "identity",
+                "/accounts",
+                {
+                    "company_name": "Bench BV",
+                    "email": email,
+                    "password": "Correct-Horse-9",
+                    "name": "Bench",
+                    "locale": "en",
+                    "accept_terms": True,
+                },
+            )
             await self._post("identity", "/verifications", {"token": await self._verification_token(email)})
-            token = (await self._post("identity", "/tokens", {"email": email,
-                                                              "password": "Correct-Horse-9"}))["access_token"]
+            token = (await self._post("identity", "/tokens", {"email": email, "password": "Correct-Horse-9"}))[
+                "access_token"
+            ]
             self._customers.append(Customer(token))
 
     async def _verification_token(self, email: str, timeout: float = 30.0) -> str:
@@ -63,8 +82,7 @@ class FlowDriver:
             await asyncio.sleep(0.05)
         return token
 
-    async def _post(self, service: str, path: str, body: dict | None = None,
-                    customer: Customer | None = None) -> dict:
+    async def _post(self, service: str, path: str, body: dict | None = None, customer: Customer | None = None) -> dict:
         """A command with an Idempotency-Key, sent again once if the connection breaks (a
         kept-alive connection the server is closing): the key makes the retry safe."""
         headers = {"Idempotency-Key": str(uuid.uuid4()), **(customer.headers if customer else {})}
@@ -109,12 +127,32 @@ def flow_hops(marks: list[float]) -> dict[str, float]:
     Broker timestamps have millisecond resolution and can precede the HTTP response that
     caused them (the relay publishes before the response is written): such a hop counts 0.
     """
-    (start, purchased_http, purchased, emailed, accept_start, accepted, activated, unlocked,
-     quantity_start, quantity_done, changed, adjusted) = marks
-    spans = (purchased_http - start, purchased - purchased_http, emailed - purchased,
-             accepted - accept_start, activated - accepted, unlocked - activated,
-             quantity_done - quantity_start, changed - quantity_done, adjusted - changed,
-             adjusted - start)
+    (
+        start,
+        purchased_http,
+        purchased,
+        emailed,
+        accept_start,
+        accepted,
+        activated,
+        unlocked,
+        quantity_start,
+        quantity_done,
+        changed,
+        adjusted,
+    ) = marks
+    spans = (
+        purchased_http - start,
+        purchased - purchased_http,
+        emailed - purchased,
+        accepted - accept_start,
+        activated - accepted,
+        unlocked - activated,
+        quantity_done - quantity_start,
+        changed - quantity_done,
+        adjusted - changed,
+        adjusted - start,
+    )
     return {hop: max(0.0, span) for hop, span in zip(HOPS, spans, strict=True)}
 
 
@@ -130,6 +168,7 @@ async def closed_loop(driver: FlowDriver, seconds: float, concurrency: int) -> t
         while time.monotonic() < deadline:
             hops = await driver.run_flow()
             finished.append((time.monotonic(), hops))
+
     await asyncio.gather(*(administrator() for _ in range(concurrency)))
     return seconds, [hops for at, hops in finished if at <= deadline]
 

@@ -1,4 +1,5 @@
 """The limits of the parts, measured in the same run: raw broker and raw SMTP rates."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,9 @@ async def broker_rates(bootstrap: str, message_bytes: int, count: int) -> dict[s
         produce_seconds = time.perf_counter() - started
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False,
-                                max_partition_fetch_bytes=4 * 1024 * 1024)
+    consumer = AIOKafkaConsumer(
+        **client_options(bootstrap), enable_auto_commit=False, max_partition_fetch_bytes=4 * 1024 * 1024
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in range(3)]

@@ -1,4 +1,5 @@
 """Replay: every service re-reads every topic it consumes from the start; nothing may change."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,8 @@ async def row_counts(stack: DevStack) -> dict[str, int]:
             async with database.connect() as conn:
                 for table in tables:
                     counts[f"{service}.{table.name}"] = (
-                        await conn.execute(select(func.count()).select_from(table))).scalar_one()
+                        await conn.execute(select(func.count()).select_from(table))
+                    ).scalar_one()
         finally:
             await database.dispose()
     return counts
@@ -67,5 +69,10 @@ async def replay_everything(stack: DevStack, timeout: float = 120.0) -> dict:
     if mails_after != mails_before:
         changed["mail"] = (mails_before, mails_after)
     catching_up = max(seconds - healthy, 1e-3)
-    return {"records": records, "seconds": seconds, "startup_seconds": healthy,
-            "records_per_s": records / catching_up, "changed": changed}
+    return {
+        "records": records,
+        "seconds": seconds,
+        "startup_seconds": healthy,
+        "records_per_s": records / catching_up,
+        "changed": changed,
+    }

@@ -1,4 +1,5 @@
 """Results: a table on stdout (rich), JSON under var/bench/, each figure beside its limit."""
+
 from __future__ import annotations
 
 import json
@@ -28,15 +29,21 @@ def hop_percentiles(flows: list[dict[str, float]]) -> dict[str, dict[str, float]
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": platform.platform()}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}
 
 
 def commit() -> str:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], capture_output=True, text=True).stdout.strip()
+
     return git("rev-parse", "--short", "HEAD") + ("-dirty" if git("status", "--porcelain") else "")
 
 
@@ -63,20 +70,31 @@ def print_tables(results: dict, console: Console | None = None) -> None:
     cores = results["machine"]["cores"]
     for backend, report in results["backends"].items():
         limits = report["limits"]
-        flows = Table(title=f"{backend}: complete flows (closed loop, {results['settings']['concurrency']}"
-                            " administrators) beside the limits of the parts")
-        for name in ("history", "flows/s", "events/s (broker limit)", "e-mails/s (SMTP limit)",
-                     "CPU ms/flow (2-core ceiling)", "half rate", "p50 / p95 / p99 flow ms"):
+        flows = Table(
+            title=f"{backend}: complete flows (closed loop, {results['settings']['concurrency']}"
+            " administrators) beside the limits of the parts"
+        )
+        for name in (
+            "history",
+            "flows/s",
+            "events/s (broker limit)",
+            "e-mails/s (SMTP limit)",
+            "CPU ms/flow (2-core ceiling)",
+            "half rate",
+            "p50 / p95 / p99 flow ms",
+        ):
             flows.add_column(name, justify="right")
         for run in report["runs"]:
             cpu = stack_cpu_ms(run)
             flows.add_row(
-                f"{run['history']:,}", f"{run['flows_per_s']:.1f}",
+                f"{run['history']:,}",
+                f"{run['flows_per_s']:.1f}",
                 f"{run['events_per_s']:.0f} ({limits['broker']['produce_per_s']:.0f})",
                 f"{run['emails_per_s']:.1f} ({limits['smtp']['one_connection_per_s']:.0f})",
                 f"{cpu:.0f} ({cores * 1000 / cpu if cpu else 0:.0f} flows/s)",
                 f"{run['latency']['rate']:.1f}/s",
-                " / ".join(ms(run["latency"]["hops"]["flow"][q]) for q in ("p50", "p95", "p99")))
+                " / ".join(ms(run["latency"]["hops"]["flow"][q]) for q in ("p50", "p95", "p99")),
+            )
         console.print(flows)
         last = report["runs"][-1]
         hops = Table(title=f"{backend}: hop latency at half rate, history {last['history']:,} (ms)")
@@ -98,9 +116,12 @@ def print_tables(results: dict, console: Console | None = None) -> None:
                 f"[bold]{backend} replay[/]: {replay['records']:,} records re-read by every group in "
                 f"{replay['seconds']:.1f} s, {replay['startup_seconds']:.1f} s of it starting the services; "
                 f"{replay['records_per_s']:.0f} records/s once started (broker consume limit "
-                f"{limits['broker']['consume_per_s']:.0f}/s); changed: {replay['changed'] or 'nothing'}")
-        console.print(f"[bold]{backend} limits[/]: broker produce {limits['broker']['produce_per_s']:.0f}/s, "
-                      f"consume {limits['broker']['consume_per_s']:.0f}/s ({limits['message_bytes']} B); "
-                      f"SMTP {limits['smtp']['one_connection_per_s']:.0f}/s on one connection, "
-                      f"{limits['smtp']['connection_per_message_per_s']:.0f}/s with a connection each")
+                f"{limits['broker']['consume_per_s']:.0f}/s); changed: {replay['changed'] or 'nothing'}"
+            )
+        console.print(
+            f"[bold]{backend} limits[/]: broker produce {limits['broker']['produce_per_s']:.0f}/s, "
+            f"consume {limits['broker']['consume_per_s']:.0f}/s ({limits['message_bytes']} B); "
+            f"SMTP {limits['smtp']['one_connection_per_s']:.0f}/s on one connection, "
+            f"{limits['smtp']['connection_per_message_per_s']:.0f}/s with a connection each"
+        )
         console.print(f"[bold]{backend} growth with history[/]: {report['growth']}")

@@ -4,6 +4,7 @@ service's tables, so the bench can show whether any cost grows with history.
 The rows are synthetic but shaped by each table's own columns (so the seeder keeps up with
 schema changes): unique keys, published outbox rows, finished due jobs, dates in the past.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,7 @@ def _cell(column, run: str, sqlite: bool) -> Callable[[int], object]:
 
 
 def _seeded_columns(table: Table) -> list:
-    return [c for c in table.columns if not (c.primary_key and c.autoincrement is True
-                                             and isinstance(c.type, Integer))]
+    return [c for c in table.columns if not (c.primary_key and c.autoincrement is True and isinstance(c.type, Integer))]
 
 
 def history_rows(table: Table, start: int, stop: int, run: str, sqlite: bool) -> list[tuple]:
@@ -81,14 +81,14 @@ async def _write(driver, database: Database, table: Table, names: list[str], row
         marks = ", ".join("?" for _ in names)
         await driver.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows)
     else:
-        await driver.copy_records_to_table(table.name, records=rows, columns=names,
-                                           schema_name=database.schema)
+        await driver.copy_records_to_table(table.name, records=rows, columns=names, schema_name=database.schema)
 
 
 def service_database(stack: DevStack, service: str) -> tuple[Database, list[Table]]:
     config = stack.config
-    settings = ServiceSettings(service_name=service, var_dir=str(config.var_dir),
-                               database_url=config.database_url or "")
+    settings = ServiceSettings(
+        service_name=service, var_dir=str(config.var_dir), database_url=config.database_url or ""
+    )
     schema = f"{config.schema_prefix}{service}" if config.database_url else service
     metadata = importlib.import_module(f"{service}.app").metadata  # the tables the service creates
     tables = KIT_TABLES + list(metadata.sorted_tables)

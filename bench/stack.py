@@ -1,4 +1,5 @@
 """The stack under measurement, and what its processes cost (from /proc, Linux only)."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,10 @@ def start_stack(backend: str, var_dir: Path) -> DevStack:
     """Five services on the system clock, the embedded broker and the SMTP sink, on free ports."""
     extra = {}
     if backend == "postgresql":
-        extra = {"database_url": os.environ.get("DATABASE_URL", PG_URL),
-                 "schema_prefix": f"bench{uuid.uuid4().hex[:6]}_"}
+        extra = {
+            "database_url": os.environ.get("DATABASE_URL", PG_URL),
+            "schema_prefix": f"bench{uuid.uuid4().hex[:6]}_",
+        }
     # On the system clock a service refuses the public default secret: a fresh one per run.
     env = {"LOG_LEVEL": "WARNING", "TOKEN_SECRET": secrets.token_urlsafe(48)}
     config = StackConfig.isolated(var_dir, extra_env=env, **extra)
@@ -34,8 +37,11 @@ class ProcessCost:
 def process_cost(pid: int) -> ProcessCost:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-    peak_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                   if line.startswith("VmHWM:"))
+    peak_kb = next(
+        int(line.split()[1])
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmHWM:")
+    )
     return ProcessCost(cpu, peak_kb / 1024)
 
 
@@ -66,4 +72,5 @@ def drop_postgres_schemas(stack: DevStack) -> None:
             db = Database(url, f"{config.schema_prefix}{service}", ())
             await db.drop_schema()
             await db.dispose()
+
     asyncio.run(drop())

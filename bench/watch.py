@@ -1,4 +1,5 @@
 """Where the bench sees each hop land: events on the public topics, e-mails in the SMTP sink."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,8 +36,9 @@ class EventWatch(Arrivals):
 
     def __init__(self, bootstrap: str, topics: list[str]) -> None:
         super().__init__()
-        self._consumer = AIOKafkaConsumer(**client_options(bootstrap), enable_auto_commit=False,
-                                          fetch_max_wait_ms=20)  # see consumer_fetch_max_wait_ms
+        self._consumer = AIOKafkaConsumer(
+            **client_options(bootstrap), enable_auto_commit=False, fetch_max_wait_ms=20
+        )  # see consumer_fetch_max_wait_ms
         self._topics = topics
         self._task: asyncio.Task[None] | None = None
         self.count = self.bytes = 0
@@ -44,8 +46,7 @@ class EventWatch(Arrivals):
     async def start(self) -> EventWatch:
         await self._consumer.start()
         await self._consumer.topics()
-        partitions = [TopicPartition(t, p) for t in self._topics
-                      for p in self._consumer.partitions_for_topic(t) or ()]
+        partitions = [TopicPartition(t, p) for t in self._topics for p in self._consumer.partitions_for_topic(t) or ()]
         self._consumer.assign(partitions)
         await self._consumer.seek_to_end(*partitions)
         self._task = asyncio.create_task(self._follow())
@@ -94,8 +95,14 @@ class MailWatch(Arrivals):
         return self
 
     async def _follow(self, ready: asyncio.Event) -> None:
-        changes = awatch(self._directory, stop_event=self._stop, debounce=20, step=5,
-                         recursive=False, watch_filter=lambda change, path: path.endswith(".eml"))
+        changes = awatch(
+            self._directory,
+            stop_event=self._stop,
+            debounce=20,
+            step=5,
+            recursive=False,
+            watch_filter=lambda change, path: path.endswith(".eml"),
+        )
         ready.set()
         async for batch in changes:
             for change, path in batch:

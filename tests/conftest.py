@@ -3,6 +3,7 @@
 The stack runs once per database backend: SQLite always, and PostgreSQL when one answers on
 127.0.0.1:5432 or `DATABASE_URL` names one (required under CI: see `devkit.testsupport`).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -59,6 +60,7 @@ def _drop_schemas(config: StackConfig) -> None:
             db = Database(settings.resolved_database_url(), f"{config.schema_prefix}{service}", ())
             await db.drop_schema()
             await db.dispose()
+
     asyncio.run(drop())
 
 

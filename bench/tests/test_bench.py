@@ -1,4 +1,5 @@
 """The bench's own arithmetic and its history seeding (no timing is asserted anywhere)."""
+
 from __future__ import annotations
 
 import importlib
@@ -31,8 +32,12 @@ def test_percentiles_pick_values_from_the_sorted_sample():
 
 
 def run(history: int, flows_per_s: float, cpu: float, p99: float) -> dict:
-    return {"history": history, "flows_per_s": flows_per_s, "cpu_ms_per_flow": {"seats": cpu},
-            "latency": {"hops": {"flow": {"p99": p99}}}}
+    return {
+        "history": history,
+        "flows_per_s": flows_per_s,
+        "cpu_ms_per_flow": {"seats": cpu},
+        "latency": {"hops": {"flow": {"p99": p99}}},
+    }
 
 
 def test_growth_says_flat_unless_throughput_falls_or_cost_rises_with_history():
@@ -61,7 +66,8 @@ async def test_seeded_history_is_finished_work_the_relay_and_scheduler_never_pic
         await seed_service(database, service_database_tables("seats"), 100)
         async with database.connect() as conn:
             count = lambda table, *where: conn.execute(  # noqa: E731
-                select(func.count()).select_from(table).where(*where))
+                select(func.count()).select_from(table).where(*where)
+            )
             assert (await count(outbox)).scalar_one() == 300
             assert (await count(inbox)).scalar_one() == 300
             assert (await count(due_jobs)).scalar_one() == 100

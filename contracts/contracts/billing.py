@@ -1,4 +1,5 @@
 """Events of the billing service (topic `billing.events.v1`): lines keyed by subscription id, invoices by account id."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The CloudEvents-style envelope every message travels in (structured JSON mode)."""
+
 from __future__ import annotations
 
 import uuid

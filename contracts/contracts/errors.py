@@ -1,4 +1,5 @@
 """Refusals shared by every service's domain, and the JSON shape they take over HTTP."""
+
 from __future__ import annotations
 
 from enum import Enum
@@ -20,8 +21,9 @@ class Refusal(str, Enum):
 class RuleViolation(Exception):
     """A business rule refused the action. `rule` names the DOMAIN.md rule (R1–R34)."""
 
-    def __init__(self, code: str, message: str, *, rule: str | None = None,
-                 refusal: Refusal = Refusal.CONFLICT) -> None:
+    def __init__(
+        self, code: str, message: str, *, rule: str | None = None, refusal: Refusal = Refusal.CONFLICT
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.rule, self.refusal = code, message, rule, refusal
 
@@ -46,8 +48,7 @@ class InconsistentEvent(RuleViolation):
 
 
 def not_found(what: str, ident: str) -> RuleViolation:
-    return RuleViolation(f"{what}_not_found", f"No {what} {ident} is visible to you.",
-                         refusal=Refusal.NOT_FOUND)
+    return RuleViolation(f"{what}_not_found", f"No {what} {ident} is visible to you.", refusal=Refusal.NOT_FOUND)
 
 
 class ErrorBody(BaseModel):

@@ -7,6 +7,7 @@
 Output is deterministic (sorted keys) so the documents are committed and diffed in review.
 `breaking_changes` compares two versions of one event schema for the compatibility gate.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,6 +25,7 @@ Schema = dict[str, Any]
 
 
 # --- JSON Schemas -------------------------------------------------------------------------
+
 
 def schema_file_name(model: type[Event]) -> str:
     return f"{model.type}.v{model.version}.json"
@@ -47,11 +49,14 @@ def render(document: Any) -> str:
 
 # --- AsyncAPI -----------------------------------------------------------------------------
 
+
 def _rewrite_refs(node: Any) -> Any:
     """Point pydantic's local `#/$defs/X` references at the AsyncAPI components."""
     if isinstance(node, dict):
-        return {k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" else _rewrite_refs(v))
-                for k, v in node.items()}
+        return {
+            k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" else _rewrite_refs(v))
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_rewrite_refs(v) for v in node]
     return node
@@ -75,10 +80,16 @@ def _payload(model: type[Event]) -> Schema:
     """The whole envelope of this message: the common attributes with `type` and `data` pinned."""
     payload = _rewrite_refs(envelope_schema())
     payload["title"] = f"{model.type} envelope"
-    payload["properties"]["type"] = {"const": model.type, "type": "string",
-                                     "description": "CloudEvents type of this message."}
-    payload["properties"]["dataschema"] = {"const": f"entitle:{model.type}:v{model.version}",
-                                           "type": "string", "description": "Schema id of `data`."}
+    payload["properties"]["type"] = {
+        "const": model.type,
+        "type": "string",
+        "description": "CloudEvents type of this message.",
+    }
+    payload["properties"]["dataschema"] = {
+        "const": f"entitle:{model.type}:v{model.version}",
+        "type": "string",
+        "description": "Schema id of `data`.",
+    }
     payload["properties"]["data"] = {"$ref": f"#/components/schemas/{model.type}"}
     return payload
 
@@ -90,10 +101,16 @@ def _message(model: type[Event], topic: topics.Topic) -> Schema:
         "summary": (model.__doc__ or model.type).strip().splitlines()[0],
         "contentType": "application/cloudevents+json",
         "payload": _payload(model),
-        "bindings": {"kafka": {"bindingVersion": KAFKA_BINDING_VERSION, "key": {
-            "type": "string",
-            "description": f"The envelope's `subject`: the `{topic.key}` of the event, so all events "
-                           f"of one aggregate land on one partition, in order."}}},
+        "bindings": {
+            "kafka": {
+                "bindingVersion": KAFKA_BINDING_VERSION,
+                "key": {
+                    "type": "string",
+                    "description": f"The envelope's `subject`: the `{topic.key}` of the event, so all events "
+                    f"of one aggregate land on one partition, in order.",
+                },
+            }
+        },
     }
 
 
@@ -103,8 +120,9 @@ def _channel(topic: topics.Topic) -> Schema:
         "title": topic.name,
         "description": f"Published by the {topic.owner} service; Kafka key = `{topic.key}`.",
         "messages": {m.type: {"$ref": f"#/components/messages/{m.type}"} for m in registry.events_on(topic)},
-        "bindings": {"kafka": {"bindingVersion": KAFKA_BINDING_VERSION, "topic": topic.name,
-                               "partitions": topic.partitions}},
+        "bindings": {
+            "kafka": {"bindingVersion": KAFKA_BINDING_VERSION, "topic": topic.name, "partitions": topic.partitions}
+        },
     }
 
 
@@ -125,23 +143,30 @@ def asyncapi_document() -> Schema:
     data_schemas = {name: _hoist(m.model_json_schema(), shared) for name, (m, _) in models.items()}
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Entitle public events", "version": "1.0.0", "description": (
-            "Every public topic of Entitle. Messages are CloudEvents 1.0 in structured JSON mode; "
-            "`data` follows the schema named by `dataschema`. Consumers must ignore unknown fields.")},
+        "info": {
+            "title": "Entitle public events",
+            "version": "1.0.0",
+            "description": (
+                "Every public topic of Entitle. Messages are CloudEvents 1.0 in structured JSON mode; "
+                "`data` follows the schema named by `dataschema`. Consumers must ignore unknown fields."
+            ),
+        },
         "defaultContentType": "application/cloudevents+json",
         "channels": {_channel_id(t): _channel(t) for t in public},
         "operations": {f"publish_{_channel_id(t)}": _operation(t) for t in public},
-        "components": {"schemas": {**shared, **data_schemas},
-                       "messages": {name: _message(m, t) for name, (m, t) in models.items()}},
+        "components": {
+            "schemas": {**shared, **data_schemas},
+            "messages": {name: _message(m, t) for name, (m, t) in models.items()},
+        },
     }
 
 
 # --- Writing ------------------------------------------------------------------------------
 
+
 def documents() -> dict[str, str]:
     """Every generated document by its path relative to the output directory."""
-    docs = {f"schemas/{schema_file_name(m)}": render(event_schema(m))
-            for m in registry.EVENT_TYPES.values()}
+    docs = {f"schemas/{schema_file_name(m)}": render(event_schema(m)) for m in registry.EVENT_TYPES.values()}
     docs["envelope.json"] = render(envelope_schema())
     docs["asyncapi.json"] = render(asyncapi_document())
     return docs
@@ -160,6 +185,7 @@ def write(out: Path) -> list[Path]:
 
 
 # --- Compatibility ------------------------------------------------------------------------
+
 
 def _resolve(schema: Schema, root: Schema) -> Schema:
     while "$ref" in schema:
@@ -197,8 +223,9 @@ def breaking_changes(old: Schema, new: Schema) -> list[str]:
 def _compare(old: Schema, old_root: Schema, new: Schema, new_root: Schema, path: str) -> list[str]:
     added = _types(new, new_root) - _types(old, old_root)
     if added and "any" not in _types(old, old_root):
-        return [f"{path or '<root>'}: type changed from {sorted(_types(old, old_root))} "
-                f"to {sorted(_types(new, new_root))}"]
+        return [
+            f"{path or '<root>'}: type changed from {sorted(_types(old, old_root))} to {sorted(_types(new, new_root))}"
+        ]
     problems: list[str] = []
     old_obj, new_obj = _first(old, old_root, "properties"), _first(new, new_root, "properties")
     if old_obj and new_obj:

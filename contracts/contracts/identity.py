@@ -1,5 +1,6 @@
 """Events of the identity service: `identity.events.v1` (public, keyed by account id, or person id for
 person events) and `identity.internal.v1` (internal: it carries single-use links)."""
+
 from __future__ import annotations
 
 from datetime import datetime

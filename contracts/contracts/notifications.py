@@ -1,4 +1,5 @@
 """Events of the notifications service (topic `notifications.events.v1`)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,6 +35,8 @@ class EmailRejected(Event):
     recipient_id: str = Field(description="Person id of the recipient.")
     subscription_id: str = Field(description="Subscription (or account) it is about.")
     caused_by: str = Field(description="Id of the event that triggered it.")
-    reason: str = Field(description="The server's answer (e.g. `550 ...`), or what made the e-mail "
-                        "impossible to compose; never the address or the text.")
+    reason: str = Field(
+        description="The server's answer (e.g. `550 ...`), or what made the e-mail "
+        "impossible to compose; never the address or the text."
+    )
     rejected_at: datetime = Field(description="When.")

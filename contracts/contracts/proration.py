@@ -3,6 +3,7 @@
 amount = round_half_up(quantity × unit price × days remaining / days in term), computed with
 exact fractions and rounded once, half away from zero, so a credit mirrors the charge it undoes.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

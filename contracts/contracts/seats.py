@@ -1,4 +1,5 @@
 """Events of the seats service (topic `seats.events.v1`, keyed by subscription id)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -116,8 +117,11 @@ class DeviceActivated(Event):
     key_id: str = Field(description="The activation key.")
     device_id: str = Field(description="The device it is now bound to.")
     activated_at: datetime = Field(description="When.")
-    person_id: str | None = Field(None, description="Who activated it: the key is theirs until it is "
-                                  "deactivated (R27). Absent on events published before keys recorded it.")
+    person_id: str | None = Field(
+        None,
+        description="Who activated it: the key is theirs until it is "
+        "deactivated (R27). Absent on events published before keys recorded it.",
+    )
 
 
 class DeviceDeactivated(Event):
@@ -130,9 +134,12 @@ class DeviceDeactivated(Event):
     device_id: str = Field(description="The device it was bound to.")
     deactivated_at: datetime = Field(description="When.")
     person_id: str | None = Field(None, description="Who held it on that device, when known.")
-    reason: str | None = Field(None, description="`deactivated` (by its holder or the administrator, to "
-                               "move it), `unassigned` (its holder lost their seat, R24) or `ended` (the "
-                               "subscription ended, R28). Absent on older events.")
+    reason: str | None = Field(
+        None,
+        description="`deactivated` (by its holder or the administrator, to "
+        "move it), `unassigned` (its holder lost their seat, R24) or `ended` (the "
+        "subscription ended, R28). Absent on older events.",
+    )
 
 
 class LeaseRevoked(Event):

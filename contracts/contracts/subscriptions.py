@@ -1,4 +1,5 @@
 """Events and commands of the subscriptions service (keyed by subscription id)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -81,8 +82,10 @@ class SubscriptionEnded(Event):
     subscription_id: str = Field(description="The ended subscription.")
     account_id: str = Field(description="Customer account that owned it.")
     ended_at: datetime = Field(description="When it ended.")
-    reason: str = Field(description="`cancelled` (R14), `lapsed` (grace over, R15), `terminated` "
-                                    "(operator, at once) or `trial_ended` (R10).")
+    reason: str = Field(
+        description="`cancelled` (R14), `lapsed` (grace over, R15), `terminated` "
+        "(operator, at once) or `trial_ended` (R10)."
+    )
 
 
 class AddonInTerm(BaseModel):
@@ -106,12 +109,14 @@ class SubscriptionRenewed(Event):
     term_start: datetime = Field(description="Start of the new term.")
     term_end: datetime = Field(description="End of the new term (exclusive).")
     renewed_at: datetime = Field(description="When the renewal happened.")
-    how: str = Field(description="`automatic`, or `renewed_in_grace` when the administrator renewed "
-                                 "or extended a lapsed term (R15).")
+    how: str = Field(
+        description="`automatic`, or `renewed_in_grace` when the administrator renewed or extended a lapsed term (R15)."
+    )
     po_number: str | None = Field(None, description="Purchase-order number in force (R31).")
     payment_method: str | None = Field(None, description="Payment method used from this term (R18).")
-    addons: list[AddonInTerm] = Field(default_factory=list,
-                                      description="Add-ons renewed with it, charged for the new term (R20).")
+    addons: list[AddonInTerm] = Field(
+        default_factory=list, description="Add-ons renewed with it, charged for the new term (R20)."
+    )
 
 
 class GraceStarted(Event):

@@ -22,6 +22,7 @@ transferred to; `UMA` is a seat user. The plan has the shape of docs/lifecycle.m
 (2 seats, an annual term from 2026-01-05; `tier="premium"` makes it that example), so amounts
 checked by hand there can be checked here.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -94,9 +95,9 @@ _ADDON_PRICES: dict[str, dict[str, tuple[int, int]]] = {
 _TERM_DISCOUNT_PERCENT = {"designer": 10, "printserver": 15}
 _TRIALS = {"designer": ("premium", 30, "standard")}  # product -> (tier, days, fallback tier)
 
-ACTIVATION_WINDOW = timedelta(days=90)      # R8
-GRACE_PERIOD = timedelta(days=10)           # R15
-DOCUMENTS_WINDOW = timedelta(days=60)       # R3
+ACTIVATION_WINDOW = timedelta(days=90)  # R8
+GRACE_PERIOD = timedelta(days=10)  # R15
+DOCUMENTS_WINDOW = timedelta(days=60)  # R3
 VERIFICATION_LINK_LIFETIME = timedelta(hours=48)
 TERMS_VERSION = "2026-01"
 
@@ -116,8 +117,14 @@ def _term_price(annual: int, product: str, start: datetime, end: datetime) -> in
     return round_half_up(Fraction(annual * days_between(start, end), 365) * Fraction(100 - discount, 100))
 
 
-def _price(table: dict[str, dict[str, tuple[int, int]]], product: str, code: str, cycle: BillingCycle,
-           term_start: datetime | None, term_end: datetime | None) -> Money:
+def _price(
+    table: dict[str, dict[str, tuple[int, int]]],
+    product: str,
+    code: str,
+    cycle: BillingCycle,
+    term_start: datetime | None,
+    term_end: datetime | None,
+) -> Money:
     try:
         monthly, annual = table[product][code]
     except KeyError:
@@ -131,15 +138,17 @@ def _price(table: dict[str, dict[str, tuple[int, int]]], product: str, code: str
     return eur(_term_price(annual, product, term_start, term_end))
 
 
-def list_price(product: str, tier: str, cycle: BillingCycle, term_start: datetime | None = None,
-               term_end: datetime | None = None) -> Money:
+def list_price(
+    product: str, tier: str, cycle: BillingCycle, term_start: datetime | None = None, term_end: datetime | None = None
+) -> Money:
     """One seat for one term, as the packaged catalogue prices it (a fixed term by its days).
     Raises ValueError for a product or tier it does not sell (enterprise, a made-up product)."""
     return _price(_TIER_PRICES, product, tier, cycle, term_start, term_end)
 
 
-def addon_price(product: str, addon: str, cycle: BillingCycle, term_start: datetime | None = None,
-                term_end: datetime | None = None) -> Money:
+def addon_price(
+    product: str, addon: str, cycle: BillingCycle, term_start: datetime | None = None, term_end: datetime | None = None
+) -> Money:
     """One add-on for one whole term, as the packaged catalogue prices it (R20)."""
     return _price(_ADDON_PRICES, product, addon, cycle, term_start, term_end)
 
@@ -162,6 +171,7 @@ def _id_of(cause: Envelope | str | None, *fallback: object) -> str:
 
 
 # --- the story ----------------------------------------------------------------------------------
+
 
 @dataclass
 class SubscriptionStory:
@@ -270,32 +280,57 @@ class SubscriptionStory:
     def purchase_subscription(self, **overrides: Any) -> subscriptions.PurchaseSubscription:
         """The shop's command that places this story's order: same ids, people and plan.
         It is a request, not a fact: the story does not change."""
-        return subscriptions.PurchaseSubscription(**{
-            **self._same(), "administrator": self.administrator, "product": self.product, "tier": self.tier,
-            "licence_type": self.licence_type, "billing_cycle": self.billing_cycle, "quantity": self.quantity,
-            **overrides})
+        return subscriptions.PurchaseSubscription(
+            **{
+                **self._same(),
+                "administrator": self.administrator,
+                "product": self.product,
+                "tier": self.tier,
+                "licence_type": self.licence_type,
+                "billing_cycle": self.billing_cycle,
+                "quantity": self.quantity,
+                **overrides,
+            }
+        )
 
-    def order_awaiting_approval(self, at: datetime | None = None, **overrides: Any
-                                ) -> subscriptions.OrderAwaitingApproval:
+    def order_awaiting_approval(
+        self, at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.OrderAwaitingApproval:
         """A reseller order (R19): the administrator is the reseller who placed it, the project
         `proj-1` (or the story's), the approver `approver@example.com`. The story's project is
         remembered, so the purchase that follows an approval names it."""
         at = self._when(at)
-        event = subscriptions.OrderAwaitingApproval(**{
-            **self._same(), "project_id": self.project_id or "proj-1", "reseller": self.administrator,
-            "approver_email": "approver@example.com", "product": self.product, "tier": self.tier,
-            "quantity": self.quantity, "ordered_at": at, **overrides})
+        event = subscriptions.OrderAwaitingApproval(
+            **{
+                **self._same(),
+                "project_id": self.project_id or "proj-1",
+                "reseller": self.administrator,
+                "approver_email": "approver@example.com",
+                "product": self.product,
+                "tier": self.tier,
+                "quantity": self.quantity,
+                "ordered_at": at,
+                **overrides,
+            }
+        )
         self.project_id, self.administrator, self.ordered_at = event.project_id, event.reseller, at
         self._administered_by(event.reseller)
         return self._told(event, at)
 
-    def order_decided(self, approved: bool = True, at: datetime | None = None, **overrides: Any
-                      ) -> subscriptions.OrderDecided:
+    def order_decided(
+        self, approved: bool = True, at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.OrderDecided:
         """The approver's decision on the reseller order; approved by default, so the story goes on."""
         at = self._when(at)
-        event = subscriptions.OrderDecided(**{
-            **self._same(), "project_id": self.project_id or "proj-1", "approved": approved,
-            "decided_at": at, **overrides})
+        event = subscriptions.OrderDecided(
+            **{
+                **self._same(),
+                "project_id": self.project_id or "proj-1",
+                "approved": approved,
+                "decided_at": at,
+                **overrides,
+            }
+        )
         return self._told(event, at)
 
     def purchased(self, at: datetime | None = None, **overrides: Any) -> subscriptions.SubscriptionPurchased:
@@ -307,14 +342,26 @@ class SubscriptionStory:
         deadline = at + ACTIVATION_WINDOW
         if self.billing_cycle is BillingCycle.TERM and self.term_ends_on is not None:
             deadline = min(deadline, self.term_ends_on)
-        event = subscriptions.SubscriptionPurchased(**{
-            **self._same(), "administrator": self.administrator, "product": self.product, "tier": self.tier,
-            "licence_type": self.licence_type, "billing_cycle": self.billing_cycle, "quantity": self.quantity,
-            "unit_price": self.price, "ordered_at": at, "activation_deadline": deadline,
-            "agreement_url": f"{PORTAL_URL}/subscriptions/{self.subscription_id}/agreement",
-            "term_ends_on": self.term_ends_on if self.billing_cycle is BillingCycle.TERM else None,
-            "po_number": self.po_number, "project_id": self.project_id, "converts_trial": converting,
-            **overrides})
+        event = subscriptions.SubscriptionPurchased(
+            **{
+                **self._same(),
+                "administrator": self.administrator,
+                "product": self.product,
+                "tier": self.tier,
+                "licence_type": self.licence_type,
+                "billing_cycle": self.billing_cycle,
+                "quantity": self.quantity,
+                "unit_price": self.price,
+                "ordered_at": at,
+                "activation_deadline": deadline,
+                "agreement_url": f"{PORTAL_URL}/subscriptions/{self.subscription_id}/agreement",
+                "term_ends_on": self.term_ends_on if self.billing_cycle is BillingCycle.TERM else None,
+                "po_number": self.po_number,
+                "project_id": self.project_id,
+                "converts_trial": converting,
+                **overrides,
+            }
+        )
         self.ordered_at = event.ordered_at
         self._plan_from(event)
         return self._told(event, event.ordered_at)
@@ -324,12 +371,24 @@ class SubscriptionStory:
         runs one cycle (to the chosen end for a fixed term). Everything bought is as purchased:
         account, administrator, product, tier, licence type, cycle, quantity, unit price, PO."""
         at = overrides.get("activated_at", self._when(at))
-        event = subscriptions.SubscriptionActivated(**{
-            **self._same(), "administrator": self.administrator, "licence_type": self.licence_type,
-            "billing_cycle": self.billing_cycle, "quantity": self.quantity, "unit_price": self.price,
-            "activated_at": at, "term_start": at, "term_end": self._first_term_end(at),
-            "product": self.product, "tier": self.tier, "po_number": self.po_number,
-            "payment_method": self.payment_method, **overrides})
+        event = subscriptions.SubscriptionActivated(
+            **{
+                **self._same(),
+                "administrator": self.administrator,
+                "licence_type": self.licence_type,
+                "billing_cycle": self.billing_cycle,
+                "quantity": self.quantity,
+                "unit_price": self.price,
+                "activated_at": at,
+                "term_start": at,
+                "term_end": self._first_term_end(at),
+                "product": self.product,
+                "tier": self.tier,
+                "po_number": self.po_number,
+                "payment_method": self.payment_method,
+                **overrides,
+            }
+        )
         self.activated_at, self.trial_ends_at = event.activated_at, None
         self.term_start, self.term_end = event.term_start, event.term_end
         self._plan_from(event)
@@ -339,13 +398,13 @@ class SubscriptionStory:
         """`[purchased(), activated()]` at the same instant: a subscription that runs."""
         return [self.purchased(at), self.activated(at)]
 
-    def activation_expired(self, at: datetime | None = None, **overrides: Any
-                           ) -> subscriptions.ActivationExpired:
+    def activation_expired(self, at: datetime | None = None, **overrides: Any) -> subscriptions.ActivationExpired:
         """The order lapsed unaccepted (R8), at its activation deadline by default."""
         deadline = self.ordered_at + ACTIVATION_WINDOW
         at = deadline if at is None else at
-        event = subscriptions.ActivationExpired(**{
-            **self._same(), "ordered_at": self.ordered_at, "expired_at": at, **overrides})
+        event = subscriptions.ActivationExpired(
+            **{**self._same(), "ordered_at": self.ordered_at, "expired_at": at, **overrides}
+        )
         self.ended_at = event.expired_at
         return self._told(event, event.expired_at)
 
@@ -366,25 +425,41 @@ class SubscriptionStory:
         converts it buys that tier (R10)."""
         at = self._when(at)
         tier, days, _ = _TRIALS.get(self.product, (self.tier, 30, "standard"))
-        event = subscriptions.TrialStarted(**{
-            **self._same(), "administrator": self.administrator, "product": self.product, "tier": tier,
-            "licence_type": self.licence_type, "started_at": at, "ends_at": at + timedelta(days=days),
-            **overrides})
+        event = subscriptions.TrialStarted(
+            **{
+                **self._same(),
+                "administrator": self.administrator,
+                "product": self.product,
+                "tier": tier,
+                "licence_type": self.licence_type,
+                "started_at": at,
+                "ends_at": at + timedelta(days=days),
+                **overrides,
+            }
+        )
         if event.tier != self.tier:
             self.tier, self.unit_price = event.tier, self._repriced(event.tier, self.billing_cycle)
         self.trial_ends_at = event.ends_at
         return self._told(event, event.started_at)
 
-    def trial_ended(self, outcome: str = "fallback", at: datetime | None = None, **overrides: Any
-                    ) -> subscriptions.TrialEnded:
+    def trial_ended(
+        self, outcome: str = "fallback", at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.TrialEnded:
         """The trial ended: `fallback` (default) at its end, its users back on the product's free
         tier (Designer: standard); `converted` now, when the converting purchase was made."""
         fallback_tier = _TRIALS.get(self.product, ("", 30, "standard"))[2]
         if at is None:
             at = self.trial_ends_at if outcome == "fallback" and self.trial_ends_at else self.now
-        event = subscriptions.TrialEnded(**{
-            **self._same(), "administrator": self.administrator, "outcome": outcome,
-            "fallback_tier": fallback_tier if outcome == "fallback" else None, "ended_at": at, **overrides})
+        event = subscriptions.TrialEnded(
+            **{
+                **self._same(),
+                "administrator": self.administrator,
+                "outcome": outcome,
+                "fallback_tier": fallback_tier if outcome == "fallback" else None,
+                "ended_at": at,
+                **overrides,
+            }
+        )
         self.trial_ends_at = None
         return self._told(event, event.ended_at)
 
@@ -408,8 +483,9 @@ class SubscriptionStory:
         charge = prorated_amount(quantity, new.amount_minor, left, days_in_term)
         return Money(amount_minor=credit, currency=old.currency), Money(amount_minor=charge, currency=new.currency)
 
-    def amendment_proposed(self, to: str | None = None, at: datetime | None = None, **overrides: Any
-                           ) -> subscriptions.AmendmentProposed:
+    def amendment_proposed(
+        self, to: str | None = None, at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.AmendmentProposed:
         """A tier change awaiting the administrator (R12): to the next tier up by default, at the
         catalogue's price; the quotes prorate both prices over what is left of the term, as
         billing will (docs/lifecycle.md). `tier_changed()` then accepts this amendment."""
@@ -418,17 +494,27 @@ class SubscriptionStory:
         new_price = overrides.get("new_unit_price") or self._repriced(to, self.billing_cycle)
         credit, charge = self._quote(self.quantity, self.price, new_price, at)
         amendment_id = self._next("am")
-        event = subscriptions.AmendmentProposed(**{
-            "amendment_id": amendment_id, **self._same(), "administrator": self.administrator,
-            "from_tier": self.tier, "to_tier": to, "new_unit_price": new_price, "quoted_credit": credit,
-            "quoted_charge": charge, "proposed_at": at,
-            "accept_url": f"{PORTAL_URL}/subscriptions/{self.subscription_id}/amendments/{amendment_id}",
-            **overrides})
+        event = subscriptions.AmendmentProposed(
+            **{
+                "amendment_id": amendment_id,
+                **self._same(),
+                "administrator": self.administrator,
+                "from_tier": self.tier,
+                "to_tier": to,
+                "new_unit_price": new_price,
+                "quoted_credit": credit,
+                "quoted_charge": charge,
+                "proposed_at": at,
+                "accept_url": f"{PORTAL_URL}/subscriptions/{self.subscription_id}/amendments/{amendment_id}",
+                **overrides,
+            }
+        )
         self._pending_amendment = event
         return self._told(event, event.proposed_at)
 
-    def tier_changed(self, to: str | None = None, at: datetime | None = None, **overrides: Any
-                     ) -> subscriptions.TierChanged:
+    def tier_changed(
+        self, to: str | None = None, at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.TierChanged:
         """The amendment accepted `at` (now): the pending one if any, else a change to the next tier
         up (or `to`) at the catalogue's price. From the tier and price in force, for the seats in
         force, within the current term (R12)."""
@@ -439,55 +525,89 @@ class SubscriptionStory:
             amendment_id, new_price = pending.amendment_id, pending.new_unit_price
         else:
             amendment_id, new_price = self._next("am"), self._repriced(to, self.billing_cycle)
-        event = subscriptions.TierChanged(**{
-            "amendment_id": amendment_id, **self._same(), "billing_cycle": self.billing_cycle,
-            "from_tier": self.tier, "to_tier": to, "previous_unit_price": self.price,
-            "new_unit_price": new_price, "quantity": self.quantity, "effective_at": at,
-            "term_start": self.term_start, "term_end": self.term_end, **overrides})
+        event = subscriptions.TierChanged(
+            **{
+                "amendment_id": amendment_id,
+                **self._same(),
+                "billing_cycle": self.billing_cycle,
+                "from_tier": self.tier,
+                "to_tier": to,
+                "previous_unit_price": self.price,
+                "new_unit_price": new_price,
+                "quantity": self.quantity,
+                "effective_at": at,
+                "term_start": self.term_start,
+                "term_end": self.term_end,
+                **overrides,
+            }
+        )
         self.tier, self.unit_price, self._pending_amendment = event.to_tier, event.new_unit_price, None
         return self._told(event, event.effective_at)
 
-    def billing_cycle_change_scheduled(self, to: BillingCycle | None = None, at: datetime | None = None,
-                                       **overrides: Any) -> subscriptions.BillingCycleChangeScheduled:
+    def billing_cycle_change_scheduled(
+        self, to: BillingCycle | None = None, at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.BillingCycleChangeScheduled:
         """A cycle change (R16), annual to monthly by default (monthly to annual otherwise),
         taking effect at the term end, where the next `renewed()` applies it."""
         at = self._when(at)
         if to is None:
             to = BillingCycle.MONTHLY if self.billing_cycle is BillingCycle.ANNUAL else BillingCycle.ANNUAL
-        event = subscriptions.BillingCycleChangeScheduled(**{
-            **self._same(), "from_cycle": self.billing_cycle, "to_cycle": to, "requested_at": at,
-            "effective_at": self.term_end, **overrides})
+        event = subscriptions.BillingCycleChangeScheduled(
+            **{
+                **self._same(),
+                "from_cycle": self.billing_cycle,
+                "to_cycle": to,
+                "requested_at": at,
+                "effective_at": self.term_end,
+                **overrides,
+            }
+        )
         self.scheduled_cycle = event.to_cycle
         return self._told(event, event.requested_at)
 
-    def administrator_transferred(self, to: Contact | None = None, at: datetime | None = None,
-                                  **overrides: Any) -> subscriptions.AdministratorTransferred:
+    def administrator_transferred(
+        self, to: Contact | None = None, at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.AdministratorTransferred:
         """Administration moves `at` (now) from the administrator in office to `to` (BOB, or ADA
         when BOB is in office) (R17). The story's administrator becomes `to`: later events name
         them, and the next transfer starts from them."""
         at = self._when(at)
         if to is None:
             to = BOB if self.administrator != BOB else ADA
-        event = subscriptions.AdministratorTransferred(**{
-            **self._same(), "previous_administrator": self.administrator, "new_administrator": to,
-            "transferred_at": at, **overrides})
+        event = subscriptions.AdministratorTransferred(
+            **{
+                **self._same(),
+                "previous_administrator": self.administrator,
+                "new_administrator": to,
+                "transferred_at": at,
+                **overrides,
+            }
+        )
         self.administrator = event.new_administrator
         self._administered_by(event.new_administrator)
         return self._told(event, event.transferred_at)
 
-    def purchase_details_changed(self, at: datetime | None = None, **overrides: Any
-                                 ) -> subscriptions.PurchaseDetailsChanged:
+    def purchase_details_changed(
+        self, at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.PurchaseDetailsChanged:
         """New purchase details (R18): PO `PO-2026-001`, in force at once, and the payment method
         `Visa ending 4242` (a label, never a card number), used from the next renewal."""
         at = self._when(at)
-        event = subscriptions.PurchaseDetailsChanged(**{
-            **self._same(), "po_number": "PO-2026-001", "payment_method": "Visa ending 4242",
-            "changed_at": at, **overrides})
+        event = subscriptions.PurchaseDetailsChanged(
+            **{
+                **self._same(),
+                "po_number": "PO-2026-001",
+                "payment_method": "Visa ending 4242",
+                "changed_at": at,
+                **overrides,
+            }
+        )
         self.po_number, self.next_payment_method = event.po_number, event.payment_method
         return self._told(event, event.changed_at)
 
-    def addon_added(self, addon: str = "render_farm", at: datetime | None = None, **overrides: Any
-                    ) -> subscriptions.AddonAdded:
+    def addon_added(
+        self, addon: str = "render_farm", at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.AddonAdded:
         """An add-on (R20) added `at` (now) for the rest of the current term, at the catalogue's
         price for a whole term of the cycle; it renews with the subscription."""
         at = self._when(at)
@@ -495,15 +615,24 @@ class SubscriptionStory:
             price = addon_price(self.product, addon, self.billing_cycle, self.term_start, self.term_end)
         except ValueError:
             price = eur(12000)  # an add-on the catalogue copy does not know: a round figure
-        event = subscriptions.AddonAdded(**{
-            **self._same(), "addon": addon, "unit_price": price, "effective_at": at,
-            "term_start": self.term_start, "term_end": self.term_end, **overrides})
+        event = subscriptions.AddonAdded(
+            **{
+                **self._same(),
+                "addon": addon,
+                "unit_price": price,
+                "effective_at": at,
+                "term_start": self.term_start,
+                "term_end": self.term_end,
+                **overrides,
+            }
+        )
         self.addons[event.addon] = event.unit_price
         return self._told(event, event.effective_at)
 
     # -- the end of a term (R11, R14, R15) --------------------------------------------------------
-    def renewed(self, how: str = "automatic", at: datetime | None = None, **overrides: Any
-                ) -> subscriptions.SubscriptionRenewed:
+    def renewed(
+        self, how: str = "automatic", at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.SubscriptionRenewed:
         """The next term, starting where the current one ends, for one cycle: the scheduled cycle
         if one was scheduled (R16), repriced from the catalogue then; otherwise at the price in
         force. A fixed term is extended by as long as it ran. Renewed at the term end
@@ -519,13 +648,24 @@ class SubscriptionStory:
         changed = cycle is not self.billing_cycle or cycle is BillingCycle.TERM
         price = self._repriced_over(self.tier, cycle, start, end) if changed else self.price
         at = at if at is not None else (start if how == "automatic" else max(self.now, start))
-        event = subscriptions.SubscriptionRenewed(**{
-            **self._same(), "administrator": self.administrator, "product": self.product, "tier": self.tier,
-            "billing_cycle": cycle, "unit_price": price, "term_start": start, "term_end": end,
-            "renewed_at": at, "how": how, "po_number": self.po_number,
-            "payment_method": self.next_payment_method or self.payment_method,
-            "addons": [subscriptions.AddonInTerm(addon=code, unit_price=p) for code, p in self.addons.items()],
-            **overrides})
+        event = subscriptions.SubscriptionRenewed(
+            **{
+                **self._same(),
+                "administrator": self.administrator,
+                "product": self.product,
+                "tier": self.tier,
+                "billing_cycle": cycle,
+                "unit_price": price,
+                "term_start": start,
+                "term_end": end,
+                "renewed_at": at,
+                "how": how,
+                "po_number": self.po_number,
+                "payment_method": self.next_payment_method or self.payment_method,
+                "addons": [subscriptions.AddonInTerm(addon=code, unit_price=p) for code, p in self.addons.items()],
+                **overrides,
+            }
+        )
         self.term_start, self.term_end = event.term_start, event.term_end
         self.billing_cycle, self.unit_price, self.tier = event.billing_cycle, event.unit_price, event.tier
         self.payment_method, self.po_number = event.payment_method, event.po_number
@@ -540,36 +680,55 @@ class SubscriptionStory:
 
     def grace_started(self, **overrides: Any) -> subscriptions.GraceStarted:
         """A fixed term ended unrenewed (R15): grace from the term end for 10 days."""
-        event = subscriptions.GraceStarted(**{
-            **self._same(), "administrator": self.administrator, "term_end": self.term_end,
-            "grace_ends_at": self.term_end + GRACE_PERIOD, **overrides})
+        event = subscriptions.GraceStarted(
+            **{
+                **self._same(),
+                "administrator": self.administrator,
+                "term_end": self.term_end,
+                "grace_ends_at": self.term_end + GRACE_PERIOD,
+                **overrides,
+            }
+        )
         return self._told(event, event.term_end)
 
-    def cancellation_scheduled(self, reason: str = "Budget cut", at: datetime | None = None,
-                               **overrides: Any) -> subscriptions.CancellationScheduled:
+    def cancellation_scheduled(
+        self, reason: str = "Budget cut", at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.CancellationScheduled:
         """A cancellation `at` (now), effective at the term end (R14). (The service accepts an
         annual one only in the last month; this factory does not check rules.)"""
         at = self._when(at)
-        event = subscriptions.CancellationScheduled(**{
-            **self._same(), "administrator": self.administrator, "reason": reason, "requested_at": at,
-            "effective_at": self.term_end, **overrides})
+        event = subscriptions.CancellationScheduled(
+            **{
+                **self._same(),
+                "administrator": self.administrator,
+                "reason": reason,
+                "requested_at": at,
+                "effective_at": self.term_end,
+                **overrides,
+            }
+        )
         return self._told(event, event.requested_at)
 
-    def cancellation_withdrawn(self, at: datetime | None = None, **overrides: Any
-                               ) -> subscriptions.CancellationWithdrawn:
+    def cancellation_withdrawn(
+        self, at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.CancellationWithdrawn:
         """The cancellation withdrawn `at` (now), before the term end: it renews as usual."""
         at = self._when(at)
         event = subscriptions.CancellationWithdrawn(**{**self._same(), "withdrawn_at": at, **overrides})
         return self._told(event, event.withdrawn_at)
 
-    def ended(self, reason: str = "cancelled", at: datetime | None = None, **overrides: Any
-              ) -> subscriptions.SubscriptionEnded:
+    def ended(
+        self, reason: str = "cancelled", at: datetime | None = None, **overrides: Any
+    ) -> subscriptions.SubscriptionEnded:
         """The end (R28 revokes every seat), when the reason says: `cancelled` at the term end,
         `lapsed` when the 10 days of grace after it are over, `trial_ended` at the trial's end,
         `terminated` (by an operator) now."""
         if at is None:
-            at = {"cancelled": self.term_end, "lapsed": self.term_end + GRACE_PERIOD,
-                  "trial_ended": self.trial_ends_at or self.now}.get(reason, self.now)
+            at = {
+                "cancelled": self.term_end,
+                "lapsed": self.term_end + GRACE_PERIOD,
+                "trial_ended": self.trial_ends_at or self.now,
+            }.get(reason, self.now)
         event = subscriptions.SubscriptionEnded(**{**self._same(), "ended_at": at, "reason": reason, **overrides})
         self.ended_at = event.ended_at
         return self._told(event, event.ended_at)
@@ -579,121 +738,194 @@ class SubscriptionStory:
         """Seats' answer to the activation (R21): the quantity and licence type in force,
         unlocked when the subscription was activated (now if it was not)."""
         at = at if at is not None else (self.activated_at or self.now)
-        event = seats.SeatsUnlocked(**{
-            **self._same(), "quantity": self.quantity, "licence_type": self.licence_type,
-            "unlocked_at": at, **overrides})
+        event = seats.SeatsUnlocked(
+            **{
+                **self._same(),
+                "quantity": self.quantity,
+                "licence_type": self.licence_type,
+                "unlocked_at": at,
+                **overrides,
+            }
+        )
         return self._told(event, event.unlocked_at)
 
-    def quantity_changed(self, to: int | None = None, at: datetime | None = None, **overrides: Any
-                         ) -> seats.SeatQuantityChanged:
+    def quantity_changed(
+        self, to: int | None = None, at: datetime | None = None, **overrides: Any
+    ) -> seats.SeatQuantityChanged:
         """The quantity in force becomes `to` (one seat more by default) `at` (now), requested
         then too, within the current term at the price in force, which is what billing prorates
         (R25, R29). For a scheduled decrease reaching the term end, pass `at=story.term_end`."""
         at = self._when(at)
         to = self.quantity + 1 if to is None else to
-        event = seats.SeatQuantityChanged(**{
-            **self._same(), "previous_quantity": self.quantity, "new_quantity": to, "requested_at": at,
-            "effective_at": at, "term_start": self.term_start, "term_end": self.term_end,
-            "unit_price": self.price, **overrides})
+        event = seats.SeatQuantityChanged(
+            **{
+                **self._same(),
+                "previous_quantity": self.quantity,
+                "new_quantity": to,
+                "requested_at": at,
+                "effective_at": at,
+                "term_start": self.term_start,
+                "term_end": self.term_end,
+                "unit_price": self.price,
+                **overrides,
+            }
+        )
         self.quantity, self._last_quantity_change = event.new_quantity, event
         return self._told(event, event.effective_at)
 
-    def decrease_scheduled(self, to: int | None = None, at: datetime | None = None, **overrides: Any
-                           ) -> seats.SeatDecreaseScheduled:
+    def decrease_scheduled(
+        self, to: int | None = None, at: datetime | None = None, **overrides: Any
+    ) -> seats.SeatDecreaseScheduled:
         """A decrease to `to` (one seat fewer, at least one, by default) asked `at` (now),
         effective at the term end (R25). The quantity in force does not change yet."""
         at = self._when(at)
         to = max(self.quantity - 1, 1) if to is None else to
-        event = seats.SeatDecreaseScheduled(**{
-            **self._same(), "current_quantity": self.quantity, "scheduled_quantity": to,
-            "requested_at": at, "effective_at": self.term_end, **overrides})
+        event = seats.SeatDecreaseScheduled(
+            **{
+                **self._same(),
+                "current_quantity": self.quantity,
+                "scheduled_quantity": to,
+                "requested_at": at,
+                "effective_at": self.term_end,
+                **overrides,
+            }
+        )
         return self._told(event, event.requested_at)
 
-    def user_invited(self, user: Contact = UMA, at: datetime | None = None, **overrides: Any
-                     ) -> seats.UserInvited:
+    def user_invited(self, user: Contact = UMA, at: datetime | None = None, **overrides: Any) -> seats.UserInvited:
         """`user` (UMA) invited by the administrator in office `at` (now) (R22), with a new
         invitation id each time (`invitation-1`, ...) and a link to identity's registration."""
         at = self._when(at)
-        event = seats.UserInvited(**{
-            **self._same(), "invitation_id": self._next("invitation"), "user": user,
-            "invited_by": self.administrator, "resend": False,
-            "register_url": f"{IDENTITY_URL}/people/registration?email={quote(user.email)}",
-            "invited_at": at, **overrides})
+        event = seats.UserInvited(
+            **{
+                **self._same(),
+                "invitation_id": self._next("invitation"),
+                "user": user,
+                "invited_by": self.administrator,
+                "resend": False,
+                "register_url": f"{IDENTITY_URL}/people/registration?email={quote(user.email)}",
+                "invited_at": at,
+                **overrides,
+            }
+        )
         return self._told(event, event.invited_at)
 
-    def seat_assigned(self, user: Contact = UMA, at: datetime | None = None, **overrides: Any
-                      ) -> seats.SeatAssigned:
+    def seat_assigned(self, user: Contact = UMA, at: datetime | None = None, **overrides: Any) -> seats.SeatAssigned:
         """`user` (UMA) given a named seat `at` (now) (R22); remembered as a seat user."""
         at = self._when(at)
-        event = seats.SeatAssigned(**{
-            **self._same(), "user_id": user.person_id, "email": user.email, "assigned_at": at, **overrides})
+        event = seats.SeatAssigned(
+            **{**self._same(), "user_id": user.person_id, "email": user.email, "assigned_at": at, **overrides}
+        )
         self.users[event.user_id] = user
         return self._told(event, event.assigned_at)
 
-    def seat_unassigned(self, user: Contact = UMA, fallback: str = "trial", at: datetime | None = None,
-                        **overrides: Any) -> seats.SeatUnassigned:
+    def seat_unassigned(
+        self, user: Contact = UMA, fallback: str = "trial", at: datetime | None = None, **overrides: Any
+    ) -> seats.SeatUnassigned:
         """`user` (UMA) loses their seat `at` (now) (R24), falling back to a trial: a user who
         never had one gets one (R10)."""
         at = self._when(at)
-        event = seats.SeatUnassigned(**{
-            **self._same(), "user": user, "fallback": fallback, "unassigned_at": at, **overrides})
+        event = seats.SeatUnassigned(
+            **{**self._same(), "user": user, "fallback": fallback, "unassigned_at": at, **overrides}
+        )
         self.users.pop(event.user.person_id, None)
         return self._told(event, event.unassigned_at)
 
-    def users_imported(self, added: int = 2, duplicates_dropped: int = 0, at: datetime | None = None,
-                       **overrides: Any) -> seats.UsersImported:
+    def users_imported(
+        self, added: int = 2, duplicates_dropped: int = 0, at: datetime | None = None, **overrides: Any
+    ) -> seats.UsersImported:
         """A bulk import (R23) `at` (now) that added 2 users and dropped no duplicates."""
         at = self._when(at)
-        event = seats.UsersImported(**{
-            **self._same(), "import_id": self._next("import"), "added": added,
-            "duplicates_dropped": duplicates_dropped, "imported_at": at, **overrides})
+        event = seats.UsersImported(
+            **{
+                **self._same(),
+                "import_id": self._next("import"),
+                "added": added,
+                "duplicates_dropped": duplicates_dropped,
+                "imported_at": at,
+                **overrides,
+            }
+        )
         return self._told(event, event.imported_at)
 
     def _holder(self, user: Contact | None) -> Contact:
         return user or next(iter(self.users.values()), UMA)
 
-    def device_activated(self, user: Contact | None = None, at: datetime | None = None, **overrides: Any
-                         ) -> seats.DeviceActivated:
+    def device_activated(
+        self, user: Contact | None = None, at: datetime | None = None, **overrides: Any
+    ) -> seats.DeviceActivated:
         """Node-locked key `key-1` bound to `device-1` `at` (now) by `user` (the first seat user,
         or UMA) (R27)."""
         at = self._when(at)
-        event = seats.DeviceActivated(**{
-            **self._same(), "key_id": "key-1", "device_id": "device-1", "activated_at": at,
-            "person_id": self._holder(user).person_id, **overrides})
+        event = seats.DeviceActivated(
+            **{
+                **self._same(),
+                "key_id": "key-1",
+                "device_id": "device-1",
+                "activated_at": at,
+                "person_id": self._holder(user).person_id,
+                **overrides,
+            }
+        )
         return self._told(event, event.activated_at)
 
-    def device_deactivated(self, user: Contact | None = None, reason: str = "deactivated",
-                           at: datetime | None = None, **overrides: Any) -> seats.DeviceDeactivated:
+    def device_deactivated(
+        self, user: Contact | None = None, reason: str = "deactivated", at: datetime | None = None, **overrides: Any
+    ) -> seats.DeviceDeactivated:
         """Key `key-1` released from `device-1` `at` (now), by its holder to move it (R27)."""
         at = self._when(at)
-        event = seats.DeviceDeactivated(**{
-            **self._same(), "key_id": "key-1", "device_id": "device-1", "deactivated_at": at,
-            "person_id": self._holder(user).person_id, "reason": reason, **overrides})
+        event = seats.DeviceDeactivated(
+            **{
+                **self._same(),
+                "key_id": "key-1",
+                "device_id": "device-1",
+                "deactivated_at": at,
+                "person_id": self._holder(user).person_id,
+                "reason": reason,
+                **overrides,
+            }
+        )
         return self._told(event, event.deactivated_at)
 
-    def lease_revoked(self, user: Contact | None = None, at: datetime | None = None, **overrides: Any
-                      ) -> seats.LeaseRevoked:
+    def lease_revoked(
+        self, user: Contact | None = None, at: datetime | None = None, **overrides: Any
+    ) -> seats.LeaseRevoked:
         """Floating lease `lease-1` of session `session-1` taken back `at` (now) from `user` (the
         first seat user, or UMA), who lost their assignment (R24, R26)."""
         at = self._when(at)
-        event = seats.LeaseRevoked(**{
-            **self._same(), "lease_id": "lease-1", "person_id": self._holder(user).person_id,
-            "session_id": "session-1", "reason": "unassigned", "revoked_at": at, **overrides})
+        event = seats.LeaseRevoked(
+            **{
+                **self._same(),
+                "lease_id": "lease-1",
+                "person_id": self._holder(user).person_id,
+                "session_id": "session-1",
+                "reason": "unassigned",
+                "revoked_at": at,
+                **overrides,
+            }
+        )
         return self._told(event, event.revoked_at)
 
     def seats_deprovisioned(self, at: datetime | None = None, **overrides: Any) -> seats.SeatsDeprovisioned:
         """Every seat revoked (R28) when the subscription ended (now if it has not): the seat
         users the story assigned, told to the administrator in office."""
         at = at if at is not None else (self.ended_at or self.now)
-        event = seats.SeatsDeprovisioned(**{
-            **self._same(), "administrator": self.administrator, "revoked_user_ids": list(self.users),
-            "deprovisioned_at": at, **overrides})
+        event = seats.SeatsDeprovisioned(
+            **{
+                **self._same(),
+                "administrator": self.administrator,
+                "revoked_user_ids": list(self.users),
+                "deprovisioned_at": at,
+                **overrides,
+            }
+        )
         self.users = {}
         return self._told(event, event.deprovisioned_at)
 
     # -- billing (R29-R32) ------------------------------------------------------------------------
-    def invoice_adjusted(self, change: seats.SeatQuantityChanged | None = None,
-                         caused_by: Envelope | str | None = None, **overrides: Any) -> billing.InvoiceAdjusted:
+    def invoice_adjusted(
+        self, change: seats.SeatQuantityChanged | None = None, caused_by: Envelope | str | None = None, **overrides: Any
+    ) -> billing.InvoiceAdjusted:
         """Billing's prorated line for a seat change (R29): the story's last `quantity_changed`
         (one is made if there is none), priced exactly as billing does (one rounding, half up)
         and described as billing does. `caused_by` is the change's envelope (or id); a stand-in
@@ -706,71 +938,128 @@ class SubscriptionStory:
         amount = prorated_amount(delta, change.unit_price.amount_minor, left, days_in_term)
         cause = _id_of(caused_by, change.model_dump_json())
         verb = "added" if delta > 0 else "removed"
-        event = billing.InvoiceAdjusted(**{
-            "line_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"entitle:line:{cause}:seats")), **self._same(),
-            "description": (f"{abs(delta)} seat(s) {verb} for {left} of {days_in_term} days "
-                            f"({change.effective_at:%Y-%m-%d} to {change.term_end:%Y-%m-%d}): "
-                            f"{delta} × {_format_money(change.unit_price)} × {left}/{days_in_term}"),
-            "period_start": change.effective_at, "period_end": change.term_end, "quantity_delta": delta,
-            "unit_price": change.unit_price, "days_remaining": left, "days_in_term": days_in_term,
-            "amount": Money(amount_minor=amount, currency=change.unit_price.currency), "caused_by": cause,
-            **overrides})
+        event = billing.InvoiceAdjusted(
+            **{
+                "line_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"entitle:line:{cause}:seats")),
+                **self._same(),
+                "description": (
+                    f"{abs(delta)} seat(s) {verb} for {left} of {days_in_term} days "
+                    f"({change.effective_at:%Y-%m-%d} to {change.term_end:%Y-%m-%d}): "
+                    f"{delta} × {_format_money(change.unit_price)} × {left}/{days_in_term}"
+                ),
+                "period_start": change.effective_at,
+                "period_end": change.term_end,
+                "quantity_delta": delta,
+                "unit_price": change.unit_price,
+                "days_remaining": left,
+                "days_in_term": days_in_term,
+                "amount": Money(amount_minor=amount, currency=change.unit_price.currency),
+                "caused_by": cause,
+                **overrides,
+            }
+        )
         return self._told(event, event.period_start)
 
-    def invoice_issued(self, lines: list[billing.InvoiceLineView | billing.InvoiceAdjusted] | None = None,
-                       at: datetime | None = None, **overrides: Any) -> billing.InvoiceIssued:
+    def invoice_issued(
+        self,
+        lines: list[billing.InvoiceLineView | billing.InvoiceAdjusted] | None = None,
+        at: datetime | None = None,
+        **overrides: Any,
+    ) -> billing.InvoiceIssued:
         """An invoice to the administrator in office `at` (now), with the PO in force (R31).
         Lines: the given ones (adjustments are turned into lines), else the current term in full
         (quantity × unit price). The total is their exact sum (R32); a negative total makes it a
         credit note (`CN-…`). Numbered `INV-<year>-000001`, `…2`, ... per story."""
         at = self._when(at)
         if lines is None:
-            lines = [billing.InvoiceLineView(
-                description=(f"{self.product} {self.tier}: {self.quantity} × {_format_money(self.price)} "
-                             f"for the term {self.term_start:%Y-%m-%d} to {self.term_end:%Y-%m-%d}"),
-                subscription_id=self.subscription_id,
-                amount=Money(amount_minor=self.quantity * self.price.amount_minor, currency=self.price.currency))]
-        views = [billing.InvoiceLineView(description=line.description, subscription_id=line.subscription_id,
-                                         amount=line.amount) if isinstance(line, billing.InvoiceAdjusted) else line
-                 for line in lines]
+            lines = [
+                billing.InvoiceLineView(
+                    description=(
+                        f"{self.product} {self.tier}: {self.quantity} × {_format_money(self.price)} "
+                        f"for the term {self.term_start:%Y-%m-%d} to {self.term_end:%Y-%m-%d}"
+                    ),
+                    subscription_id=self.subscription_id,
+                    amount=Money(amount_minor=self.quantity * self.price.amount_minor, currency=self.price.currency),
+                )
+            ]
+        views = [
+            billing.InvoiceLineView(
+                description=line.description, subscription_id=line.subscription_id, amount=line.amount
+            )
+            if isinstance(line, billing.InvoiceAdjusted)
+            else line
+            for line in lines
+        ]
         total = sum(line.amount.amount_minor for line in views)
         kind = "credit_note" if total < 0 else "invoice"
         invoice_id = self._next("inv")
-        event = billing.InvoiceIssued(**{
-            "invoice_id": invoice_id,
-            "number": f"{'CN' if total < 0 else 'INV'}-{at.year}-{self._counters['inv']:06d}",
-            "kind": kind, "account_id": self.account_id, "administrator": self.administrator,
-            "po_number": self.po_number, "issued_at": at, "lines": views,
-            "total": Money(amount_minor=total, currency=views[0].amount.currency if views else CURRENCY),
-            "url": f"{BILLING_URL}/invoices/{invoice_id}", **overrides})
+        event = billing.InvoiceIssued(
+            **{
+                "invoice_id": invoice_id,
+                "number": f"{'CN' if total < 0 else 'INV'}-{at.year}-{self._counters['inv']:06d}",
+                "kind": kind,
+                "account_id": self.account_id,
+                "administrator": self.administrator,
+                "po_number": self.po_number,
+                "issued_at": at,
+                "lines": views,
+                "total": Money(amount_minor=total, currency=views[0].amount.currency if views else CURRENCY),
+                "url": f"{BILLING_URL}/invoices/{invoice_id}",
+                **overrides,
+            }
+        )
         return self._told(event, event.issued_at)
 
     # -- notifications (R33, R34) -----------------------------------------------------------------
-    def email_sent(self, template: str = "agreement", caused_by: Envelope | str | None = None,
-                   recipient: Contact | None = None, at: datetime | None = None, **overrides: Any
-                   ) -> notifications.EmailSent:
+    def email_sent(
+        self,
+        template: str = "agreement",
+        caused_by: Envelope | str | None = None,
+        recipient: Contact | None = None,
+        at: datetime | None = None,
+        **overrides: Any,
+    ) -> notifications.EmailSent:
         """The `agreement` e-mail (the first one a purchase causes) sent `at` (now) to `recipient`
         (the administrator in office), in their language. `caused_by` is the causing envelope (or
         id); a stand-in uuid otherwise."""
         at, recipient = self._when(at), recipient or self.administrator
-        event = notifications.EmailSent(**{
-            "email_id": _stand_in_id(self.subscription_id, self._next("email")), "template": template,
-            "locale": recipient.locale, "recipient_id": recipient.person_id,
-            "subscription_id": self.subscription_id,
-            "caused_by": _id_of(caused_by, self.subscription_id, template), "sent_at": at, **overrides})
+        event = notifications.EmailSent(
+            **{
+                "email_id": _stand_in_id(self.subscription_id, self._next("email")),
+                "template": template,
+                "locale": recipient.locale,
+                "recipient_id": recipient.person_id,
+                "subscription_id": self.subscription_id,
+                "caused_by": _id_of(caused_by, self.subscription_id, template),
+                "sent_at": at,
+                **overrides,
+            }
+        )
         return self._told(event, event.sent_at)
 
-    def email_rejected(self, template: str = "agreement", caused_by: Envelope | str | None = None,
-                       recipient: Contact | None = None, at: datetime | None = None, **overrides: Any
-                       ) -> notifications.EmailRejected:
+    def email_rejected(
+        self,
+        template: str = "agreement",
+        caused_by: Envelope | str | None = None,
+        recipient: Contact | None = None,
+        at: datetime | None = None,
+        **overrides: Any,
+    ) -> notifications.EmailRejected:
         """The `agreement` e-mail to `recipient` (the administrator in office) refused for good
         `at` (now) with an SMTP 550: the answer of an unknown mailbox (R34)."""
         at, recipient = self._when(at), recipient or self.administrator
-        event = notifications.EmailRejected(**{
-            "email_id": _stand_in_id(self.subscription_id, self._next("email")), "template": template,
-            "recipient_id": recipient.person_id, "subscription_id": self.subscription_id,
-            "caused_by": _id_of(caused_by, self.subscription_id, template),
-            "reason": "550 5.1.1 Mailbox unavailable", "rejected_at": at, **overrides})
+        event = notifications.EmailRejected(
+            **{
+                "email_id": _stand_in_id(self.subscription_id, self._next("email")),
+                "template": template,
+                "recipient_id": recipient.person_id,
+                "subscription_id": self.subscription_id,
+                "caused_by": _id_of(caused_by, self.subscription_id, template),
+                "reason": "550 5.1.1 Mailbox unavailable",
+                "rejected_at": at,
+                **overrides,
+            }
+        )
         return self._told(event, event.rejected_at)
 
 
@@ -778,17 +1067,25 @@ class SubscriptionStory:
 # Identity's events are about an account or a person, not a subscription: plain functions whose
 # defaults name the default story's account and administrator, so the two agree.
 
+
 def account_registered(**overrides: Any) -> identity.AccountRegistered:
     """Account `a-1` ("Acme") registered at T0 by ADA, its first administrator."""
-    return identity.AccountRegistered(**{
-        "account_id": ACCOUNT_ID, "company_name": COMPANY_NAME, "administrator_id": ADA.person_id,
-        "registered_at": T0, **overrides})
+    return identity.AccountRegistered(
+        **{
+            "account_id": ACCOUNT_ID,
+            "company_name": COMPANY_NAME,
+            "administrator_id": ADA.person_id,
+            "registered_at": T0,
+            **overrides,
+        }
+    )
 
 
 def person_registered(**overrides: Any) -> identity.PersonRegistered:
     """ADA registered at T0, accepting the current terms (`2026-01`)."""
-    return identity.PersonRegistered(**{"person": ADA, "terms_version": TERMS_VERSION, "registered_at": T0,
-                                        **overrides})
+    return identity.PersonRegistered(
+        **{"person": ADA, "terms_version": TERMS_VERSION, "registered_at": T0, **overrides}
+    )
 
 
 def email_verified(**overrides: Any) -> identity.EmailVerified:
@@ -802,9 +1099,18 @@ def contact_added(**overrides: Any) -> identity.ContactAdded:
     sends no link to a registered contact."""
     linked = overrides.get("linked", False)
     register_url = None if linked else f"{IDENTITY_URL}/people/registration?email={quote(BOB.email)}"
-    return identity.ContactAdded(**{
-        "account_id": ACCOUNT_ID, "company_name": COMPANY_NAME, "contact": BOB, "linked": linked,
-        "added_by": ADA, "register_url": register_url, "added_at": T0, **overrides})
+    return identity.ContactAdded(
+        **{
+            "account_id": ACCOUNT_ID,
+            "company_name": COMPANY_NAME,
+            "contact": BOB,
+            "linked": linked,
+            "added_by": ADA,
+            "register_url": register_url,
+            "added_at": T0,
+            **overrides,
+        }
+    )
 
 
 def account_verified(**overrides: Any) -> identity.AccountVerified:
@@ -815,15 +1121,28 @@ def account_verified(**overrides: Any) -> identity.AccountVerified:
 def account_verification_lapsed(**overrides: Any) -> identity.AccountVerificationLapsed:
     """Account `a-1`, registered at T0, still without accepted documents 60 days later (R3);
     ADA is told."""
-    return identity.AccountVerificationLapsed(**{
-        "account_id": ACCOUNT_ID, "administrator": ADA, "registered_at": T0,
-        "lapsed_at": T0 + DOCUMENTS_WINDOW, **overrides})
+    return identity.AccountVerificationLapsed(
+        **{
+            "account_id": ACCOUNT_ID,
+            "administrator": ADA,
+            "registered_at": T0,
+            "lapsed_at": T0 + DOCUMENTS_WINDOW,
+            **overrides,
+        }
+    )
 
 
 def signed_out(**overrides: Any) -> identity.SignedOut:
     """ADA signed out of session `session-1`, acting for `a-1`, at T0 (R26)."""
-    return identity.SignedOut(**{"person_id": ADA.person_id, "account_id": ACCOUNT_ID,
-                                 "session_id": "session-1", "signed_out_at": T0, **overrides})
+    return identity.SignedOut(
+        **{
+            "person_id": ADA.person_id,
+            "account_id": ACCOUNT_ID,
+            "session_id": "session-1",
+            "signed_out_at": T0,
+            **overrides,
+        }
+    )
 
 
 def account_withdrawn(**overrides: Any) -> identity.AccountWithdrawn:
@@ -834,9 +1153,14 @@ def account_withdrawn(**overrides: Any) -> identity.AccountWithdrawn:
 def verification_email_requested(**overrides: Any) -> identity.VerificationEmailRequested:
     """ADA's verification link, asked for at T0 and working for 48 hours. The token is a
     placeholder: the event is internal because real ones carry a secret."""
-    return identity.VerificationEmailRequested(**{
-        "person": ADA, "verify_url": f"{IDENTITY_URL}/verifications?token=test-token",
-        "expires_at": T0 + VERIFICATION_LINK_LIFETIME, **overrides})
+    return identity.VerificationEmailRequested(
+        **{
+            "person": ADA,
+            "verify_url": f"{IDENTITY_URL}/verifications?token=test-token",
+            "expires_at": T0 + VERIFICATION_LINK_LIFETIME,
+            **overrides,
+        }
+    )
 
 
 def registration_attempted(**overrides: Any) -> identity.RegistrationAttempted:
@@ -848,6 +1172,7 @@ def registration_attempted(**overrides: Any) -> identity.RegistrationAttempted:
 # Each is `SubscriptionStory().<name>(**overrides)`: see the story's method for the defaults.
 # Being of the same default story, they agree with each other where it matters (the activation
 # matches the purchase; the renewal starts where the default first term ends).
+
 
 def purchase_subscription(**overrides: Any) -> subscriptions.PurchaseSubscription:
     """The command ordering the default subscription (see `SubscriptionStory.purchase_subscription`)."""
@@ -922,14 +1247,14 @@ def purchase_details_changed(**overrides: Any) -> subscriptions.PurchaseDetailsC
 def order_awaiting_approval(**overrides: Any) -> subscriptions.OrderAwaitingApproval:
     """See `SubscriptionStory.order_awaiting_approval`: a reseller order of Print Server, the
     product sold through approved reseller orders, placed by ADA."""
-    return SubscriptionStory(product="printserver", licence_type=LicenceType.NODE_LOCKED
-                             ).order_awaiting_approval(**overrides)
+    return SubscriptionStory(product="printserver", licence_type=LicenceType.NODE_LOCKED).order_awaiting_approval(
+        **overrides
+    )
 
 
 def order_decided(**overrides: Any) -> subscriptions.OrderDecided:
     """See `SubscriptionStory.order_decided`: project `proj-1`'s order approved."""
-    return SubscriptionStory(product="printserver", licence_type=LicenceType.NODE_LOCKED
-                             ).order_decided(**overrides)
+    return SubscriptionStory(product="printserver", licence_type=LicenceType.NODE_LOCKED).order_decided(**overrides)
 
 
 def addon_added(**overrides: Any) -> subscriptions.AddonAdded:
@@ -1029,6 +1354,7 @@ def email_rejected(**overrides: Any) -> notifications.EmailRejected:
 
 # --- helpers -----------------------------------------------------------------------------------
 
+
 def forged(event: Event, **changes: Any) -> Any:
     """A copy of `event` with `changes`, validated like a real one: what a wrong or broken-into
     producer could publish. For tests that a consumer refuses what contradicts what it knows.
@@ -1063,8 +1389,9 @@ def envelope(event: Event, source: str | None = None, time: datetime | None = No
     """`event` in its envelope, as its producer would publish it: from the service owning the
     event's topic (`source`, e.g. `subscriptions`), at the time the event says it happened
     (`time`). Other keywords go to `Envelope.wrap`: `correlation_id`, `causation_id`, `event_id`."""
-    return Envelope.wrap(event, source=source or topic_for(event).owner,
-                         time=occurred_at(event) if time is None else time, **kw)
+    return Envelope.wrap(
+        event, source=source or topic_for(event).owner, time=occurred_at(event) if time is None else time, **kw
+    )
 
 
 FACTORIES: dict[type[Event], Callable[..., Event]] = {

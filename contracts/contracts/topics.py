@@ -2,6 +2,7 @@
 partitions and the broker settings each is created with. Services create what is missing at
 start-up; `entitle topics create` creates all of them up front (infra/README.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ class Topic:
     key: str
     public: bool
     partitions: int = 3
-    retention_ms: int | None = None   # None: by visibility, public or internal
+    retention_ms: int | None = None  # None: by visibility, public or internal
     cleanup_policy: str = "delete"
 
     @property
@@ -50,13 +51,20 @@ BILLING_EVENTS = Topic("billing.events.v1", "billing", "subscription_id", public
 NOTIFICATIONS_EVENTS = Topic("notifications.events.v1", "notifications", "subscription_id", public=True)
 
 ALL_TOPICS: tuple[Topic, ...] = (
-    IDENTITY_EVENTS, IDENTITY_INTERNAL, SUBSCRIPTIONS_EVENTS, SUBSCRIPTIONS_COMMANDS,
-    SEATS_EVENTS, BILLING_EVENTS, NOTIFICATIONS_EVENTS,
+    IDENTITY_EVENTS,
+    IDENTITY_INTERNAL,
+    SUBSCRIPTIONS_EVENTS,
+    SUBSCRIPTIONS_COMMANDS,
+    SEATS_EVENTS,
+    BILLING_EVENTS,
+    NOTIFICATIONS_EVENTS,
 )
 
 # Consumer group → the service that runs it (one group per consuming service).
 CONSUMER_GROUPS: dict[str, str] = {
-    "subscriptions": "subscriptions", "seats": "seats", "billing": "billing",
+    "subscriptions": "subscriptions",
+    "seats": "seats",
+    "billing": "billing",
     "notifications": "notifications",
 }
 
@@ -72,9 +80,14 @@ def dead_letter_topic(consumer_group: str) -> str:
 
 def dead_letters_of(consumer_group: str) -> Topic:
     """One partition: dead letters are few, and read and redriven in the order they failed."""
-    return Topic(dead_letter_topic(consumer_group), CONSUMER_GROUPS.get(consumer_group, consumer_group),
-                 "the failed record's own key", public=False, partitions=1,
-                 retention_ms=DEAD_LETTER_RETENTION_MS)
+    return Topic(
+        dead_letter_topic(consumer_group),
+        CONSUMER_GROUPS.get(consumer_group, consumer_group),
+        "the failed record's own key",
+        public=False,
+        partitions=1,
+        retention_ms=DEAD_LETTER_RETENTION_MS,
+    )
 
 
 DEAD_LETTER_TOPICS: tuple[Topic, ...] = tuple(dead_letters_of(group) for group in CONSUMER_GROUPS)

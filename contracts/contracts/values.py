@@ -1,4 +1,5 @@
 """Value types shared by several events."""
+
 from __future__ import annotations
 
 from enum import Enum

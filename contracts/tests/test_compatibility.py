@@ -1,5 +1,6 @@
 """Compatibility gate: an event's schema may only change in ways its consumers survive,
 unless the event's `version` changes. The baseline is docs/contracts/schemas/ as committed."""
+
 from __future__ import annotations
 
 import json
@@ -45,10 +46,13 @@ def _gate_problems(name: str, baseline: dict) -> list[str]:
 
 
 def test_no_breaking_change_to_a_committed_event_schema_without_a_new_version():
-    problems = [p for name, text in sorted(committed_baseline().items())
-                for p in _gate_problems(name, json.loads(text))]
-    assert not problems, ("breaking change to a published event; keep the field (optional), or raise "
-                          "the event's `version` and run make contracts-docs:\n" + "\n".join(problems))
+    problems = [
+        p for name, text in sorted(committed_baseline().items()) for p in _gate_problems(name, json.loads(text))
+    ]
+    assert not problems, (
+        "breaking change to a published event; keep the field (optional), or raise "
+        "the event's `version` and run make contracts-docs:\n" + "\n".join(problems)
+    )
 
 
 def _baseline_with_extra_field(model) -> dict:
@@ -71,10 +75,12 @@ def test_gate_allows_a_breaking_change_under_a_new_version():
 
 def test_gate_refuses_a_vanished_event_type():
     assert _gate_problems("subscription.teleported.v1.json", {}) == [
-        "subscription.teleported.v1.json: event type no longer exists; consumers still expect it"]
+        "subscription.teleported.v1.json: event type no longer exists; consumers still expect it"
+    ]
 
 
 # --- breaking_changes itself ---------------------------------------------------------------
+
 
 class Money(BaseModel):
     amount_minor: int
@@ -131,8 +137,7 @@ def test_retyped_field_is_breaking():
 
 
 def test_field_becoming_nullable_is_breaking():
-    assert _breaks(quantity=(int | None, ...)) == [
-        "quantity: type changed from ['integer'] to ['integer', 'null']"]
+    assert _breaks(quantity=(int | None, ...)) == ["quantity: type changed from ['integer'] to ['integer', 'null']"]
 
 
 def test_nullable_field_becoming_never_null_is_compatible():
@@ -152,4 +157,5 @@ def test_removed_field_of_a_nested_model_is_breaking():
 
 def test_string_format_change_is_breaking():
     assert _breaks(subscription_id=(datetime, ...)) == [
-        "subscription_id: type changed from ['string'] to ['string:date-time']"]
+        "subscription_id: type changed from ['string'] to ['string:date-time']"
+    ]

@@ -1,4 +1,5 @@
 """The committed contract documents are what the code generates, and the AsyncAPI one is valid."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,7 @@ VALIDATOR = REPO / "tools" / "asyncapi-validate"
 
 def test_committed_documents_are_what_the_code_generates():
     expected = export.documents()
-    on_disk = {str(p.relative_to(DOCS)): p.read_text(encoding="utf-8")
-               for p in DOCS.rglob("*.json")}
+    on_disk = {str(p.relative_to(DOCS)): p.read_text(encoding="utf-8") for p in DOCS.rglob("*.json")}
     stale = sorted(k for k in expected.keys() | on_disk.keys() if expected.get(k) != on_disk.get(k))
     assert not stale, f"docs/contracts is out of date ({', '.join(stale)}): run make contracts-docs"
 
@@ -53,8 +53,13 @@ def asyncapi_validator() -> Path:
     if not shutil.which("node") or not shutil.which("npm"):
         pytest.skip("node and npm are needed to run the reference AsyncAPI parser")
     if not (VALIDATOR / "node_modules" / "@asyncapi" / "parser").is_dir():
-        done = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-                              cwd=VALIDATOR, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+            cwd=VALIDATOR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if done.returncode != 0:
             pytest.skip(f"npm ci failed in tools/asyncapi-validate (offline?): {done.stderr[-500:]}")
     return VALIDATOR / "validate.mjs"
@@ -63,6 +68,5 @@ def asyncapi_validator() -> Path:
 def test_asyncapi_document_passes_the_reference_parser(asyncapi_validator, tmp_path):
     document = tmp_path / "asyncapi.json"
     document.write_text(export.documents()["asyncapi.json"], encoding="utf-8")
-    done = subprocess.run(["node", str(asyncapi_validator), str(document)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(["node", str(asyncapi_validator), str(document)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

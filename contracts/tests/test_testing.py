@@ -1,4 +1,5 @@
 """contracts.testing: a factory for every event, events that round-trip, stories that agree."""
+
 from __future__ import annotations
 
 import ast
@@ -37,8 +38,11 @@ def test_every_factory_s_event_validates_and_round_trips_through_an_envelope(eve
 
     wrapped = testing.envelope(event)
     read = Envelope.model_validate_json(wrapped.to_json())
-    assert (read.type, read.subject, read.dataschema) == (event_type, event.subject(),
-                                                          f"entitle:{event_type}:v{model.version}")
+    assert (read.type, read.subject, read.dataschema) == (
+        event_type,
+        event.subject(),
+        f"entitle:{event_type}:v{model.version}",
+    )
     assert read.source == f"/entitle/{topic_for(event).owner}"
     assert read.time == testing.occurred_at(event) and read.time.tzinfo is not None
     assert model_for(read.type).model_validate(read.data) == event
@@ -57,21 +61,44 @@ def test_the_module_is_pure_it_imports_only_contracts_and_the_standard_library()
 
 def test_the_defaults_are_the_documented_people_time_and_plan():
     assert datetime(2026, 1, 5, 9, 0, tzinfo=UTC) == T0
-    assert (ADA.person_id, ADA.email, BOB.person_id, BOB.email) == ("p-ada", "ada@example.com",
-                                                                    "p-bob", "bob@example.com")
+    assert (ADA.person_id, ADA.email, BOB.person_id, BOB.email) == (
+        "p-ada",
+        "ada@example.com",
+        "p-bob",
+        "bob@example.com",
+    )
     assert all(p.email.endswith("@example.com") for p in (ADA, BOB, testing.UMA))
     bought = testing.purchased()
     assert (bought.subscription_id, bought.account_id, bought.administrator, bought.ordered_at) == (
-        "s-1", "a-1", ADA, T0)
-    assert (bought.product, bought.tier, bought.billing_cycle, bought.licence_type, bought.quantity,
-            bought.unit_price) == ("designer", "standard", BillingCycle.ANNUAL, LicenceType.NAMED_USER, 2, eur(36500))
+        "s-1",
+        "a-1",
+        ADA,
+        T0,
+    )
+    assert (
+        bought.product,
+        bought.tier,
+        bought.billing_cycle,
+        bought.licence_type,
+        bought.quantity,
+        bought.unit_price,
+    ) == ("designer", "standard", BillingCycle.ANNUAL, LicenceType.NAMED_USER, 2, eur(36500))
     assert bought.activation_deadline == T0 + timedelta(days=90)
     registered = testing.account_registered()
     assert (registered.account_id, registered.administrator_id) == (bought.account_id, ADA.person_id)
 
 
-BOUGHT_THE_SAME_WAY = ["account_id", "administrator", "licence_type", "product", "tier", "billing_cycle",
-                       "quantity", "unit_price", "po_number"]
+BOUGHT_THE_SAME_WAY = [
+    "account_id",
+    "administrator",
+    "licence_type",
+    "product",
+    "tier",
+    "billing_cycle",
+    "quantity",
+    "unit_price",
+    "po_number",
+]
 
 
 def plain_story():
@@ -79,9 +106,16 @@ def plain_story():
 
 
 def monthly_floating_with_a_po():
-    return SubscriptionStory(subscription_id="s-9", account_id="a-9", administrator=contact("Nia", locale="nl"),
-                             tier="premium", licence_type=LicenceType.FLOATING, billing_cycle=BillingCycle.MONTHLY,
-                             quantity=5, po_number="PO-7")
+    return SubscriptionStory(
+        subscription_id="s-9",
+        account_id="a-9",
+        administrator=contact("Nia", locale="nl"),
+        tier="premium",
+        licence_type=LicenceType.FLOATING,
+        billing_cycle=BillingCycle.MONTHLY,
+        quantity=5,
+        po_number="PO-7",
+    )
 
 
 def fixed_term():
@@ -102,15 +136,19 @@ def converted_trial():
     return story
 
 
-@pytest.mark.parametrize("story", [plain_story, monthly_floating_with_a_po, fixed_term, reseller_order,
-                                   converted_trial], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "story",
+    [plain_story, monthly_floating_with_a_po, fixed_term, reseller_order, converted_trial],
+    ids=lambda f: f.__name__,
+)
 def test_a_story_s_activation_agrees_with_its_purchase(story):
     story = story()
     purchase = story.purchased()
     activation = story.activated(at=purchase.ordered_at + timedelta(days=3))
     assert isinstance(purchase, SubscriptionPurchased) and isinstance(activation, SubscriptionActivated)
-    assert ({f: getattr(activation, f) for f in BOUGHT_THE_SAME_WAY}
-            == {f: getattr(purchase, f) for f in BOUGHT_THE_SAME_WAY})
+    assert {f: getattr(activation, f) for f in BOUGHT_THE_SAME_WAY} == {
+        f: getattr(purchase, f) for f in BOUGHT_THE_SAME_WAY
+    }
     assert purchase.ordered_at <= activation.activated_at == activation.term_start <= purchase.activation_deadline
     assert activation.term_end > activation.term_start
     assert story.history[-2:] == [purchase, activation]
@@ -131,8 +169,9 @@ def test_a_fixed_term_ends_on_its_date_and_is_priced_by_its_days():
     story = fixed_term()
     purchase, activation = story.bought()
     end = datetime(2027, 7, 1, tzinfo=UTC)
-    assert (purchase.term_ends_on == activation.term_end == end
-            and purchase.activation_deadline == T0 + timedelta(days=90))
+    assert purchase.term_ends_on == activation.term_end == end and purchase.activation_deadline == T0 + timedelta(
+        days=90
+    )
     # 542 days of 36500 a year, less the 10 % discount beyond 12 months: round(36500 × 542 / 365 × 0.9)
     assert purchase.unit_price == eur(48780)
 
@@ -141,12 +180,20 @@ def test_each_transfer_starts_from_the_administrator_in_office_and_later_events_
     story = SubscriptionStory()
     story.bought()
     nia = contact("Nia")
-    chain = [story.administrator_transferred(), story.administrator_transferred(to=nia),
-             story.administrator_transferred()]
+    chain = [
+        story.administrator_transferred(),
+        story.administrator_transferred(to=nia),
+        story.administrator_transferred(),
+    ]
     assert [(t.previous_administrator, t.new_administrator) for t in chain] == [(ADA, BOB), (BOB, nia), (nia, BOB)]
     assert story.administrator == BOB and story.administrators == [ADA, BOB, nia]
-    for event in (story.user_invited(), story.cancellation_scheduled(), story.invoice_issued(), story.renewed(),
-                  story.seats_deprovisioned()):
+    for event in (
+        story.user_invited(),
+        story.cancellation_scheduled(),
+        story.invoice_issued(),
+        story.renewed(),
+        story.seats_deprovisioned(),
+    ):
         named = getattr(event, "administrator", None) or event.invited_by
         assert named == BOB, event.type
 
@@ -157,13 +204,22 @@ def test_renewals_start_where_the_term_ends_and_a_scheduled_cycle_applies_at_the
     assert activation.term_end == datetime(2026, 2, 28, 12, tzinfo=UTC)  # clamped to the month's end
     first = story.renewed()
     assert (first.term_start, first.term_end, first.renewed_at) == (
-        activation.term_end, datetime(2026, 3, 28, 12, tzinfo=UTC), activation.term_end)
+        activation.term_end,
+        datetime(2026, 3, 28, 12, tzinfo=UTC),
+        activation.term_end,
+    )
     scheduled = story.billing_cycle_change_scheduled()
     assert (scheduled.from_cycle, scheduled.to_cycle, scheduled.effective_at) == (
-        BillingCycle.MONTHLY, BillingCycle.ANNUAL, first.term_end)
+        BillingCycle.MONTHLY,
+        BillingCycle.ANNUAL,
+        first.term_end,
+    )
     second = story.renewed()
-    assert (second.term_start, second.billing_cycle, second.unit_price) == (first.term_end, BillingCycle.ANNUAL,
-                                                                            eur(36500))
+    assert (second.term_start, second.billing_cycle, second.unit_price) == (
+        first.term_end,
+        BillingCycle.ANNUAL,
+        eur(36500),
+    )
     assert second.term_end == datetime(2027, 3, 28, 12, tzinfo=UTC)
     assert story.renewed().term_start == second.term_end
 
@@ -187,8 +243,11 @@ def test_a_tier_change_accepts_the_proposed_amendment_within_the_term_as_the_wor
     assert (proposal.from_tier, proposal.to_tier, proposal.new_unit_price) == ("premium", "premium_plus", eur(109500))
     assert (proposal.quoted_credit, proposal.quoted_charge) == (eur(-73600), eur(110400))
     change = story.tier_changed()
-    assert (change.amendment_id, change.to_tier, change.new_unit_price) == (proposal.amendment_id, "premium_plus",
-                                                                            eur(109500))
+    assert (change.amendment_id, change.to_tier, change.new_unit_price) == (
+        proposal.amendment_id,
+        "premium_plus",
+        eur(109500),
+    )
     assert (change.previous_unit_price, change.quantity, change.effective_at) == (eur(73000), 2, july)
     assert (change.term_start, change.term_end) == (activation.term_start, activation.term_end)
     assert story.renewed().unit_price == eur(109500) and story.tier == "premium_plus"
@@ -252,7 +311,11 @@ def test_envelope_defaults_to_the_owner_and_the_event_s_time_and_passes_the_rest
     event = testing.renewed()
     wrapped = testing.envelope(event, correlation_id="purchase-1", event_id="e-1")
     assert (wrapped.source, wrapped.time, wrapped.id, wrapped.correlationid) == (
-        "/entitle/subscriptions", event.renewed_at, "e-1", "purchase-1")
+        "/entitle/subscriptions",
+        event.renewed_at,
+        "e-1",
+        "purchase-1",
+    )
     other = testing.envelope(event, source="test", time=T0)
     assert (other.source, other.time) == ("/entitle/test", T0)
     assert testing.envelope(testing.quantity_changed()).source == "/entitle/seats"

@@ -4,6 +4,7 @@ They drive the embedded stack of `make run` (or start one) and read what its SMT
 `opskit.cli` adds them through the `entitle.commands` entry point where this kit is
 installed, so an operator's install has none of them.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,8 +57,9 @@ def demo() -> None:
             stack.stop()
 
 
-clock_app = typer.Typer(help="Read or move the test clock of the running stack (`make run` uses one).",
-                        no_args_is_help=True)
+clock_app = typer.Typer(
+    help="Read or move the test clock of the running stack (`make run` uses one).", no_args_is_help=True
+)
 
 
 SUBSCRIPTION_OPTION = typer.Option(None, "--subscription", help="one subscription's own time instead of the stack's")
@@ -70,12 +72,15 @@ def clock_show(subscription: str = SUBSCRIPTION_OPTION) -> None:
 
 
 @clock_app.command("advance")
-def clock_advance(days: int = typer.Option(0, min=0, help="days to move forward"),
-                  hours: int = typer.Option(0, min=0, help="hours to move forward"),
-                  minutes: int = typer.Option(0, min=0, help="minutes to move forward"),
-                  to: datetime = typer.Option(None, formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"],
-                                              help="move to this date (UTC) instead"),
-                  subscription: str = SUBSCRIPTION_OPTION) -> None:
+def clock_advance(
+    days: int = typer.Option(0, min=0, help="days to move forward"),
+    hours: int = typer.Option(0, min=0, help="hours to move forward"),
+    minutes: int = typer.Option(0, min=0, help="minutes to move forward"),
+    to: datetime = typer.Option(
+        None, formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"], help="move to this date (UTC) instead"
+    ),
+    subscription: str = SUBSCRIPTION_OPTION,
+) -> None:
     """Move time forward for the whole stack, or for one subscription, firing every due job
     in order as real time would. It always ends at the time asked for, however busy the
     machine; a refusal or a stack that does not settle is one line, and exit code 1.
@@ -101,6 +106,7 @@ def clock_advance(days: int = typer.Option(0, min=0, help="days to move forward"
         if target < await machine.now():
             raise typer.BadParameter(f"{target.isoformat()} is in the past of the stack; time only moves forward")
         return await machine.advance_to(target)
+
     steps = _with_machine(travel)
     for step in steps:
         console.print(f"  {step.at.isoformat()}  {step.fired} job(s) fired")
@@ -119,6 +125,7 @@ def _with_machine(action):
     async def run():
         async with TimeMachine({s: config.url(s) for s in SERVICES}, bootstrap=config.bootstrap) as machine:
             return await action(machine)
+
     try:
         return asyncio.run(run())
     except (StackRefused, StackDidNotSettle, KafkaError, OSError) as error:
@@ -130,6 +137,7 @@ def preview(ctx: typer.Context) -> None:
     """Render any e-mail in any language with sample facts (R34): `entitle preview agreement
     --locale fr [--html]`; with no template, list them. Needs the notifications package."""
     from devkit.preview import main as preview_main  # imports notifications: only where it is installed
+
     raise typer.Exit(preview_main(ctx.args))
 
 

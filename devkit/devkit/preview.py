@@ -8,6 +8,7 @@ The samples are contracts.testing's: one subscription's story (purchase, activat
 amendment, a transfer, seats, an invoice, grace, a cancellation), a trial that fell back, a
 reseller order awaiting approval, and identity's e-mails; every recipient writes `locale`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,18 @@ def every_event(locale: str = "en") -> list[Event]:
     trial.trial_started()
     reseller = ada.model_copy(update={"person_id": "p-rex", "email": "rex@example.com", "name": "Rex"})
     return [
-        story.purchased(), story.activated(), story.amendment_proposed(),
-        story.user_invited(uma), story.user_invited(uma, resend=True), story.seat_assigned(uma),
-        story.seat_unassigned(uma), story.invoice_issued(), story.administrator_transferred(bob),
-        story.grace_started(), story.cancellation_scheduled(), story.seats_deprovisioned(),
+        story.purchased(),
+        story.activated(),
+        story.amendment_proposed(),
+        story.user_invited(uma),
+        story.user_invited(uma, resend=True),
+        story.seat_assigned(uma),
+        story.seat_unassigned(uma),
+        story.invoice_issued(),
+        story.administrator_transferred(bob),
+        story.grace_started(),
+        story.cancellation_scheduled(),
+        story.seats_deprovisioned(),
         trial.trial_ended(),
         testing.order_awaiting_approval(reseller=reseller),
         testing.verification_email_requested(person=uma),
@@ -57,8 +66,9 @@ def preview(template: str, locale: str, html: bool = False) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="entitle preview", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="entitle preview", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("template", nargs="?", help="which e-mail; none lists them")
     parser.add_argument("--locale", default="en", choices=LOCALES)
     parser.add_argument("--html", action="store_true", help="the HTML part instead of the plain text")

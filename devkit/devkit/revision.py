@@ -4,6 +4,7 @@ Writes the next revision of one history: a scratch SQLite database is upgraded t
 current head, then Alembic compares it with the tables in the code. `servicekit` as the
 service writes a revision of the kit's tables, which every service then runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,9 @@ from servicekit.store.db import Database
 
 
 def main(argv: list[str] | None = None) -> None:
-    revision = argparse.ArgumentParser(prog="python -m devkit.revision",
-                                       description="write the next revision of one service's tables (or the kit's)")
+    revision = argparse.ArgumentParser(
+        prog="python -m devkit.revision", description="write the next revision of one service's tables (or the kit's)"
+    )
     revision.add_argument("service", help="identity, subscriptions, seats, notifications, billing or servicekit")
     revision.add_argument("-m", "--message", required=True, help="what the revision changes")
     revision.add_argument("--empty", action="store_true", help="no autogenerate: a blank revision (data changes)")
@@ -51,8 +53,9 @@ def _tables_of(service: str) -> tuple[MetaData, ...]:
 
 def _revise(connection: Connection, history: History, message: str, autogenerate: bool) -> str:
     config = history.config(connection, None)
-    script = command.revision(config, message=message, autogenerate=autogenerate,
-                              rev_id=_next_id(ScriptDirectory.from_config(config)))
+    script = command.revision(
+        config, message=message, autogenerate=autogenerate, rev_id=_next_id(ScriptDirectory.from_config(config))
+    )
     if not isinstance(script, Script):  # a list or None only with several directives or --sql, neither asked
         raise RuntimeError(f"alembic wrote no single revision ({script!r})")
     return script.path

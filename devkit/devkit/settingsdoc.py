@@ -4,6 +4,7 @@
 markers below; a test fails when the committed reference and the code disagree, so every
 environment variable a service reads is documented with its default and meaning.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -47,11 +48,18 @@ def table(rows: list[tuple[str, str, str]]) -> list[str]:
 
 
 def shared_section() -> list[str]:
-    rows = [(f"`{name.upper()}`", shown_default(field), one_line(field.description))
-            for name, field in ServiceSettings.model_fields.items() if name != "service_name"]
-    return ["### Every service", "",
-            "Each variable can also be given for one service only, prefixed with its name "
-            "(`SEATS_DATABASE_URL` wins over `DATABASE_URL` for seats).", ""] + table(rows)
+    rows = [
+        (f"`{name.upper()}`", shown_default(field), one_line(field.description))
+        for name, field in ServiceSettings.model_fields.items()
+        if name != "service_name"
+    ]
+    return [
+        "### Every service",
+        "",
+        "Each variable can also be given for one service only, prefixed with its name "
+        "(`SEATS_DATABASE_URL` wins over `DATABASE_URL` for seats).",
+        "",
+    ] + table(rows)
 
 
 def service_section(service: str) -> list[str]:

@@ -3,6 +3,7 @@
 `python -m devkit.smtpsink --dir var/mail --port 2525`. Addresses listed in
 `--reject` are refused with 550, to show how a permanently rejected address is handled.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,9 @@ def main() -> None:
     args = parser.parse_args()
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)
-    controller = Controller(KeepEveryMessage(directory, {a.lower() for a in args.reject}),
-                            hostname=args.host, port=args.port)
+    controller = Controller(
+        KeepEveryMessage(directory, {a.lower() for a in args.reject}), hostname=args.host, port=args.port
+    )
     controller.start()
     print(f"smtp sink listening on {args.host}:{args.port}, keeping mail in {directory}", flush=True)
     stop = asyncio.Event()

@@ -10,6 +10,7 @@ Events go through the service's real consumer (`EventConsumer.process_batch`, as
 batch), due jobs through its real scheduler; what the service published is read from its
 outbox, and what the consumer dead-lettered is kept here instead of going to a broker.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,9 +75,12 @@ class ServiceDriver(Generic[U]):
     async def deliver(self, *events: Event | Envelope, source: str | None = None) -> list[dict]:
         """Consumes the events as one polled batch (each wrapped as its owner publishes it,
         unless already an envelope); returns what that published."""
-        envelopes = [e if isinstance(e, Envelope) else
-                     Envelope.wrap(e, source=source or topic_for(e).owner, time=self.runtime.clock.now())
-                     for e in events]
+        envelopes = [
+            e
+            if isinstance(e, Envelope)
+            else Envelope.wrap(e, source=source or topic_for(e).owner, time=self.runtime.clock.now())
+            for e in events
+        ]
         before = await self._outbox_size()
         by_consumer: dict[int, list[ConsumerRecord]] = {}
         for envelope in envelopes:
@@ -102,14 +106,17 @@ class ServiceDriver(Generic[U]):
         """The envelopes in the outbox, oldest first (of one type if given)."""
         async with self.runtime.db.connect() as conn:
             rows = await conn.execute(select(outbox.c.body).order_by(outbox.c.seq))
-            bodies = [json.loads(body) for body, in rows]
+            bodies = [json.loads(body) for (body,) in rows]
         return [b for b in bodies if event_type is None or b["type"] == event_type]
 
     async def pending_jobs(self) -> list[tuple[str, datetime]]:
         """(job id, due at) of every job not done yet."""
         async with self.runtime.db.connect() as conn:
-            rows = await conn.execute(select(due_jobs.c.job_id, due_jobs.c.due_at)
-                                      .where(due_jobs.c.done_at.is_(None)).order_by(due_jobs.c.due_at))
+            rows = await conn.execute(
+                select(due_jobs.c.job_id, due_jobs.c.due_at)
+                .where(due_jobs.c.done_at.is_(None))
+                .order_by(due_jobs.c.due_at)
+            )
             return [(job_id, due_at) for job_id, due_at in rows]
 
     @property
@@ -124,12 +131,17 @@ class ServiceDriver(Generic[U]):
             headers["Authorization"] = f"Bearer {self.token(caller)}"
         if self.runtime.app is None:  # the service's app factory makes it (servicekit.app.service_app)
             raise RuntimeError(f"{self.runtime.name}: the runtime has no HTTP app")
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.runtime.app),
-                                 base_url=f"http://{self.runtime.name}", headers=headers)
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.runtime.app), base_url=f"http://{self.runtime.name}", headers=headers
+        )
 
     def token(self, caller: Caller) -> str:
-        return issue_token(self.runtime.settings.token_secret, caller, self.runtime.clock.now(),
-                           timedelta(seconds=self.runtime.settings.token_ttl_seconds))
+        return issue_token(
+            self.runtime.settings.token_secret,
+            caller,
+            self.runtime.clock.now(),
+            timedelta(seconds=self.runtime.settings.token_ttl_seconds),
+        )
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -140,10 +152,19 @@ class ServiceDriver(Generic[U]):
         if topic is None:
             model = model_for(envelope.type)
             topic = topic_for(model).name if model else "unknown"
-        return ConsumerRecord(topic=topic, partition=0, offset=self._offset, timestamp=0, timestamp_type=0,
-                              key=envelope.subject.encode(), value=body, checksum=None,
-                              serialized_key_size=len(envelope.subject), serialized_value_size=len(body),
-                              headers=[])
+        return ConsumerRecord(
+            topic=topic,
+            partition=0,
+            offset=self._offset,
+            timestamp=0,
+            timestamp_type=0,
+            key=envelope.subject.encode(),
+            value=body,
+            checksum=None,
+            serialized_key_size=len(envelope.subject),
+            serialized_value_size=len(body),
+            headers=[],
+        )
 
     def _consumer_of(self, event_type: str) -> int:
         consumers: list[EventConsumer] = self.runtime.consumers
@@ -155,12 +176,14 @@ class ServiceDriver(Generic[U]):
     async def _outbox_size(self) -> int:
         return len(await self.published())
 
-    async def _keep_dead_letter(self, body: bytes, *, topic: str, key: bytes | None = None,
-                                headers: dict[str, str] | None = None, **_: Any) -> None:
+    async def _keep_dead_letter(
+        self, body: bytes, *, topic: str, key: bytes | None = None, headers: dict[str, str] | None = None, **_: Any
+    ) -> None:
         headers = headers or {}
         try:
             event_type = json.loads(body).get("type", "")
         except (ValueError, AttributeError):
             event_type = ""
-        self.dead_letters.append(DeadLetter(topic, event_type, headers.get("dlq.reason", ""),
-                                            headers.get("dlq.error", ""), body))
+        self.dead_letters.append(
+            DeadLetter(topic, event_type, headers.get("dlq.reason", ""), headers.get("dlq.error", ""), body)
+        )

@@ -7,6 +7,7 @@ it fails when none answers instead of skipping: the row locks, advisory locks an
 are the subtlest code, and must not silently stop being tested. A local run without
 PostgreSQL skips them and says so in its summary (`devkit.pytest_plugin`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,9 @@ from typing import Any
 import pytest
 
 BACKENDS = ("sqlite", "postgresql")
-SKIPPED_WITHOUT_POSTGRES = ("no PostgreSQL answers on 127.0.0.1:5432 and DATABASE_URL is unset "
-                            "(CI=true makes this a failure)")
+SKIPPED_WITHOUT_POSTGRES = (
+    "no PostgreSQL answers on 127.0.0.1:5432 and DATABASE_URL is unset (CI=true makes this a failure)"
+)
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
@@ -49,9 +51,11 @@ def require_postgres() -> str:
     if url := postgres_url():
         return url
     if postgres_required():
-        pytest.fail("PostgreSQL is required here (CI=true) and none answers on 127.0.0.1:5432: "
-                    "start it, or set DATABASE_URL to one (e.g. postgresql://postgres@127.0.0.1:5432/test)",
-                    pytrace=False)
+        pytest.fail(
+            "PostgreSQL is required here (CI=true) and none answers on 127.0.0.1:5432: "
+            "start it, or set DATABASE_URL to one (e.g. postgresql://postgres@127.0.0.1:5432/test)",
+            pytrace=False,
+        )
     pytest.skip(SKIPPED_WITHOUT_POSTGRES)
 
 

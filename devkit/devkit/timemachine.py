@@ -14,6 +14,7 @@ when the next due job is already behind the running clock, or the clock passes i
 the step is on its way, the step moves nothing and only has every service fire what is
 due. Time moves forward only, and an advance always ends at its target.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,8 +53,15 @@ def operator_headers(token: str | None = None) -> dict[str, str]:
 
 
 class TimeMachine:
-    def __init__(self, urls: dict[str, str], settle_timeout: float = 60.0, *, bootstrap: str | None = None,
-                 operator_token: str | None = None, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        urls: dict[str, str],
+        settle_timeout: float = 60.0,
+        *,
+        bootstrap: str | None = None,
+        operator_token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         """`bootstrap`: the broker, as this machine reaches it, for the consumer lag; default
         the address each service reports in `/ops/stats`."""
         self._urls, self._settle_timeout, self._bootstrap = urls, settle_timeout, bootstrap
@@ -114,8 +122,13 @@ class TimeMachine:
         already, and have every service fire what is due."""
         moved = None
         if at > await self.now(subject):
-            moved = await self._call("subscriptions", "POST", "/ops/clock/set",
-                                     {"at": at.isoformat(), "subject": subject}, already_past_ok=True)
+            moved = await self._call(
+                "subscriptions",
+                "POST",
+                "/ops/clock/set",
+                {"at": at.isoformat(), "subject": subject},
+                already_past_ok=True,
+            )
         # None: the running clock was at `at` or beyond (it may pass it while the request is
         # on its way): nothing to move, the jobs due by now still fire everywhere.
         fired = moved["fired_here"] if moved else 0
@@ -142,8 +155,7 @@ class TimeMachine:
             for group, consumer in st["consumers"].items():
                 bootstrap = self._bootstrap or st.get("kafka_bootstrap_servers")
                 if not bootstrap:  # a test stack reports it; elsewhere, say where the broker is
-                    raise StackRefused(f"{service} does not say where its broker is: pass the time machine "
-                                       "`bootstrap`")
+                    raise StackRefused(f"{service} does not say where its broker is: pass the time machine `bootstrap`")
                 lag = await self._lag(bootstrap, group, consumer["topics"])
                 if lag:
                     behind.append(f"group {group}: {lag} records unread")
@@ -168,28 +180,32 @@ class TimeMachine:
         return self._readers[group]
 
     @overload
-    async def _call(self, service: str, method: str, path: str, body: dict | None = None,
-                    already_past_ok: Literal[False] = False) -> dict: ...
+    async def _call(
+        self, service: str, method: str, path: str, body: dict | None = None, already_past_ok: Literal[False] = False
+    ) -> dict: ...
 
     @overload
-    async def _call(self, service: str, method: str, path: str, body: dict | None = None, *,
-                    already_past_ok: bool) -> dict | None: ...
+    async def _call(
+        self, service: str, method: str, path: str, body: dict | None = None, *, already_past_ok: bool
+    ) -> dict | None: ...
 
-    async def _call(self, service: str, method: str, path: str, body: dict | None = None,
-                    already_past_ok: bool = False) -> dict | None:
+    async def _call(
+        self, service: str, method: str, path: str, body: dict | None = None, already_past_ok: bool = False
+    ) -> dict | None:
         """The service's answer; a refusal or silence is a StackRefused naming what was asked.
         With `already_past_ok`, "the clock only moves forward" answers None."""
         try:
             response = await self._http.request(method, self._urls[service] + path, json=body)
         except httpx.HTTPError as error:
-            raise StackRefused(f"{service} did not answer {method} {path} ({type(error).__name__}: {error})"
-                               ) from error
+            raise StackRefused(f"{service} did not answer {method} {path} ({type(error).__name__}: {error})") from error
         if response.status_code >= 400:
             answer = _json_or_text(response)
             if already_past_ok and response.status_code == 422 and answer.get("code") == "clock_moves_forward_only":
                 return None
-            raise StackRefused(f"{service} refused {method} {path}: {response.status_code} "
-                               f"{answer.get('code', '')} {answer.get('message', '')}".rstrip())
+            raise StackRefused(
+                f"{service} refused {method} {path}: {response.status_code} "
+                f"{answer.get('code', '')} {answer.get('message', '')}".rstrip()
+            )
         return response.json()
 
 
@@ -197,8 +213,7 @@ def _refuse_a_job_that_never_fires(steps: list[Step], upcoming: datetime) -> Non
     """The same job due again after a step that fired nothing: it fails each time it is
     fired (the service's log says why), and stepping on would loop for ever."""
     if steps and steps[-1].at == upcoming and steps[-1].fired == 0:
-        raise StackRefused(f"a job due at {upcoming.isoformat()} stays due after it was fired: "
-                           "see the services' logs")
+        raise StackRefused(f"a job due at {upcoming.isoformat()} stays due after it was fired: see the services' logs")
 
 
 def _json_or_text(response: httpx.Response) -> dict:

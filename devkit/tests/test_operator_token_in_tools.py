@@ -1,6 +1,7 @@
 """The tools' requests to operator routes carry `X-Operator-Token` from OPERATOR_TOKEN (issue
 11, item 17: `/ops/*` requires it whenever a service has one), and no other request does.
 The time machine's own requests are checked in test_timemachine.py."""
+
 from __future__ import annotations
 
 import httpx
@@ -17,6 +18,7 @@ def sent(monkeypatch) -> list[httpx.Headers]:
     def request(method, url, json=None, headers=None, timeout=None):
         seen.append(httpx.Headers(headers or {}))
         return httpx.Response(200, json={"now": "2026-01-05T09:00:00+00:00"})
+
     monkeypatch.setattr(client_module.httpx, "request", request)
     return seen
 

@@ -1,4 +1,5 @@
 """docs/operations.md documents every environment variable every service reads."""
+
 from __future__ import annotations
 
 from devkit.settingsdoc import OPERATIONS_DOC, SERVICE_SETTINGS, reference, settings_class, with_reference

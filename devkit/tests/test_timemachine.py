@@ -2,6 +2,7 @@
 stack whose test clock runs on while requests are on their way, as `make run`'s does on a
 busy machine: every request costs `tick` seconds of wall time. tests/system/test_clock_advance.py
 does the same over the real stack."""
+
 from __future__ import annotations
 
 import functools
@@ -26,17 +27,19 @@ class FakeStack:
     """Five services on one shared test clock, each with its due jobs; answers the routes
     the time machine uses. A fired job may schedule the next one of its chain."""
 
-    def __init__(self, *, running: bool, tick: float = 0.0, operator_token: str = "",
-                 urls: dict[str, str] = URLS) -> None:
+    def __init__(
+        self, *, running: bool, tick: float = 0.0, operator_token: str = "", urls: dict[str, str] = URLS
+    ) -> None:
         self.running, self.tick, self.operator_token = running, tick, operator_token
         self.services_at = {url: service for service, url in urls.items()}
         self.urls = urls
-        self.wall = 0.0            # seconds of wall time since START
-        self.offset = 0.0          # running clock: how far ahead of the wall clock
-        self.frozen_at = START     # frozen clock
+        self.wall = 0.0  # seconds of wall time since START
+        self.offset = 0.0  # running clock: how far ahead of the wall clock
+        self.frozen_at = START  # frozen clock
         self.leads: dict[str, float] = {}
         self.jobs: dict[str, list[tuple[datetime, str | None, timedelta | None, datetime | None]]] = {
-            s: [] for s in SERVICES}
+            s: [] for s in SERVICES
+        }
         self.fired: list[tuple[str, datetime]] = []
         self.clock_sets: list[datetime] = []
 
@@ -46,13 +49,23 @@ class FakeStack:
     def now_for(self, subject: str | None) -> datetime:
         return self.now() + timedelta(seconds=self.leads.get(subject or "", 0))
 
-    def schedule(self, service: str, due: datetime, *, subject: str | None = None,
-                 every: timedelta | None = None, until: datetime | None = None) -> None:
+    def schedule(
+        self,
+        service: str,
+        due: datetime,
+        *,
+        subject: str | None = None,
+        every: timedelta | None = None,
+        until: datetime | None = None,
+    ) -> None:
         self.jobs[service].append((due, subject, every, until))
 
     def next_due(self, service: str, subject: str | None = None) -> datetime | None:
-        due = [d - timedelta(seconds=self.leads.get(s or "", 0)) if subject is None else d
-               for d, s, *_ in self.jobs[service] if subject is None or s == subject]
+        due = [
+            d - timedelta(seconds=self.leads.get(s or "", 0)) if subject is None else d
+            for d, s, *_ in self.jobs[service]
+            if subject is None or s == subject
+        ]
         return min(due, default=None)
 
     def fire(self, service: str) -> int:
@@ -87,8 +100,9 @@ class FakeStack:
             return httpx.Response(200, json={"now": self.now_for(subject).isoformat()})
         if path == "/ops/stats":
             due = self.next_due(service)
-            return httpx.Response(200, json={"outbox_backlog": 0, "consumers": {},
-                                             "next_due_at": due.isoformat() if due else None})
+            return httpx.Response(
+                200, json={"outbox_backlog": 0, "consumers": {}, "next_due_at": due.isoformat() if due else None}
+            )
         if path == "/ops/jobs/next":
             due = self.next_due(service, subject)
             return httpx.Response(200, json={"due_at": due.isoformat() if due else None})
@@ -99,8 +113,9 @@ class FakeStack:
             if at < self.now_for(body.get("subject")):
                 return httpx.Response(422, json={"code": "clock_moves_forward_only", "message": "only forward"})
             self.set_clock(at, body.get("subject"))
-            return httpx.Response(200, json={"now": self.now_for(body.get("subject")).isoformat(),
-                                             "fired_here": self.fire(service)})
+            return httpx.Response(
+                200, json={"now": self.now_for(body.get("subject")).isoformat(), "fired_here": self.fire(service)}
+            )
         return httpx.Response(404, json={"code": "not_found", "message": path})
 
     def machine(self, **options) -> TimeMachine:
@@ -110,11 +125,13 @@ class FakeStack:
 def busy_year(stack: FakeStack) -> None:
     """Jobs of a year, many of them already behind a running clock by the time they are
     stepped to: a chain of jobs one second apart, monthly runs, term ends."""
-    stack.schedule("subscriptions", START + timedelta(seconds=5), every=timedelta(seconds=1),
-                   until=START + timedelta(seconds=40))
+    stack.schedule(
+        "subscriptions", START + timedelta(seconds=5), every=timedelta(seconds=1), until=START + timedelta(seconds=40)
+    )
     stack.schedule("billing", START + timedelta(days=1), every=timedelta(days=30), until=START + timedelta(days=360))
-    stack.schedule("seats", START + timedelta(days=45), every=timedelta(seconds=2),
-                   until=START + timedelta(days=45, seconds=30))
+    stack.schedule(
+        "seats", START + timedelta(days=45), every=timedelta(seconds=2), until=START + timedelta(days=45, seconds=30)
+    )
     stack.schedule("subscriptions", START + timedelta(days=366))  # after the target
 
 
@@ -145,8 +162,13 @@ async def test_on_a_frozen_clock_an_advance_fires_every_job_in_due_order_and_end
 
 async def test_one_subscription_moves_ahead_on_a_running_clock_without_stopping_part_way():
     stack = FakeStack(running=True, tick=3.0)
-    stack.schedule("subscriptions", START + timedelta(seconds=4), subject="sub-1", every=timedelta(seconds=1),
-                   until=START + timedelta(seconds=30))
+    stack.schedule(
+        "subscriptions",
+        START + timedelta(seconds=4),
+        subject="sub-1",
+        every=timedelta(seconds=1),
+        until=START + timedelta(seconds=30),
+    )
     stack.schedule("billing", START + timedelta(days=10), subject="sub-1")
     async with stack.machine() as machine:
         steps = await machine.advance_subject("sub-1", timedelta(days=30))
@@ -174,11 +196,14 @@ async def test_a_refusal_is_one_error_naming_the_service_the_status_and_the_code
 @pytest.fixture
 def entitle(monkeypatch):
     """`entitle` with its stack replaced by a fake one."""
+
     def run(stack: FakeStack, *arguments: str):
         monkeypatch.setattr(cli, "_running", lambda _config: True)
-        monkeypatch.setattr(cli, "TimeMachine", functools.partial(TimeMachine, transport=httpx.MockTransport(
-            stack.handle)))
+        monkeypatch.setattr(
+            cli, "TimeMachine", functools.partial(TimeMachine, transport=httpx.MockTransport(stack.handle))
+        )
         return CliRunner().invoke(entitle_command, ["clock", *arguments], env={"COLUMNS": "200"})
+
     return run
 
 
@@ -195,7 +220,8 @@ def test_entitle_clock_advance_prints_one_line_and_no_traceback_when_the_stack_r
     answer = entitle(FakeStack(running=False, operator_token="op-secret", urls=STACK_URLS), "advance", "--days", "1")
     assert answer.exit_code == 1
     assert answer.output.strip().splitlines() == [
-        "entitle clock: subscriptions refused GET /ops/clock: 403 not_an_operator Send the operator token."]
+        "entitle clock: subscriptions refused GET /ops/clock: 403 not_an_operator Send the operator token."
+    ]
 
 
 def test_entitle_clock_advance_takes_one_distance():

@@ -22,6 +22,7 @@ What Entitle promises, and what this consumer does about it (docs/downstream.md)
 
 Each event read is printed as one JSON line; `"duplicate": true` marks one already handled.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,13 @@ import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-PUBLIC_TOPICS = ["identity.events.v1", "subscriptions.events.v1", "seats.events.v1",
-                 "billing.events.v1", "notifications.events.v1"]
+PUBLIC_TOPICS = [
+    "identity.events.v1",
+    "subscriptions.events.v1",
+    "seats.events.v1",
+    "billing.events.v1",
+    "notifications.events.v1",
+]
 
 
 def security_from_environment(env=os.environ) -> dict:
@@ -48,8 +54,11 @@ def security_from_environment(env=os.environ) -> dict:
     if protocol in ("SSL", "SASL_SSL"):  # certificates and host names checked, always
         options["ssl_context"] = ssl.create_default_context(cafile=env.get("KAFKA_SSL_CA_FILE") or None)
     if protocol.startswith("SASL_"):
-        options.update(sasl_mechanism=env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
-                       sasl_plain_username=env["KAFKA_USERNAME"], sasl_plain_password=env["KAFKA_PASSWORD"])
+        options.update(
+            sasl_mechanism=env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+            sasl_plain_username=env["KAFKA_USERNAME"],
+            sasl_plain_password=env["KAFKA_PASSWORD"],
+        )
     return options
 
 
@@ -69,15 +78,24 @@ def handle(db: sqlite3.Connection, event: dict) -> bool:
             db.execute("INSERT INTO handled_events VALUES (?, ?, ?)", (event["id"], event["type"], event["subject"]))
         except sqlite3.IntegrityError:
             return False
-        db.execute("INSERT OR REPLACE INTO last_event VALUES (?, ?, ?)",
-                   (event["subject"], event["type"], event["time"]))
+        db.execute(
+            "INSERT OR REPLACE INTO last_event VALUES (?, ?, ?)", (event["subject"], event["type"], event["time"])
+        )
     return True
 
 
 def report(record, event: dict | None, duplicate: bool) -> None:
-    line = {"topic": record.topic, "partition": record.partition, "offset": record.offset,
-            "duplicate": duplicate, **({k: event.get(k) for k in ("id", "type", "subject")} if event else
-                                       {"malformed": record.value[:80].decode(errors="replace")})}
+    line = {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "duplicate": duplicate,
+        **(
+            {k: event.get(k) for k in ("id", "type", "subject")}
+            if event
+            else {"malformed": record.value[:80].decode(errors="replace")}
+        ),
+    }
     print(json.dumps(line), flush=True)
 
 
@@ -99,12 +117,17 @@ def finished(args: argparse.Namespace, read: int, last_seen: float | None) -> bo
 async def run(args: argparse.Namespace) -> int:
     db = open_state(args.state)
     consumer = AIOKafkaConsumer(
-        *args.topic, bootstrap_servers=args.bootstrap, group_id=args.group, **security_from_environment(),
+        *args.topic,
+        bootstrap_servers=args.bootstrap,
+        group_id=args.group,
+        **security_from_environment(),
         auto_offset_reset="earliest",  # a new group starts from the first event
-        enable_auto_commit=False,      # commit only what was handled
+        enable_auto_commit=False,  # commit only what was handled
         # A short session: Tansu (Entitle's embedded broker) holds a new group's first join
         # for about half of it. Any value the cluster allows works against Apache Kafka.
-        session_timeout_ms=6000, heartbeat_interval_ms=1000)
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
     await consumer.start()
     read, last_seen = 0, None
     try:
@@ -112,7 +135,7 @@ async def run(args: argparse.Namespace) -> int:
             batch = await consumer.getmany(timeout_ms=500, max_records=100)
             records = [r for partition_records in batch.values() for r in partition_records]
             if args.max_events is not None:
-                records = records[:args.max_events - read]
+                records = records[: args.max_events - read]
             done: dict[TopicPartition, int] = {}
             for record in records:
                 consume(db, record)

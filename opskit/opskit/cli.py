@@ -11,6 +11,7 @@ Where the development kit (`devkit`) is installed, it adds its commands (`demo`,
 `mail`, `preview`) through the `entitle.commands` entry points, so an operator's install
 carries no embedded stack or SMTP sink.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,10 +32,13 @@ from opskit.topicreader import events_of
 from opskit.topics import register as register_topic_commands
 from servicekit.messaging.kafka import client_options
 
-app = typer.Typer(help="Operate a running Entitle stack: replay, dlq, rebuild-topic, trace, tail, topics "
-                  "(and, with the development kit, demo, clock, mail, preview). Every command's --help "
-                  "has examples; docs/operations.md has the runbooks.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="Operate a running Entitle stack: replay, dlq, rebuild-topic, trace, tail, topics "
+    "(and, with the development kit, demo, clock, mail, preview). Every command's --help "
+    "has examples; docs/operations.md has the runbooks.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = make_console()
 PLUGINS = "entitle.commands"  # entry points: `register(app)` functions that add commands
 
@@ -44,16 +48,20 @@ def _endpoints() -> Endpoints:
 
 
 @app.command()
-def tail(topic: str = typer.Argument(..., help="e.g. subscriptions.events.v1"),
-         type_: str = typer.Option(None, "--type", help="only this event type"),
-         subject: str = typer.Option(None, help="only this subscription or account id"),
-         follow: bool = typer.Option(False, "--follow", "-f", help="keep printing new events (Ctrl-C stops)")) -> None:
+def tail(
+    topic: str = typer.Argument(..., help="e.g. subscriptions.events.v1"),
+    type_: str = typer.Option(None, "--type", help="only this event type"),
+    subject: str = typer.Option(None, help="only this subscription or account id"),
+    follow: bool = typer.Option(False, "--follow", "-f", help="keep printing new events (Ctrl-C stops)"),
+) -> None:
     """Print the events now on TOPIC. Example: `entitle tail seats.events.v1 --type seats.unlocked`;
     `entitle tail subscriptions.events.v1 -f` keeps printing them as they come."""
+
     def show(event: dict) -> None:
         wanted = type_ is None or event.get("type") == type_
         if wanted and (subject is None or event.get("subject") == subject):
             console.print_json(json.dumps(event))
+
     if not follow:
         for event in events_of(_endpoints().bootstrap, topic, subject):
             show(event)

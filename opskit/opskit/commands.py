@@ -3,6 +3,7 @@
 follows one request across the public topics. Each takes `--bootstrap` (default: the
 stack's broker), and each is a plain function too, for tests and scripts.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,6 +38,7 @@ def _broker(bootstrap: str | None) -> str:
 @dataclass(frozen=True)
 class PartitionPlan:
     """Where one partition of a group is, and where a replay would put it."""
+
     partition: TopicPartition
     committed: int | None
     start: int
@@ -52,6 +54,7 @@ class PartitionPlan:
 @dataclass(frozen=True)
 class Target:
     """Where to move: `earliest`, an `offset` on every partition, or the first record at `time`."""
+
     earliest: bool = False
     offset: int | None = None
     time: datetime | None = None
@@ -118,14 +121,16 @@ def _plan_table(plans: list[PartitionPlan], title: str) -> Table:
     return table
 
 
-def replay(group: Group,
-           topic: Annotated[list[str] | None, typer.Option(help="only this topic (repeat for more)")] = None,
-           to_earliest: Annotated[bool, typer.Option("--to-earliest", help="back to the start of every log")] = False,
-           to_offset: Annotated[int | None, typer.Option(min=0, help="this offset on every partition")] = None,
-           to_time: Annotated[str | None, typer.Option(help="first record at or after this ISO time")] = None,
-           dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan, change nothing")] = False,
-           wait: Annotated[float, typer.Option(min=1, help="seconds to wait to join the group alone")] = 30.0,
-           bootstrap: Bootstrap = None) -> list[PartitionPlan]:
+def replay(
+    group: Group,
+    topic: Annotated[list[str] | None, typer.Option(help="only this topic (repeat for more)")] = None,
+    to_earliest: Annotated[bool, typer.Option("--to-earliest", help="back to the start of every log")] = False,
+    to_offset: Annotated[int | None, typer.Option(min=0, help="this offset on every partition")] = None,
+    to_time: Annotated[str | None, typer.Option(help="first record at or after this ISO time")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan, change nothing")] = False,
+    wait: Annotated[float, typer.Option(min=1, help="seconds to wait to join the group alone")] = 30.0,
+    bootstrap: Bootstrap = None,
+) -> list[PartitionPlan]:
     """Move a consumer group back so its services read again (the inbox skips what they
     already applied). Stop the group's services first: the reset joins the group alone.
     Default topics: the catalogue topics the group has committed on.
@@ -171,8 +176,9 @@ def dlq_list(group: Group, bootstrap: Bootstrap = None) -> list[Record]:
     for r in records:
         h = r.headers
         origin = f"{h.get('dlq.topic', '?')}[{h.get('dlq.partition', '?')}]@{h.get('dlq.offset', '?')}"
-        table.add_row(str(r.offset), h.get("dlq.reason", "?"), origin, h.get("dlq.attempts", "?"),
-                      h.get("dlq.error", "")[:60])
+        table.add_row(
+            str(r.offset), h.get("dlq.reason", "?"), origin, h.get("dlq.attempts", "?"), h.get("dlq.error", "")[:60]
+        )
     console.print(table if records else f"No dead letters in {dead_letter_topic(group)}.")
     return records
 
@@ -180,13 +186,19 @@ def dlq_list(group: Group, bootstrap: Bootstrap = None) -> list[Record]:
 def _pick(records: list[Record], group: str, offsets: list[int], partition: int) -> list[Record]:
     by_offset = {r.offset: r for r in records if r.partition == partition}
     if missing := [o for o in offsets if o not in by_offset]:
-        raise typer.BadParameter(f"no dead letter at offset {', '.join(map(str, missing))} of "
-                                 f"{dead_letter_topic(group)}[{partition}]; see `entitle dlq list {group}`")
+        raise typer.BadParameter(
+            f"no dead letter at offset {', '.join(map(str, missing))} of "
+            f"{dead_letter_topic(group)}[{partition}]; see `entitle dlq list {group}`"
+        )
     return [by_offset[o] for o in offsets]
 
 
-def dlq_show(group: Group, offset: Annotated[int, typer.Argument(help="offset in the DLQ topic")],
-             partition: Partition = 0, bootstrap: Bootstrap = None) -> Record:
+def dlq_show(
+    group: Group,
+    offset: Annotated[int, typer.Argument(help="offset in the DLQ topic")],
+    partition: Partition = 0,
+    bootstrap: Bootstrap = None,
+) -> Record:
     """One dead letter: every header and the body. Example: `entitle dlq show billing 0`."""
     record = _pick(dead_letters(_broker(bootstrap), group), group, [offset], partition)[0]
     table = Table("header", "value", title=f"{dead_letter_topic(group)}[{partition}]@{offset}  key {record.key}")
@@ -208,16 +220,20 @@ async def republish(bootstrap: str, records: list[Record], dlq: str) -> None:
         for r in records:
             headers = [(k, v.encode()) for k, v in r.headers.items() if not k.startswith("dlq.")]
             headers.append(("redriven.from", f"{dlq}[{r.partition}]@{r.offset}".encode()))
-            await producer.send_and_wait(r.headers["dlq.topic"], r.value, key=r.key.encode() if r.key else None,
-                                         headers=headers)
+            await producer.send_and_wait(
+                r.headers["dlq.topic"], r.value, key=r.key.encode() if r.key else None, headers=headers
+            )
     finally:
         await producer.stop()
 
 
-def dlq_redrive(group: Group,
-                offsets: Annotated[list[int] | None, typer.Argument(help="DLQ offsets to send back")] = None,
-                redrive_all: Annotated[bool, typer.Option("--all", help="every dead letter of the group")] = False,
-                partition: Partition = 0, bootstrap: Bootstrap = None) -> list[Record]:
+def dlq_redrive(
+    group: Group,
+    offsets: Annotated[list[int] | None, typer.Argument(help="DLQ offsets to send back")] = None,
+    redrive_all: Annotated[bool, typer.Option("--all", help="every dead letter of the group")] = False,
+    partition: Partition = 0,
+    bootstrap: Bootstrap = None,
+) -> list[Record]:
     """Send dead letters back to their original topic, same key and bytes, for the consumers
     to retry. Every group reading that topic sees them again; the ones that applied the event
     skip it. Examples: `entitle dlq redrive billing 3 4`; `entitle dlq redrive billing --all`.
@@ -244,18 +260,25 @@ def _causes_first(found: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
     def depth(event_id, steps: int = 0) -> int:
         parent = parents.get(event_id)
         return depth(parent, steps + 1) if parent in parents and steps < len(parents) else steps
+
     return sorted(found, key=lambda pair: (str(pair[1].get("time", "")), depth(pair[1].get("id"))))
 
 
 def traced_events(bootstrap: str, correlation_id: str) -> list[tuple[str, dict]]:
     """(topic, envelope) of every public event of one correlation id, by time, causes first."""
-    return _causes_first([(topic, e) for topic in (t.name for t in ALL_TOPICS if t.public)
-                          for e in events_of(bootstrap, topic)
-                          if isinstance(e, dict) and e.get("correlationid") == correlation_id])
+    return _causes_first(
+        [
+            (topic, e)
+            for topic in (t.name for t in ALL_TOPICS if t.public)
+            for e in events_of(bootstrap, topic)
+            if isinstance(e, dict) and e.get("correlationid") == correlation_id
+        ]
+    )
 
 
-def trace(correlation_id: Annotated[str, typer.Argument(help="the correlationid of the events")],
-          bootstrap: Bootstrap = None) -> list[tuple[str, dict]]:
+def trace(
+    correlation_id: Annotated[str, typer.Argument(help="the correlationid of the events")], bootstrap: Bootstrap = None
+) -> list[tuple[str, dict]]:
     """Every public event of one request, or of one whole purchase (the acceptance joins its
     purchase's trace), in time order. Example: `entitle trace <correlation id>` (the
     correlationid of any event, e.g. from `entitle tail subscriptions.events.v1`, or the

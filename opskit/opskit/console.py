@@ -1,4 +1,5 @@
 """The rich console of the `entitle` commands."""
+
 from __future__ import annotations
 
 import sys

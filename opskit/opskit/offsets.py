@@ -3,6 +3,7 @@
 A reset only takes effect while the group has no live member (the services of that group
 are stopped): a running member would commit its own positions over it.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,9 @@ def reader(bootstrap: str, group_id: str | None = None) -> AIOKafkaConsumer:
     """A consumer that reads or inspects offsets for a tool, never commits on its own, and
     fetches with a short wait: the embedded broker answers a fetch only when the wait ends,
     even with records ready, so aiokafka's 500 ms made every end-offset check cost 0.4 s."""
-    return AIOKafkaConsumer(**client_options(bootstrap), group_id=group_id, enable_auto_commit=False,
-                            fetch_max_wait_ms=READER_FETCH_WAIT_MS)
+    return AIOKafkaConsumer(
+        **client_options(bootstrap), group_id=group_id, enable_auto_commit=False, fetch_max_wait_ms=READER_FETCH_WAIT_MS
+    )
 
 
 async def partitions_of(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
@@ -29,8 +31,9 @@ async def partitions_of(consumer: AIOKafkaConsumer, topics: list[str]) -> list[T
     return [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
 
 
-async def true_end_offsets(consumer: AIOKafkaConsumer, partitions: list[TopicPartition],
-                           timeout_s: float = 2.0) -> dict[TopicPartition, int]:
+async def true_end_offsets(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition], timeout_s: float = 2.0
+) -> dict[TopicPartition, int]:
     """The offset after each partition's last record, as the log really holds it.
 
     The embedded broker (Tansu 0.6) answers "latest offset" after a batch of several records
@@ -86,8 +89,9 @@ async def lag(bootstrap: str, group: str, topics: list[str]) -> dict[TopicPartit
     return {tp: max(end - committed.get(tp, 0), 0) for tp, end in ends.items()}
 
 
-async def reset_to_earliest(bootstrap: str, group: str, topics: list[str],
-                            wait_seconds: float = 120.0) -> dict[TopicPartition, int]:
+async def reset_to_earliest(
+    bootstrap: str, group: str, topics: list[str], wait_seconds: float = 120.0
+) -> dict[TopicPartition, int]:
     """Move the group to the log start of every partition; returns how many records will be
     re-read."""
     consumer = reader(bootstrap)
@@ -102,22 +106,30 @@ async def reset_to_earliest(bootstrap: str, group: str, topics: list[str],
     return {tp: ends[tp] - starts[tp] for tp in partitions}
 
 
-async def commit_alone(bootstrap: str, group: str, positions: dict[TopicPartition, int],
-                       wait_seconds: float = 120.0) -> None:
+async def commit_alone(
+    bootstrap: str, group: str, positions: dict[TopicPartition, int], wait_seconds: float = 120.0
+) -> None:
     """Commit `positions` for the group, joined as its only member: the embedded broker
     refuses the generation-less commit of a group that had members. Only possible while the
     group's services are stopped (they would commit over it)."""
     topics = sorted({tp.topic for tp in positions})
-    consumer = AIOKafkaConsumer(*topics, **client_options(bootstrap), group_id=group,
-                                enable_auto_commit=False, auto_offset_reset="earliest",
-                                session_timeout_ms=6000, heartbeat_interval_ms=1000)
+    consumer = AIOKafkaConsumer(
+        *topics,
+        **client_options(bootstrap),
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
     await consumer.start()
     try:
         deadline = time.monotonic() + wait_seconds
         while set(consumer.assignment()) != set(positions):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"could not join group {group} alone within {wait_seconds}s: "
-                                   "are its services still running?")
+                raise TimeoutError(
+                    f"could not join group {group} alone within {wait_seconds}s: are its services still running?"
+                )
             await consumer.getmany(timeout_ms=200, max_records=1)  # drives the join
         await consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()})
     finally:

@@ -1,6 +1,7 @@
 """The client side of a service's outbox operator routes (`servicekit.operations.outbox`), for the
 `entitle rebuild-topic` command: a refusal or a silent service is a clear message, not a
 traceback, and a service restarting mid-rebuild is waited for."""
+
 from __future__ import annotations
 
 import time
@@ -24,8 +25,12 @@ class Owner:
 
     def republish(self, body: dict) -> dict:
         try:
-            answer = httpx.post(f"{self.url}/ops/outbox/republish", json={"topic": self.topic.name, **body},
-                                headers=self._headers, timeout=60)
+            answer = httpx.post(
+                f"{self.url}/ops/outbox/republish",
+                json={"topic": self.topic.name, **body},
+                headers=self._headers,
+                timeout=60,
+            )
         except httpx.HTTPError as error:
             console.print(f"[red]{self.topic.owner} does not answer at {self.url} ({error}).[/]")
             raise typer.Exit(1) from error
@@ -38,8 +43,9 @@ class Owner:
     def unpublished(self) -> int | None:
         """None while the service does not answer (restarting): its relay carries on after."""
         try:
-            answer = httpx.get(f"{self.url}/ops/outbox/backlog", params={"topic": self.topic.name},
-                               headers=self._headers, timeout=5)
+            answer = httpx.get(
+                f"{self.url}/ops/outbox/backlog", params={"topic": self.topic.name}, headers=self._headers, timeout=5
+            )
             return answer.json()["unpublished"] if answer.status_code == 200 else None
         except httpx.HTTPError:
             return None
@@ -48,10 +54,16 @@ class Owner:
 def follow(owners: list[Owner], answers: list[dict], timeout: float) -> bool:
     """Progress per topic until every backlog is zero; False if `timeout` passes first."""
     deadline = time.monotonic() + timeout
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[note]}"), console=console) as progress:
-        tasks = [progress.add_task(o.topic.name, total=a["rows"], note="")
-                 for o, a in zip(owners, answers, strict=True)]
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+    ) as progress:
+        tasks = [
+            progress.add_task(o.topic.name, total=a["rows"], note="") for o, a in zip(owners, answers, strict=True)
+        ]
         while time.monotonic() < deadline:
             left = [o.unpublished() for o in owners]
             for task, owner, answer, n in zip(tasks, owners, answers, left, strict=True):

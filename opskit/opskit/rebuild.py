@@ -6,6 +6,7 @@ Each topic's owner (from the contracts) marks the topic's outbox rows unpublishe
 ids. This command asks, then follows each topic's backlog down to zero. The marks are in
 the owner's database, so a service restarted mid-rebuild carries on where it stopped.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,10 @@ def catalogue_topics(names: list[str], every: bool) -> list[Topic]:
         raise typer.BadParameter("name the TOPICs to rebuild, or --all (not both)")
     by_name = {t.name: t for t in ALL_TOPICS}
     if unknown := [n for n in names if n not in by_name]:
-        raise typer.BadParameter(f"not catalogue topics: {', '.join(unknown)} (dead letters live only on "
-                                 f"the broker); known: {', '.join(by_name)}")
+        raise typer.BadParameter(
+            f"not catalogue topics: {', '.join(unknown)} (dead letters live only on "
+            f"the broker); known: {', '.join(by_name)}"
+        )
     return list(ALL_TOPICS) if every else [by_name[n] for n in names]
 
 
@@ -58,28 +61,44 @@ def utc_time(text: str | None) -> str | None:
 
 def summary(answers: list[dict], title: str, *counts: dict) -> Table:
     """Per topic: the events (to be) sent again, and the records on the broker before (and after)."""
-    table = Table("topic", "owner", "events", "outbox seq", "created", "on broker before",
-                  *(["after"] if len(counts) > 1 else []), title=title)
+    table = Table(
+        "topic",
+        "owner",
+        "events",
+        "outbox seq",
+        "created",
+        "on broker before",
+        *(["after"] if len(counts) > 1 else []),
+        title=title,
+    )
     for a in answers:
         seqs = f"{a['first_seq']}-{a['last_seq']}" if a["rows"] else "-"
         times = f"{a['first_created_at']} to {a['last_created_at']}" if a["rows"] else "-"
-        table.add_row(a["topic"], a["service"], str(a["rows"]), seqs, times,
-                      *(str(c[a["topic"]]) if c.get(a["topic"]) is not None else "?" for c in counts))
+        table.add_row(
+            a["topic"],
+            a["service"],
+            str(a["rows"]),
+            seqs,
+            times,
+            *(str(c[a["topic"]]) if c.get(a["topic"]) is not None else "?" for c in counts),
+        )
     return table
 
 
 def rebuild_topic(
-        topics: Annotated[list[str] | None, typer.Argument(help="catalogue topics, e.g. seats.events.v1")] = None,
-        every: Annotated[bool, typer.Option("--all", help="every catalogue topic, each from its owner")] = False,
-        from_seq: Annotated[int | None, typer.Option(min=1, help="only outbox rows from this seq on")] = None,
-        since: Annotated[str | None, typer.Option(help="only events created at or after this ISO time")] = None,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="count and describe; change nothing")] = False,
-        operator_token: Annotated[str | None, typer.Option(envvar="OPERATOR_TOKEN",
-                                                              help="sent as X-Operator-Token")] = None,
-        service_url: Annotated[list[str] | None, typer.Option(
-            help="where a service answers, SERVICE=URL (repeat); default the local stack")] = None,
-        timeout: Annotated[float, typer.Option(min=1, help="seconds to follow the backlogs")] = 300.0,
-        bootstrap: Annotated[str | None, typer.Option(help="broker, for the record counts")] = None,
+    topics: Annotated[list[str] | None, typer.Argument(help="catalogue topics, e.g. seats.events.v1")] = None,
+    every: Annotated[bool, typer.Option("--all", help="every catalogue topic, each from its owner")] = False,
+    from_seq: Annotated[int | None, typer.Option(min=1, help="only outbox rows from this seq on")] = None,
+    since: Annotated[str | None, typer.Option(help="only events created at or after this ISO time")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count and describe; change nothing")] = False,
+    operator_token: Annotated[
+        str | None, typer.Option(envvar="OPERATOR_TOKEN", help="sent as X-Operator-Token")
+    ] = None,
+    service_url: Annotated[
+        list[str] | None, typer.Option(help="where a service answers, SERVICE=URL (repeat); default the local stack")
+    ] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="seconds to follow the backlogs")] = 300.0,
+    bootstrap: Annotated[str | None, typer.Option(help="broker, for the record counts")] = None,
 ) -> list[dict]:
     """Re-send topics from their owners' outboxes, in order, with their original ids: after a
     broker restart (the embedded one keeps nothing) or a lost topic. Consumers skip what they
@@ -98,13 +117,17 @@ def rebuild_topic(
         console.print(summary(answers, "rebuild (dry run: nothing changed)", before))
         return answers
     for name in [name for name, n in before.items() if n]:
-        console.print(f"[yellow]{name} still holds {before[name]} record(s): the events come again after "
-                      "them, and consumers skip the ones they already applied.[/]")
+        console.print(
+            f"[yellow]{name} still holds {before[name]} record(s): the events come again after "
+            "them, and consumers skip the ones they already applied.[/]"
+        )
     done = follow(owners, answers, timeout)
     console.print(summary(answers, "rebuild", before, record_counts(bootstrap, [t.name for t in chosen])))
     if not done:
-        console.print(f"[yellow]Not all sent within {timeout:.0f} s; the relays carry on by themselves "
-                      "(GET /ops/outbox/backlog?topic=… on the owner says how many are left).[/]")
+        console.print(
+            f"[yellow]Not all sent within {timeout:.0f} s; the relays carry on by themselves "
+            "(GET /ops/outbox/backlog?topic=… on the owner says how many are left).[/]"
+        )
         raise typer.Exit(1)
     console.print(f"[green]re-sent {sum(a['rows'] for a in answers)} event(s) with their original ids.[/]")
     return answers

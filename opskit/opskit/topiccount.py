@@ -1,4 +1,5 @@
 """How many records topics hold, counted right on the embedded broker too."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Reads a whole topic from the start, as any client would: for tests, tail and the demo."""
+
 from __future__ import annotations
 
 import asyncio
@@ -49,9 +50,16 @@ async def read_topic_async(bootstrap: str, topic: str) -> list[Record]:
             batch = await consumer.getmany(*remaining, timeout_ms=1000)
             for tp, messages in batch.items():
                 for m in messages:
-                    records.append(Record(m.topic, m.partition, m.offset,
-                                          m.key.decode() if m.key else None,
-                                          {k: v.decode(errors="replace") for k, v in m.headers}, m.value))
+                    records.append(
+                        Record(
+                            m.topic,
+                            m.partition,
+                            m.offset,
+                            m.key.decode() if m.key else None,
+                            {k: v.decode(errors="replace") for k, v in m.headers},
+                            m.value,
+                        )
+                    )
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
         return records
@@ -76,8 +84,9 @@ def events_of(bootstrap: str, topic: str, subject: str | None = None) -> list[di
     return envelopes
 
 
-async def produce_async(bootstrap: str, topic: str, values: list[tuple[bytes | None, bytes]],
-                        headers: list[tuple[str, bytes]] | None = None) -> None:
+async def produce_async(
+    bootstrap: str, topic: str, values: list[tuple[bytes | None, bytes]], headers: list[tuple[str, bytes]] | None = None
+) -> None:
     producer = AIOKafkaProducer(**client_options(bootstrap), acks="all")
     await producer.start()
     try:

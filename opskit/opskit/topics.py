@@ -5,6 +5,7 @@
 what it would create and connects to nothing. Services still create what they lack at
 start-up (`kafka.ensure_topics`), from the same definitions.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,9 @@ from servicekit.messaging.kafka import client_options, create_missing
 
 console = make_console()
 Bootstrap = Annotated[str | None, typer.Option(help="broker; default KAFKA_BOOTSTRAP_SERVERS or the local one")]
-Replicas = Annotated[int | None, typer.Option("--replication-factor", min=1,
-                                                 help="default: the number of brokers, at most 3")]
+Replicas = Annotated[
+    int | None, typer.Option("--replication-factor", min=1, help="default: the number of brokers, at most 3")
+]
 _default_bootstrap: Callable[[], str] = lambda: "127.0.0.1:9092"  # noqa: E731  replaced by register()
 
 
@@ -36,8 +38,11 @@ def retention_text(retention_ms: int) -> str:
 def drift(topic: Topic, partitions: int, config: dict[str, str]) -> list[str]:
     """How a topic on the broker differs from its definition (settings the broker did not report are skipped)."""
     found = [f"{partitions} partitions, defined {topic.partitions}"] if partitions != topic.partitions else []
-    return found + [f"{key}={config[key]}, defined {value}"
-                    for key, value in topic.config().items() if key in config and config[key] != value]
+    return found + [
+        f"{key}={config[key]}, defined {value}"
+        for key, value in topic.config().items()
+        if key in config and config[key] != value
+    ]
 
 
 async def drifts(admin: AIOKafkaAdminClient, topics: list[Topic]) -> dict[str, list[str]]:
@@ -64,14 +69,23 @@ def topics_list() -> None:
     """Every topic Entitle needs, as defined in contracts/topics.py. Example: `entitle topics list`."""
     table = Table("topic", "owner", "key", "visibility", "partitions", "retention", "cleanup")
     for t in every_topic():
-        table.add_row(t.name, t.owner, t.key, "public" if t.public else "internal", str(t.partitions),
-                      retention_text(t.retention), t.cleanup_policy)
+        table.add_row(
+            t.name,
+            t.owner,
+            t.key,
+            "public" if t.public else "internal",
+            str(t.partitions),
+            retention_text(t.retention),
+            t.cleanup_policy,
+        )
     console.print(table)
 
 
-def topics_create(bootstrap: Bootstrap = None, replication_factor: Replicas = None,
-                  dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan; connect to nothing")] = False
-                  ) -> None:
+def topics_create(
+    bootstrap: Bootstrap = None,
+    replication_factor: Replicas = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan; connect to nothing")] = False,
+) -> None:
     """Create every missing topic with its partitions, retention and cleanup policy; existing
     topics are left alone. Examples: `entitle topics create --bootstrap kafka:9092`;
     `entitle topics create --dry-run`."""
@@ -95,8 +109,9 @@ def register(app: typer.Typer, default_bootstrap: Callable[[], str]) -> None:
     """Add `topics list` and `topics create` to the `entitle` command."""
     global _default_bootstrap
     _default_bootstrap = default_bootstrap
-    topics = typer.Typer(help="The topics of contracts/topics.py: list them, create them on a broker.",
-                         no_args_is_help=True)
+    topics = typer.Typer(
+        help="The topics of contracts/topics.py: list them, create them on a broker.", no_args_is_help=True
+    )
     topics.command("list")(topics_list)
     topics.command("create")(topics_create)
     app.add_typer(topics, name="topics")

@@ -1,4 +1,5 @@
 """The `entitle` command: arguments it refuses clearly, and the e-mail preview (R34)."""
+
 from typer.testing import CliRunner
 
 from opskit.cli import app

@@ -1,4 +1,5 @@
 """End offsets as the log holds them, which the test clock's settling and `entitle replay` rely on."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """The operator commands refuse wrong arguments clearly (exit 2) before touching any broker."""
+
 import pytest
 from aiokafka import TopicPartition
 from typer.testing import CliRunner
@@ -10,8 +11,9 @@ runner = CliRunner()
 NO_BROKER = ["--bootstrap", "127.0.0.1:1"]  # nothing answers there: a refusal must come first
 
 
-@pytest.mark.parametrize("where", [[], ["--to-earliest", "--to-offset", "3"],
-                                   ["--to-offset", "1", "--to-time", "2026-01-01T00:00:00Z"]])
+@pytest.mark.parametrize(
+    "where", [[], ["--to-earliest", "--to-offset", "3"], ["--to-offset", "1", "--to-time", "2026-01-01T00:00:00Z"]]
+)
 def test_replay_without_exactly_one_target_is_refused(where):
     answer = runner.invoke(app, ["replay", "billing", "--dry-run", *where, *NO_BROKER])
     assert answer.exit_code == 2 and "--to-earliest" in answer.output
@@ -45,8 +47,7 @@ def test_trace_needs_a_correlation_id():
     assert runner.invoke(app, ["trace"]).exit_code == 2
 
 
-@pytest.mark.parametrize("command", [["replay"], ["dlq", "list"], ["dlq", "show"], ["dlq", "redrive"],
-                                     ["trace"]])
+@pytest.mark.parametrize("command", [["replay"], ["dlq", "list"], ["dlq", "show"], ["dlq", "redrive"], ["trace"]])
 def test_every_operator_command_has_help_with_an_example(command):
     answer = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     assert answer.exit_code == 0 and "Example" in answer.output

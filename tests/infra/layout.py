@@ -1,5 +1,6 @@
 """What the infra tests read: the compose file, the Dockerfiles, .dockerignore, the packages
 an image installs, and the settings each service accepts. Nothing here needs Docker or a network."""
+
 from __future__ import annotations
 
 import ast
@@ -94,12 +95,25 @@ def copied_sources(image: str) -> list[str]:
 def pip_arguments(image: str, command: str) -> list[str]:
     """The operands of `pip <command>` in the image's RUN instructions: the folders
     `pip wheel` builds, or the projects `pip install` installs (options and their values left out)."""
-    takes_value = {"--find-links", "-f", "--wheel-dir", "-w", "--index-url", "-i", "--extra-index-url",
-                   "--requirement", "-r", "--constraint", "-c", "--target", "-t"}
+    takes_value = {
+        "--find-links",
+        "-f",
+        "--wheel-dir",
+        "-w",
+        "--index-url",
+        "-i",
+        "--extra-index-url",
+        "--requirement",
+        "-r",
+        "--constraint",
+        "-c",
+        "--target",
+        "-t",
+    }
     operands = []
     for run in instructions(dockerfile(image), "RUN"):
         words = shlex.split(substituted(run, IMAGES[image][1]))
-        for start in (n + 2 for n in range(len(words) - 1) if words[n:n + 2] == ["pip", command]):
+        for start in (n + 2 for n in range(len(words) - 1) if words[n : n + 2] == ["pip", command]):
             skip = False
             for word in words[start:]:
                 if word in ("&&", "||", ";", "|"):
@@ -152,8 +166,11 @@ def installed_with(project: str) -> set[str]:
 
 def settings_class(service: str) -> type[ServiceSettings]:
     module = importlib.import_module(f"{service}.settings")
-    return next(v for v in vars(module).values()
-                if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings)
+    return next(
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings
+    )
 
 
 def env_names(settings: type[ServiceSettings]) -> set[str]:

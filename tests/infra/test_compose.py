@@ -1,4 +1,5 @@
 """infra/docker-compose.yml, read as Docker Compose would read it, without Docker."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,15 @@ from tests.infra.layout import (
 )
 
 PINNED_TAG = re.compile(r"^[\w./-]+:v?\d+\.\d+(\.\d+)?[\w.-]*(@sha256:[0-9a-f]{64})?$")
-SECRETS = ("TOKEN_SECRET", "OPERATOR_TOKEN", "POSTGRES_PASSWORD", "KAFKA_ADMIN_PASSWORD", "KAFKA_OPERATOR_PASSWORD",
-           "KAFKA_TLS_KEYSTORE_PASSWORD", *(f"KAFKA_{service.upper()}_PASSWORD" for service in SERVICES))
+SECRETS = (
+    "TOKEN_SECRET",
+    "OPERATOR_TOKEN",
+    "POSTGRES_PASSWORD",
+    "KAFKA_ADMIN_PASSWORD",
+    "KAFKA_OPERATOR_PASSWORD",
+    "KAFKA_TLS_KEYSTORE_PASSWORD",
+    *(f"KAFKA_{service.upper()}_PASSWORD" for service in SERVICES),
+)
 
 
 def services() -> dict[str, dict]:
@@ -78,8 +86,11 @@ def test_the_topics_job_is_built_from_the_operator_dockerfile():
 
 
 def test_compose_builds_every_image_the_dockerfile_tests_check_and_no_other():
-    built = {definition["image"].split("/")[-1].split(":")[0]: (dockerfile_of(definition), build_args_of(definition))
-             for definition in services().values() if ours(definition)}
+    built = {
+        definition["image"].split("/")[-1].split(":")[0]: (dockerfile_of(definition), build_args_of(definition))
+        for definition in services().values()
+        if ours(definition)
+    }
     assert built == IMAGES
 
 
@@ -118,8 +129,10 @@ def test_secrets_come_from_the_environment_file_never_from_the_compose_file():
     for name, definition in services().items():  # inside the containers too: every password is one of them
         for variable, value in definition.get("environment", {}).items():
             if "PASSWORD" in variable or "SECRET" in variable:
-                assert all(f"${{{secret}:?" in str(value) for secret in re.findall(r"\$\{(\w+)", str(value))), \
-                    (name, variable)
+                assert all(f"${{{secret}:?" in str(value) for secret in re.findall(r"\$\{(\w+)", str(value))), (
+                    name,
+                    variable,
+                )
                 assert re.search(r"\$\{\w+:\?", str(value)), (name, variable, value)
 
 

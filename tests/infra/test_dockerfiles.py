@@ -1,6 +1,7 @@
 """The images' Dockerfiles and .dockerignore, parsed as Docker parses them, without Docker:
 services/Dockerfile, built once per service with its name as the SERVICE build argument,
 and opskit/Dockerfile, the operator tools."""
+
 from __future__ import annotations
 
 import json
@@ -49,6 +50,7 @@ def folder(project: str) -> str:
 
 
 # --- every image ---------------------------------------------------------------------------
+
 
 def test_there_is_one_service_dockerfile_and_one_operator_dockerfile():
     assert SERVICE_DOCKERFILE.is_file() and OPERATOR_DOCKERFILE.is_file()
@@ -115,17 +117,30 @@ def test_the_runtime_environment_names_only_settings_of_the_services(image):
 
 
 def test_the_build_context_leaves_out_tests_local_state_version_control_and_the_development_kit():
-    left_out = [".git/HEAD", ".venv/bin/python", "var/identity.db", "tests/conftest.py", "bench/__main__.py",
-                "contracts/tests/test_export.py", "services/seats/tests/conftest.py", "infra/.env",
-                "services/seats/seats/__pycache__/app.cpython-311.pyc", "tools/asyncapi-validate/node_modules/x",
-                "services/identity/entitle_identity.egg-info/PKG-INFO", "devkit/pyproject.toml",
-                "devkit/devkit/devstack.py", "opskit/tests/test_cli.py", "opskit/entitle_opskit.egg-info/PKG-INFO"]
+    left_out = [
+        ".git/HEAD",
+        ".venv/bin/python",
+        "var/identity.db",
+        "tests/conftest.py",
+        "bench/__main__.py",
+        "contracts/tests/test_export.py",
+        "services/seats/tests/conftest.py",
+        "infra/.env",
+        "services/seats/seats/__pycache__/app.cpython-311.pyc",
+        "tools/asyncapi-validate/node_modules/x",
+        "services/identity/entitle_identity.egg-info/PKG-INFO",
+        "devkit/pyproject.toml",
+        "devkit/devkit/devstack.py",
+        "opskit/tests/test_cli.py",
+        "opskit/entitle_opskit.egg-info/PKG-INFO",
+    ]
     assert [path for path in left_out if in_build_context(path)] == []
     assert in_build_context("services/identity/identity/templates/base.html")
     assert in_build_context("opskit/opskit/cli.py")
 
 
 # --- the service images: services/Dockerfile --------------------------------------------------
+
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_service_image_installs_the_service_and_the_runtime_only(service):
@@ -150,8 +165,10 @@ def test_a_build_without_a_service_or_with_a_folder_that_is_no_service_stops_at_
     (check,) = [run for run in instructions(dockerfile(SERVICES[0]), "RUN") if "__main__.py" in run]
 
     def build_step(service: str) -> int:  # as Docker runs it: the argument in the environment, /src holding the copies
-        return subprocess.run(["sh", "-c", check], cwd=REPO, env={"PATH": os.environ["PATH"], "SERVICE": service},
-                              capture_output=True).returncode
+        return subprocess.run(
+            ["sh", "-c", check], cwd=REPO, env={"PATH": os.environ["PATH"], "SERVICE": service}, capture_output=True
+        ).returncode
+
     assert [build_step(service) for service in SERVICES] == [0] * len(SERVICES)
     assert all(build_step(name) != 0 for name in ("", "servicekit", "seat", "../opskit"))
 
@@ -191,8 +208,10 @@ class _Health(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def health_ports():
     """A /health that answers 200 and one that answers 503, on two ports of 127.0.0.1."""
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), type(f"Health{status}", (_Health,), {"status": status}))
-               for status in (200, 503)]
+    servers = [
+        ThreadingHTTPServer(("127.0.0.1", 0), type(f"Health{status}", (_Health,), {"status": status}))
+        for status in (200, 503)
+    ]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     yield {"healthy": str(servers[0].server_port), "failing": str(servers[1].server_port)}
@@ -206,13 +225,15 @@ def test_the_health_check_asks_health_on_the_port_the_service_listens_on(service
     """The HEALTHCHECK's own command, run with the image's environment: HTTP_PORT, unless the
     service's `<SERVICE>_HTTP_PORT` is set, which its settings read first."""
     check = instructions(dockerfile(service), "HEALTHCHECK")[-1]
-    command = json.loads(check[check.index("CMD") + len("CMD"):])
+    command = json.loads(check[check.index("CMD") + len("CMD") :])
     assert command[:2] == ["python", "-c"] and "urllib.request" in command[2]  # slim images have no curl
 
     def health(**variables: str) -> int:
         environment = {**dockerfile(service).envs, "PATH": os.environ["PATH"], **variables}
-        return subprocess.run([sys.executable, *command[1:]], env=environment, capture_output=True,
-                              timeout=20).returncode
+        return subprocess.run(
+            [sys.executable, *command[1:]], env=environment, capture_output=True, timeout=20
+        ).returncode
+
     prefixed = f"{service.upper()}_HTTP_PORT"
     assert health(HTTP_PORT=health_ports["healthy"]) == 0
     assert health(HTTP_PORT=health_ports["failing"], **{prefixed: health_ports["healthy"]}) == 0
@@ -221,6 +242,7 @@ def test_the_health_check_asks_health_on_the_port_the_service_listens_on(service
 
 
 # --- the operator image: opskit/Dockerfile ------------------------------------------------------
+
 
 def test_the_operator_image_installs_the_tools_and_the_runtime_only():
     assert pip_arguments(OPERATOR_IMAGE, "install") == [OPERATOR_TOOLS]

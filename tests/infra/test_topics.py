@@ -1,5 +1,6 @@
 """The topics the compose file creates up front are the ones contracts/topics.py defines, and
 the ones the services use; `create_missing` creates them as defined, against a fake admin client."""
+
 from __future__ import annotations
 
 import importlib
@@ -80,8 +81,9 @@ async def test_a_single_broker_gets_one_replica_and_a_topic_created_meanwhile_is
 
 async def test_any_other_refusal_of_the_broker_fails_the_creation():
     with pytest.raises(InvalidReplicationFactorError):
-        await create_missing(FakeAdmin(errors={"billing.dlq": InvalidReplicationFactorError.errno}),
-                             list(every_topic()))
+        await create_missing(
+            FakeAdmin(errors={"billing.dlq": InvalidReplicationFactorError.errno}), list(every_topic())
+        )
 
 
 def test_names_given_with_partitions_take_their_definition_or_stay_internal_scratch_topics():
@@ -94,7 +96,9 @@ def test_a_topic_that_differs_from_its_definition_is_described():
     seats = topic_named("seats.events.v1")
     assert drift(seats, 3, {"retention.ms": "-1", "cleanup.policy": "delete"}) == []
     assert drift(seats, 2, {"retention.ms": "604800000"}) == [
-        "2 partitions, defined 3", "retention.ms=604800000, defined -1"]
+        "2 partitions, defined 3",
+        "retention.ms=604800000, defined -1",
+    ]
 
 
 def test_no_infra_test_starts_the_system_stack(request):

@@ -4,6 +4,7 @@ The routes are read from each service's OpenAPI document, so a route added later
 Each is called with no token, an expired token, another account's token and the token of a
 member of the same account who does not administer the subscription. None may succeed.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -18,8 +19,16 @@ from servicekit.http.auth import Caller, issue_token
 from servicekit.settings import ServiceSettings
 
 # Routes anyone may call, and why.
-PUBLIC = {"/health", "/ready", "/accounts", "/people", "/people/registration", "/verifications",
-          "/verifications/resend", "/tokens"}  # registration and sign-in come before any token
+PUBLIC = {
+    "/health",
+    "/ready",
+    "/accounts",
+    "/people",
+    "/people/registration",
+    "/verifications",
+    "/verifications/resend",
+    "/tokens",
+}  # registration and sign-in come before any token
 OPEN_TEMPLATES = ("/import-template.csv", "/import-template.xlsx")  # blank files, no data in them
 
 
@@ -40,8 +49,11 @@ def valid_request(spec: dict, operation: dict) -> dict:
     """A body and query the route's schema accepts, so that a refusal comes from who asks, not
     from validation (422). `multipart` marks an upload, for which no JSON body can be built."""
     content = operation.get("requestBody", {}).get("content", {})
-    query = {p["name"]: example(spec, p["schema"]) for p in operation.get("parameters", [])
-             if p["in"] == "query" and p.get("required")}
+    query = {
+        p["name"]: example(spec, p["schema"])
+        for p in operation.get("parameters", [])
+        if p["in"] == "query" and p.get("required")
+    }
     body = example(spec, content["application/json"]["schema"]) if "application/json" in content else None
     return {"json": body, "params": query, "multipart": bool(content) and body is None}
 
@@ -55,8 +67,11 @@ def example(spec: dict, schema: dict):
         return schema["enum"][0]
     kind = schema.get("type")
     if kind == "object":
-        return {name: example(spec, sub) for name, sub in schema.get("properties", {}).items()
-                if name in schema.get("required", [])}
+        return {
+            name: example(spec, sub)
+            for name, sub in schema.get("properties", {}).items()
+            if name in schema.get("required", [])
+        }
     if kind == "array":
         return [example(spec, schema.get("items", {}))] * max(schema.get("minItems", 1), 1)
     if kind in ("integer", "number"):
@@ -69,18 +84,21 @@ def example(spec: dict, schema: dict):
         return "2030-06-30T00:00:00Z"
     if schema.get("pattern", "").startswith("^(en"):
         return "en"
-    if (schema.get("format") == "email" or "@" in schema.get("pattern", "")
-            or "email" in schema.get("title", "").lower()):
+    if (
+        schema.get("format") == "email"
+        or "@" in schema.get("pattern", "")
+        or "email" in schema.get("title", "").lower()
+    ):
         return "someone@example.com"
     return "x" * max(schema.get("minLength", 1), 1)
 
 
-def call(stack, service: str, method: str, path: str, request: dict, token: str | None,
-         ids: dict[str, str]) -> int:
+def call(stack, service: str, method: str, path: str, request: dict, token: str | None, ids: dict[str, str]) -> int:
     url = stack.config.url(service) + path.format_map(ids)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.request(method, url, headers=headers, json=request["json"], params=request["params"],
-                         timeout=10).status_code
+    return httpx.request(
+        method, url, headers=headers, json=request["json"], params=request["params"], timeout=10
+    ).status_code
 
 
 @pytest.fixture(scope="module")
@@ -93,15 +111,32 @@ def owner_and_others(stack):
     stranger = api.new_customer("Sam Stranger")
     account_id = owner.call("identity", "GET", "/me/accounts")[0]["account_id"]
     member_email = f"member-{uuid.uuid4().hex[:8]}@example.com"
-    owner.call("identity", "POST", f"/accounts/{account_id}/contacts",
-               {"email": member_email, "first_name": "Mia", "last_name": "Member"})
-    api.call("identity", "POST", "/people", {"email": member_email, "password": "Correct-Horse-9",
-                                             "name": "Mia Member", "accept_terms": True})
+    owner.call(
+        "identity",
+        "POST",
+        f"/accounts/{account_id}/contacts",
+        {"email": member_email, "first_name": "Mia", "last_name": "Member"},
+    )
+    api.call(
+        "identity",
+        "POST",
+        "/people",
+        {"email": member_email, "password": "Correct-Horse-9", "name": "Mia Member", "accept_terms": True},
+    )
     api.verify_email(member_email)
     member = api.sign_in(member_email)
-    ids = {"subscription_id": subscription["id"], "account_id": account_id, "amendment_id": "a-1",
-           "invoice_id": "i-1", "import_id": "imp-1", "row": "1", "user_id": "u-1", "lease_id": "l-1",
-           "key_id": "k-1", "contact_id": "c-1"}
+    ids = {
+        "subscription_id": subscription["id"],
+        "account_id": account_id,
+        "amendment_id": "a-1",
+        "invoice_id": "i-1",
+        "import_id": "imp-1",
+        "row": "1",
+        "user_id": "u-1",
+        "lease_id": "l-1",
+        "key_id": "k-1",
+        "contact_id": "c-1",
+    }
     return owner, stranger, member, ids
 
 

@@ -6,6 +6,7 @@ had passed by the time the request arrived: `422 clock_moves_forward_only`, and 
 left at an intermediate time. Worse under load. So this runs on a stack of its own whose
 clock runs (the shared stack's is frozen), with every core kept busy meanwhile.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,8 +55,11 @@ def every_core_busy():
 
 
 def renewals(stack: DevStack, subscription_id: str) -> list[dict]:
-    return [e for e in events_of(stack.config.bootstrap, "subscriptions.events.v1", subscription_id)
-            if e["type"] == "subscription.renewed"]
+    return [
+        e
+        for e in events_of(stack.config.bootstrap, "subscriptions.events.v1", subscription_id)
+        if e["type"] == "subscription.renewed"
+    ]
 
 
 def test_advancing_a_year_of_monthly_jobs_on_a_running_clock_and_a_busy_machine_ends_at_its_target(running_stack):

@@ -1,4 +1,5 @@
 """The four core flows, end to end: five processes, the embedded broker, a real SMTP server."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,11 @@ def types_of(stack, topic: str, subject: str) -> list[str]:
 
 
 def mails_for(stack, subscription_id: str, template: str):
-    return [m for m in read_mailbox(stack.config.mail_dir)
-            if m.template == template and m.subscription_id == subscription_id]
+    return [
+        m
+        for m in read_mailbox(stack.config.mail_dir)
+        if m.template == template and m.subscription_id == subscription_id
+    ]
 
 
 def test_R7_purchase_emails_the_agreement_and_acceptance_activates(stack, customer):
@@ -27,8 +31,10 @@ def test_R7_purchase_emails_the_agreement_and_acceptance_activates(stack, custom
     assert mail.html and "<a href=" in mail.html
 
     assert customer.accept(sid)["status"] == "active"
-    eventually(lambda: "subscription.activated" in types_of(stack, "subscriptions.events.v1", sid),
-               what="subscription.activated published")
+    eventually(
+        lambda: "subscription.activated" in types_of(stack, "subscriptions.events.v1", sid),
+        what="subscription.activated published",
+    )
 
 
 def test_R21_seats_stay_locked_until_activation_then_unlock(stack, customer):
@@ -108,8 +114,11 @@ def test_R14_R28_cancellation_ends_the_term_revokes_seats_and_tells_the_administ
 def test_R6_another_account_cannot_see_or_manage_the_subscription(stack, api, customer):
     sid = customer.purchase(quantity=1)["id"]
     stranger = api.new_customer("Eve Other")
-    for attempt in (lambda: stranger.subscription(sid), lambda: stranger.accept(sid),
-                    lambda: stranger.cancel(sid, "mine now")):
+    for attempt in (
+        lambda: stranger.subscription(sid),
+        lambda: stranger.accept(sid),
+        lambda: stranger.cancel(sid, "mine now"),
+    ):
         with pytest.raises(EntitleError) as refused:
             attempt()
         assert refused.value.status == 404

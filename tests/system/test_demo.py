@@ -1,4 +1,5 @@
 """`make demo` is a system test too: a year of one annual subscription, end to end."""
+
 from devkit.demo import run_year
 
 

@@ -5,6 +5,7 @@ The other system tests kill services on purpose and restart them themselves, so 
 stacks are unsupervised (StackConfig.supervise is off unless `python -m devkit.devstack`
 turns it on). This one runs parts of a stack of its own: the broker and identity.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -28,8 +29,14 @@ pytestmark = pytest.mark.xdist_group("stack-supervised")
 @pytest.fixture
 def supervised(tmp_path):
     SharedTestClock(tmp_path / "clock.json").set_frozen(START)
-    config = StackConfig.isolated(tmp_path, clock_file=tmp_path / "clock.json", extra_env=QUICK_TEST_ENV,
-                                  supervise=True, restart_backoff_seconds=0.2, restart_backoff_max_seconds=0.8)
+    config = StackConfig.isolated(
+        tmp_path,
+        clock_file=tmp_path / "clock.json",
+        extra_env=QUICK_TEST_ENV,
+        supervise=True,
+        restart_backoff_seconds=0.2,
+        restart_backoff_max_seconds=0.8,
+    )
     stack = DevStack(config)
     yield stack
     stack.stop()
@@ -54,13 +61,17 @@ def test_a_supervised_stack_restarts_a_service_killed_with_sigkill_and_logs_it(s
     killed = supervised.processes["identity"].pid
 
     os.kill(killed, signal.SIGKILL)  # from outside, as the OOM killer or an impatient person would
-    eventually(lambda: supervised.processes["identity"].pid != killed and healthy(supervised, "identity"),
-               timeout=90, what="identity answering /health again from a new process")
+    eventually(
+        lambda: supervised.processes["identity"].pid != killed and healthy(supervised, "identity"),
+        timeout=90,
+        what="identity answering /health again from a new process",
+    )
 
     restarted = supervised.processes["identity"].pid
     log = supervisor_log(supervised)
-    assert any(re.search(r"identity died \(killed by SIGKILL\) after [\d.]+ s; restarting in 0\.2 s", line)
-               for line in log), log
+    assert any(
+        re.search(r"identity died \(killed by SIGKILL\) after [\d.]+ s; restarting in 0\.2 s", line) for line in log
+    ), log
     assert any(line.endswith(f"identity restarted (pid {restarted})") for line in log), log
 
 
@@ -69,9 +80,12 @@ def test_a_part_that_keeps_dying_is_restarted_later_each_time(supervised):
     supervised.start_supervising()
 
     def deaths() -> list[tuple[datetime, float]]:
-        found = [re.match(r"(\S+) crasher died \(exit code 3\) after [\d.]+ s; restarting in ([\d.]+) s", line)
-                 for line in supervisor_log(supervised)]
+        found = [
+            re.match(r"(\S+) crasher died \(exit code 3\) after [\d.]+ s; restarting in ([\d.]+) s", line)
+            for line in supervisor_log(supervised)
+        ]
         return [(datetime.fromisoformat(m[1]), float(m[2])) for m in found if m]
+
     seen = eventually(lambda: len(found := deaths()) >= 5 and found, timeout=60, what="five deaths")
 
     assert [delay for _, delay in seen[:5]] == [0.2, 0.4, 0.8, 0.8, 0.8]  # doubling, up to the maximum
@@ -101,6 +115,7 @@ def test_make_run_supervises_its_stack_and_the_test_stacks_do_not(monkeypatch, t
 
         def stop(self):
             pass
+
     monkeypatch.setattr("devkit.devstack.DevStack", Recorder)
     main()
     assert started[0].supervise is True

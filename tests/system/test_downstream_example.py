@@ -1,6 +1,7 @@
 """The downstream example (`examples/downstream/consumer.py`: aiokafka and json, no Entitle
 code) reads one purchase in order, commits after handling, and skips what it already handled
 when its events come again, as a replay or a rebuilt topic brings them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,9 +24,25 @@ TOPIC = "subscriptions.events.v1"
 
 def run_example(stack, group: str, state: Path) -> list[dict]:
     """The example as its user runs it, until the topic has been quiet for two seconds."""
-    done = subprocess.run([sys.executable, str(EXAMPLE), "--bootstrap", stack.config.bootstrap, "--group", group,
-                           "--topic", TOPIC, "--state", str(state), "--until-idle", "2"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLE),
+            "--bootstrap",
+            stack.config.bootstrap,
+            "--group",
+            group,
+            "--topic",
+            TOPIC,
+            "--state",
+            str(state),
+            "--until-idle",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
 
@@ -37,7 +54,8 @@ def purchased_and_activated(stack, sid: str) -> list | None:
 
 @pytest.mark.parametrize("stack", ["sqlite"], indirect=True)  # the example never sees the services' database
 def test_the_example_consumer_handles_a_purchase_once_in_order_and_skips_it_when_it_comes_again(
-        stack, customer, tmp_path):
+    stack, customer, tmp_path
+):
     sid = customer.purchase(quantity=1)["id"]
     customer.accept(sid)
     records = eventually(lambda: purchased_and_activated(stack, sid), what="purchased and activated on the topic")
@@ -45,7 +63,8 @@ def test_the_example_consumer_handles_a_purchase_once_in_order_and_skips_it_when
 
     first = [line for line in run_example(stack, group, state) if line.get("subject") == sid]
     assert [(e["type"], e["id"], e["duplicate"]) for e in first] == [
-        (r.json()["type"], r.headers["ce_id"], False) for r in records]
+        (r.json()["type"], r.headers["ce_id"], False) for r in records
+    ]
     committed = asyncio.run(committed_offsets(stack.config.bootstrap, group, [TOPIC]))
     assert all(committed[TopicPartition(TOPIC, r.partition)] > r.offset for r in records)
 

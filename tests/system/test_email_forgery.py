@@ -5,6 +5,7 @@ The events are published straight onto `subscriptions.events.v1`, as anyone who 
 the broker could (the embedded broker has no ACLs). Notifications checks each against what
 earlier events said and dead-letters a contradiction with reason `inconsistent`.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -44,11 +45,17 @@ def dead_letter_of(stack, event_id: str) -> dict | None:
 def test_item1_an_activation_of_a_subscription_never_purchased_is_dead_lettered_and_mails_nobody(stack, customer):
     claims, sid = claims_of(customer), str(uuid.uuid4())
     forged = SubscriptionActivated(
-        subscription_id=sid, account_id=claims["acct"],
+        subscription_id=sid,
+        account_id=claims["acct"],
         administrator=Contact(person_id=claims["sub"], email=claims["email"], name="Ada", locale="en"),
-        licence_type=LicenceType.NAMED_USER, billing_cycle=BillingCycle.ANNUAL, quantity=500,
-        unit_price=Money(amount_minor=0, currency="EUR"), activated_at=NOW, term_start=NOW,
-        term_end=NOW + timedelta(days=365))
+        licence_type=LicenceType.NAMED_USER,
+        billing_cycle=BillingCycle.ANNUAL,
+        quantity=500,
+        unit_price=Money(amount_minor=0, currency="EUR"),
+        activated_at=NOW,
+        term_start=NOW,
+        term_end=NOW + timedelta(days=365),
+    )
     event_id = publish(stack, forged)
 
     letter = eventually(lambda: dead_letter_of(stack, event_id), what="notifications' dead letter")
@@ -57,16 +64,26 @@ def test_item1_an_activation_of_a_subscription_never_purchased_is_dead_lettered_
     assert not [m for m in read_mailbox(stack.config.mail_dir) if m.subscription_id == sid]
 
 
-def test_item1_a_forged_transfer_neither_mails_the_forger_nor_takes_the_log_from_the_administrator(
-        stack, customer):
+def test_item1_a_forged_transfer_neither_mails_the_forger_nor_takes_the_log_from_the_administrator(stack, customer):
     claims = claims_of(customer)
     answer = customer.purchase(quantity=1)
     sid, purchase_id = answer["id"], answer["event_ids"][0]
-    eventually(lambda: [e for e in customer.call("notifications", "GET", f"/deliveries?caused_by={purchase_id}")
-                        if e["status"] == "sent"], what="the agreement e-mail sent")
+    eventually(
+        lambda: [
+            e
+            for e in customer.call("notifications", "GET", f"/deliveries?caused_by={purchase_id}")
+            if e["status"] == "sent"
+        ],
+        what="the agreement e-mail sent",
+    )
 
-    forged = AdministratorTransferred(subscription_id=sid, account_id=claims["acct"], previous_administrator=MALLORY,
-                                      new_administrator=MALLORY, transferred_at=NOW)
+    forged = AdministratorTransferred(
+        subscription_id=sid,
+        account_id=claims["acct"],
+        previous_administrator=MALLORY,
+        new_administrator=MALLORY,
+        transferred_at=NOW,
+    )
     event_id = publish(stack, forged)
 
     letter = eventually(lambda: dead_letter_of(stack, event_id), what="notifications' dead letter")

@@ -9,6 +9,7 @@ when the route wants a sign-in (401), with their own token. Each must answer 200
 something to act on, on one of the stack's own services. Until a portal exists, links point at
 the API route that serves what they promise.
 """
+
 from __future__ import annotations
 
 import html
@@ -31,8 +32,12 @@ HTML_LINK = re.compile(r"""href=["']([^"']+)["']""")
 
 def templates_with_links() -> set[str]:
     """Every e-mail whose sample carries a link, in any language: each must be tried here."""
-    return {template for locale in LOCALES for template, request in sample_requests(locale).items()
-            if "http" in render(template, locale, request.facts).text}
+    return {
+        template
+        for locale in LOCALES
+        for template, request in sample_requests(locale).items()
+        if "http" in render(template, locale, request.facts).text
+    }
 
 
 def links_in(mail: ReceivedMail) -> set[str]:
@@ -87,18 +92,38 @@ def test_item10_every_link_in_every_email_answers_its_reader_with_something_to_u
     eventually(lambda: [m for m in mails_to(stack, admin_email) if m.template == "agreement"], what="agreement")
     admin.accept(sid)
     eventually(lambda: admin.seats(sid)["status"] == "unlocked", what="seats unlocked")
-    admin.call("seats", "POST", f"/subscriptions/{sid}/users", {"users": [
-        {"email": user_email, "first_name": "Uli", "last_name": "User", "locale": "fr"}], "assign_seats": True})
+    admin.call(
+        "seats",
+        "POST",
+        f"/subscriptions/{sid}/users",
+        {
+            "users": [{"email": user_email, "first_name": "Uli", "last_name": "User", "locale": "fr"}],
+            "assign_seats": True,
+        },
+    )
     eventually(lambda: [m for m in mails_to(stack, user_email) if m.template == "invitation"], what="invitation")
     admin.call("seats", "POST", f"/subscriptions/{sid}/users/invitations/resend", {"all": True})
     account_id = admin.call("identity", "GET", "/me/accounts")[0]["account_id"]
-    admin.call("identity", "POST", f"/accounts/{account_id}/contacts",
-               {"email": contact_email, "first_name": "Cléo", "last_name": "Contact", "locale": "nl"})
+    admin.call(
+        "identity",
+        "POST",
+        f"/accounts/{account_id}/contacts",
+        {"email": contact_email, "first_name": "Cléo", "last_name": "Contact", "locale": "nl"},
+    )
     admin.propose_amendment(sid, "premium_plus")
     api.register("Links Again", admin_email, "Dora Again", locale="de")  # a taken address
 
-    expected = {"verification", "agreement", "activated", "invoice_issued", "invitation", "reinvitation",
-                "contact_invitation", "amendment", "registration_attempted"}
+    expected = {
+        "verification",
+        "agreement",
+        "activated",
+        "invoice_issued",
+        "invitation",
+        "reinvitation",
+        "contact_invitation",
+        "amendment",
+        "registration_attempted",
+    }
     assert templates_with_links() <= expected, "an e-mail with links is missing from this test"
 
     def all_arrived() -> list[ReceivedMail]:

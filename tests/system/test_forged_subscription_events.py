@@ -2,6 +2,7 @@
 (issue 11, item 1): billing and subscriptions check each event against what they know of its
 subscription, dead-letter the one that contradicts it with the reason `inconsistent`, and
 apply nothing of it."""
+
 from __future__ import annotations
 
 import uuid
@@ -38,9 +39,10 @@ def publish(stack, topic: str, event) -> str:
 
 def dead_letter(stack, group: str, event_id: str):
     """The record `group` dead-lettered for that event, once it has."""
+
     def found():
-        return next((r for r in read_topic(stack.config.bootstrap, f"{group}.dlq")
-                     if r.event_id == event_id), None)
+        return next((r for r in read_topic(stack.config.bootstrap, f"{group}.dlq") if r.event_id == event_id), None)
+
     return eventually(found, timeout=30, what=f"{group} dead-lettered {event_id}")
 
 
@@ -53,12 +55,17 @@ def active_and_invoiced(customer: EntitleClient) -> tuple[str, dict]:
 
 
 def test_a_forged_administrator_transfer_to_another_account_is_dead_lettered_by_billing_and_moves_nothing(
-        stack, api, customer):
+    stack, api, customer
+):
     sid, invoice = active_and_invoiced(customer)
     mallory = api.new_customer("Mallory Forger")
     forged = AdministratorTransferred(
-        subscription_id=sid, account_id=claims_of(mallory)["acct"], previous_administrator=contact_of(customer),
-        new_administrator=contact_of(mallory), transferred_at=datetime.now(UTC))
+        subscription_id=sid,
+        account_id=claims_of(mallory)["acct"],
+        previous_administrator=contact_of(customer),
+        new_administrator=contact_of(mallory),
+        transferred_at=datetime.now(UTC),
+    )
     event_id = publish(stack, SUBSCRIPTION_EVENTS, forged)
 
     dead = dead_letter(stack, "billing", event_id)
@@ -80,10 +87,19 @@ def test_a_forged_administrator_transfer_to_another_account_is_dead_lettered_by_
 def test_a_forged_activation_of_a_subscription_never_bought_is_dead_lettered_by_billing(stack, customer):
     sid, at = str(uuid.uuid4()), datetime.now(UTC)
     forged = SubscriptionActivated(
-        subscription_id=sid, account_id=claims_of(customer)["acct"], administrator=contact_of(customer),
-        licence_type=LicenceType.NAMED_USER, billing_cycle=BillingCycle.ANNUAL, quantity=500,
-        unit_price=Money(amount_minor=36500, currency="EUR"), activated_at=at, term_start=at,
-        term_end=at.replace(year=at.year + 1), product="designer", tier="enterprise")
+        subscription_id=sid,
+        account_id=claims_of(customer)["acct"],
+        administrator=contact_of(customer),
+        licence_type=LicenceType.NAMED_USER,
+        billing_cycle=BillingCycle.ANNUAL,
+        quantity=500,
+        unit_price=Money(amount_minor=36500, currency="EUR"),
+        activated_at=at,
+        term_start=at,
+        term_end=at.replace(year=at.year + 1),
+        product="designer",
+        tier="enterprise",
+    )
     dead = dead_letter(stack, "billing", publish(stack, SUBSCRIPTION_EVENTS, forged))
     assert dead.headers["dlq.reason"] == "inconsistent" and "never saw bought" in dead.headers["dlq.error"]
     with pytest.raises(EntitleError) as refused:
@@ -91,15 +107,20 @@ def test_a_forged_activation_of_a_subscription_never_bought_is_dead_lettered_by_
     assert refused.value.status == 404
 
 
-def test_a_forged_seat_quantity_naming_another_account_is_dead_lettered_and_changes_no_quantity(
-        stack, api, customer):
+def test_a_forged_seat_quantity_naming_another_account_is_dead_lettered_and_changes_no_quantity(stack, api, customer):
     sid, _ = active_and_invoiced(customer)
     subscription = customer.subscription(sid)
     forged = SeatQuantityChanged(
-        subscription_id=sid, account_id=f"a-{uuid.uuid4().hex[:8]}", previous_quantity=2, new_quantity=900,
-        requested_at=datetime.now(UTC), effective_at=datetime.now(UTC),
+        subscription_id=sid,
+        account_id=f"a-{uuid.uuid4().hex[:8]}",
+        previous_quantity=2,
+        new_quantity=900,
+        requested_at=datetime.now(UTC),
+        effective_at=datetime.now(UTC),
         term_start=datetime.fromisoformat(subscription["term_start"]),
-        term_end=datetime.fromisoformat(subscription["term_end"]), unit_price=Money(amount_minor=1, currency="EUR"))
+        term_end=datetime.fromisoformat(subscription["term_end"]),
+        unit_price=Money(amount_minor=1, currency="EUR"),
+    )
     event_id = publish(stack, SEAT_EVENTS, forged)
     for group in ("subscriptions", "billing"):
         assert dead_letter(stack, group, event_id).headers["dlq.reason"] == "inconsistent"

@@ -1,5 +1,6 @@
 """Identity end to end: registration and its verification link (R1), invited contacts who
 register (R4, R2), and an account whose documents never came (R3)."""
+
 from __future__ import annotations
 
 import uuid
@@ -47,19 +48,28 @@ def test_R1_registration_then_the_verification_link_then_sign_in(stack, api):
     [mine] = ada.call("identity", "GET", "/me/accounts")
     assert (mine["account_id"], mine["status"]) == (registered["account_id"], "pending_verification")
     person = registered["person_id"]
-    eventually(lambda: {"identity.person_registered", "identity.email_verified"}
-               <= set(types_of(stack, "identity.events.v1", person)), what="person events published")
+    eventually(
+        lambda: {"identity.person_registered", "identity.email_verified"}
+        <= set(types_of(stack, "identity.events.v1", person)),
+        what="person events published",
+    )
     assert "identity.verification_email_requested" in types_of(stack, "identity.internal.v1", person)
 
 
 def test_R4_R2_R5_an_invited_contact_registers_and_becomes_a_member_and_is_never_deleted(stack, api, customer):
     [acme] = customer.call("identity", "GET", "/me/accounts")
     account_id, email = acme["account_id"], an_email("cy")
-    invited = customer.call("identity", "POST", f"/accounts/{account_id}/contacts",
-                            {"email": email, "first_name": "Cy", "last_name": "Clerk", "locale": "fr"})
+    invited = customer.call(
+        "identity",
+        "POST",
+        f"/accounts/{account_id}/contacts",
+        {"email": email, "first_name": "Cy", "last_name": "Clerk", "locale": "fr"},
+    )
     assert invited["status"] == "invited"
-    eventually(lambda: "identity.contact_added" in types_of(stack, "identity.events.v1", account_id),
-               what="contact_added published")
+    eventually(
+        lambda: "identity.contact_added" in types_of(stack, "identity.events.v1", account_id),
+        what="contact_added published",
+    )
 
     register(api, email, company=None)
     click_verification_link(api, email)
@@ -78,9 +88,13 @@ def test_R3_an_account_without_accepted_documents_lapses_after_60_days(stack, ap
     assert customer.call("identity", "GET", f"/accounts/{account_id}")["status"] == "pending_verification"
 
     api.advance_clock(days=61)
-    eventually(lambda: customer.call("identity", "GET", f"/accounts/{account_id}")["status"]
-               == "verification_lapsed", what="verification lapsed")
-    eventually(lambda: "identity.account_verification_lapsed" in types_of(stack, "identity.events.v1",
-                                                                          account_id), what="lapse published")
+    eventually(
+        lambda: customer.call("identity", "GET", f"/accounts/{account_id}")["status"] == "verification_lapsed",
+        what="verification lapsed",
+    )
+    eventually(
+        lambda: "identity.account_verification_lapsed" in types_of(stack, "identity.events.v1", account_id),
+        what="lapse published",
+    )
     verified = api.call("identity", "POST", f"/ops/accounts/{account_id}/verification")
     assert verified["status"] == "verified"  # documents that come late are still accepted

@@ -3,6 +3,7 @@
 The stack and its clock are shared with the other system tests: every check is scoped to
 this test's own customer, and the clock moves at most to the next 1st of the month.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -46,8 +47,10 @@ def test_R30_an_annual_activation_is_invoiced_at_once_with_the_years_charge(stac
     assert (line["subscription_id"], line["kind"], line["quantity_delta"]) == (sid, "term", 3)
     assert issued["total"] == line["amount"] == {"amount_minor": 3 * 36500, "currency": "EUR"}
 
-    [event] = eventually(lambda: billing_events(stack, issued["account_id"], "billing.invoice_issued"),
-                         what="billing.invoice_issued published")
+    [event] = eventually(
+        lambda: billing_events(stack, issued["account_id"], "billing.invoice_issued"),
+        what="billing.invoice_issued published",
+    )
     data = event["data"]
     assert (data["number"], data["total"], data["url"]) == (summary["number"], issued["total"], summary["url"])
     assert data["url"].endswith(f"/invoices/{summary['invoice_id']}")
@@ -57,8 +60,10 @@ def test_R29_R30_an_annual_seat_increase_is_invoiced_at_once_and_the_invoice_rea
     sid = activated(customer, quantity=2)
     eventually(lambda: customer.seats(sid)["status"] == "unlocked", what="unlocked")
     customer.change_quantity(sid, 4)
-    found = eventually(lambda: (lambda all_: all_ if len(all_) == 2 else None)(invoices(customer)),
-                       what="two invoices: the term and the added seats")
+    found = eventually(
+        lambda: (lambda all_: all_ if len(all_) == 2 else None)(invoices(customer)),
+        what="two invoices: the term and the added seats",
+    )
     newest = invoice(customer, found[0]["invoice_id"])
     assert [l["kind"] for l in newest["lines"]] == ["seats"]
     assert newest["total"]["amount_minor"] == newest["lines"][0]["amount"]["amount_minor"] > 0
@@ -106,8 +111,9 @@ def test_R12_R29_a_tier_change_is_invoiced_as_the_credit_and_charge_of_its_previ
     amendment = customer.call("subscriptions", "POST", f"{path}/amendments", {"tier": "premium_plus"})
     customer.call("subscriptions", "POST", f"{path}/amendments/{amendment['id']}/acceptance")
 
-    found = eventually(lambda: (lambda all_: all_ if len(all_) == 2 else None)(invoices(customer)),
-                       what="the tier change's invoice")
+    found = eventually(
+        lambda: (lambda all_: all_ if len(all_) == 2 else None)(invoices(customer)), what="the tier change's invoice"
+    )
     issued = invoice(customer, found[0]["invoice_id"])
     by_kind = {line["kind"]: line["amount"] for line in issued["lines"]}
     assert by_kind == {"tier_credit": preview["credit"], "tier_charge": preview["charge"]}
@@ -122,7 +128,8 @@ def test_R31_the_invoice_carries_the_po_number_in_force_when_issued(stack, custo
     # Both on subscriptions.events.v1, keyed by the subscription: billing sees them in order.
     customer.call("subscriptions", "PUT", f"/subscriptions/{sid}/purchase-details", {"po_number": "PO-B-2"})
     customer.call("subscriptions", "POST", f"/subscriptions/{sid}/addons", {"addon": "cloud_storage"})
-    found = eventually(lambda: (lambda all_: all_ if len(all_) == 2 else None)(invoices(customer)),
-                       what="the add-on's invoice")
+    found = eventually(
+        lambda: (lambda all_: all_ if len(all_) == 2 else None)(invoices(customer)), what="the add-on's invoice"
+    )
     assert [i["po_number"] for i in found] == ["PO-B-2", "PO-A-1"]
     assert [l["kind"] for l in invoice(customer, found[0]["invoice_id"])["lines"]] == ["addon"]

@@ -5,6 +5,7 @@ amendment to accept (R33).
 The stack and its clock are shared with the other system tests: nothing here moves the clock,
 and every check looks only at its own subscription or account.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -18,8 +19,7 @@ from devkit.mailbox import read_mailbox
 
 def mails_for(stack, subject: str, template: str):
     """E-mails of one template about one subscription (or, for invoices, one account)."""
-    return [m for m in read_mailbox(stack.config.mail_dir)
-            if m.template == template and m.subscription_id == subject]
+    return [m for m in read_mailbox(stack.config.mail_dir) if m.template == template and m.subscription_id == subject]
 
 
 def claims_of(client: EntitleClient) -> dict:
@@ -42,18 +42,32 @@ def seats_refused(client: EntitleClient, subscription_id: str) -> bool:
 
 
 def test_R33_R17_an_administrator_transfer_emails_the_new_administrator_and_locks_out_the_previous(
-        stack, api, customer):
+    stack, api, customer
+):
     sid = active_subscription(customer, quantity=2)
-    newcomer = {"email": f"nia-{uuid.uuid4().hex[:8]}@example.com", "password": "Correct-Horse-9",
-                "name": "Nia Nouvelle", "locale": "fr", "accept_terms": True}
+    newcomer = {
+        "email": f"nia-{uuid.uuid4().hex[:8]}@example.com",
+        "password": "Correct-Horse-9",
+        "name": "Nia Nouvelle",
+        "locale": "fr",
+        "accept_terms": True,
+    }
     # R17, R38: the new administrator is a registered contact of the company, named by e-mail
     api.call("identity", "POST", "/people", newcomer)
     api.verify_email(newcomer["email"])
     account_id = claims_of(customer)["acct"]
-    customer.call("identity", "POST", f"/accounts/{account_id}/contacts",
-                  {"email": newcomer["email"], "first_name": "Nia", "last_name": "Nouvelle", "locale": "fr"})
-    eventually(lambda: customer.call("subscriptions", "POST", f"/subscriptions/{sid}/administrator",
-                                     {"email": newcomer["email"]}), what="transfer to the new contact")
+    customer.call(
+        "identity",
+        "POST",
+        f"/accounts/{account_id}/contacts",
+        {"email": newcomer["email"], "first_name": "Nia", "last_name": "Nouvelle", "locale": "fr"},
+    )
+    eventually(
+        lambda: customer.call(
+            "subscriptions", "POST", f"/subscriptions/{sid}/administrator", {"email": newcomer["email"]}
+        ),
+        what="transfer to the new contact",
+    )
 
     [mail] = eventually(lambda: mails_for(stack, sid, "administrator_transferred"), what="transfer e-mail")
     assert (mail.to, mail.language) == (newcomer["email"], "fr")
@@ -75,12 +89,12 @@ def test_R28_an_operator_termination_revokes_the_seats_and_the_scheduled_decreas
     customer.assign(sid, "alice@example.com")
     assert customer.change_quantity(sid, 1)["scheduled_quantity"] == 1
 
-    terminated = api.call("subscriptions", "POST", f"/ops/subscriptions/{sid}/termination",
-                          {"reason": "Contract breach"})
+    terminated = api.call(
+        "subscriptions", "POST", f"/ops/subscriptions/{sid}/termination", {"reason": "Contract breach"}
+    )
     assert terminated["status"] == "ended"
 
-    pool = eventually(lambda: (p := customer.seats(sid))["status"] == "deprovisioned" and p,
-                      what="deprovisioned pool")
+    pool = eventually(lambda: (p := customer.seats(sid))["status"] == "deprovisioned" and p, what="deprovisioned pool")
     assert (pool["assignments"], pool["scheduled_quantity"]) == ([], None)
     [mail] = eventually(lambda: mails_for(stack, sid, "deprovisioned"), what="deprovisioning e-mail")
     assert mail.to == claims_of(customer)["email"]

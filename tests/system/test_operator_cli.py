@@ -4,6 +4,7 @@ traced across the topics, a replay planned without moving anything.
 The services keep running (other tests share the stack): a real replay moves a group of
 the test's own, which no service reads as.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,18 +50,19 @@ def test_a_dead_letter_is_listed_shown_and_redriven_to_its_original_topic(stack,
 
     def copies() -> int:  # the poison record on its topic: the original, then the redriven one
         return sum(r.key == sid and r.value == dead.value for r in read_topic(stack.config.bootstrap, SEAT_EVENTS))
+
     assert copies() == 1
     entitle(stack, "dlq", "redrive", "billing", str(dead.offset))
     eventually(lambda: copies() == 2, what="the dead letter back on its original topic")
     # Still malformed: billing gives up on it again, with one more dead letter.
-    again = eventually(lambda: len(dead_letters_of(stack, sid)) == 2 and dead_letters_of(stack, sid),
-                       what="dead-lettered again")
+    again = eventually(
+        lambda: len(dead_letters_of(stack, sid)) == 2 and dead_letters_of(stack, sid), what="dead-lettered again"
+    )
     assert again[1].value == dead.value and again[1].headers["dlq.reason"] == "malformed"
 
 
 def events_of_subscription(stack, sid: str) -> dict[str, dict]:
-    return {r.json()["type"]: r.json() for r in read_topic(stack.config.bootstrap, SUBSCRIPTION_EVENTS)
-            if r.key == sid}
+    return {r.json()["type"]: r.json() for r in read_topic(stack.config.bootstrap, SUBSCRIPTION_EVENTS) if r.key == sid}
 
 
 def test_trace_shows_the_whole_purchase_from_order_to_unlocked_seats(stack, customer):
@@ -80,8 +82,9 @@ def test_a_replay_dry_run_prints_the_plan_per_partition_and_moves_nothing(stack,
     topics = [SUBSCRIPTION_EVENTS, SEAT_EVENTS]
     before = asyncio.run(committed_offsets(stack.config.bootstrap, "billing", topics))
 
-    plan = entitle(stack, "replay", "billing", "--to-earliest", "--dry-run",
-                   "--topic", SUBSCRIPTION_EVENTS, "--topic", SEAT_EVENTS)
+    plan = entitle(
+        stack, "replay", "billing", "--to-earliest", "--dry-run", "--topic", SUBSCRIPTION_EVENTS, "--topic", SEAT_EVENTS
+    )
 
     assert "dry run" in plan
     for topic in topics:
@@ -98,7 +101,8 @@ def test_a_replay_moves_a_group_without_members_to_an_offset_and_back_to_the_ear
 
     entitle(stack, "replay", group, "--topic", topic, "--to-offset", "1", "--wait", "20")
     assert asyncio.run(committed_offsets(stack.config.bootstrap, group, [topic])) == {
-        tp: min(1, end) for tp, end in ends.items()}
+        tp: min(1, end) for tp, end in ends.items()
+    }
 
     entitle(stack, "replay", group, "--to-earliest", "--wait", "20")  # its topics: those it committed on
     assert set(asyncio.run(committed_offsets(stack.config.bootstrap, group, [topic])).values()) == {0}
@@ -106,8 +110,21 @@ def test_a_replay_moves_a_group_without_members_to_an_offset_and_back_to_the_ear
 
 def test_tail_follow_prints_an_event_published_after_it_started(stack, customer):
     environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": stack.config.bootstrap, "PYTHONUNBUFFERED": "1"}
-    tail = subprocess.Popen([sys.executable, "-m", "opskit.cli", "tail", SUBSCRIPTION_EVENTS, "--follow",
-                             "--type", "subscription.purchased"], stdout=subprocess.PIPE, text=True, env=environment)
+    tail = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "opskit.cli",
+            "tail",
+            SUBSCRIPTION_EVENTS,
+            "--follow",
+            "--type",
+            "subscription.purchased",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
     printed: list[str] = []  # read by a thread: a silent tail must fail the test, not hang it
     threading.Thread(target=lambda: printed.extend(tail.stdout), daemon=True).start()
     try:
@@ -120,6 +137,7 @@ def test_tail_follow_prints_an_event_published_after_it_started(stack, customer)
 
 def member_of(bootstrap: str, group: str, topic: str, joined: threading.Event, stop: threading.Event) -> None:
     """A live member of `group`, as a running service would be, until `stop` is set."""
+
     async def run() -> None:
         consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
         await consumer.start()
@@ -130,6 +148,7 @@ def member_of(bootstrap: str, group: str, topic: str, joined: threading.Event, s
                     joined.set()
         finally:
             await consumer.stop()
+
     asyncio.run(run())
 
 
@@ -139,8 +158,22 @@ def test_a_replay_of_a_group_whose_members_still_run_is_refused_clearly(stack):
     member.start()
     try:
         assert joined.wait(30), "the stand-in member never joined"
-        answer = runner.invoke(app, ["replay", group, "--topic", SEAT_EVENTS, "--to-offset", "0", "--wait", "3",
-                                     "--bootstrap", stack.config.bootstrap], env={"COLUMNS": "250"})
+        answer = runner.invoke(
+            app,
+            [
+                "replay",
+                group,
+                "--topic",
+                SEAT_EVENTS,
+                "--to-offset",
+                "0",
+                "--wait",
+                "3",
+                "--bootstrap",
+                stack.config.bootstrap,
+            ],
+            env={"COLUMNS": "250"},
+        )
     finally:
         stop.set()
         member.join(30)

@@ -8,6 +8,7 @@ The HTTP edges now refuse such text, so the poison is published straight onto th
 old data or a forged producer would. Each poison e-mail must be `rejected` with a reason and
 never retried; the other customers' e-mails must arrive promptly meanwhile.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -36,12 +37,19 @@ def poison_purchase(victim: dict, **poison) -> tuple[str, bytes]:
     sid = str(uuid.uuid4())
     administrator = Contact(person_id=victim["sub"], email=victim["email"], name="Vic Victim", locale="en")
     event = SubscriptionPurchased(
-        subscription_id=sid, account_id=victim["acct"],
+        subscription_id=sid,
+        account_id=victim["acct"],
         administrator=administrator.model_copy(update=poison.pop("administrator", {})),
-        product="designer", tier="standard", licence_type=LicenceType.NAMED_USER,
-        billing_cycle=BillingCycle.ANNUAL, quantity=1, unit_price=Money(amount_minor=6500, currency="EUR"),
-        ordered_at=ORDERED_AT, activation_deadline=ORDERED_AT + timedelta(days=90),
-        agreement_url=f"http://127.0.0.1/subscriptions/{sid}/agreement").model_copy(update=poison)
+        product="designer",
+        tier="standard",
+        licence_type=LicenceType.NAMED_USER,
+        billing_cycle=BillingCycle.ANNUAL,
+        quantity=1,
+        unit_price=Money(amount_minor=6500, currency="EUR"),
+        ordered_at=ORDERED_AT,
+        activation_deadline=ORDERED_AT + timedelta(days=90),
+        agreement_url=f"http://127.0.0.1/subscriptions/{sid}/agreement",
+    ).model_copy(update=poison)
     return sid, Envelope.wrap(event, source="subscriptions", time=ORDERED_AT).to_json()
 
 
@@ -54,31 +62,51 @@ def entry_of(client: EntitleClient, caused_by: str) -> dict | None:
 def test_item2_a_poison_email_is_rejected_alone_and_other_customers_mail_arrives_promptly(stack, api):
     victim = api.new_customer("Vic Victim")
     claims = claims_of(victim)
-    poisons = [poison_purchase(claims, administrator={"email": claims["email"] + LINE_BREAK}),
-               poison_purchase(claims, product="designer" + LINE_BREAK)]
+    poisons = [
+        poison_purchase(claims, administrator={"email": claims["email"] + LINE_BREAK}),
+        poison_purchase(claims, product="designer" + LINE_BREAK),
+    ]
     produce(stack.config.bootstrap, "subscriptions.events.v1", [(sid.encode(), body) for sid, body in poisons])
     poison_ids = [Envelope.model_validate_json(body).id for _, body in poisons]
 
     others = [api.new_customer(f"Other {n}") for n in range(2)]
     purchases = [(other, other.purchase(quantity=1)) for other in others]
     for _other, answer in purchases:
-        eventually(lambda: [m for m in read_mailbox(stack.config.mail_dir)
-                            if m.subscription_id == answer["id"] and m.template == "agreement"],
-                   timeout=PROMPTLY, what="another customer's agreement e-mail, promptly")
+        eventually(
+            lambda: [
+                m
+                for m in read_mailbox(stack.config.mail_dir)
+                if m.subscription_id == answer["id"] and m.template == "agreement"
+            ],
+            timeout=PROMPTLY,
+            what="another customer's agreement e-mail, promptly",
+        )
 
     for poison_id in poison_ids:
         entry = eventually(lambda: entry_of(victim, poison_id), what="the poison e-mail settled")
         assert (entry["status"], entry["attempts"], entry["sent_at"]) == ("rejected", 0, None)
         assert "line break" in entry["last_error"] and "everyone@" not in entry["last_error"]
-    assert not [m for m in read_mailbox(stack.config.mail_dir)
-                if "everyone@" in m.to or m.subscription_id in {sid for sid, _ in poisons}]
+    assert not [
+        m
+        for m in read_mailbox(stack.config.mail_dir)
+        if "everyone@" in m.to or m.subscription_id in {sid for sid, _ in poisons}
+    ]
 
     # reported once, and never retried: later rounds leave it as it was
     for sid, _ in poisons:
-        rejected = eventually(lambda: [e for e in events_of(stack.config.bootstrap, "notifications.events.v1", sid)
-                                       if e["type"] == "notifications.email_rejected"], what="email_rejected")
+        rejected = eventually(
+            lambda: [
+                e
+                for e in events_of(stack.config.bootstrap, "notifications.events.v1", sid)
+                if e["type"] == "notifications.email_rejected"
+            ],
+            what="email_rejected",
+        )
         assert len(rejected) == 1 and "everyone@" not in str(rejected)
     later = api.new_customer("Later").purchase(quantity=1)["id"]
-    eventually(lambda: [m for m in read_mailbox(stack.config.mail_dir) if m.subscription_id == later],
-               timeout=PROMPTLY, what="a later agreement e-mail")
+    eventually(
+        lambda: [m for m in read_mailbox(stack.config.mail_dir) if m.subscription_id == later],
+        timeout=PROMPTLY,
+        what="a later agreement e-mail",
+    )
     assert [entry_of(victim, poison_id)["attempts"] for poison_id in poison_ids] == [0, 0]

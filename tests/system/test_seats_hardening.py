@@ -6,6 +6,7 @@
 - Unassigning a user takes back their floating seat at once, and says so on `seats.events.v1`.
 - `GET /access` about someone else's seat answers as about nobody.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,16 +50,26 @@ def forge(stack, api: EntitleClient, event) -> str:
     the envelope and headers subscriptions' own relay would write. Returns its event id."""
     envelope = Envelope.wrap(event, source="subscriptions", time=stack_now(api))
     headers = [(k, v.encode()) for k, v in kafka_headers(envelope.id, envelope.type).items()]
-    asyncio.run(produce_async(stack.config.bootstrap, SUBSCRIPTIONS_EVENTS.name,
-                              [(envelope.subject.encode(), envelope.to_json())], headers))
+    asyncio.run(
+        produce_async(
+            stack.config.bootstrap,
+            SUBSCRIPTIONS_EVENTS.name,
+            [(envelope.subject.encode(), envelope.to_json())],
+            headers,
+        )
+    )
     return envelope.id
 
 
 def dead_lettered(stack, event_id: str) -> dict[str, str]:
     """The `seats.dlq` headers of the forged record, once seats has given up on it."""
+
     def found():
-        return next((r.headers for r in read_topic(stack.config.bootstrap, "seats.dlq")
-                     if r.headers.get("ce_id") == event_id), None)
+        return next(
+            (r.headers for r in read_topic(stack.config.bootstrap, "seats.dlq") if r.headers.get("ce_id") == event_id),
+            None,
+        )
+
     return eventually(found, timeout=30, what=f"{event_id} in seats.dlq")
 
 
@@ -81,11 +92,24 @@ def test_R21_a_forged_activation_of_a_subscription_never_bought_opens_no_pool(st
     attacker = api.new_customer("Mallory")
     me, sid = who(attacker), f"forged-{uuid.uuid4().hex[:12]}"
     now = stack_now(api)
-    event_id = forge(stack, api, SubscriptionActivated(
-        subscription_id=sid, account_id=account_of(attacker), administrator=me, product="designer",
-        tier="enterprise", licence_type=LicenceType.NAMED_USER, billing_cycle=BillingCycle.ANNUAL, quantity=500,
-        unit_price=Money(amount_minor=0, currency="EUR"), activated_at=now, term_start=now,
-        term_end=now + timedelta(days=365)))
+    event_id = forge(
+        stack,
+        api,
+        SubscriptionActivated(
+            subscription_id=sid,
+            account_id=account_of(attacker),
+            administrator=me,
+            product="designer",
+            tier="enterprise",
+            licence_type=LicenceType.NAMED_USER,
+            billing_cycle=BillingCycle.ANNUAL,
+            quantity=500,
+            unit_price=Money(amount_minor=0, currency="EUR"),
+            activated_at=now,
+            term_start=now,
+            term_end=now + timedelta(days=365),
+        ),
+    )
 
     headers = dead_lettered(stack, event_id)
     assert (headers["dlq.reason"], headers["dlq.topic"]) == ("inconsistent", SUBSCRIPTIONS_EVENTS.name)
@@ -100,10 +124,20 @@ def test_R17_a_forged_transfer_to_another_account_changes_nothing(stack, api, cu
     attacker = api.new_customer("Mallory")
     victim, mallory = who(customer), who(attacker)
     forged = [
-        AdministratorTransferred(subscription_id=sid, account_id=account_of(attacker), previous_administrator=victim,
-                                 new_administrator=mallory, transferred_at=stack_now(api)),
-        AdministratorTransferred(subscription_id=sid, account_id=account_of(customer), previous_administrator=mallory,
-                                 new_administrator=mallory, transferred_at=stack_now(api)),
+        AdministratorTransferred(
+            subscription_id=sid,
+            account_id=account_of(attacker),
+            previous_administrator=victim,
+            new_administrator=mallory,
+            transferred_at=stack_now(api),
+        ),
+        AdministratorTransferred(
+            subscription_id=sid,
+            account_id=account_of(customer),
+            previous_administrator=mallory,
+            new_administrator=mallory,
+            transferred_at=stack_now(api),
+        ),
     ]
     for event in forged:
         assert dead_lettered(stack, forge(stack, api, event))["dlq.reason"] == "inconsistent"
@@ -132,9 +166,11 @@ def test_R23_seats_answers_health_within_100_ms_while_a_maximum_size_upload_is_p
 
     def upload() -> None:
         answer["response"] = httpx.post(
-            f"{seats_url}/subscriptions/{sid}/users/imports", timeout=300,
+            f"{seats_url}/subscriptions/{sid}/users/imports",
+            timeout=300,
             files={"file": ("users.xlsx", content, "application/octet-stream")},
-            headers={"Authorization": f"Bearer {customer.token}"})
+            headers={"Authorization": f"Bearer {customer.token}"},
+        )
 
     latencies: list[float] = []
     with httpx.Client(base_url=seats_url, timeout=5) as probe:
@@ -172,9 +208,12 @@ def test_R23_a_file_past_the_limits_is_refused_and_nothing_is_kept(stack, custom
         sheet.append([None, None, None])
     out = io.BytesIO()
     book.save(out)
-    response = httpx.post(f"{customer.urls['seats']}/subscriptions/{sid}/users/imports", timeout=120,
-                          files={"file": ("blank.xlsx", out.getvalue(), "application/octet-stream")},
-                          headers={"Authorization": f"Bearer {customer.token}"})
+    response = httpx.post(
+        f"{customer.urls['seats']}/subscriptions/{sid}/users/imports",
+        timeout=120,
+        files={"file": ("blank.xlsx", out.getvalue(), "application/octet-stream")},
+        headers={"Authorization": f"Bearer {customer.token}"},
+    )
     assert response.status_code == 422 and response.json()["code"] == "import_too_large", response.text
     assert "50,000 rows" in response.json()["message"]
 
@@ -183,8 +222,12 @@ def test_R24_unassigning_a_user_takes_back_their_floating_seat_at_once(stack, ap
     sid = active_subscription(customer, quantity=1, licence_type="floating")
     colleague = api.new_customer("Col League")
     email = who(colleague).email
-    [user] = customer.call("seats", "POST", f"/subscriptions/{sid}/users", {
-        "users": [{"email": email, "first_name": "Col", "last_name": "League"}], "assign_seats": True})["users"]
+    [user] = customer.call(
+        "seats",
+        "POST",
+        f"/subscriptions/{sid}/users",
+        {"users": [{"email": email, "first_name": "Col", "last_name": "League"}], "assign_seats": True},
+    )["users"]
     lease = colleague.call("seats", "POST", f"/subscriptions/{sid}/leases")
     query = f"/access?product=designer&email={email}"
     assert colleague.call("seats", "GET", query)["allowed"] is True
@@ -192,15 +235,25 @@ def test_R24_unassigning_a_user_takes_back_their_floating_seat_at_once(stack, ap
     customer.call("seats", "POST", f"/subscriptions/{sid}/users/unassign", {"user_ids": [user["user_id"]]})
     assert colleague.call("seats", "GET", query)["allowed"] is False  # at once, not in an hour
     assert refused(lambda: colleague.call("seats", "POST", f"/subscriptions/{sid}/leases")).code == "no_seat_assigned"
-    [revoked] = eventually(lambda: [e["data"] for e in events_of(stack.config.bootstrap, "seats.events.v1", sid)
-                                    if e["type"] == "seats.lease_revoked"], what="lease_revoked published")
+    [revoked] = eventually(
+        lambda: [
+            e["data"]
+            for e in events_of(stack.config.bootstrap, "seats.events.v1", sid)
+            if e["type"] == "seats.lease_revoked"
+        ],
+        what="lease_revoked published",
+    )
     assert (revoked["lease_id"], revoked["reason"]) == (lease["lease_id"], "unassigned")
 
 
 def test_R6_access_about_another_tenants_user_answers_as_about_nobody(stack, api, customer):
     sid = active_subscription(customer, quantity=1)
-    customer.call("seats", "POST", f"/subscriptions/{sid}/users", {
-        "users": [{"email": "seated@example.com", "first_name": "Sea", "last_name": "Ted"}], "assign_seats": True})
+    customer.call(
+        "seats",
+        "POST",
+        f"/subscriptions/{sid}/users",
+        {"users": [{"email": "seated@example.com", "first_name": "Sea", "last_name": "Ted"}], "assign_seats": True},
+    )
     assert customer.call("seats", "GET", "/access?product=designer&email=seated@example.com")["allowed"] is True
     stranger = api.new_customer("Nosy Parker")
     about_them = stranger.call("seats", "GET", "/access?product=designer&email=seated@example.com")

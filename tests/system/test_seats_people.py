@@ -1,5 +1,6 @@
 """People and seats over the real stack: users invited, a CSV imported, floating leases within
 the quantity, a node-locked key moved between devices, a user unassigned."""
+
 from __future__ import annotations
 
 import httpx
@@ -23,8 +24,10 @@ def seat_events(stack, sid: str, kind: str) -> list[dict]:
 
 
 def add_users(customer: EntitleClient, sid: str, *emails: str, assign: bool = False) -> list[dict]:
-    body = {"users": [{"email": e, "first_name": e.split("@")[0].title(), "last_name": "Tester"} for e in emails],
-            "assign_seats": assign}
+    body = {
+        "users": [{"email": e, "first_name": e.split("@")[0].title(), "last_name": "Tester"} for e in emails],
+        "assign_seats": assign,
+    }
     return customer.call("seats", "POST", f"/subscriptions/{sid}/users", body)["users"]
 
 
@@ -38,15 +41,20 @@ def test_R22_added_users_are_invited_and_listed_as_invited(stack, customer):
     sid = active_subscription(customer, quantity=2)
     added = add_users(customer, sid, "ann@example.com", "bob@example.com", assign=True)
     assert [(u["status"], u["seat_assigned"]) for u in added] == [("invited", True)] * 2
-    invited = eventually(lambda: len(seat_events(stack, sid, "seats.user_invited")) == 2
-                         and seat_events(stack, sid, "seats.user_invited"), what="invitations published")
+    invited = eventually(
+        lambda: len(seat_events(stack, sid, "seats.user_invited")) == 2
+        and seat_events(stack, sid, "seats.user_invited"),
+        what="invitations published",
+    )
     register_url = next(i["register_url"] for i in invited if i["user"]["email"] == "ann@example.com")
     assert "/people/registration?email=ann%40example.com" in register_url
     how = httpx.get(register_url, timeout=10)  # the link leads somewhere a person can use (issue 11)
     assert how.status_code == 200 and how.json()["email"] == "ann@example.com"
 
-    mails = eventually(lambda: len(found := mails_of(stack, sid, "invitation")) == 2 and found,
-                       what="invitation e-mails received by the SMTP server")
+    mails = eventually(
+        lambda: len(found := mails_of(stack, sid, "invitation")) == 2 and found,
+        what="invitation e-mails received by the SMTP server",
+    )
     assert sorted(m.to for m in mails) == ["ann@example.com", "bob@example.com"]
 
     resent = customer.call("seats", "POST", f"/subscriptions/{sid}/users/invitations/resend", {"text": "bob"})
@@ -57,8 +65,11 @@ def test_R22_added_users_are_invited_and_listed_as_invited(stack, customer):
 
 
 def mails_of(stack, subscription_id: str, template: str) -> list:
-    return [m for m in read_mailbox(stack.config.mail_dir)
-            if m.subscription_id == subscription_id and m.template == template]
+    return [
+        m
+        for m in read_mailbox(stack.config.mail_dir)
+        if m.subscription_id == subscription_id and m.template == template
+    ]
 
 
 def test_R23_a_csv_import_is_a_draft_corrected_then_submitted(stack, customer):
@@ -67,8 +78,12 @@ def test_R23_a_csv_import_is_a_draft_corrected_then_submitted(stack, customer):
     template = httpx.get(customer.urls["seats"] + base + "/import-template.csv").text
     assert template.splitlines()[0] == "email,first_name,last_name"
     csv = "email,first_name,last_name\ncsv1@example.com,One,Csv\ncsv2@example.com,,Csv\ncsv1@example.com,Dup,Csv\n"
-    answer = httpx.post(customer.urls["seats"] + base + "/imports", files={"file": ("users.csv", csv, "text/csv")},
-                        headers={"Authorization": f"Bearer {customer.token}"}, timeout=10)
+    answer = httpx.post(
+        customer.urls["seats"] + base + "/imports",
+        files={"file": ("users.csv", csv, "text/csv")},
+        headers={"Authorization": f"Bearer {customer.token}"},
+        timeout=10,
+    )
     assert answer.status_code == 201, answer.text
     draft = answer.json()
     assert ([r["row"] for r in draft["incomplete"]], [d["row"] for d in draft["duplicates"]]) == ([3], [4])
@@ -77,8 +92,10 @@ def test_R23_a_csv_import_is_a_draft_corrected_then_submitted(stack, customer):
 
     customer.call("seats", "PATCH", f"{base}/imports/{iid}/rows/3", {"first_name": "Two"})
     customer.call("seats", "POST", f"{base}/imports/{iid}/submission")
-    done = eventually(lambda: (d := customer.call("seats", "GET", f"{base}/imports/{iid}"))["status"] == "done" and d,
-                      what="import done")
+    done = eventually(
+        lambda: (d := customer.call("seats", "GET", f"{base}/imports/{iid}"))["status"] == "done" and d,
+        what="import done",
+    )
     assert (done["done"], done["total"], done["added"]) == (2, 2, 2)
     emails = sorted(u["email"] for u in customer.call("seats", "GET", base)["users"])
     assert emails == ["csv1@example.com", "csv2@example.com"]
@@ -126,8 +143,9 @@ def test_R24_an_unassigned_user_loses_access_at_once_and_stays_listed(stack, cus
     assert event["fallback"] in ("trial", "standard")
     [told] = eventually(lambda: mails_of(stack, sid, "access_removed"), what="removal-of-access e-mail")
     assert told.to == "unassign-me@example.com"
-    assert refused(lambda: customer.call("seats", "DELETE",
-                                         f"/subscriptions/{sid}/users/{ann['user_id']}")).rule == "R5"
+    assert (
+        refused(lambda: customer.call("seats", "DELETE", f"/subscriptions/{sid}/users/{ann['user_id']}")).rule == "R5"
+    )
 
 
 def _email_of(client: EntitleClient) -> str:

@@ -7,6 +7,7 @@ Client addresses are chosen with `X-Forwarded-For`: the services run under uvico
 believes that header from 127.0.0.1 only (`FORWARDED_ALLOW_IPS`), as from a trusted proxy.
 Each test uses addresses of its own: the stack, and so the limits, are shared by the session.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,7 @@ def an_address() -> str:
     return f"10.{raw[0]}.{raw[1]}.{raw[2]}"
 
 
-def identity(stack, method: str, path: str, json: dict, client: str | None = None,
-             **headers: str) -> httpx.Response:
+def identity(stack, method: str, path: str, json: dict, client: str | None = None, **headers: str) -> httpx.Response:
     if client:
         headers["X-Forwarded-For"] = client
     return httpx.request(method, stack.config.url("identity") + path, json=json, headers=headers, timeout=30)
@@ -54,8 +54,12 @@ def test_a_resend_with_a_forged_host_header_mails_only_links_to_identitys_public
     resent = identity(stack, "POST", "/verifications/resend", {"email": email}, Host="evil.example")
     assert resent.status_code == 202
 
-    mails = eventually(lambda: (found := [m for m in read_mailbox(stack.config.mail_dir) if m.to == email])
-                       and len(found) == 2 and found, what="the registration's and the resend's e-mails")
+    mails = eventually(
+        lambda: (found := [m for m in read_mailbox(stack.config.mail_dir) if m.to == email])
+        and len(found) == 2
+        and found,
+        what="the registration's and the resend's e-mails",
+    )
     for mail in mails:
         assert "evil.example" not in mail.text + mail.html
         links = re.findall(r"https?://[^\s\"'<>]+/verifications\?token=", mail.text)
@@ -96,10 +100,14 @@ def test_registering_an_existing_address_answers_like_a_new_one_and_the_owner_is
     assert taken.json().keys() == new.json().keys() == {"account_id", "person_id", "email_verified"}
     assert taken.json()["person_id"] != owner["person_id"]
 
-    [told] = eventually(lambda: [e for e in events_of(stack.config.bootstrap, "identity.internal.v1",
-                                                      owner["person_id"])
-                                 if e["type"] == "identity.registration_attempted"],
-                        what="registration_attempted published for the owner")
+    [told] = eventually(
+        lambda: [
+            e
+            for e in events_of(stack.config.bootstrap, "identity.internal.v1", owner["person_id"])
+            if e["type"] == "identity.registration_attempted"
+        ],
+        what="registration_attempted published for the owner",
+    )
     assert told["data"]["person"]["email"] == owner_email
     assert sign_in(stack, owner_email, PASSWORD, an_address()).status_code == 200
     assert sign_in(stack, owner_email, "Other-Horse-7", an_address()).status_code == 401
@@ -107,9 +115,18 @@ def test_registering_an_existing_address_answers_like_a_new_one_and_the_owner_is
 
 def test_an_unverified_registration_does_not_keep_the_address_nor_give_its_company_to_the_owner(stack, api):
     email = an_email("squatted")
-    squatter = api.call("identity", "POST", "/accounts", {
-        "company_name": "Squat Ltd", "email": email, "password": "Squatter-Pass-1", "name": "Mallory",
-        "accept_terms": True})
+    squatter = api.call(
+        "identity",
+        "POST",
+        "/accounts",
+        {
+            "company_name": "Squat Ltd",
+            "email": email,
+            "password": "Squatter-Pass-1",
+            "name": "Mallory",
+            "accept_terms": True,
+        },
+    )
     owner = api.register("Acme", email, "Ada Admin")
     assert owner["person_id"] == squatter["person_id"]  # one person per mailbox, now with Ada's details
     link = api.call("identity", "GET", f"/ops/verification-links?email={email}")["verify_url"]
@@ -118,6 +135,8 @@ def test_an_unverified_registration_does_not_keep_the_address_nor_give_its_compa
     assert sign_in(stack, email, "Squatter-Pass-1", an_address()).status_code == 401
     ada = api.sign_in(email, PASSWORD)
     assert [a["company_name"] for a in ada.call("identity", "GET", "/me/accounts")] == ["Acme"]
-    eventually(lambda: "identity.account_withdrawn" in [
-        e["type"] for e in events_of(stack.config.bootstrap, "identity.events.v1", squatter["account_id"])],
-        what="the squatter's account withdrawn")
+    eventually(
+        lambda: "identity.account_withdrawn"
+        in [e["type"] for e in events_of(stack.config.bootstrap, "identity.events.v1", squatter["account_id"])],
+        what="the squatter's account withdrawn",
+    )

@@ -1,5 +1,6 @@
 """A test clock for one subscription (in the spirit of Stripe's test clocks): it lives a year
 ahead while the rest of the stack keeps its time."""
+
 from __future__ import annotations
 
 from datetime import datetime

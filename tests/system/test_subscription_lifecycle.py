@@ -5,6 +5,7 @@ trials (R10) and add-ons (R20).
 The stack and its clock are shared with every other system test of the session: nothing
 here assumes it is alone, and only the grace test moves the clock (by five weeks).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -54,8 +55,9 @@ def test_R12_preview_then_amendment_then_acceptance_changes_the_tier(stack, cust
 
 def test_R13_a_software_assurance_order_is_never_downgraded(api, customer):
     project = f"proj-{uuid.uuid4().hex[:8]}"
-    sid = customer.purchase(quantity=1, product="printserver", tier="premium",
-                            licence_type="node_locked", project_id=project)["id"]
+    sid = customer.purchase(
+        quantity=1, product="printserver", tier="premium", licence_type="node_locked", project_id=project
+    )["id"]
     post(api, f"/ops/orders/{sid}/decision", {"approved": True})
     customer.accept(sid)
     with pytest.raises(EntitleError) as refused:
@@ -89,8 +91,7 @@ def refusal_code(attempt) -> str | None:
     return None
 
 
-def test_R17_R38_administration_moves_to_a_registered_contact_named_by_email_and_the_previous_gets_404(
-        api, customer):
+def test_R17_R38_administration_moves_to_a_registered_contact_named_by_email_and_the_previous_gets_404(api, customer):
     """Issue 11 item 23: the new administrator is named by e-mail alone and must be a registered
     contact of the company; subscriptions learns the contacts from identity's events."""
     sid = active(customer)
@@ -100,15 +101,21 @@ def test_R17_R38_administration_moves_to_a_registered_contact_named_by_email_and
     assert (refused.value.status, refused.value.code, refused.value.rule) == (409, "not_a_company_contact", "R17")
 
     customer.add_company_contact(email, "Nia", "Nieuw", "nl")
-    eventually(lambda: refusal_code(lambda: customer.transfer_administration(sid, email)) == "contact_not_registered",
-               what="subscriptions learnt the invited contact")
+    eventually(
+        lambda: refusal_code(lambda: customer.transfer_administration(sid, email)) == "contact_not_registered",
+        what="subscriptions learnt the invited contact",
+    )
     person_id = api.register_person(email, "Nia Nieuw", "nl")["person_id"]
-    moved = eventually(lambda: customer.transfer_administration(sid, email),
-                       what="the transfer to the registered contact")
+    moved = eventually(
+        lambda: customer.transfer_administration(sid, email), what="the transfer to the registered contact"
+    )
     assert moved["administrator_id"] == person_id
 
-    for attempt in (lambda: customer.subscription(sid), lambda: customer.cancel(sid, "mine"),
-                    lambda: customer.transfer_administration(sid, email)):
+    for attempt in (
+        lambda: customer.subscription(sid),
+        lambda: customer.cancel(sid, "mine"),
+        lambda: customer.transfer_administration(sid, email),
+    ):
         with pytest.raises(EntitleError) as refused:
             attempt()
         assert refused.value.status == 404
@@ -139,8 +146,7 @@ def test_R10_a_trial_converts_into_an_active_subscription_once_per_account(stack
         post(customer, "/subscriptions/trials", {"product": "designer"})
     assert refused.value.rule == "R10"
 
-    converted = post(customer, f"/subscriptions/{trial['id']}/conversion",
-                     {"billing_cycle": "monthly", "quantity": 3})
+    converted = post(customer, f"/subscriptions/{trial['id']}/conversion", {"billing_cycle": "monthly", "quantity": 3})
     assert (converted["status"], converted["quantity"], converted["tier"]) == ("active", 3, "premium")
     eventually(lambda: "subscription.trial_ended" in types_of(stack, trial["id"]), what="trial_ended")
 

@@ -8,6 +8,7 @@ Records are counted by reading them, not from end offsets: after a batch of seve
 on a partition (a rebuild sends big ones), Tansu 0.6.0 answers the partition's end offset
 as that batch's first offset + 1, though the records' own offsets are right.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -76,9 +77,24 @@ def entitle(*arguments: str):
 
 def replay_from_the_start(stack: DevStack, group: str) -> subprocess.Popen:
     """`entitle replay GROUP --to-earliest`, as an operator runs it."""
-    return subprocess.Popen([sys.executable, "-m", "opskit.cli", "replay", group, "--to-earliest", "--wait", "90",
-                             "--bootstrap", stack.config.bootstrap], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "opskit.cli",
+            "replay",
+            group,
+            "--to-earliest",
+            "--wait",
+            "90",
+            "--bootstrap",
+            stack.config.bootstrap,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def all_records(stack: DevStack) -> dict[str, list[Record]]:
@@ -93,9 +109,11 @@ def database_rows(stack: DevStack, service: str) -> dict[str, list[tuple]]:
 
 
 def snapshot(stack: DevStack) -> dict:
-    return {"databases": {s: database_rows(stack, s) for s in SERVICES},
-            "mail": sorted((m.to, m.template, m.message_id) for m in read_mailbox(stack.config.mail_dir)),
-            "records": {topic: len(records) for topic, records in all_records(stack).items()}}
+    return {
+        "databases": {s: database_rows(stack, s) for s in SERVICES},
+        "mail": sorted((m.to, m.template, m.message_id) for m in read_mailbox(stack.config.mail_dir)),
+        "records": {topic: len(records) for topic, records in all_records(stack).items()},
+    }
 
 
 def assert_unchanged(after: dict, before: dict) -> None:
@@ -132,6 +150,7 @@ def caught_up(stack: DevStack) -> None:
             ends[tp] = max(ends.get(tp, 0), record.offset + 1)
         done = asyncio.run(committed_offsets(stack.config.bootstrap, group, counts[group]["topics"]))
         return {tp: end for tp, end in ends.items() if done.get(tp, 0) < end}
+
     for group in GROUPS:
         eventually(lambda: not behind(group), timeout=60, what=f"group {group} at the end of its topics")
 

@@ -1,4 +1,5 @@
 """Wiring of the billing service: what it consumes, the monthly run, and what it serves."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -36,15 +37,25 @@ def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceR
 
     # Every event that changes billing's view of a subscription, from both topics (R29, R30).
     events = runtime.consumer("billing")
-    for event_type in (SubscriptionPurchased, TrialStarted, SubscriptionActivated, SubscriptionRenewed,
-                       AdministratorTransferred, PurchaseDetailsChanged, TierChanged, AddonAdded,
-                       SeatQuantityChanged, SeatDecreaseScheduled):
+    for event_type in (
+        SubscriptionPurchased,
+        TrialStarted,
+        SubscriptionActivated,
+        SubscriptionRenewed,
+        AdministratorTransferred,
+        PurchaseDetailsChanged,
+        TierChanged,
+        AddonAdded,
+        SeatQuantityChanged,
+        SeatDecreaseScheduled,
+    ):
         events.on(event_type, partial(bill, public_url=public_url))
     events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS)
 
     runtime.scheduler.on(MONTHLY_RUN, partial(run_monthly_invoicing, public_url=public_url))
 
-    app = service_app(runtime, lines.router, invoices.router, title="Entitle billing",
-                      description="Invoice lines and invoices.")
+    app = service_app(
+        runtime, lines.router, invoices.router, title="Entitle billing", description="Invoice lines and invoices."
+    )
     app.state.public_url = public_url
     return runtime

@@ -1,5 +1,6 @@
 """Billing's test kit: events as the other services publish them (contracts.testing, in the
 words of billing's tests), and the service on a database of its own (devkit's ServiceDriver)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -33,77 +34,176 @@ class Events:
     eur = staticmethod(eur)
 
     @staticmethod
-    def purchased(sid=SUBSCRIPTION_ID, account=ACCOUNT_ID, cycle=BillingCycle.ANNUAL, po=None, quantity=2,
-                  price=36500, tier="standard", admin=ADA, converts_trial=False):
+    def purchased(
+        sid=SUBSCRIPTION_ID,
+        account=ACCOUNT_ID,
+        cycle=BillingCycle.ANNUAL,
+        po=None,
+        quantity=2,
+        price=36500,
+        tier="standard",
+        admin=ADA,
+        converts_trial=False,
+    ):
         return testing.purchased(
-            subscription_id=sid, account_id=account, administrator=admin, tier=tier, billing_cycle=cycle,
-            quantity=quantity, unit_price=eur(price), ordered_at=START, po_number=po,
-            converts_trial=converts_trial)
+            subscription_id=sid,
+            account_id=account,
+            administrator=admin,
+            tier=tier,
+            billing_cycle=cycle,
+            quantity=quantity,
+            unit_price=eur(price),
+            ordered_at=START,
+            po_number=po,
+            converts_trial=converts_trial,
+        )
 
     @staticmethod
-    def activated(sid=SUBSCRIPTION_ID, account=ACCOUNT_ID, cycle=BillingCycle.ANNUAL, quantity=2, price=36500,
-                  start=START, end=YEAR_END, po=None, admin=ADA, tier="standard"):
+    def activated(
+        sid=SUBSCRIPTION_ID,
+        account=ACCOUNT_ID,
+        cycle=BillingCycle.ANNUAL,
+        quantity=2,
+        price=36500,
+        start=START,
+        end=YEAR_END,
+        po=None,
+        admin=ADA,
+        tier="standard",
+    ):
         return testing.activated(
-            subscription_id=sid, account_id=account, administrator=admin, billing_cycle=cycle,
-            quantity=quantity, unit_price=eur(price), activated_at=start, term_start=start, term_end=end,
-            tier=tier, po_number=po)
+            subscription_id=sid,
+            account_id=account,
+            administrator=admin,
+            billing_cycle=cycle,
+            quantity=quantity,
+            unit_price=eur(price),
+            activated_at=start,
+            term_start=start,
+            term_end=end,
+            tier=tier,
+            po_number=po,
+        )
 
     @classmethod
-    def bought(cls, sid=SUBSCRIPTION_ID, account=ACCOUNT_ID, cycle=BillingCycle.ANNUAL, quantity=2, price=36500,
-               po=None, tier="standard", **activation):
+    def bought(
+        cls,
+        sid=SUBSCRIPTION_ID,
+        account=ACCOUNT_ID,
+        cycle=BillingCycle.ANNUAL,
+        quantity=2,
+        price=36500,
+        po=None,
+        tier="standard",
+        **activation,
+    ):
         """The purchase, then its activation: what billing sees of a subscription that starts."""
         same = dict(sid=sid, account=account, cycle=cycle, quantity=quantity, price=price, po=po, tier=tier)
         return [cls.purchased(**same), cls.activated(**same, **activation)]
 
     @staticmethod
-    def renewed(sid=SUBSCRIPTION_ID, account=ACCOUNT_ID, cycle=BillingCycle.ANNUAL, price=36500, start=YEAR_END,
-                end=datetime(2028, 1, 5, 9, 0, tzinfo=T0.tzinfo), po=None, addons=()):
+    def renewed(
+        sid=SUBSCRIPTION_ID,
+        account=ACCOUNT_ID,
+        cycle=BillingCycle.ANNUAL,
+        price=36500,
+        start=YEAR_END,
+        end=datetime(2028, 1, 5, 9, 0, tzinfo=T0.tzinfo),
+        po=None,
+        addons=(),
+    ):
         return testing.renewed(
-            subscription_id=sid, account_id=account, billing_cycle=cycle, unit_price=eur(price),
-            term_start=start, term_end=end, renewed_at=start, po_number=po,
-            addons=[{"addon": code, "unit_price": eur(amount)} for code, amount in addons])
+            subscription_id=sid,
+            account_id=account,
+            billing_cycle=cycle,
+            unit_price=eur(price),
+            term_start=start,
+            term_end=end,
+            renewed_at=start,
+            po_number=po,
+            addons=[{"addon": code, "unit_price": eur(amount)} for code, amount in addons],
+        )
 
     @staticmethod
-    def seats_changed(previous, new, at, sid=SUBSCRIPTION_ID, account=ACCOUNT_ID, start=START, end=YEAR_END,
-                      price=36500):
+    def seats_changed(
+        previous, new, at, sid=SUBSCRIPTION_ID, account=ACCOUNT_ID, start=START, end=YEAR_END, price=36500
+    ):
         return testing.quantity_changed(
-            subscription_id=sid, account_id=account, previous_quantity=previous, new_quantity=new,
-            requested_at=at, effective_at=at, term_start=start, term_end=end, unit_price=eur(price))
+            subscription_id=sid,
+            account_id=account,
+            previous_quantity=previous,
+            new_quantity=new,
+            requested_at=at,
+            effective_at=at,
+            term_start=start,
+            term_end=end,
+            unit_price=eur(price),
+        )
 
     @staticmethod
     def decrease_scheduled(current, scheduled, at, sid=SUBSCRIPTION_ID, effective=YEAR_END):
         return testing.decrease_scheduled(
-            subscription_id=sid, current_quantity=current, scheduled_quantity=scheduled, requested_at=at,
-            effective_at=effective)
+            subscription_id=sid,
+            current_quantity=current,
+            scheduled_quantity=scheduled,
+            requested_at=at,
+            effective_at=effective,
+        )
 
     @staticmethod
-    def tier_changed(at, quantity=2, old=73000, new=109500, sid=SUBSCRIPTION_ID, start=START, end=YEAR_END,
-                     from_tier="premium", to_tier="premium_plus"):
+    def tier_changed(
+        at,
+        quantity=2,
+        old=73000,
+        new=109500,
+        sid=SUBSCRIPTION_ID,
+        start=START,
+        end=YEAR_END,
+        from_tier="premium",
+        to_tier="premium_plus",
+    ):
         return testing.tier_changed(
-            amendment_id="am-1", subscription_id=sid, billing_cycle=BillingCycle.ANNUAL, from_tier=from_tier,
-            to_tier=to_tier, previous_unit_price=eur(old), new_unit_price=eur(new), quantity=quantity,
-            effective_at=at, term_start=start, term_end=end)
+            amendment_id="am-1",
+            subscription_id=sid,
+            billing_cycle=BillingCycle.ANNUAL,
+            from_tier=from_tier,
+            to_tier=to_tier,
+            previous_unit_price=eur(old),
+            new_unit_price=eur(new),
+            quantity=quantity,
+            effective_at=at,
+            term_start=start,
+            term_end=end,
+        )
 
     @staticmethod
     def addon_added(at, price=12000, sid=SUBSCRIPTION_ID):
         return testing.addon_added(
-            addon="render-farm", subscription_id=sid, unit_price=eur(price), effective_at=at,
-            term_start=START, term_end=YEAR_END)
+            addon="render-farm",
+            subscription_id=sid,
+            unit_price=eur(price),
+            effective_at=at,
+            term_start=START,
+            term_end=YEAR_END,
+        )
 
     @staticmethod
     def po_changed(po, at, sid=SUBSCRIPTION_ID):
         return testing.purchase_details_changed(
-            subscription_id=sid, po_number=po, payment_method="card ending 4242", changed_at=at)
+            subscription_id=sid, po_number=po, payment_method="card ending 4242", changed_at=at
+        )
 
     @staticmethod
     def transferred(at, sid=SUBSCRIPTION_ID):
         return testing.administrator_transferred(
-            subscription_id=sid, previous_administrator=ADA, new_administrator=BOB, transferred_at=at)
+            subscription_id=sid, previous_administrator=ADA, new_administrator=BOB, transferred_at=at
+        )
 
     @staticmethod
     def trial_started(sid=SUBSCRIPTION_ID):
-        return testing.trial_started(subscription_id=sid, administrator=ADA, tier="premium", started_at=START,
-                                     ends_at=START + timedelta(days=30))
+        return testing.trial_started(
+            subscription_id=sid, administrator=ADA, tier="premium", started_at=START, ends_at=START + timedelta(days=30)
+        )
 
 
 @pytest.fixture
@@ -139,8 +239,9 @@ def clock() -> FixedClock:
 @pytest.fixture
 def settings(tmp_path) -> BillingSettings:
     """A SQLite database of the test's own (a module may override this fixture)."""
-    return BillingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/billing.db", var_dir=str(tmp_path),
-                           public_url=PUBLIC_URL)
+    return BillingSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/billing.db", var_dir=str(tmp_path), public_url=PUBLIC_URL
+    )
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Billing's HTTP routes in process over SQLite: pages of invoices and lines (issue 11 item 16),
 "not yours" answered as "does not exist" (item 15), and the OpenAPI document (item 22)."""
+
 from __future__ import annotations
 
 import uuid
@@ -36,7 +37,7 @@ async def every_page(service, url: str, headers: dict, items=lambda body: body) 
         pages += 1
         link = answer.headers.get("Link")
         assert (link is None) == (answer.headers.get("X-Next-Cursor") is None)
-        url = link[1:link.index(">")] if link else None
+        url = link[1 : link.index(">")] if link else None
     return seen, pages
 
 
@@ -56,8 +57,9 @@ async def test_invoice_lines_come_a_page_at_a_time_with_the_total_of_all(service
         await service.driver.apply(events.seats_changed(2 + n, 3 + n, events.START + timedelta(days=n + 1)))
     headers = as_(service, ADA)
     first = (await service.get("/subscriptions/s-1/invoice-lines?limit=2", headers=headers)).json()
-    lines, pages = await every_page(service, "/subscriptions/s-1/invoice-lines?limit=2", headers,
-                                    lambda body: body["lines"])
+    lines, pages = await every_page(
+        service, "/subscriptions/s-1/invoice-lines?limit=2", headers, lambda body: body["lines"]
+    )
     assert (len(lines), len({line["line_id"] for line in lines}), pages) == (5, 5, 3)
     assert first["total"]["amount_minor"] == sum(line["amount"]["amount_minor"] for line in lines)
 
@@ -78,8 +80,12 @@ async def test_another_account_s_lines_and_invoices_answer_as_unknown_ones(servi
 async def test_every_billing_operation_says_who_may_call_it_and_answers_a_real_schema(service):
     schema = (await service.get("/openapi.json")).json()
     ours = {p: ops for p, ops in schema["paths"].items() if p.startswith(("/invoices", "/subscriptions"))}
-    assert set(ours) == {"/subscriptions/{subscription_id}/invoice-lines", "/invoices",
-                         "/invoices/{invoice_id}.html", "/invoices/{invoice_id}"}
+    assert set(ours) == {
+        "/subscriptions/{subscription_id}/invoice-lines",
+        "/invoices",
+        "/invoices/{invoice_id}.html",
+        "/invoices/{invoice_id}",
+    }
     for path, operations in ours.items():
         for method, operation in operations.items():
             assert len(operation.get("description", "")) > 20, (method, path)

@@ -1,4 +1,5 @@
 """What each event charges or credits (R10, R12, R25, R29, R30), in either order of arrival."""
+
 from datetime import timedelta
 
 from billing.domain.lines import LineKind
@@ -35,8 +36,9 @@ def test_R30_renewal_charges_the_new_term_for_the_quantity_in_force(events):
 def test_R20_R30_add_ons_renew_with_their_subscription_in_one_line_for_the_new_term(events):
     subscription = view()
     subscription.activate(events.activated(quantity=2), "ev-act")
-    term, addons = subscription.renew(events.renewed(addons=[("cloud_storage", 16500), ("render_farm", 30000)]),
-                                      "ev-renew")
+    term, addons = subscription.renew(
+        events.renewed(addons=[("cloud_storage", 16500), ("render_farm", 30000)]), "ev-renew"
+    )
     assert (addons.kind, addons.amount.amount_minor) == (LineKind.ADDON_TERM, 46500)
     assert "cloud_storage 165.00 EUR" in addons.description and "render_farm 300.00 EUR" in addons.description
     assert addons.line_id != term.line_id and not addons.prorated
@@ -63,7 +65,7 @@ def test_R25_R30_a_scheduled_decrease_is_charged_by_the_renewal_when_the_seat_ev
     subscription.schedule_decrease(events.decrease_scheduled(4, 2, events.START + timedelta(days=30)))
     [renewal] = subscription.renew(events.renewed(), "ev-renew")
     assert renewal.quantity_delta == 2
-    late = events.seats_changed(4, 2, events.YEAR_END)           # carries the term that ended
+    late = events.seats_changed(4, 2, events.YEAR_END)  # carries the term that ended
     assert subscription.change_quantity(late, "ev-decrease") == []
     assert subscription.quantity == 2
 
@@ -90,7 +92,7 @@ def test_R25_an_increase_withdraws_a_scheduled_decrease(events):
 def test_R29_R30_an_increase_seen_after_the_renewal_of_its_term_also_corrects_that_renewal(events):
     subscription = view()
     subscription.activate(events.activated(quantity=2), "ev-act")
-    subscription.renew(events.renewed(), "ev-renew")              # did not know of the increase
+    subscription.renew(events.renewed(), "ev-renew")  # did not know of the increase
     lines = subscription.change_quantity(events.seats_changed(2, 3, events.START + timedelta(days=100)), "ev")
     assert [l.kind for l in lines] == [LineKind.SEATS, LineKind.TERM_CORRECTION]
     assert lines[1].amount.amount_minor == 36500 and lines[1].period_start == events.YEAR_END
@@ -100,7 +102,7 @@ def test_R29_R30_an_increase_seen_after_the_renewal_of_its_term_also_corrects_th
 def test_R29_seats_seen_before_the_activation_are_charged_and_not_overwritten(events):
     subscription = view()
     [line] = subscription.change_quantity(events.seats_changed(2, 5, events.START + timedelta(days=73)), "ev")
-    assert line.cycle is None                                     # billing does not know the cycle yet
+    assert line.cycle is None  # billing does not know the cycle yet
     subscription.activate(events.activated(quantity=2), "ev-act")
     assert subscription.quantity == 5 and subscription.invoiced_at_once
 
@@ -109,7 +111,7 @@ def test_R12_R29_tier_change_credits_the_old_tier_and_charges_the_new_one(events
     """The worked example of docs/lifecycle.md: 184 of 365 days left, 2 seats."""
     subscription = view()
     subscription.activate(events.activated(price=73000), "ev-act")
-    at = events.START + timedelta(days=181)                        # 2026-07-05
+    at = events.START + timedelta(days=181)  # 2026-07-05
     credit, charge = subscription.change_tier(events.tier_changed(at), "ev-tier")
     assert (credit.kind, credit.amount.amount_minor, credit.quantity_delta) == (LineKind.TIER_CREDIT, -73600, -2)
     assert (charge.kind, charge.amount.amount_minor) == (LineKind.TIER_CHARGE, 110400)
@@ -130,7 +132,7 @@ def test_R31_the_po_number_in_force_follows_purchase_activation_and_changes(even
     subscription.record_purchase(events.purchased(po="PO-1"))
     assert subscription.po_number == "PO-1"
     subscription.activate(events.activated(), "ev-act")
-    assert subscription.po_number == "PO-1"                       # the activation named none
+    assert subscription.po_number == "PO-1"  # the activation named none
     subscription.change_purchase_details(events.po_changed("PO-2", events.START + timedelta(days=3)))
     assert (subscription.po_number, subscription.payment_method) == ("PO-2", None)  # paid so from renewal
 

@@ -1,6 +1,7 @@
 """Events of one subscription applied at the same time, on PostgreSQL: billing reads two topics,
 and replicas may own their partitions apart, so a seat change, a PO change and a transfer can
 be applied at once. None is lost, and a line is never put on two invoices."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,16 +27,19 @@ pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, 
 @pytest.fixture
 def settings() -> BillingSettings:
     """Billing on a PostgreSQL schema of its own."""
-    return BillingSettings(database_url=POSTGRES_URL, db_schema=f"billing_{uuid.uuid4().hex[:8]}",
-                           public_url="http://billing.test")
+    return BillingSettings(
+        database_url=POSTGRES_URL, db_schema=f"billing_{uuid.uuid4().hex[:8]}", public_url="http://billing.test"
+    )
 
 
 async def warm_pool(driver, connections: int = 6) -> None:
     """Open the connections first: work that has to open one would start too late to race."""
+
     async def hold(ready: asyncio.Barrier) -> None:
         async with driver.runtime.db.connect() as conn:
             await conn.execute(select(1))
             await ready.wait()
+
     ready = asyncio.Barrier(connections)
     await asyncio.gather(*(hold(ready) for _ in range(connections)))
 
@@ -47,9 +51,17 @@ async def test_a_seat_change_a_po_change_and_a_transfer_applied_at_once_all_reac
             await driver.apply(event)
     await warm_pool(driver)
     later = events.START + timedelta(days=10)
-    await asyncio.gather(*(driver.apply(event) for sid in ids for event in (
-        events.seats_changed(2, 5, later, sid=sid), events.po_changed(f"PO-{sid}", later, sid=sid),
-        events.transferred(later, sid=sid))))
+    await asyncio.gather(
+        *(
+            driver.apply(event)
+            for sid in ids
+            for event in (
+                events.seats_changed(2, 5, later, sid=sid),
+                events.po_changed(f"PO-{sid}", later, sid=sid),
+                events.transferred(later, sid=sid),
+            )
+        )
+    )
     async with driver.uow() as uow:
         views = await uow.subscriptions.views(set(ids))
     for sid in ids:
@@ -63,9 +75,18 @@ async def test_an_issuer_that_read_a_line_as_pending_before_another_invoiced_it_
         [line] = await uow.lines.pending_lines_of("s-1")
 
     def invoice(number: str) -> Invoice:
-        return Invoice(invoice_id=f"inv-{number}", number=number, kind=InvoiceKind.INVOICE, account_id="a-1",
-                       po_number=None, administrator=events.ADA, issued_at=events.START, lines=(line,),
-                       total=line.amount)
+        return Invoice(
+            invoice_id=f"inv-{number}",
+            number=number,
+            kind=InvoiceKind.INVOICE,
+            account_id="a-1",
+            po_number=None,
+            administrator=events.ADA,
+            issued_at=events.START,
+            lines=(line,),
+            total=line.amount,
+        )
+
     async with driver.uow() as uow:
         await uow.invoices.add(invoice("INV-2026-000001"))
         await uow.commit()

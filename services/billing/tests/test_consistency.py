@@ -1,5 +1,6 @@
 """Events that contradict billing's view are refused, never applied (issue 11, item 1): the
 consumer dead-letters them with the reason `inconsistent`. Over a real SQLite database."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,16 +28,24 @@ async def state(driver, sid="s-1"):
     """The view, its lines, the invoices of account a-1 and every event billing published."""
     async with driver.uow() as uow:
         published = (await uow.conn.execute(select(outbox.c.event_type))).scalars().all()
-        return (await uow.subscriptions.view(sid), await uow.lines.lines_of(sid),
-                await uow.invoices.of_account("a-1"), sorted(published))
+        return (
+            await uow.subscriptions.view(sid),
+            await uow.lines.lines_of(sid),
+            await uow.invoices.of_account("a-1"),
+            sorted(published),
+        )
 
 
 async def test_a_forged_transfer_to_another_account_s_person_moves_nothing(driver, events):
     await driver.apply(*events.bought())
     before = await state(driver)
-    forged = AdministratorTransferred(subscription_id="s-1", account_id="a-mallory",
-                                      previous_administrator=events.ADA, new_administrator=MALLORY,
-                                      transferred_at=events.START + timedelta(days=1))
+    forged = AdministratorTransferred(
+        subscription_id="s-1",
+        account_id="a-mallory",
+        previous_administrator=events.ADA,
+        new_administrator=MALLORY,
+        transferred_at=events.START + timedelta(days=1),
+    )
     assert "a-mallory" in await refused(driver, forged)
     assert await state(driver) == before
     async with driver.uow() as uow:
@@ -47,29 +56,45 @@ async def test_a_forged_transfer_to_another_account_s_person_moves_nothing(drive
 
 async def test_a_transfer_that_does_not_start_from_the_administrator_billing_knows_is_refused(driver, events):
     await driver.apply(*events.bought())
-    forged = AdministratorTransferred(subscription_id="s-1", account_id="a-1", previous_administrator=MALLORY,
-                                      new_administrator=MALLORY, transferred_at=events.START)
+    forged = AdministratorTransferred(
+        subscription_id="s-1",
+        account_id="a-1",
+        previous_administrator=MALLORY,
+        new_administrator=MALLORY,
+        transferred_at=events.START,
+    )
     assert "previous administrator" in await refused(driver, forged)
     await driver.apply(events.transferred(events.START + timedelta(days=1)))  # the real one applies
     assert (await state(driver))[0].administrator == events.BOB
 
 
-@pytest.mark.parametrize("unknown", ["activated", "renewed", "transferred", "tier_changed", "addon_added",
-                                     "po_changed"])
+@pytest.mark.parametrize(
+    "unknown", ["activated", "renewed", "transferred", "tier_changed", "addon_added", "po_changed"]
+)
 async def test_no_event_applies_to_a_subscription_billing_never_saw_bought(driver, events, unknown):
     at = events.START + timedelta(days=3)
-    event = {"activated": lambda: events.activated(quantity=500), "renewed": events.renewed,
-             "transferred": lambda: events.transferred(at), "tier_changed": lambda: events.tier_changed(at),
-             "addon_added": lambda: events.addon_added(at),
-             "po_changed": lambda: events.po_changed("PO", at)}[unknown]()
+    event = {
+        "activated": lambda: events.activated(quantity=500),
+        "renewed": events.renewed,
+        "transferred": lambda: events.transferred(at),
+        "tier_changed": lambda: events.tier_changed(at),
+        "addon_added": lambda: events.addon_added(at),
+        "po_changed": lambda: events.po_changed("PO", at),
+    }[unknown]()
     assert "never saw bought" in await refused(driver, event)
     view, lines, invoices, published = await state(driver)
     assert (view, lines, invoices, published) == (None, [], [], [])
 
 
-@pytest.mark.parametrize("change, differing", [(dict(quantity=500), "quantity"), (dict(price=1), "unit price"),
-                                               (dict(tier="enterprise"), "tier"),
-                                               (dict(admin=MALLORY), "administrator")])
+@pytest.mark.parametrize(
+    "change, differing",
+    [
+        (dict(quantity=500), "quantity"),
+        (dict(price=1), "unit price"),
+        (dict(tier="enterprise"), "tier"),
+        (dict(admin=MALLORY), "administrator"),
+    ],
+)
 async def test_an_activation_must_agree_with_the_purchase(driver, events, change, differing):
     await driver.apply(events.purchased())
     assert differing in await refused(driver, events.activated(**change))
@@ -140,7 +165,8 @@ async def test_a_seat_event_naming_another_account_is_refused_or_dropped_when_it
     await driver.apply(*events.bought())
     assert "a-mallory" in await refused(driver, events.seats_changed(2, 9, events.START, account="a-mallory"))
     # One that waited for the start is checked when the subscription starts, and dropped.
-    await driver.apply(events.seats_changed(2, 9, events.START, sid="s-2", account="a-mallory"),
-                  *events.bought(sid="s-2"))
+    await driver.apply(
+        events.seats_changed(2, 9, events.START, sid="s-2", account="a-mallory"), *events.bought(sid="s-2")
+    )
     view, lines, _, _ = await state(driver, "s-2")
     assert (view.quantity, [line.kind.value for line in lines]) == (2, ["term"])

@@ -1,4 +1,5 @@
 """Handlers over a real SQLite database: lines, invoices, numbers and the monthly run (R29–R32)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -45,8 +46,9 @@ async def test_R29_R30_a_seat_increase_on_an_annual_term_is_invoiced_at_once_and
 
 async def test_R30_monthly_lines_wait_for_the_run_on_the_1st_which_schedules_the_next(driver, clock, events):
     await driver.apply(*events.bought(cycle=BillingCycle.MONTHLY, end=datetime(2026, 2, 5, 9, tzinfo=UTC)))
-    await driver.apply(events.seats_changed(2, 3, events.START + timedelta(days=3),
-                                                  end=datetime(2026, 2, 5, 9, tzinfo=UTC)))
+    await driver.apply(
+        events.seats_changed(2, 3, events.START + timedelta(days=3), end=datetime(2026, 2, 5, 9, tzinfo=UTC))
+    )
     assert await invoices_of(driver) == []
     await fire_monthly_run(driver, clock, datetime(2026, 2, 1, tzinfo=UTC))
     [invoice] = await invoices_of(driver)
@@ -66,8 +68,11 @@ async def test_R31_the_monthly_run_uses_the_po_number_in_force_and_splits_by_po(
 
 async def test_R32_a_credit_exceeding_the_charges_is_a_credit_note(driver, clock, events):
     await driver.apply(*events.bought(price=109500, tier="premium_plus"))
-    await driver.apply(events.tier_changed(events.START + timedelta(days=181), old=109500, new=73000,
-                                                 from_tier="premium_plus", to_tier="premium"))
+    await driver.apply(
+        events.tier_changed(
+            events.START + timedelta(days=181), old=109500, new=73000, from_tier="premium_plus", to_tier="premium"
+        )
+    )
     numbers = sorted(i.number for i in await invoices_of(driver))
     assert numbers == ["CN-2026-000001", "INV-2026-000001"]
     assert len(await published(driver, "billing.invoice_adjusted")) == 2

@@ -1,4 +1,5 @@
 """Grouping, numbering and credit notes (R30, R31, R32)."""
+
 from datetime import UTC, datetime, timedelta
 
 from billing.domain import invoices
@@ -28,10 +29,8 @@ def test_R30_a_line_made_before_the_cycle_was_known_follows_the_cycle_learnt_lat
 
 
 def test_R30_the_monthly_run_is_on_the_1st_at_midnight_utc_and_takes_lines_before_it(events):
-    assert invoices.first_of_next_month(datetime(2026, 1, 31, 23, 59, tzinfo=UTC)) == \
-        datetime(2026, 2, 1, tzinfo=UTC)
-    assert invoices.first_of_next_month(datetime(2026, 12, 5, tzinfo=UTC)) == \
-        datetime(2027, 1, 1, tzinfo=UTC)
+    assert invoices.first_of_next_month(datetime(2026, 1, 31, 23, 59, tzinfo=UTC)) == datetime(2026, 2, 1, tzinfo=UTC)
+    assert invoices.first_of_next_month(datetime(2026, 12, 5, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
     _view, lines = activated_view(events, "s-1", cycle=BillingCycle.MONTHLY)
     assert invoices.due_for_monthly_run(lines, datetime(2026, 2, 1, tzinfo=UTC)) == lines
     assert invoices.due_for_monthly_run(lines, datetime(2026, 1, 1, tzinfo=UTC)) == []
@@ -42,8 +41,9 @@ def test_R31_lines_of_different_po_numbers_go_on_different_invoices(events):
     first, first_lines = activated_view(events, "s-1", po="PO-A")
     second, second_lines = activated_view(events, "s-2", po="PO-B")
     third, third_lines = activated_view(events, "s-3", po="PO-A")
-    drafts = invoices.group_lines(first_lines + second_lines + third_lines,
-                                   {v.subscription_id: v for v in (first, second, third)})
+    drafts = invoices.group_lines(
+        first_lines + second_lines + third_lines, {v.subscription_id: v for v in (first, second, third)}
+    )
     assert sorted((d.po_number, len(d.lines)) for d in drafts) == [("PO-A", 2), ("PO-B", 1)]
 
 
@@ -64,8 +64,9 @@ def test_R31_invoices_are_per_account(events):
 def test_R32_lines_summing_below_zero_are_a_credit_note_never_a_negative_invoice(events):
     view, _ = activated_view(events, "s-1")
     view.unit_price = events.eur(109500)
-    credit, charge = view.change_tier(events.tier_changed(events.START + timedelta(days=181),
-                                                          old=109500, new=73000), "ev-tier")
+    credit, charge = view.change_tier(
+        events.tier_changed(events.START + timedelta(days=181), old=109500, new=73000), "ev-tier"
+    )
     [draft] = invoices.group_lines([credit, charge], {"s-1": view})
     assert draft.total.amount_minor == credit.amount.amount_minor + charge.amount.amount_minor < 0
     issued = invoices.issue(draft, "inv-1", 7, events.START)

@@ -1,4 +1,5 @@
 """Lines and their amounts (R29, R32): the share of the term, one half-up rounding per line."""
+
 from datetime import UTC, datetime, timedelta
 
 from billing.domain.lines import Charge, LineKind, format_money, line_id_for, prorated_line, term_line

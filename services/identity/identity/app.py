@@ -1,4 +1,5 @@
 """Wiring of the identity service: what it schedules and serves (it consumes no events)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,8 +34,9 @@ def build(settings: IdentitySettings | None = None, **overrides: Any) -> Service
     routers: list[APIRouter] = [registration_api.router, sessions_api.router, accounts_api.router, ops_api.router]
     if runtime.on_test_clock:  # a production service never hands out a live verification link
         routers.append(ops_api.test_stack_router)
-    app = service_app(runtime, *routers, title="Entitle identity",
-                      description="People, accounts, contacts and access tokens.")
+    app = service_app(
+        runtime, *routers, title="Entitle identity", description="People, accounts, contacts and access tokens."
+    )
     app.state.public_url = settings.resolved_public_url()  # never a request's Host header
     app.state.issuer = Issuer(settings.token_secret, timedelta(seconds=settings.token_ttl_seconds))
     app.state.sign_in_limits = SignInLimits.of(settings)

@@ -1,5 +1,6 @@
 """Shared builders for identity's tests: a registered person and an account with its
 administrator (the rules alone), and identity services driven over HTTP (`IdentityDriver`)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,8 +25,9 @@ class IdentityClient(httpx.AsyncClient):
     knows its driver (the outbox, the due jobs, the database)."""
 
     def __init__(self, driver: IdentityDriver, address: str, host: str) -> None:
-        super().__init__(transport=httpx.ASGITransport(app=driver.app, client=(address, 4321)),
-                         base_url=f"http://{host}")
+        super().__init__(
+            transport=httpx.ASGITransport(app=driver.app, client=(address, 4321)), base_url=f"http://{host}"
+        )
         self.driver = driver
 
 
@@ -60,12 +62,14 @@ async def driver_of(tmp_path, clock) -> AsyncIterator[Callable[..., Awaitable[Id
     made: list[IdentityDriver] = []
 
     async def start(clock: Clock = clock, **settings: Any) -> IdentityDriver:
-        settings = IdentitySettings(**{"database_url": f"sqlite:///{tmp_path}/identity-{len(made)}.db",
-                                       "var_dir": str(tmp_path), **settings})
+        settings = IdentitySettings(
+            **{"database_url": f"sqlite:///{tmp_path}/identity-{len(made)}.db", "var_dir": str(tmp_path), **settings}
+        )
         driver = await IdentityDriver.start(build(settings, clock=clock))
         assert isinstance(driver, IdentityDriver)
         made.append(driver)
         return driver
+
     yield start
     for driver in made:
         await driver.close()
@@ -73,20 +77,24 @@ async def driver_of(tmp_path, clock) -> AsyncIterator[Callable[..., Awaitable[Id
 
 @pytest.fixture
 def person():
-    def build(person_id: str = ADA.person_id, email: str = ADA.email, name: str = "Ada Lovelace",
-              verified: bool = True) -> people.Person:
+    def build(
+        person_id: str = ADA.person_id, email: str = ADA.email, name: str = "Ada Lovelace", verified: bool = True
+    ) -> people.Person:
         registered, _ = people.register(person_id, email, name, "fr", "argon2-hash", True, NOW)
         if verified:
             registered.verify_email(NOW)
         return registered
+
     return build
 
 
 @pytest.fixture
 def account(person):
     """An account registered by Ada, with Ada as its founding administrator."""
+
     def build(account_id: str = ACCOUNT_ID) -> tuple[accounts.Account, accounts.AccountContact]:
         ada = person()
         acme = accounts.Account(account_id, "Acme", ada.id, NOW)
         return acme, accounts.founding_administrator(f"c-{account_id}-ada", acme, ada)
+
     return build

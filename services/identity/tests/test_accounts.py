@@ -1,4 +1,5 @@
 """R2 (acting for one account), R3 (pending verification), R4 (adding contacts), R5 (never deleted)."""
+
 from dataclasses import replace
 from datetime import timedelta
 
@@ -76,8 +77,16 @@ def test_R4_only_an_administrator_adds_contacts_and_only_once(account):
         accounts.add_contact(acme, ada, [ada, bob], BOB, None, "c-bob2", "u", NOW)
     assert (refused.value.code, refused.value.rule) == ("contact_exists", "R4")
     with pytest.raises(RuleViolation) as refused:
-        accounts.add_contact(acme, replace(bob, person_id="p-bob"), [ada, bob],
-                             NewContact("cy@example.com", "Cy", "D"), None, "c-cy", "u", NOW)
+        accounts.add_contact(
+            acme,
+            replace(bob, person_id="p-bob"),
+            [ada, bob],
+            NewContact("cy@example.com", "Cy", "D"),
+            None,
+            "c-cy",
+            "u",
+            NOW,
+        )
     assert refused.value.refusal is Refusal.FORBIDDEN
     assert bob.role is Role.MEMBER
 

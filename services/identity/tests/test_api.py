@@ -1,5 +1,6 @@
 """The identity service over HTTP (in process, SQLite, a fixed clock, no broker): registration
 and verification (R1), sign-in limits, sessions, accounts and contacts (R2-R5)."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,9 @@ async def register(service, email="ada@example.com", company="Acme", **extra) ->
 
 
 async def latest_token(service, person_id: str) -> str:
-    requests = [e for e in await published(service, "identity.verification_email_requested")
-                if e["subject"] == person_id]
+    requests = [
+        e for e in await published(service, "identity.verification_email_requested") if e["subject"] == person_id
+    ]
     return parse_qs(urlsplit(requests[-1]["data"]["verify_url"]).query)["token"][0]
 
 
@@ -72,8 +74,9 @@ async def test_R1_register_verify_by_link_then_sign_in(service):
 
 
 async def test_R1_registration_without_accepting_the_terms_is_refused(service):
-    answer = await service.post("/accounts", json={"email": "ada@example.com", "password": PASSWORD,
-                                                   "name": "Ada", "company_name": "Acme"})
+    answer = await service.post(
+        "/accounts", json={"email": "ada@example.com", "password": PASSWORD, "name": "Ada", "company_name": "Acme"}
+    )
     assert (answer.status_code, answer.json()["rule"]) == (422, "R1")
 
 
@@ -117,11 +120,15 @@ async def test_no_password_token_or_hash_reaches_a_log_line_or_a_public_event(se
     await service.get("/verifications", params={"token": token})
     await sign_in(service, password="Wrong-Horse-1")
     access = (await sign_in(service)).json()["access_token"]
-    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1", "GET",
-                                             f"/verifications?token={token}", "1.1", 200)
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1", "GET", f"/verifications?token={token}", "1.1", 200
+    )
     service_lines = "\n".join(r.getMessage() for r in caplog.records if r.name != "httpx")  # not the test client
-    public = [e for t in ("person_registered", "email_verified", "account_registered")
-              for e in await published(service, f"identity.{t}")]
+    public = [
+        e
+        for t in ("person_registered", "email_verified", "account_registered")
+        for e in await published(service, f"identity.{t}")
+    ]
     for secret in (PASSWORD, "Wrong-Horse-1", token, access, "$argon2id$"):
         assert secret not in service_lines
         assert all(secret not in json.dumps(e) for e in public)
@@ -132,13 +139,18 @@ async def test_R2_switch_to_another_account_and_list_mine(service):
     acme, ada = await signed_in(service)
     _, bob = await signed_in(service, "bob@example.com", "Globex")
     globex = (await service.get("/me/accounts", headers=bob)).json()[0]["account_id"]
-    added = await service.post(f"/accounts/{globex}/contacts", headers=bob,
-                               json={"email": "ada@example.com", "first_name": "Ada", "last_name": "Admin"})
+    added = await service.post(
+        f"/accounts/{globex}/contacts",
+        headers=bob,
+        json={"email": "ada@example.com", "first_name": "Ada", "last_name": "Admin"},
+    )
     assert added.json()["status"] == "linked"
 
     mine = (await service.get("/me/accounts", headers=ada)).json()
     assert {(m["account_id"], m["role"], m["acting_for"]) for m in mine} == {
-        (acme["account_id"], "administrator", True), (globex, "member", False)}
+        (acme["account_id"], "administrator", True),
+        (globex, "member", False),
+    }
     assert (await service.get(f"/accounts/{globex}", headers=ada)).status_code == 404
     switched = await service.post("/tokens/switch", json={"account_id": globex}, headers=ada)
     as_globex = {"Authorization": f"Bearer {switched.json()['access_token']}"}
@@ -150,8 +162,11 @@ async def test_R2_switch_to_another_account_and_list_mine(service):
 async def test_R4_an_invited_contact_becomes_a_member_when_they_register(service):
     acme, ada = await signed_in(service)
     account_id = acme["account_id"]
-    invited = await service.post(f"/accounts/{account_id}/contacts", headers=ada,
-                                 json={"email": "Cy@Example.com", "first_name": "Cy", "last_name": "Clerk"})
+    invited = await service.post(
+        f"/accounts/{account_id}/contacts",
+        headers=ada,
+        json={"email": "Cy@Example.com", "first_name": "Cy", "last_name": "Clerk"},
+    )
     assert invited.status_code == 201 and invited.json()["status"] == "invited"
     [added] = await published(service, "identity.contact_added")
     assert (added["subject"], added["data"]["linked"]) == (account_id, False)
@@ -159,8 +174,10 @@ async def test_R4_an_invited_contact_becomes_a_member_when_they_register(service
 
     await signed_in(service, "cy@example.com", company=None)
     contacts = (await service.get(f"/accounts/{account_id}/contacts", headers=ada)).json()
-    assert {(c["email"], c["status"]) for c in contacts} == {("ada@example.com", "linked"),
-                                                           ("cy@example.com", "linked")}
+    assert {(c["email"], c["status"]) for c in contacts} == {
+        ("ada@example.com", "linked"),
+        ("cy@example.com", "linked"),
+    }
     cy = await sign_in(service, "cy@example.com")
     assert cy.status_code == 200
 
@@ -168,8 +185,7 @@ async def test_R4_an_invited_contact_becomes_a_member_when_they_register(service
 async def test_R4_a_contact_needs_first_and_last_name_and_only_administrators_add(service):
     acme, ada = await signed_in(service)
     url = f"/accounts/{acme['account_id']}/contacts"
-    nameless = await service.post(url, headers=ada, json={"email": "x@example.com", "first_name": "X",
-                                                          "last_name": ""})
+    nameless = await service.post(url, headers=ada, json={"email": "x@example.com", "first_name": "X", "last_name": ""})
     assert (nameless.status_code, nameless.json()["rule"]) == (422, "R4")
 
 
@@ -187,7 +203,9 @@ async def test_R3_pending_until_an_operator_accepts_the_documents(service):
     account_url = f"/accounts/{acme['account_id']}"
     account = (await service.get(account_url, headers=ada)).json()
     assert (account["status"], account["verification_deadline"]) == (
-        "pending_verification", (NOW + timedelta(days=60)).isoformat().replace("+00:00", "Z"))
+        "pending_verification",
+        (NOW + timedelta(days=60)).isoformat().replace("+00:00", "Z"),
+    )
     assert (await service.post(f"/ops{account_url}/verification")).status_code == 403
     assert (await service.post(f"/ops{account_url}/verification", headers=OPERATOR)).status_code == 200
     assert (await service.get(account_url, headers=ada)).json()["status"] == "verified"
@@ -216,8 +234,9 @@ async def test_sign_out_ends_the_session_here_at_once(service):
 
 
 async def test_R1_only_a_test_stack_shows_pending_links(service, driver_of, tmp_path):
-    assert (await service.get("/ops/verification-links", params={"email": "a@example.com"},
-                              headers=OPERATOR)).status_code == 404  # no such route here
+    assert (
+        await service.get("/ops/verification-links", params={"email": "a@example.com"}, headers=OPERATOR)
+    ).status_code == 404  # no such route here
     clock_file = tmp_path / "clock.json"
     SharedTestClock(clock_file).set_frozen(NOW)
     stack = (await driver_of(clock=SharedTestClock(clock_file))).from_()

@@ -1,5 +1,6 @@
 """Identity commands that race on one row, over HTTP on PostgreSQL (as two replicas would run
 them): a link verifies once, a contact is added once, and every failed sign-in counts."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,18 +18,23 @@ pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, 
 
 @pytest.fixture
 async def service(driver_of):
-    driver = await driver_of(database_url="postgresql://postgres@127.0.0.1:5432/test",
-                             db_schema=f"identity_{uuid.uuid4().hex[:8]}", public_url="http://id.test")
+    driver = await driver_of(
+        database_url="postgresql://postgres@127.0.0.1:5432/test",
+        db_schema=f"identity_{uuid.uuid4().hex[:8]}",
+        public_url="http://id.test",
+    )
     yield driver.from_()
     await driver.runtime.db.drop_schema()  # before driver_of closes it
 
 
 async def warm_pool(service, connections: int = 5) -> None:
     """Open the connections first: a request that has to open one would start too late to race."""
+
     async def hold(ready: asyncio.Barrier) -> None:
         async with service.driver.runtime.db.connect() as conn:
             await conn.execute(select(1))
             await ready.wait()
+
     ready = asyncio.Barrier(connections)
     await asyncio.gather(*(hold(ready) for _ in range(connections)))
 
@@ -52,8 +58,9 @@ async def test_R4_the_same_contact_added_four_times_at_once_is_added_once(servic
     account, auth = await signed_in(service)
     body = {"email": "bob@example.com", "first_name": "Bob", "last_name": "B"}
     await warm_pool(service)
-    answers = await asyncio.gather(*(service.post(f"/accounts/{account['account_id']}/contacts", json=body,
-                                                  headers=auth) for _ in range(4)))
+    answers = await asyncio.gather(
+        *(service.post(f"/accounts/{account['account_id']}/contacts", json=body, headers=auth) for _ in range(4))
+    )
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
     assert {a.json()["code"] for a in answers if a.status_code == 409} == {"contact_exists"}
     assert len(await rows(service, select(contacts.c.id).where(contacts.c.email == "bob@example.com"))) == 1

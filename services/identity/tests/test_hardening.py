@@ -5,6 +5,7 @@ and that an unverified squatter cannot block (items 8, 14), edge validation of f
 
 In process over HTTP (SQLite, a fixed clock, no broker); client addresses are the ASGI
 transport's, as uvicorn would report them."""
+
 from __future__ import annotations
 
 import base64
@@ -55,6 +56,7 @@ async def outbox_text(service) -> str:
 
 # -- item 4: links are built from configuration only ----------------------------------------------
 
+
 async def test_a_forged_host_header_never_reaches_a_mailed_link(driver):
     evil = driver.from_(host="evil.example")
     ada = await register(evil, "ada@example.com")
@@ -63,8 +65,11 @@ async def test_a_forged_host_header_never_reaches_a_mailed_link(driver):
     signed = await driver.from_().post("/verifications", json={"token": token})
     assert signed.status_code == 200
     access = (await sign_in(evil)).json()["access_token"]
-    invited = await evil.post(f"/accounts/{ada['account_id']}/contacts", headers={"Authorization": f"Bearer {access}"},
-                              json={"email": "cy@example.com", "first_name": "Cy", "last_name": "Clerk"})
+    invited = await evil.post(
+        f"/accounts/{ada['account_id']}/contacts",
+        headers={"Authorization": f"Bearer {access}"},
+        json={"email": "cy@example.com", "first_name": "Cy", "last_name": "Clerk"},
+    )
     assert invited.status_code == 201
 
     mailed = await outbox_text(evil)
@@ -73,8 +78,7 @@ async def test_a_forged_host_header_never_reaches_a_mailed_link(driver):
     assert "https://id.example.com/people/registration?email=cy%40example.com" in mailed
 
 
-async def test_without_a_public_url_a_test_stack_links_to_its_own_address_never_to_the_host_asked(
-        driver_of, tmp_path):
+async def test_without_a_public_url_a_test_stack_links_to_its_own_address_never_to_the_host_asked(driver_of, tmp_path):
     clock_file = tmp_path / "clock.json"
     SharedTestClock(clock_file).set_frozen(NOW)
     driver = await driver_of(clock=SharedTestClock(clock_file), public_url="", http_port=8101)
@@ -87,21 +91,28 @@ async def test_without_a_public_url_a_test_stack_links_to_its_own_address_never_
     assert mailed.count("http://127.0.0.1:8101/verifications?token=") == 2
 
 
-@pytest.mark.parametrize("public_url, refused", [
-    ("", True), ("http://id.example.com", True), ("id.example.com", True),
-    ("https://id.example.com/?next=x", True), ("https://id.example.com", False),
-    ("http://127.0.0.1:8101", False),  # loopback: a local trial (the compose default), not the internet
-])
+@pytest.mark.parametrize(
+    "public_url, refused",
+    [
+        ("", True),
+        ("http://id.example.com", True),
+        ("id.example.com", True),
+        ("https://id.example.com/?next=x", True),
+        ("https://id.example.com", False),
+        ("http://127.0.0.1:8101", False),  # loopback: a local trial (the compose default), not the internet
+    ],
+)
 def test_a_production_start_needs_an_https_public_url(public_url, refused):
-    problems = [p for p in IdentitySettings(public_url=public_url).production_problems()
-                if "IDENTITY_PUBLIC_URL" in p]
+    problems = [p for p in IdentitySettings(public_url=public_url).production_problems() if "IDENTITY_PUBLIC_URL" in p]
     assert bool(problems) is refused
 
 
 async def test_identity_on_real_time_refuses_to_start_without_a_public_url(tmp_path):
     from servicekit.runtime import UnsafeConfiguration
-    settings = IdentitySettings(database_url=f"sqlite:///{tmp_path}/real.db", var_dir=str(tmp_path),
-                                token_secret="s" * 40, public_url="")
+
+    settings = IdentitySettings(
+        database_url=f"sqlite:///{tmp_path}/real.db", var_dir=str(tmp_path), token_secret="s" * 40, public_url=""
+    )
     runtime = build(settings)  # no test clock: the system's
     with pytest.raises(UnsafeConfiguration, match="IDENTITY_PUBLIC_URL"):
         await runtime.start()
@@ -109,6 +120,7 @@ async def test_identity_on_real_time_refuses_to_start_without_a_public_url(tmp_p
 
 
 # -- item 8: sign-in that neither leaks nor locks ---------------------------------------------------
+
 
 class CountingHasher:
     """The real argon2 hasher, counting how many passwords it verifies."""
@@ -124,8 +136,7 @@ class CountingHasher:
         return self.real.verify(password_hash, password)
 
 
-async def test_an_unknown_email_costs_the_same_one_password_verification_as_a_known_one(
-        service, monkeypatch):
+async def test_an_unknown_email_costs_the_same_one_password_verification_as_a_known_one(service, monkeypatch):
     await signed_in(service)
     counting = CountingHasher(passwords.hasher)
     monkeypatch.setattr(passwords, "hasher", counting)
@@ -148,14 +159,18 @@ async def test_the_owner_signs_in_from_a_clean_address_while_the_guessers_addres
 
     blocked = await sign_in(guesser)  # even the right password: this address keeps failing
     assert (blocked.status_code, blocked.json()["code"], blocked.headers["Retry-After"]) == (
-        429, "too_many_sign_in_attempts", "30")
+        429,
+        "too_many_sign_in_attempts",
+        "30",
+    )
     assert counting.verifications == 0  # refused without checking anything
     assert (await sign_in(owner)).status_code == 200
     assert (await sign_in(guesser)).status_code == 429  # the owner's success lifts nothing for them
 
 
 async def test_spraying_one_guess_per_email_from_one_address_is_refused_after_the_per_client_limit(
-        driver, clock, monkeypatch):
+    driver, clock, monkeypatch
+):
     await signed_in(driver.from_(OWNER_ADDRESS))
     sprayer = driver.from_(GUESSER_ADDRESS)
     for n in range(20):
@@ -175,8 +190,7 @@ async def test_failed_sign_ins_spread_over_many_addresses_meet_the_service_wide_
     driver = await driver_of(sign_in_failures_per_minute=5)
     await signed_in(driver.from_(OWNER_ADDRESS))
     for n in range(5):
-        assert (await sign_in(driver.from_(f"192.0.2.{n}"), f"user{n}@example.com", "Summer-2026!")
-                ).status_code == 401
+        assert (await sign_in(driver.from_(f"192.0.2.{n}"), f"user{n}@example.com", "Summer-2026!")).status_code == 401
     refused = await sign_in(driver.from_("192.0.2.99"), "user9@example.com", "Summer-2026!")
     assert (refused.status_code, refused.json()["code"]) == (429, "sign_in_failures_exceeded")
     assert refused.headers["Retry-After"] == "60"
@@ -191,12 +205,15 @@ async def test_registering_an_existing_email_answers_like_a_new_one_and_the_owne
     assert taken.json()["email_verified"] is False
 
     async with service.driver.runtime.db.connect() as conn:
-        assert (await conn.execute(select(people.c.id).where(people.c.email == "ada@example.com"))).all() \
-            != [(taken.json()["person_id"],)]
+        assert (await conn.execute(select(people.c.id).where(people.c.email == "ada@example.com"))).all() != [
+            (taken.json()["person_id"],)
+        ]
         assert len((await conn.execute(select(accounts.c.id))).all()) == 2  # Ada's and the newcomer's
     [attempt] = await published(service, "identity.registration_attempted")
     assert (attempt["data"]["person"]["email"], attempt["data"]["attempted_at"]) == (
-        "ada@example.com", NOW.isoformat().replace("+00:00", "Z"))
+        "ada@example.com",
+        NOW.isoformat().replace("+00:00", "Z"),
+    )
     assert (await sign_in(service)).status_code == 200  # Ada's password did not change
 
 
@@ -211,18 +228,21 @@ async def test_registration_notices_to_one_address_stop_after_five_an_hour_and_a
     assert len(await published(service, "identity.registration_attempted")) == 5
 
 
-def registration(email: str, company: str | None = "Globex", password: str = PASSWORD, name: str = "Someone Else"
-                 ) -> dict:
+def registration(
+    email: str, company: str | None = "Globex", password: str = PASSWORD, name: str = "Someone Else"
+) -> dict:
     body = {"email": email, "password": password, "name": name, "accept_terms": True}
     return {**body, "company_name": company} if company else body
 
 
 # -- item 14: an unverified registration squats nothing ---------------------------------------------
 
+
 async def test_an_unverified_registration_does_not_block_the_owner_nor_give_them_its_company(driver_of):
     service = (await driver_of(operator_token=OPERATOR_TOKEN)).from_()
-    squatter = await service.post("/accounts", json=registration("ada@example.com", "Squat Ltd",
-                                                                  "Squatter-Pass-1", "Mallory"))
+    squatter = await service.post(
+        "/accounts", json=registration("ada@example.com", "Squat Ltd", "Squatter-Pass-1", "Mallory")
+    )
     squatted_link = await latest_token(service, squatter.json()["person_id"])
 
     owner = await service.post("/accounts", json=registration("ada@example.com", "Acme", PASSWORD, "Ada Admin"))
@@ -243,39 +263,46 @@ async def test_an_unverified_registration_does_not_block_the_owner_nor_give_them
     assert withdrawn["subject"] == squat_ltd
     assert (await service.get(f"/accounts/{squat_ltd}", headers=headers)).status_code == 404
     async with service.driver.runtime.db.connect() as conn:
-        assert (await conn.execute(select(accounts.c.status).where(accounts.c.id == squat_ltd))).scalar() \
-            == "withdrawn"
+        assert (await conn.execute(select(accounts.c.status).where(accounts.c.id == squat_ltd))).scalar() == "withdrawn"
         due = (await conn.execute(select(due_jobs.c.subject).where(due_jobs.c.done_at.is_(None)))).scalars().all()
     assert due == [owner.json()["account_id"]]  # the withdrawn account's R3 deadline is gone
-    refused = await service.post(f"/ops/accounts/{squat_ltd}/verification",
-                                 headers={"X-Operator-Token": OPERATOR_TOKEN})
+    refused = await service.post(
+        f"/ops/accounts/{squat_ltd}/verification", headers={"X-Operator-Token": OPERATOR_TOKEN}
+    )
     assert (refused.status_code, refused.json()["code"]) == (409, "account_withdrawn")
 
 
 async def test_invitations_to_a_squatted_address_go_to_whoever_verifies_the_mailbox(service):
     acme, ada = await signed_in(service)
-    await service.post(f"/accounts/{acme['account_id']}/contacts", headers=ada,
-                       json={"email": "cy@example.com", "first_name": "Cy", "last_name": "Clerk"})
+    await service.post(
+        f"/accounts/{acme['account_id']}/contacts",
+        headers=ada,
+        json={"email": "cy@example.com", "first_name": "Cy", "last_name": "Clerk"},
+    )
     await service.post("/people", json=registration("cy@example.com", None, "Squatter-Pass-1", "Mallory"))
     cy = await service.post("/people", json=registration("cy@example.com", None, PASSWORD, "Cy Clerk"))
     await service.post("/verifications", json={"token": await latest_token(service, cy.json()["person_id"])})
 
     signed = await sign_in(service, "cy@example.com")
-    mine = (await service.get("/me/accounts", headers={"Authorization": f"Bearer {signed.json()['access_token']}"}))
+    mine = await service.get("/me/accounts", headers={"Authorization": f"Bearer {signed.json()['access_token']}"})
     assert [m["account_id"] for m in mine.json()] == [acme["account_id"]]
 
 
 # -- item 2: free text that could split a header is refused at the edge -----------------------------
 
-@pytest.mark.parametrize("route, field, value", [
-    ("/accounts", "name", "Ada\r\nBcc: everyone@example.com"),
-    ("/accounts", "company_name", "Acme\nInc"),
-    ("/accounts", "email", "ada@example.com, eve@example.com"),
-    ("/accounts", "email", "ada@example.com\r\nBcc: eve@example.com"),
-    ("/people", "name", "Ada\x00"),
-    ("/verifications/resend", "email", "a@x.com, b@y.com"),
-    ("/tokens", "email", "ada@example.com\n"),
-])
+
+@pytest.mark.parametrize(
+    "route, field, value",
+    [
+        ("/accounts", "name", "Ada\r\nBcc: everyone@example.com"),
+        ("/accounts", "company_name", "Acme\nInc"),
+        ("/accounts", "email", "ada@example.com, eve@example.com"),
+        ("/accounts", "email", "ada@example.com\r\nBcc: eve@example.com"),
+        ("/people", "name", "Ada\x00"),
+        ("/verifications/resend", "email", "a@x.com, b@y.com"),
+        ("/tokens", "email", "ada@example.com\n"),
+    ],
+)
 async def test_control_characters_and_address_lists_are_refused_422_at_the_edge(service, route, field, value):
     body = {**registration("ada@example.com"), "email": "ada@example.com", field: value}
     answer = await service.post(route, json=body)
@@ -283,9 +310,14 @@ async def test_control_characters_and_address_lists_are_refused_422_at_the_edge(
     assert await published(service, "identity.person_registered") == []
 
 
-@pytest.mark.parametrize("field, value", [("first_name", "Cy\r\nBcc: x@example.com"),
-                                          ("email", "cy@example.com, eve@example.com"),
-                                          ("last_name", "Clerk\u2028")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("first_name", "Cy\r\nBcc: x@example.com"),
+        ("email", "cy@example.com, eve@example.com"),
+        ("last_name", "Clerk\u2028"),
+    ],
+)
 async def test_a_contact_with_a_line_break_or_two_addresses_is_refused_422(service, field, value):
     acme, ada = await signed_in(service)
     contact = {"email": "cy@example.com", "first_name": "Cy", "last_name": "Clerk", field: value}
@@ -302,13 +334,15 @@ async def test_an_id_with_a_line_break_in_the_path_is_refused_422(service):
 
 # -- item 16: lists come a page at a time -------------------------------------------------------------
 
+
 async def test_contacts_and_my_accounts_come_a_page_at_a_time(service, clock):
     acme, ada = await signed_in(service)
     url = f"/accounts/{acme['account_id']}/contacts"
     for n in range(4):
         clock.advance(timedelta(minutes=1))  # in the order they were added
-        await service.post(url, headers=ada, json={"email": f"c{n}@example.com", "first_name": "C",
-                                                   "last_name": str(n)})
+        await service.post(
+            url, headers=ada, json={"email": f"c{n}@example.com", "first_name": "C", "last_name": str(n)}
+        )
     first = await service.get(url, headers=ada, params={"limit": 2})
     assert [c["email"] for c in first.json()] == ["ada@example.com", "c0@example.com"]
     assert 'rel="next"' in first.headers["Link"]
@@ -321,8 +355,11 @@ async def test_contacts_and_my_accounts_come_a_page_at_a_time(service, clock):
 
     _, globex = await signed_in(service, "bob@example.com", "Globex")
     globex_id = (await service.get("/me/accounts", headers=globex)).json()[0]["account_id"]
-    await service.post(f"/accounts/{globex_id}/contacts", headers=globex,
-                       json={"email": "ada@example.com", "first_name": "Ada", "last_name": "Admin"})
+    await service.post(
+        f"/accounts/{globex_id}/contacts",
+        headers=globex,
+        json={"email": "ada@example.com", "first_name": "Ada", "last_name": "Admin"},
+    )
     page = await service.get("/me/accounts", headers=ada, params={"limit": 1})
     assert [a["company_name"] for a in page.json()] == ["Acme"]
     after = await service.get("/me/accounts", headers=ada, params={"cursor": page.headers["X-Next-Cursor"]})
@@ -331,12 +368,19 @@ async def test_contacts_and_my_accounts_come_a_page_at_a_time(service, clock):
 
 # -- item 22: every route says what it answers and who may call it -----------------------------------
 
+
 def test_every_identity_route_documents_its_answer_and_who_may_call_it(tmp_path):
-    runtime = build(IdentitySettings(database_url=f"sqlite:///{tmp_path}/doc.db", var_dir=str(tmp_path),
-                                     clock_file=str(tmp_path / "clock.json")))
-    ours = {(route.path, method) for route in runtime.app.routes  # identity's own, not the kit's
-            if isinstance(route, APIRoute) and route.endpoint.__module__.startswith("identity.")
-            for method in route.methods}
+    runtime = build(
+        IdentitySettings(
+            database_url=f"sqlite:///{tmp_path}/doc.db", var_dir=str(tmp_path), clock_file=str(tmp_path / "clock.json")
+        )
+    )
+    ours = {
+        (route.path, method)
+        for route in runtime.app.routes  # identity's own, not the kit's
+        if isinstance(route, APIRoute) and route.endpoint.__module__.startswith("identity.")
+        for method in route.methods
+    }
     schema = runtime.app.openapi()
     for path, method in ours:
         operation = schema["paths"][path][method.lower()]
@@ -345,11 +389,13 @@ def test_every_identity_route_documents_its_answer_and_who_may_call_it(tmp_path)
             if status.startswith("2") and status != "204":
                 body = response["content"]["application/json"]["schema"]
                 assert body not in ({}, {"type": "object"}) and "additionalProperties" not in body, (
-                    f"{method} {path} {status}: {body}")
+                    f"{method} {path} {status}: {body}"
+                )
     assert len(ours) >= 14
 
 
 # -- tokens live TOKEN_TTL_SECONDS ---------------------------------------------------------------------
+
 
 async def test_tokens_live_the_configured_ttl(driver_of):
     service = (await driver_of(token_ttl_seconds=600)).from_()

@@ -1,4 +1,5 @@
 """R1: registration, password strength, e-mail verification links."""
+
 from datetime import timedelta
 
 import pytest
@@ -42,7 +43,10 @@ def test_R1_sign_in_is_refused_until_the_email_is_verified(person):
     with pytest.raises(RuleViolation) as refused:
         ada.ensure_may_sign_in()
     assert (refused.value.code, refused.value.rule, refused.value.refusal) == (
-        "email_not_verified", "R1", Refusal.FORBIDDEN)
+        "email_not_verified",
+        "R1",
+        Refusal.FORBIDDEN,
+    )
     assert ada.verify_email(NOW).person_id == ada.id
     ada.ensure_may_sign_in()
 

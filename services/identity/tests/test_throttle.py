@@ -1,4 +1,5 @@
 """Failed sign-ins slow further attempts down (R1 credentials): 5 free, then 30 s doubling to 15 min."""
+
 from datetime import timedelta
 
 import pytest

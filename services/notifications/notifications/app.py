@@ -4,6 +4,7 @@ Consumes: the events that cause e-mails, and those that start a subscription (ha
 Runs: the sender, which delivers each queued e-mail once (handlers.sending).
 Serves: the delivery log and the operators' retry-now (api.deliveries).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,13 +24,23 @@ from servicekit.app import service_app
 from servicekit.runtime import ServiceRuntime
 
 
-def build(settings: NotificationsSettings | None = None, *, mailer: Mailer | None = None,
-          retry: RetryPolicy | None = None, **overrides: Any) -> ServiceRuntime[NotificationsUnitOfWork]:
+def build(
+    settings: NotificationsSettings | None = None,
+    *,
+    mailer: Mailer | None = None,
+    retry: RetryPolicy | None = None,
+    **overrides: Any,
+) -> ServiceRuntime[NotificationsUnitOfWork]:
     settings = settings or NotificationsSettings()
     runtime = ServiceRuntime(settings, metadata, unit_of_work=NotificationsUnitOfWork, **overrides)
-    mailer = mailer or Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from,
-                              security=settings.smtp_security, username=settings.smtp_username,
-                              password=settings.smtp_password.get_secret_value())
+    mailer = mailer or Mailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.mail_from,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value(),
+    )
     sender_mailer = mailer
 
     events = runtime.consumer("notifications")
@@ -39,13 +50,23 @@ def build(settings: NotificationsSettings | None = None, *, mailer: Mailer | Non
         events.on(event, queue_emails)
     # identity.internal.v1 carries the verification links; identity.events.v1 the contacts
     # added and the lapsed verifications.
-    events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS, topics.BILLING_EVENTS,
-                  topics.IDENTITY_EVENTS, topics.IDENTITY_INTERNAL)
+    events.attach(
+        topics.SUBSCRIPTIONS_EVENTS,
+        topics.SEATS_EVENTS,
+        topics.BILLING_EVENTS,
+        topics.IDENTITY_EVENTS,
+        topics.IDENTITY_INTERNAL,
+    )
 
-    retry = retry or RetryPolicy(first=timedelta(seconds=settings.retry_first_seconds),
-                                 longest=timedelta(seconds=settings.retry_longest_seconds))
+    retry = retry or RetryPolicy(
+        first=timedelta(seconds=settings.retry_first_seconds), longest=timedelta(seconds=settings.retry_longest_seconds)
+    )
     runtime.add_worker("sender", lambda: run_sender(runtime, sender_mailer, retry))
 
-    service_app(runtime, deliveries.router, title="Entitle notifications",
-                description="E-mails sent exactly once per triggering event.")
+    service_app(
+        runtime,
+        deliveries.router,
+        title="Entitle notifications",
+        description="E-mails sent exactly once per triggering event.",
+    )
     return runtime

@@ -13,11 +13,14 @@ class NotificationsSettings(ServiceSettings):
     smtp_host: str = Field("127.0.0.1", description="The SMTP server that sends every e-mail.")
     smtp_port: int = Field(2525, description="Its port (the devstack's SMTP sink listens on 2525).")
     smtp_security: Literal["none", "starttls", "tls"] = Field(
-        "none", description="none: plain SMTP (a local relay, Mailpit); starttls: upgrade on "
-        "connect (port 587); tls: TLS from the first byte (port 465).")
+        "none",
+        description="none: plain SMTP (a local relay, Mailpit); starttls: upgrade on "
+        "connect (port 587); tls: TLS from the first byte (port 465).",
+    )
     smtp_username: str = Field("", description="Log in with this user; empty: no login.")
     smtp_password: SecretStr = Field(SecretStr(""), description="The SMTP password (never logged).")
     mail_from: str = Field("Entitle <no-reply@entitle.local>", description="The From header.")
-    retry_first_seconds: float = Field(0.4, description="A temporarily refused e-mail is tried "
-                                       "again after this, then twice as long each time...")
+    retry_first_seconds: float = Field(
+        0.4, description="A temporarily refused e-mail is tried again after this, then twice as long each time..."
+    )
     retry_longest_seconds: float = Field(300.0, description="...but never waits longer than this.")

@@ -1,5 +1,6 @@
 """The notifications service as its consumer and sender run it (devkit.testing.ServiceDriver):
 on SQLite, without a broker, against a real SMTP server (aiosmtpd) that can refuse, defer and go away."""
+
 from __future__ import annotations
 
 import socket
@@ -93,8 +94,9 @@ class NotificationsDriver(ServiceDriver[NotificationsUnitOfWork]):
     retry_clock: FixedClock
 
     @classmethod
-    async def open(cls, settings: NotificationsSettings, mailer: Mailer, clock: FixedClock,
-                   retry_clock: FixedClock) -> NotificationsDriver:
+    async def open(
+        cls, settings: NotificationsSettings, mailer: Mailer, clock: FixedClock, retry_clock: FixedClock
+    ) -> NotificationsDriver:
         driver = await cls.start(build(settings, mailer=mailer, clock=clock))
         assert isinstance(driver, NotificationsDriver)
         driver.mailer, driver.retry_clock = mailer, retry_clock
@@ -141,9 +143,12 @@ class NotificationsDriver(ServiceDriver[NotificationsUnitOfWork]):
 
 @pytest.fixture
 async def notifications(tmp_path, sink):
-    settings = NotificationsSettings(database_url=f"sqlite:///{tmp_path}/notifications.db",
-                                     consumer_max_attempts=1, consumer_backoff_seconds=0.001,
-                                     operator_token=OPERATOR_TOKEN)
+    settings = NotificationsSettings(
+        database_url=f"sqlite:///{tmp_path}/notifications.db",
+        consumer_max_attempts=1,
+        consumer_backoff_seconds=0.001,
+        operator_token=OPERATOR_TOKEN,
+    )
     mailer = Mailer("127.0.0.1", sink.port, SENDER, timeout=5.0)
     driver = await NotificationsDriver.open(settings, mailer, FixedClock(T0), FixedClock(T0))
     yield driver

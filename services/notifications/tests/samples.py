@@ -3,6 +3,7 @@ events of contracts.testing, with the facts these tests check written down here.
 
 The people carry markup in their names (`Ada <Admin>`), and the links query strings with `&`,
 so that the tests see both escaped in the HTML part and left alone in the text part."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -52,8 +53,9 @@ def user(locale: str = "en") -> Contact:
 
 
 def purchased(locale: str = "en", converts_trial: bool = False) -> SubscriptionPurchased:
-    return testing.purchased(administrator=admin(locale), agreement_url="http://portal/s-1/agreement?x=1&y=2",
-                             converts_trial=converts_trial)
+    return testing.purchased(
+        administrator=admin(locale), agreement_url="http://portal/s-1/agreement?x=1&y=2", converts_trial=converts_trial
+    )
 
 
 def activated(locale: str = "en") -> SubscriptionActivated:
@@ -62,29 +64,43 @@ def activated(locale: str = "en") -> SubscriptionActivated:
 
 def amendment(locale: str = "en") -> AmendmentProposed:
     return testing.amendment_proposed(
-        administrator=admin(locale), from_tier="premium", to_tier="premium_plus", new_unit_price=eur(109500),
-        quoted_credit=eur(-73600), quoted_charge=eur(110400),
-        accept_url="http://portal/s-1/amendments/am-1?x=1&y=2")
+        administrator=admin(locale),
+        from_tier="premium",
+        to_tier="premium_plus",
+        new_unit_price=eur(109500),
+        quoted_credit=eur(-73600),
+        quoted_charge=eur(110400),
+        accept_url="http://portal/s-1/amendments/am-1?x=1&y=2",
+    )
 
 
 def transferred(locale: str = "en") -> AdministratorTransferred:
-    return testing.administrator_transferred(previous_administrator=admin(locale),
-                                             new_administrator=new_admin(locale), transferred_at=AT)
+    return testing.administrator_transferred(
+        previous_administrator=admin(locale), new_administrator=new_admin(locale), transferred_at=AT
+    )
 
 
 def invoice(locale: str = "en", po_number: str | None = "PO-<7>") -> InvoiceIssued:
-    lines = [InvoiceLineView(description="Premium Plus, 2 seats, 184 of 365 days", subscription_id=SID,
-                             amount=eur(110400)),
-             InvoiceLineView(description="Unused Premium, 2 seats", subscription_id=SID, amount=eur(-73600))]
-    return testing.invoice_issued(invoice_id="inv-1", number="INV-2026-000042", administrator=admin(locale),
-                                  po_number=po_number, lines=lines, total=eur(36800),
-                                  url="http://billing/invoices/inv-1")
+    lines = [
+        InvoiceLineView(description="Premium Plus, 2 seats, 184 of 365 days", subscription_id=SID, amount=eur(110400)),
+        InvoiceLineView(description="Unused Premium, 2 seats", subscription_id=SID, amount=eur(-73600)),
+    ]
+    return testing.invoice_issued(
+        invoice_id="inv-1",
+        number="INV-2026-000042",
+        administrator=admin(locale),
+        po_number=po_number,
+        lines=lines,
+        total=eur(36800),
+        url="http://billing/invoices/inv-1",
+    )
 
 
 def awaiting_approval(locale: str = "en") -> OrderAwaitingApproval:
     reseller = person("Rex", "p-r", "Rex <Reseller>", locale, email="rex@reseller.example")
-    return testing.order_awaiting_approval(reseller=reseller, approver_email="boss@customer.example",
-                                           project_id="proj-1", quantity=5)
+    return testing.order_awaiting_approval(
+        reseller=reseller, approver_email="boss@customer.example", project_id="proj-1", quantity=5
+    )
 
 
 def grace(locale: str = "en") -> GraceStarted:
@@ -96,24 +112,35 @@ def trial_started(locale: str = "en") -> TrialStarted:
 
 
 def trial_ended(locale: str = "en", outcome: str = "fallback") -> TrialEnded:
-    return testing.trial_ended(administrator=admin(locale), outcome=outcome,
-                               fallback_tier="standard" if outcome == "fallback" else None)
+    return testing.trial_ended(
+        administrator=admin(locale), outcome=outcome, fallback_tier="standard" if outcome == "fallback" else None
+    )
 
 
 def verification(locale: str = "en") -> VerificationEmailRequested:
     return testing.verification_email_requested(
-        person=user(locale), verify_url="http://identity/verify?token=s3cr3t&x=1", expires_at=AT + timedelta(hours=24))
+        person=user(locale), verify_url="http://identity/verify?token=s3cr3t&x=1", expires_at=AT + timedelta(hours=24)
+    )
 
 
 def invited(locale: str = "en", resend: bool = False) -> UserInvited:
-    return testing.user_invited(invitation_id="inv-2" if resend else "inv-1", user=user(locale),
-                                invited_by=admin(locale), resend=resend,
-                                register_url="http://identity/register?email=uma%40example.com&x=1")
+    return testing.user_invited(
+        invitation_id="inv-2" if resend else "inv-1",
+        user=user(locale),
+        invited_by=admin(locale),
+        resend=resend,
+        register_url="http://identity/register?email=uma%40example.com&x=1",
+    )
 
 
 def contact_added(locale: str = "en", linked: bool = False) -> ContactAdded:
-    return testing.contact_added(company_name="Acme <Tools>", contact=user(locale), linked=linked,
-                                 added_by=admin(locale), register_url="http://identity/register?x=1&y=2")
+    return testing.contact_added(
+        company_name="Acme <Tools>",
+        contact=user(locale),
+        linked=linked,
+        added_by=admin(locale),
+        register_url="http://identity/register?x=1&y=2",
+    )
 
 
 def unassigned(locale: str = "en", fallback: str = "trial") -> SeatUnassigned:
@@ -130,11 +157,21 @@ def registration_attempted(locale: str = "en") -> RegistrationAttempted:
 
 def every_event(locale: str = "en") -> list[Event]:
     return [
-        purchased(locale), activated(locale),
+        purchased(locale),
+        activated(locale),
         testing.cancellation_scheduled(administrator=admin(locale)),
         testing.seats_deprovisioned(administrator=admin(locale), revoked_user_ids=["u-1", "u-2"]),
-        amendment(locale), transferred(locale), invoice(locale), awaiting_approval(locale),
-        grace(locale), trial_ended(locale), verification(locale), invited(locale),
-        invited(locale, resend=True), contact_added(locale), unassigned(locale), verification_lapsed(locale),
+        amendment(locale),
+        transferred(locale),
+        invoice(locale),
+        awaiting_approval(locale),
+        grace(locale),
+        trial_ended(locale),
+        verification(locale),
+        invited(locale),
+        invited(locale, resend=True),
+        contact_added(locale),
+        unassigned(locale),
+        verification_lapsed(locale),
         registration_attempted(locale),
     ]

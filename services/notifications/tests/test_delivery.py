@@ -1,6 +1,7 @@
 """Delivery through the real consumer and sender against a real SMTP server: once per event
 across replays (R34), outages delay without losing, a 5xx is recorded and reported, a 4xx
 waits out its own backoff while the e-mails queued after it pass it."""
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,12 @@ def to(address: str, locale: str = "en"):
     """The purchase sample, by another administrator at that address (another subscription)."""
     event = purchased(locale)
     who = address.split("@")[0]
-    return event.model_copy(update={"subscription_id": f"s-{who}", "administrator": admin(locale).model_copy(
-        update={"person_id": f"p-{who}", "email": address})})
+    return event.model_copy(
+        update={
+            "subscription_id": f"s-{who}",
+            "administrator": admin(locale).model_copy(update={"person_id": f"p-{who}", "email": address}),
+        }
+    )
 
 
 async def test_R34_an_event_replayed_after_a_restart_sends_its_email_once(notifications, sink):
@@ -66,7 +71,9 @@ async def test_R34_an_smtp_outage_delays_mail_and_loses_none(notifications, sink
     assert await notifications.send_round() == 2
     assert {m.template for m in sink.received()} == {"agreement", "verification"}
     assert sorted((e.status, e.attempts, e.next_attempt_at) for e in await notifications.emails()) == [
-        ("sent", 1, None), ("sent", 2, None)]
+        ("sent", 1, None),
+        ("sent", 2, None),
+    ]
 
 
 async def test_R34_a_temporarily_refused_email_backs_off_while_the_next_ones_pass_it(notifications, sink):
@@ -77,7 +84,10 @@ async def test_R34_a_temporarily_refused_email_backs_off_while_the_next_ones_pas
     busy = (await notifications.emails())[0]
     assert (busy.template, busy.recipient_id) == ("agreement", "p-busy")
     assert sorted(m.template for m in sink.received()) == [
-        "administrator_replaced", "administrator_transferred", "agreement"]
+        "administrator_replaced",
+        "administrator_transferred",
+        "agreement",
+    ]
     assert (busy.status, busy.attempts, busy.last_error) == ("pending", 1, "451 4.3.0 Try again later")
 
     for attempt, wait in ((2, 0.4), (3, 0.8), (4, 1.6)):
@@ -86,7 +96,9 @@ async def test_R34_a_temporarily_refused_email_backs_off_while_the_next_ones_pas
         await notifications.send_round()
         busy = (await notifications.emails())[0]
         assert (busy.attempts, busy.next_attempt_at) == (
-            attempt, notifications.retry_clock.now() + timedelta(seconds=wait * 2))
+            attempt,
+            notifications.retry_clock.now() + timedelta(seconds=wait * 2),
+        )
 
     sink.handler.busy.clear()
     notifications.retry_clock.advance(timedelta(seconds=3.2))
@@ -106,9 +118,14 @@ async def test_R34_a_permanently_rejected_address_is_recorded_reported_and_never
     assert email.last_error.startswith("550") and sink.received() == []
     [rejected] = [e for e in await notifications.published() if e["type"] == "notifications.email_rejected"]
     assert rejected["data"] | {"reason": "550"} == {
-        "email_id": email.email_id, "template": "agreement", "recipient_id": "p-gone",
-        "subscription_id": "s-gone", "caused_by": envelope.id, "reason": "550",
-        "rejected_at": AT.isoformat().replace("+00:00", "Z")}
+        "email_id": email.email_id,
+        "template": "agreement",
+        "recipient_id": "p-gone",
+        "subscription_id": "s-gone",
+        "caused_by": envelope.id,
+        "reason": "550",
+        "rejected_at": AT.isoformat().replace("+00:00", "Z"),
+    }
     assert "gone@example.com" not in str(rejected)
 
 

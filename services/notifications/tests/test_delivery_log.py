@@ -1,6 +1,7 @@
 """The delivery log over HTTP: your own e-mails; an event's or a person's e-mails for the
 administrator of what they are about (R6), within the account acted for (R2); nothing else,
 and nothing that tells "not yours" from "does not exist" (issue 11, item 15); in pages."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,23 +24,47 @@ async def test_R6_the_administrator_reads_what_an_event_caused_with_its_status(n
     answer = await notifications.get(f"/deliveries?caused_by={envelope.id}", ADMIN, ACCOUNT)
     assert answer.status_code == 200
     [entry] = answer.json()
-    assert {k: entry[k] for k in ("template", "locale", "recipient_id", "caused_by", "subscription_id",
-                                  "status", "attempts", "last_error", "next_attempt_at", "rejected_at")} == {
-        "template": "invitation", "locale": "fr", "recipient_id": USER, "caused_by": envelope.id,
-        "subscription_id": SID, "status": "sent", "attempts": 1, "last_error": None,
-        "next_attempt_at": None, "rejected_at": None}
+    assert {
+        k: entry[k]
+        for k in (
+            "template",
+            "locale",
+            "recipient_id",
+            "caused_by",
+            "subscription_id",
+            "status",
+            "attempts",
+            "last_error",
+            "next_attempt_at",
+            "rejected_at",
+        )
+    } == {
+        "template": "invitation",
+        "locale": "fr",
+        "recipient_id": USER,
+        "caused_by": envelope.id,
+        "subscription_id": SID,
+        "status": "sent",
+        "attempts": 1,
+        "last_error": None,
+        "next_attempt_at": None,
+        "rejected_at": None,
+    }
     assert entry["sent_at"].startswith(AT.date().isoformat()) and "text" not in entry and "html" not in entry
 
 
 async def test_R6_the_administrator_reads_a_users_emails_and_sees_a_rejection(notifications, sink):
     user_gone = unassigned().model_copy(
-        update={"user": invited().user.model_copy(update={"email": "gone@example.com"})})
+        update={"user": invited().user.model_copy(update={"email": "gone@example.com"})}
+    )
     await notifications.consume(purchased(), invited(), user_gone)
     await notifications.send_round()
 
     entries = (await notifications.get(f"/deliveries?recipient={USER}", ADMIN, ACCOUNT)).json()
     assert [(e["template"], e["status"]) for e in sorted(entries, key=lambda e: e["template"])] == [
-        ("access_removed", "rejected"), ("invitation", "sent")]
+        ("access_removed", "rejected"),
+        ("invitation", "sent"),
+    ]
     rejected = next(e for e in entries if e["status"] == "rejected")
     assert rejected["last_error"].startswith("550") and rejected["attempts"] == 1 and rejected["rejected_at"]
 
@@ -124,8 +149,17 @@ def test_R6_the_reading_rule_recipient_or_administrator_of_the_subject_or_its_ac
     assert not may_read(Reader(ADMIN, ""), Entry(USER, "", USER), {USER: ADMIN})
 
 
-@pytest.mark.parametrize("reader", [Reader(USER, ACCOUNT), Reader(ADMIN, ACCOUNT), Reader(NEW_ADMIN, ACCOUNT),
-                                    Reader(ADMIN, "other"), Reader("p-9", ACCOUNT)], ids=repr)
+@pytest.mark.parametrize(
+    "reader",
+    [
+        Reader(USER, ACCOUNT),
+        Reader(ADMIN, ACCOUNT),
+        Reader(NEW_ADMIN, ACCOUNT),
+        Reader(ADMIN, "other"),
+        Reader("p-9", ACCOUNT),
+    ],
+    ids=repr,
+)
 async def test_R6_the_query_of_the_log_applies_the_reading_rule(notifications, sink, reader):
     await notifications.consume(purchased(), invited(), verification(), invoice(), transferred())
     async with notifications.runtime.db.connect() as conn:

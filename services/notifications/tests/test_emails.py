@@ -1,4 +1,5 @@
 """Which e-mails an event causes (R33) and in which language (R34)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -45,10 +46,17 @@ def test_R33_a_trial_conversion_sends_no_agreement_but_still_the_activation():
 def test_R33_an_amendment_asks_the_administrator_to_accept_with_the_quoted_amounts():
     [request] = emails_for(amendment(), "event-1")
     assert (request.template, request.recipient.person_id) == ("amendment", "p-1")
-    assert {k: request.facts[k] for k in ("from_tier", "to_tier", "new_price", "quoted_credit",
-                                          "quoted_charge", "quoted_total")} == {
-        "from_tier": "premium", "to_tier": "premium_plus", "new_price": "1095.00 EUR",
-        "quoted_credit": "-736.00 EUR", "quoted_charge": "1104.00 EUR", "quoted_total": "368.00 EUR"}
+    assert {
+        k: request.facts[k]
+        for k in ("from_tier", "to_tier", "new_price", "quoted_credit", "quoted_charge", "quoted_total")
+    } == {
+        "from_tier": "premium",
+        "to_tier": "premium_plus",
+        "new_price": "1095.00 EUR",
+        "quoted_credit": "-736.00 EUR",
+        "quoted_charge": "1104.00 EUR",
+        "quoted_total": "368.00 EUR",
+    }
     assert request.facts["accept_url"] == "http://portal/s-1/amendments/am-1?x=1&y=2"
 
 
@@ -63,9 +71,15 @@ def test_R33_an_administrator_transfer_tells_the_new_administrator_and_notices_t
 def test_R33_an_issued_invoice_goes_to_the_administrator_about_the_account():
     [request] = emails_for(invoice(), "event-1")
     assert (request.template, request.recipient.person_id, request.subscription_id) == (
-        "invoice_issued", "p-1", ACCOUNT)
+        "invoice_issued",
+        "p-1",
+        ACCOUNT,
+    )
     assert (request.facts["number"], request.facts["total"], request.facts["po_number"]) == (
-        "INV-2026-000042", "368.00 EUR", "PO-<7>")
+        "INV-2026-000042",
+        "368.00 EUR",
+        "PO-<7>",
+    )
     assert [line["amount"] for line in request.facts["lines"]] == ["1104.00 EUR", "-736.00 EUR"]
     assert request.facts["url"] == "http://billing/invoices/inv-1"
 
@@ -74,10 +88,16 @@ def test_R33_an_order_awaiting_approval_asks_the_approver_and_tells_the_reseller
     to_approver, to_reseller = emails_for(awaiting_approval("nl"), "event-1")
     assert to_approver.template == "approval_request"
     assert (to_approver.recipient.person_id, to_approver.recipient.email, to_approver.locale) == (
-        "approver:boss@customer.example", "boss@customer.example", "en")
+        "approver:boss@customer.example",
+        "boss@customer.example",
+        "en",
+    )
     assert to_approver.facts["reseller_name"] == "Rex <Reseller>" and to_approver.facts["quantity"] == 5
     assert (to_reseller.template, to_reseller.recipient.person_id, to_reseller.locale) == (
-        "approval_pending", "p-r", "nl")
+        "approval_pending",
+        "p-r",
+        "nl",
+    )
     assert to_reseller.facts["approver_email"] == "boss@customer.example"
 
 
@@ -113,7 +133,10 @@ def test_R33_an_invited_user_gets_an_invitation_and_a_resend_a_reinvitation():
 def test_R33_R4_an_unregistered_contact_is_invited_and_a_linked_one_gets_nothing():
     [request] = emails_for(contact_added("fr"), "event-1")
     assert (request.template, request.recipient.person_id, request.subscription_id) == (
-        "contact_invitation", "u-1", ACCOUNT)
+        "contact_invitation",
+        "u-1",
+        ACCOUNT,
+    )
     assert (request.facts["company_name"], request.facts["inviter_name"]) == ("Acme <Tools>", "Ada <Admin>")
     assert emails_for(contact_added(linked=True), "event-2") == []
 
@@ -123,7 +146,10 @@ def test_R33_R10_a_removed_user_is_told_their_access_ended_and_what_they_fall_ba
     [to_trial] = emails_for(unassigned(locale, fallback="trial"), "event-1")
     [to_standard] = emails_for(unassigned(locale, fallback="standard"), "event-2")
     assert (to_trial.template, to_trial.recipient.person_id, to_trial.facts["removed_on"]) == (
-        "access_removed", "u-1", "2026-01-05")
+        "access_removed",
+        "u-1",
+        "2026-01-05",
+    )
     trial, standard = (render("access_removed", locale, r.facts).text for r in (to_trial, to_standard))
     assert trial != standard and "Standard" in standard and "Standard" not in trial
 
@@ -131,7 +157,10 @@ def test_R33_R10_a_removed_user_is_told_their_access_ended_and_what_they_fall_ba
 def test_R33_R3_a_lapsed_verification_tells_the_administrator():
     [request] = emails_for(verification_lapsed("nl"), "event-1")
     assert (request.template, request.recipient.person_id, request.subscription_id) == (
-        "account_verification_lapsed", "p-1", ACCOUNT)
+        "account_verification_lapsed",
+        "p-1",
+        ACCOUNT,
+    )
     assert (request.facts["registered_on"], request.facts["lapsed_on"]) == ("2026-01-05", "2026-03-06")
 
 
@@ -150,12 +179,16 @@ def test_R1_an_attempt_to_register_a_taken_address_tells_its_owner_what_to_do_wi
 
 # R33, item by item, and the e-mails that carry it.
 R33_EMAILS = {
-    "agreement to accept": {"agreement"}, "activation confirmation": {"activated"},
-    "amendment to accept": {"amendment"}, "invitation and re-invitation": {"invitation", "reinvitation",
-                                                                           "contact_invitation"},
-    "administrator transfer": {"administrator_transferred"}, "removal of access": {"access_removed"},
-    "cancellation confirmation": {"cancellation_confirmed"}, "end of term / deprovisioning": {"deprovisioned"},
-    "invoice issued": {"invoice_issued"}, "e-mail verification": {"verification"},
+    "agreement to accept": {"agreement"},
+    "activation confirmation": {"activated"},
+    "amendment to accept": {"amendment"},
+    "invitation and re-invitation": {"invitation", "reinvitation", "contact_invitation"},
+    "administrator transfer": {"administrator_transferred"},
+    "removal of access": {"access_removed"},
+    "cancellation confirmation": {"cancellation_confirmed"},
+    "end of term / deprovisioning": {"deprovisioned"},
+    "invoice issued": {"invoice_issued"},
+    "e-mail verification": {"verification"},
     "approval request": {"approval_request"},
 }
 
@@ -174,8 +207,11 @@ def test_R34_a_contact_invitation_without_a_registration_link_still_reads(locale
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_R34_links_reach_both_parts_of_the_new_emails(locale):
-    for event, link in ((verification(locale), "verify?token=s3cr3t"), (invited(locale), "register?email="),
-                        (contact_added(locale), "register?x=1")):
+    for event, link in (
+        (verification(locale), "verify?token=s3cr3t"),
+        (invited(locale), "register?email="),
+        (contact_added(locale), "register?x=1"),
+    ):
         [request] = emails_for(event, "e")
         email = render(request.template, locale, request.facts)
         assert link in email.text and link in email.html and "&amp;" in email.html
@@ -189,7 +225,12 @@ def test_R34_a_temporary_failure_is_retried_ever_later_but_at_least_every_five_m
 
 def test_R32_money_is_shown_with_two_decimals_and_the_currency():
     assert [money(Money(amount_minor=m, currency="EUR")) for m in (0, 5, -5, 123456, -73600)] == [
-        "0.00 EUR", "0.05 EUR", "-0.05 EUR", "1234.56 EUR", "-736.00 EUR"]
+        "0.00 EUR",
+        "0.05 EUR",
+        "-0.05 EUR",
+        "1234.56 EUR",
+        "-736.00 EUR",
+    ]
 
 
 def test_R34_the_same_event_always_yields_the_same_email_id():

@@ -1,5 +1,6 @@
 """The mail sender against a real SMTP server (the sink): one kept connection, failures told
 apart, and messages that read back exactly as the standard library composes them."""
+
 from __future__ import annotations
 
 import re
@@ -27,10 +28,19 @@ from notifications.domain.emails import OutgoingEmail
 
 from .conftest import SENDER, free_port
 
-FACTS = dict(name="Zoë Müller <Admin>", product="designer", tier="standard", quantity=3,
-             agreement_url="http://portal/s-1/agreement?x=1&y=2", accept_by="2026-04-05",
-             term_end="2027-01-05", reason="budget", effective_at="2027-01-05", revoked=2,
-             ended_at="2027-01-05")
+FACTS = dict(
+    name="Zoë Müller <Admin>",
+    product="designer",
+    tier="standard",
+    quantity=3,
+    agreement_url="http://portal/s-1/agreement?x=1&y=2",
+    accept_by="2026-04-05",
+    term_end="2027-01-05",
+    reason="budget",
+    effective_at="2027-01-05",
+    revoked=2,
+    ended_at="2027-01-05",
+)
 
 
 @pytest.fixture
@@ -47,9 +57,18 @@ def crlf_to_lf(text: str) -> str:
 def outgoing(n: int, to: str = "zoe@example.com", locale: str = "fr", template: str = "agreement") -> OutgoingEmail:
     rendered = render(template, locale, FACTS)
     return OutgoingEmail(
-        email_id=f"00000000-0000-5000-8000-{n:012d}", caused_by=f"cause-{n}", template=template,
-        locale=locale, recipient_id="p-1", recipient_email=to, subscription_id="s-1",
-        correlation_id="corr", subject=rendered.subject, text=rendered.text, html=rendered.html)
+        email_id=f"00000000-0000-5000-8000-{n:012d}",
+        caused_by=f"cause-{n}",
+        template=template,
+        locale=locale,
+        recipient_id="p-1",
+        recipient_email=to,
+        subscription_id="s-1",
+        correlation_id="corr",
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+    )
 
 
 async def test_one_connection_carries_many_emails_and_each_reads_back_whole(sink, mailer):
@@ -62,7 +81,13 @@ async def test_one_connection_carries_many_emails_and_each_reads_back_whole(sink
     assert [m.message_id for m in received] == [f"<00000000-0000-5000-8000-{n:012d}@entitle>" for n in range(5)]
     first, expected = received[0], outgoing(0)
     assert (first.to, first.subject, first.template, first.caused_by, first.subscription_id, first.language) == (
-        "zoe@example.com", expected.subject, "agreement", "cause-0", "s-1", "fr")
+        "zoe@example.com",
+        expected.subject,
+        "agreement",
+        "cause-0",
+        "s-1",
+        "fr",
+    )
     assert (crlf_to_lf(first.text).strip(), crlf_to_lf(first.html).strip()) == (expected.text, expected.html)
 
 
@@ -172,8 +197,14 @@ def server_requiring_login(tmp_path):
     # servers demand STARTTLS or TLS first (SMTP_SECURITY).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-        controller = Controller(handler, hostname="127.0.0.1", port=free_port(),
-                                authenticator=handler.authenticate, auth_required=True, auth_require_tls=False)
+        controller = Controller(
+            handler,
+            hostname="127.0.0.1",
+            port=free_port(),
+            authenticator=handler.authenticate,
+            auth_required=True,
+            auth_require_tls=False,
+        )
         controller.start()
     yield controller
     controller.stop()
@@ -206,15 +237,20 @@ async def test_a_refused_log_in_holds_the_queue_instead_of_rejecting_the_email(s
     assert read_mailbox(server_requiring_login.handler.directory) == []
 
 
-@pytest.mark.parametrize("poison, fault", [
-    ({"recipient_email": "zoe@example.com\r\nBcc: all@example.com"}, "line breaks"),
-    ({"recipient_email": "zoe@example.com, eve@example.com"}, "one e-mail address"),
-    ({"recipient_email": "Zoë <zoe@example.com>"}, "one e-mail address"),
-    ({"subject": "Acme\r\nBcc: all@example.com"}, "subject"),
-    ({"subscription_id": "s-1\r\nBcc: all@example.com"}, "could not be composed (ValueError)"),
-], ids=["crlf-in-address", "two-addresses", "display-name", "crlf-in-subject", "crlf-in-other-header"])
+@pytest.mark.parametrize(
+    "poison, fault",
+    [
+        ({"recipient_email": "zoe@example.com\r\nBcc: all@example.com"}, "line breaks"),
+        ({"recipient_email": "zoe@example.com, eve@example.com"}, "one e-mail address"),
+        ({"recipient_email": "Zoë <zoe@example.com>"}, "one e-mail address"),
+        ({"subject": "Acme\r\nBcc: all@example.com"}, "subject"),
+        ({"subscription_id": "s-1\r\nBcc: all@example.com"}, "could not be composed (ValueError)"),
+    ],
+    ids=["crlf-in-address", "two-addresses", "display-name", "crlf-in-subject", "crlf-in-other-header"],
+)
 async def test_item2_an_email_that_cannot_be_composed_is_rejected_alone_naming_the_fault_not_the_address(
-        sink, mailer, poison, fault):
+    sink, mailer, poison, fault
+):
     """Once a ValueError while composing looked like an unreachable server and held every
     tenant's e-mail back; now it is a permanent rejection of that e-mail, and the kept
     connection carries the next one."""

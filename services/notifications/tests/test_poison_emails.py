@@ -5,6 +5,7 @@ sender took it for an unreachable server, held back every tenant's e-mail and re
 poison one forever. Now an e-mail that cannot be rendered or composed is `rejected` with a
 reason, reported once (`notifications.email_rejected`) and never retried; only a server that
 cannot be reached holds the queue."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -30,15 +31,28 @@ def rejections(published: list[dict]) -> list[dict]:
     return [e["data"] for e in published if e["type"] == "notifications.email_rejected"]
 
 
-@pytest.mark.parametrize("poison, template", [
-    (to("ada@example.com").model_copy(update={"administrator": to("ada@example.com").administrator.model_copy(
-        update={"email": "ada@example.com" + LINE_BREAK})}), "agreement"),
-    (to("ada@example.com").model_copy(update={"product": "designer" + LINE_BREAK}), "agreement"),
-    (contact_added().model_copy(update={"company_name": "Acme" + LINE_BREAK}), "contact_invitation"),
-    (awaiting_approval().model_copy(update={"project_id": "proj-1" + LINE_BREAK}), "approval_request"),
-], ids=["address", "product", "company", "project_id"])
+@pytest.mark.parametrize(
+    "poison, template",
+    [
+        (
+            to("ada@example.com").model_copy(
+                update={
+                    "administrator": to("ada@example.com").administrator.model_copy(
+                        update={"email": "ada@example.com" + LINE_BREAK}
+                    )
+                }
+            ),
+            "agreement",
+        ),
+        (to("ada@example.com").model_copy(update={"product": "designer" + LINE_BREAK}), "agreement"),
+        (contact_added().model_copy(update={"company_name": "Acme" + LINE_BREAK}), "contact_invitation"),
+        (awaiting_approval().model_copy(update={"project_id": "proj-1" + LINE_BREAK}), "approval_request"),
+    ],
+    ids=["address", "product", "company", "project_id"],
+)
 async def test_item2_an_email_with_a_line_break_in_a_header_is_rejected_alone_and_the_others_go_out(
-        notifications, sink, poison, template):
+    notifications, sink, poison, template
+):
     [poisoned] = await notifications.consume(poison)
     notifications.clock.advance(timedelta(seconds=1))  # queued after it: it must not wait for it
     await notifications.consume(to("bea@example.com"), to("cy@example.com"))
@@ -49,8 +63,10 @@ async def test_item2_an_email_with_a_line_break_in_a_header_is_rejected_alone_an
     bad = next(e for e in await notifications.emails() if e.caused_by == poisoned.id and e.template == template)
     assert (bad.status, bad.attempts) == ("rejected", 0) and bad.rejected_at and bad.next_attempt_at is None
     assert "line break" in bad.last_error and "everyone@" not in bad.last_error
-    assert any(r["email_id"] == bad.email_id and r["reason"] == bad.last_error
-               for r in rejections(await notifications.published()))
+    assert any(
+        r["email_id"] == bad.email_id and r["reason"] == bad.last_error
+        for r in rejections(await notifications.published())
+    )
     assert all("everyone@example.com" not in m.to for m in sink.received())
 
     notifications.retry_clock.advance(timedelta(hours=1))  # never retried
@@ -59,10 +75,16 @@ async def test_item2_an_email_with_a_line_break_in_a_header_is_rejected_alone_an
 
 
 async def test_item2_a_transfer_to_two_addresses_mails_neither_and_tells_the_previous_administrator(
-        notifications, sink):
+    notifications, sink
+):
     await notifications.consume(purchased())
-    two = transferred().model_copy(update={"new_administrator": transferred().new_administrator.model_copy(
-        update={"email": "nia@example.com, eve@example.com"})})
+    two = transferred().model_copy(
+        update={
+            "new_administrator": transferred().new_administrator.model_copy(
+                update={"email": "nia@example.com, eve@example.com"}
+            )
+        }
+    )
     await notifications.consume(two)
     await notifications.send_round()
 
@@ -73,15 +95,26 @@ async def test_item2_a_transfer_to_two_addresses_mails_neither_and_tells_the_pre
     assert not [m for m in sink.received() if "eve@" in m.to or "nia@" in m.to]
 
 
-async def test_item2_a_poison_email_queued_before_the_fix_is_rejected_by_the_sender_which_goes_on(
-        notifications, sink):
+async def test_item2_a_poison_email_queued_before_the_fix_is_rejected_by_the_sender_which_goes_on(notifications, sink):
     """Rows queued by an older version were never checked: the sender checks again."""
     async with notifications.runtime.db.engine.begin() as conn:
         for n, address in enumerate(["old@example.com" + LINE_BREAK, "fine@example.com"]):
-            await EmailRepository(conn).add_once(OutgoingEmail(
-                email_id=f"e-{n}", caused_by=f"ev-{n}", template="activated", locale="en", recipient_id=f"p-{n}",
-                recipient_email=address, subscription_id=f"s-{n}", correlation_id="c", subject="Active",
-                text="t", html="<p>h</p>"), notifications.clock.now() + timedelta(seconds=n))
+            await EmailRepository(conn).add_once(
+                OutgoingEmail(
+                    email_id=f"e-{n}",
+                    caused_by=f"ev-{n}",
+                    template="activated",
+                    locale="en",
+                    recipient_id=f"p-{n}",
+                    recipient_email=address,
+                    subscription_id=f"s-{n}",
+                    correlation_id="c",
+                    subject="Active",
+                    text="t",
+                    html="<p>h</p>",
+                ),
+                notifications.clock.now() + timedelta(seconds=n),
+            )
 
     assert await notifications.send_round() == 2
 
@@ -105,7 +138,9 @@ async def test_item2_an_email_that_cannot_be_rendered_is_rejected_alone(notifica
 
     emails = by_template(await notifications.emails())
     assert (emails["invitation"].status, emails["invitation"].last_error) == (
-        "rejected", "the e-mail could not be rendered (TypeError)")
+        "rejected",
+        "the e-mail could not be rendered (TypeError)",
+    )
     assert emails["agreement"].status == "sent" and notifications.dead_letters == []
 
 

@@ -1,4 +1,5 @@
 """`entitle preview` (devkit.preview): every e-mail, in every language, from the command line (R34)."""
+
 from __future__ import annotations
 
 from importlib.resources import files

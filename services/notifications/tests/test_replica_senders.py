@@ -1,5 +1,6 @@
 """Two replicas on one PostgreSQL schema each run a sender over the same queue: every e-mail
 is sent once, by one of them."""
+
 from __future__ import annotations
 
 import asyncio

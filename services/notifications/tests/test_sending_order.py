@@ -1,4 +1,5 @@
 """Which pending e-mail goes first: the ones someone waits on, then the oldest (R33)."""
+
 from datetime import UTC, datetime, timedelta
 
 from notifications.domain.emails import OutgoingEmail
@@ -11,9 +12,19 @@ NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
 def email(email_id: str, template: str) -> OutgoingEmail:
-    return OutgoingEmail(email_id=email_id, caused_by=f"ev-{email_id}", template=template, locale="en",
-                         recipient_id="p-1", recipient_email="ada@example.com", subscription_id="s-1",
-                         correlation_id="c-1", subject="s", text="t", html="h")
+    return OutgoingEmail(
+        email_id=email_id,
+        caused_by=f"ev-{email_id}",
+        template=template,
+        locale="en",
+        recipient_id="p-1",
+        recipient_email="ada@example.com",
+        subscription_id="s-1",
+        correlation_id="c-1",
+        subject="s",
+        text="t",
+        html="h",
+    )
 
 
 async def test_R33_an_agreement_is_sent_before_older_invoices(tmp_path):

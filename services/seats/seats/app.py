@@ -1,4 +1,5 @@
 """Wiring of the seats service: what it consumes, schedules and serves."""
+
 from __future__ import annotations
 
 import asyncio
@@ -63,10 +64,18 @@ def build(settings: SeatsSettings | None = None, **overrides: Any) -> ServiceRun
     parser = ImportParser()
     runtime.add_worker("import parser", _closing(parser))
 
-    app = service_app(runtime, pools_api.router, imports_api.router, users_api.router, leases_api.router,
-                      devices_api.router, access_api.router, title="Entitle seats",
-                      description="Seat pools, users and invitations, assignments, bulk "
-                                  "imports, floating leases, node-locked keys, access.")
+    app = service_app(
+        runtime,
+        pools_api.router,
+        imports_api.router,
+        users_api.router,
+        leases_api.router,
+        devices_api.router,
+        access_api.router,
+        title="Entitle seats",
+        description="Seat pools, users and invitations, assignments, bulk "
+        "imports, floating leases, node-locked keys, access.",
+    )
     app.state.invitations = settings.invitations()
     app.state.import_parser = parser
     return runtime
@@ -78,6 +87,7 @@ def _closing(parser: ImportParser) -> Callable[[], Awaitable[None]]:
             await asyncio.Event().wait()
         finally:
             parser.close()
+
     return close_parser
 
 

@@ -1,5 +1,6 @@
 """The seats service as its consumer and scheduler run it, on SQLite, without a broker
 (`devkit.testing.ServiceDriver`), with readers of its own."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,9 @@ class SeatsDriver(ServiceDriver[SeatsUnitOfWork]):
 
 @pytest.fixture
 async def seats(tmp_path):
-    settings = SeatsSettings(database_url=f"sqlite:///{tmp_path}/seats.db", consumer_max_attempts=1,
-                             consumer_backoff_seconds=0.001)
+    settings = SeatsSettings(
+        database_url=f"sqlite:///{tmp_path}/seats.db", consumer_max_attempts=1, consumer_backoff_seconds=0.001
+    )
     driver = await SeatsDriver.start(build(settings, clock=FixedClock(T0)))
     yield driver
     await driver.close()

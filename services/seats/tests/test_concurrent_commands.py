@@ -1,6 +1,7 @@
 """Commands and events on one subscription's seats at the same time, over HTTP on PostgreSQL
 (as two replicas or two workers would run them): the pool row queues them, so none undoes
 another and no more seats are given than there are."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,15 +40,20 @@ async def seats():
 
 def http(seats) -> httpx.AsyncClient:
     token = issue_token(seats.runtime.settings.token_secret, caller(), T0, timedelta(hours=1))
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=seats.runtime.app), base_url="http://seats",
-                             headers={"Authorization": f"Bearer {token}"})
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=seats.runtime.app),
+        base_url="http://seats",
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 async def active_pools(seats, quantity: int, count: int = SUBSCRIPTIONS) -> list[str]:
     ids = [f"s-{n}" for n in range(count)]
     for sid in ids:
-        await seats.deliver(purchased(quantity).model_copy(update={"subscription_id": sid}),
-                            activated(quantity).model_copy(update={"subscription_id": sid}))
+        await seats.deliver(
+            purchased(quantity).model_copy(update={"subscription_id": sid}),
+            activated(quantity).model_copy(update={"subscription_id": sid}),
+        )
     return ids
 
 
@@ -75,9 +81,19 @@ async def test_assignments_and_a_tier_change_consumed_at_once_are_all_kept(seats
     """A consumed event and HTTP commands race on the same pool row."""
     ids = await active_pools(seats, quantity=3)
     async with http(seats) as client:
-        await asyncio.gather(*(work for sid in ids for work in (
-            assign(client, sid, 0), assign(client, sid, 1),
-            consumed(seats, pools.follow_tier_change, tier_changed().model_copy(update={"subscription_id": sid})))))
+        await asyncio.gather(
+            *(
+                work
+                for sid in ids
+                for work in (
+                    assign(client, sid, 0),
+                    assign(client, sid, 1),
+                    consumed(
+                        seats, pools.follow_tier_change, tier_changed().model_copy(update={"subscription_id": sid})
+                    ),
+                )
+            )
+        )
     for sid in ids:
         pool = await seats.pool(sid)
         assert (len(pool.assignments), pool.unit_price, pool.tier) == (2, NEW_PRICE, "premium_plus")
@@ -87,14 +103,26 @@ async def test_R22_an_invitation_resent_while_the_person_registers_leaves_them_r
     ids = await active_pools(seats, quantity=3)
     for sid in ids:
         async with seats.uow() as uow:
-            await users.add_users(sid, [NewUser(f"{sid}@example.com", "Ann", "A"),
-                                        NewUser(f"other-{sid}@example.com", "Bo", "B")], False, INVITATIONS,
-                                  caller(), uow)
+            await users.add_users(
+                sid,
+                [NewUser(f"{sid}@example.com", "Ann", "A"), NewUser(f"other-{sid}@example.com", "Bo", "B")],
+                False,
+                INVITATIONS,
+                caller(),
+                uow,
+            )
             await uow.commit()
     async with http(seats) as client:
-        await asyncio.gather(*(work for sid in ids for work in (
-            client.post(f"/subscriptions/{sid}/users/invitations/resend", json={"all": True}),
-            consumed(seats, users.register_person, registered(f"{sid}@example.com", f"p-{sid}")))))
+        await asyncio.gather(
+            *(
+                work
+                for sid in ids
+                for work in (
+                    client.post(f"/subscriptions/{sid}/users/invitations/resend", json={"all": True}),
+                    consumed(seats, users.register_person, registered(f"{sid}@example.com", f"p-{sid}")),
+                )
+            )
+        )
     for sid in ids:
         async with seats.uow() as uow:
             user = await uow.users.find_by_email(sid, f"{sid}@example.com")

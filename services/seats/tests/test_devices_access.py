@@ -1,4 +1,5 @@
 """Node-locked keys (R27), revocation at the end (R28) and the access query (R21–R28)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,11 +25,19 @@ STRANGER = Caller(person_id="p-eve", account_id="eve-account", email="eve@exampl
 
 async def node_locked_pool(seats, quantity=2, assign=(ANN,), listed=()):
     """A node-locked pool whose users `assign` hold seats and `listed` are users without one."""
-    await seats.deliver(purchased(quantity).model_copy(update=NODE_LOCKED),
-                        activated(quantity).model_copy(update=NODE_LOCKED))
+    await seats.deliver(
+        purchased(quantity).model_copy(update=NODE_LOCKED), activated(quantity).model_copy(update=NODE_LOCKED)
+    )
     for who, assigned in [(w, True) for w in assign] + [(w, False) for w in listed]:
-        await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser(who.email, who.email[:3].title(), "Tester")],
-                      assigned, INVITATIONS, caller())
+        await command(
+            seats,
+            users.add_users,
+            SUBSCRIPTION_ID,
+            [NewUser(who.email, who.email[:3].title(), "Tester")],
+            assigned,
+            INVITATIONS,
+            caller(),
+        )
     return await command(seats, devices.list_keys, SUBSCRIPTION_ID, caller())
 
 
@@ -59,13 +68,19 @@ async def test_R27_one_key_per_seat_bound_to_one_device_moved_only_after_deactiv
     assert (refused.code, refused.rule) == ("key_in_use", "R27")
     await deactivate(seats, keys[0])
     await activate(seats, keys[0], "dev-b")
-    assert types(await seats.published())[-3:] == ["seats.device_activated", "seats.device_deactivated",
-                                                   "seats.device_activated"]
+    assert types(await seats.published())[-3:] == [
+        "seats.device_activated",
+        "seats.device_deactivated",
+        "seats.device_activated",
+    ]
     listed = await command(seats, devices.list_keys, SUBSCRIPTION_ID, caller())
     assert [(k.device_id, k.device_name, k.person_id) for k in listed] == [
-        ("dev-b", "dev-b's laptop", ANN.person_id), (None, None, None)]
-    assert [e["data"].get("person_id") for e in await seats.published()
-            if e["type"] == "seats.device_activated"] == [ANN.person_id] * 2
+        ("dev-b", "dev-b's laptop", ANN.person_id),
+        (None, None, None),
+    ]
+    assert [e["data"].get("person_id") for e in await seats.published() if e["type"] == "seats.device_activated"] == [
+        ANN.person_id
+    ] * 2
 
 
 async def test_R27_activating_a_key_needs_an_assignment(seats):
@@ -95,8 +110,11 @@ async def test_R27_only_the_holder_or_the_administrator_deactivates_a_key(seats)
     await activate(seats, keys[0], "dev-a", ANN)
     refused = await refusal(deactivate(seats, keys[0], BOB))
     unknown = await refusal(command(seats, devices.deactivate, SUBSCRIPTION_ID, "0000-0000-0000-0000", BOB))
-    assert (refused.code, refused.refusal.value) == (unknown.code, unknown.refusal.value) == \
-        ("activation key_not_found", "not_found")  # not yours answers as does not exist
+    assert (
+        (refused.code, refused.refusal.value)
+        == (unknown.code, unknown.refusal.value)
+        == ("activation key_not_found", "not_found")
+    )  # not yours answers as does not exist
     assert (await deactivate(seats, keys[0], caller())).is_active is False  # the administrator may
     await activate(seats, keys[0], "dev-a", BOB)
     await deactivate(seats, keys[0], BOB)
@@ -134,11 +152,16 @@ async def test_R28_the_end_revokes_every_device_activation_with_an_event_each(se
 
 async def test_R24_R28_access_follows_the_named_seat_assigned_unassigned_and_revoked(seats):
     await seats.deliver(purchased(2), activated(2))
-    [ann] = await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser("ann@example.com", "Ann", "A")], True,
-                          INVITATIONS, caller())
+    [ann] = await command(
+        seats, users.add_users, SUBSCRIPTION_ID, [NewUser("ann@example.com", "Ann", "A")], True, INVITATIONS, caller()
+    )
     answer = await access(seats, email="ANN@example.com")
-    assert (answer.allowed, answer.tier, answer.licence_type, answer.subscription_id) == \
-        (True, "premium", "named_user", SUBSCRIPTION_ID)
+    assert (answer.allowed, answer.tier, answer.licence_type, answer.subscription_id) == (
+        True,
+        "premium",
+        "named_user",
+        SUBSCRIPTION_ID,
+    )
     await seats.deliver(tier_changed())
     assert (await access(seats, email="ann@example.com")).tier == "premium_plus"
     await command(seats, users.unassign_users, SUBSCRIPTION_ID, [ann.user_id], caller())
@@ -152,8 +175,9 @@ async def test_R24_R28_access_follows_the_named_seat_assigned_unassigned_and_rev
 async def test_R26_access_by_person_id_needs_a_live_lease(seats):
     floating = {"licence_type": LicenceType.FLOATING}
     await seats.deliver(purchased(1).model_copy(update=floating), activated(1).model_copy(update=floating))
-    await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser(ANN.email, "Ann", "A")], True, INVITATIONS,
-                  caller())
+    await command(
+        seats, users.add_users, SUBSCRIPTION_ID, [NewUser(ANN.email, "Ann", "A")], True, INVITATIONS, caller()
+    )
     assert (await access(seats, user_id=ANN.person_id)).allowed is False
     await command(seats, leases.acquire, SUBSCRIPTION_ID, ANN, None)
     assert (await access(seats, user_id=ANN.person_id)).licence_type == "floating"
@@ -173,8 +197,9 @@ async def test_R21_a_locked_pool_grants_nothing_and_the_query_needs_someone(seat
 async def test_R6_access_is_told_only_to_the_person_and_to_the_administrator_of_their_subscription(seats, licence):
     if licence == "named_user":
         await seats.deliver(purchased(2), activated(2))
-        await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser(ANN.email, "Ann", "A")], True, INVITATIONS,
-                      caller())
+        await command(
+            seats, users.add_users, SUBSCRIPTION_ID, [NewUser(ANN.email, "Ann", "A")], True, INVITATIONS, caller()
+        )
         who = {"email": ANN.email}
     else:
         [key, _] = await node_locked_pool(seats, assign=(ANN,))

@@ -1,4 +1,5 @@
 """Seat pool rules, as plain Python."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest

@@ -1,4 +1,5 @@
 """Seats reacting to the subscription lifecycle, through the real consumer and scheduler."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -93,8 +94,10 @@ async def active_pool(seats, quantity=3):
 async def test_R17_after_a_transfer_the_previous_administrator_is_refused_by_every_route(seats):
     await active_pool(seats)
     await seats.deliver(transferred())
-    for action, args in ((pools.assign_seat, (SUBSCRIPTION_ID, "u@example.com")), (pools.change_quantity,
-                                                                                   (SUBSCRIPTION_ID, 4))):
+    for action, args in (
+        (pools.assign_seat, (SUBSCRIPTION_ID, "u@example.com")),
+        (pools.change_quantity, (SUBSCRIPTION_ID, 4)),
+    ):
         with pytest.raises(RuleViolation) as refused:
             await command(seats, action, *args, caller(ADA))
         assert refused.value.refusal.value == "not_found"
@@ -132,7 +135,8 @@ async def test_R29_after_a_tier_change_an_increase_is_priced_in_the_new_tier(sea
 
 @pytest.mark.parametrize("job_fires_first", [True, False], ids=["job-first", "renewal-first"])
 async def test_R25_a_decrease_due_at_the_term_end_applies_once_when_the_renewal_comes_at_that_instant(
-        seats, job_fires_first):
+    seats, job_fires_first
+):
     await active_pool(seats, quantity=4)
     await command(seats, pools.change_quantity, SUBSCRIPTION_ID, 2, caller())
     seats.clock.set(TERM_END)
@@ -196,8 +200,14 @@ async def test_R28_the_administrator_told_of_the_end_is_the_one_after_a_transfer
 
 async def test_R14_a_withdrawn_cancellation_clears_the_scheduled_deprovisioning(seats):
     await active_pool(seats)
-    cancelled = CancellationScheduled(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, administrator=ADA,
-                                      reason="budget", requested_at=T0, effective_at=TERM_END)
+    cancelled = CancellationScheduled(
+        subscription_id=SUBSCRIPTION_ID,
+        account_id=ACCOUNT_ID,
+        administrator=ADA,
+        reason="budget",
+        requested_at=T0,
+        effective_at=TERM_END,
+    )
     await seats.deliver(cancelled)
     assert (await seats.pool(SUBSCRIPTION_ID)).deprovision_at == TERM_END
     await seats.deliver(CancellationWithdrawn(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, withdrawn_at=T0))
@@ -209,10 +219,16 @@ async def test_R10_a_trial_opens_one_unlocked_seat_and_its_conversion_unlocks_th
     pool = await seats.pool(SUBSCRIPTION_ID)
     assert (pool.status, pool.quantity, pool.is_trial) == (PoolStatus.UNLOCKED, 1, True)
     await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "trier@example.com", caller())
-    converted = TrialEnded(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, administrator=ADA,
-                           outcome="converted", ended_at=T0 + timedelta(days=3))
-    published = await seats.deliver(purchased(5, converts_trial=True), converted,
-                                    activated(5, at=T0 + timedelta(days=3)))
+    converted = TrialEnded(
+        subscription_id=SUBSCRIPTION_ID,
+        account_id=ACCOUNT_ID,
+        administrator=ADA,
+        outcome="converted",
+        ended_at=T0 + timedelta(days=3),
+    )
+    published = await seats.deliver(
+        purchased(5, converts_trial=True), converted, activated(5, at=T0 + timedelta(days=3))
+    )
     assert types(published) == ["seats.unlocked"] and published[0]["data"]["quantity"] == 5
     pool = await seats.pool(SUBSCRIPTION_ID)
     assert (pool.quantity, pool.is_trial, len(pool.assignments), pool.unit_price) == (5, False, 1, PRICE)
@@ -226,17 +242,25 @@ async def test_R10_a_trial_ended_without_conversion_revokes_its_seat(seats):
 
 
 EVENTS_THAT_NEED_A_KNOWN_POOL = [
-    activated(500), renewed(), tier_changed(), ended("terminated"),
+    activated(500),
+    renewed(),
+    tier_changed(),
+    ended("terminated"),
     CancellationWithdrawn(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, withdrawn_at=T0),
-    CancellationScheduled(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, administrator=ADA, reason="x",
-                          requested_at=T0, effective_at=TERM_END),
+    CancellationScheduled(
+        subscription_id=SUBSCRIPTION_ID,
+        account_id=ACCOUNT_ID,
+        administrator=ADA,
+        reason="x",
+        requested_at=T0,
+        effective_at=TERM_END,
+    ),
     ActivationExpired(subscription_id=SUBSCRIPTION_ID, account_id=ACCOUNT_ID, ordered_at=T0, expired_at=T0),
 ]
 
 
 @pytest.mark.parametrize("event", EVENTS_THAT_NEED_A_KNOWN_POOL, ids=lambda e: e.type)
-async def test_R21_an_event_about_a_subscription_seats_never_saw_bought_is_dead_lettered_as_inconsistent(
-        seats, event):
+async def test_R21_an_event_about_a_subscription_seats_never_saw_bought_is_dead_lettered_as_inconsistent(seats, event):
     """A purchase (or trial) comes first on the subscription's partition: without it, the event is
     forged or corrupt. A forged activation once opened 500 unlocked seats (issue 11)."""
     assert await seats.deliver(event) == []
@@ -258,8 +282,9 @@ ACTIVATIONS_THAT_CONTRADICT_THE_PURCHASE = {
 }
 
 
-@pytest.mark.parametrize("forgery", ACTIVATIONS_THAT_CONTRADICT_THE_PURCHASE.values(),
-                         ids=ACTIVATIONS_THAT_CONTRADICT_THE_PURCHASE.keys())
+@pytest.mark.parametrize(
+    "forgery", ACTIVATIONS_THAT_CONTRADICT_THE_PURCHASE.values(), ids=ACTIVATIONS_THAT_CONTRADICT_THE_PURCHASE.keys()
+)
 async def test_R21_an_activation_that_contradicts_the_purchase_unlocks_nothing(seats, forgery):
     await seats.deliver(purchased())
     assert await seats.deliver(forgery) == []
@@ -271,13 +296,17 @@ async def test_R21_an_activation_that_contradicts_the_purchase_unlocks_nothing(s
 
 TRANSFERS_THAT_CONTRADICT_WHAT_SEATS_KNOWS = {
     "to another account": forged(transferred(), account_id="a-eve", new_administrator=STRANGER),
-    "from someone not the administrator": forged(transferred(), previous_administrator=STRANGER,
-                                                 new_administrator=STRANGER),
+    "from someone not the administrator": forged(
+        transferred(), previous_administrator=STRANGER, new_administrator=STRANGER
+    ),
 }
 
 
-@pytest.mark.parametrize("forgery", TRANSFERS_THAT_CONTRADICT_WHAT_SEATS_KNOWS.values(),
-                         ids=TRANSFERS_THAT_CONTRADICT_WHAT_SEATS_KNOWS.keys())
+@pytest.mark.parametrize(
+    "forgery",
+    TRANSFERS_THAT_CONTRADICT_WHAT_SEATS_KNOWS.values(),
+    ids=TRANSFERS_THAT_CONTRADICT_WHAT_SEATS_KNOWS.keys(),
+)
 async def test_R17_a_transfer_that_contradicts_the_administrator_seats_knows_changes_nothing(seats, forgery):
     await active_pool(seats)
     await seats.deliver(forgery)
@@ -290,8 +319,9 @@ async def test_R17_a_transfer_that_contradicts_the_administrator_seats_knows_cha
     assert (await seats.pool(SUBSCRIPTION_ID)).administrator.person_id == NEW_ADMIN.person_id
 
 
-@pytest.mark.parametrize("event", [purchased(), renewed(), tier_changed(), ended("terminated"), trial_started()],
-                         ids=lambda e: e.type)
+@pytest.mark.parametrize(
+    "event", [purchased(), renewed(), tier_changed(), ended("terminated"), trial_started()], ids=lambda e: e.type
+)
 async def test_R6_an_event_naming_another_account_for_a_known_pool_changes_nothing(seats, event):
     await active_pool(seats)
     before = await seats.pool(SUBSCRIPTION_ID)

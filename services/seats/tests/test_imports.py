@@ -1,5 +1,6 @@
 """Bulk import (R23): drafts validated, corrected without a new upload, duplicates dropped and
 reported, imported only when complete, in chunks with progress, ending with the count added."""
+
 from __future__ import annotations
 
 import csv
@@ -55,14 +56,28 @@ async def emails(seats) -> list[str]:
 
 async def test_R23_rows_are_validated_and_duplicates_dropped_and_reported_nothing_imported(seats):
     await active_pool(seats)
-    await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser("old@example.com", "O", "Ld")], False,
-                  INVITATIONS, caller())
-    draft = await upload(seats, csv_of("ann@example.com,Ann,A", "bad-address,Bob,B", "cat@example.com,,C",
-                                       "ANN@example.com,Ann,Again", "old@example.com,Old,Again", ",,"))
+    await command(
+        seats, users.add_users, SUBSCRIPTION_ID, [NewUser("old@example.com", "O", "Ld")], False, INVITATIONS, caller()
+    )
+    draft = await upload(
+        seats,
+        csv_of(
+            "ann@example.com,Ann,A",
+            "bad-address,Bob,B",
+            "cat@example.com,,C",
+            "ANN@example.com,Ann,Again",
+            "old@example.com,Old,Again",
+            ",,",
+        ),
+    )
     assert [(r.row_no, r.errors) for r in draft.incomplete] == [
-        (3, ["'bad-address' is not a valid e-mail address"]), (4, ["first name is required"])]
+        (3, ["'bad-address' is not a valid e-mail address"]),
+        (4, ["first name is required"]),
+    ]
     assert [(d.row_no, d.reason) for d in draft.dropped] == [
-        (5, "duplicate of row 2"), (6, "already a user of this subscription")]
+        (5, "duplicate of row 2"),
+        (6, "already a user of this subscription"),
+    ]
     assert draft.total == 3 and await emails(seats) == ["old@example.com"]
 
 
@@ -74,12 +89,14 @@ async def test_R23_incomplete_rows_are_corrected_without_uploading_again_then_su
     assert refused.value.rule == "R23" and "row 3" in refused.value.message
     assert await emails(seats) == []
 
-    await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 3, {"email": "ann@example.com"},
-                  caller())
+    await command(
+        seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 3, {"email": "ann@example.com"}, caller()
+    )
     corrected = await read(seats, draft)
     assert "already a user or in another row" in corrected.incomplete[0].errors[-1]
-    await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 3, {"email": "bob@example.com"},
-                  caller())
+    await command(
+        seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 3, {"email": "bob@example.com"}, caller()
+    )
     await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 4, {"first_name": "Cat"}, caller())
     assert (await submit(seats, draft)).status is ImportStatus.IMPORTING
 
@@ -98,8 +115,9 @@ async def test_R23_incomplete_rows_are_corrected_without_uploading_again_then_su
 async def test_R23_a_user_added_by_hand_after_the_upload_is_dropped_at_submission(seats):
     await active_pool(seats)
     draft = await upload(seats, csv_of("ann@example.com,Ann,A", "bob@example.com,Bob,B"))
-    await command(seats, users.add_users, SUBSCRIPTION_ID, [NewUser("bob@example.com", "B", "Ob")], False,
-                  INVITATIONS, caller())
+    await command(
+        seats, users.add_users, SUBSCRIPTION_ID, [NewUser("bob@example.com", "B", "Ob")], False, INVITATIONS, caller()
+    )
     await submit(seats, draft)
     [done] = [e for e in await seats.fire_due() if e["type"] == "seats.users_imported"]
     assert (done["data"]["added"], done["data"]["duplicates_dropped"]) == (1, 1)
@@ -122,8 +140,9 @@ async def test_R23_ten_thousand_rows_are_imported_in_chunks(seats):
 
 
 def test_R23_progress_reports_done_total_and_an_estimate_from_the_rate_so_far():
-    draft = ImportDraft.from_rows("i-1", SUBSCRIPTION_ID, [(n + 2, f"u{n}@example.com", "F", "L") for n in range(100)],
-                                  set(), T0)
+    draft = ImportDraft.from_rows(
+        "i-1", SUBSCRIPTION_ID, [(n + 2, f"u{n}@example.com", "F", "L") for n in range(100)], set(), T0
+    )
     draft.submit(set(), T0)
     assert draft.seconds_left() is None  # no rate yet
     assert draft.record_progress(25, 25, "a-1", T0 + timedelta(seconds=10)) is None
@@ -150,6 +169,7 @@ def test_R23_a_file_without_the_columns_or_of_another_kind_is_refused():
 
 
 # -- issue 11: bounded files, parsed off the event loop, neutralised templates, bounded e-mail ----
+
 
 def xlsx_of(*rows, blank_rows: int = 0) -> bytes:
     book = Workbook(write_only=True)
@@ -216,17 +236,21 @@ async def test_R23_the_parser_process_reads_a_file_and_sends_refusals_back_as_re
 async def test_R23_control_characters_and_address_lists_in_a_file_are_rows_to_correct(seats):
     """Issue 11: a name with a line break once stalled every tenant's e-mail."""
     await active_pool(seats)
-    content = (b'email,first_name,last_name\n"ann@example.com","Ann\rBcc: x@evil.example","A"\n'
-               b'"a@example.com, b@example.com",Bob,B\n"cat@example.com",Cat,"C\x0bD"\n')
+    content = (
+        b'email,first_name,last_name\n"ann@example.com","Ann\rBcc: x@evil.example","A"\n'
+        b'"a@example.com, b@example.com",Bob,B\n"cat@example.com",Cat,"C\x0bD"\n'
+    )
     draft = await upload(seats, content)
     problems = {r.row_no: " ".join(r.errors) for r in draft.incomplete}
     assert sorted(problems) == [2, 3, 4]
     assert "first name must be one line" in problems[2] and "last name must be one line" in problems[4]
     assert "not a valid e-mail address" in problems[3]
-    await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 3, {"email": "bob@example.com"},
-                  caller())
-    still = await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 2, {"last_name": "Ann"},
-                          caller())
+    await command(
+        seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 3, {"email": "bob@example.com"}, caller()
+    )
+    still = await command(
+        seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 2, {"last_name": "Ann"}, caller()
+    )
     assert [r.row_no for r in still.incomplete] == [2, 4]  # correcting another field keeps the line break refused
     await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 2, {"first_name": "Ann"}, caller())
     done = await command(seats, imports.correct_row, SUBSCRIPTION_ID, draft.import_id, 4, {"last_name": "C"}, caller())
@@ -242,8 +266,11 @@ def test_R23_templates_neutralise_cells_a_spreadsheet_would_run_as_formulas():
     assert [c.value for c in cells] == ["'" + v for v in dangerous]
     assert {c.data_type for c in cells} == {"s"}  # text, not formulas
     assert [spreadsheet_text(v) for v in ("-1", "\tx", "\rx", "ada", "")] == ["'-1", "'\tx", "'\rx", "ada", ""]
-    assert read_rows("t.xlsx", xlsx_template()) == read_rows("t.csv", csv_template()) == \
-        [(2, "ada@example.com", "Ada", "Lovelace")]
+    assert (
+        read_rows("t.xlsx", xlsx_template())
+        == read_rows("t.csv", csv_template())
+        == [(2, "ada@example.com", "Ada", "Lovelace")]
+    )
 
 
 async def test_R22_an_import_invites_within_the_accounts_hourly_limit_and_waits_for_the_next_hour(seats):
@@ -275,6 +302,7 @@ async def test_R23_the_rows_of_a_large_draft_are_read_a_page_at_a_time(seats):
             break
         cursor = encode_cursor((rows[119].row_no,))
     assert seen == list(range(2, 302))
-    only_incomplete = await command(seats, imports.rows, SUBSCRIPTION_ID, draft.import_id, True,
-                                    PageRequest(500, None), caller())
+    only_incomplete = await command(
+        seats, imports.rows, SUBSCRIPTION_ID, draft.import_id, True, PageRequest(500, None), caller()
+    )
     assert len(only_incomplete) == 100 and all(r.errors for r in only_incomplete)

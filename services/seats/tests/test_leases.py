@@ -1,5 +1,6 @@
 """Floating seats (R26): one-hour leases, heartbeats, release at sign-out, never more live
 leases than seats, even under concurrent requests, on SQLite and on PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,9 @@ async def floating_pool(seats, quantity: int, listed: int, assigned: bool = True
     """A floating pool whose users are assigned: in a floating pool an assignment is the right to
     take a seat when one is free, and more people than seats may hold it (R26)."""
     floating = {"licence_type": LicenceType.FLOATING}
-    await seats.deliver(purchased(quantity).model_copy(update=floating),
-                        activated(quantity).model_copy(update=floating))
+    await seats.deliver(
+        purchased(quantity).model_copy(update=floating), activated(quantity).model_copy(update=floating)
+    )
     new = [NewUser(f"user{n}@example.com", "U", str(n)) for n in range(listed)]
     return await command(seats, users.add_users, SUBSCRIPTION_ID, new, assigned, INVITATIONS, caller())
 
@@ -73,8 +75,9 @@ async def test_R26_a_lease_expires_an_hour_after_the_last_heartbeat_and_then_nev
     with pytest.raises(RuleViolation):
         await acquire(seats, user(1))
     seats.clock.advance(timedelta(minutes=50))
-    assert (await command(seats, leases.heartbeat, lease.lease_id, user(0))).expires_at == \
-        seats.clock.now() + timedelta(hours=1)
+    assert (
+        await command(seats, leases.heartbeat, lease.lease_id, user(0))
+    ).expires_at == seats.clock.now() + timedelta(hours=1)
     seats.clock.advance(timedelta(minutes=59))
     with pytest.raises(RuleViolation):
         await acquire(seats, user(1))  # extended by the heartbeat: still in use
@@ -96,7 +99,8 @@ async def test_R26_a_released_lease_frees_the_seat_and_only_its_holder_may_touch
             await command(seats, touch, "no-such-lease", user(1))
         assert (other_user.value.code, other_user.value.refusal.value) == ("lease_not_found", "not_found")
         assert other_user.value.message.replace(lease.lease_id, "x") == unknown.value.message.replace(
-            "no-such-lease", "x")  # "not yours" and "does not exist" answer the same
+            "no-such-lease", "x"
+        )  # "not yours" and "does not exist" answer the same
     await command(seats, leases.release, lease.lease_id, user(0))
     await acquire(seats, user(1))
 
@@ -121,8 +125,11 @@ async def test_R24_only_a_user_assigned_to_the_floating_pool_may_take_a_lease(se
     for unassigned in (user(0), caller()):  # a listed user, and the administrator, without an assignment
         with pytest.raises(RuleViolation) as refused:
             await acquire(seats, unassigned)
-        assert (refused.value.code, refused.value.rule, refused.value.refusal.value) == \
-            ("no_seat_assigned", "R24", "forbidden")
+        assert (refused.value.code, refused.value.rule, refused.value.refusal.value) == (
+            "no_seat_assigned",
+            "R24",
+            "forbidden",
+        )
     await command(seats, users.assign_users, SUBSCRIPTION_ID, [listed_only.user_id], caller())
     assert (await acquire(seats, user(0))).person_id == "p-0"
 
@@ -142,8 +149,9 @@ async def test_R15_a_stranger_gets_the_same_404_for_an_existing_subscription_as_
     for subscription_id in (SUBSCRIPTION_ID, "no-such-subscription"):
         with pytest.raises(RuleViolation) as refused:
             await command(seats, leases.acquire, subscription_id, user(7), None)
-        answers.append((refused.value.code, refused.value.refusal.value,
-                        refused.value.message.replace(subscription_id, "x")))
+        answers.append(
+            (refused.value.code, refused.value.refusal.value, refused.value.message.replace(subscription_id, "x"))
+        )
     assert answers[0] == answers[1] and answers[0][:2] == ("subscription_not_found", "not_found")
 
 
@@ -154,8 +162,12 @@ async def test_R24_unassigning_a_user_revokes_their_live_leases_at_once_with_an_
     await command(seats, users.unassign_users, SUBSCRIPTION_ID, [ann.user_id], caller())
     assert await live(seats) == 1
     [revoked] = [e["data"] for e in await seats.published() if e["type"] == "seats.lease_revoked"]
-    assert (revoked["lease_id"], revoked["person_id"], revoked["session_id"], revoked["reason"]) == \
-        (lease.lease_id, "p-0", "s-1", "unassigned")
+    assert (revoked["lease_id"], revoked["person_id"], revoked["session_id"], revoked["reason"]) == (
+        lease.lease_id,
+        "p-0",
+        "s-1",
+        "unassigned",
+    )
     with pytest.raises(RuleViolation) as refused:
         await acquire(seats, user(0))
     assert refused.value.code == "no_seat_assigned"
@@ -177,5 +189,3 @@ async def test_R28_the_end_of_the_subscription_releases_every_lease(seats):
     with pytest.raises(RuleViolation) as refused:
         await acquire(seats, user(0))
     assert refused.value.rule == "R28"
-
-

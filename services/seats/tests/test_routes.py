@@ -2,6 +2,7 @@
 hold (issue 11: CR/LF and address lists once stalled every tenant's e-mail), lists a page at a
 time, answers that are the same for "not yours" and "does not exist", and OpenAPI documents
 that say who may call each route and what it answers."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,39 +43,54 @@ BREAKS = ["Ann\r\nBcc: everyone@example.com", "Ann\nB", "Ann\x00", "Ann\u2028B"]
 
 
 @pytest.mark.parametrize("name", BREAKS, ids=["crlf", "lf", "nul", "line-separator"])
-async def test_R22_a_name_with_a_line_break_or_a_control_character_is_refused_422_and_nothing_kept(
-        seats, http, name):
+async def test_R22_a_name_with_a_line_break_or_a_control_character_is_refused_422_and_nothing_kept(seats, http, name):
     await pool(seats)
-    answer = await http.post(f"/subscriptions/{SUBSCRIPTION_ID}/users", headers=auth(seats), json={"users": [
-        {"email": "ann@example.com", "first_name": name, "last_name": "A"}]})
+    answer = await http.post(
+        f"/subscriptions/{SUBSCRIPTION_ID}/users",
+        headers=auth(seats),
+        json={"users": [{"email": "ann@example.com", "first_name": name, "last_name": "A"}]},
+    )
     assert answer.status_code == 422 and answer.json()["code"] == "invalid_request", answer.text
     listed = await http.get(f"/subscriptions/{SUBSCRIPTION_ID}/users", headers=auth(seats))
     assert listed.json()["users"] == []
     assert not [e for e in await seats.published() if e["type"] == "seats.user_invited"]
 
 
-@pytest.mark.parametrize("email", ["a@example.com, b@example.com", "a@example.com\r\nBcc: b@example.com",
-                                   "Ann <a@example.com>", "a@example.com;b@example.com"])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a@example.com, b@example.com",
+        "a@example.com\r\nBcc: b@example.com",
+        "Ann <a@example.com>",
+        "a@example.com;b@example.com",
+    ],
+)
 async def test_R22_an_e_mail_field_takes_exactly_one_address(seats, http, email):
     await pool(seats)
-    for path, body in ((f"/subscriptions/{SUBSCRIPTION_ID}/users", {"users": [{"email": email, "first_name": "A",
-                                                                    "last_name": "B"}]}),
-                       (f"/subscriptions/{SUBSCRIPTION_ID}/seats/assignments", {"email": email})):
+    for path, body in (
+        (f"/subscriptions/{SUBSCRIPTION_ID}/users", {"users": [{"email": email, "first_name": "A", "last_name": "B"}]}),
+        (f"/subscriptions/{SUBSCRIPTION_ID}/seats/assignments", {"email": email}),
+    ):
         answer = await http.post(path, headers=auth(seats), json=body)
         assert answer.status_code == 422 and answer.json()["code"] == "invalid_request", (path, answer.text)
-    assert (await http.get("/access", params={"product": "designer", "email": email},
-                           headers=auth(seats))).status_code == 422
+    assert (
+        await http.get("/access", params={"product": "designer", "email": email}, headers=auth(seats))
+    ).status_code == 422
     assert not [e for e in await seats.published() if e["type"] == "seats.user_invited"]
 
 
 async def test_R22_filters_and_device_names_are_one_line(seats, http):
     await pool(seats, licence=LicenceType.NODE_LOCKED)
-    resend = await http.post(f"/subscriptions/{SUBSCRIPTION_ID}/users/invitations/resend", headers=auth(seats),
-                             json={"text": "ann\r\nx"})
+    resend = await http.post(
+        f"/subscriptions/{SUBSCRIPTION_ID}/users/invitations/resend", headers=auth(seats), json={"text": "ann\r\nx"}
+    )
     listing = await http.get(f"/subscriptions/{SUBSCRIPTION_ID}/users", params={"text": "a\nb"}, headers=auth(seats))
     keys = (await http.get(f"/subscriptions/{SUBSCRIPTION_ID}/keys", headers=auth(seats))).json()["keys"]
-    device = await http.post(f"/subscriptions/{SUBSCRIPTION_ID}/keys/{keys[0]['key_id']}/activation",
-                             headers=auth(seats), json={"device_id": "dev\r\nX-Injected: 1"})
+    device = await http.post(
+        f"/subscriptions/{SUBSCRIPTION_ID}/keys/{keys[0]['key_id']}/activation",
+        headers=auth(seats),
+        json={"device_id": "dev\r\nX-Injected: 1"},
+    )
     assert [a.status_code for a in (resend, listing, device)] == [422, 422, 422]
 
 
@@ -110,19 +126,24 @@ async def test_R15_leases_and_keys_answer_404_alike_for_not_yours_and_does_not_e
     for subscription_id in (SUBSCRIPTION_ID, "no-such-subscription"):
         lease = await http.post(f"/subscriptions/{subscription_id}/leases", headers=auth(seats, EVE))
         key = await http.post(f"/subscriptions/{subscription_id}/keys/K-1/deactivation", headers=auth(seats, EVE))
-        answers.append([(a.status_code, a.json()["code"], a.json()["message"].replace(subscription_id, "x"))
-                        for a in (lease, key)])
+        answers.append(
+            [(a.status_code, a.json()["code"], a.json()["message"].replace(subscription_id, "x")) for a in (lease, key)]
+        )
     assert answers[0] == answers[1] and {a[0] for a in answers[0]} == {404}
 
 
 async def test_R6_access_about_someone_else_answers_as_about_nobody(seats, http):
     await pool(seats)
-    added = await http.post(f"/subscriptions/{SUBSCRIPTION_ID}/users", headers=auth(seats), json={
-        "users": [{"email": ANN.email, "first_name": "Ann", "last_name": "A"}], "assign_seats": True})
+    added = await http.post(
+        f"/subscriptions/{SUBSCRIPTION_ID}/users",
+        headers=auth(seats),
+        json={"users": [{"email": ANN.email, "first_name": "Ann", "last_name": "A"}], "assign_seats": True},
+    )
     assert added.status_code == 201
 
     def ask(who: Caller, email: str):
         return http.get("/access", params={"product": "designer", "email": email}, headers=auth(seats, who))
+
     assert (await ask(ANN, ANN.email)).json()["allowed"] is True
     assert (await ask(ADMINISTRATOR_CALLER, ANN.email)).json()["allowed"] is True
     about_ann, about_nobody = (await ask(EVE, ANN.email)).json(), (await ask(EVE, "nobody@example.com")).json()

@@ -1,5 +1,6 @@
 """Users of a subscription: added and invited (R22), assigned within the quantity (R25),
 invited again (R22), unassigned with a fallback (R24, R10), registered from identity."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -34,8 +35,9 @@ async def listed(seats):
 
 
 def registered(email: str, person_id: str = "p-new") -> PersonRegistered:
-    return PersonRegistered(person=Contact(person_id=person_id, email=email, name="N"), terms_version="1",
-                            registered_at=T0)
+    return PersonRegistered(
+        person=Contact(person_id=person_id, email=email, name="N"), terms_version="1", registered_at=T0
+    )
 
 
 async def test_R22_each_added_user_is_listed_as_invited_and_gets_an_invitation(seats):
@@ -53,8 +55,11 @@ async def test_R22_each_added_user_is_listed_as_invited_and_gets_an_invitation(s
 async def test_R22_incomplete_or_duplicate_users_are_refused_and_nothing_is_added(seats):
     await active_pool(seats)
     await add(seats, people("ann"))
-    bad = [NewUser("not-an-email", "X", "Y"), NewUser("bob@example.com", "", "Y"),
-           NewUser("ANN@example.com", "Ann", "Again")]
+    bad = [
+        NewUser("not-an-email", "X", "Y"),
+        NewUser("bob@example.com", "", "Y"),
+        NewUser("ANN@example.com", "Ann", "Again"),
+    ]
     with pytest.raises(RuleViolation) as refused:
         await add(seats, bad)
     assert refused.value.rule == "R22" and "first name" in refused.value.message
@@ -100,8 +105,9 @@ async def test_R22_invitations_are_resent_by_list_by_filter_or_to_all_who_have_n
 
     async def resend(**selection):
         before = len(await seats.published())
-        await command(seats, users.resend_invitations, SUBSCRIPTION_ID, users.ResendSelection(**selection),
-                      INVITATIONS, caller())
+        await command(
+            seats, users.resend_invitations, SUBSCRIPTION_ID, users.ResendSelection(**selection), INVITATIONS, caller()
+        )
         sent = (await seats.published())[before:]
         assert all(e["data"]["resend"] for e in sent)
         return sorted(e["data"]["user"]["email"] for e in sent)
@@ -157,19 +163,23 @@ async def test_R28_no_user_can_be_added_once_the_subscription_ended(seats):
 
 # -- issue 11: routes that send e-mail are bounded ---------------------------------------------
 
+
 async def test_R22_invitations_past_the_accounts_hourly_limit_are_refused_429_and_nothing_is_added(seats):
     await active_pool(seats)
     few = users.Invitations(IDENTITY, per_account_per_hour=3)
     await command(seats, users.add_users, SUBSCRIPTION_ID, people("ann", "bob"), False, few, caller())
     with pytest.raises(RuleViolation) as refused:
         await command(seats, users.add_users, SUBSCRIPTION_ID, people("cat", "dan"), False, few, caller())
-    assert (refused.value.refusal.value, refused.value.code) == \
-        ("rate_limited", "invitation_emails_per_account_exceeded")
+    assert (refused.value.refusal.value, refused.value.code) == (
+        "rate_limited",
+        "invitation_emails_per_account_exceeded",
+    )
     assert 0 < refused.value.retry_after_seconds <= 3600
     assert sorted(await listed(seats)) == ["ann@example.com", "bob@example.com"]
     with pytest.raises(RuleViolation):  # a resend counts too
-        await command(seats, users.resend_invitations, SUBSCRIPTION_ID, users.ResendSelection(everyone=True), few,
-                      caller())
+        await command(
+            seats, users.resend_invitations, SUBSCRIPTION_ID, users.ResendSelection(everyone=True), few, caller()
+        )
     seats.clock.advance(timedelta(hours=1))
     await command(seats, users.add_users, SUBSCRIPTION_ID, people("cat", "dan"), False, few, caller())
     assert len(await listed(seats)) == 4
@@ -181,8 +191,13 @@ async def test_R22_a_resend_names_at_most_a_thousand_recipients(seats, monkeypat
     monkeypatch.setattr(users, "MAX_RECIPIENTS_PER_REQUEST", 2)
     before = len(await seats.published())
     with pytest.raises(RuleViolation) as refused:
-        await command(seats, users.resend_invitations, SUBSCRIPTION_ID, users.ResendSelection(everyone=True),
-                      INVITATIONS,
-                      caller())
+        await command(
+            seats,
+            users.resend_invitations,
+            SUBSCRIPTION_ID,
+            users.ResendSelection(everyone=True),
+            INVITATIONS,
+            caller(),
+        )
     assert (refused.value.code, refused.value.refusal.value) == ("too_many_recipients", "invalid")
     assert len(await seats.published()) == before

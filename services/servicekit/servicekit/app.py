@@ -5,6 +5,7 @@ dependencies (`servicekit.http.deps`, `servicekit.runtime.Runtime`) look for the
     runtime = ServiceRuntime(settings, metadata, unit_of_work=SeatsUnitOfWork)
     app = service_app(runtime, users.router, leases.router, title=..., description=...)
 """
+
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI

@@ -1,4 +1,5 @@
 """The only place that reads the wall clock. Everything else is handed a `Clock`."""
+
 from __future__ import annotations
 
 import json
@@ -99,8 +100,11 @@ class SharedTestClock:
             state["frozen_at"] = (self.now() + delta).isoformat()
         else:
             state["offset_seconds"] = state.get("offset_seconds", 0) + delta.total_seconds()
-        state["subjects"] = {s: lead - delta.total_seconds() for s, lead in state.get("subjects", {}).items()
-                             if lead > delta.total_seconds()}
+        state["subjects"] = {
+            s: lead - delta.total_seconds()
+            for s, lead in state.get("subjects", {}).items()
+            if lead > delta.total_seconds()
+        }
         self._write(state)
         return self.now()
 

@@ -5,6 +5,7 @@
 Either way a line carries the fields bound by `bind()` for the work in hand: the correlation
 id of the HTTP request, consumed event or due job, and that event's or job's own ids.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,9 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 # Never mutated: bind() sets a new mapping, so the shared default is read-only.
-_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("log_context",
-                                                                             default=MappingProxyType({}))
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "log_context", default=MappingProxyType({})
+)
 
 
 @contextlib.contextmanager
@@ -62,13 +64,17 @@ def formatter(service: str, log_format: str) -> logging.Formatter:
     if log_format == "text":
         return _TextFormatter(f"%(asctime)s %(levelname)-7s {service} %(name)s: %(message)s", "%H:%M:%S")
     return JsonFormatter(
-        ["levelname", "name", "message"], timestamp="time", static_fields={"service": service},
+        ["levelname", "name", "message"],
+        timestamp="time",
+        static_fields={"service": service},
         rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
-        reserved_attrs=[*RESERVED_ATTRS, "color_message"])  # uvicorn's copy of the message, in ANSI colours
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"],
+    )  # uvicorn's copy of the message, in ANSI colours
 
 
-def configure_logging(service: str, level: str = "INFO", log_format: str = "json",
-                      stream: TextIO | None = None) -> None:
+def configure_logging(
+    service: str, level: str = "INFO", log_format: str = "json", stream: TextIO | None = None
+) -> None:
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.addFilter(_WorkInHand())
     handler.setFormatter(formatter(service, log_format))
@@ -129,7 +135,15 @@ def serve(app: FastAPI, settings: _ServeSettings) -> None:
     # 60 s) keep theirs, so the client always closes first. At uvicorn's 5 s both ends timed
     # out together, and a request sent on a connection the server was closing failed with
     # "Server disconnected without sending a response" (seen in the test clock's calls).
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                            loop="uvloop", http="httptools", access_log=False, timeout_graceful_shutdown=30,
-                            timeout_keep_alive=75)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        timeout_graceful_shutdown=30,
+        timeout_keep_alive=75,
+    )
     DrainingServer(config, getattr(app.state, "runtime", None)).run()

@@ -1,4 +1,5 @@
 """The background loop shared by the relay, the scheduler and the mail sender."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,8 +8,15 @@ import logging
 from collections.abc import Awaitable, Callable
 
 
-async def drive(step: Callable[[], Awaitable[int]], wake: asyncio.Event, *, poll_seconds: float,
-                log: logging.Logger, what: str, max_backoff: float = 10.0) -> None:
+async def drive(
+    step: Callable[[], Awaitable[int]],
+    wake: asyncio.Event,
+    *,
+    poll_seconds: float,
+    log: logging.Logger,
+    what: str,
+    max_backoff: float = 10.0,
+) -> None:
     """Run `step` until cancelled. It returns how much it did: more work is tried at once,
     none waits for a wake-up or the poll interval, and a failure backs off exponentially."""
     failures = 0
@@ -21,7 +29,7 @@ async def drive(step: Callable[[], Awaitable[int]], wake: asyncio.Event, *, poll
             raise
         except Exception as error:  # noqa: BLE001 - a background loop outlives any one failure; it backs off
             failures += 1
-            delay = min(0.2 * 2 ** failures, max_backoff)
+            delay = min(0.2 * 2**failures, max_backoff)
             log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(error).__name__, error, delay)
             await asyncio.sleep(delay)
             continue

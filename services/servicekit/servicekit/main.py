@@ -1,4 +1,5 @@
 """`python -m <service>` serves; `python -m <service> migrate` upgrades its database and exits."""
+
 from __future__ import annotations
 
 import argparse
@@ -39,11 +40,16 @@ async def _migrate(runtime: ServiceRuntime, adopt: bool) -> None:
 
 
 def _parser(service: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {service}",
-                                     description=f"Without a command: run the {service} service.")
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {service}", description=f"Without a command: run the {service} service."
+    )
     migrate = parser.add_subparsers(dest="command").add_parser(
-        "migrate", help="bring the database to the code's revisions, then exit")
-    migrate.add_argument("--adopt", action="store_true",
-                         help="take over a database created before migrations: record it at the first "
-                              "revision, upgrade it, and roll back unless it then matches the code")
+        "migrate", help="bring the database to the code's revisions, then exit"
+    )
+    migrate.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over a database created before migrations: record it at the first "
+        "revision, upgrade it, and roll back unless it then matches the code",
+    )
     return parser

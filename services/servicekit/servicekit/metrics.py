@@ -5,6 +5,7 @@ HTTP); the gauges that need a query (outbox backlog, consumer lag) are refreshed
 scrape itself, so an idle service costs nothing. Each runtime has its own registry: tests
 build several runtimes in one process.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +33,7 @@ log = logging.getLogger("servicekit.metrics")
 OUTCOMES = ("handled", "duplicate", "retried", "dead_lettered")
 # A scrape must answer even when the database does not: the backlog is then reported as NaN.
 SCRAPE_QUERY_TIMEOUT = 2.0
-FAST_BUCKETS = (.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)
+FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class ServiceMetrics:
@@ -43,26 +44,59 @@ class ServiceMetrics:
         self.registry.register(_PublishedCollector(service, published_total))
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
-        self.events = self._counter("entitle_events", "Consumed events by outcome: handled, duplicate (skipped by "
-                                    "the inbox), retried (one failed attempt), dead_lettered.",
-                                    "group", "topic", "event_type", "outcome")
+        self.events = self._counter(
+            "entitle_events",
+            "Consumed events by outcome: handled, duplicate (skipped by "
+            "the inbox), retried (one failed attempt), dead_lettered.",
+            "group",
+            "topic",
+            "event_type",
+            "outcome",
+        )
         self.handler_seconds = Histogram(
-            "entitle_handler_duration_seconds", "Time spent in one event handler (before the commit).",
-            ["service", "group", "event_type"], buckets=FAST_BUCKETS, registry=self.registry)
+            "entitle_handler_duration_seconds",
+            "Time spent in one event handler (before the commit).",
+            ["service", "group", "event_type"],
+            buckets=FAST_BUCKETS,
+            registry=self.registry,
+        )
         self.batch_seconds = Histogram(
-            "entitle_consumer_batch_duration_seconds", "From a polled batch to its committed effects.",
-            ["service", "group"], buckets=FAST_BUCKETS, registry=self.registry)
-        self.dead_letters = self._counter("entitle_dead_letters", "Records this service sent to its dead-letter "
-                                          "topic (<group>.dlq), by reason.", "group", "topic", "reason")
-        self.lag = self._gauge("entitle_consumer_lag", "Records of a partition this process owns that its "
-                               "group has not committed yet.", "group", "topic", "partition")
+            "entitle_consumer_batch_duration_seconds",
+            "From a polled batch to its committed effects.",
+            ["service", "group"],
+            buckets=FAST_BUCKETS,
+            registry=self.registry,
+        )
+        self.dead_letters = self._counter(
+            "entitle_dead_letters",
+            "Records this service sent to its dead-letter topic (<group>.dlq), by reason.",
+            "group",
+            "topic",
+            "reason",
+        )
+        self.lag = self._gauge(
+            "entitle_consumer_lag",
+            "Records of a partition this process owns that its group has not committed yet.",
+            "group",
+            "topic",
+            "partition",
+        )
         self.outbox_backlog = self._gauge("entitle_outbox_backlog", "Outbox rows not published yet.")
         self.jobs_fired = self._counter("entitle_due_jobs_fired", "Due jobs fired by this process.", "kind")
-        self.http_requests = self._counter("entitle_http_requests", "HTTP requests answered, by route template "
-                                           "and status.", "method", "route", "status")
+        self.http_requests = self._counter(
+            "entitle_http_requests",
+            "HTTP requests answered, by route template and status.",
+            "method",
+            "route",
+            "status",
+        )
         self.http_seconds = Histogram(
-            "entitle_http_request_duration_seconds", "Time to answer an HTTP request, by route template.",
-            ["service", "method", "route"], buckets=FAST_BUCKETS, registry=self.registry)
+            "entitle_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template.",
+            ["service", "method", "route"],
+            buckets=FAST_BUCKETS,
+            registry=self.registry,
+        )
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
         return Counter(name, documentation, ["service", *labels], registry=self.registry)
@@ -87,8 +121,9 @@ class ServiceMetrics:
         self.http_requests.labels(self.service, method, route, str(status)).inc()
         self.http_seconds.labels(self.service, method, route).observe(seconds)
 
-    async def exposition(self, lags: list[tuple[str, TopicPartition, int]],
-                         backlog: Callable[[], Awaitable[int]]) -> bytes:
+    async def exposition(
+        self, lags: list[tuple[str, TopicPartition, int]], backlog: Callable[[], Awaitable[int]]
+    ) -> bytes:
         """The text exposition, with the scrape-time gauges refreshed first: the consumers' lag
         per (group, partition) and the outbox backlog (asked for, bounded in time)."""
         waiting = await self._backlog(backlog)
@@ -114,7 +149,6 @@ class _PublishedCollector(Collector):
         self._service, self._published_total = service, published_total
 
     def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily("entitle_outbox_published", "Outbox rows the relay published.",
-                                     labels=["service"])
+        family = CounterMetricFamily("entitle_outbox_published", "Outbox rows the relay published.", labels=["service"])
         family.add_metric([self._service], self._published_total())
         yield family

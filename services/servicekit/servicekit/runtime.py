@@ -2,6 +2,7 @@
 scheduler, metrics and what its HTTP routes need (the caller's authentication, the operator
 gate, the command runner). It assembles the narrow parts; none of them holds the runtime.
 `servicekit.app.service_app` then makes the FastAPI app around it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,10 @@ class UnsafeConfiguration(RuntimeError):
     """The settings are not safe to serve real people with (`ServiceSettings.production_problems`)."""
 
     def __init__(self, service: str, problems: list[str]) -> None:
-        super().__init__(f"{service} refuses to start outside a test clock: "
-                         + " ".join(f"({n}) {p}" for n, p in enumerate(problems, 1)))
+        super().__init__(
+            f"{service} refuses to start outside a test clock: "
+            + " ".join(f"({n}) {p}" for n, p in enumerate(problems, 1))
+        )
         self.problems = problems
 
 
@@ -55,34 +58,56 @@ class ServiceRuntime(Generic[U]):
     """`unit_of_work` is the service's own UnitOfWork subclass, which holds its repositories
     (`uow.pools`, `uow.subscriptions`): every handler, job and command is given one."""
 
-    def __init__(self, settings: ServiceSettings, metadata: MetaData, clock: Clock | None = None,
-                 unit_of_work: type[U] = UnitOfWork) -> None:  # type: ignore[assignment]
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        metadata: MetaData,
+        clock: Clock | None = None,
+        unit_of_work: type[U] = UnitOfWork,  # type: ignore[assignment]  # U is UnitOfWork when not given
+    ) -> None:
         self.settings = settings
         self._unit_of_work = unit_of_work
         self.name = settings.service_name
         self.clock = clock or clock_from(settings.clock_file)
         self.db = Database(settings.resolved_database_url(), settings.resolved_schema(), (metadata,))
         self.kafka_security = KafkaSecurity.of(settings)  # refuses an incomplete SASL setup here
-        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name,
-                                  security=self.kafka_security)
+        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=self.name, security=self.kafka_security)
         self.relay = OutboxRelay(
-            self.db, self.broker, self.clock, batch_size=settings.relay_batch_size,
+            self.db,
+            self.broker,
+            self.clock,
+            batch_size=settings.relay_batch_size,
             leadership=leadership_for(self.db, poll_seconds=settings.relay_leader_poll_seconds),
-            gap_grace_seconds=0.0 if self.db.is_sqlite else settings.relay_gap_grace_seconds)
+            gap_grace_seconds=0.0 if self.db.is_sqlite else settings.relay_gap_grace_seconds,
+        )
         self.metrics = ServiceMetrics(self.name, lambda: self.relay.published_total)
-        self.scheduler = Scheduler(self.name, db=self.db, clock=self.clock, units_of_work=self.uow,
-                                   metrics=self.metrics, poll_seconds=settings.scheduler_poll_seconds)
+        self.scheduler = Scheduler(
+            self.name,
+            db=self.db,
+            clock=self.clock,
+            units_of_work=self.uow,
+            metrics=self.metrics,
+            poll_seconds=settings.scheduler_poll_seconds,
+        )
         self.consumers: list[EventConsumer] = []
         self.app: FastAPI | None = None
         # Sessions identity ended, refused here too; identity itself checks its own sessions.
-        self.ended_sessions = (EndedSessions(self.db, timedelta(seconds=settings.token_ttl_seconds))
-                               if self.name != IDENTITY_EVENTS.owner else None)
+        self.ended_sessions = (
+            EndedSessions(self.db, timedelta(seconds=settings.token_ttl_seconds))
+            if self.name != IDENTITY_EVENTS.owner
+            else None
+        )
         secrets = (settings.token_secret, *settings.previous_token_secrets())
         self.authenticator = Authenticator(
-            TokenKeys(settings.token_secret, settings.previous_token_secrets(),
-                      timedelta(seconds=settings.token_ttl_seconds)), self.clock, self.ended_sessions)
-        self.operators = OperatorGate(settings.operator_token, open_without_token=self.on_test_clock,
-                                      metrics_open=settings.metrics_open)
+            TokenKeys(
+                settings.token_secret, settings.previous_token_secrets(), timedelta(seconds=settings.token_ttl_seconds)
+            ),
+            self.clock,
+            self.ended_sessions,
+        )
+        self.operators = OperatorGate(
+            settings.operator_token, open_without_token=self.on_test_clock, metrics_open=settings.metrics_open
+        )
         self.commands = CommandRunner(self.uow, secrets)
         self._tasks: list[asyncio.Task] = []
         self._workers: dict[str, Callable[[], Awaitable[None]]] = {}
@@ -116,14 +141,21 @@ class ServiceRuntime(Generic[U]):
             raise RuntimeError(f"{self.name} runs on real time: it has no test clock")
         return self.clock
 
-    def uow(self, cause: Envelope | None = None, correlation_id: str | None = None,
-            subject: str | None = None) -> U:
-        return self._unit_of_work(self.db, self.clock, self.name, cause=cause, correlation_id=correlation_id,
-                                  subject=subject, on_commit=self.relay.wake)
+    def uow(self, cause: Envelope | None = None, correlation_id: str | None = None, subject: str | None = None) -> U:
+        return self._unit_of_work(
+            self.db,
+            self.clock,
+            self.name,
+            cause=cause,
+            correlation_id=correlation_id,
+            subject=subject,
+            on_commit=self.relay.wake,
+        )
 
     def consumer(self, group: str | None = None) -> EventConsumer:
-        consumer = EventConsumer(group or self.name, broker=self.broker, units_of_work=self.uow,
-                                 metrics=self.metrics, settings=self.settings)
+        consumer = EventConsumer(
+            group or self.name, broker=self.broker, units_of_work=self.uow, metrics=self.metrics, settings=self.settings
+        )
         if self.ended_sessions is not None and not self.consumers:
             # The service's first group also records ended sessions: no service code needed.
             consumer.on(SignedOut, self.ended_sessions.record)
@@ -160,8 +192,10 @@ class ServiceRuntime(Generic[U]):
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._keep_house(), name="housekeeping"))
         # add_worker takes async functions, whose calls are coroutines; it is annotated Awaitable.
-        self._tasks += [asyncio.create_task(loop(), name=name)  # type: ignore[arg-type]
-                        for name, loop in self._workers.items()]
+        self._tasks += [
+            asyncio.create_task(loop(), name=name)  # type: ignore[arg-type]
+            for name, loop in self._workers.items()
+        ]
         log.info("%s started", self.name)
 
     async def stop(self) -> None:
@@ -239,8 +273,15 @@ class ServiceRuntime(Generic[U]):
             **({"kafka_bootstrap_servers": self.settings.kafka_bootstrap_servers} if self.on_test_clock else {}),
             "published": self.relay.published_total,
             "relay_active": self.relay.active,
-            "consumers": {c.group: {"topics": c.topics, "processed": c.processed, "skipped_duplicates": c.skipped,
-                                    "dead_lettered": c.dead_lettered} for c in self.consumers},
+            "consumers": {
+                c.group: {
+                    "topics": c.topics,
+                    "processed": c.processed,
+                    "skipped_duplicates": c.skipped,
+                    "dead_lettered": c.dead_lettered,
+                }
+                for c in self.consumers
+            },
         }
 
 

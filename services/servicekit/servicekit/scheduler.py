@@ -5,6 +5,7 @@ fires every job whose time has come on the injected clock, oldest first, each in
 transaction that also marks it done. Moving a test clock forward fires exactly what real
 time would have fired, in the same order.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,8 +45,16 @@ JobHandler = Callable[[DueJob, Any], Awaitable[None]]
 
 
 class Scheduler:
-    def __init__(self, service: str, *, db: Database, clock: Clock, units_of_work: UnitsOfWork,
-                 metrics: ServiceMetrics, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        service: str,
+        *,
+        db: Database,
+        clock: Clock,
+        units_of_work: UnitsOfWork,
+        metrics: ServiceMetrics,
+        poll_seconds: float,
+    ) -> None:
         self._service, self._db, self._clock, self._uow = service, db, clock, units_of_work
         self._metrics, self._poll_seconds = metrics, poll_seconds
         self._handlers: dict[str, JobHandler] = {}
@@ -72,11 +81,23 @@ class Scheduler:
         leads = self._subject_leads()
         async with self._db.connect() as conn:
             if subject is not None:
-                return (await conn.execute(select(func.min(due_jobs.c.due_at)).where(
-                    *pending, due_jobs.c.subject == subject))).scalar()
+                return (
+                    await conn.execute(
+                        select(func.min(due_jobs.c.due_at)).where(*pending, due_jobs.c.subject == subject)
+                    )
+                ).scalar()
             soonest = (await conn.execute(select(func.min(due_jobs.c.due_at)).where(*pending))).scalar()
-            ahead = (await conn.execute(select(due_jobs.c.subject, func.min(due_jobs.c.due_at)).where(
-                *pending, due_jobs.c.subject.in_(list(leads))).group_by(due_jobs.c.subject))).all() if leads else []
+            ahead = (
+                (
+                    await conn.execute(
+                        select(due_jobs.c.subject, func.min(due_jobs.c.due_at))
+                        .where(*pending, due_jobs.c.subject.in_(list(leads)))
+                        .group_by(due_jobs.c.subject)
+                    )
+                ).all()
+                if leads
+                else []
+            )
         candidates = [soonest] + [due - timedelta(seconds=leads[subj]) for subj, due in ahead]
         return min((c for c in candidates if c is not None), default=None)
 
@@ -89,14 +110,23 @@ class Scheduler:
         clock, leads = self._clock, self._subject_leads()
         horizon = clock.now() + timedelta(seconds=max(leads.values(), default=0))
         async with self._db.connect() as conn:
-            rows = (await conn.execute(
-                select(due_jobs).where(due_jobs.c.done_at.is_(None), due_jobs.c.due_at <= horizon,
-                                       due_jobs.c.kind.in_(list(self._handlers)))
-                .order_by(due_jobs.c.due_at, due_jobs.c.job_id).limit(1 if not leads else 1000))).all()
+            rows = (
+                await conn.execute(
+                    select(due_jobs)
+                    .where(
+                        due_jobs.c.done_at.is_(None),
+                        due_jobs.c.due_at <= horizon,
+                        due_jobs.c.kind.in_(list(self._handlers)),
+                    )
+                    .order_by(due_jobs.c.due_at, due_jobs.c.job_id)
+                    .limit(1 if not leads else 1000)
+                )
+            ).all()
         for row in rows:
             if row.due_at <= clock.now_for(row.subject):
-                return DueJob(row.job_id, row.kind, row.subject, row.due_at, json.loads(row.payload),
-                              row.correlation_id)
+                return DueJob(
+                    row.job_id, row.kind, row.subject, row.due_at, json.loads(row.payload), row.correlation_id
+                )
         return None
 
     async def _fire(self, job: DueJob) -> None:
@@ -109,9 +139,11 @@ class Scheduler:
         """One transaction: the job marked done and its effects, or neither. False: another
         process fired it first."""
         async with self._uow(subject=job.subject, correlation_id=job.correlation_id) as uow:
-            claimed = await uow.conn.execute(update(due_jobs).where(
-                due_jobs.c.job_id == job.job_id, due_jobs.c.done_at.is_(None)
-            ).values(done_at=uow.now()))
+            claimed = await uow.conn.execute(
+                update(due_jobs)
+                .where(due_jobs.c.job_id == job.job_id, due_jobs.c.done_at.is_(None))
+                .values(done_at=uow.now())
+            )
             if claimed.rowcount == 1:
                 await self._handlers[job.kind](job, uow)
             await uow.commit()
@@ -119,8 +151,7 @@ class Scheduler:
 
     async def run(self) -> None:
         # A failing job is retried on later ticks; jobs due after it wait (see docs/architecture.md).
-        await drive(self._fire_some, self._wake, poll_seconds=self._poll_seconds,
-                    log=log, what="firing due jobs")
+        await drive(self._fire_some, self._wake, poll_seconds=self._poll_seconds, log=log, what="firing due jobs")
 
     async def _fire_some(self) -> int:
         await self.fire_due()

@@ -1,4 +1,5 @@
 """The shared test clock: the stack's time, and single subscriptions running ahead of it."""
+
 from datetime import UTC, datetime, timedelta
 
 from servicekit.clock import SharedTestClock

@@ -1,4 +1,5 @@
 """Two transactions that lock rows in opposite orders: PostgreSQL aborts one, and it runs again."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +17,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 async def add_jobs(db, *job_ids: str) -> None:
     async with db.engine.begin() as conn:
         for job_id in job_ids:
-            await conn.execute(insert(due_jobs).values(job_id=job_id, kind="k", subject="s", due_at=NOW,
-                                                       payload="{}"))
+            await conn.execute(insert(due_jobs).values(job_id=job_id, kind="k", subject="s", due_at=NOW, payload="{}"))
 
 
 async def test_a_deadlocked_transaction_runs_again_and_both_take_effect(db):
@@ -35,11 +35,13 @@ async def test_a_deadlocked_transaction_runs_again_and_both_take_effect(db):
                 mine.set()
                 await theirs.wait()  # both hold their first row: the second lock closes the cycle
                 await conn.execute(update(due_jobs).where(due_jobs.c.job_id == second).values(subject=name))
+
         return work
 
     await asyncio.gather(
         retrying_conflicts(mark_in_order("one", "a", "b", *first_locks_taken), "one"),
-        retrying_conflicts(mark_in_order("two", "b", "a", *reversed(first_locks_taken)), "two"))
+        retrying_conflicts(mark_in_order("two", "b", "a", *reversed(first_locks_taken)), "two"),
+    )
 
     assert len(runs) == 3  # one of them was aborted once and ran again
     async with db.connect() as conn:

@@ -1,5 +1,6 @@
 """Consuming a polled batch: one transaction for the batch, and one record at a time when
 any record of it fails. Run against SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,13 @@ MAX_ATTEMPTS = 3
 @pytest.fixture
 async def runtime(database_target):
     url, schema = database_target
-    settings = ServiceSettings(service_name="test", database_url=url, db_schema=schema,
-                               consumer_max_attempts=MAX_ATTEMPTS, consumer_backoff_seconds=0.001)
+    settings = ServiceSettings(
+        service_name="test",
+        database_url=url,
+        db_schema=schema,
+        consumer_max_attempts=MAX_ATTEMPTS,
+        consumer_backoff_seconds=0.001,
+    )
     runtime = ServiceRuntime(settings, MetaData(), clock=FixedClock(NOW))
     await migrate_database(runtime.db, "servicekit")  # the kit's tables only
     yield runtime
@@ -80,16 +86,25 @@ class AccountsHandler:
 
 
 def envelope(account_id: str, company: str = "ACME") -> Envelope:
-    event = AccountRegistered(account_id=account_id, company_name=company,
-                              administrator_id="p-1", registered_at=NOW)
+    event = AccountRegistered(account_id=account_id, company_name=company, administrator_id="p-1", registered_at=NOW)
     return Envelope.wrap(event, source="identity", time=NOW, correlation_id=f"corr-{account_id}")
 
 
 def record(value: Envelope | bytes, partition: int = 0, offset: int = 0) -> ConsumerRecord:
     body = value.to_json() if isinstance(value, Envelope) else value
-    return ConsumerRecord(topic=IDENTITY_EVENTS.name, partition=partition, offset=offset, timestamp=0,
-                          timestamp_type=0, key=b"key", value=body, checksum=None, serialized_key_size=3,
-                          serialized_value_size=len(body), headers=[("ce_type", b"identity.account_registered")])
+    return ConsumerRecord(
+        topic=IDENTITY_EVENTS.name,
+        partition=partition,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"key",
+        value=body,
+        checksum=None,
+        serialized_key_size=3,
+        serialized_value_size=len(body),
+        headers=[("ce_type", b"identity.account_registered")],
+    )
 
 
 def schema_invalid() -> bytes:
@@ -102,7 +117,7 @@ async def published(runtime) -> list[dict]:
     """What the handlers published, in commit order."""
     async with runtime.db.connect() as conn:
         rows = await conn.execute(select(outbox.c.body).order_by(outbox.c.seq))
-        return [json.loads(body) for body, in rows]
+        return [json.loads(body) for (body,) in rows]
 
 
 async def count(runtime, table) -> int:
@@ -120,10 +135,19 @@ async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_others_
     a1, a2, a3, b1, b2 = (envelope(name) for name in ("a1", "a2", "a3", "b1", "b2"))
     crashes, refused, invalid = envelope("crash", "crashes"), envelope("refuse", "refused"), schema_invalid()
     forged = envelope("forged", "forged")
-    batch = [record(a1, 0, 0), record(a2, 0, 1), record(crashes, 0, 2), record(a2, 0, 3),
-             record(b"{not json", 0, 4), record(a3, 0, 5),
-             record(b1, 1, 0), record(refused, 1, 1), record(invalid, 1, 2), record(forged, 1, 3),
-             record(b2, 1, 4)]
+    batch = [
+        record(a1, 0, 0),
+        record(a2, 0, 1),
+        record(crashes, 0, 2),
+        record(a2, 0, 3),
+        record(b"{not json", 0, 4),
+        record(a3, 0, 5),
+        record(b1, 1, 0),
+        record(refused, 1, 1),
+        record(invalid, 1, 2),
+        record(forged, 1, 3),
+        record(b2, 1, 4),
+    ]
     consumer = consumer_of(runtime, AccountsHandler())
 
     await consumer.process_batch(batch)
@@ -132,12 +156,18 @@ async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_others_
     assert [e["causationid"] for e in await published(runtime)] == [a1.id, a2.id, a3.id, b1.id, b2.id]
     assert await count(runtime, inbox) == 5
     assert dead_letters.reasons() == {
-        crashes.to_json(): "handler_failed", b"{not json": "malformed",
-        refused.to_json(): "rule_violation", invalid: "schema_invalid", forged.to_json(): "inconsistent"}
+        crashes.to_json(): "handler_failed",
+        b"{not json": "malformed",
+        refused.to_json(): "rule_violation",
+        invalid: "schema_invalid",
+        forged.to_json(): "inconsistent",
+    }
     letter = {letter["dlq.reason"]: letter for letter in dead_letters.letters}
     assert letter["handler_failed"]["dlq.attempts"] == str(MAX_ATTEMPTS)
     assert (letter["handler_failed"]["dlq.offset"], letter["handler_failed"]["ce_type"]) == (
-        "2", "identity.account_registered")
+        "2",
+        "identity.account_registered",
+    )
     assert letter["rule_violation"]["dlq.rule"] == "R99"
     assert {letter["topic"] for letter in dead_letters.letters} == {"test.dlq"}
     assert letter["inconsistent"]["dlq.attempts"] == "1"  # a contradiction is not retried
@@ -154,8 +184,7 @@ async def test_a_batch_is_one_transaction_and_each_handler_sees_its_own_event_as
     # Both handlers ran before the one commit, whose callbacks then ran.
     assert handler.log == ["handled x", "handled y", "committed x", "committed y"]
     events = await published(runtime)
-    assert [(e["causationid"], e["correlationid"]) for e in events] == [
-        (first.id, "corr-x"), (second.id, "corr-y")]
+    assert [(e["causationid"], e["correlationid"]) for e in events] == [(first.id, "corr-x"), (second.id, "corr-y")]
     assert (consumer.processed, consumer.skipped, dead_letters.letters) == (2, 1, [])
     assert again.id != first.id  # a new event for the same account is not a duplicate
     await consumer.process_batch([record(again, 0, 3)])
@@ -193,7 +222,10 @@ async def test_a_database_error_that_is_not_an_outage_is_retried_then_dead_lette
 
     [letter] = dead_letters.letters
     assert (letter["dlq.reason"], letter["dlq.error_type"], letter["dlq.attempts"]) == (
-        "handler_failed", "IntegrityError", str(MAX_ATTEMPTS))
+        "handler_failed",
+        "IntegrityError",
+        str(MAX_ATTEMPTS),
+    )
     assert [e["data"]["account_id"] for e in await published(runtime)] == ["fine"]
 
 
@@ -205,8 +237,7 @@ async def test_attach_consumes_in_batches_and_acknowledges_each_batch(runtime):
     one, two = envelope("t1"), envelope("t2")
 
     async with TestKafkaBroker(runtime.broker) as broker:
-        await broker.publish_batch(one.to_json(), two.to_json(), one.to_json(), b"oops",
-                                   topic=IDENTITY_EVENTS.name)
+        await broker.publish_batch(one.to_json(), two.to_json(), one.to_json(), b"oops", topic=IDENTITY_EVENTS.name)
 
     [subscriber] = [s for s in runtime.broker.subscribers if IDENTITY_EVENTS.name in s.topic_names]
     assert (subscriber.max_records, subscriber.ack_policy.name) == (BATCH_MAX_RECORDS, "MANUAL")

@@ -4,6 +4,7 @@ Each service's first consumer group records `identity.signed_out` in `ended_sess
 the service's own handler of it (seats releases leases), in one transaction; the caller
 dependency then refuses the session's tokens. SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,8 +37,14 @@ ADA = Caller("p-ada", "a-1", "ada@example.com", session_id="session-1")
 
 
 def runtime_of(url: str, schema: str, name: str = "test") -> ServiceRuntime:
-    settings = ServiceSettings(service_name=name, database_url=url, db_schema=schema, token_secret=SECRET,
-                               consumer_max_attempts=1, consumer_backoff_seconds=0.001)
+    settings = ServiceSettings(
+        service_name=name,
+        database_url=url,
+        db_schema=schema,
+        token_secret=SECRET,
+        consumer_max_attempts=1,
+        consumer_backoff_seconds=0.001,
+    )
     return ServiceRuntime(settings, MetaData(), clock=FixedClock(NOW))
 
 
@@ -48,6 +55,7 @@ async def runtime(database_target, monkeypatch):
 
     async def no_broker(*_args, **_kwargs) -> None:  # dead letters go nowhere
         pass
+
     monkeypatch.setattr(runtime.broker, "publish", no_broker)
     yield runtime
     await runtime.db.drop_schema()
@@ -60,9 +68,19 @@ def signed_out(session_id: str = "session-1", at: datetime = NOW) -> SignedOut:
 
 def record(event, offset: int = 0) -> ConsumerRecord:
     body = Envelope.wrap(event, source="identity", time=NOW).to_json()
-    return ConsumerRecord(topic=IDENTITY_EVENTS.name, partition=0, offset=offset, timestamp=0, timestamp_type=0,
-                          key=b"p-ada", value=body, checksum=None, serialized_key_size=5,
-                          serialized_value_size=len(body), headers=[])
+    return ConsumerRecord(
+        topic=IDENTITY_EVENTS.name,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"p-ada",
+        value=body,
+        checksum=None,
+        serialized_key_size=5,
+        serialized_value_size=len(body),
+        headers=[],
+    )
 
 
 def http(runtime: ServiceRuntime) -> httpx.AsyncClient:
@@ -71,6 +89,7 @@ def http(runtime: ServiceRuntime) -> httpx.AsyncClient:
     @router.get("/mine")
     async def mine(caller: CurrentCaller) -> dict:
         return {"person_id": caller.person_id}
+
     app = service_app(runtime, router, title="kit", description="sessions test")
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit")
 
@@ -97,8 +116,9 @@ async def test_R26_a_signed_out_sessions_token_is_refused_and_other_sessions_sti
         assert (await client.get("/mine", headers=bearer())).status_code == 200
         await consumer.process_batch([record(signed_out())])
         refused = await client.get("/mine", headers=bearer())
-        other = await client.get("/mine", headers=bearer(Caller("p-ada", "a-1", "ada@example.com",
-                                                               session_id="session-2")))
+        other = await client.get(
+            "/mine", headers=bearer(Caller("p-ada", "a-1", "ada@example.com", session_id="session-2"))
+        )
     assert (refused.status_code, refused.json()["code"]) == (401, "unauthenticated")
     assert "signed out" in refused.json()["message"] and "expired" not in refused.json()["message"]
     assert other.status_code == 200
@@ -111,6 +131,7 @@ async def test_the_kit_handler_and_the_services_own_run_in_one_transaction(runti
         released.append(event.session_id)
         if event.session_id == "refused":
             raise RuleViolation("refused", "No.")
+
     consumer = runtime.consumer("test")
     consumer.on(SignedOut, release_leases)
     consumer.attach(SUBSCRIPTIONS_EVENTS)
@@ -129,6 +150,7 @@ def test_a_second_model_for_one_event_type_is_a_wiring_error(tmp_path):
 
     class Impostor(AccountRegistered):
         type = SignedOut.type
+
     with pytest.raises(ValueError, match="already handled as SignedOut"):
         consumer.on(Impostor, lambda event, uow: None)
 
@@ -183,21 +205,33 @@ async def test_an_open_session_costs_one_look_up_a_second_not_one_a_request(runt
 async def test_a_sign_out_older_than_the_longest_token_lifetime_is_not_recorded(runtime):
     consumer = runtime.consumer("test")
     consumer.attach(SUBSCRIPTIONS_EVENTS)
-    await consumer.process_batch([record(signed_out("old", NOW - timedelta(hours=2)), 0),
-                                  record(signed_out("recent", NOW - timedelta(minutes=5)), 1),
-                                  record(signed_out("recent", NOW - timedelta(minutes=5)), 2)])  # a replay
+    await consumer.process_batch(
+        [
+            record(signed_out("old", NOW - timedelta(hours=2)), 0),
+            record(signed_out("recent", NOW - timedelta(minutes=5)), 1),
+            record(signed_out("recent", NOW - timedelta(minutes=5)), 2),
+        ]
+    )  # a replay
     async with runtime.db.connect() as conn:
         assert (await conn.execute(select(ended_sessions.c.session_id))).scalars().all() == ["recent"]
 
 
 async def test_housekeeping_forgets_ended_sessions_and_rate_windows_that_no_longer_matter(runtime):
     async with runtime.db.engine.begin() as conn:
-        await conn.execute(insert(ended_sessions), [
-            {"session_id": "long-ago", "person_id": "p", "ended_at": NOW - timedelta(hours=1, seconds=1)},
-            {"session_id": "just-now", "person_id": "p", "ended_at": NOW - timedelta(minutes=1)}])
-        await conn.execute(insert(rate_counters), [
-            {"bucket": "x:old", "window_start": NOW - timedelta(days=3), "count": 1},
-            {"bucket": "x:new", "window_start": NOW - timedelta(minutes=1), "count": 1}])
+        await conn.execute(
+            insert(ended_sessions),
+            [
+                {"session_id": "long-ago", "person_id": "p", "ended_at": NOW - timedelta(hours=1, seconds=1)},
+                {"session_id": "just-now", "person_id": "p", "ended_at": NOW - timedelta(minutes=1)},
+            ],
+        )
+        await conn.execute(
+            insert(rate_counters),
+            [
+                {"bucket": "x:old", "window_start": NOW - timedelta(days=3), "count": 1},
+                {"bucket": "x:new", "window_start": NOW - timedelta(minutes=1), "count": 1},
+            ],
+        )
     await runtime.housekeeping()
     async with runtime.db.connect() as conn:
         assert (await conn.execute(select(ended_sessions.c.session_id))).scalars().all() == ["just-now"]
@@ -216,8 +250,10 @@ async def test_measure_the_cost_of_the_check(runtime, capsys):
         await sessions.is_ended(f"s-{i}")  # remembered
     cached = (time.perf_counter() - started) / 200
     with capsys.disabled():
-        print(f"\n  ended-session check: {looked_up * 1e6:.0f} us with a look-up, {cached * 1e6:.1f} us cached "
-              f"({runtime.db.url.get_backend_name()})")
+        print(
+            f"\n  ended-session check: {looked_up * 1e6:.0f} us with a look-up, {cached * 1e6:.1f} us cached "
+            f"({runtime.db.url.get_backend_name()})"
+        )
     assert sessions.lookups == 200
 
 

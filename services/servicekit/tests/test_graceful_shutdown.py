@@ -4,6 +4,7 @@ The message whose handler runs when the signal arrives is finished and committed
 message is started, an HTTP request in flight is answered, the background loops end, and a
 restart goes on from the next message without applying the first one again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -70,13 +71,18 @@ class Gates:
             self.request_started.set()
             await self.request_release.wait()
             return {"answered": True}
+
         return router
 
 
 def service(tmp_path, bootstrap: str) -> tuple[ServiceRuntime, Gates]:
     # "servicekit": a runtime with the kit's tables only, no service of its own.
-    settings = ServiceSettings(service_name="servicekit", database_url=f"sqlite:///{tmp_path}/kit.db",
-                               kafka_bootstrap_servers=bootstrap, metrics_open=True)
+    settings = ServiceSettings(
+        service_name="servicekit",
+        database_url=f"sqlite:///{tmp_path}/kit.db",
+        kafka_bootstrap_servers=bootstrap,
+        metrics_open=True,
+    )
     runtime, gates = ServiceRuntime(settings, MetaData(), clock=FixedClock(NOW)), Gates()
     consumer = runtime.consumer(GROUP)
     consumer.on(AccountRegistered, gates.welcome)
@@ -86,25 +92,26 @@ def service(tmp_path, bootstrap: str) -> tuple[ServiceRuntime, Gates]:
 
 
 async def publish(bootstrap: str, account_id: str, company: str = "ACME"):
-    event = AccountRegistered(account_id=account_id, company_name=company, administrator_id="p-1",
-                              registered_at=NOW)
+    event = AccountRegistered(account_id=account_id, company_name=company, administrator_id="p-1", registered_at=NOW)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:  # one key: every message on the same partition, in order
-        return await producer.send_and_wait(TOPIC, Envelope.wrap(event, source="identity", time=NOW).to_json(),
-                                            key=b"one-account")
+        return await producer.send_and_wait(
+            TOPIC, Envelope.wrap(event, source="identity", time=NOW).to_json(), key=b"one-account"
+        )
     finally:
         await producer.stop()
-
-
-
 
 
 async def lag_of(url: str, partition: int, expected: int) -> bool:
     async with httpx.AsyncClient() as http:
         exposition = (await http.get(f"{url}/metrics")).text
-    return any(s.value == expected for family in text_string_to_metric_families(exposition) for s in family.samples
-               if s.name == "entitle_consumer_lag" and s.labels["partition"] == str(partition))
+    return any(
+        s.value == expected
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+        if s.name == "entitle_consumer_lag" and s.labels["partition"] == str(partition)
+    )
 
 
 async def rows(runtime: ServiceRuntime, column) -> list[str]:
@@ -113,11 +120,16 @@ async def rows(runtime: ServiceRuntime, column) -> list[str]:
 
 
 async def test_sigterm_finishes_the_message_in_hand_starts_no_other_and_answers_the_request_in_flight(
-        tmp_path, bootstrap, sigterm_reaches_only_uvicorn):
+    tmp_path, bootstrap, sigterm_reaches_only_uvicorn
+):
     runtime, gates = service(tmp_path, bootstrap)
     port = free_port()
-    server = DrainingServer(uvicorn.Config(runtime.app, host="127.0.0.1", port=port, log_config=None,
-                                           loop="asyncio", timeout_graceful_shutdown=30), runtime)
+    server = DrainingServer(
+        uvicorn.Config(
+            runtime.app, host="127.0.0.1", port=port, log_config=None, loop="asyncio", timeout_graceful_shutdown=30
+        ),
+        runtime,
+    )
     serving = asyncio.create_task(server.serve())
     await until(lambda: server.started, "server started")
     url = f"http://127.0.0.1:{port}"
@@ -157,4 +169,3 @@ async def test_sigterm_finishes_the_message_in_hand_starts_no_other_and_answers_
         assert len(await rows(restarted, inbox.c.event_id)) == 2
     finally:
         await restarted.stop()
-

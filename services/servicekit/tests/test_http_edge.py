@@ -1,6 +1,7 @@
 """The HTTP edge every service shares (issue 11, items 5, 17 and 19): request bodies are
 bounded while they stream in, every error FastAPI or Starlette raises is in the project's
 format, and every /ops route and /metrics need the operator token once one is configured."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -45,18 +46,24 @@ class Endpoints:
         async def upload(file: UploadFile) -> dict:
             self.ran.append("uploads")
             return {"size": len(await file.read())}
+
         return router
 
 
 async def service(tmp_path, clock=None, **settings) -> tuple[ServiceRuntime, Endpoints, httpx.AsyncClient]:
-    runtime = ServiceRuntime(ServiceSettings(service_name="test", database_url=f"sqlite:///{tmp_path}/kit.db",
-                                             kafka_bootstrap_servers=BROKER, **settings),
-                             MetaData(), clock=clock or FixedClock(NOW))
+    runtime = ServiceRuntime(
+        ServiceSettings(
+            service_name="test", database_url=f"sqlite:///{tmp_path}/kit.db", kafka_bootstrap_servers=BROKER, **settings
+        ),
+        MetaData(),
+        clock=clock or FixedClock(NOW),
+    )
     await migrate_database(runtime.db, "servicekit")
     endpoints = Endpoints()
     app = service_app(runtime, endpoints.router(), title="kit", description="edge test")
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-                               base_url="http://kit")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://kit"
+    )
     return runtime, endpoints, client
 
 
@@ -76,6 +83,7 @@ def refused(answer: httpx.Response, status: int, code: str) -> dict:
 
 
 # -- request size (item 5) -----------------------------------------------------------------
+
 
 async def test_a_json_body_within_1_MB_is_read(kit):
     _, client, _ = kit
@@ -120,10 +128,20 @@ async def test_a_body_longer_than_its_content_length_says_is_cut_off_too(tmp_pat
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/notes", "raw_path": b"/notes", "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"kit"), (b"content-type", b"application/json"), (b"content-length", b"10")],
-             "client": ("127.0.0.1", 5000), "server": ("kit", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/notes",
+        "raw_path": b"/notes",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"kit"), (b"content-type", b"application/json"), (b"content-length", b"10")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("kit", 80),
+    }
     await app(scope, receive, send)
     assert sent[0]["status"] == 413 and received == 5 and endpoints.ran == []
     await runtime.db.dispose()
@@ -141,6 +159,7 @@ async def test_an_upload_has_its_own_larger_limit(tmp_path):
 
 
 # -- FastAPI's own errors in the project's format (item 19) --------------------------------
+
 
 async def test_deeply_nested_json_is_answered_in_the_projects_error_format(kit):
     _, client, _ = kit
@@ -165,22 +184,33 @@ async def test_an_unknown_route_and_a_wrong_method_are_answered_in_the_projects_
 
 # -- operator routes (item 17) -------------------------------------------------------------
 
+
 @pytest.fixture
 async def guarded(tmp_path):
     """A test-clock stack that configured an operator token: its /ops routes are not open."""
-    runtime, _, client = await service(tmp_path, clock=SharedTestClock(tmp_path / "clock.json"),
-                                       operator_token=OPERATOR)
+    runtime, _, client = await service(
+        tmp_path, clock=SharedTestClock(tmp_path / "clock.json"), operator_token=OPERATOR
+    )
     yield client
     await client.aclose()
     await runtime.db.dispose()
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("GET", "/ops/stats", None), ("GET", "/ops/clock", None), ("GET", "/ops/jobs/next", None),
-    ("POST", "/ops/clock/advance", {"days": 1}), ("POST", "/ops/clock/set", {"at": "2030-01-01T00:00:00Z"}),
-    ("POST", "/ops/jobs/fire", None), ("GET", "/ops/outbox/backlog?topic=x", None)])
-async def test_with_an_operator_token_configured_every_ops_route_needs_it_even_on_a_test_clock(guarded, method,
-                                                                                                path, body):
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("GET", "/ops/stats", None),
+        ("GET", "/ops/clock", None),
+        ("GET", "/ops/jobs/next", None),
+        ("POST", "/ops/clock/advance", {"days": 1}),
+        ("POST", "/ops/clock/set", {"at": "2030-01-01T00:00:00Z"}),
+        ("POST", "/ops/jobs/fire", None),
+        ("GET", "/ops/outbox/backlog?topic=x", None),
+    ],
+)
+async def test_with_an_operator_token_configured_every_ops_route_needs_it_even_on_a_test_clock(
+    guarded, method, path, body
+):
     for sent in (None, "wrong"):
         headers = {"X-Operator-Token": sent} if sent else {}
         refused(await guarded.request(method, path, json=body, headers=headers), 403, "not_an_operator")
@@ -238,4 +268,3 @@ async def test_health_and_ready_stay_open(tmp_path):
     assert (await client.get("/health")).json() == {"status": "ok", "service": "test"}
     await client.aclose()
     await runtime.db.dispose()
-

@@ -5,6 +5,7 @@ used to verify e-mail 1 replayed e-mail 1's answer, a second file uploaded with 
 replayed the first import, anonymous callers shared one scope, and a 100,000-character key was
 stored. SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,7 @@ class Service:
             async def act(_uow):
                 self.acted.append(body.token)
                 return {"verified": body.token}
+
             return await runtime.commands.run(request, None, None, act)  # the route passes no body
 
         @router.post("/people")
@@ -60,16 +62,17 @@ class Service:
             async def act(_uow):
                 self.acted.append(body.email)
                 return {"registered": body.email}
+
             return await runtime.commands.run(request, None, body.without_password(), act, status_code=201)
 
         @router.post("/subscriptions/{subscription_id}/imports")
-        async def upload(subscription_id: str, file: UploadFile, request: Request,
-                         caller: CurrentCaller):
+        async def upload(subscription_id: str, file: UploadFile, request: Request, caller: CurrentCaller):
             content = await file.read()  # read before the command, as seats does
 
             async def act(_uow):
                 self.acted.append(content.decode())
                 return {"rows": content.decode()}
+
             return await runtime.commands.run(request, caller, None, act, status_code=201)
 
         @router.post("/subscriptions/{subscription_id}/renewal")
@@ -77,14 +80,19 @@ class Service:
             async def act(_uow):
                 self.acted.append(f"{subscription_id}+{years}")
                 return {"renewed_for": years}
+
             return await runtime.commands.run(request, caller, None, act)
+
         return router
 
 
 def build(url: str, schema: str, **settings) -> tuple[ServiceRuntime, Service]:
     settings = {"token_secret": SECRET, **settings}
-    runtime = ServiceRuntime(ServiceSettings(service_name="test", database_url=url, db_schema=schema, **settings),
-                             MetaData(), clock=FixedClock(NOW))
+    runtime = ServiceRuntime(
+        ServiceSettings(service_name="test", database_url=url, db_schema=schema, **settings),
+        MetaData(),
+        clock=FixedClock(NOW),
+    )
     service = Service(runtime)
     service.app = service_app(runtime, service.router(), title="kit", description="idempotency test")
     return runtime, service
@@ -127,33 +135,40 @@ async def test_the_same_key_with_the_same_request_replays_the_first_answer(servi
     async with client(service) as http:
         first = await http.post("/verifications", json={"token": "t-1"}, headers={"Idempotency-Key": "k"})
         # The same JSON, its keys spaced differently: the same request.
-        again = await http.post("/verifications", content=b'{ "token" :"t-1" }',
-                                headers={"Idempotency-Key": "k", "Content-Type": "application/json"})
+        again = await http.post(
+            "/verifications",
+            content=b'{ "token" :"t-1" }',
+            headers={"Idempotency-Key": "k", "Content-Type": "application/json"},
+        )
     assert (again.status_code, again.json(), again.headers["Idempotent-Replayed"]) == (200, first.json(), "true")
     assert service.acted == ["t-1"]
 
 
 async def test_a_field_the_route_strips_from_its_body_still_tells_requests_apart(service):
     async with client(service) as http:
-        await http.post("/people", json={"email": "ada@example.com", "password": "one-Secret-9"},
-                        headers={"Idempotency-Key": "k"})
-        other = await http.post("/people", json={"email": "ada@example.com", "password": "two-Secret-9"},
-                                headers={"Idempotency-Key": "k"})
+        await http.post(
+            "/people", json={"email": "ada@example.com", "password": "one-Secret-9"}, headers={"Idempotency-Key": "k"}
+        )
+        other = await http.post(
+            "/people", json={"email": "ada@example.com", "password": "two-Secret-9"}, headers={"Idempotency-Key": "k"}
+        )
     assert other.status_code == 409
 
 
 async def test_no_password_and_no_plain_hash_of_the_request_is_stored(service, database_target):
     async with client(service) as http:
-        await http.post("/people", json={"email": "ada@example.com", "password": "one-Secret-9"},
-                        headers={"Idempotency-Key": "k"})
+        await http.post(
+            "/people", json={"email": "ada@example.com", "password": "one-Secret-9"}, headers={"Idempotency-Key": "k"}
+        )
     [row] = await stored_keys(service.runtime)
     assert "one-Secret-9" not in repr(tuple(row))
     # Keyed with the server's secret: the same request under another secret has another fingerprint.
     url, schema = database_target
     other_runtime, other = build(url, schema, token_secret="t" * 40)
     async with client(other) as http:
-        refused = await http.post("/people", json={"email": "ada@example.com", "password": "one-Secret-9"},
-                                  headers={"Idempotency-Key": "k"})
+        refused = await http.post(
+            "/people", json={"email": "ada@example.com", "password": "one-Secret-9"}, headers={"Idempotency-Key": "k"}
+        )
     assert refused.status_code == 409
     await other_runtime.db.dispose()
 
@@ -177,18 +192,23 @@ async def test_two_anonymous_clients_with_one_key_do_not_see_each_others_answer(
     assert (first.json()["verified"], second.json()["verified"]) == ("t-1", "t-2")
     assert "Idempotent-Replayed" not in second.headers
     assert sorted(r.scope for r in await stored_keys(service.runtime)) == [
-        "anonymous:198.51.100.1", "anonymous:198.51.100.2"]
+        "anonymous:198.51.100.1",
+        "anonymous:198.51.100.2",
+    ]
 
 
 async def test_a_second_file_uploaded_with_the_first_files_key_is_refused(service):
     path, key = "/subscriptions/s-1/imports", {"Idempotency-Key": "upload-1"}
     async with client(service) as http:
-        first = await http.post(path, files={"file": ("a.csv", b"ada@example.com\n", "text/csv")},
-                                headers={**bearer(), **key})
-        retry = await http.post(path, files={"file": ("a.csv", b"ada@example.com\n", "text/csv")},
-                                headers={**bearer(), **key})  # a new multipart boundary, the same file
-        other = await http.post(path, files={"file": ("a.csv", b"bob@example.com\n", "text/csv")},
-                                headers={**bearer(), **key})
+        first = await http.post(
+            path, files={"file": ("a.csv", b"ada@example.com\n", "text/csv")}, headers={**bearer(), **key}
+        )
+        retry = await http.post(
+            path, files={"file": ("a.csv", b"ada@example.com\n", "text/csv")}, headers={**bearer(), **key}
+        )  # a new multipart boundary, the same file
+        other = await http.post(
+            path, files={"file": ("a.csv", b"bob@example.com\n", "text/csv")}, headers={**bearer(), **key}
+        )
     assert first.status_code == 201 and retry.json() == first.json()
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
@@ -216,8 +236,9 @@ async def test_the_same_key_from_another_session_of_the_same_person_is_refused(s
 @pytest.mark.parametrize("key", ["k" * 100_000, "k" * 256, "line\nbreak", "tab\tkey", " padded", "clé"])
 async def test_a_key_that_is_too_long_or_not_visible_ascii_is_refused_before_anything_is_stored(service, key):
     async with client(service) as http:
-        answer = await http.post("/verifications", json={"token": "t-1"},
-                                 headers=[("Idempotency-Key", key.encode("utf-8"))])
+        answer = await http.post(
+            "/verifications", json={"token": "t-1"}, headers=[("Idempotency-Key", key.encode("utf-8"))]
+        )
     assert (answer.status_code, answer.json()["code"]) == (422, "invalid_idempotency_key")
     assert service.acted == [] and await stored_keys(service.runtime) == []
 

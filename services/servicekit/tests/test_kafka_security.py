@@ -1,5 +1,6 @@
 """The one place that turns Kafka connection settings into client arguments (servicekit.messaging.kafka).
 tests/broker proves them against a secured door; these check the translation and refusals."""
+
 from __future__ import annotations
 
 import ssl
@@ -18,15 +19,16 @@ SASL = {"security_protocol": "SASL_SSL", "username": "seats", "password": "s3cre
 def test_without_settings_a_client_connects_in_plaintext_as_the_embedded_broker_needs(monkeypatch):
     for name in ("KAFKA_SECURITY_PROTOCOL", "KAFKA_USERNAME", "KAFKA_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    assert client_options("127.0.0.1:9092") == {"bootstrap_servers": "127.0.0.1:9092",
-                                                "security_protocol": "PLAINTEXT"}
+    assert client_options("127.0.0.1:9092") == {"bootstrap_servers": "127.0.0.1:9092", "security_protocol": "PLAINTEXT"}
     assert KafkaSecurity().faststream_security() is None
 
 
-@pytest.mark.parametrize("mechanism, kind", [("SCRAM-SHA-512", SASLScram512), ("SCRAM-SHA-256", SASLScram256),
-                                             ("PLAIN", SASLPlaintext)])
+@pytest.mark.parametrize(
+    "mechanism, kind", [("SCRAM-SHA-512", SASLScram512), ("SCRAM-SHA-256", SASLScram256), ("PLAIN", SASLPlaintext)]
+)
 def test_sasl_over_tls_gives_aiokafka_and_faststream_the_mechanism_credentials_and_a_verifying_tls_context(
-        mechanism, kind):
+    mechanism, kind
+):
     security = KafkaSecurity(sasl_mechanism=mechanism, **SASL)
     options = security.client_options()
     assert (options["security_protocol"], options["sasl_mechanism"]) == ("SASL_SSL", mechanism)
@@ -72,8 +74,11 @@ def test_a_service_takes_its_kafka_security_from_its_settings_its_own_prefix_fir
 def test_the_tools_read_the_same_variables_with_the_same_defaults_as_the_services(monkeypatch):
     """KafkaSecurity's fields are the services' `kafka_*` settings: a new one added to one
     side only would leave the tools or the services without it."""
-    service_fields = {name.removeprefix("kafka_"): field for name, field in ServiceSettings.model_fields.items()
-                      if name.startswith("kafka_") and name != "kafka_bootstrap_servers"}
+    service_fields = {
+        name.removeprefix("kafka_"): field
+        for name, field in ServiceSettings.model_fields.items()
+        if name.startswith("kafka_") and name != "kafka_bootstrap_servers"
+    }
     assert set(service_fields) == set(KafkaSecurity.model_fields)
     for name, field in KafkaSecurity.model_fields.items():
         assert field.annotation == service_fields[name].annotation, name

@@ -3,6 +3,7 @@
 The first test is the one that fails when someone changes a table without writing a
 revision: `python -m devkit.revision <service> -m "..."` (make migration).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -138,8 +139,7 @@ async def made_before_migrations(service: str, db: Database) -> None:
     history's first revision (what `--adopt` stamps it at), and no version tables."""
     await run(db, lambda conn: _create_schema(conn, db))
     for history in histories(service, tables_of(service)):
-        await run(db, lambda conn: command.upgrade(history.config(conn, schema_of(db)),
-                                                   history.first_revision()))
+        await run(db, lambda conn: command.upgrade(history.config(conn, schema_of(db)), history.first_revision()))
     for version_table in ("kit_alembic_version", "alembic_version"):
         await run(db, lambda conn: conn.execute(text(f'DROP TABLE "{version_table}"')))
 
@@ -162,8 +162,14 @@ def _create_schema(conn, db: Database) -> None:
 
 
 def _outbox_row(n: int) -> dict:
-    return {"event_id": f"event-{n}", "event_type": "seats.unlocked", "topic": "seats.events.v1",
-            "key": "sub-1", "body": b"{}", "created_at": NOW}
+    return {
+        "event_id": f"event-{n}",
+        "event_type": "seats.unlocked",
+        "topic": "seats.events.v1",
+        "key": "sub-1",
+        "body": b"{}",
+        "created_at": NOW,
+    }
 
 
 async def test_a_service_without_migrations_is_told_how_to_write_the_first(database_target):

@@ -1,4 +1,5 @@
 """Operator actions need the operator token; only a test-clock stack leaves them open."""
+
 from datetime import UTC, datetime
 
 import pytest

@@ -1,5 +1,6 @@
 """The relay's guard at a hole in the outbox seq (PostgreSQL): it waits a grace for the
 transaction holding the earlier seq, and never for rows below what it already published."""
+
 from __future__ import annotations
 
 from servicekit.messaging.outboxgaps import GapGuard

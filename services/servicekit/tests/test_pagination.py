@@ -1,4 +1,5 @@
 """Cursor pagination: every item once, in order, pages bounded, a bad cursor refused (422)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -14,8 +15,13 @@ from servicekit.http.pagination import MAX_PAGE_SIZE, PageRequest, keyset, page_
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 metadata = MetaData()
-things = Table("things", metadata, Column("id", String(8), primary_key=True),
-               Column("made_at", DateTime, nullable=False), Column("n", Integer, nullable=False))
+things = Table(
+    "things",
+    metadata,
+    Column("id", String(8), primary_key=True),
+    Column("made_at", DateTime, nullable=False),
+    Column("n", Integer, nullable=False),
+)
 
 
 @pytest.fixture
@@ -23,18 +29,26 @@ async def app(db):
     async with db.engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
         # Two rows share each time: the id breaks the tie, so no row is skipped or repeated.
-        await conn.execute(insert(things), [{"id": f"t{n:03}",
-                                             "made_at": (NOW + timedelta(minutes=n // 2)).replace(tzinfo=None),
-                                             "n": n} for n in range(25)])
+        await conn.execute(
+            insert(things),
+            [
+                {"id": f"t{n:03}", "made_at": (NOW + timedelta(minutes=n // 2)).replace(tzinfo=None), "n": n}
+                for n in range(25)
+            ],
+        )
     app = FastAPI()
     install_error_handlers(app)
 
     @app.get("/things")
-    async def listing(request: Request, page: Annotated[PageRequest, Depends(page_request)],
-                      newest_first: bool = False):
+    async def listing(
+        request: Request, page: Annotated[PageRequest, Depends(page_request)], newest_first: bool = False
+    ):
         async with db.connect() as conn:
-            rows = (await conn.execute(keyset(select(things), [things.c.made_at, things.c.id], page,
-                                              descending=newest_first))).all()
+            rows = (
+                await conn.execute(
+                    keyset(select(things), [things.c.made_at, things.c.id], page, descending=newest_first)
+                )
+            ).all()
         return paged(request, page, rows, lambda r: (r.made_at, r.id), lambda r: r.n)
 
     @app.get("/numbers")

@@ -1,4 +1,5 @@
 """Fixed-window rate limits, counted in the database every replica shares (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -1,6 +1,7 @@
 """Two replicas of one service on one PostgreSQL schema, over the embedded broker: one relay
 publishes, the other stands by and takes over when the first one's session ends or it stops.
 Every event of a key arrives once and in seq order. The relays run on a frozen clock."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,8 +36,14 @@ class Replica:
     def __init__(self, name: str, schema: str, bootstrap: str, *, gap_grace: float = 0.5) -> None:
         self.db = Database(POSTGRES_URL, schema, (MetaData(),))
         self.broker = make_broker(bootstrap, client_id=name)
-        self.relay = OutboxRelay(self.db, self.broker, FixedClock(NOW), poll_seconds=0.05,
-                                 leadership=AdvisoryLease(self.db, poll_seconds=0.2), gap_grace_seconds=gap_grace)
+        self.relay = OutboxRelay(
+            self.db,
+            self.broker,
+            FixedClock(NOW),
+            poll_seconds=0.05,
+            leadership=AdvisoryLease(self.db, poll_seconds=0.2),
+            gap_grace_seconds=gap_grace,
+        )
         self.task: asyncio.Task | None = None
 
     async def start(self) -> Replica:
@@ -82,11 +89,10 @@ async def replicas(schema, bootstrap):
     async def start(name: str, **options) -> Replica:
         started.append(await Replica(name, schema, bootstrap, **options).start())
         return started[-1]
+
     yield start
     for replica in started:
         await replica.close()
-
-
 
 
 async def commit_events(db: Database, topic: str, numbers: range) -> None:
@@ -95,9 +101,16 @@ async def commit_events(db: Database, topic: str, numbers: range) -> None:
     for n in numbers:
         for key in KEYS:
             async with db.engine.begin() as conn:
-                await conn.execute(insert(outbox).values(
-                    event_id=str(uuid.uuid4()), event_type="test.numbered", topic=topic, key=key,
-                    body=json.dumps({"key": key, "n": n}).encode(), created_at=NOW))
+                await conn.execute(
+                    insert(outbox).values(
+                        event_id=str(uuid.uuid4()),
+                        event_type="test.numbered",
+                        topic=topic,
+                        key=key,
+                        body=json.dumps({"key": key, "n": n}).encode(),
+                        created_at=NOW,
+                    )
+                )
 
 
 async def numbers_per_key(bootstrap: str, topic: str) -> dict[str, list[int]]:
@@ -113,7 +126,6 @@ async def the_active_one(*candidates: Replica) -> tuple[Replica, Replica]:
     return active, next(r for r in candidates if r is not active)
 
 
-
 async def drained(replica: Replica) -> bool:
     return await replica.relay.backlog() == 0
 
@@ -122,15 +134,19 @@ async def terminate_lock_session(db: Database, key: int) -> int:
     """What a dropped connection or a server restart does to the holder: its session ends."""
     unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
     async with db.engine.begin() as conn:
-        ended = await conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"),
-            {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF})
+        ended = await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"
+            ),
+            {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF},
+        )
         return len(ended.all())
 
 
 async def test_of_two_replicas_one_publishes_every_event_once_in_order_and_the_other_stands_by(
-        replicas, topic, bootstrap):
+    replicas, topic, bootstrap
+):
     active, standby = await the_active_one(await replicas("one"), await replicas("two"))
     await commit_events(active.db, topic, range(20))
     await until(lambda: drained(active), "the outbox drained")
@@ -141,7 +157,8 @@ async def test_of_two_replicas_one_publishes_every_event_once_in_order_and_the_o
 
 
 async def test_when_the_active_replicas_session_ends_the_standby_takes_over_and_nothing_is_lost(
-        replicas, topic, bootstrap):
+    replicas, topic, bootstrap
+):
     first, standby = await the_active_one(await replicas("one"), await replicas("two"))
     await commit_events(first.db, topic, range(10))
     await until(lambda: drained(first), "the first events published")
@@ -169,8 +186,7 @@ async def test_a_replica_that_stops_hands_the_outbox_to_the_standby(replicas, to
     assert (first.relay.published_total, standby.relay.published_total) == (15, 15)
 
 
-async def test_an_event_that_commits_after_a_later_one_of_its_key_still_goes_out_first(
-        schema, topic, bootstrap):
+async def test_an_event_that_commits_after_a_later_one_of_its_key_still_goes_out_first(schema, topic, bootstrap):
     """seq 2 is taken before seq 3 but commits after it: the relay holds 3 back at the hole."""
     replica = Replica("solo", schema, bootstrap, gap_grace=60.0)  # driven by hand, no loop
     await replica.broker.start()
@@ -179,13 +195,27 @@ async def test_an_event_that_commits_after_a_later_one_of_its_key_still_goes_out
         assert await replica.relay.publish_pending() == 3
         async with replica.db.engine.connect() as slow:
             await slow.begin()
-            await slow.execute(insert(outbox).values(
-                event_id="slow", event_type="test.numbered", topic=topic, key="sub-a",
-                body=json.dumps({"key": "sub-a", "n": 1}).encode(), created_at=NOW))
+            await slow.execute(
+                insert(outbox).values(
+                    event_id="slow",
+                    event_type="test.numbered",
+                    topic=topic,
+                    key="sub-a",
+                    body=json.dumps({"key": "sub-a", "n": 1}).encode(),
+                    created_at=NOW,
+                )
+            )
             async with replica.db.engine.begin() as fast:
-                await fast.execute(insert(outbox).values(
-                    event_id="fast", event_type="test.numbered", topic=topic, key="sub-a",
-                    body=json.dumps({"key": "sub-a", "n": 2}).encode(), created_at=NOW))
+                await fast.execute(
+                    insert(outbox).values(
+                        event_id="fast",
+                        event_type="test.numbered",
+                        topic=topic,
+                        key="sub-a",
+                        body=json.dumps({"key": "sub-a", "n": 2}).encode(),
+                        created_at=NOW,
+                    )
+                )
             assert await replica.relay.publish_pending() == 0  # the hole at the slow one's seq
             await slow.commit()
         assert await replica.relay.publish_pending() == 2

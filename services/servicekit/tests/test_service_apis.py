@@ -1,6 +1,7 @@
 """Every service's HTTP API, built in this process (no broker, no database needed): what its
 OpenAPI document says (issue 11, item 22), that its /ops routes need the operator token
 (item 17) and that it bounds request bodies (item 5)."""
+
 from __future__ import annotations
 
 import importlib
@@ -19,9 +20,11 @@ COMMANDS = {"post", "put", "patch", "delete"}
 
 def built(service: str, tmp_path) -> ServiceRuntime:
     settings_module = importlib.import_module(f"{service}.settings")
-    settings_class = next(value for name, value in vars(settings_module).items()
-                          if isinstance(value, type) and issubclass(value, ServiceSettings)
-                          and value is not ServiceSettings)
+    settings_class = next(
+        value
+        for name, value in vars(settings_module).items()
+        if isinstance(value, type) and issubclass(value, ServiceSettings) and value is not ServiceSettings
+    )
     settings = settings_class(database_url=f"sqlite:///{tmp_path}/{service}.db", operator_token=OPERATOR)
     return importlib.import_module(f"{service}.app").build(settings)
 
@@ -46,8 +49,12 @@ def test_every_error_answer_of_every_operation_is_the_projects_error_body(runtim
         errors = {status: answer for status, answer in operation["responses"].items() if status[0] in "45"}
         assert "422" in errors or not (operation.get("parameters") or "requestBody" in operation), (service, path)
         for status, answer in errors.items():
-            assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, \
-                (service, method, path, status)
+            assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, (
+                service,
+                method,
+                path,
+                status,
+            )
             checked += 1
         assert set(spec["components"]["schemas"]["ErrorBody"]["properties"]) == {"code", "message", "rule"}
     assert checked > 100
@@ -69,8 +76,9 @@ def test_every_operation_naming_something_may_answer_404(runtimes):
 def test_every_operation_that_needs_a_token_says_so_and_documents_401_and_403(runtimes):
     guarded = 0
     for service, _, path, method, operation in operations(runtimes):
-        takes_a_token = any(p["in"] == "header" and p["name"].lower() == "authorization"
-                            for p in operation.get("parameters", []))
+        takes_a_token = any(
+            p["in"] == "header" and p["name"].lower() == "authorization" for p in operation.get("parameters", [])
+        )
         if path.startswith("/ops/"):
             assert operation["security"] == [{"operatorToken": []}] and "403" in operation["responses"], (service, path)
         elif takes_a_token:
@@ -85,8 +93,11 @@ def test_every_command_documents_the_idempotency_key_header(runtimes):
         if method not in COMMANDS or path.startswith("/ops/"):
             continue
         [header] = [p for p in operation.get("parameters", []) if p["name"] == "Idempotency-Key"]
-        assert (header["in"], header["required"], header["schema"]["maxLength"]) == ("header", False, 255), \
-            (service, method, path)
+        assert (header["in"], header["required"], header["schema"]["maxLength"]) == ("header", False, 255), (
+            service,
+            method,
+            path,
+        )
 
 
 async def test_every_ops_route_of_every_service_needs_the_operator_token(runtimes):
@@ -102,8 +113,12 @@ async def test_every_ops_route_of_every_service_needs_the_operator_token(runtime
                 url = re.sub(r"\{[^}]+\}", "x", path)
                 for headers in ({}, {"X-Operator-Token": "wrong"}):
                     answer = await client.request(method, url, headers=headers)
-                    assert (answer.status_code, answer.json()["code"]) == (403, "not_an_operator"), \
-                        (service, method, path, headers)
+                    assert (answer.status_code, answer.json()["code"]) == (403, "not_an_operator"), (
+                        service,
+                        method,
+                        path,
+                        headers,
+                    )
                 refused += 1
         await client.aclose()
     assert refused >= 5 * 4  # stats, metrics, outbox routes in each service, and theirs
@@ -114,7 +129,10 @@ async def test_every_service_answers_a_body_past_the_limit_413_before_anything_e
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=runtime.app), base_url="http://service")
         # Any command: the limit applies before routing, authentication or parsing.
         command = next(r for r in runtime.app.routes if "POST" in getattr(r, "methods", ()))
-        answer = await client.post(re.sub(r"\{[^}]+\}", "x", command.path), content=b"{" + b" " * (2 * 2**20) + b"}",
-                                   headers={"Content-Type": "application/json"})
+        answer = await client.post(
+            re.sub(r"\{[^}]+\}", "x", command.path),
+            content=b"{" + b" " * (2 * 2**20) + b"}",
+            headers={"Content-Type": "application/json"},
+        )
         assert (answer.status_code, answer.json()["code"]) == (413, "request_too_large"), (service, command.path)
         await client.aclose()

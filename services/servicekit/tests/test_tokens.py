@@ -5,6 +5,7 @@ accepted by every service. Now: a service off a test clock refuses to start with
 empty or short secret; a token must name its session and live no longer than
 TOKEN_TTL_SECONDS; a previous secret verifies (never signs) during a rotation.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -31,8 +32,14 @@ KEYS = TokenKeys(SECRET, max_lifetime=timedelta(hours=1))
 
 
 def forged(secret: str, **claims) -> str:
-    base = {"iss": ISSUER, "sub": "p-ada", "acct": "a-1", "sid": "s-1",
-            "iat": int(NOW.timestamp()), "exp": int((NOW + timedelta(hours=1)).timestamp())}
+    base = {
+        "iss": ISSUER,
+        "sub": "p-ada",
+        "acct": "a-1",
+        "sid": "s-1",
+        "iat": int(NOW.timestamp()),
+        "exp": int((NOW + timedelta(hours=1)).timestamp()),
+    }
     return jwt.encode({k: v for k, v in {**base, **claims}.items() if v is not None}, secret, algorithm="HS256")
 
 
@@ -68,8 +75,9 @@ def test_a_token_whose_session_id_is_not_one_is_refused(sid):
 
 def test_a_token_issued_in_the_future_is_refused():
     later = NOW + timedelta(hours=2)
-    assert "future" in refusal(KEYS, forged(SECRET, iat=int(later.timestamp()),
-                                            exp=int((later + timedelta(minutes=30)).timestamp())))
+    assert "future" in refusal(
+        KEYS, forged(SECRET, iat=int(later.timestamp()), exp=int((later + timedelta(minutes=30)).timestamp()))
+    )
 
 
 def test_the_lifetime_limit_follows_the_services_setting():
@@ -94,46 +102,66 @@ def test_rotation_a_previous_secret_verifies_but_an_unknown_one_does_not():
 
 def test_rotation_a_refusal_other_than_the_signature_is_not_retried_with_another_key():
     rotating = TokenKeys(SECRET, previous=(OLD_SECRET,))
-    wrong_issuer = jwt.encode({"iss": "someone", "sub": "p", "acct": "a", "sid": "s", "iat": 1, "exp": 2},
-                              SECRET, algorithm="HS256")
+    wrong_issuer = jwt.encode(
+        {"iss": "someone", "sub": "p", "acct": "a", "sid": "s", "iat": 1, "exp": 2}, SECRET, algorithm="HS256"
+    )
     assert "issuer" in refusal(rotating, wrong_issuer).lower()
 
 
 def test_the_none_algorithm_is_refused():
-    unsigned = jwt.encode({"iss": ISSUER, "sub": "p-ada", "acct": "a-1", "sid": "s-1",
-                           "iat": int(NOW.timestamp()), "exp": int(NOW.timestamp()) + 60}, None, algorithm="none")
+    unsigned = jwt.encode(
+        {
+            "iss": ISSUER,
+            "sub": "p-ada",
+            "acct": "a-1",
+            "sid": "s-1",
+            "iat": int(NOW.timestamp()),
+            "exp": int(NOW.timestamp()) + 60,
+        },
+        None,
+        algorithm="none",
+    )
     refusal(KEYS, unsigned)
 
 
 # -- the secret a service starts with ------------------------------------------------------
 
-@pytest.mark.parametrize("secret, problem", [
-    (DEV_TOKEN_SECRET, "published development value"),
-    ("entitle-dev-only-token-secret-change-me", "published development value"),
-    ("", "empty"),
-    ("short-but-random-Xq1", "shorter than 32 bytes"),
-])
+
+@pytest.mark.parametrize(
+    "secret, problem",
+    [
+        (DEV_TOKEN_SECRET, "published development value"),
+        ("entitle-dev-only-token-secret-change-me", "published development value"),
+        ("", "empty"),
+        ("short-but-random-Xq1", "shorter than 32 bytes"),
+    ],
+)
 def test_a_default_empty_or_short_token_secret_is_a_production_problem(secret, problem):
     problems = ServiceSettings(token_secret=secret).production_problems()
     assert any(p.startswith("TOKEN_SECRET") and problem in p for p in problems), problems
 
 
 def test_a_long_random_secret_and_operator_token_are_no_problem():
-    settings = ServiceSettings(token_secret="k" * 48, operator_token="o" * 40,
-                               token_previous_secrets=" " + "p" * 40 + " ,")
+    settings = ServiceSettings(
+        token_secret="k" * 48, operator_token="o" * 40, token_previous_secrets=" " + "p" * 40 + " ,"
+    )
     assert settings.production_problems() == []
     assert settings.previous_token_secrets() == ("p" * 40,)
 
 
 def test_a_short_previous_secret_or_operator_token_is_a_production_problem():
-    problems = ServiceSettings(token_secret="k" * 48, operator_token="dev-only-set-me",
-                               token_previous_secrets="old").production_problems()
+    problems = ServiceSettings(
+        token_secret="k" * 48, operator_token="dev-only-set-me", token_previous_secrets="old"
+    ).production_problems()
     assert [p.split(" ")[0] for p in problems] == ["a", "OPERATOR_TOKEN"]
 
 
 def runtime_on(clock, tmp_path, **settings) -> ServiceRuntime:
-    return ServiceRuntime(ServiceSettings(service_name="kit", database_url=f"sqlite:///{tmp_path}/kit.db",
-                                          **settings), MetaData(), clock=clock)
+    return ServiceRuntime(
+        ServiceSettings(service_name="kit", database_url=f"sqlite:///{tmp_path}/kit.db", **settings),
+        MetaData(),
+        clock=clock,
+    )
 
 
 async def test_a_service_on_real_time_refuses_to_start_with_the_default_secret_naming_every_problem(tmp_path):
@@ -152,12 +180,18 @@ def test_a_test_clock_stack_may_use_the_default_secret(clock, tmp_path):
 
 
 def test_a_service_process_with_the_default_secret_exits_with_one_line_naming_it(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "VAR_DIR": str(tmp_path), "BILLING_HTTP_PORT": str(free_port()),
-           "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}", "BILLING_PUBLIC_URL": "https://billing.example.com"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "VAR_DIR": str(tmp_path),
+        "BILLING_HTTP_PORT": str(free_port()),
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+        "BILLING_PUBLIC_URL": "https://billing.example.com",
+    }
     ran = subprocess.run([sys.executable, "-m", "billing"], env=env, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 1, ran.stdout + ran.stderr
-    assert "billing refuses to start outside a test clock: (1) TOKEN_SECRET is a published development value" \
-        in ran.stderr
+    assert (
+        "billing refuses to start outside a test clock: (1) TOKEN_SECRET is a published development value" in ran.stderr
+    )
     assert "Traceback" not in ran.stderr
 
 
@@ -171,18 +205,28 @@ def test_the_example_environment_file_ships_no_usable_secret():
     assert [p.split(" ")[0] for p in settings.production_problems()] == ["TOKEN_SECRET", "OPERATOR_TOKEN"]
 
 
-MAILING_SERVICES = [("identity", "IdentitySettings", "public_url", "IDENTITY_PUBLIC_URL"),
-                    ("subscriptions", "SubscriptionsSettings", "portal_url", "SUBSCRIPTIONS_PORTAL_URL"),
-                    ("seats", "SeatsSettings", "identity_public_url", "IDENTITY_PUBLIC_URL"),
-                    ("billing", "BillingSettings", "public_url", "BILLING_PUBLIC_URL")]
+MAILING_SERVICES = [
+    ("identity", "IdentitySettings", "public_url", "IDENTITY_PUBLIC_URL"),
+    ("subscriptions", "SubscriptionsSettings", "portal_url", "SUBSCRIPTIONS_PORTAL_URL"),
+    ("seats", "SeatsSettings", "identity_public_url", "IDENTITY_PUBLIC_URL"),
+    ("billing", "BillingSettings", "public_url", "BILLING_PUBLIC_URL"),
+]
 
 
 @pytest.mark.parametrize(("service", "settings_class", "field", "variable"), MAILING_SERVICES)
-@pytest.mark.parametrize(("url", "refused"), [("", True), ("http://shop.example.com", True),
-                                              ("https://shop.example.com", False),
-                                              ("http://127.0.0.1:8101", False), ("ftp://x", True)])
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("", True),
+        ("http://shop.example.com", True),
+        ("https://shop.example.com", False),
+        ("http://127.0.0.1:8101", False),
+        ("ftp://x", True),
+    ],
+)
 def test_a_service_that_mails_links_needs_a_configured_https_public_url_in_production(
-        service, settings_class, field, variable, url, refused, monkeypatch):
+    service, settings_class, field, variable, url, refused, monkeypatch
+):
     """Issue 11 item 4: links come only from configured URLs, never a request's Host header,
     so a production start without one (or with one that would carry tokens in clear) is refused."""
     for name in (variable, f"{service.upper()}_{field.upper()}"):

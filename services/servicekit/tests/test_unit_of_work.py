@@ -1,4 +1,5 @@
 """The unit of work against SQLite and PostgreSQL: effects, outbox and inbox commit together."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -1,4 +1,5 @@
 """Wiring of the subscriptions service: what it consumes, schedules and serves."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -45,10 +46,15 @@ def build(settings: SubscriptionsSettings | None = None, **overrides: Any) -> Se
     runtime.scheduler.on(jobs.TRIAL_END, partial(orders.end_trial, catalogue=catalogue))
 
     app = service_app(
-        runtime, orders_api.router, lifecycle_api.router, changes_api.router, ops_api.router,
+        runtime,
+        orders_api.router,
+        lifecycle_api.router,
+        changes_api.router,
+        ops_api.router,
         title="Entitle subscriptions",
         description="Purchases, trials, reseller orders, agreements, renewals, amendments, "
-                    "cancellation and termination.")
+        "cancellation and termination.",
+    )
     # What the routes read through `subscriptions.api.deps`.
     app.state.catalogue = catalogue
     app.state.portal_url = portal_url

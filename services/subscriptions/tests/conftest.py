@@ -1,5 +1,6 @@
 """Shared builders: the packaged catalogue, orders and active subscriptions for the domain
 tests; the service on SQLite, driven through the kit's `ServiceDriver`, for the others."""
+
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -39,8 +40,11 @@ def printserver(catalogue):
 @pytest.fixture
 def an_order():
     def build(**changes) -> domain.Order:
-        return replace(domain.Order("s-1", "a-1", ADMIN, "designer", "standard", LicenceType.NAMED_USER,
-                                    BillingCycle.ANNUAL, 3), **changes)
+        return replace(
+            domain.Order("s-1", "a-1", ADMIN, "designer", "standard", LicenceType.NAMED_USER, BillingCycle.ANNUAL, 3),
+            **changes,
+        )
+
     return build
 
 
@@ -49,16 +53,19 @@ def ordered(designer, an_order):
     def build(at: datetime = ORDERED, offer=designer, **changes) -> domain.Subscription:
         subscription, _ = domain.purchase(an_order(**changes), offer, at, "http://portal")
         return subscription
+
     return build
 
 
 @pytest.fixture
 def active(ordered):
     """A subscription activated when ordered (the term starts at the order)."""
+
     def build(at: datetime = ORDERED, **changes) -> domain.Subscription:
         subscription = ordered(at, **changes)
         subscription.activate(ME, at)
         return subscription
+
     return build
 
 
@@ -71,8 +78,9 @@ def clock() -> FixedClock:
 @pytest.fixture
 async def driver(tmp_path, clock) -> AsyncIterator[ServiceDriver[SubscriptionsUnitOfWork]]:
     """The service, migrated, on a SQLite file of its own."""
-    settings = SubscriptionsSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/subscriptions.db",
-                                     var_dir=str(tmp_path))
+    settings = SubscriptionsSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/subscriptions.db", var_dir=str(tmp_path)
+    )
     driver = await ServiceDriver.start(build(settings, clock=clock))
     yield driver
     await driver.close()

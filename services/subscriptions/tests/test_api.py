@@ -1,5 +1,6 @@
 """The HTTP edge of subscriptions, in process over SQLite: what a request may carry (issue 11
 item 2), list pages (item 16), fixed-term dates (item 18) and the OpenAPI document (item 22)."""
+
 from __future__ import annotations
 
 import uuid
@@ -59,8 +60,10 @@ async def test_a_line_break_in_any_text_a_customer_types_is_refused_422_and_noth
     assert [s["id"] for s in listed] == [sid] and listed[0]["po_number"] is None
 
 
-@pytest.mark.parametrize("email", ["a@example.com, b@example.org", "a@example.com;b@example.org",
-                                   "Nia <nia@example.com>", "nia@example.com\n"])
+@pytest.mark.parametrize(
+    "email",
+    ["a@example.com, b@example.org", "a@example.com;b@example.org", "Nia <nia@example.com>", "nia@example.com\n"],
+)
 async def test_R17_a_transfer_to_anything_but_one_plain_address_is_refused_422(service, email):
     sid = await active(service)
     answer = await service.post(f"/subscriptions/{sid}/administrator", json={"email": email})
@@ -79,12 +82,14 @@ async def test_R17_a_transfer_by_email_to_no_contact_of_the_company_is_409_sayin
 async def test_R11_a_fixed_term_may_end_on_the_first_date_its_refusal_names(service):
     """Issue 11 item 18, over HTTP: ordered 2026-01-05 09:00, a term may end 2026-02-04."""
     first = (NOW + timedelta(days=30)).date()
-    too_early = await service.post("/subscriptions", json={"quantity": 1, "billing_cycle": "term",
-                                                           "term_ends_on": (first - timedelta(days=1)).isoformat()})
+    too_early = await service.post(
+        "/subscriptions",
+        json={"quantity": 1, "billing_cycle": "term", "term_ends_on": (first - timedelta(days=1)).isoformat()},
+    )
     assert too_early.status_code == 422 and f"between {first.isoformat()} and" in too_early.json()["message"]
     on_the_day = await bought(service, billing_cycle="term", term_ends_on=first.isoformat())
     assert on_the_day["term_ends_on"].startswith(first.isoformat())
-    assert (await bought(service, billing_cycle="term", term_ends_on=(first + timedelta(days=1)).isoformat()))
+    assert await bought(service, billing_cycle="term", term_ends_on=(first + timedelta(days=1)).isoformat())
 
 
 async def test_the_subscriptions_list_comes_a_page_at_a_time_each_once(service):
@@ -96,7 +101,7 @@ async def test_the_subscriptions_list_comes_a_page_at_a_time_each_once(service):
         seen += [s["id"] for s in answer.json()]
         pages += 1
         link = answer.headers.get("Link")
-        url = link[1:link.index(">")] if link else None
+        url = link[1 : link.index(">")] if link else None
         assert (link is None) == (answer.headers.get("X-Next-Cursor") is None)
     assert (sorted(seen), pages) == (sorted(ids), 3)
     too_big = await service.get(f"/subscriptions?limit={MAX_PAGE_SIZE + 1}")
@@ -111,15 +116,20 @@ async def test_another_account_s_subscription_and_an_unknown_one_answer_alike(se
     eve = Caller(person_id="p-eve", account_id="a-eve", email="eve@example.com", name="Eve")
     token = issue_token(service.runtime.settings.token_secret, eve, NOW, timedelta(minutes=10))
     as_eve = {"Authorization": f"Bearer {token}"}
-    for path in ("/subscriptions/{}", "/subscriptions/{}/agreement",
-                 "/subscriptions/{}/tier-change-preview?tier=premium"):
+    for path in (
+        "/subscriptions/{}",
+        "/subscriptions/{}/agreement",
+        "/subscriptions/{}/tier-change-preview?tier=premium",
+    ):
         theirs = await service.get(path.format(sid), headers=as_eve)
         unknown = await service.get(path.format(uuid.uuid4()), headers=as_eve)
         assert theirs.status_code == unknown.status_code == 404
         assert theirs.json()["code"] == unknown.json()["code"] == "subscription_not_found"
-    for path, body in (("/subscriptions/{}/administrator", {"email": "eve@example.com"}),
-                       ("/subscriptions/{}/cancellation", {"reason": "mine now"}),
-                       ("/subscriptions/{}/activation", None)):
+    for path, body in (
+        ("/subscriptions/{}/administrator", {"email": "eve@example.com"}),
+        ("/subscriptions/{}/cancellation", {"reason": "mine now"}),
+        ("/subscriptions/{}/activation", None),
+    ):
         theirs = await service.post(path.format(sid), json=body, headers=as_eve)
         unknown = await service.post(path.format(uuid.uuid4()), json=body, headers=as_eve)
         assert theirs.status_code == unknown.status_code == 404, (path, theirs.text)
@@ -128,8 +138,11 @@ async def test_another_account_s_subscription_and_an_unknown_one_answer_alike(se
 async def test_every_operation_says_who_may_call_it_and_answers_a_real_schema(service):
     """Issue 11 item 22: the activation used to answer `{}` in the schema."""
     schema = (await service.get("/openapi.json")).json()
-    ours = {path: operations for path, operations in schema["paths"].items()
-            if path.startswith(("/subscriptions", "/ops/subscriptions", "/ops/orders"))}
+    ours = {
+        path: operations
+        for path, operations in schema["paths"].items()
+        if path.startswith(("/subscriptions", "/ops/subscriptions", "/ops/orders"))
+    }
     assert len(ours) >= 15
     for path, operations in ours.items():
         for method, operation in operations.items():

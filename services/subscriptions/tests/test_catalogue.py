@@ -1,5 +1,6 @@
 """The catalogue file: packaged defaults, validation at start-up, and the rules it carries
 (R9 tiers and licence types, R13 upgrade-only ladders)."""
+
 import pytest
 
 from contracts.errors import RuleViolation
@@ -42,8 +43,9 @@ def test_a_broken_catalogue_is_refused_naming_product_tier_and_field(tmp_path):
 
 def test_an_approval_product_needs_an_approver(tmp_path):
     path = tmp_path / "catalogue.toml"
-    path.write_text(BROKEN.replace('"a lot"', "73000").replace(
-        'currency = "EUR"', 'currency = "EUR"\nrequires_approval = true'))
+    path.write_text(
+        BROKEN.replace('"a lot"', "73000").replace('currency = "EUR"', 'currency = "EUR"\nrequires_approval = true')
+    )
     with pytest.raises(CatalogueError) as refused:
         load_catalogue(path)
     assert "products.designer" in str(refused.value) and "approver_email" in str(refused.value)

@@ -1,5 +1,6 @@
 """Changes to a running subscription: tier (R12, R13), cycle (R16), administrator (R17),
 purchase details (R18), add-ons (R20)."""
+
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -16,21 +17,23 @@ START = datetime(2026, 1, 5, 9, tzinfo=UTC)  # docs/lifecycle.md worked example
 
 def test_R12_preview_matches_the_worked_example_and_changes_nothing(active, designer):
     subscription = active(at=START, tier="premium", quantity=2)
-    quote = amendments.quote_tier_change(subscription, ME, "premium_plus", designer,
-                                         datetime(2026, 7, 5, 9, tzinfo=UTC))
+    quote = amendments.quote_tier_change(
+        subscription, ME, "premium_plus", designer, datetime(2026, 7, 5, 9, tzinfo=UTC)
+    )
     assert (quote.days_remaining, quote.days_in_term, quote.quantity) == (184, 365, 2)
-    assert (quote.credit.amount_minor, quote.charge.amount_minor, quote.net.amount_minor) == (
-        -73600, 110400, 36800)
+    assert (quote.credit.amount_minor, quote.charge.amount_minor, quote.net.amount_minor) == (-73600, 110400, 36800)
     assert subscription.tier == "premium"
 
 
 def test_R12_the_tier_changes_only_when_the_amendment_is_accepted(active, designer):
     subscription = active(at=START, tier="premium", quantity=2)
     proposed_at = datetime(2026, 7, 5, 9, tzinfo=UTC)
-    first, _ = amendments.propose_amendment(subscription, ME, "a-1", "premium_plus", designer,
-                                            proposed_at, None, "http://portal/a-1")
-    newer, proposed = amendments.propose_amendment(subscription, ME, "a-2", "standard", designer,
-                                                   proposed_at, first, "http://portal/a-2")
+    first, _ = amendments.propose_amendment(
+        subscription, ME, "a-1", "premium_plus", designer, proposed_at, None, "http://portal/a-1"
+    )
+    newer, proposed = amendments.propose_amendment(
+        subscription, ME, "a-2", "standard", designer, proposed_at, first, "http://portal/a-2"
+    )
     assert first.status is amendments.AmendmentStatus.SUPERSEDED and subscription.tier == "premium"
     assert proposed.quoted_credit.amount_minor == -73600
     with pytest.raises(RuleViolation) as refused:
@@ -58,8 +61,9 @@ def test_R12_a_fixed_term_is_repriced_for_the_same_term_length(active, designer)
 
 
 def test_R13_an_upgrade_only_product_refuses_a_downgrade_amendment(active, printserver):
-    subscription = active(offer=printserver, product="printserver", tier="premium",
-                          licence_type=LicenceType.NODE_LOCKED)
+    subscription = active(
+        offer=printserver, product="printserver", tier="premium", licence_type=LicenceType.NODE_LOCKED
+    )
     with pytest.raises(RuleViolation) as refused:
         amendments.quote_tier_change(subscription, ME, "standard", printserver, ORDERED)
     assert refused.value.rule == "R13"
@@ -101,8 +105,9 @@ def test_R17_after_a_transfer_the_old_administrator_is_a_stranger(active):
     with pytest.raises(RuleViolation) as refused:
         lifecycle.schedule_cancellation(subscription, ME, "mine", ORDERED + timedelta(days=340))
     assert refused.value.code == "subscription_not_found"
-    assert changes.transfer_administrator(subscription, domain.Person("p-bob", "a-1"),
-                                          Contact(person_id="p-admin", email="a@example.com"), ORDERED)
+    assert changes.transfer_administrator(
+        subscription, domain.Person("p-bob", "a-1"), Contact(person_id="p-admin", email="a@example.com"), ORDERED
+    )
 
 
 def test_R18_po_now_payment_method_from_the_next_renewal_and_never_a_card_number(active, designer):

@@ -1,6 +1,7 @@
 """Commands and events that change one subscription at the same time, over HTTP on PostgreSQL
 (as two replicas or two workers would run them): none is lost, and of two conflicting ones
 exactly one wins while the other is refused with 409."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,11 @@ pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, 
 @pytest.fixture
 async def service(tmp_path, clock):
     """An HTTP client, signed in as Ada, on the service over a PostgreSQL schema of its own."""
-    settings = SubscriptionsSettings(database_url="postgresql://postgres@127.0.0.1:5432/test",
-                                     db_schema=f"subscriptions_{uuid.uuid4().hex[:8]}", var_dir=str(tmp_path))
+    settings = SubscriptionsSettings(
+        database_url="postgresql://postgres@127.0.0.1:5432/test",
+        db_schema=f"subscriptions_{uuid.uuid4().hex[:8]}",
+        var_dir=str(tmp_path),
+    )
     driver = await ServiceDriver.start(build(settings, clock=clock))
     async with driver.client(ADA) as http:
         http.runtime = driver.runtime
@@ -50,24 +54,38 @@ async def active_subscriptions(service, count: int = SUBSCRIPTIONS) -> list[str]
 
 async def published(service, event_type: str, subject: str) -> int:
     async with service.runtime.db.connect() as conn:
-        return len((await conn.execute(select(outbox.c.seq).where(
-            outbox.c.event_type == event_type, outbox.c.key == subject))).all())
+        return len(
+            (
+                await conn.execute(
+                    select(outbox.c.seq).where(outbox.c.event_type == event_type, outbox.c.key == subject)
+                )
+            ).all()
+        )
 
 
 async def test_R20_two_add_ons_added_at_once_are_both_kept(service):
     ids = await active_subscriptions(service)
-    answers = await asyncio.gather(*(service.post(f"/subscriptions/{sid}/addons", json={"addon": addon})
-                                     for sid in ids for addon in ("cloud_storage", "render_farm")))
+    answers = await asyncio.gather(
+        *(
+            service.post(f"/subscriptions/{sid}/addons", json={"addon": addon})
+            for sid in ids
+            for addon in ("cloud_storage", "render_farm")
+        )
+    )
     assert [a.status_code for a in answers] == [200] * len(answers)
     for sid in ids:
-        assert sorted((await service.get(f"/subscriptions/{sid}")).json()["addons"]) == ["cloud_storage",
-                                                                                         "render_farm"]
+        assert sorted((await service.get(f"/subscriptions/{sid}")).json()["addons"]) == ["cloud_storage", "render_farm"]
 
 
 async def test_R20_the_same_add_on_asked_twice_at_once_is_added_once_and_the_other_is_refused(service):
     ids = await active_subscriptions(service)
-    answers = await asyncio.gather(*(service.post(f"/subscriptions/{sid}/addons", json={"addon": "cloud_storage"})
-                                     for sid in ids for _ in range(2)))
+    answers = await asyncio.gather(
+        *(
+            service.post(f"/subscriptions/{sid}/addons", json={"addon": "cloud_storage"})
+            for sid in ids
+            for _ in range(2)
+        )
+    )
     for first, second in zip(answers[::2], answers[1::2], strict=True):
         assert sorted([first.status_code, second.status_code]) == [200, 409]
         refused = first if first.status_code == 409 else second

@@ -1,4 +1,5 @@
 """Subscription rules of the order and the term, as plain Python: no broker, database or clock."""
+
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -113,8 +114,10 @@ def test_R14_a_cancelled_term_ends_at_its_end(active, designer):
 
 
 def test_R14_monthly_and_fixed_terms_cancel_any_time_before_the_end(active):
-    for changes in ({"billing_cycle": BillingCycle.MONTHLY},
-                    {"billing_cycle": BillingCycle.TERM, "term_ends_on": date(2026, 12, 1)}):
+    for changes in (
+        {"billing_cycle": BillingCycle.MONTHLY},
+        {"billing_cycle": BillingCycle.TERM, "term_ends_on": date(2026, 12, 1)},
+    ):
         assert lifecycle.schedule_cancellation(active(**changes), ME, "done", ORDERED + timedelta(days=1))
 
 
@@ -139,7 +142,10 @@ def test_R11_an_uncancelled_annual_term_renews_at_the_catalogue_price(active, de
     first_end = subscription.term_end
     renewed = lifecycle.end_term(subscription, first_end, designer)
     assert (renewed.how, renewed.term_start, renewed.term_end) == (
-        "automatic", first_end, datetime(2028, 1, 31, 12, tzinfo=UTC))
+        "automatic",
+        first_end,
+        datetime(2028, 1, 31, 12, tzinfo=UTC),
+    )
     assert renewed.unit_price.amount_minor == 36500 and subscription.status is domain.Status.ACTIVE
 
 
@@ -166,8 +172,7 @@ def test_R15_renewal_within_the_grace_starts_where_the_term_ended(active, design
     with pytest.raises(RuleViolation) as refused:
         lifecycle.renew_in_grace(subscription, ME, None, designer, old_end + timedelta(days=3))
     assert refused.value.rule == "R11"
-    renewed = lifecycle.renew_in_grace(subscription, ME, date(2026, 12, 1), designer,
-                                       old_end + timedelta(days=3))
+    renewed = lifecycle.renew_in_grace(subscription, ME, date(2026, 12, 1), designer, old_end + timedelta(days=3))
     assert (renewed.how, renewed.term_start) == ("renewed_in_grace", old_end)
     assert subscription.status is domain.Status.ACTIVE and subscription.grace_ends_at is None
     assert lifecycle.end_grace(subscription, old_end + timedelta(days=10)) is None

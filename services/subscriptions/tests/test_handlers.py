@@ -1,5 +1,6 @@
 """Handlers over a real SQLite database: the jobs each step schedules, and the quantity in
 force taken from the seats service's events."""
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,16 @@ async def stored(driver, subscription_id: str = "s-1") -> domain.Subscription:
 
 
 def order(**changes) -> domain.Order:
-    fields = dict(subscription_id="s-1", account_id="a-1", product="designer", tier="standard",
-                  administrator=Contact(person_id="p-ada", email="ada@example.com"),
-                  licence_type=LicenceType.NAMED_USER, billing_cycle=BillingCycle.MONTHLY, quantity=2)
+    fields = dict(
+        subscription_id="s-1",
+        account_id="a-1",
+        product="designer",
+        tier="standard",
+        administrator=Contact(person_id="p-ada", email="ada@example.com"),
+        licence_type=LicenceType.NAMED_USER,
+        billing_cycle=BillingCycle.MONTHLY,
+        quantity=2,
+    )
     return domain.Order(**{**fields, **changes})
 
 
@@ -61,8 +69,7 @@ async def fire_next(driver, clock, kind, handler) -> DueJob:
     clock.set(job.due_at + timedelta(hours=1))  # the scheduler runs late; the job is not
     await run(driver, lambda uow: handler(job, uow))
     async with driver.runtime.db.connect() as conn:  # marked done, as the scheduler does
-        await conn.execute(due_jobs.update().where(due_jobs.c.job_id == job.job_id)
-                           .values(done_at=clock.now()))
+        await conn.execute(due_jobs.update().where(due_jobs.c.job_id == job.job_id).values(done_at=clock.now()))
         await conn.commit()
     return job
 
@@ -88,9 +95,19 @@ async def test_R15_a_fixed_term_gets_a_grace_job_that_lapses_it(driver, clock, c
 
 def quantity_changed(s: domain.Subscription, **changes) -> SeatQuantityChanged:
     """The seats service's 2 to 5 seats at START, in the subscription's (monthly) term."""
-    return testing.quantity_changed(**{"subscription_id": s.id, "account_id": s.account_id, "previous_quantity": 2,
-                                       "to": 5, "at": START, "term_start": s.term_start, "term_end": s.term_end,
-                                       "unit_price": eur(3300), **changes})
+    return testing.quantity_changed(
+        **{
+            "subscription_id": s.id,
+            "account_id": s.account_id,
+            "previous_quantity": 2,
+            "to": 5,
+            "at": START,
+            "term_start": s.term_start,
+            "term_end": s.term_end,
+            "unit_price": eur(3300),
+            **changes,
+        }
+    )
 
 
 async def test_R12_the_quantity_in_force_comes_from_the_seats_service(driver, catalogue):
@@ -101,7 +118,8 @@ async def test_R12_the_quantity_in_force_comes_from_the_seats_service(driver, ca
 
 @pytest.mark.parametrize("forged", [dict(subscription_id="s-never-created"), dict(account_id="a-other")])
 async def test_a_seat_quantity_event_about_a_subscription_it_never_created_or_of_another_account_is_inconsistent(
-        driver, catalogue, forged):
+    driver, catalogue, forged
+):
     """Issue 11 item 1: such an event is refused (the consumer dead-letters it as
     `inconsistent`) and changes nothing; it used to be ignored or applied."""
     s = await activated(driver, catalogue)
@@ -110,17 +128,21 @@ async def test_a_seat_quantity_event_about_a_subscription_it_never_created_or_of
     assert (await stored(driver)).quantity == 2
 
 
-def registered(person_id: str, email: str, name: str = "Nia", locale: str = "nl",
-               at: datetime = START) -> PersonRegistered:
-    return testing.person_registered(person=Contact(person_id=person_id, email=email, name=name, locale=locale),
-                                     registered_at=at)
+def registered(
+    person_id: str, email: str, name: str = "Nia", locale: str = "nl", at: datetime = START
+) -> PersonRegistered:
+    return testing.person_registered(
+        person=Contact(person_id=person_id, email=email, name=name, locale=locale), registered_at=at
+    )
 
 
-def contact_added(email: str, account_id: str = "a-1", linked: bool = False,
-                  person_id: str = "contact-row-id") -> ContactAdded:
+def contact_added(
+    email: str, account_id: str = "a-1", linked: bool = False, person_id: str = "contact-row-id"
+) -> ContactAdded:
     """Added to the company by Ada at START; invited (a stand-in id) unless `linked`."""
-    return testing.contact_added(account_id=account_id, linked=linked,
-                                 contact=Contact(person_id=person_id, email=email, name="Nia Nieuw"))
+    return testing.contact_added(
+        account_id=account_id, linked=linked, contact=Contact(person_id=person_id, email=email, name="Nia Nieuw")
+    )
 
 
 async def learn(driver, *events) -> None:
@@ -136,7 +158,8 @@ async def transfer(driver, email: str) -> domain.Subscription:
 
 @pytest.mark.parametrize("arrival", ["contact first", "person first"])
 async def test_R17_R38_a_transfer_names_a_registered_contact_by_email_and_takes_identity_s_details(
-        driver, catalogue, arrival):
+    driver, catalogue, arrival
+):
     """Issue 11 item 23. Contact and person events travel under different keys, so either
     may arrive first; the invitation's stand-in id is never taken for the person's."""
     await activated(driver, catalogue)
@@ -150,8 +173,7 @@ async def test_R17_R38_a_transfer_names_a_registered_contact_by_email_and_takes_
     assert data["new_administrator"]["person_id"] == "p-nia" and data["previous_administrator"]["person_id"] == "p-ada"
 
 
-async def test_R17_a_transfer_to_an_address_that_is_no_contact_of_the_company_is_refused_saying_how(
-        driver, catalogue):
+async def test_R17_a_transfer_to_an_address_that_is_no_contact_of_the_company_is_refused_saying_how(driver, catalogue):
     await activated(driver, catalogue)
     # Registered, and a contact of another company: still no contact of this one.
     await learn(driver, registered("p-eve", "eve@example.com"), contact_added("eve@example.com", "a-other"))
@@ -159,7 +181,10 @@ async def test_R17_a_transfer_to_an_address_that_is_no_contact_of_the_company_is
         with pytest.raises(RuleViolation) as refused:
             await transfer(driver, stranger)
         assert (refused.value.code, refused.value.rule, refused.value.refusal) == (
-            "not_a_company_contact", "R17", Refusal.CONFLICT)
+            "not_a_company_contact",
+            "R17",
+            Refusal.CONFLICT,
+        )
         assert "POST /accounts/a-1/contacts" in refused.value.message
     assert (await stored(driver)).administrator.person_id == "p-ada"
 
@@ -197,8 +222,12 @@ async def test_R6_a_stranger_s_transfer_is_404_before_any_contact_is_looked_up(d
 async def test_a_repeated_registration_keeps_the_latest_name_and_language(driver, catalogue):
     await activated(driver, catalogue)
     later = START + timedelta(hours=1)
-    await learn(driver, contact_added("nia@example.com"), registered("p-nia", "nia@example.com", "Nia", "nl", later),
-                registered("p-nia", "nia@example.com", "Old Name", "de", START))  # an older one, seen late
+    await learn(
+        driver,
+        contact_added("nia@example.com"),
+        registered("p-nia", "nia@example.com", "Nia", "nl", later),
+        registered("p-nia", "nia@example.com", "Old Name", "de", START),
+    )  # an older one, seen late
     assert (await transfer(driver, "nia@example.com")).administrator.name == "Nia"
 
 
@@ -206,24 +235,36 @@ async def test_accepting_an_order_continues_the_purchase_s_correlation(driver, c
     async def in_request(correlation_id, act):
         await run(driver, act, correlation_id=correlation_id)
 
-    await in_request("purchase-request", lambda uow: orders.place_order(order(), uow, catalogue=catalogue,
-                                                                         portal_url=PORTAL))
+    await in_request(
+        "purchase-request", lambda uow: orders.place_order(order(), uow, catalogue=catalogue, portal_url=PORTAL)
+    )
     await in_request("acceptance-request", lambda uow: orders.accept_agreement("s-1", ADA, uow))
 
     published = {row.event_type: json.loads(row.body)["correlationid"] for row in await rows(driver, outbox)}
     assert published["subscription.activated"] == published["subscription.purchased"] == "purchase-request"
 
 
-@pytest.mark.parametrize("administrator", [
-    dict(email="buyer@example.com\r\nBcc: all@example.com"), dict(email="a@example.com, b@example.com"),
-    dict(name="Bo\r\nX-Header: 1"), dict(locale="en\r\n")])
+@pytest.mark.parametrize(
+    "administrator",
+    [
+        dict(email="buyer@example.com\r\nBcc: all@example.com"),
+        dict(email="a@example.com, b@example.com"),
+        dict(name="Bo\r\nX-Header: 1"),
+        dict(locale="en\r\n"),
+    ],
+)
 async def test_a_purchase_command_with_a_broken_administrator_is_refused_and_orders_nothing(
-        driver, catalogue, administrator):
+    driver, catalogue, administrator
+):
     """Issue 11 item 2: a shop's command passes the checks of the HTTP edge; refused, the
     consumer dead-letters it instead of mailing a header-breaking name or address."""
     command = testing.purchase_subscription(
-        subscription_id="s-cmd", account_id="a-shop", billing_cycle=BillingCycle.MONTHLY, quantity=1,
-        administrator=Contact(**{"person_id": "p-bo", "email": "bo@example.com", "name": "Bo", **administrator}))
+        subscription_id="s-cmd",
+        account_id="a-shop",
+        billing_cycle=BillingCycle.MONTHLY,
+        quantity=1,
+        administrator=Contact(**{"person_id": "p-bo", "email": "bo@example.com", "name": "Bo", **administrator}),
+    )
     with pytest.raises(RuleViolation) as refused:
         await run(driver, lambda uow: orders.purchase(command, uow, catalogue=catalogue, portal_url=PORTAL))
     assert (refused.value.code, refused.value.refusal) == ("invalid_administrator", Refusal.INVALID)

@@ -1,4 +1,5 @@
 """Orders that wait: reseller approval (R19) and trials (R10)."""
+
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -16,8 +17,10 @@ ADA = Contact(person_id="p-admin", email="a@x.io")
 @pytest.fixture
 def reseller_order(an_order):
     def build(**changes):
-        return an_order(**{"product": "printserver", "licence_type": LicenceType.NODE_LOCKED,
-                            "project_id": "proj-1", **changes})
+        return an_order(
+            **{"product": "printserver", "licence_type": LicenceType.NODE_LOCKED, "project_id": "proj-1", **changes}
+        )
+
     return build
 
 
@@ -26,8 +29,7 @@ def test_R19_a_reseller_order_awaits_approval_and_blocks_its_project(printserver
     assert s.status is domain.Status.AWAITING_APPROVAL
     assert (waiting.approver_email, waiting.project_id) == ("approvals@entitle.example", "proj-1")
     with pytest.raises(RuleViolation) as refused:
-        orders.place_order(reseller_order(subscription_id="s-2"), printserver, ORDERED, "http://p",
-                           project_busy=True)
+        orders.place_order(reseller_order(subscription_id="s-2"), printserver, ORDERED, "http://p", project_busy=True)
     assert (refused.value.rule, refused.value.refusal.value) == ("R19", "conflict")
     with pytest.raises(RuleViolation) as refused:
         orders.place_order(reseller_order(project_id=None), printserver, ORDERED, "http://p", False)
@@ -49,8 +51,7 @@ def test_R19_approval_places_the_order_now_and_rejection_ends_it(printserver, re
 
 
 def test_R10_a_trial_of_premium_runs_30_days_once_per_account(designer, printserver):
-    s, started = orders.start_trial("t-1", "a-1", ADA,
-                                    designer, LicenceType.NAMED_USER, ORDERED, had_trial=False)
+    s, started = orders.start_trial("t-1", "a-1", ADA, designer, LicenceType.NAMED_USER, ORDERED, had_trial=False)
     assert (s.status, s.tier, started.ends_at) == (domain.Status.TRIALING, "premium", ORDERED + timedelta(days=30))
     for offer, had in ((designer, True), (printserver, False)):
         with pytest.raises(RuleViolation) as refused:
@@ -59,34 +60,37 @@ def test_R10_a_trial_of_premium_runs_30_days_once_per_account(designer, printser
 
 
 def test_R10_conversion_buys_the_tier_and_activates_at_once(designer, an_order):
-    s, _ = orders.start_trial("t-1", "a-1", ADA,
-                              designer, LicenceType.NAMED_USER, ORDERED, had_trial=False)
+    s, _ = orders.start_trial("t-1", "a-1", ADA, designer, LicenceType.NAMED_USER, ORDERED, had_trial=False)
     at = ORDERED + timedelta(days=12)
     purchased, activated, ended = orders.convert_trial(
-        s, ME, an_order(billing_cycle=BillingCycle.MONTHLY, quantity=4, po_number="PO-1"), designer, at, "http://p")
+        s, ME, an_order(billing_cycle=BillingCycle.MONTHLY, quantity=4, po_number="PO-1"), designer, at, "http://p"
+    )
     assert purchased.converts_trial and (purchased.tier, purchased.unit_price.amount_minor) == ("premium", 6500)
     assert (activated.term_start, activated.quantity) == (at, 4) and ended.outcome == "converted"
     assert s.status is domain.Status.ACTIVE and orders.end_trial(s, ORDERED + timedelta(days=30), "standard") == []
 
 
 def test_R10_an_unconverted_trial_falls_back_and_ends(designer):
-    s, _ = orders.start_trial("t-1", "a-1", ADA,
-                              designer, LicenceType.NAMED_USER, ORDERED, had_trial=False)
+    s, _ = orders.start_trial("t-1", "a-1", ADA, designer, LicenceType.NAMED_USER, ORDERED, had_trial=False)
     assert orders.end_trial(s, ORDERED + timedelta(days=29), "standard") == []
     ended, closed = orders.end_trial(s, ORDERED + timedelta(days=30), "standard")
     assert (ended.outcome, ended.fallback_tier, closed.reason) == ("fallback", "standard", "trial_ended")
 
 
 def test_R20_a_trial_is_not_a_paid_base_licence(designer):
-    s, _ = orders.start_trial("t-1", "a-1", ADA,
-                              designer, LicenceType.NAMED_USER, ORDERED, had_trial=False)
+    s, _ = orders.start_trial("t-1", "a-1", ADA, designer, LicenceType.NAMED_USER, ORDERED, had_trial=False)
     with pytest.raises(RuleViolation) as refused:
         changes.add_addon(s, ME, "cloud_storage", designer, ORDERED)
     assert refused.value.rule == "R20"
 
 
 def test_R19_a_fixed_term_reseller_order_is_priced_from_the_approval(printserver, reseller_order):
-    s, _ = orders.place_order(reseller_order(billing_cycle=BillingCycle.TERM, term_ends_on=date(2026, 12, 31)),
-                              printserver, ORDERED, "http://p", project_busy=False)
+    s, _ = orders.place_order(
+        reseller_order(billing_cycle=BillingCycle.TERM, term_ends_on=date(2026, 12, 31)),
+        printserver,
+        ORDERED,
+        "http://p",
+        project_busy=False,
+    )
     orders.decide_order(s, True, printserver, datetime(2026, 3, 2, tzinfo=UTC), "http://p")
     assert s.unit_price.amount_minor == round(27500 * 304 / 365)

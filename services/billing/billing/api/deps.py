@@ -1,4 +1,5 @@
 """What billing's routes need besides the kit's dependencies: set on `app.state` by `app.build`."""
+
 from __future__ import annotations
 
 from typing import Annotated

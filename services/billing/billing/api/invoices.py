@@ -1,4 +1,5 @@
 """The invoices of an account, newest first, and one invoice as JSON or HTML (R6, R30, R32)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,11 +22,15 @@ from servicekit.http.pagination import PageRequest, page_request, paged
 from servicekit.runtime import Runtime, ServiceRuntime
 
 # Who may call each route (issue 11, item 22).
-ACCOUNT_ADMINISTRATOR = ("A signed-in person who administers at least one subscription of the account "
-                         "their token acts for (R6); any other person gets 403 `not_an_administrator`.")
-INVOICE_READER = ("A signed-in person who administers at least one subscription of the invoice's "
-                  "account, acting for it (R6). Any other invoice answers 404, exactly as one that "
-                  "does not exist.")
+ACCOUNT_ADMINISTRATOR = (
+    "A signed-in person who administers at least one subscription of the account "
+    "their token acts for (R6); any other person gets 403 `not_an_administrator`."
+)
+INVOICE_READER = (
+    "A signed-in person who administers at least one subscription of the invoice's "
+    "account, acting for it (R6). Any other invoice answers 404, exactly as one that "
+    "does not exist."
+)
 
 router = APIRouter(tags=["billing"])
 
@@ -46,25 +51,48 @@ class InvoiceView(InvoiceSummary):
 
 
 def _summary(invoice: Invoice, public_url: str) -> dict[str, Any]:
-    return dict(invoice_id=invoice.invoice_id, number=invoice.number, kind=invoice.kind.value,
-                po_number=invoice.po_number, issued_at=invoice.issued_at, total=invoice.total,
-                url=f"{public_url}/invoices/{invoice.invoice_id}")
+    return dict(
+        invoice_id=invoice.invoice_id,
+        number=invoice.number,
+        kind=invoice.kind.value,
+        po_number=invoice.po_number,
+        issued_at=invoice.issued_at,
+        total=invoice.total,
+        url=f"{public_url}/invoices/{invoice.invoice_id}",
+    )
 
 
-@router.get("/invoices", response_model=list[InvoiceSummary],
-            summary="The invoices of your account, newest first (R6, R30)",
-            description=f"{ACCOUNT_ADMINISTRATOR} {PAGES.replace('items', 'invoices')}")
-async def invoices(request: Request, page: Annotated[PageRequest, Depends(page_request)],
-                   caller: CurrentCaller, runtime: Runtime, public_url: PublicUrl) -> JSONResponse:
+@router.get(
+    "/invoices",
+    response_model=list[InvoiceSummary],
+    summary="The invoices of your account, newest first (R6, R30)",
+    description=f"{ACCOUNT_ADMINISTRATOR} {PAGES.replace('items', 'invoices')}",
+)
+async def invoices(
+    request: Request,
+    page: Annotated[PageRequest, Depends(page_request)],
+    caller: CurrentCaller,
+    runtime: Runtime,
+    public_url: PublicUrl,
+) -> JSONResponse:
     uow: BillingUnitOfWork
     async with runtime.uow() as uow:
         if not await uow.subscriptions.administers_in(caller.person_id, caller.account_id):
-            raise RuleViolation("not_an_administrator", "R6: only an administrator of one of the "
-                                "account's subscriptions can read its invoices; ask one of them.",
-                                rule="R6", refusal=Refusal.FORBIDDEN)
+            raise RuleViolation(
+                "not_an_administrator",
+                "R6: only an administrator of one of the "
+                "account's subscriptions can read its invoices; ask one of them.",
+                rule="R6",
+                refusal=Refusal.FORBIDDEN,
+            )
         found = await uow.invoices.page_of_account(caller.account_id, page)
-    return paged(request, page, found, lambda invoice: (invoice.issued_at, invoice.number),
-                 lambda invoice: InvoiceSummary(**_summary(invoice, public_url)))
+    return paged(
+        request,
+        page,
+        found,
+        lambda invoice: (invoice.issued_at, invoice.number),
+        lambda invoice: InvoiceSummary(**_summary(invoice, public_url)),
+    )
 
 
 async def _visible_invoice(invoice_id: str, caller: Caller, runtime: ServiceRuntime[Any]) -> Invoice:
@@ -72,24 +100,41 @@ async def _visible_invoice(invoice_id: str, caller: Caller, runtime: ServiceRunt
     uow: BillingUnitOfWork
     async with runtime.uow() as uow:
         invoice = await uow.invoices.get(invoice_id)
-        if (invoice is None or invoice.account_id != caller.account_id
-                or not await uow.subscriptions.administers_in(caller.person_id, caller.account_id)):
+        if (
+            invoice is None
+            or invoice.account_id != caller.account_id
+            or not await uow.subscriptions.administers_in(caller.person_id, caller.account_id)
+        ):
             raise not_found("invoice", invoice_id)
     return invoice
 
 
-@router.get("/invoices/{invoice_id}.html", response_class=HTMLResponse,
-            summary="An invoice, rendered as HTML", description=INVOICE_READER)
+@router.get(
+    "/invoices/{invoice_id}.html",
+    response_class=HTMLResponse,
+    summary="An invoice, rendered as HTML",
+    description=INVOICE_READER,
+)
 async def invoice_html(invoice_id: str, caller: CurrentCaller, runtime: Runtime) -> HTMLResponse:
     return HTMLResponse(render_invoice(await _visible_invoice(invoice_id, caller, runtime)))
 
 
-@router.get("/invoices/{invoice_id}", summary="An invoice (JSON; HTML with `Accept: text/html`)",
-            response_model=InvoiceView, description=f"{INVOICE_READER} The link of the invoice e-mail.")
-async def invoice(invoice_id: str, caller: CurrentCaller, runtime: Runtime, public_url: PublicUrl,
-                  accept: Annotated[str | None, Header()] = None) -> HTMLResponse | InvoiceView:
+@router.get(
+    "/invoices/{invoice_id}",
+    summary="An invoice (JSON; HTML with `Accept: text/html`)",
+    response_model=InvoiceView,
+    description=f"{INVOICE_READER} The link of the invoice e-mail.",
+)
+async def invoice(
+    invoice_id: str,
+    caller: CurrentCaller,
+    runtime: Runtime,
+    public_url: PublicUrl,
+    accept: Annotated[str | None, Header()] = None,
+) -> HTMLResponse | InvoiceView:
     found = await _visible_invoice(invoice_id, caller, runtime)
     if accept and "text/html" in accept:
         return HTMLResponse(render_invoice(found))
-    return InvoiceView(**_summary(found, public_url), account_id=found.account_id,
-                       lines=[LineView.of(line) for line in found.lines])
+    return InvoiceView(
+        **_summary(found, public_url), account_id=found.account_id, lines=[LineView.of(line) for line in found.lines]
+    )

@@ -1,4 +1,5 @@
 """What both resources answer: a line as JSON, and how a list comes a page at a time."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,8 +10,10 @@ from billing.domain.lines import InvoiceLine
 from contracts.values import Money
 from servicekit.http.pagination import MAX_PAGE_SIZE
 
-PAGES = (f"A page at a time: at most `limit` (default 100, at most {MAX_PAGE_SIZE}) items; the next "
-         "page is in the `Link: rel=\"next\"` and `X-Next-Cursor` headers.")
+PAGES = (
+    f"A page at a time: at most `limit` (default 100, at most {MAX_PAGE_SIZE}) items; the next "
+    'page is in the `Link: rel="next"` and `X-Next-Cursor` headers.'
+)
 
 
 class LineView(BaseModel):

@@ -5,6 +5,7 @@
 - Lines summing below zero are a credit note (`CN-…`); no invoice has a negative total.
 - The total is the exact sum of the lines, with no rounding of its own (R32).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -40,8 +41,9 @@ class InvoiceDraft:
 
     @property
     def total(self) -> Money:
-        return Money(amount_minor=sum(line.amount.amount_minor for line in self.lines),
-                     currency=self.lines[0].amount.currency)
+        return Money(
+            amount_minor=sum(line.amount.amount_minor for line in self.lines), currency=self.lines[0].amount.currency
+        )
 
     @property
     def kind(self) -> InvoiceKind:
@@ -73,16 +75,20 @@ def group_lines(lines: Iterable[InvoiceLine], views: Mapping[str, SubscriptionVi
         key = (line.account_id, view.po_number, line.amount.currency)
         groups.setdefault(key, []).append(line)
         administrators[key] = view.administrator
-    return [InvoiceDraft(account_id=account, po_number=po, lines=tuple(grouped),
-                         administrator=administrators[account, po, currency])
-            for (account, po, currency), grouped in groups.items()]
+    return [
+        InvoiceDraft(
+            account_id=account, po_number=po, lines=tuple(grouped), administrator=administrators[account, po, currency]
+        )
+        for (account, po, currency), grouped in groups.items()
+    ]
 
 
 def due_at_once(lines: Iterable[InvoiceLine], view: SubscriptionView) -> list[InvoiceLine]:
     """R30: annual and fixed-term lines are invoiced as soon as they exist. A line made before
     billing knew the cycle (a seat event seen before the activation) follows the view's cycle."""
-    return [line for line in lines
-            if line.invoice_id is None and (line.cycle or view.billing_cycle) in INVOICED_AT_ONCE]
+    return [
+        line for line in lines if line.invoice_id is None and (line.cycle or view.billing_cycle) in INVOICED_AT_ONCE
+    ]
 
 
 def due_for_monthly_run(lines: Iterable[InvoiceLine], run_at: datetime) -> list[InvoiceLine]:
@@ -106,10 +112,17 @@ def invoice_id_for(caused_by: str, draft: InvoiceDraft) -> str:
 
 def issue(draft: InvoiceDraft, invoice_id: str, sequence: int, issued_at: datetime) -> Invoice:
     lines = tuple(replace(line, invoice_id=invoice_id) for line in draft.lines)
-    return Invoice(invoice_id=invoice_id, number=invoice_number(draft.kind, issued_at, sequence),
-                   kind=draft.kind, account_id=draft.account_id, po_number=draft.po_number,
-                   administrator=draft.administrator, issued_at=issued_at, lines=lines,
-                   total=draft.total)
+    return Invoice(
+        invoice_id=invoice_id,
+        number=invoice_number(draft.kind, issued_at, sequence),
+        kind=draft.kind,
+        account_id=draft.account_id,
+        po_number=draft.po_number,
+        administrator=draft.administrator,
+        issued_at=issued_at,
+        lines=lines,
+        total=draft.total,
+    )
 
 
 def first_of_next_month(at: datetime) -> datetime:

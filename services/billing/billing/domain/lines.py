@@ -4,6 +4,7 @@ Every amount goes through `contracts.proration`, so a price preview and the line
 becomes are the same number; a line's id is derived from the event that caused it and the
 kind of line, so applying that event again can only produce the same line.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -17,13 +18,13 @@ from contracts.values import BillingCycle, Money
 
 
 class LineKind(str, Enum):
-    TERM = "term"                  # a whole term, at activation or renewal
+    TERM = "term"  # a whole term, at activation or renewal
     TERM_CORRECTION = "term_correction"  # seats the renewal's charge missed, for the whole term
-    SEATS = "seats"                # a seat quantity change, prorated
-    TIER_CREDIT = "tier_credit"    # the unused balance of the old tier (R12)
-    TIER_CHARGE = "tier_charge"    # the new tier for the rest of the term (R12)
-    ADDON = "addon"                # an add-on module, prorated (R20)
-    ADDON_TERM = "addon_term"      # every add-on of a renewed term, in one line (R20)
+    SEATS = "seats"  # a seat quantity change, prorated
+    TIER_CREDIT = "tier_credit"  # the unused balance of the old tier (R12)
+    TIER_CHARGE = "tier_charge"  # the new tier for the rest of the term (R12)
+    ADDON = "addon"  # an add-on module, prorated (R20)
+    ADDON_TERM = "addon_term"  # every add-on of a renewed term, in one line (R20)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class InvoiceLine:
     days_in_term: int
     amount: Money
     caused_by: str
-    cycle: BillingCycle | None = None   # None until billing knows the subscription's cycle
+    cycle: BillingCycle | None = None  # None until billing knows the subscription's cycle
     invoice_id: str | None = None
 
     @property
@@ -81,8 +82,10 @@ def term_line(charge: Charge, caused_by: str) -> InvoiceLine:
     """A whole term: quantity × unit price, proration factor 1."""
     days = days_between(charge.term_start, charge.term_end)
     amount = charge.quantity * charge.unit_price.amount_minor
-    description = (f"{charge.label}: {charge.quantity} × {format_money(charge.unit_price)} "
-                   f"for the term {charge.term_start:%Y-%m-%d} to {charge.term_end:%Y-%m-%d}")
+    description = (
+        f"{charge.label}: {charge.quantity} × {format_money(charge.unit_price)} "
+        f"for the term {charge.term_start:%Y-%m-%d} to {charge.term_end:%Y-%m-%d}"
+    )
     return _line(charge, caused_by, charge.term_start, days, days, amount, description)
 
 
@@ -96,21 +99,39 @@ def prorated_line(charge: Charge, effective_at: datetime, caused_by: str) -> Inv
     if days_in_term == 0 or days_remaining == 0 or charge.quantity == 0:
         return None
     amount = prorated_amount(charge.quantity, charge.unit_price.amount_minor, days_remaining, days_in_term)
-    description = (f"{charge.label} for {days_remaining} of {days_in_term} days "
-                   f"({effective_at:%Y-%m-%d} to {charge.term_end:%Y-%m-%d}): "
-                   f"{charge.quantity} × {format_money(charge.unit_price)} × {days_remaining}/{days_in_term}")
+    description = (
+        f"{charge.label} for {days_remaining} of {days_in_term} days "
+        f"({effective_at:%Y-%m-%d} to {charge.term_end:%Y-%m-%d}): "
+        f"{charge.quantity} × {format_money(charge.unit_price)} × {days_remaining}/{days_in_term}"
+    )
     return _line(charge, caused_by, effective_at, days_remaining, days_in_term, amount, description)
 
 
-def _line(charge: Charge, caused_by: str, start: datetime, days_remaining: int, days_in_term: int,
-          amount: int, description: str) -> InvoiceLine:
+def _line(
+    charge: Charge,
+    caused_by: str,
+    start: datetime,
+    days_remaining: int,
+    days_in_term: int,
+    amount: int,
+    description: str,
+) -> InvoiceLine:
     return InvoiceLine(
-        line_id=line_id_for(caused_by, charge.kind), subscription_id=charge.subscription_id,
-        account_id=charge.account_id, kind=charge.kind, description=description,
-        period_start=start, period_end=charge.term_end, quantity_delta=charge.quantity,
-        unit_price=charge.unit_price, days_remaining=days_remaining, days_in_term=days_in_term,
+        line_id=line_id_for(caused_by, charge.kind),
+        subscription_id=charge.subscription_id,
+        account_id=charge.account_id,
+        kind=charge.kind,
+        description=description,
+        period_start=start,
+        period_end=charge.term_end,
+        quantity_delta=charge.quantity,
+        unit_price=charge.unit_price,
+        days_remaining=days_remaining,
+        days_in_term=days_in_term,
         amount=Money(amount_minor=amount, currency=charge.unit_price.currency),
-        caused_by=caused_by, cycle=charge.cycle)
+        caused_by=caused_by,
+        cycle=charge.cycle,
+    )
 
 
 def seat_change_label(quantity_delta: int) -> str:

@@ -4,6 +4,7 @@ The view is kept from the events alone. Events of two topics arrive in no fixed 
 (seats may be seen before the activation in a replay of one topic), so each fact carries
 the time it took effect and an older fact never overwrites a newer one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -51,16 +52,16 @@ class SubscriptionView:
     billing_cycle: BillingCycle | None = None
     unit_price: Money | None = None
     quantity: int | None = None
-    quantity_at: datetime | None = None       # when the quantity in force took effect
+    quantity_at: datetime | None = None  # when the quantity in force took effect
     term_start: datetime | None = None
     term_end: datetime | None = None
     po_number: str | None = None
     payment_method: str | None = None
-    scheduled_quantity: int | None = None     # a decrease waiting for the term end (R25)
+    scheduled_quantity: int | None = None  # a decrease waiting for the term end (R25)
     scheduled_at: datetime | None = None
     decrease_requested_at: datetime | None = None
-    renewal_quantity: int | None = None       # the quantity the current term's renewal charged
-    stage: str | None = None                  # PURCHASED, TRIALING or ACTIVE; None: never seen bought
+    renewal_quantity: int | None = None  # the quantity the current term's renewal charged
+    stage: str | None = None  # PURCHASED, TRIALING or ACTIVE; None: never seen bought
 
     @property
     def started(self) -> bool:
@@ -114,8 +115,7 @@ class SubscriptionView:
         self.payment_method = event.payment_method or self.payment_method
         self._set_quantity(event.quantity, event.term_start)
         self.renewal_quantity, self.stage = None, ACTIVE
-        return [term_line(self._charge(LineKind.TERM, event.quantity, event.unit_price,
-                                       self._plan_label()), caused_by)]
+        return [term_line(self._charge(LineKind.TERM, event.quantity, event.unit_price, self._plan_label()), caused_by)]
 
     def renew(self, event: SubscriptionRenewed, caused_by: str) -> list[InvoiceLine]:
         """R11, R16, R25: the new term is charged for the quantity in force at its start."""
@@ -128,15 +128,18 @@ class SubscriptionView:
         quantity = self.renewal_quantity = self.quantity or 0
         if quantity <= 0:
             return []
-        return [term_line(self._charge(LineKind.TERM, quantity, event.unit_price, self._plan_label()),
-                          caused_by)] + self._renewed_addons(event, caused_by)
+        return [
+            term_line(self._charge(LineKind.TERM, quantity, event.unit_price, self._plan_label()), caused_by)
+        ] + self._renewed_addons(event, caused_by)
 
     def _renewed_addons(self, event: SubscriptionRenewed, caused_by: str) -> list[InvoiceLine]:
         """R20: add-ons renew with their subscription; one line for all, each named with its price."""
         if not event.addons:
             return []
-        total = Money(amount_minor=sum(a.unit_price.amount_minor for a in event.addons),
-                      currency=event.addons[0].unit_price.currency)
+        total = Money(
+            amount_minor=sum(a.unit_price.amount_minor for a in event.addons),
+            currency=event.addons[0].unit_price.currency,
+        )
         label = "add-ons (" + ", ".join(f"{a.addon} {format_money(a.unit_price)}" for a in event.addons) + ")"
         return [term_line(self._charge(LineKind.ADDON_TERM, 1, total, label), caused_by)]
 
@@ -149,28 +152,61 @@ class SubscriptionView:
         self._set_quantity(event.new_quantity, event.effective_at)
         delta = event.new_quantity - event.previous_quantity
         if not (delta < 0 and event.effective_at.date() <= event.term_start.date()):
-            charge = Charge(LineKind.SEATS, event.subscription_id, event.account_id, delta,
-                            event.unit_price, event.term_start, event.term_end,
-                            seat_change_label(delta), self.billing_cycle)
+            charge = Charge(
+                LineKind.SEATS,
+                event.subscription_id,
+                event.account_id,
+                delta,
+                event.unit_price,
+                event.term_start,
+                event.term_end,
+                seat_change_label(delta),
+                self.billing_cycle,
+            )
             lines.insert(0, prorated_line(charge, event.effective_at, caused_by))
         return [line for line in lines if line is not None]
 
     def change_tier(self, event: TierChanged, caused_by: str) -> list[InvoiceLine]:
         """R12, R29: the unused balance of the old tier is credited, the new tier charged."""
         self.billing_cycle, self.tier, self.unit_price = event.billing_cycle, event.to_tier, event.new_unit_price
-        credit = Charge(LineKind.TIER_CREDIT, event.subscription_id, event.account_id, -event.quantity,
-                        event.previous_unit_price, event.term_start, event.term_end,
-                        f"Unused {self._plan_label(event.from_tier)}, credited", event.billing_cycle)
-        charge = Charge(LineKind.TIER_CHARGE, event.subscription_id, event.account_id, event.quantity,
-                        event.new_unit_price, event.term_start, event.term_end,
-                        f"{self._plan_label(event.to_tier)}, rest of the term", event.billing_cycle)
+        credit = Charge(
+            LineKind.TIER_CREDIT,
+            event.subscription_id,
+            event.account_id,
+            -event.quantity,
+            event.previous_unit_price,
+            event.term_start,
+            event.term_end,
+            f"Unused {self._plan_label(event.from_tier)}, credited",
+            event.billing_cycle,
+        )
+        charge = Charge(
+            LineKind.TIER_CHARGE,
+            event.subscription_id,
+            event.account_id,
+            event.quantity,
+            event.new_unit_price,
+            event.term_start,
+            event.term_end,
+            f"{self._plan_label(event.to_tier)}, rest of the term",
+            event.billing_cycle,
+        )
         lines = (prorated_line(c, event.effective_at, caused_by) for c in (credit, charge))
         return [line for line in lines if line is not None]
 
     def add_addon(self, event: AddonAdded, caused_by: str) -> list[InvoiceLine]:
         """R20, R29: an add-on costs its share of the rest of the term."""
-        charge = Charge(LineKind.ADDON, event.subscription_id, event.account_id, 1, event.unit_price,
-                        event.term_start, event.term_end, f"Add-on {event.addon}", self.billing_cycle)
+        charge = Charge(
+            LineKind.ADDON,
+            event.subscription_id,
+            event.account_id,
+            1,
+            event.unit_price,
+            event.term_start,
+            event.term_end,
+            f"Add-on {event.addon}",
+            self.billing_cycle,
+        )
         line = prorated_line(charge, event.effective_at, caused_by)
         return [line] if line else []
 
@@ -191,8 +227,12 @@ class SubscriptionView:
     def _term_correction(self, event: SeatQuantityChanged, caused_by: str) -> InvoiceLine | None:
         """A change in force at the start of the current, renewed term that the renewal did not
         know of (the seat event came later): the renewal's charge is put right for the whole term."""
-        if (self.renewal_quantity is None or self.term_start is None or self.unit_price is None
-                or event.effective_at > self.term_start):
+        if (
+            self.renewal_quantity is None
+            or self.term_start is None
+            or self.unit_price is None
+            or event.effective_at > self.term_start
+        ):
             return None
         difference = event.new_quantity - self.renewal_quantity
         self.renewal_quantity = self.quantity = event.new_quantity
@@ -210,8 +250,17 @@ class SubscriptionView:
         """A charge in the current term, which every charge of the view falls in."""
         if self.term_start is None or self.term_end is None:
             raise ValueError(f"subscription {self.subscription_id} has no term to charge in yet")
-        return Charge(kind, self.subscription_id, self.account_id, quantity, unit_price,
-                      self.term_start, self.term_end, label, self.billing_cycle)
+        return Charge(
+            kind,
+            self.subscription_id,
+            self.account_id,
+            quantity,
+            unit_price,
+            self.term_start,
+            self.term_end,
+            label,
+            self.billing_cycle,
+        )
 
     def _plan_label(self, tier: str | None = None) -> str:
         words = [w for w in (self.product, tier or self.tier) if w]
@@ -219,8 +268,17 @@ class SubscriptionView:
 
 
 SeatEvent = SeatQuantityChanged | SeatDecreaseScheduled
-BilledEvent = (SubscriptionPurchased | TrialStarted | SubscriptionActivated | SubscriptionRenewed
-               | AdministratorTransferred | PurchaseDetailsChanged | TierChanged | AddonAdded | SeatEvent)
+BilledEvent = (
+    SubscriptionPurchased
+    | TrialStarted
+    | SubscriptionActivated
+    | SubscriptionRenewed
+    | AdministratorTransferred
+    | PurchaseDetailsChanged
+    | TierChanged
+    | AddonAdded
+    | SeatEvent
+)
 """Every event billing reads: each names its subscription and account."""
 
 Change = Callable[[SubscriptionView, Any, str], "list[InvoiceLine] | None"]

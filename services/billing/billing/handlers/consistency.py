@@ -20,6 +20,7 @@ the second line, for a producer that is wrong or was broken into:
 A refusal raises `InconsistentEvent`: the consumer dead-letters the record with the reason
 `inconsistent` and applies nothing of it.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -43,7 +44,7 @@ SEAT_EVENTS = (SeatQuantityChanged, SeatDecreaseScheduled)
 
 class Verdict(str, Enum):
     APPLY = "apply"
-    WAIT = "wait"   # a seat event seen before its subscription runs: parked until it does
+    WAIT = "wait"  # a seat event seen before its subscription runs: parked until it does
 
 
 def verdict(view: SubscriptionView | None, event: BilledEvent) -> Verdict:
@@ -51,13 +52,13 @@ def verdict(view: SubscriptionView | None, event: BilledEvent) -> Verdict:
     sid = event.subscription_id
     stage = view.stage if view is not None else None  # None: never seen bought
     if view is not None and event.account_id != view.account_id:
-        _refuse(event, f"names account {event.account_id}, but subscription {sid} belongs to "
-                       f"account {view.account_id}")
+        _refuse(event, f"names account {event.account_id}, but subscription {sid} belongs to account {view.account_id}")
     if isinstance(event, SEAT_EVENTS):
         return Verdict.APPLY if view is not None and view.started else Verdict.WAIT
     if isinstance(event, (SubscriptionPurchased, TrialStarted)):
-        if stage is not None and not (isinstance(event, SubscriptionPurchased) and event.converts_trial
-                                      and stage == TRIALING):
+        if stage is not None and not (
+            isinstance(event, SubscriptionPurchased) and event.converts_trial and stage == TRIALING
+        ):
             _refuse(event, f"starts subscription {sid} again; billing already saw it {stage}")
         return Verdict.APPLY
     if view is None or view.stage is None:
@@ -72,14 +73,19 @@ def _agrees_with_the_view(view: SubscriptionView, event: BilledEvent) -> None:
     elif isinstance(event, AdministratorTransferred):
         known = view.administrator.person_id if view.administrator else None
         if event.previous_administrator.person_id != known:
-            _refuse(event, f"names {event.previous_administrator.person_id} as the previous "
-                           f"administrator; billing knows {known}")
+            _refuse(
+                event,
+                f"names {event.previous_administrator.person_id} as the previous administrator; billing knows {known}",
+            )
     elif isinstance(event, SubscriptionRenewed):
         _needs_stage(view, event, ACTIVE)
         _same_administrator(view, event)
         if event.term_start != view.term_end:
-            _refuse(event, f"starts a term at {event.term_start:%Y-%m-%d %H:%M}; the current term "
-                           f"ends at {view.term_end:%Y-%m-%d %H:%M}")
+            _refuse(
+                event,
+                f"starts a term at {event.term_start:%Y-%m-%d %H:%M}; the current term "
+                f"ends at {view.term_end:%Y-%m-%d %H:%M}",
+            )
     elif isinstance(event, (TierChanged, AddonAdded)):
         _needs_stage(view, event, ACTIVE)
         if (event.term_start, event.term_end) != (view.term_start, view.term_end):
@@ -92,13 +98,22 @@ def _activation_agrees_with_the_purchase(view: SubscriptionView, event: Subscrip
     """R7: the activation starts what was bought, as it was bought, once."""
     _needs_stage(view, event, PURCHASED)
     _same_administrator(view, event)
-    bought: dict[str, object] = {"product": view.product, "tier": view.tier, "billing cycle": view.billing_cycle,
-              "unit price": view.unit_price}
+    bought: dict[str, object] = {
+        "product": view.product,
+        "tier": view.tier,
+        "billing cycle": view.billing_cycle,
+        "unit price": view.unit_price,
+    }
     # A quantity billing took from a seat event (older data) is not the purchase's.
     if view.quantity_at is None:
         bought["quantity"] = view.quantity
-    activated = {"product": event.product, "tier": event.tier, "billing cycle": event.billing_cycle,
-                 "unit price": event.unit_price, "quantity": event.quantity}
+    activated = {
+        "product": event.product,
+        "tier": event.tier,
+        "billing cycle": event.billing_cycle,
+        "unit price": event.unit_price,
+        "quantity": event.quantity,
+    }
     differing = [name for name, value in bought.items() if value and activated[name] != value]
     if differing:
         _refuse(event, f"does not agree with the purchase ({', '.join(differing)})")

@@ -3,6 +3,7 @@
 Annual and fixed-term lines are issued by the event that made them; monthly lines by the
 monthly run, a due job at 00:00 UTC on the 1st that schedules the next one.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,8 +39,9 @@ async def schedule_monthly_run(after: datetime, uow: BillingUnitOfWork) -> None:
     await uow.schedule(invoices.monthly_run_job_id(due_at), invoices.MONTHLY_RUN, "billing", due_at)
 
 
-async def _issue(drafts: list[InvoiceDraft], caused_by: str, issued_at: datetime, uow: BillingUnitOfWork,
-                 public_url: str) -> None:
+async def _issue(
+    drafts: list[InvoiceDraft], caused_by: str, issued_at: datetime, uow: BillingUnitOfWork, public_url: str
+) -> None:
     for draft in drafts:
         sequence = await uow.invoices.next_sequence(invoices.counter_name(draft.kind, issued_at))
         invoice = invoices.issue(draft, invoices.invoice_id_for(caused_by, draft), sequence, issued_at)
@@ -49,13 +51,18 @@ async def _issue(drafts: list[InvoiceDraft], caused_by: str, issued_at: datetime
 
 def invoice_issued(invoice: Invoice, public_url: str) -> InvoiceIssued:
     return InvoiceIssued(
-        invoice_id=invoice.invoice_id, number=invoice.number, kind=invoice.kind.value,
-        account_id=invoice.account_id, administrator=invoice.administrator,
-        po_number=invoice.po_number, issued_at=invoice.issued_at, total=invoice.total,
+        invoice_id=invoice.invoice_id,
+        number=invoice.number,
+        kind=invoice.kind.value,
+        account_id=invoice.account_id,
+        administrator=invoice.administrator,
+        po_number=invoice.po_number,
+        issued_at=invoice.issued_at,
+        total=invoice.total,
         lines=[_line_view(line) for line in invoice.lines],
-        url=f"{public_url.rstrip('/')}/invoices/{invoice.invoice_id}")
+        url=f"{public_url.rstrip('/')}/invoices/{invoice.invoice_id}",
+    )
 
 
 def _line_view(line: InvoiceLine) -> InvoiceLineView:
-    return InvoiceLineView(description=line.description, subscription_id=line.subscription_id,
-                           amount=line.amount)
+    return InvoiceLineView(description=line.description, subscription_id=line.subscription_id, amount=line.amount)

@@ -1,6 +1,7 @@
 """Billing's view of a subscription, from the subscription and seat events: each event is
 checked against the view (`handlers.consistency`), updates it, becomes invoice lines, and
 issues what is due at once, all in the event's one transaction."""
+
 from __future__ import annotations
 
 import logging
@@ -56,8 +57,16 @@ async def _apply_parked(view: SubscriptionView, uow: BillingUnitOfWork) -> list[
 def adjusted(line: InvoiceLine) -> InvoiceAdjusted:
     """R29: kept for every prorated line; downstream readers (and the bench) wait for it."""
     return InvoiceAdjusted(
-        line_id=line.line_id, subscription_id=line.subscription_id, account_id=line.account_id,
-        description=line.description, period_start=line.period_start, period_end=line.period_end,
-        quantity_delta=line.quantity_delta, unit_price=line.unit_price,
-        days_remaining=line.days_remaining, days_in_term=line.days_in_term, amount=line.amount,
-        caused_by=line.caused_by)
+        line_id=line.line_id,
+        subscription_id=line.subscription_id,
+        account_id=line.account_id,
+        description=line.description,
+        period_start=line.period_start,
+        period_end=line.period_end,
+        quantity_delta=line.quantity_delta,
+        unit_price=line.unit_price,
+        days_remaining=line.days_remaining,
+        days_in_term=line.days_in_term,
+        amount=line.amount,
+        caused_by=line.caused_by,
+    )

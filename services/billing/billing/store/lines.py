@@ -1,4 +1,5 @@
 """Invoice lines: pending until an invoice takes them (SQLAlchemy Core)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,8 +24,13 @@ class LineRepository:
 
     async def add_line(self, line: InvoiceLine) -> bool:
         """False when this cause already made this kind of line (a replay adds nothing)."""
-        found = (await self._conn.execute(select(invoice_lines.c.line_id).where(
-            invoice_lines.c.caused_by == line.caused_by, invoice_lines.c.kind == line.kind.value))).first()
+        found = (
+            await self._conn.execute(
+                select(invoice_lines.c.line_id).where(
+                    invoice_lines.c.caused_by == line.caused_by, invoice_lines.c.kind == line.kind.value
+                )
+            )
+        ).first()
         if found is not None:
             return False
         await self._conn.execute(insert(invoice_lines).values(**_line_row(line)))
@@ -33,18 +39,24 @@ class LineRepository:
     async def lines_of(self, subscription_id: str, *, prorated_only: bool = False) -> list[InvoiceLine]:
         return await self._lines(self._lines_query(subscription_id, prorated_only))
 
-    async def page_of_lines(self, subscription_id: str, page: PageRequest, *,
-                            prorated_only: bool = False) -> list[InvoiceLine]:
+    async def page_of_lines(
+        self, subscription_id: str, page: PageRequest, *, prorated_only: bool = False
+    ) -> list[InvoiceLine]:
         """One page, in the order of `lines_of` (period start, then line id)."""
-        query = keyset(self._lines_query(subscription_id, prorated_only),
-                       (invoice_lines.c.period_start, invoice_lines.c.line_id), page)
+        query = keyset(
+            self._lines_query(subscription_id, prorated_only),
+            (invoice_lines.c.period_start, invoice_lines.c.line_id),
+            page,
+        )
         return [_line_of(row) for row in await self._conn.execute(query)]
 
     async def total_of_lines(self, subscription_id: str, *, prorated_only: bool = False) -> Money | None:
         """The sum of every line (not of one page); None when there is none."""
-        query = self._lines_query(subscription_id, prorated_only).with_only_columns(
-            func.sum(invoice_lines.c.amount_minor), func.min(invoice_lines.c.currency),
-            func.count()).group_by(None)
+        query = (
+            self._lines_query(subscription_id, prorated_only)
+            .with_only_columns(func.sum(invoice_lines.c.amount_minor), func.min(invoice_lines.c.currency), func.count())
+            .group_by(None)
+        )
         total, currency, count = (await self._conn.execute(query)).one()
         return Money(amount_minor=total, currency=currency) if count else None
 
@@ -56,12 +68,16 @@ class LineRepository:
         return query
 
     async def pending_lines_of(self, subscription_id: str) -> list[InvoiceLine]:
-        return await self._lines(select(invoice_lines).where(
-            invoice_lines.c.subscription_id == subscription_id, invoice_lines.c.invoice_id.is_(None)))
+        return await self._lines(
+            select(invoice_lines).where(
+                invoice_lines.c.subscription_id == subscription_id, invoice_lines.c.invoice_id.is_(None)
+            )
+        )
 
     async def pending_lines_before(self, at: datetime) -> list[InvoiceLine]:
-        return await self._lines(select(invoice_lines).where(
-            invoice_lines.c.invoice_id.is_(None), invoice_lines.c.period_start < at))
+        return await self._lines(
+            select(invoice_lines).where(invoice_lines.c.invoice_id.is_(None), invoice_lines.c.period_start < at)
+        )
 
     async def lines_on_invoice(self, invoice_id: str) -> list[InvoiceLine]:
         return await self._lines(select(invoice_lines).where(invoice_lines.c.invoice_id == invoice_id))
@@ -70,12 +86,20 @@ class LineRepository:
         """Every line must still be pending: the monthly run and an event issuing at once can
         read the same pending line concurrently (PostgreSQL). The second to mark it finds it
         taken and fails, so its transaction rolls back and its retry sees the line invoiced."""
-        marked = await self._conn.execute(update(invoice_lines).where(and_(
-            invoice_lines.c.line_id.in_([line.line_id for line in lines]),
-            invoice_lines.c.invoice_id.is_(None))).values(invoice_id=invoice_id))
+        marked = await self._conn.execute(
+            update(invoice_lines)
+            .where(
+                and_(
+                    invoice_lines.c.line_id.in_([line.line_id for line in lines]), invoice_lines.c.invoice_id.is_(None)
+                )
+            )
+            .values(invoice_id=invoice_id)
+        )
         if marked.rowcount != len(lines):
-            raise LinesAlreadyInvoiced(f"{len(lines) - marked.rowcount} of {len(lines)} lines of invoice "
-                                       f"{invoice_id} were invoiced meanwhile; issuing again")
+            raise LinesAlreadyInvoiced(
+                f"{len(lines) - marked.rowcount} of {len(lines)} lines of invoice "
+                f"{invoice_id} were invoiced meanwhile; issuing again"
+            )
 
     async def _lines(self, query: Select[Any]) -> list[InvoiceLine]:
         rows = await self._conn.execute(query.order_by(invoice_lines.c.period_start, invoice_lines.c.line_id))
@@ -84,21 +108,40 @@ class LineRepository:
 
 def _line_row(line: InvoiceLine) -> dict[str, Any]:
     return dict(
-        line_id=line.line_id, subscription_id=line.subscription_id, account_id=line.account_id,
-        kind=line.kind.value, description=line.description, period_start=line.period_start,
-        period_end=line.period_end, quantity_delta=line.quantity_delta,
-        unit_price_minor=line.unit_price.amount_minor, days_remaining=line.days_remaining,
-        days_in_term=line.days_in_term, amount_minor=line.amount.amount_minor,
-        currency=line.amount.currency, caused_by=line.caused_by,
-        billing_cycle=line.cycle.value if line.cycle else None, invoice_id=line.invoice_id)
+        line_id=line.line_id,
+        subscription_id=line.subscription_id,
+        account_id=line.account_id,
+        kind=line.kind.value,
+        description=line.description,
+        period_start=line.period_start,
+        period_end=line.period_end,
+        quantity_delta=line.quantity_delta,
+        unit_price_minor=line.unit_price.amount_minor,
+        days_remaining=line.days_remaining,
+        days_in_term=line.days_in_term,
+        amount_minor=line.amount.amount_minor,
+        currency=line.amount.currency,
+        caused_by=line.caused_by,
+        billing_cycle=line.cycle.value if line.cycle else None,
+        invoice_id=line.invoice_id,
+    )
 
 
 def _line_of(row: Any) -> InvoiceLine:
     return InvoiceLine(
-        line_id=row.line_id, subscription_id=row.subscription_id, account_id=row.account_id,
-        kind=LineKind(row.kind), description=row.description, period_start=row.period_start,
-        period_end=row.period_end, quantity_delta=row.quantity_delta,
+        line_id=row.line_id,
+        subscription_id=row.subscription_id,
+        account_id=row.account_id,
+        kind=LineKind(row.kind),
+        description=row.description,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        quantity_delta=row.quantity_delta,
         unit_price=Money(amount_minor=row.unit_price_minor, currency=row.currency),
-        days_remaining=row.days_remaining, days_in_term=row.days_in_term,
-        amount=Money(amount_minor=row.amount_minor, currency=row.currency), caused_by=row.caused_by,
-        cycle=BillingCycle(row.billing_cycle) if row.billing_cycle else None, invoice_id=row.invoice_id)
+        days_remaining=row.days_remaining,
+        days_in_term=row.days_in_term,
+        amount=Money(amount_minor=row.amount_minor, currency=row.currency),
+        caused_by=row.caused_by,
+        cycle=BillingCycle(row.billing_cycle) if row.billing_cycle else None,
+        invoice_id=row.invoice_id,
+    )

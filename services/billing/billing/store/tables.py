@@ -1,5 +1,6 @@
 """Billing's tables: its view of each subscription, seat events waiting for it, invoice lines,
 invoices and their counters."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint
@@ -9,7 +10,8 @@ from servicekit.store.types import UTCDateTime
 metadata = MetaData()
 
 subscriptions = Table(
-    "billing_subscriptions", metadata,
+    "billing_subscriptions",
+    metadata,
     Column("subscription_id", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False, index=True),
     # The administrator: R6 reads and the invoice e-mail go to this person.
@@ -40,7 +42,8 @@ subscriptions = Table(
 # subscriptions topic, in no fixed order between the two): applied when it starts, never
 # before (issue 11, item 1). One a subscription never starts stays here, never applied.
 parked_events = Table(
-    "billing_parked_events", metadata,
+    "billing_parked_events",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("subscription_id", String(64), nullable=False, index=True),
     Column("event_type", String(100), nullable=False),
@@ -51,7 +54,8 @@ parked_events = Table(
 )
 
 invoice_lines = Table(
-    "invoice_lines", metadata,
+    "invoice_lines",
+    metadata,
     Column("line_id", String(64), primary_key=True),
     Column("subscription_id", String(64), nullable=False, index=True),
     Column("account_id", String(64), nullable=False, index=True),
@@ -73,7 +77,8 @@ invoice_lines = Table(
 )
 
 invoices = Table(
-    "invoices", metadata,
+    "invoices",
+    metadata,
     Column("invoice_id", String(64), primary_key=True),
     Column("number", String(32), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),
@@ -90,7 +95,8 @@ invoices = Table(
 
 # One row per number series (`INV-2026`, `CN-2026`), incremented in the issuing transaction.
 invoice_counters = Table(
-    "invoice_counters", metadata,
+    "invoice_counters",
+    metadata,
     Column("series", String(16), primary_key=True),
     Column("last_sequence", Integer, nullable=False),
 )

@@ -1,4 +1,5 @@
 """Billing's unit of work: one transaction, with a repository per aggregate made on first use."""
+
 from __future__ import annotations
 
 from billing.store.invoices import InvoiceRepository

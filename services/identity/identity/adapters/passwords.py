@@ -10,6 +10,7 @@ Signing in with an e-mail nobody registered verifies the password against a dumm
 with the same parameters: a known and an unknown e-mail then cost the same one verification,
 and the answer's timing no longer tells which addresses are registered.
 """
+
 from __future__ import annotations
 
 import asyncio

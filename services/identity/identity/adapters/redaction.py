@@ -7,6 +7,7 @@ A verification link carries its token in the query (`GET /verifications?token=..
 services run with uvicorn's access log off, but anyone turning it on (or a proxy logger in
 front) must not log live tokens: this filter masks them in every `uvicorn.access` line.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """An account's status (R3) and its contacts (R4, R5)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,17 +24,24 @@ router = APIRouter(tags=["accounts"])
 class AccountView(BaseModel):
     account_id: str
     company_name: str
-    status: str = Field(description="pending_verification, verified or verification_lapsed (R3); "
-                        "withdrawn when its founder never verified their e-mail and it was registered again.")
+    status: str = Field(
+        description="pending_verification, verified or verification_lapsed (R3); "
+        "withdrawn when its founder never verified their e-mail and it was registered again."
+    )
     registered_at: datetime
     verification_deadline: datetime = Field(description="Documents are due by then (R3).")
     verified_at: datetime | None
 
     @classmethod
     def of(cls, a: Account) -> AccountView:
-        return cls(account_id=a.id, company_name=a.company_name, status=a.status.value,
-                   registered_at=a.registered_at, verification_deadline=a.verification_deadline,
-                   verified_at=a.verified_at)
+        return cls(
+            account_id=a.id,
+            company_name=a.company_name,
+            status=a.status.value,
+            registered_at=a.registered_at,
+            verification_deadline=a.verification_deadline,
+            verified_at=a.verified_at,
+        )
 
 
 class AccountAnswer(AccountView, CommandAnswer):
@@ -52,9 +60,16 @@ class ContactView(BaseModel):
 
     @classmethod
     def of(cls, c: AccountContact) -> ContactView:
-        return cls(contact_id=c.id, email=c.email, first_name=c.first_name, last_name=c.last_name,
-                   locale=c.locale, role=c.role.value, status="linked" if c.linked else "invited",
-                   person_id=c.person_id)
+        return cls(
+            contact_id=c.id,
+            email=c.email,
+            first_name=c.first_name,
+            last_name=c.last_name,
+            locale=c.locale,
+            role=c.role.value,
+            status="linked" if c.linked else "invited",
+            person_id=c.person_id,
+        )
 
 
 class ContactAnswer(ContactView, CommandAnswer):
@@ -68,41 +83,67 @@ class ContactRequest(BaseModel):
     locale: str = Field("en", pattern=r"^(en|fr|nl|de)$", description="Language of their e-mails.")
 
 
-@router.get("/accounts/{account_id}", response_model=AccountView,
-            summary="The account you act for, with its verification status (R3)",
-            description=f"{SIGNED_IN} Any other account answers 404, as one that does not exist.")
+@router.get(
+    "/accounts/{account_id}",
+    response_model=AccountView,
+    summary="The account you act for, with its verification status (R3)",
+    description=f"{SIGNED_IN} Any other account answers 404, as one that does not exist.",
+)
 async def read_account(account_id: Id, caller: OpenSessionCaller, runtime: Runtime) -> AccountView:
     async with runtime.uow() as uow:
         return AccountView.of(await accounts.account_for(caller, account_id, uow))
 
 
-@router.get("/accounts/{account_id}/contacts", response_model=list[ContactView],
-            summary="The account's contacts (R4)",
-            description=f"{SIGNED_IN} Any member of the account; in the order they were added, a "
-            "page at a time (see `Link: rel=\"next\"`). Any other account answers 404.")
-async def list_contacts(account_id: Id, request: Request, page: Annotated[PageRequest, Depends(page_request)],
-                        caller: OpenSessionCaller, runtime: Runtime) -> Any:
+@router.get(
+    "/accounts/{account_id}/contacts",
+    response_model=list[ContactView],
+    summary="The account's contacts (R4)",
+    description=f"{SIGNED_IN} Any member of the account; in the order they were added, a "
+    'page at a time (see `Link: rel="next"`). Any other account answers 404.',
+)
+async def list_contacts(
+    account_id: Id,
+    request: Request,
+    page: Annotated[PageRequest, Depends(page_request)],
+    caller: OpenSessionCaller,
+    runtime: Runtime,
+) -> Any:
     async with runtime.uow() as uow:
         found = await accounts.contacts_of(caller, account_id, page, uow)
     return paged(request, page, found, sort_key=lambda c: (c.added_at, c.id), item=ContactView.of)
 
 
-@router.post("/accounts/{account_id}/contacts", status_code=201, response_model=ContactAnswer,
-             summary="Add a contact: linked if registered, else invited (R4)",
-             description=f"{ADMINISTRATOR} An invited contact is e-mailed a link to register.")
-async def add_contact(account_id: Id, body: ContactRequest, request: Request, caller: OpenSessionCaller,
-                      commands: Commands, public_url: PublicUrlDep) -> Any:
+@router.post(
+    "/accounts/{account_id}/contacts",
+    status_code=201,
+    response_model=ContactAnswer,
+    summary="Add a contact: linked if registered, else invited (R4)",
+    description=f"{ADMINISTRATOR} An invited contact is e-mailed a link to register.",
+)
+async def add_contact(
+    account_id: Id,
+    body: ContactRequest,
+    request: Request,
+    caller: OpenSessionCaller,
+    commands: Commands,
+    public_url: PublicUrlDep,
+) -> Any:
     new = NewContact(body.email, body.first_name, body.last_name, body.locale)
 
     async def act(uow: IdentityUnitOfWork) -> ContactView:
         return ContactView.of(await accounts.add_contact(caller, account_id, new, public_url, uow))
+
     return await commands.run(request, caller, body, act, status_code=201)
 
 
-@router.delete("/accounts/{account_id}/contacts/{contact_id}", status_code=204,
-               response_class=Response, summary="Refused: contacts stay (R5)",
-               description=f"{SIGNED_IN} Always refused: 409 `contacts_are_never_deleted` (R5) "
-               "for the account the token acts for, 404 for any other.")
+@router.delete(
+    "/accounts/{account_id}/contacts/{contact_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Refused: contacts stay (R5)",
+    description=f"{SIGNED_IN} Always refused: 409 `contacts_are_never_deleted` (R5) "
+    "for the account the token acts for, 404 for any other.",
+)
 async def delete_contact(account_id: Id, contact_id: Id, caller: OpenSessionCaller, runtime: Runtime) -> None:
     async with runtime.uow() as uow:
         await accounts.remove_contact(caller, account_id, uow)

@@ -1,6 +1,7 @@
 """What identity's routes need besides the kit's dependencies (`servicekit.http.deps`): where
 mailed links lead, how tokens are signed, the sign-in limits (which `app.build` puts on
 `app.state`), the caller's address, and a caller whose session is still open."""
+
 from __future__ import annotations
 
 from typing import Annotated

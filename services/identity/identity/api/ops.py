@@ -1,5 +1,6 @@
 """Operator routes: accepting an account's documents (R3), and on a test stack only, the pending
 verification link of an e-mail (so tests and the demo can click it)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -27,17 +28,25 @@ class PendingLink(BaseModel):
     verify_url: str = Field(description="The latest verification link of the e-mail, while it works.")
 
 
-@router.post("/accounts/{account_id}/verification", response_model=AccountAnswer,
-             summary="Accept the account's documents (R3)", description=OPERATOR)
+@router.post(
+    "/accounts/{account_id}/verification",
+    response_model=AccountAnswer,
+    summary="Accept the account's documents (R3)",
+    description=OPERATOR,
+)
 async def verify_account(account_id: Id, request: Request, commands: Commands) -> Any:
     async def act(uow: IdentityUnitOfWork) -> AccountView:
         return AccountView.of(await accounts.accept_documents(account_id, uow))
+
     return await commands.run(request, None, None, act)
 
 
-@test_stack_router.get("/verification-links", response_model=PendingLink,
-                       summary="Test stack only: the pending verification link",
-                       description=f"{OPERATOR} Exists only on a stack running on a test clock.")
+@test_stack_router.get(
+    "/verification-links",
+    response_model=PendingLink,
+    summary="Test stack only: the pending verification link",
+    description=f"{OPERATOR} Exists only on a stack running on a test clock.",
+)
 async def pending_link(email: Annotated[EmailAddress, Query()], runtime: Runtime) -> PendingLink:
     async with runtime.uow() as uow:
         url = await registration.pending_link(email, uow)

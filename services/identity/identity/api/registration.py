@@ -1,4 +1,5 @@
 """Registration and e-mail verification (R1)."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,7 @@ from servicekit.runtime import Runtime
 router = APIRouter(tags=["identity"])
 
 LOCALE = Field("en", pattern=r"^(en|fr|nl|de)$", description="Language of their e-mails.")
-TOKEN = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
-              description="The token of the e-mailed link.")
+TOKEN = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="The token of the e-mailed link.")
 
 
 class PersonRequest(BaseModel):
@@ -30,8 +30,9 @@ class PersonRequest(BaseModel):
     password: str = Field(min_length=1, max_length=1000)
     name: Line = Field(min_length=1, max_length=200, description="First and last name.")
     locale: str = LOCALE
-    accept_terms: bool = Field(False, description=f"Must be true: you accept the terms of use "
-                                           f"(version {TERMS_VERSION}) (R1).")
+    accept_terms: bool = Field(
+        False, description=f"Must be true: you accept the terms of use (version {TERMS_VERSION}) (R1)."
+    )
 
     def registration(self) -> Registration:
         return Registration(self.email, self.password, self.name, self.locale, accept_terms=self.accept_terms)
@@ -54,8 +55,10 @@ class ResendRequest(BaseModel):
 
 
 class PersonRegistered(BaseModel):
-    person_id: str = Field(description="Whether or not the address was already registered, this "
-                           "answer looks the same (then the owner is e-mailed instead, R1).")
+    person_id: str = Field(
+        description="Whether or not the address was already registered, this "
+        "answer looks the same (then the owner is e-mailed instead, R1)."
+    )
     email_verified: bool = Field(description="False: open the link e-mailed to the address (R1).")
 
 
@@ -79,69 +82,99 @@ class HowToRegister(BaseModel):
     terms_version: str = Field(description="The terms you accept by registering.")
 
 
-RESEND_ANSWER = ResendAnswer(status="If this e-mail is registered and not yet verified, a new link is on "
-                                    "its way.")
+RESEND_ANSWER = ResendAnswer(status="If this e-mail is registered and not yet verified, a new link is on its way.")
 
 
-@router.post("/accounts", status_code=201, response_model=AccountRegistered,
-             summary="Register a customer account and its administrator",
-             description=f"{ANYONE} The answer is the same whether or not the e-mail is "
-             "already registered: the owner of a verified address is e-mailed instead and "
-             "nothing is created; an unverified registration of the address is replaced by "
-             "this one (its accounts are withdrawn), and only whoever controls the mailbox "
-             "can verify it (R1, R3).")
+@router.post(
+    "/accounts",
+    status_code=201,
+    response_model=AccountRegistered,
+    summary="Register a customer account and its administrator",
+    description=f"{ANYONE} The answer is the same whether or not the e-mail is "
+    "already registered: the owner of a verified address is e-mailed instead and "
+    "nothing is created; an unverified registration of the address is replaced by "
+    "this one (its accounts are withdrawn), and only whoever controls the mailbox "
+    "can verify it (R1, R3).",
+)
 async def register(body: AccountRequest, request: Request, commands: Commands, public_url: PublicUrlDep) -> Any:
     async def act(uow: IdentityUnitOfWork) -> AccountRegistered:
-        registered = await registration.register_person(body.registration(), public_url, uow,
-                                                        company_name=body.company_name)
+        registered = await registration.register_person(
+            body.registration(), public_url, uow, company_name=body.company_name
+        )
         return AccountRegistered(**_answer(registered), account_id=registered.account_id)
+
     return _without_event_ids(await commands.run(request, None, body.without_password(), act, status_code=201))
 
 
-@router.post("/people", status_code=201, response_model=PersonRegistered,
-             summary="Register a person (e.g. an invited contact, R4)",
-             description=f"{ANYONE} Answers alike for a new and an already registered "
-             "e-mail, as `POST /accounts` does (R1, R4).")
-async def register_person(body: PersonRequest, request: Request, commands: Commands,
-                          public_url: PublicUrlDep) -> Any:
+@router.post(
+    "/people",
+    status_code=201,
+    response_model=PersonRegistered,
+    summary="Register a person (e.g. an invited contact, R4)",
+    description=f"{ANYONE} Answers alike for a new and an already registered "
+    "e-mail, as `POST /accounts` does (R1, R4).",
+)
+async def register_person(body: PersonRequest, request: Request, commands: Commands, public_url: PublicUrlDep) -> Any:
     async def act(uow: IdentityUnitOfWork) -> PersonRegistered:
         registered = await registration.register_person(body.registration(), public_url, uow)
         return PersonRegistered(**_answer(registered))
+
     return _without_event_ids(await commands.run(request, None, body.without_password(), act, status_code=201))
 
 
-@router.get("/people/registration", response_model=HowToRegister,
-            summary="How an invited contact registers (the invitation link)",
-            description=f"{ANYONE} It carries no secret and tells nothing about the address.")
+@router.get(
+    "/people/registration",
+    response_model=HowToRegister,
+    summary="How an invited contact registers (the invitation link)",
+    description=f"{ANYONE} It carries no secret and tells nothing about the address.",
+)
 async def how_to_register(email: Annotated[Line, Query(max_length=254)] = "") -> HowToRegister:
-    return HowToRegister(email=email, register_with="POST /people",
-                         fields=["email", "password", "name", "locale", "accept_terms"],
-                         terms_version=TERMS_VERSION)
+    return HowToRegister(
+        email=email,
+        register_with="POST /people",
+        fields=["email", "password", "name", "locale", "accept_terms"],
+        terms_version=TERMS_VERSION,
+    )
 
 
-@router.post("/verifications", response_model=EmailVerified,
-             summary="Verify an e-mail with the token of its link (R1)",
-             description=f"{ANYONE} The token proves the caller reads the mailbox.")
+@router.post(
+    "/verifications",
+    response_model=EmailVerified,
+    summary="Verify an e-mail with the token of its link (R1)",
+    description=f"{ANYONE} The token proves the caller reads the mailbox.",
+)
 async def verify(body: VerificationRequest, request: Request, commands: Commands) -> Any:
     async def act(uow: IdentityUnitOfWork) -> EmailVerified:
         return await _verify(body.token, uow)
+
     return await commands.run(request, None, None, act)
 
 
-@router.get("/verifications", response_model=EmailVerified,
-            summary="The e-mailed link: verify the e-mail (R1)",
-            description=f"{ANYONE} What the link in the verification e-mail opens.")
-async def verify_link(token: Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")],
-                      request: Request, commands: Commands) -> Any:
+@router.get(
+    "/verifications",
+    response_model=EmailVerified,
+    summary="The e-mailed link: verify the e-mail (R1)",
+    description=f"{ANYONE} What the link in the verification e-mail opens.",
+)
+async def verify_link(
+    token: Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")],
+    request: Request,
+    commands: Commands,
+) -> Any:
     async def act(uow: IdentityUnitOfWork) -> EmailVerified:
         return await _verify(token, uow)
+
     return await commands.run(request, None, None, act)
 
 
-@router.post("/verifications/resend", status_code=202, response_model=ResendAnswer,
-             summary="Send a new verification link (R1)",
-             description=f"{ANYONE} The answer is the same for any address; a link goes only "
-             "to a registered, unverified one, at most five e-mails an hour per address.")
+@router.post(
+    "/verifications/resend",
+    status_code=202,
+    response_model=ResendAnswer,
+    summary="Send a new verification link (R1)",
+    description=f"{ANYONE} The answer is the same for any address; a link goes only "
+    "to a registered, unverified one, at most five e-mails an hour per address.",
+)
 async def resend(body: ResendRequest, runtime: Runtime, public_url: PublicUrlDep) -> ResendAnswer:
     async with runtime.uow() as uow:
         await registration.resend_verification(body.email, public_url, uow)

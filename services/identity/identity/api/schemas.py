@@ -1,5 +1,6 @@
 """What several identity resources share: ids in paths, the answer every command adds, and
 who may call a route (the start of its OpenAPI description)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -21,6 +22,8 @@ class CommandAnswer(BaseModel):
 
 ANYONE = "Anyone may call it: no token."
 SIGNED_IN = "Any signed-in person (a bearer token from `POST /tokens`), for the account their token acts for."
-ADMINISTRATOR = ("An administrator of the account (bearer token acting for it); others are refused "
-                 "403, and an account the token does not act for answers 404.")
+ADMINISTRATOR = (
+    "An administrator of the account (bearer token acting for it); others are refused "
+    "403, and an account the token does not act for answers 404."
+)
 OPERATOR = "Operators only: `X-Operator-Token`."

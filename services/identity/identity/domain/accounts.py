@@ -1,4 +1,5 @@
 """Customer accounts (R3) and their contacts (R2, R4, R5)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,12 +45,17 @@ class Account:
     def accept_documents(self, now: datetime) -> AccountVerified:
         """R3: an operator accepted the documents (late ones too: the account was only waiting)."""
         if self.status is AccountStatus.VERIFIED:
-            raise RuleViolation("account_already_verified", "This account's documents were already "
-                                "accepted (R3).", rule="R3")
+            raise RuleViolation(
+                "account_already_verified", "This account's documents were already accepted (R3).", rule="R3"
+            )
         if self.status is AccountStatus.WITHDRAWN:
-            raise RuleViolation("account_withdrawn", "This account was withdrawn: the e-mail of the "
-                                "person who registered it was never verified, and was registered "
-                                "again since (R1).", rule="R1")
+            raise RuleViolation(
+                "account_withdrawn",
+                "This account was withdrawn: the e-mail of the "
+                "person who registered it was never verified, and was registered "
+                "again since (R1).",
+                rule="R1",
+            )
         self.status, self.verified_at = AccountStatus.VERIFIED, now
         return AccountVerified(account_id=self.id, verified_at=now)
 
@@ -58,8 +64,9 @@ class Account:
         if self.status is not AccountStatus.PENDING_VERIFICATION:
             return None
         self.status = AccountStatus.VERIFICATION_LAPSED
-        return AccountVerificationLapsed(account_id=self.id, administrator=administrator,
-                                         registered_at=self.registered_at, lapsed_at=due_at)
+        return AccountVerificationLapsed(
+            account_id=self.id, administrator=administrator, registered_at=self.registered_at, lapsed_at=due_at
+        )
 
     def withdraw(self, now: datetime) -> AccountWithdrawn | None:
         """Its founder's unverified registration was replaced by another one of the same
@@ -91,8 +98,12 @@ class AccountContact:
 
     def as_contact(self) -> Contact:
         """Until they register, the contact's own id stands in for the person id."""
-        return Contact(person_id=self.person_id or self.id, email=self.email,
-                       name=f"{self.first_name} {self.last_name}".strip(), locale=self.locale)
+        return Contact(
+            person_id=self.person_id or self.id,
+            email=self.email,
+            name=f"{self.first_name} {self.last_name}".strip(),
+            locale=self.locale,
+        )
 
     def link(self, person: Person) -> None:
         """R4: an invited contact registered with this e-mail; they are a member now."""
@@ -113,33 +124,71 @@ class NewContact:
 
 def founding_administrator(contact_id: str, account: Account, person: Person) -> AccountContact:
     first, _, last = person.name.partition(" ")
-    return AccountContact(contact_id, account.id, person.email, first, last, person.locale,
-                          Role.ADMINISTRATOR, account.registered_at, person.id)
+    return AccountContact(
+        contact_id,
+        account.id,
+        person.email,
+        first,
+        last,
+        person.locale,
+        Role.ADMINISTRATOR,
+        account.registered_at,
+        person.id,
+    )
 
 
-def add_contact(account: Account, by: AccountContact, existing: list[AccountContact], new: NewContact,
-                registered: Person | None, contact_id: str, register_url: str, now: datetime,
-                ) -> tuple[AccountContact, ContactAdded]:
+def add_contact(
+    account: Account,
+    by: AccountContact,
+    existing: list[AccountContact],
+    new: NewContact,
+    registered: Person | None,
+    contact_id: str,
+    register_url: str,
+    now: datetime,
+) -> tuple[AccountContact, ContactAdded]:
     """R4: a registered e-mail is linked at once; otherwise the contact is created and invited."""
     ensure_administrator(by)
     if not new.first_name.strip() or not new.last_name.strip():
-        raise RuleViolation("contact_details_missing", "A contact needs a first and a last name (R4).",
-                            rule="R4", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "contact_details_missing",
+            "A contact needs a first and a last name (R4).",
+            rule="R4",
+            refusal=Refusal.INVALID,
+        )
     if any(c.email == new.email for c in existing):
-        raise RuleViolation("contact_exists", f"{new.email} is already a contact of this account (R4).",
-                            rule="R4")
-    contact = AccountContact(contact_id, account.id, new.email, new.first_name.strip(), new.last_name.strip(),
-                             new.locale, Role.MEMBER, now, registered.id if registered else None)
-    event = ContactAdded(account_id=account.id, company_name=account.company_name,
-                         contact=contact.as_contact(), linked=contact.linked, added_by=by.as_contact(),
-                         register_url=None if contact.linked else register_url, added_at=now)
+        raise RuleViolation("contact_exists", f"{new.email} is already a contact of this account (R4).", rule="R4")
+    contact = AccountContact(
+        contact_id,
+        account.id,
+        new.email,
+        new.first_name.strip(),
+        new.last_name.strip(),
+        new.locale,
+        Role.MEMBER,
+        now,
+        registered.id if registered else None,
+    )
+    event = ContactAdded(
+        account_id=account.id,
+        company_name=account.company_name,
+        contact=contact.as_contact(),
+        linked=contact.linked,
+        added_by=by.as_contact(),
+        register_url=None if contact.linked else register_url,
+        added_at=now,
+    )
     return contact, event
 
 
 def ensure_administrator(contact: AccountContact) -> None:
     if contact.role is not Role.ADMINISTRATOR:
-        raise RuleViolation("not_an_administrator", "Only an administrator of this account can add "
-                            "contacts (R4).", rule="R4", refusal=Refusal.FORBIDDEN)
+        raise RuleViolation(
+            "not_an_administrator",
+            "Only an administrator of this account can add contacts (R4).",
+            rule="R4",
+            refusal=Refusal.FORBIDDEN,
+        )
 
 
 def ensure_acting_for(acting_for: str, account_id: str) -> None:
@@ -153,11 +202,18 @@ def ensure_member(memberships: list[AccountContact], account_id: str) -> Account
     for contact in memberships:
         if contact.account_id == account_id and contact.linked:
             return contact
-    raise RuleViolation("not_a_member", f"You are not a contact of account {account_id} (R2); "
-                        "GET /me/accounts lists yours.", rule="R2", refusal=Refusal.FORBIDDEN)
+    raise RuleViolation(
+        "not_a_member",
+        f"You are not a contact of account {account_id} (R2); GET /me/accounts lists yours.",
+        rule="R2",
+        refusal=Refusal.FORBIDDEN,
+    )
 
 
 def refuse_contact_deletion() -> RuleViolation:
     """R5: contacts are never deleted from an account."""
-    return RuleViolation("contacts_are_never_deleted", "A contact is never deleted from an account (R5); "
-                         "unassign them from their licences instead.", rule="R5")
+    return RuleViolation(
+        "contacts_are_never_deleted",
+        "A contact is never deleted from an account (R5); unassign them from their licences instead.",
+        rule="R5",
+    )

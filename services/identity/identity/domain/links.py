@@ -1,4 +1,5 @@
 """Verification links (R1): single-use, expiring after 48 hours; only the token's hash is kept."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,7 @@ from contracts.identity import VerificationEmailRequested
 from contracts.values import Contact
 
 LINK_LIFETIME = timedelta(hours=48)
-RESEND_HINT = "ask for a new link with POST /verifications/resend {\"email\": ...}"
+RESEND_HINT = 'ask for a new link with POST /verifications/resend {"email": ...}'
 
 
 class LinkState(str, Enum):
@@ -37,20 +38,30 @@ class VerificationLink:
     def use(self, now: datetime) -> None:
         """R1: a link verifies once, before it expires."""
         if self.state is LinkState.USED:
-            raise RuleViolation("link_already_used", "This verification link was already used (R1); "
-                                "your e-mail is verified, sign in.", rule="R1")
+            raise RuleViolation(
+                "link_already_used",
+                "This verification link was already used (R1); your e-mail is verified, sign in.",
+                rule="R1",
+            )
         if self.state is LinkState.REPLACED:
-            raise RuleViolation("link_replaced", f"A newer verification link was sent (R1); use the latest "
-                                f"one, or {RESEND_HINT}.", rule="R1")
+            raise RuleViolation(
+                "link_replaced",
+                f"A newer verification link was sent (R1); use the latest one, or {RESEND_HINT}.",
+                rule="R1",
+            )
         if now >= self.expires_at:
-            raise RuleViolation("link_expired", f"This verification link expired at "
-                                f"{self.expires_at.isoformat()} (R1: links last 48 hours); {RESEND_HINT}.",
-                                rule="R1")
+            raise RuleViolation(
+                "link_expired",
+                f"This verification link expired at "
+                f"{self.expires_at.isoformat()} (R1: links last 48 hours); {RESEND_HINT}.",
+                rule="R1",
+            )
         self.state = LinkState.USED
 
 
-def new_link(token: str, person: Contact, base_url: str, now: datetime
-             ) -> tuple[VerificationLink, VerificationEmailRequested]:
+def new_link(
+    token: str, person: Contact, base_url: str, now: datetime
+) -> tuple[VerificationLink, VerificationEmailRequested]:
     """A fresh link; the token itself travels only in the internal e-mail request."""
     link = VerificationLink(hash_token(token), person.person_id, now, now + LINK_LIFETIME)
     url = f"{base_url}/verifications?token={quote(token)}"
@@ -58,5 +69,9 @@ def new_link(token: str, person: Contact, base_url: str, now: datetime
 
 
 def unknown_link() -> RuleViolation:
-    return RuleViolation("link_not_found", f"This verification link is not valid (R1); {RESEND_HINT}.",
-                         rule="R1", refusal=Refusal.NOT_FOUND)
+    return RuleViolation(
+        "link_not_found",
+        f"This verification link is not valid (R1); {RESEND_HINT}.",
+        rule="R1",
+        refusal=Refusal.NOT_FOUND,
+    )

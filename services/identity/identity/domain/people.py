@@ -1,4 +1,5 @@
 """People (R1): registration with accepted terms, password strength, e-mail verification."""
+
 from __future__ import annotations
 
 import re
@@ -33,31 +34,49 @@ class Person:
 
     def verify_email(self, now: datetime) -> EmailVerified:
         if self.verified:
-            raise RuleViolation("email_already_verified", "This e-mail address is already verified; "
-                                "sign in (R1).", rule="R1")
+            raise RuleViolation(
+                "email_already_verified", "This e-mail address is already verified; sign in (R1).", rule="R1"
+            )
         self.email_verified_at = now
         return EmailVerified(person_id=self.id, verified_at=now)
 
     def ensure_may_sign_in(self) -> None:
         """R1: no sign-in before the verification e-mail is confirmed."""
         if not self.verified:
-            raise RuleViolation("email_not_verified", "Confirm your e-mail address first (R1): open the link "
-                                "we sent you, or ask for a new one at POST /verifications/resend.",
-                                rule="R1", refusal=Refusal.FORBIDDEN)
+            raise RuleViolation(
+                "email_not_verified",
+                "Confirm your e-mail address first (R1): open the link "
+                "we sent you, or ask for a new one at POST /verifications/resend.",
+                rule="R1",
+                refusal=Refusal.FORBIDDEN,
+            )
 
 
-def register(person_id: str, email: str, name: str, locale: str, password_hash: str,
-             accepted_terms: bool, now: datetime, terms_version: str = TERMS_VERSION,
-             ) -> tuple[Person, PersonRegistered]:
+def register(
+    person_id: str,
+    email: str,
+    name: str,
+    locale: str,
+    password_hash: str,
+    accepted_terms: bool,
+    now: datetime,
+    terms_version: str = TERMS_VERSION,
+) -> tuple[Person, PersonRegistered]:
     """R1: a person registers once, accepting the terms; the e-mail is verified later."""
     ensure_terms_accepted(accepted_terms)
-    person = Person(person_id, normalise_email(email), name.strip(), locale, password_hash,
-                    terms_version, now)
+    person = Person(person_id, normalise_email(email), name.strip(), locale, password_hash, terms_version, now)
     return person, PersonRegistered(person=person.contact(), terms_version=terms_version, registered_at=now)
 
 
-def register_again(person: Person, name: str, locale: str, password_hash: str, accepted_terms: bool,
-                   now: datetime, terms_version: str = TERMS_VERSION) -> PersonRegistered:
+def register_again(
+    person: Person,
+    name: str,
+    locale: str,
+    password_hash: str,
+    accepted_terms: bool,
+    now: datetime,
+    terms_version: str = TERMS_VERSION,
+) -> PersonRegistered:
     """R1 (issue 11, item 14): an unverified registration does not hold the address. Whoever
     registers it again replaces the name, password and language; a new link goes to the
     mailbox, and only whoever controls it can verify. The person (its id) stays: invitations
@@ -72,21 +91,23 @@ def register_again(person: Person, name: str, locale: str, password_hash: str, a
 
 def ensure_terms_accepted(accepted_terms: bool) -> None:
     if not accepted_terms:
-        raise RuleViolation("terms_not_accepted", "Accept the terms of use to register (R1): "
-                            "send \"accept_terms\": true.", rule="R1", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "terms_not_accepted",
+            'Accept the terms of use to register (R1): send "accept_terms": true.',
+            rule="R1",
+            refusal=Refusal.INVALID,
+        )
 
 
 def refuse_second_registration() -> RuleViolation:
     """Never answered over HTTP (that would tell who is registered): the owner is e-mailed."""
-    return RuleViolation("email_registered", "This e-mail is already registered (R1); sign in instead.",
-                         rule="R1")
+    return RuleViolation("email_registered", "This e-mail is already registered (R1); sign in instead.", rule="R1")
 
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise RuleViolation("invalid_email", f"{email!r} is not an e-mail address.", rule="R1",
-                            refusal=Refusal.INVALID)
+        raise RuleViolation("invalid_email", f"{email!r} is not an e-mail address.", rule="R1", refusal=Refusal.INVALID)
     return email
 
 
@@ -94,6 +115,10 @@ def check_password_strength(password: str) -> None:
     """R1: long enough, and not only one kind of character."""
     kinds = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z\d]"))
     if len(password) < MIN_PASSWORD_LENGTH or kinds < 3:
-        raise RuleViolation("weak_password", f"Use at least {MIN_PASSWORD_LENGTH} characters mixing "
-                            "three of: lower case, upper case, digits, symbols (R1).", rule="R1",
-                            refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "weak_password",
+            f"Use at least {MIN_PASSWORD_LENGTH} characters mixing "
+            "three of: lower case, upper case, digits, symbols (R1).",
+            rule="R1",
+            refusal=Refusal.INVALID,
+        )

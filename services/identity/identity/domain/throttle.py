@@ -11,6 +11,7 @@ there signs in and leaves the block in place for the guesser; a wrong one counts
 other. A success while not blocked resets the count. Limits per client address and across
 the service (`identity.handlers.limits`) bound how many addresses a guesser can spread over.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,8 +30,12 @@ class TooManySignInAttempts(TooManyRequests):
     """Answered 429 with `Retry-After: retry_after_seconds`."""
 
     def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__("too_many_sign_in_attempts", f"Too many failed sign-ins for this e-mail; try again "
-                         f"in {retry_after_seconds} seconds.", retry_after_seconds, rule="R1")
+        super().__init__(
+            "too_many_sign_in_attempts",
+            f"Too many failed sign-ins for this e-mail; try again in {retry_after_seconds} seconds.",
+            retry_after_seconds,
+            rule="R1",
+        )
 
 
 @dataclass
@@ -72,4 +77,4 @@ class SignInThrottle:
 def wait_after(failures: int) -> timedelta:
     """30 s after the 5th failure, doubling with each one after, at most 15 minutes."""
     doublings = min(failures - FREE_FAILURES, 10)  # 2**10 * 30 s is far past the cap already
-    return min(FIRST_WAIT * 2 ** doublings, LONGEST_WAIT)
+    return min(FIRST_WAIT * 2**doublings, LONGEST_WAIT)

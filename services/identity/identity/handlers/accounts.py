@@ -1,4 +1,5 @@
 """Accounts and their contacts: reading, adding contacts (R4), document verification (R3)."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,29 +27,42 @@ async def account_for(caller: Caller, account_id: str, uow: IdentityUnitOfWork, 
     return account
 
 
-async def contacts_of(caller: Caller, account_id: str, page: PageRequest, uow: IdentityUnitOfWork
-                      ) -> list[AccountContact]:
+async def contacts_of(
+    caller: Caller, account_id: str, page: PageRequest, uow: IdentityUnitOfWork
+) -> list[AccountContact]:
     """R4: one page of the account's contacts, in the order they were added."""
     await account_for(caller, account_id, uow)
     return await uow.contacts.of_account(account_id, page)
 
 
-async def my_accounts(caller: Caller, page: PageRequest, uow: IdentityUnitOfWork
-                      ) -> list[tuple[Account, AccountContact]]:
+async def my_accounts(
+    caller: Caller, page: PageRequest, uow: IdentityUnitOfWork
+) -> list[tuple[Account, AccountContact]]:
     """R2: one page of the accounts the caller may switch to, with their role in each."""
-    return [(account, membership) for membership in await uow.contacts.memberships_of(caller.person_id, page)
-            if (account := await uow.accounts.get(membership.account_id)) is not None]
+    return [
+        (account, membership)
+        for membership in await uow.contacts.memberships_of(caller.person_id, page)
+        if (account := await uow.accounts.get(membership.account_id)) is not None
+    ]
 
 
-async def add_contact(caller: Caller, account_id: str, new: NewContact, base_url: str,
-                      uow: IdentityUnitOfWork) -> AccountContact:
+async def add_contact(
+    caller: Caller, account_id: str, new: NewContact, base_url: str, uow: IdentityUnitOfWork
+) -> AccountContact:
     """R4: linked at once when the e-mail is registered, otherwise created and invited."""
     account = await account_for(caller, account_id, uow, lock=True)  # one e-mail added once
     by = accounts.ensure_member(await uow.contacts.memberships_of(caller.person_id), account_id)
     new = NewContact(normalise_email(new.email), new.first_name, new.last_name, new.locale)
     contact, added = accounts.add_contact(
-        account, by, await uow.contacts.of_account(account_id), new, await uow.people.by_email(new.email),
-        str(uuid.uuid4()), register_url(base_url, new.email), uow.now())
+        account,
+        by,
+        await uow.contacts.of_account(account_id),
+        new,
+        await uow.people.by_email(new.email),
+        str(uuid.uuid4()),
+        register_url(base_url, new.email),
+        uow.now(),
+    )
     await uow.contacts.save(contact)
     await uow.publish(added)
     return contact

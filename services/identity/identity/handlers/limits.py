@@ -22,6 +22,7 @@ Identity also mails on requests nobody signed in for (a registration, a resend).
 as usual and sends nothing, so repeated registrations cannot flood an owner's mailbox and
 the answer still tells nothing about the address.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,12 +54,28 @@ class SignInLimits:
     @classmethod
     def of(cls, settings: IdentitySettings) -> SignInLimits:
         return cls(
-            RateLimit("sign_in_failures_per_client", settings.sign_in_failures_per_client, WINDOW,
-                      "Too many failed sign-ins from your address.", rule="R1"),
-            RateLimit("sign_in_failures", settings.sign_in_failures_per_minute, timedelta(minutes=1),
-                      "Too many failed sign-ins on this service right now.", rule="R1"),
-            RateLimit("sign_in_failures_per_email_and_client", FREE_FAILURES, WINDOW,
-                      "Too many failed sign-ins for this e-mail.", rule="R1"))
+            RateLimit(
+                "sign_in_failures_per_client",
+                settings.sign_in_failures_per_client,
+                WINDOW,
+                "Too many failed sign-ins from your address.",
+                rule="R1",
+            ),
+            RateLimit(
+                "sign_in_failures",
+                settings.sign_in_failures_per_minute,
+                timedelta(minutes=1),
+                "Too many failed sign-ins on this service right now.",
+                rule="R1",
+            ),
+            RateLimit(
+                "sign_in_failures_per_email_and_client",
+                FREE_FAILURES,
+                WINDOW,
+                "Too many failed sign-ins for this e-mail.",
+                rule="R1",
+            ),
+        )
 
     async def refuse_if_exhausted(self, conn: AsyncConnection, client: str, now: datetime) -> None:
         """429 before any password is checked, for a client (or a service) that failed too often."""
@@ -69,8 +86,10 @@ class SignInLimits:
         """Has this client failed for this e-mail within the last 15 to 30 minutes (this fixed
         window and the one before, so a failure just before a window starts still counts)?"""
         key = _key(email, client)
-        return (await self.per_email_and_client.used(conn, key, now)
-                + await self.per_email_and_client.used(conn, key, now - WINDOW)) > 0
+        return (
+            await self.per_email_and_client.used(conn, key, now)
+            + await self.per_email_and_client.used(conn, key, now - WINDOW)
+        ) > 0
 
     async def record_failure(self, conn: AsyncConnection, email: str, client: str, now: datetime) -> None:
         await self.everywhere.record(conn, EVERYWHERE, now)
@@ -78,8 +97,9 @@ class SignInLimits:
         await self.per_email_and_client.record(conn, _key(email, client), now)
 
 
-MAILS_TO_ADDRESS = RateLimit("anonymous_mails_per_address", MAILS_PER_ADDRESS, MAILS_PER_ADDRESS_WINDOW,
-                             "Too many e-mails to this address.")
+MAILS_TO_ADDRESS = RateLimit(
+    "anonymous_mails_per_address", MAILS_PER_ADDRESS, MAILS_PER_ADDRESS_WINDOW, "Too many e-mails to this address."
+)
 
 
 async def may_mail(conn: AsyncConnection, email: str, now: datetime) -> bool:

@@ -1,4 +1,5 @@
 """Registering people and accounts, and verifying their e-mail (R1, R3, R4)."""
+
 from __future__ import annotations
 
 import secrets
@@ -38,8 +39,9 @@ class Registered:
     email_verified: bool = False
 
 
-async def register_person(reg: Registration, base_url: str, uow: IdentityUnitOfWork,
-                          company_name: str | None = None) -> Registered:
+async def register_person(
+    reg: Registration, base_url: str, uow: IdentityUnitOfWork, company_name: str | None = None
+) -> Registered:
     """R1: one registration per e-mail. A verified owner keeps it (and is told someone tried);
     an unverified one is replaced by this one (item 14); R4: invitations to the e-mail become
     memberships. With `company_name`, an account too, with this person as administrator (R3)."""
@@ -53,12 +55,12 @@ async def register_person(reg: Registration, base_url: str, uow: IdentityUnitOfW
         await _tell_owner_of_attempt(person, uow)
         return Registered(str(uuid.uuid4()), str(uuid.uuid4()) if company_name is not None else None)
     if person is None:
-        person, registered = people.register(str(uuid.uuid4()), email, reg.name, reg.locale, password_hash,
-                                             reg.accept_terms, uow.now())
+        person, registered = people.register(
+            str(uuid.uuid4()), email, reg.name, reg.locale, password_hash, reg.accept_terms, uow.now()
+        )
     else:
         await _withdraw_accounts_founded_by(person, uow)
-        registered = people.register_again(person, reg.name, reg.locale, password_hash, reg.accept_terms,
-                                           uow.now())
+        registered = people.register_again(person, reg.name, reg.locale, password_hash, reg.accept_terms, uow.now())
     await uow.people.save(person)
     await uow.publish(registered)
     await _accept_invitations(person, uow)
@@ -104,10 +106,17 @@ async def _found_account(company_name: str, person: Person, uow: IdentityUnitOfW
     account = Account(str(uuid.uuid4()), company_name.strip(), person.id, uow.now())
     await uow.accounts.save(account)
     await uow.contacts.save(founding_administrator(str(uuid.uuid4()), account, person))
-    await uow.publish(AccountRegistered(account_id=account.id, company_name=account.company_name,
-                                        administrator_id=person.id, registered_at=account.registered_at))
-    await uow.schedule(verification_deadline_job(account.id), VERIFICATION_DEADLINE_JOB, account.id,
-                       account.verification_deadline)
+    await uow.publish(
+        AccountRegistered(
+            account_id=account.id,
+            company_name=account.company_name,
+            administrator_id=person.id,
+            registered_at=account.registered_at,
+        )
+    )
+    await uow.schedule(
+        verification_deadline_job(account.id), VERIFICATION_DEADLINE_JOB, account.id, account.verification_deadline
+    )
     return account
 
 

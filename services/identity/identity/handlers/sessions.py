@@ -4,6 +4,7 @@ A token's `sid` names its session and it lives `TOKEN_TTL_SECONDS`. Signing out 
 session as ended: identity refuses its tokens at once and publishes `identity.signed_out`,
 from which the other services learn it.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -25,6 +26,7 @@ from servicekit.http.auth import Caller, issue_token, unauthenticated
 @dataclass(frozen=True)
 class Issuer:
     """How identity signs its tokens: the shared secret, and how long a token lives."""
+
     secret: str
     ttl: timedelta
 
@@ -58,8 +60,9 @@ async def sign_in(attempt: SignIn, limits: SignInLimits, issuer: Issuer, uow: Id
     return token
 
 
-async def _count_failure(throttle: SignInThrottle, attempt: SignIn, limits: SignInLimits,
-                         uow: IdentityUnitOfWork) -> NoReturn:
+async def _count_failure(
+    throttle: SignInThrottle, attempt: SignIn, limits: SignInLimits, uow: IdentityUnitOfWork
+) -> NoReturn:
     """The failure is committed before the refusal, so it counts toward the limits."""
     throttle.record_failure(uow.now())
     await uow.throttles.save(throttle)
@@ -68,19 +71,30 @@ async def _count_failure(throttle: SignInThrottle, attempt: SignIn, limits: Sign
     raise RuleViolation("bad_credentials", "Unknown e-mail or wrong password.", refusal=Refusal.UNAUTHENTICATED)
 
 
-async def _token_for(person: Person, account_id: str | None, session_id: str, issuer: Issuer,
-                     uow: IdentityUnitOfWork) -> str:
+async def _token_for(
+    person: Person, account_id: str | None, session_id: str, issuer: Issuer, uow: IdentityUnitOfWork
+) -> str:
     """R2: a token acts for one account the person is a member of (the first one by default)."""
     memberships = await uow.contacts.memberships_of(person.id)
     if account_id is None and memberships:
         account_id = memberships[0].account_id
     if account_id is None:
-        raise RuleViolation("no_account", "You are not a contact of any account yet (R2): register a "
-                            "company with POST /accounts, or ask an administrator to add you.",
-                            rule="R2", refusal=Refusal.FORBIDDEN)
+        raise RuleViolation(
+            "no_account",
+            "You are not a contact of any account yet (R2): register a "
+            "company with POST /accounts, or ask an administrator to add you.",
+            rule="R2",
+            refusal=Refusal.FORBIDDEN,
+        )
     ensure_member(memberships, account_id)
-    caller = Caller(person_id=person.id, account_id=account_id, email=person.email, name=person.name,
-                    locale=person.locale, session_id=session_id)
+    caller = Caller(
+        person_id=person.id,
+        account_id=account_id,
+        email=person.email,
+        name=person.name,
+        locale=person.locale,
+        session_id=session_id,
+    )
     return issue_token(issuer.secret, caller, uow.now(), issuer.ttl)
 
 
@@ -94,11 +108,15 @@ async def switch_account(caller: Caller, account_id: str, issuer: Issuer, uow: I
 
 async def sign_out(caller: Caller, uow: IdentityUnitOfWork) -> SignedOut:
     if not caller.session_id:
-        raise RuleViolation("no_session", "This token predates sessions and cannot be signed out; it "
-                            "expires on its own.", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "no_session",
+            "This token predates sessions and cannot be signed out; it expires on its own.",
+            refusal=Refusal.INVALID,
+        )
     await uow.sessions.revoke(caller.session_id, caller.person_id, uow.now())
-    signed_out = SignedOut(person_id=caller.person_id, account_id=caller.account_id,
-                           session_id=caller.session_id, signed_out_at=uow.now())
+    signed_out = SignedOut(
+        person_id=caller.person_id, account_id=caller.account_id, session_id=caller.session_id, signed_out_at=uow.now()
+    )
     await uow.publish(signed_out)
     return signed_out
 

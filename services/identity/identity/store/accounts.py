@@ -2,6 +2,7 @@
 
 The account row is the lock for its contacts (`AccountRepository.get(..., lock=True)`).
 There is no way to delete a contact (R5)."""
+
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, select
@@ -22,8 +23,12 @@ class AccountRepository(Rows):
 
     async def founded_by(self, person_id: str) -> list[Account]:
         """Locked, oldest first."""
-        rows = await self._conn.execute(select(accounts).where(accounts.c.administrator_id == person_id)
-                                        .order_by(accounts.c.registered_at, accounts.c.id).with_for_update())
+        rows = await self._conn.execute(
+            select(accounts)
+            .where(accounts.c.administrator_id == person_id)
+            .order_by(accounts.c.registered_at, accounts.c.id)
+            .with_for_update()
+        )
         return [Account(**{**r._mapping, "status": AccountStatus(r.status)}) for r in rows]
 
 
@@ -46,5 +51,6 @@ class ContactRepository(Rows):
     async def invitations_for(self, email: str) -> list[AccountContact]:
         """Not the founder's row of a withdrawn account: nobody invited the address there."""
         withdrawn = select(accounts.c.id).where(accounts.c.status == AccountStatus.WITHDRAWN.value)
-        return await self._where(contacts.c.email == email, contacts.c.person_id.is_(None),
-                                 contacts.c.account_id.not_in(withdrawn))
+        return await self._where(
+            contacts.c.email == email, contacts.c.person_id.is_(None), contacts.c.account_id.not_in(withdrawn)
+        )

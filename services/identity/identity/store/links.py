@@ -1,5 +1,6 @@
 """Verification links (R1): loading and saving `domain.links.VerificationLink` (only the
 token's hash is stored), and the latest link mailed, read back from the outbox."""
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,24 @@ class LinkRepository(Rows):
         await self._save(verification_links, "token_hash", link)
 
     async def replace_pending(self, person_id: str) -> None:
-        await self._conn.execute(update(verification_links).where(
-            verification_links.c.person_id == person_id,
-            verification_links.c.state == LinkState.PENDING.value).values(state=LinkState.REPLACED.value))
+        await self._conn.execute(
+            update(verification_links)
+            .where(verification_links.c.person_id == person_id, verification_links.c.state == LinkState.PENDING.value)
+            .values(state=LinkState.REPLACED.value)
+        )
 
     async def latest_url_sent(self, person_id: str) -> str | None:
         """The URL of the latest verification e-mail requested for the person, from the outbox
         (identity's own tables hold only hashes). For test stacks only."""
-        body = (await self._conn.execute(select(outbox.c.body).where(
-            outbox.c.event_type == VerificationEmailRequested.type, outbox.c.key == person_id,
-        ).order_by(outbox.c.seq.desc()).limit(1))).scalar()
+        body = (
+            await self._conn.execute(
+                select(outbox.c.body)
+                .where(
+                    outbox.c.event_type == VerificationEmailRequested.type,
+                    outbox.c.key == person_id,
+                )
+                .order_by(outbox.c.seq.desc())
+                .limit(1)
+            )
+        ).scalar()
         return json.loads(body)["data"]["verify_url"] if body else None

@@ -1,4 +1,5 @@
 """People (R1): loading and saving `domain.people.Person`."""
+
 from __future__ import annotations
 
 from identity.domain.people import Person

@@ -1,5 +1,6 @@
 """How identity's aggregates become table rows and back: the rows carry the dataclass fields
 by name (enums as their values)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict

@@ -1,4 +1,5 @@
 """Sessions ended by signing out; kept until their last token would have expired anyway."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +15,9 @@ class SessionRepository(Rows):
         """False when the session had already ended."""
         if await self.revoked(session_id):
             return False
-        await self._conn.execute(insert(revoked_sessions).values(
-            session_id=session_id, person_id=person_id, signed_out_at=at))
+        await self._conn.execute(
+            insert(revoked_sessions).values(session_id=session_id, person_id=person_id, signed_out_at=at)
+        )
         return True
 
     async def revoked(self, session_id: str) -> bool:

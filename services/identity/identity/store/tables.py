@@ -1,5 +1,6 @@
 """Identity's tables, its only MetaData: people, accounts, contacts, verification links, sessions,
 sign-in limits."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, UniqueConstraint
@@ -9,7 +10,8 @@ from servicekit.store.types import UTCDateTime
 metadata = MetaData()
 
 people = Table(
-    "people", metadata,
+    "people",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("email", String(320), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
@@ -20,7 +22,8 @@ people = Table(
     Column("email_verified_at", UTCDateTime, nullable=True),
 )
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("company_name", String(200), nullable=False),
     Column("administrator_id", String(64), nullable=False),
@@ -31,7 +34,8 @@ accounts = Table(
 # Every contact of an account; a member (may act for it) once person_id is set (R2, R4).
 # There is no way to delete a row (R5).
 contacts = Table(
-    "contacts", metadata,
+    "contacts",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False),
     Column("email", String(320), nullable=False),
@@ -48,7 +52,8 @@ Index("contacts_by_person", contacts.c.person_id)
 
 # Only the SHA-256 of each token: the token itself is in the e-mail alone (R1).
 verification_links = Table(
-    "verification_links", metadata,
+    "verification_links",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("person_id", String(64), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -57,13 +62,15 @@ verification_links = Table(
 )
 # Sessions ended by signing out; kept until their last token would have expired anyway.
 revoked_sessions = Table(
-    "revoked_sessions", metadata,
+    "revoked_sessions",
+    metadata,
     Column("session_id", String(64), primary_key=True),
     Column("person_id", String(64), nullable=False),
     Column("signed_out_at", UTCDateTime, nullable=False),
 )
 sign_in_throttles = Table(
-    "sign_in_throttles", metadata,
+    "sign_in_throttles",
+    metadata,
     Column("email", String(320), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("last_failure_at", UTCDateTime, nullable=True),

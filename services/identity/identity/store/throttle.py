@@ -1,4 +1,5 @@
 """Failed sign-ins per e-mail (R1): loading and saving `domain.throttle.SignInThrottle`."""
+
 from __future__ import annotations
 
 from identity.domain.throttle import SignInThrottle

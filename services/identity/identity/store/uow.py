@@ -1,4 +1,5 @@
 """Identity's unit of work: one transaction and the repositories of its aggregates."""
+
 from __future__ import annotations
 
 from identity.store.accounts import AccountRepository, ContactRepository

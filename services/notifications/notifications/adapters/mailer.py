@@ -3,6 +3,7 @@
 One SMTP connection is kept open across e-mails: opening one (connect, greeting, EHLO) and
 closing it (QUIT) for every e-mail cost more than sending the e-mail itself.
 """
+
 from __future__ import annotations
 
 import time
@@ -95,9 +96,17 @@ class Mailer:
     """Sends over one kept-open SMTP connection, opened again after an error or a drop, and
     closed when idle (`close_if_idle`) or on shutdown (`close`)."""
 
-    def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0,
-                 idle_seconds: float = 20.0, security: str = "none",
-                 username: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        timeout: float = 10.0,
+        idle_seconds: float = 20.0,
+        security: str = "none",
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         self._host, self._port, self._timeout = host, port, timeout
         if security not in SECURITY_MODES:
             raise ValueError(f"SMTP security must be one of {', '.join(SECURITY_MODES)}, not {security!r}")
@@ -205,9 +214,15 @@ class Mailer:
             return self._client
         self._drop()
         # aiosmtplib upgrades (STARTTLS) and logs in inside connect() when told to.
-        client = aiosmtplib.SMTP(hostname=self._host, port=self._port, timeout=self._timeout,
-                                 start_tls=self._security == "starttls", use_tls=self._security == "tls",
-                                 username=self._username, password=self._password)
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            timeout=self._timeout,
+            start_tls=self._security == "starttls",
+            use_tls=self._security == "tls",
+            username=self._username,
+            password=self._password,
+        )
         try:
             await client.connect()
         except OSError:

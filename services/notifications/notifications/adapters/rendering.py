@@ -1,5 +1,6 @@
 """Renders an e-mail from its jinja2 template (templates/<locale>/<template>.j2, beside this
 module): a subject, a plain-text part and an HTML part."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +8,13 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-_env = Environment(loader=PackageLoader("notifications.adapters", "templates"), undefined=StrictUndefined,
-                   autoescape=False, trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=PackageLoader("notifications.adapters", "templates"),
+    undefined=StrictUndefined,
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 @dataclass(frozen=True)

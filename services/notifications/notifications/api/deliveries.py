@@ -1,4 +1,5 @@
 """The delivery log over HTTP (R2, R6, R17), and the operators' retry-now after an SMTP outage."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,10 @@ class DeliveryView(BaseModel):
     subscription_id: str = Field(description="What it is about: a subscription, an account or a person.")
     status: str = Field(description="`pending`, `sent` or `rejected`.")
     attempts: int = Field(description="Attempts to hand it to the SMTP server so far.")
-    last_error: str | None = Field(description="The last failure, or why it was rejected: the server's "
-                                   "answer, or what made it impossible to compose (e.g. not one address).")
+    last_error: str | None = Field(
+        description="The last failure, or why it was rejected: the server's "
+        "answer, or what made it impossible to compose (e.g. not one address)."
+    )
     next_attempt_at: datetime | None = Field(description="When a pending e-mail is tried again (real time).")
     sent_at: datetime | None = Field(description="When the SMTP server accepted it.")
     rejected_at: datetime | None = Field(description="When it was rejected for good; never retried after.")
@@ -47,8 +50,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
         401: "No valid access token (`{code, message, rule}`).",
         403: "Not an operator: `X-Operator-Token` is missing or wrong.",
-        422: "A query parameter is invalid, e.g. `limit` above the maximum or a cursor this list "
-             "did not give.",
+        422: "A query parameter is invalid, e.g. `limit` above the maximum or a cursor this list did not give.",
     }
     return {status: {"model": ErrorBody, "description": described[status]} for status in statuses}
 
@@ -57,7 +59,9 @@ router = APIRouter(tags=["notifications"])
 
 
 @router.get(
-    "/deliveries", response_model=list[DeliveryView], responses=_errors(401, 422),
+    "/deliveries",
+    response_model=list[DeliveryView],
+    responses=_errors(401, 422),
     response_description="One page of the e-mails the caller may read, oldest first.",
     summary="The delivery log: your e-mails, or those of an event or a person you administer",
     description=(
@@ -67,30 +71,37 @@ router = APIRouter(tags=["notifications"])
         "event or a person whose e-mails you may not read answers an empty list, exactly as "
         "for one that does not exist. Without `caused_by` and `recipient`, your own e-mails.\n\n"
         f"Oldest first, at most `limit` per page (default 100, at most {MAX_PAGE_SIZE}); the "
-        "next page is in the `Link: <...>; rel=\"next\"` and `X-Next-Cursor` headers, absent "
-        "on the last page."))
-async def deliveries(request: Request, page: Annotated[PageRequest, Depends(page_request)],
-                     caused_by: str | None = Query(None, max_length=64,
-                                                   description="Only the e-mails this event caused."),
-                     recipient: str | None = Query(None, max_length=64,
-                                                   description="Only the e-mails to this person id."),
-                     *, caller: CurrentCaller, runtime: Runtime):
+        'next page is in the `Link: <...>; rel="next"` and `X-Next-Cursor` headers, absent '
+        "on the last page."
+    ),
+)
+async def deliveries(
+    request: Request,
+    page: Annotated[PageRequest, Depends(page_request)],
+    caused_by: str | None = Query(None, max_length=64, description="Only the e-mails this event caused."),
+    recipient: str | None = Query(None, max_length=64, description="Only the e-mails to this person id."),
+    *,
+    caller: CurrentCaller,
+    runtime: Runtime,
+):
     if caused_by is None and recipient is None:
         recipient = caller.person_id
     async with runtime.uow() as uow:
-        found = await uow.emails.page_for(Reader(caller.person_id, caller.account_id), page,
-                                          caused_by=caused_by, recipient_id=recipient)
+        found = await uow.emails.page_for(
+            Reader(caller.person_id, caller.account_id), page, caused_by=caused_by, recipient_id=recipient
+        )
     return paged(request, page, found, lambda e: (e.created_at, e.email_id), DeliveryView.of)
 
 
 @router.post(
-    "/ops/deliveries/retry-now", dependencies=[REQUIRES_OPERATOR],
-    response_model=RetryNowAnswer, responses=_errors(403),
+    "/ops/deliveries/retry-now",
+    dependencies=[REQUIRES_OPERATOR],
+    response_model=RetryNowAnswer,
+    responses=_errors(403),
     response_description="How many pending e-mails were made due at once.",
-    summary="Operators: after an SMTP outage, try every pending e-mail now instead of at the "
-            "end of its backoff",
-    description="Who may call it: operators only, with `X-Operator-Token`. Rejected e-mails "
-                "stay rejected.")
+    summary="Operators: after an SMTP outage, try every pending e-mail now instead of at the end of its backoff",
+    description="Who may call it: operators only, with `X-Operator-Token`. Rejected e-mails stay rejected.",
+)
 async def retry_now(runtime: Runtime) -> RetryNowAnswer:
     async with runtime.uow() as uow:
         due = await make_due_now(uow)

@@ -4,6 +4,7 @@ Everyone reads the e-mails sent to them. An administrator also reads the e-mails
 they administer: a subscription, or their customer account, as the events named them.
 Nothing else is shown, and nothing says whether there was something else to show.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -20,6 +20,7 @@ What is checked, per subscription:
 Identity's account and person events, and the verification e-mails, legitimately come first
 for their subject: they are not checked against anything.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -58,7 +59,8 @@ class KnownSubscription:
     def in_force(self, contact: Contact) -> bool:
         known_email = self.administrators.get(self.administrator_id)
         return contact.person_id == self.administrator_id and (
-            known_email is None or known_email == contact.email.lower())
+            known_email is None or known_email == contact.email.lower()
+        )
 
     def ever_administered_by(self, person_id: str) -> bool:
         return person_id == self.administrator_id or person_id in self.administrators
@@ -105,7 +107,8 @@ def check_agrees(event: Event, known: Mapping[str, KnownSubscription]) -> None:
             return
         raise InconsistentEvent(
             f"{event.type} is about subscription {subscription_id}, which notifications never saw "
-            "purchased, started as a trial or ordered: not applied, no e-mail sent.")
+            "purchased, started as a trial or ordered: not applied, no e-mail sent."
+        )
     _check_account(event, getattr(event, "account_id", ""), subscription)  # every such event names it
     named = claimed_administrator(event)
     if named is None:
@@ -116,11 +119,13 @@ def check_agrees(event: Event, known: Mapping[str, KnownSubscription]) -> None:
                 f"{event.type} names person {named.person_id} as the administrator of subscription "
                 f"{subscription_id}, whose administrator is person {subscription.administrator_id}"
                 + (" (at another address)" if named.person_id == subscription.administrator_id else "")
-                + ": not applied, no e-mail sent.")
+                + ": not applied, no e-mail sent."
+            )
     elif not subscription.ever_administered_by(named.person_id):
         raise InconsistentEvent(
             f"{event.type} names person {named.person_id}, who never administered subscription "
-            f"{subscription_id}, as its administrator: not applied, no e-mail sent.")
+            f"{subscription_id}, as its administrator: not applied, no e-mail sent."
+        )
 
 
 def _check_invoice(event: InvoiceIssued, known: Mapping[str, KnownSubscription]) -> None:
@@ -132,17 +137,20 @@ def _check_invoice(event: InvoiceIssued, known: Mapping[str, KnownSubscription])
         if subscription is None:
             raise InconsistentEvent(
                 f"{event.type} {event.number} bills subscription {subscription_id}, which notifications "
-                "never saw purchased, started as a trial or ordered: not applied, no e-mail sent.")
+                "never saw purchased, started as a trial or ordered: not applied, no e-mail sent."
+            )
         _check_account(event, getattr(event, "account_id", ""), subscription)  # every such event names it
         billed.append(subscription)
     if billed and not any(s.ever_administered_by(event.administrator.person_id) for s in billed):
         raise InconsistentEvent(
             f"{event.type} {event.number} goes to person {event.administrator.person_id}, who never "
-            "administered a subscription it bills: not applied, no e-mail sent.")
+            "administered a subscription it bills: not applied, no e-mail sent."
+        )
 
 
 def _check_account(event: Event, account_id: str, subscription: KnownSubscription) -> None:
     if account_id != subscription.account_id:
         raise InconsistentEvent(
             f"{event.type} says subscription {subscription.subscription_id} belongs to account "
-            f"{account_id}; it belongs to account {subscription.account_id}: not applied, no e-mail sent.")
+            f"{account_id}; it belongs to account {subscription.account_id}: not applied, no e-mail sent."
+        )

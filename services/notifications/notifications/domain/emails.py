@@ -1,5 +1,6 @@
 """Which e-mail each event causes, to whom, with what facts (R33), and the e-mail as the log
 keeps it. Pure: no SMTP, no templates."""
+
 from __future__ import annotations
 
 import uuid
@@ -77,9 +78,14 @@ class _Addresser:
     cause_event_id: str
 
     def __call__(self, template: str, recipient: Contact, **facts: Any) -> EmailRequest:
-        return EmailRequest(email_id(self.cause_event_id, template, recipient.person_id), template,
-                            recipient, self.event.subject(), getattr(self.event, "account_id", ""),
-                            {"name": recipient.name or recipient.email, **facts})
+        return EmailRequest(
+            email_id(self.cause_event_id, template, recipient.person_id),
+            template,
+            recipient,
+            self.event.subject(),
+            getattr(self.event, "account_id", ""),
+            {"name": recipient.name or recipient.email, **facts},
+        )
 
 
 def emails_for(event: Event, cause_event_id: str) -> list[EmailRequest]:
@@ -90,123 +96,232 @@ def emails_for(event: Event, cause_event_id: str) -> list[EmailRequest]:
 def _purchased(event: SubscriptionPurchased, to: _Addresser) -> list[EmailRequest]:
     if event.converts_trial:  # R10: the conversion is accepted at once; `activated` follows
         return []
-    return [to("agreement", event.administrator, product=event.product, tier=event.tier,
-               quantity=event.quantity, agreement_url=event.agreement_url,
-               accept_by=event.activation_deadline.date().isoformat())]
+    return [
+        to(
+            "agreement",
+            event.administrator,
+            product=event.product,
+            tier=event.tier,
+            quantity=event.quantity,
+            agreement_url=event.agreement_url,
+            accept_by=event.activation_deadline.date().isoformat(),
+        )
+    ]
 
 
 def _activated(event: SubscriptionActivated, to: _Addresser) -> list[EmailRequest]:
-    return [to("activated", event.administrator, quantity=event.quantity,
-               term_end=event.term_end.date().isoformat())]
+    return [to("activated", event.administrator, quantity=event.quantity, term_end=event.term_end.date().isoformat())]
 
 
 def _cancellation(event: CancellationScheduled, to: _Addresser) -> list[EmailRequest]:
-    return [to("cancellation_confirmed", event.administrator, reason=event.reason,
-               effective_at=event.effective_at.date().isoformat())]
+    return [
+        to(
+            "cancellation_confirmed",
+            event.administrator,
+            reason=event.reason,
+            effective_at=event.effective_at.date().isoformat(),
+        )
+    ]
 
 
 def _deprovisioned(event: SeatsDeprovisioned, to: _Addresser) -> list[EmailRequest]:
-    return [to("deprovisioned", event.administrator, revoked=len(event.revoked_user_ids),
-               ended_at=event.deprovisioned_at.date().isoformat())]
+    return [
+        to(
+            "deprovisioned",
+            event.administrator,
+            revoked=len(event.revoked_user_ids),
+            ended_at=event.deprovisioned_at.date().isoformat(),
+        )
+    ]
 
 
 def _amendment(event: AmendmentProposed, to: _Addresser) -> list[EmailRequest]:
-    quoted_total = Money(amount_minor=event.quoted_credit.amount_minor + event.quoted_charge.amount_minor,
-                         currency=event.quoted_charge.currency)
-    return [to("amendment", event.administrator, from_tier=event.from_tier, to_tier=event.to_tier,
-               new_price=money(event.new_unit_price), quoted_credit=money(event.quoted_credit),
-               quoted_charge=money(event.quoted_charge), quoted_total=money(quoted_total),
-               accept_url=event.accept_url, proposed_on=event.proposed_at.date().isoformat())]
+    quoted_total = Money(
+        amount_minor=event.quoted_credit.amount_minor + event.quoted_charge.amount_minor,
+        currency=event.quoted_charge.currency,
+    )
+    return [
+        to(
+            "amendment",
+            event.administrator,
+            from_tier=event.from_tier,
+            to_tier=event.to_tier,
+            new_price=money(event.new_unit_price),
+            quoted_credit=money(event.quoted_credit),
+            quoted_charge=money(event.quoted_charge),
+            quoted_total=money(quoted_total),
+            accept_url=event.accept_url,
+            proposed_on=event.proposed_at.date().isoformat(),
+        )
+    ]
 
 
 def _transferred(event: AdministratorTransferred, to: _Addresser) -> list[EmailRequest]:
     """R17: the new administrator is told they have full control; the previous one, that they lost it."""
     on = event.transferred_at.date().isoformat()
     previous, new = event.previous_administrator, event.new_administrator
-    return [to("administrator_transferred", new, previous_name=previous.name or previous.email,
-               subscription_id=event.subscription_id, transferred_on=on),
-            to("administrator_replaced", previous, new_name=new.name or new.email,
-               subscription_id=event.subscription_id, transferred_on=on)]
+    return [
+        to(
+            "administrator_transferred",
+            new,
+            previous_name=previous.name or previous.email,
+            subscription_id=event.subscription_id,
+            transferred_on=on,
+        ),
+        to(
+            "administrator_replaced",
+            previous,
+            new_name=new.name or new.email,
+            subscription_id=event.subscription_id,
+            transferred_on=on,
+        ),
+    ]
 
 
 def _invoice(event: InvoiceIssued, to: _Addresser) -> list[EmailRequest]:
     lines = [{"description": line.description, "amount": money(line.amount)} for line in event.lines]
-    return [to("invoice_issued", event.administrator, number=event.number,
-               credit_note=event.kind == "credit_note", total=money(event.total),
-               po_number=event.po_number, url=event.url, issued_on=event.issued_at.date().isoformat(),
-               lines=lines)]
+    return [
+        to(
+            "invoice_issued",
+            event.administrator,
+            number=event.number,
+            credit_note=event.kind == "credit_note",
+            total=money(event.total),
+            po_number=event.po_number,
+            url=event.url,
+            issued_on=event.issued_at.date().isoformat(),
+            lines=lines,
+        )
+    ]
 
 
 def _awaiting_approval(event: OrderAwaitingApproval, to: _Addresser) -> list[EmailRequest]:
     """R19: the approver is asked; the reseller is told who decides."""
-    order = dict(order_id=event.subscription_id, product=event.product, tier=event.tier,
-                 quantity=event.quantity, project_id=event.project_id,
-                 ordered_on=event.ordered_at.date().isoformat())
-    return [to("approval_request", approver(event.approver_email),
-               reseller_name=event.reseller.name or event.reseller.email, **order),
-            to("approval_pending", event.reseller, approver_email=event.approver_email, **order)]
+    order = dict(
+        order_id=event.subscription_id,
+        product=event.product,
+        tier=event.tier,
+        quantity=event.quantity,
+        project_id=event.project_id,
+        ordered_on=event.ordered_at.date().isoformat(),
+    )
+    return [
+        to(
+            "approval_request",
+            approver(event.approver_email),
+            reseller_name=event.reseller.name or event.reseller.email,
+            **order,
+        ),
+        to("approval_pending", event.reseller, approver_email=event.approver_email, **order),
+    ]
 
 
 def _grace(event: GraceStarted, to: _Addresser) -> list[EmailRequest]:
-    return [to("grace_started", event.administrator, term_end=event.term_end.date().isoformat(),
-               grace_ends_at=event.grace_ends_at.date().isoformat())]
+    return [
+        to(
+            "grace_started",
+            event.administrator,
+            term_end=event.term_end.date().isoformat(),
+            grace_ends_at=event.grace_ends_at.date().isoformat(),
+        )
+    ]
 
 
 def _trial_ended(event: TrialEnded, to: _Addresser) -> list[EmailRequest]:
     if event.outcome != "fallback":  # a conversion is confirmed by the `activated` e-mail
         return []
-    return [to("trial_ended", event.administrator, fallback_tier=event.fallback_tier or "standard",
-               ended_on=event.ended_at.date().isoformat())]
+    return [
+        to(
+            "trial_ended",
+            event.administrator,
+            fallback_tier=event.fallback_tier or "standard",
+            ended_on=event.ended_at.date().isoformat(),
+        )
+    ]
 
 
 def _verification(event: VerificationEmailRequested, to: _Addresser) -> list[EmailRequest]:
     """R1: the single-use link and when it stops working (UTC, to the minute)."""
-    return [to("verification", event.person, verify_url=event.verify_url,
-               expires_at=event.expires_at.strftime("%Y-%m-%d %H:%M UTC"))]
+    return [
+        to(
+            "verification",
+            event.person,
+            verify_url=event.verify_url,
+            expires_at=event.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+    ]
 
 
 def _invited(event: UserInvited, to: _Addresser) -> list[EmailRequest]:
     """R22: a resend is a re-invitation, with a new invitation and so a new e-mail."""
-    return [to("reinvitation" if event.resend else "invitation", event.user,
-               inviter_name=event.invited_by.name or event.invited_by.email,
-               register_url=event.register_url, invited_on=event.invited_at.date().isoformat())]
+    return [
+        to(
+            "reinvitation" if event.resend else "invitation",
+            event.user,
+            inviter_name=event.invited_by.name or event.invited_by.email,
+            register_url=event.register_url,
+            invited_on=event.invited_at.date().isoformat(),
+        )
+    ]
 
 
 def _contact_added(event: ContactAdded, to: _Addresser) -> list[EmailRequest]:
     """R4: a registered person is linked at once, without an e-mail; anyone else is invited."""
     if event.linked:
         return []
-    return [to("contact_invitation", event.contact, company_name=event.company_name,
-               inviter_name=event.added_by.name or event.added_by.email, register_url=event.register_url)]
+    return [
+        to(
+            "contact_invitation",
+            event.contact,
+            company_name=event.company_name,
+            inviter_name=event.added_by.name or event.added_by.email,
+            register_url=event.register_url,
+        )
+    ]
 
 
 def _unassigned(event: SeatUnassigned, to: _Addresser) -> list[EmailRequest]:
     """R24, R10: access ends at once; the user falls back to a trial or to Standard."""
-    return [to("access_removed", event.user, fallback=event.fallback,
-               removed_on=event.unassigned_at.date().isoformat())]
+    return [
+        to("access_removed", event.user, fallback=event.fallback, removed_on=event.unassigned_at.date().isoformat())
+    ]
 
 
 def _verification_lapsed(event: AccountVerificationLapsed, to: _Addresser) -> list[EmailRequest]:
     """R3: 60 days passed without accepted documents; the administrator is told."""
-    return [to("account_verification_lapsed", event.administrator,
-               registered_on=event.registered_at.date().isoformat(), lapsed_on=event.lapsed_at.date().isoformat())]
+    return [
+        to(
+            "account_verification_lapsed",
+            event.administrator,
+            registered_on=event.registered_at.date().isoformat(),
+            lapsed_on=event.lapsed_at.date().isoformat(),
+        )
+    ]
 
 
 def _registration_attempted(event: RegistrationAttempted, to: _Addresser) -> list[EmailRequest]:
     """R1: registration answers alike for a new and a taken address, so that it tells nobody
     which addresses have an account; the owner of a taken one learns of the attempt here."""
-    return [to("registration_attempted", event.person,
-               attempted_at=event.attempted_at.strftime("%Y-%m-%d %H:%M UTC"))]
+    return [to("registration_attempted", event.person, attempted_at=event.attempted_at.strftime("%Y-%m-%d %H:%M UTC"))]
 
 
 # Each composer takes the event type it is filed under (hence Any: a dict cannot say so).
 _COMPOSERS: dict[type[Event], Callable[[Any, _Addresser], list[EmailRequest]]] = {
-    SubscriptionPurchased: _purchased, SubscriptionActivated: _activated,
-    CancellationScheduled: _cancellation, SeatsDeprovisioned: _deprovisioned,
-    AmendmentProposed: _amendment, AdministratorTransferred: _transferred, InvoiceIssued: _invoice,
-    OrderAwaitingApproval: _awaiting_approval, GraceStarted: _grace, TrialEnded: _trial_ended,
-    VerificationEmailRequested: _verification, UserInvited: _invited, ContactAdded: _contact_added,
-    SeatUnassigned: _unassigned, AccountVerificationLapsed: _verification_lapsed,
+    SubscriptionPurchased: _purchased,
+    SubscriptionActivated: _activated,
+    CancellationScheduled: _cancellation,
+    SeatsDeprovisioned: _deprovisioned,
+    AmendmentProposed: _amendment,
+    AdministratorTransferred: _transferred,
+    InvoiceIssued: _invoice,
+    OrderAwaitingApproval: _awaiting_approval,
+    GraceStarted: _grace,
+    TrialEnded: _trial_ended,
+    VerificationEmailRequested: _verification,
+    UserInvited: _invited,
+    ContactAdded: _contact_added,
+    SeatUnassigned: _unassigned,
+    AccountVerificationLapsed: _verification_lapsed,
     RegistrationAttempted: _registration_attempted,
 }
 EVENTS_WITH_EMAILS: tuple[type[Event], ...] = tuple(_COMPOSERS)
@@ -241,5 +356,11 @@ class OutgoingEmail:
 def rejected(email: OutgoingEmail, reason: str, at: datetime) -> EmailRejected:
     """R34: what is reported, once, of an e-mail rejected for good. Never the address."""
     return EmailRejected(
-        email_id=email.email_id, template=email.template, recipient_id=email.recipient_id,
-        subscription_id=email.subscription_id, caused_by=email.caused_by, reason=reason[:2000], rejected_at=at)
+        email_id=email.email_id,
+        template=email.template,
+        recipient_id=email.recipient_id,
+        subscription_id=email.subscription_id,
+        caused_by=email.caused_by,
+        reason=reason[:2000],
+        rejected_at=at,
+    )

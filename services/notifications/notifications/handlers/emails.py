@@ -4,6 +4,7 @@ the event's own transaction; the sender (handlers.sending) then delivers each on
 Nothing here logs an e-mail's text, its facts or its address: a verification e-mail carries a
 single-use link. Logs name e-mails by id and recipients by person id.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -41,10 +42,19 @@ def _outgoing(request: EmailRequest, cause: Envelope, uow: NotificationsUnitOfWo
     """Pending, or already rejected when it cannot be rendered or composed: such an e-mail is
     recorded and reported once, and never reaches the sender's queue."""
     email = OutgoingEmail(
-        email_id=request.email_id, caused_by=cause.id, template=request.template,
-        locale=request.locale, recipient_id=request.recipient.person_id,
-        recipient_email=request.recipient.email[:MAX_EMAIL_COLUMN], subscription_id=request.subscription_id,
-        account_id=request.account_id, correlation_id=cause.correlationid, subject="", text="", html="")
+        email_id=request.email_id,
+        caused_by=cause.id,
+        template=request.template,
+        locale=request.locale,
+        recipient_id=request.recipient.person_id,
+        recipient_email=request.recipient.email[:MAX_EMAIL_COLUMN],
+        subscription_id=request.subscription_id,
+        account_id=request.account_id,
+        correlation_id=cause.correlationid,
+        subject="",
+        text="",
+        html="",
+    )
     try:
         rendered = render(request.template, request.locale, request.facts)
     except Exception as error:  # noqa: BLE001 - a template fault must cost this e-mail alone
@@ -57,5 +67,11 @@ def _outgoing(request: EmailRequest, cause: Envelope, uow: NotificationsUnitOfWo
 
 def _rejected_at_once(email: OutgoingEmail, reason: str, uow: NotificationsUnitOfWork) -> OutgoingEmail:
     secret = email.template in SECRET_TEMPLATES
-    return replace(email, status="rejected", last_error=reason, rejected_at=uow.now(),
-                   text="" if secret else email.text, html="" if secret else email.html)
+    return replace(
+        email,
+        status="rejected",
+        last_error=reason,
+        rejected_at=uow.now(),
+        text="" if secret else email.text,
+        html="" if secret else email.html,
+    )

@@ -5,6 +5,7 @@ Replicas of this service each run a sender over one queue; a claim makes one of 
 each e-mail. Nothing here logs an e-mail's text, its facts or its address: a verification
 e-mail carries a single-use link. Logs name e-mails by id and recipients by person id.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,9 @@ def wake_sender() -> None:
 
 
 def log_rejection(email: OutgoingEmail, reason: str) -> None:
-    log.error("e-mail %s (%s) to person %s rejected for good: %s", email.email_id, email.template,
-              email.recipient_id, reason)
+    log.error(
+        "e-mail %s (%s) to person %s rejected for good: %s", email.email_id, email.template, email.recipient_id, reason
+    )
 
 
 @dataclass(frozen=True)
@@ -112,10 +114,17 @@ async def _mark_sent(runtime: Notifications, email: OutgoingEmail) -> None:
     uow = runtime.uow(correlation_id=email.correlation_id)
     async with uow:
         await uow.emails.mark_sent(email.email_id, uow.now(), email.template in SECRET_TEMPLATES)
-        await uow.publish(EmailSent(
-            email_id=email.email_id, template=email.template, locale=email.locale,
-            recipient_id=email.recipient_id, subscription_id=email.subscription_id,
-            caused_by=email.caused_by, sent_at=uow.now()))
+        await uow.publish(
+            EmailSent(
+                email_id=email.email_id,
+                template=email.template,
+                locale=email.locale,
+                recipient_id=email.recipient_id,
+                subscription_id=email.subscription_id,
+                caused_by=email.caused_by,
+                sent_at=uow.now(),
+            )
+        )
         await uow.commit()
 
 
@@ -136,16 +145,29 @@ async def _defer(runtime: Notifications, email: OutgoingEmail, error: str, retry
     async with uow:
         await uow.emails.defer(email.email_id, error, at)
         await uow.commit()
-    log.warning("e-mail %s (%s) attempt %d failed (%s); next attempt at %s", email.email_id,
-                email.template, attempts, error, at.isoformat())
+    log.warning(
+        "e-mail %s (%s) attempt %d failed (%s); next attempt at %s",
+        email.email_id,
+        email.template,
+        attempts,
+        error,
+        at.isoformat(),
+    )
 
 
-async def run_sender(runtime: Notifications, mailer: Mailer, retry: RetryPolicy | None = None,
-                     poll_seconds: float = 0.5) -> None:
+async def run_sender(
+    runtime: Notifications, mailer: Mailer, retry: RetryPolicy | None = None, poll_seconds: float = 0.5
+) -> None:
     """An SMTP outage delays mail, it never loses it: each e-mail waits out its own backoff,
     and an unreachable server backs the whole loop off too."""
     try:
-        await drive(lambda: deliver_pending(runtime, mailer, retry), _sender_wakeup, poll_seconds=poll_seconds,
-                    log=log, what="sending e-mail", max_backoff=30.0)
+        await drive(
+            lambda: deliver_pending(runtime, mailer, retry),
+            _sender_wakeup,
+            poll_seconds=poll_seconds,
+            log=log,
+            what="sending e-mail",
+            max_backoff=30.0,
+        )
     finally:
         await mailer.close()  # on shutdown: QUIT the kept SMTP connection

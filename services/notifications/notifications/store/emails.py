@@ -1,4 +1,5 @@
 """Outgoing e-mails: rendered once, sent once, and the delivery log people can query."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,8 +22,9 @@ class EmailRepository:
 
     async def add_once(self, email: OutgoingEmail, at: datetime) -> bool:
         """False when this e-mail (same event, template, recipient) was already queued."""
-        exists = (await self._conn.execute(select(emails.c.email_id).where(
-            emails.c.email_id == email.email_id))).first()
+        exists = (
+            await self._conn.execute(select(emails.c.email_id).where(emails.c.email_id == email.email_id))
+        ).first()
         if exists:
             return False
         await self._conn.execute(insert(emails).values({**vars(email), "created_at": at}))
@@ -33,38 +35,67 @@ class EmailRepository:
         oldest first. One waiting out its backoff does not hold back those queued after it."""
         waited_on_first = case((emails.c.template.in_(sorted(WAITED_ON)), 0), else_=1)
         rows = await self._conn.execute(
-            select(emails).where(emails.c.status == "pending",
-                                 or_(emails.c.next_attempt_at.is_(None), emails.c.next_attempt_at <= now))
-            .order_by(waited_on_first, emails.c.created_at, emails.c.email_id).limit(limit))
+            select(emails)
+            .where(
+                emails.c.status == "pending", or_(emails.c.next_attempt_at.is_(None), emails.c.next_attempt_at <= now)
+            )
+            .order_by(waited_on_first, emails.c.created_at, emails.c.email_id)
+            .limit(limit)
+        )
         return [_email(r) for r in rows]
 
     async def claim(self, email: OutgoingEmail, now: datetime, until: datetime) -> bool:
         """Take a due e-mail for this sender until `until`; False when another sender took it,
         or sent it, since it was read (replicas share the queue on PostgreSQL)."""
-        taken = await self._conn.execute(update(emails).where(
-            emails.c.email_id == email.email_id, emails.c.status == "pending", emails.c.attempts == email.attempts,
-            or_(emails.c.next_attempt_at.is_(None), emails.c.next_attempt_at <= now)).values(next_attempt_at=until))
+        taken = await self._conn.execute(
+            update(emails)
+            .where(
+                emails.c.email_id == email.email_id,
+                emails.c.status == "pending",
+                emails.c.attempts == email.attempts,
+                or_(emails.c.next_attempt_at.is_(None), emails.c.next_attempt_at <= now),
+            )
+            .values(next_attempt_at=until)
+        )
         return taken.rowcount == 1
 
     async def mark_sent(self, email_id: str, at: datetime, forget_body: bool = False) -> None:
         body = {"text": "", "html": ""} if forget_body else {}
-        await self._conn.execute(update(emails).where(emails.c.email_id == email_id).values(
-            status="sent", sent_at=at, next_attempt_at=None, attempts=emails.c.attempts + 1, **body))
+        await self._conn.execute(
+            update(emails)
+            .where(emails.c.email_id == email_id)
+            .values(status="sent", sent_at=at, next_attempt_at=None, attempts=emails.c.attempts + 1, **body)
+        )
 
     async def mark_rejected(self, email_id: str, at: datetime, error: str, forget_body: bool = False) -> None:
         body = {"text": "", "html": ""} if forget_body else {}
-        await self._conn.execute(update(emails).where(emails.c.email_id == email_id).values(
-            status="rejected", rejected_at=at, next_attempt_at=None, last_error=error[:2000],
-            attempts=emails.c.attempts + 1, **body))
+        await self._conn.execute(
+            update(emails)
+            .where(emails.c.email_id == email_id)
+            .values(
+                status="rejected",
+                rejected_at=at,
+                next_attempt_at=None,
+                last_error=error[:2000],
+                attempts=emails.c.attempts + 1,
+                **body,
+            )
+        )
 
     async def defer(self, email_id: str, error: str, next_attempt_at: datetime) -> None:
-        await self._conn.execute(update(emails).where(emails.c.email_id == email_id).values(
-            last_error=error[:2000], attempts=emails.c.attempts + 1, next_attempt_at=next_attempt_at))
+        await self._conn.execute(
+            update(emails)
+            .where(emails.c.email_id == email_id)
+            .values(last_error=error[:2000], attempts=emails.c.attempts + 1, next_attempt_at=next_attempt_at)
+        )
 
     async def retry_now(self) -> int:
         """After an outage is fixed: every pending e-mail is due again at once; returns how many."""
-        result = await self._conn.execute(update(emails).where(
-            emails.c.status == "pending", emails.c.next_attempt_at.is_not(None)).values(next_attempt_at=None))
+        result = await self._conn.execute(
+            update(emails)
+            .where(emails.c.status == "pending", emails.c.next_attempt_at.is_not(None))
+            .values(next_attempt_at=None)
+        )
         return result.rowcount
 
     async def log(self, caused_by: str | None = None, recipient_id: str | None = None) -> list[OutgoingEmail]:
@@ -75,8 +106,9 @@ class EmailRepository:
             query = query.where(emails.c.recipient_id == recipient_id)
         return [_email(r) for r in await self._conn.execute(query)]
 
-    async def page_for(self, reader: Reader, page: PageRequest, caused_by: str | None = None,
-                       recipient_id: str | None = None) -> list[OutgoingEmail]:
+    async def page_for(
+        self, reader: Reader, page: PageRequest, caused_by: str | None = None, recipient_id: str | None = None
+    ) -> list[OutgoingEmail]:
         """One page of the log (and one more row, if any), oldest first: only what `reader`
         may read (domain.access.may_read), filtered in the query so that every page is full."""
         query = select(emails).where(readable_by(reader))
@@ -94,8 +126,12 @@ def readable_by(reader: Reader) -> ColumnElement[bool]:
     administered = select(administrators.c.subject_id).where(administrators.c.person_id == reader.person_id)
     return or_(
         emails.c.recipient_id == reader.person_id,
-        and_(emails.c.account_id != "", emails.c.account_id == reader.account_id,
-             or_(emails.c.subscription_id.in_(administered), emails.c.account_id.in_(administered))))
+        and_(
+            emails.c.account_id != "",
+            emails.c.account_id == reader.account_id,
+            or_(emails.c.subscription_id.in_(administered), emails.c.account_id.in_(administered)),
+        ),
+    )
 
 
 def _email(r: Any) -> OutgoingEmail:

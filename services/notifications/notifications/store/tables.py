@@ -1,4 +1,5 @@
 """The tables of the notifications service: its only MetaData. The migrations make exactly these."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text
@@ -8,7 +9,8 @@ from servicekit.store.types import UTCDateTime
 metadata = MetaData()
 
 emails = Table(
-    "emails", metadata,
+    "emails",
+    metadata,
     Column("email_id", String(64), primary_key=True),
     Column("caused_by", String(64), nullable=False, index=True),
     Column("template", String(64), nullable=False),
@@ -33,7 +35,8 @@ emails = Table(
 
 # The administrator of each subscription or account, as the latest event naming one said.
 administrators = Table(
-    "administrators", metadata,
+    "administrators",
+    metadata,
     Column("subject_id", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False),
     Column("person_id", String(64), nullable=False),
@@ -44,7 +47,8 @@ administrators = Table(
 # seats and billing may name a previous administrator, not yet told of a transfer; an event
 # naming someone who never administered it is inconsistent (notifications.domain.consistency).
 administrator_history = Table(
-    "administrator_history", metadata,
+    "administrator_history",
+    metadata,
     Column("subject_id", String(64), primary_key=True),
     Column("person_id", String(64), primary_key=True),
     Column("email", String(320)),  # lower-cased; None for those recorded before addresses were kept

@@ -1,4 +1,5 @@
 """The unit of work of the notifications service: one transaction, and the repositories on it."""
+
 from __future__ import annotations
 
 from notifications.store.administrators import AdministratorRepository

@@ -11,6 +11,7 @@ Every cell is text a person typed: a name or an address with a control character
 as a row to correct (`servicekit.http.fields`), and every spreadsheet seats writes neutralises
 cells that a spreadsheet would run as a formula (`spreadsheet_text`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,19 +42,28 @@ log = logging.getLogger("seats.importfiles")  # the name it logged under before 
 COLUMNS = ("email", "first_name", "last_name")
 EXAMPLE = ("ada@example.com", "Ada", "Lovelace")
 HEADER_NAMES = {
-    "email": "email", "e_mail": "email", "mail": "email", "email_address": "email",
-    "first_name": "first_name", "firstname": "first_name", "given_name": "first_name", "prenom": "first_name",
-    "last_name": "last_name", "lastname": "last_name", "surname": "last_name", "family_name": "last_name",
+    "email": "email",
+    "e_mail": "email",
+    "mail": "email",
+    "email_address": "email",
+    "first_name": "first_name",
+    "firstname": "first_name",
+    "given_name": "first_name",
+    "prenom": "first_name",
+    "last_name": "last_name",
+    "lastname": "last_name",
+    "surname": "last_name",
+    "family_name": "last_name",
     "nom": "last_name",
 }
-MAX_IMPORT_ROWS = 50_000             # rows under the header, blank ones included
+MAX_IMPORT_ROWS = 50_000  # rows under the header, blank ones included
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the file as sent (50,000 rows take about 4 MB of CSV, 1 MB of XLSX)
 MAX_XLSX_UNCOMPRESSED_BYTES = 20 * 1024 * 1024  # what an XLSX unzips to (50,000 rows: about 12 MB)
 MAX_XLSX_ENTRIES = 1000
-MAX_COLUMNS = 50                     # the three columns are looked for among the first 50
-SUMMARY_ROWS = 100                   # rows an answer shows of a list (the rest: GET .../rows)
-ROW_BATCH = 500                      # rows written to the draft per INSERT: ~10 ms of the event loop
-PARSER_NICENESS = 10                 # the parser process yields the CPU to the service
+MAX_COLUMNS = 50  # the three columns are looked for among the first 50
+SUMMARY_ROWS = 100  # rows an answer shows of a list (the rest: GET .../rows)
+ROW_BATCH = 500  # rows written to the draft per INSERT: ~10 ms of the event loop
+PARSER_NICENESS = 10  # the parser process yields the CPU to the service
 
 # OWASP, CSV injection: a cell starting with one of these is run as a formula by spreadsheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -172,8 +182,10 @@ def _ensure_small_when_unzipped(content: bytes) -> None:
 
 def _ensure_few_lines(read: int) -> None:
     if read > MAX_IMPORT_ROWS + 1:  # the header, then the rows
-        raise _too_large(f"it has more than {MAX_IMPORT_ROWS:,} rows under the header (blank rows count); "
-                         "split it into several imports")
+        raise _too_large(
+            f"it has more than {MAX_IMPORT_ROWS:,} rows under the header (blank rows count); "
+            "split it into several imports"
+        )
 
 
 def _rows(lines: list[list[str]]) -> list[Row]:
@@ -195,22 +207,24 @@ def _header_positions(header: list[str]) -> dict[str, int]:
         if (name := HEADER_NAMES.get(key)) and name not in positions:
             positions[name] = i
     if missing := [c for c in COLUMNS if c not in positions]:
-        raise _unreadable(f"the header row lacks {', '.join(missing)} (use the template: "
-                          f"{', '.join(COLUMNS)})")
+        raise _unreadable(f"the header row lacks {', '.join(missing)} (use the template: {', '.join(COLUMNS)})")
     return positions
 
 
 def _unreadable(why: str) -> RuleViolation:
-    return RuleViolation("unreadable_import", f"The file cannot be imported: {why}.", rule="R23",
-                         refusal=Refusal.INVALID)
+    return RuleViolation(
+        "unreadable_import", f"The file cannot be imported: {why}.", rule="R23", refusal=Refusal.INVALID
+    )
 
 
 def _too_large(why: str) -> RuleViolation:
-    return RuleViolation("import_too_large", f"The file cannot be imported: {why}.", rule="R23",
-                         refusal=Refusal.INVALID)
+    return RuleViolation(
+        "import_too_large", f"The file cannot be imported: {why}.", rule="R23", refusal=Refusal.INVALID
+    )
 
 
 # -- parsing off the event loop ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ParsedImport:
@@ -224,17 +238,24 @@ class ParsedImport:
     dropped_json: str
 
 
-def parse_import(import_id: str, subscription_id: str, filename: str, content: bytes,
-                 listed_emails: set[str], at: datetime) -> ParsedImport:
+def parse_import(
+    import_id: str, subscription_id: str, filename: str, content: bytes, listed_emails: set[str], at: datetime
+) -> ParsedImport:
     """Read, validate and de-duplicate a file into a draft (R23). Runs in the parser process."""
-    draft = ImportDraft.from_rows(import_id, subscription_id, read_rows(filename, content), listed_emails, at,
-                                  check=row_problems_at_the_edge)
+    draft = ImportDraft.from_rows(
+        import_id, subscription_id, read_rows(filename, content), listed_emails, at, check=row_problems_at_the_edge
+    )
     rows = [(r.row_no, r.email, r.first_name, r.last_name, json.dumps(r.errors)) for r in draft.rows]
-    batches = [pickle.dumps(rows[i:i + ROW_BATCH]) for i in range(0, len(rows), ROW_BATCH)]
+    batches = [pickle.dumps(rows[i : i + ROW_BATCH]) for i in range(0, len(rows), ROW_BATCH)]
     incomplete = draft.incomplete
-    summary = replace(draft, rows=incomplete[:SUMMARY_ROWS], dropped=draft.dropped[:SUMMARY_ROWS],
-                      row_count=len(draft.rows), incomplete_count=len(incomplete),
-                      dropped_count=len(draft.dropped))
+    summary = replace(
+        draft,
+        rows=incomplete[:SUMMARY_ROWS],
+        dropped=draft.dropped[:SUMMARY_ROWS],
+        row_count=len(draft.rows),
+        incomplete_count=len(incomplete),
+        dropped_count=len(draft.dropped),
+    )
     return ParsedImport(summary, batches, json.dumps([vars(d) for d in draft.dropped]))
 
 
@@ -270,8 +291,9 @@ class ImportParser:
         self._in_process = in_process
         self._pool: ProcessPoolExecutor | None = None
 
-    async def parse(self, import_id: str, subscription_id: str, filename: str, content: bytes,
-                    listed_emails: set[str], at: datetime) -> ParsedImport:
+    async def parse(
+        self, import_id: str, subscription_id: str, filename: str, content: bytes, listed_emails: set[str], at: datetime
+    ) -> ParsedImport:
         arguments = (import_id, subscription_id, filename, content, listed_emails, at)
         if not self._in_process:
             return await asyncio.to_thread(parse_import, *arguments)
@@ -288,8 +310,12 @@ class ImportParser:
     def _worker(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn: a fork of a process running threads (the database driver's) may deadlock
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=os.nice, initargs=(PARSER_NICENESS,))
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=os.nice,
+                initargs=(PARSER_NICENESS,),
+            )
         return self._pool
 
     def close(self) -> None:

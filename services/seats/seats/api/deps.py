@@ -1,6 +1,7 @@
 """What seats' routes need besides the kit's dependencies (`servicekit.http.deps`): the
 service's settings, where invitation links lead and the import-file parser, which `app.build`
 puts on `app.state`."""
+
 from __future__ import annotations
 
 from typing import Annotated

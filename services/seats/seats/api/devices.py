@@ -1,4 +1,5 @@
 """Node-locked seats (R27): activation keys, the device each is active on, moving a key."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,8 +33,14 @@ class KeyView(BaseModel):
 
     @classmethod
     def of(cls, k: ActivationKey) -> KeyView:
-        return cls(key_id=k.key_id, active=k.is_active, device_id=k.device_id, device_name=k.device_name,
-                   activated_at=k.activated_at, activated_by=k.person_id)
+        return cls(
+            key_id=k.key_id,
+            active=k.is_active,
+            device_id=k.device_id,
+            device_name=k.device_name,
+            activated_at=k.activated_at,
+            activated_by=k.person_id,
+        )
 
 
 class KeysView(BaseModel):
@@ -43,34 +50,64 @@ class KeysView(BaseModel):
 router = APIRouter(prefix="/subscriptions/{subscription_id}/keys", tags=["node-locked seats"])
 
 
-@router.get("", response_model=KeysView, summary="Activation keys, the device each is active on and who "
-            "activated it (R27)", description=ADMINISTRATOR + PAGINATED)
-async def keys(request: Request, subscription_id: str, page: Annotated[PageRequest, Depends(page_request)],
-               caller: CurrentCaller, runtime: Runtime) -> Any:
+@router.get(
+    "",
+    response_model=KeysView,
+    summary="Activation keys, the device each is active on and who activated it (R27)",
+    description=ADMINISTRATOR + PAGINATED,
+)
+async def keys(
+    request: Request,
+    subscription_id: str,
+    page: Annotated[PageRequest, Depends(page_request)],
+    caller: CurrentCaller,
+    runtime: Runtime,
+) -> Any:
     async with runtime.uow(subject=subscription_id) as uow:
         found = await devices.list_keys(subscription_id, caller, uow, page)
-    return page_answer(request, page, found, lambda k: (k.created_at, k.key_id),
-                       lambda shown: KeysView(keys=[KeyView.of(k) for k in shown]))
+    return page_answer(
+        request,
+        page,
+        found,
+        lambda k: (k.created_at, k.key_id),
+        lambda shown: KeysView(keys=[KeyView.of(k) for k in shown]),
+    )
 
 
-@router.post("/{key_id}/activation", response_model=command_answer(KeyView),
-             summary="Bind a key to this device; one device at a time (R27)",
-             description=SEAT_HOLDER + " One person holds at most one key per device, and at most the "
-             "pool's `keys_per_person` keys at once (PUT .../seats/policy).")
-async def activate(subscription_id: str, key_id: str, body: ActivationRequest, request: Request,
-                   caller: CurrentCaller, commands: Commands) -> Any:
+@router.post(
+    "/{key_id}/activation",
+    response_model=command_answer(KeyView),
+    summary="Bind a key to this device; one device at a time (R27)",
+    description=SEAT_HOLDER + " One person holds at most one key per device, and at most the "
+    "pool's `keys_per_person` keys at once (PUT .../seats/policy).",
+)
+async def activate(
+    subscription_id: str,
+    key_id: str,
+    body: ActivationRequest,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> KeyView:
-        return KeyView.of(await devices.activate(subscription_id, key_id, body.device_id, body.device_name,
-                                                 caller, uow))
+        return KeyView.of(
+            await devices.activate(subscription_id, key_id, body.device_id, body.device_name, caller, uow)
+        )
+
     return await commands.run(request, caller, body, act)
 
 
-@router.post("/{key_id}/deactivation", response_model=command_answer(KeyView),
-             summary="Release a key from its device, to move it (R27)",
-             description="Who may call: the person who activated the key, or the subscription's "
-             "administrator; to anyone else the key (or the subscription) does not exist (404).")
-async def deactivate(subscription_id: str, key_id: str, request: Request, caller: CurrentCaller,
-                     commands: Commands) -> Any:
+@router.post(
+    "/{key_id}/deactivation",
+    response_model=command_answer(KeyView),
+    summary="Release a key from its device, to move it (R27)",
+    description="Who may call: the person who activated the key, or the subscription's "
+    "administrator; to anyone else the key (or the subscription) does not exist (404).",
+)
+async def deactivate(
+    subscription_id: str, key_id: str, request: Request, caller: CurrentCaller, commands: Commands
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> KeyView:
         return KeyView.of(await devices.deactivate(subscription_id, key_id, caller, uow))
+
     return await commands.run(request, caller, None, act)

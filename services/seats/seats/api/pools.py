@@ -1,4 +1,5 @@
 """HTTP commands and queries of the seat pool: its state, assignments by e-mail, quantity, policy."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,11 @@ class QuantityRequest(BaseModel):
 
 
 class PolicyRequest(BaseModel):
-    keys_per_person: int = Field(ge=1, le=MAX_KEYS_PER_PERSON, description="Node-locked keys one person may "
-                                 "hold active at once, on as many devices (R27).")
+    keys_per_person: int = Field(
+        ge=1,
+        le=MAX_KEYS_PER_PERSON,
+        description="Node-locked keys one person may hold active at once, on as many devices (R27).",
+    )
 
 
 class AssignmentView(BaseModel):
@@ -40,8 +44,10 @@ class AssignmentView(BaseModel):
 
 class PoolView(BaseModel):
     subscription_id: str
-    status: str = Field(description="`locked` until activation (R21), `unlocked`, `closed` (lapsed before "
-                                    "activation) or `deprovisioned` (R28).")
+    status: str = Field(
+        description="`locked` until activation (R21), `unlocked`, `closed` (lapsed before "
+        "activation) or `deprovisioned` (R28)."
+    )
     licence_type: LicenceType
     quantity: int = Field(description="Seats in force (R25).")
     scheduled_quantity: int | None = Field(description="A decrease waiting for the term end (R25).")
@@ -50,17 +56,25 @@ class PoolView(BaseModel):
     trial_ends_at: datetime | None
     keys_per_person: int = Field(description="Node-locked: keys one person may hold active at once (R27).")
     assigned: int = Field(description="Assignments in force.")
-    assignments: list[AssignmentView] = Field(description=f"The first {MAX_PAGE_SIZE} assignments, oldest "
-                                              "first; every user, with their seat: GET .../users.")
+    assignments: list[AssignmentView] = Field(
+        description=f"The first {MAX_PAGE_SIZE} assignments, oldest first; every user, with their seat: GET .../users."
+    )
 
     @classmethod
     def of(cls, p: SeatPool) -> PoolView:
-        return cls(subscription_id=p.subscription_id, status=p.status.value,
-                   licence_type=p.licence_type, quantity=p.quantity,
-                   scheduled_quantity=p.scheduled_quantity, term_end=p.term_end,
-                   deprovision_at=p.deprovision_at, trial_ends_at=p.trial_ends_at,
-                   keys_per_person=p.keys_per_person, assigned=len(p.assignments),
-                   assignments=[AssignmentView(**vars(a)) for a in p.assignments[:MAX_PAGE_SIZE]])
+        return cls(
+            subscription_id=p.subscription_id,
+            status=p.status.value,
+            licence_type=p.licence_type,
+            quantity=p.quantity,
+            scheduled_quantity=p.scheduled_quantity,
+            term_end=p.term_end,
+            deprovision_at=p.deprovision_at,
+            trial_ends_at=p.trial_ends_at,
+            keys_per_person=p.keys_per_person,
+            assigned=len(p.assignments),
+            assignments=[AssignmentView(**vars(a)) for a in p.assignments[:MAX_PAGE_SIZE]],
+        )
 
 
 router = APIRouter(prefix="/subscriptions/{subscription_id}", tags=["seats"])
@@ -74,31 +88,53 @@ async def pool(subscription_id: str, caller: CurrentCaller, runtime: Runtime) ->
     return PoolView.of(found)
 
 
-@router.post("/seats/assignments", status_code=201, response_model=command_answer(AssignmentView),
-             summary="Give a user a seat by e-mail; a new user is listed and invited (R21, R22, R25)",
-             description=ADMINISTRATOR + " Invitation e-mails count against the account's hourly limit (429).")
-async def assign(subscription_id: str, body: AssignRequest, request: Request, caller: CurrentCaller,
-                 commands: Commands, invitations: InvitationsDep) -> Any:
+@router.post(
+    "/seats/assignments",
+    status_code=201,
+    response_model=command_answer(AssignmentView),
+    summary="Give a user a seat by e-mail; a new user is listed and invited (R21, R22, R25)",
+    description=ADMINISTRATOR + " Invitation e-mails count against the account's hourly limit (429).",
+)
+async def assign(
+    subscription_id: str,
+    body: AssignRequest,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    invitations: InvitationsDep,
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> AssignmentView:
         assignment = await pools.assign_seat(subscription_id, body.email, caller, uow, invitations)
         return AssignmentView(**vars(assignment))
+
     return await commands.run(request, caller, body, act, status_code=201)
 
 
-@router.post("/seats/quantity", response_model=command_answer(PoolView),
-             summary="Change the quantity: increases now, decreases at term end (R25)", description=ADMINISTRATOR)
-async def change_quantity(subscription_id: str, body: QuantityRequest, request: Request, caller: CurrentCaller,
-                          commands: Commands) -> Any:
+@router.post(
+    "/seats/quantity",
+    response_model=command_answer(PoolView),
+    summary="Change the quantity: increases now, decreases at term end (R25)",
+    description=ADMINISTRATOR,
+)
+async def change_quantity(
+    subscription_id: str, body: QuantityRequest, request: Request, caller: CurrentCaller, commands: Commands
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> PoolView:
         return PoolView.of(await pools.change_quantity(subscription_id, body.quantity, caller, uow))
+
     return await commands.run(request, caller, body, act)
 
 
-@router.put("/seats/policy", response_model=command_answer(PoolView),
-            summary="The pool's policy: node-locked keys one person may hold at once (R27)",
-            description=ADMINISTRATOR + " Keys already active stay so; the limit applies to the next activation.")
-async def policy(subscription_id: str, body: PolicyRequest, request: Request, caller: CurrentCaller,
-                 commands: Commands) -> Any:
+@router.put(
+    "/seats/policy",
+    response_model=command_answer(PoolView),
+    summary="The pool's policy: node-locked keys one person may hold at once (R27)",
+    description=ADMINISTRATOR + " Keys already active stay so; the limit applies to the next activation.",
+)
+async def policy(
+    subscription_id: str, body: PolicyRequest, request: Request, caller: CurrentCaller, commands: Commands
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> PoolView:
         return PoolView.of(await pools.set_policy(subscription_id, body.keys_per_person, caller, uow))
+
     return await commands.run(request, caller, body, act)

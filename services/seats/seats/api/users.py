@@ -1,4 +1,5 @@
 """The users of a subscription: list, add and invite, assign, resend invitations, unassign."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,16 +22,19 @@ from servicekit.http.pagination import PageRequest, page_request
 from servicekit.runtime import Runtime
 
 RECIPIENTS = users.MAX_RECIPIENTS_PER_REQUEST
-LIMITED = (" Invitation e-mails count against the account's hourly limit "
-           "(`SEATS_INVITATION_EMAILS_PER_ACCOUNT_PER_HOUR`): past it, 429 with Retry-After and nothing done.")
+LIMITED = (
+    " Invitation e-mails count against the account's hourly limit "
+    "(`SEATS_INVITATION_EMAILS_PER_ACCOUNT_PER_HOUR`): past it, 429 with Retry-After and nothing done."
+)
 
 
 class NewUserBody(BaseModel):
     email: EmailAddress = Field(description="The user's e-mail address: one address.")
     first_name: Line = Field(max_length=200, description="Required (R22); one line.")
     last_name: Line = Field(max_length=200, description="Required (R22); one line.")
-    locale: str | None = Field(None, pattern="^(en|fr|nl|de)$",
-                               description="Language of the invitation; the administrator's by default.")
+    locale: str | None = Field(
+        None, pattern="^(en|fr|nl|de)$", description="Language of the invitation; the administrator's by default."
+    )
 
 
 class AddUsersRequest(BaseModel):
@@ -44,7 +48,8 @@ class UserIdsRequest(BaseModel):
 
 class ResendRequest(BaseModel):
     user_ids: list[Annotated[Line, Field(max_length=64)]] | None = Field(
-        None, max_length=RECIPIENTS, description="Exactly these users.")
+        None, max_length=RECIPIENTS, description="Exactly these users."
+    )
     all: bool = Field(False, description=f"Every user who has not registered yet (at most {RECIPIENTS}).")
     status: UserStatus | None = Field(None, description="Filter: users with this status.")
     text: Line | None = Field(None, max_length=200, description="Filter: e-mail or name contains this.")
@@ -63,9 +68,17 @@ class UserView(BaseModel):
 
     @classmethod
     def of(cls, u: SeatUser, pool: SeatPool) -> UserView:
-        return cls(user_id=u.user_id, email=u.email, first_name=u.first_name, last_name=u.last_name,
-                   status=u.status, person_id=u.person_id, seat_assigned=pool.holds(u.user_id),
-                   added_at=u.added_at, invited_at=u.invited_at)
+        return cls(
+            user_id=u.user_id,
+            email=u.email,
+            first_name=u.first_name,
+            last_name=u.last_name,
+            status=u.status,
+            person_id=u.person_id,
+            seat_assigned=pool.holds(u.user_id),
+            added_at=u.added_at,
+            invited_at=u.invited_at,
+        )
 
 
 class UsersView(BaseModel):
@@ -80,74 +93,127 @@ async def _answer(subscription_id: str, chosen: list[SeatUser], caller: Caller, 
     return UsersView(users=[UserView.of(u, pool) for u in chosen])
 
 
-@router.get("", response_model=UsersView, summary="The subscription's users, with status and seat (R22)",
-            description=ADMINISTRATOR + PAGINATED)
-async def list_users(request: Request, subscription_id: str, page: Annotated[PageRequest, Depends(page_request)],
-                     caller: CurrentCaller, runtime: Runtime, status: UserStatus | None = None,
-                     text: Annotated[Line | None, Query(max_length=200, description=(
-                         "E-mail or name contains this."))] = None) -> Any:
+@router.get(
+    "",
+    response_model=UsersView,
+    summary="The subscription's users, with status and seat (R22)",
+    description=ADMINISTRATOR + PAGINATED,
+)
+async def list_users(
+    request: Request,
+    subscription_id: str,
+    page: Annotated[PageRequest, Depends(page_request)],
+    caller: CurrentCaller,
+    runtime: Runtime,
+    status: UserStatus | None = None,
+    text: Annotated[Line | None, Query(max_length=200, description=("E-mail or name contains this."))] = None,
+) -> Any:
     async with runtime.uow(subject=subscription_id) as uow:
         pool = await users.administered_pool(subscription_id, caller, uow)
         found = await uow.users.page(subscription_id, page, status=status, text=text)
-    return page_answer(request, page, found, lambda u: (u.added_at, u.user_id),
-                       lambda shown: UsersView(users=[UserView.of(u, pool) for u in shown]))
+    return page_answer(
+        request,
+        page,
+        found,
+        lambda u: (u.added_at, u.user_id),
+        lambda shown: UsersView(users=[UserView.of(u, pool) for u in shown]),
+    )
 
 
-@router.post("", status_code=201, response_model=command_answer(UsersView),
-             summary="Add users and invite them; optionally assign seats (R22, R25)",
-             description=ADMINISTRATOR + f" At most {RECIPIENTS} users a request." + LIMITED)
-async def add(subscription_id: str, body: AddUsersRequest, request: Request, caller: CurrentCaller,
-              commands: Commands, invitations: InvitationsDep) -> Any:
+@router.post(
+    "",
+    status_code=201,
+    response_model=command_answer(UsersView),
+    summary="Add users and invite them; optionally assign seats (R22, R25)",
+    description=ADMINISTRATOR + f" At most {RECIPIENTS} users a request." + LIMITED,
+)
+async def add(
+    subscription_id: str,
+    body: AddUsersRequest,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    invitations: InvitationsDep,
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> UsersView:
         new = [NewUser(u.email, u.first_name, u.last_name, u.locale) for u in body.users]
         added = await users.add_users(subscription_id, new, body.assign_seats, invitations, caller, uow)
         return await _answer(subscription_id, added, caller, uow)
+
     return await commands.run(request, caller, body, act, status_code=201)
 
 
-@router.post("/assignments", response_model=command_answer(UsersView), summary="Give listed users a seat (R25)",
-             description=ADMINISTRATOR + f" At most {RECIPIENTS} users a request. In a floating pool an "
-             "assignment is the right to take a floating seat when one is free (R26).")
-async def assign(subscription_id: str, body: UserIdsRequest, request: Request, caller: CurrentCaller,
-                 commands: Commands) -> Any:
+@router.post(
+    "/assignments",
+    response_model=command_answer(UsersView),
+    summary="Give listed users a seat (R25)",
+    description=ADMINISTRATOR + f" At most {RECIPIENTS} users a request. In a floating pool an "
+    "assignment is the right to take a floating seat when one is free (R26).",
+)
+async def assign(
+    subscription_id: str, body: UserIdsRequest, request: Request, caller: CurrentCaller, commands: Commands
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> UsersView:
         assigned = await users.assign_users(subscription_id, body.user_ids, caller, uow)
         chosen = [await uow.users.get(subscription_id, a.user_id) for a in assigned]
         return await _answer(subscription_id, chosen, caller, uow)
+
     return await commands.run(request, caller, body, act)
 
 
-@router.post("/invitations/resend", response_model=command_answer(UsersView),
-             summary="Invite again: a list, a filter, or all (R22)",
-             description=ADMINISTRATOR + f" At most {RECIPIENTS} recipients a request (422 beyond: narrow "
-             "the filter)." + LIMITED)
-async def resend(subscription_id: str, body: ResendRequest, request: Request, caller: CurrentCaller,
-                 commands: Commands, invitations: InvitationsDep) -> Any:
+@router.post(
+    "/invitations/resend",
+    response_model=command_answer(UsersView),
+    summary="Invite again: a list, a filter, or all (R22)",
+    description=ADMINISTRATOR + f" At most {RECIPIENTS} recipients a request (422 beyond: narrow "
+    "the filter)." + LIMITED,
+)
+async def resend(
+    subscription_id: str,
+    body: ResendRequest,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    invitations: InvitationsDep,
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> UsersView:
-        selection = users.ResendSelection(user_ids=body.user_ids, everyone=body.all, status=body.status,
-                                          text=body.text)
+        selection = users.ResendSelection(user_ids=body.user_ids, everyone=body.all, status=body.status, text=body.text)
         chosen = await users.resend_invitations(subscription_id, selection, invitations, caller, uow)
         return await _answer(subscription_id, chosen, caller, uow)
+
     return await commands.run(request, caller, body, act)
 
 
-@router.post("/unassign", response_model=command_answer(UsersView),
-             summary="Free the seats of one or many users; access ends at once (R24)",
-             description=ADMINISTRATOR + " Their floating leases and node-locked keys are released at once, "
-             "each with its event (`seats.lease_revoked`, `seats.device_deactivated`).")
-async def unassign(subscription_id: str, body: UserIdsRequest, request: Request, caller: CurrentCaller,
-                   commands: Commands) -> Any:
+@router.post(
+    "/unassign",
+    response_model=command_answer(UsersView),
+    summary="Free the seats of one or many users; access ends at once (R24)",
+    description=ADMINISTRATOR + " Their floating leases and node-locked keys are released at once, "
+    "each with its event (`seats.lease_revoked`, `seats.device_deactivated`).",
+)
+async def unassign(
+    subscription_id: str, body: UserIdsRequest, request: Request, caller: CurrentCaller, commands: Commands
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> UsersView:
         freed = await users.unassign_users(subscription_id, body.user_ids, caller, uow)
         return await _answer(subscription_id, freed, caller, uow)
+
     return await commands.run(request, caller, body, act)
 
 
-@router.delete("/{user_id}", status_code=409, response_model=ErrorBody,
-               summary="Refused: users are never deleted (R5); unassign them instead",
-               description=ADMINISTRATOR + " Always answers 409 `users_are_kept` to the administrator.")
+@router.delete(
+    "/{user_id}",
+    status_code=409,
+    response_model=ErrorBody,
+    summary="Refused: users are never deleted (R5); unassign them instead",
+    description=ADMINISTRATOR + " Always answers 409 `users_are_kept` to the administrator.",
+)
 async def delete(subscription_id: str, user_id: str, caller: CurrentCaller, runtime: Runtime) -> Any:
     async with runtime.uow(subject=subscription_id) as uow:
         await users.administered_pool(subscription_id, caller, uow)
-    raise RuleViolation("users_are_kept", "A user is never deleted from the subscription (R5); "
-                        f"POST /subscriptions/{subscription_id}/users/unassign frees their seat.", rule="R5")
+    raise RuleViolation(
+        "users_are_kept",
+        "A user is never deleted from the subscription (R5); "
+        f"POST /subscriptions/{subscription_id}/users/unassign frees their seat.",
+        rule="R5",
+    )

@@ -7,6 +7,7 @@
 - `devices`: node-locked activation keys (R27)
 - `access`: which grant answers "may this person use this product" (R21–R28)
 """
+
 from seats.domain.pools import Assignment, PoolStatus, SeatPool
 
 __all__ = ["Assignment", "PoolStatus", "SeatPool"]

@@ -1,4 +1,5 @@
 """May this person (or device) use this product now? The answer from the seats they hold."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,9 +16,9 @@ class Grant:
     tier: str
     licence_type: str
     how: str
-    account_id: str = ""              # the subscription's owner...
-    administrator_id: str = ""        # ...and its administrator: who may ask about its users
-    about_the_asker: bool = False     # the seat is the asker's own
+    account_id: str = ""  # the subscription's owner...
+    administrator_id: str = ""  # ...and its administrator: who may ask about its users
+    about_the_asker: bool = False  # the seat is the asker's own
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,17 @@ def visible_to(grants: list[Grant], person_id: str, account_id: str) -> list[Gra
     subscriptions they administer, acting for their account (R6). Everything else is left out,
     so that asking about someone else answers exactly as asking about nobody: no oracle of who
     holds what (issue 11)."""
-    return [g for g in grants if g.about_the_asker
-            or (g.administrator_id == person_id and g.account_id == account_id)]
+    return [g for g in grants if g.about_the_asker or (g.administrator_id == person_id and g.account_id == account_id)]
 
 
 def decide(grants: list[Grant], product: str) -> AccessAnswer:
     """R21–R28: only a seat of an unlocked, not yet ended subscription grants access; an
     unassigned user (R24), an expired lease (R26) or a revoked one (R28) grants nothing."""
     if not grants:
-        return AccessAnswer(False, f"No seat of {product} is in force for them: assign one (named), "
-                            "take a lease (floating) or activate a key on the device (node-locked).")
+        return AccessAnswer(
+            False,
+            f"No seat of {product} is in force for them: assign one (named), "
+            "take a lease (floating) or activate a key on the device (node-locked).",
+        )
     best = max(grants, key=lambda g: (TIER_RANK.get(g.tier, 0), g.subscription_id))
     return AccessAnswer(True, best.how, best.tier, best.licence_type, best.subscription_id)

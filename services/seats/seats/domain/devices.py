@@ -1,4 +1,5 @@
 """Node-locked seats (R27): one activation key per seat, bound to one device at a time."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,37 +19,64 @@ class ActivationKey:
     device_name: str | None = None
     activated_at: datetime | None = None
     person_id: str | None = None  # who activated it: the key is theirs while it is active (R27)
-    email: str | None = None      # their e-mail then, to find their keys when they lose their seat (R24)
+    email: str | None = None  # their e-mail then, to find their keys when they lose their seat (R24)
 
     @property
     def is_active(self) -> bool:
         return self.device_id is not None
 
     def held_by(self, person_id: str | None, email: str | None) -> bool:
-        return self.is_active and ((person_id is not None and self.person_id == person_id)
-                                   or (email is not None and self.email == email.lower()))
+        return self.is_active and (
+            (person_id is not None and self.person_id == person_id)
+            or (email is not None and self.email == email.lower())
+        )
 
-    def activate(self, device_id: str, device_name: str, person_id: str, email: str, their_keys: list[ActivationKey],
-                 keys_per_person: int, at: datetime) -> DeviceActivated:
+    def activate(
+        self,
+        device_id: str,
+        device_name: str,
+        person_id: str,
+        email: str,
+        their_keys: list[ActivationKey],
+        keys_per_person: int,
+        at: datetime,
+    ) -> DeviceActivated:
         """R27: bound to one device; moving it needs a deactivation first. One person holds at
         most one key per device, and at most the pool's `keys_per_person` keys at once."""
         if self.device_id == device_id:
-            raise RuleViolation("already_active_here", f"Key {self.key_id} is already active on this "
-                                "device.", rule="R27")
+            raise RuleViolation(
+                "already_active_here", f"Key {self.key_id} is already active on this device.", rule="R27"
+            )
         if self.is_active:
-            raise RuleViolation("key_in_use", f"Key {self.key_id} is active on "
-                                f"'{self.device_name or self.device_id}'; deactivate it there first.", rule="R27")
+            raise RuleViolation(
+                "key_in_use",
+                f"Key {self.key_id} is active on '{self.device_name or self.device_id}'; deactivate it there first.",
+                rule="R27",
+            )
         if any(k.device_id == device_id for k in their_keys):
-            raise RuleViolation("device_has_your_key", "You already hold a key active on this device; one "
-                                "key per device is enough.", rule="R27")
+            raise RuleViolation(
+                "device_has_your_key",
+                "You already hold a key active on this device; one key per device is enough.",
+                rule="R27",
+            )
         if len(their_keys) >= keys_per_person:
-            raise RuleViolation("keys_per_person_reached", f"You hold {len(their_keys)} active key(s), the "
-                                f"most this subscription allows one person ({keys_per_person}); deactivate one "
-                                "first.", rule="R27")
+            raise RuleViolation(
+                "keys_per_person_reached",
+                f"You hold {len(their_keys)} active key(s), the "
+                f"most this subscription allows one person ({keys_per_person}); deactivate one "
+                "first.",
+                rule="R27",
+            )
         self.device_id, self.device_name, self.activated_at = device_id, device_name, at
         self.person_id, self.email = person_id, email.lower()
-        return DeviceActivated(subscription_id=self.subscription_id, account_id=self.account_id,
-                               key_id=self.key_id, device_id=device_id, activated_at=at, person_id=person_id)
+        return DeviceActivated(
+            subscription_id=self.subscription_id,
+            account_id=self.account_id,
+            key_id=self.key_id,
+            device_id=device_id,
+            activated_at=at,
+            person_id=person_id,
+        )
 
     def ensure_may_deactivate(self, person_id: str, is_administrator: bool) -> None:
         """Only its holder or the administrator; to anyone else the key answers as a key that does
@@ -58,13 +86,18 @@ class ActivationKey:
 
     def deactivate(self, at: datetime, reason: str = "deactivated") -> DeviceDeactivated:
         if not self.is_active:
-            raise RuleViolation("key_not_active", f"Key {self.key_id} is not active on any device.",
-                                rule="R27")
+            raise RuleViolation("key_not_active", f"Key {self.key_id} is not active on any device.", rule="R27")
         device_id, holder = self.device_id, self.person_id
         self.device_id = self.device_name = self.activated_at = self.person_id = self.email = None
-        return DeviceDeactivated(subscription_id=self.subscription_id, account_id=self.account_id,
-                                 key_id=self.key_id, device_id=device_id, deactivated_at=at, person_id=holder,
-                                 reason=reason)
+        return DeviceDeactivated(
+            subscription_id=self.subscription_id,
+            account_id=self.account_id,
+            key_id=self.key_id,
+            device_id=device_id,
+            deactivated_at=at,
+            person_id=holder,
+            reason=reason,
+        )
 
 
 def keys_to_retire(keys: list[ActivationKey], quantity: int) -> list[ActivationKey]:
@@ -80,4 +113,4 @@ def keys_to_retire(keys: list[ActivationKey], quantity: int) -> list[ActivationK
 def format_key(random_hex: str) -> str:
     """A readable key from 16 random hex digits: XXXX-XXXX-XXXX-XXXX."""
     digits = random_hex.upper()[:16]
-    return "-".join(digits[i:i + 4] for i in range(0, 16, 4))
+    return "-".join(digits[i : i + 4] for i in range(0, 16, 4))

@@ -1,6 +1,7 @@
 """Bulk import of users (R23): a draft of validated rows, corrected in place, duplicates
 dropped and reported, imported in chunks only once every row is complete, with progress.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -70,12 +71,20 @@ class ImportDraft:
     dropped_count: int | None = None  # `dropped` then holds the first of them
 
     @classmethod
-    def from_rows(cls, import_id: str, subscription_id: str, raw: list[tuple[int, str, str, str]],
-                  listed_emails: set[str], at: datetime, check: RowCheck | None = None) -> ImportDraft:
+    def from_rows(
+        cls,
+        import_id: str,
+        subscription_id: str,
+        raw: list[tuple[int, str, str, str]],
+        listed_emails: set[str],
+        at: datetime,
+        check: RowCheck | None = None,
+    ) -> ImportDraft:
         """R23: every row validated, duplicates (in the file or already users) dropped and reported."""
         if not raw:
-            raise RuleViolation("empty_import", "The file has no rows under its header.", rule="R23",
-                                refusal=Refusal.INVALID)
+            raise RuleViolation(
+                "empty_import", "The file has no rows under its header.", rule="R23", refusal=Refusal.INVALID
+            )
         draft = cls(import_id, subscription_id, at, rows=[])
         for row_no, email, first_name, last_name in raw:
             row = ImportRow(row_no, normalise_email(email), (first_name or "").strip(), (last_name or "").strip())
@@ -120,9 +129,16 @@ class ImportDraft:
             self.dropped_count += len(dropped)
         return dropped
 
-    def correct(self, row_no: int, listed_emails: set[str], *, email: str | None = None,
-                first_name: str | None = None, last_name: str | None = None,
-                check: RowCheck | None = None) -> ImportRow:
+    def correct(
+        self,
+        row_no: int,
+        listed_emails: set[str],
+        *,
+        email: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        check: RowCheck | None = None,
+    ) -> ImportRow:
         """R23: a row is corrected in the draft, without uploading the file again."""
         self._ensure_draft()
         row = next((r for r in self.rows if r.row_no == row_no), None)
@@ -147,8 +163,9 @@ class ImportDraft:
             count = self.incomplete_total
             listing = "; ".join(f"row {r.row_no}: {', '.join(r.errors)}" for r in bad[:20])
             more = f" (and {count - min(len(bad), 20)} more)" if count > 20 else ""
-            raise RuleViolation("import_incomplete", f"{count} rows need correcting before the import: "
-                                f"{listing}{more}.", rule="R23")
+            raise RuleViolation(
+                "import_incomplete", f"{count} rows need correcting before the import: {listing}{more}.", rule="R23"
+            )
         dropped = self.drop_duplicates(listed_emails)
         self.status, self.submitted_at, self.progressed_at = ImportStatus.IMPORTING, at, at
         return dropped
@@ -157,7 +174,7 @@ class ImportDraft:
         if self.status is not ImportStatus.IMPORTING:
             return []
         start = self.done - self.rows_from
-        return self.rows[start:start + size]
+        return self.rows[start : start + size]
 
     def record_progress(self, processed: int, added: int, account_id: str, at: datetime) -> UsersImported | None:
         """Counts the rows of a chunk (a row whose user was added meanwhile is processed, not
@@ -166,14 +183,23 @@ class ImportDraft:
         if self.done < self.total:
             return None
         self.status, self.finished_at = ImportStatus.DONE, at
-        return UsersImported(subscription_id=self.subscription_id, account_id=account_id,
-                             import_id=self.import_id, added=self.added,
-                             duplicates_dropped=self.dropped_total + self.done - self.added, imported_at=at)
+        return UsersImported(
+            subscription_id=self.subscription_id,
+            account_id=account_id,
+            import_id=self.import_id,
+            added=self.added,
+            duplicates_dropped=self.dropped_total + self.done - self.added,
+            imported_at=at,
+        )
 
     def seconds_left(self) -> float | None:
         """R23: the rate so far (on the injected clock) applied to the rows still to go."""
-        if (self.status is not ImportStatus.IMPORTING or not self.done or self.progressed_at is None
-                or self.submitted_at is None):
+        if (
+            self.status is not ImportStatus.IMPORTING
+            or not self.done
+            or self.progressed_at is None
+            or self.submitted_at is None
+        ):
             return None
         elapsed = (self.progressed_at - self.submitted_at).total_seconds()
         if elapsed <= 0:
@@ -182,5 +208,6 @@ class ImportDraft:
 
     def _ensure_draft(self) -> None:
         if self.status is not ImportStatus.DRAFT:
-            raise RuleViolation("import_submitted", f"This import is {self.status.value}; start a new one "
-                                "to change it.", rule="R23")
+            raise RuleViolation(
+                "import_submitted", f"This import is {self.status.value}; start a new one to change it.", rule="R23"
+            )

@@ -2,6 +2,7 @@
 
 Pure: times come in as arguments, methods return the events they cause.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,12 +57,27 @@ class SeatPool:
     ordered_quantity: int | None = None
 
     @classmethod
-    def for_trial(cls, subscription_id: str, account_id: str, administrator: Contact,
-                  licence_type: LicenceType, started_at: datetime, ends_at: datetime) -> SeatPool:
+    def for_trial(
+        cls,
+        subscription_id: str,
+        account_id: str,
+        administrator: Contact,
+        licence_type: LicenceType,
+        started_at: datetime,
+        ends_at: datetime,
+    ) -> SeatPool:
         """R10: a trial is usable at once, with one seat, until it ends or converts."""
-        return cls(subscription_id, account_id, administrator, licence_type, quantity=1,
-                   status=PoolStatus.UNLOCKED, term_start=started_at, term_end=ends_at,
-                   trial_ends_at=ends_at)
+        return cls(
+            subscription_id,
+            account_id,
+            administrator,
+            licence_type,
+            quantity=1,
+            status=PoolStatus.UNLOCKED,
+            term_start=started_at,
+            term_end=ends_at,
+            trial_ends_at=ends_at,
+        )
 
     @property
     def is_trial(self) -> bool:
@@ -72,37 +88,49 @@ class SeatPool:
         """An event about this subscription names the account that owns it; another account is a
         contradiction (a forged or corrupted event), never a change of owner."""
         if account_id != self.account_id:
-            raise InconsistentEvent(f"{what} names account {account_id}, but subscription "
-                                    f"{self.subscription_id} belongs to account {self.account_id}.")
+            raise InconsistentEvent(
+                f"{what} names account {account_id}, but subscription "
+                f"{self.subscription_id} belongs to account {self.account_id}."
+            )
 
     def ensure_administered_now_by(self, person_id: str, what: str) -> None:
         """An event that names the administrator in office must name the one seats knows: every
         change of administrator arrives as a transfer, in order, on the subscription's partition."""
         if person_id != self.administrator.person_id:
-            raise InconsistentEvent(f"{what} names administrator {person_id}, but the administrator of "
-                                    f"subscription {self.subscription_id} is {self.administrator.person_id}.")
+            raise InconsistentEvent(
+                f"{what} names administrator {person_id}, but the administrator of "
+                f"subscription {self.subscription_id} is {self.administrator.person_id}."
+            )
 
-    def ensure_activation_agrees(self, account_id: str, administrator_id: str, licence_type: LicenceType,
-                                 product: str, quantity: int) -> None:
+    def ensure_activation_agrees(
+        self, account_id: str, administrator_id: str, licence_type: LicenceType, product: str, quantity: int
+    ) -> None:
         """R21: only the purchase seats saw opens a pool; the activation that unlocks it must be of
         that purchase: same account, administrator, licence type, product and quantity."""
         what = "subscription.activated"
         self.ensure_owned_by(account_id, what)
         self.ensure_administered_now_by(administrator_id, what)
         if licence_type is not self.licence_type:
-            raise InconsistentEvent(f"{what} says {licence_type.value} seats; subscription "
-                                    f"{self.subscription_id} was bought with {self.licence_type.value} seats.")
+            raise InconsistentEvent(
+                f"{what} says {licence_type.value} seats; subscription "
+                f"{self.subscription_id} was bought with {self.licence_type.value} seats."
+            )
         if product and self.product and product != self.product:
-            raise InconsistentEvent(f"{what} names product {product}; subscription {self.subscription_id} "
-                                    f"is of {self.product}.")
+            raise InconsistentEvent(
+                f"{what} names product {product}; subscription {self.subscription_id} is of {self.product}."
+            )
         if not self._awaits_activation:
             return  # already unlocked: a re-publication, which unlocks nothing
         if self.is_trial and self.ordered_quantity is None:
-            raise InconsistentEvent(f"{what} for trial {self.subscription_id}, which seats never saw "
-                                    "bought (R10: a purchase converting the trial comes first).")
+            raise InconsistentEvent(
+                f"{what} for trial {self.subscription_id}, which seats never saw "
+                "bought (R10: a purchase converting the trial comes first)."
+            )
         if self.ordered_quantity is not None and quantity != self.ordered_quantity:
-            raise InconsistentEvent(f"{what} unlocks {quantity} seats; subscription {self.subscription_id} "
-                                    f"was bought with {self.ordered_quantity}.")
+            raise InconsistentEvent(
+                f"{what} unlocks {quantity} seats; subscription {self.subscription_id} "
+                f"was bought with {self.ordered_quantity}."
+            )
 
     def record_conversion(self, quantity: int) -> None:
         """R10: the purchase that converts this trial; its activation unlocks this quantity."""
@@ -130,8 +158,15 @@ class SeatPool:
         leases held at once, not the people allowed to take them."""
         return self.licence_type is not LicenceType.FLOATING
 
-    def unlock(self, quantity: int, term_start: datetime, term_end: datetime, unit_price: Money,
-               administrator: Contact, at: datetime) -> SeatsUnlocked | None:
+    def unlock(
+        self,
+        quantity: int,
+        term_start: datetime,
+        term_end: datetime,
+        unit_price: Money,
+        administrator: Contact,
+        at: datetime,
+    ) -> SeatsUnlocked | None:
         """R21: activation unlocks the purchased quantity; R10: a converted trial keeps its pool
         (and its assigned seat) and gets the paid quantity."""
         if not self._awaits_activation:
@@ -139,8 +174,13 @@ class SeatPool:
         self.status, self.quantity, self.administrator = PoolStatus.UNLOCKED, quantity, administrator
         self.term_start, self.term_end, self.unit_price = term_start, term_end, unit_price
         self.trial_ends_at = None
-        return SeatsUnlocked(subscription_id=self.subscription_id, account_id=self.account_id,
-                             quantity=quantity, licence_type=self.licence_type, unlocked_at=at)
+        return SeatsUnlocked(
+            subscription_id=self.subscription_id,
+            account_id=self.account_id,
+            quantity=quantity,
+            licence_type=self.licence_type,
+            unlocked_at=at,
+        )
 
     @property
     def _awaits_activation(self) -> bool:
@@ -152,23 +192,30 @@ class SeatPool:
 
     def ensure_unlocked(self) -> None:
         if self.status is PoolStatus.LOCKED:
-            raise RuleViolation("seats_locked", "Seats are locked until the administrator accepts the "
-                                "agreement and the subscription is active.", rule="R21")
+            raise RuleViolation(
+                "seats_locked",
+                "Seats are locked until the administrator accepts the agreement and the subscription is active.",
+                rule="R21",
+            )
         if self.status is not PoolStatus.UNLOCKED:
             raise RuleViolation("seats_unavailable", f"The seats are {self.status.value}.", rule="R28")
 
     def ensure_usable(self) -> None:
         """Users can be listed and invited before activation, but not once the pool is over (R28)."""
         if self.status in (PoolStatus.CLOSED, PoolStatus.DEPROVISIONED):
-            raise RuleViolation("seats_unavailable", f"The seats are {self.status.value}; the "
-                                "subscription is over.", rule="R28")
+            raise RuleViolation(
+                "seats_unavailable", f"The seats are {self.status.value}; the subscription is over.", rule="R28"
+            )
 
     def ensure_unlocked_for(self, licence_type: LicenceType, rule: str) -> None:
         """Leases (R26) and device activations (R27) need an active pool of their licence type."""
         self.ensure_unlocked()
         if self.licence_type is not licence_type:
-            raise RuleViolation("wrong_licence_type", f"This subscription's seats are "
-                                f"{self.licence_type.value}, not {licence_type.value}.", rule=rule)
+            raise RuleViolation(
+                "wrong_licence_type",
+                f"This subscription's seats are {self.licence_type.value}, not {licence_type.value}.",
+                rule=rule,
+            )
 
     def holds(self, user_id: str) -> bool:
         return any(a.user_id == user_id for a in self.assignments)
@@ -184,12 +231,19 @@ class SeatPool:
     def set_keys_per_person(self, keys: int) -> None:
         """R27: the pool's policy on how many devices one person may activate at once."""
         if self.licence_type is not LicenceType.NODE_LOCKED:
-            raise RuleViolation("wrong_licence_type", f"This subscription's seats are {self.licence_type.value}; "
-                                "keys per person apply to node-locked seats.", rule="R27",
-                                refusal=Refusal.INVALID)
+            raise RuleViolation(
+                "wrong_licence_type",
+                f"This subscription's seats are {self.licence_type.value}; keys per person apply to node-locked seats.",
+                rule="R27",
+                refusal=Refusal.INVALID,
+            )
         if not 1 <= keys <= MAX_KEYS_PER_PERSON:
-            raise RuleViolation("keys_per_person_out_of_range", f"Keys per person go from 1 to "
-                                f"{MAX_KEYS_PER_PERSON}.", rule="R27", refusal=Refusal.INVALID)
+            raise RuleViolation(
+                "keys_per_person_out_of_range",
+                f"Keys per person go from 1 to {MAX_KEYS_PER_PERSON}.",
+                rule="R27",
+                refusal=Refusal.INVALID,
+            )
         self.ensure_usable()
         self.keys_per_person = keys
 
@@ -199,8 +253,9 @@ class SeatPool:
         if self.holds(user_id) or any(a.email == email for a in self.assignments):
             raise RuleViolation("already_assigned", f"{email} already has a seat.", rule="R22")
         if self.caps_assignments and len(self.assignments) >= self.assignable:
-            raise RuleViolation("no_free_seat", f"All {self.assignable} seats are assigned; "
-                                "add seats or free one first.", rule="R25")
+            raise RuleViolation(
+                "no_free_seat", f"All {self.assignable} seats are assigned; add seats or free one first.", rule="R25"
+            )
         assignment = Assignment(user_id=user_id, email=email, assigned_at=at)
         self.assignments.append(assignment)
         return assignment
@@ -208,35 +263,47 @@ class SeatPool:
     def unassign(self, user_id: str, email: str) -> None:
         """R24: the seat is free again at once."""
         if not self.holds(user_id):
-            raise RuleViolation("not_assigned", f"{email} has no seat to free; only assigned users "
-                                "can be unassigned.", rule="R24")
+            raise RuleViolation(
+                "not_assigned", f"{email} has no seat to free; only assigned users can be unassigned.", rule="R24"
+            )
         self.assignments = [a for a in self.assignments if a.user_id != user_id]
 
-    def change_quantity(self, new_quantity: int, at: datetime
-                        ) -> SeatQuantityChanged | SeatDecreaseScheduled:
+    def change_quantity(self, new_quantity: int, at: datetime) -> SeatQuantityChanged | SeatDecreaseScheduled:
         """R25: an increase takes effect at once; a decrease at the end of the term."""
         self.ensure_unlocked()
         if self.is_trial:
-            raise RuleViolation("trial_has_one_seat", "A trial has one seat; buy the tier to choose "
-                                "the quantity.", rule="R10")
+            raise RuleViolation(
+                "trial_has_one_seat", "A trial has one seat; buy the tier to choose the quantity.", rule="R10"
+            )
         if new_quantity < 1:
-            raise RuleViolation("quantity_too_small", "Keep at least one seat; to stop, cancel the "
-                                "subscription.", rule="R25", refusal=Refusal.INVALID)
+            raise RuleViolation(
+                "quantity_too_small",
+                "Keep at least one seat; to stop, cancel the subscription.",
+                rule="R25",
+                refusal=Refusal.INVALID,
+            )
         if new_quantity > self.quantity:
             self.scheduled_quantity = self.decrease_requested_at = None
             return self._apply_quantity(new_quantity, requested_at=at, effective_at=at)
         if new_quantity == self.quantity:
-            raise RuleViolation("quantity_unchanged", f"The quantity is already {new_quantity}.",
-                                rule="R25", refusal=Refusal.INVALID)
+            raise RuleViolation(
+                "quantity_unchanged", f"The quantity is already {new_quantity}.", rule="R25", refusal=Refusal.INVALID
+            )
         if self.caps_assignments and new_quantity < len(self.assignments):
-            raise RuleViolation("decrease_below_assigned",
-                                f"{len(self.assignments)} seats are assigned; unassign users before "
-                                f"reducing to {new_quantity}.", rule="R25")
+            raise RuleViolation(
+                "decrease_below_assigned",
+                f"{len(self.assignments)} seats are assigned; unassign users before reducing to {new_quantity}.",
+                rule="R25",
+            )
         self.scheduled_quantity, self.decrease_requested_at = new_quantity, at
         return SeatDecreaseScheduled(
-            subscription_id=self.subscription_id, account_id=self.account_id,
-            current_quantity=self.quantity, scheduled_quantity=new_quantity,
-            requested_at=at, effective_at=self.term_end)
+            subscription_id=self.subscription_id,
+            account_id=self.account_id,
+            current_quantity=self.quantity,
+            scheduled_quantity=new_quantity,
+            requested_at=at,
+            effective_at=self.term_end,
+        )
 
     def apply_scheduled_decrease(self, requested_at: datetime, at: datetime) -> SeatQuantityChanged | None:
         if self.status is not PoolStatus.UNLOCKED or self.scheduled_quantity is None:
@@ -245,17 +312,21 @@ class SeatPool:
         self.scheduled_quantity = self.decrease_requested_at = None
         return self._apply_quantity(new_quantity, requested_at=requested_at, effective_at=at)
 
-    def _apply_quantity(self, new_quantity: int, requested_at: datetime,
-                        effective_at: datetime) -> SeatQuantityChanged:
+    def _apply_quantity(self, new_quantity: int, requested_at: datetime, effective_at: datetime) -> SeatQuantityChanged:
         previous, self.quantity = self.quantity, new_quantity
         return SeatQuantityChanged(
-            subscription_id=self.subscription_id, account_id=self.account_id,
-            previous_quantity=previous, new_quantity=new_quantity, requested_at=requested_at,
-            effective_at=effective_at, term_start=self.term_start, term_end=self.term_end,
-            unit_price=self.unit_price)
+            subscription_id=self.subscription_id,
+            account_id=self.account_id,
+            previous_quantity=previous,
+            new_quantity=new_quantity,
+            requested_at=requested_at,
+            effective_at=effective_at,
+            term_start=self.term_start,
+            term_end=self.term_end,
+            unit_price=self.unit_price,
+        )
 
-    def renew(self, term_start: datetime, term_end: datetime,
-              unit_price: Money) -> SeatQuantityChanged | None:
+    def renew(self, term_start: datetime, term_end: datetime, unit_price: Money) -> SeatQuantityChanged | None:
         """R11: a new term with its price. A decrease due at the old term end (R25) takes effect
         first, within the old term, whether its job fired before this renewal or not."""
         if self.status in (PoolStatus.CLOSED, PoolStatus.DEPROVISIONED):
@@ -296,6 +367,10 @@ class SeatPool:
         revoked = [a.user_id for a in self.assignments]
         self.assignments, self.status, self.scheduled_quantity = [], PoolStatus.DEPROVISIONED, None
         self.decrease_requested_at = None
-        return SeatsDeprovisioned(subscription_id=self.subscription_id, account_id=self.account_id,
-                                  administrator=self.administrator, revoked_user_ids=revoked,
-                                  deprovisioned_at=at)
+        return SeatsDeprovisioned(
+            subscription_id=self.subscription_id,
+            account_id=self.account_id,
+            administrator=self.administrator,
+            revoked_user_ids=revoked,
+            deprovisioned_at=at,
+        )

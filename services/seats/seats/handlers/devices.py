@@ -1,6 +1,7 @@
 """Handlers for node-locked seats (R27): one key per seat, activated by an assigned person on
 one device, deactivated by its holder or the administrator, and every key released when its
 holder loses their seat (R24) or the subscription ends (R28)."""
+
 from __future__ import annotations
 
 import secrets
@@ -23,29 +24,40 @@ async def provide_keys(pool: SeatPool, uow: SeatsUnitOfWork) -> None:
         return
     keys = await uow.keys.keys_of(pool.subscription_id)
     missing = pool.quantity - len(keys)
-    await uow.keys.add_all([ActivationKey(key_id=format_key(secrets.token_hex(8)), subscription_id=pool.subscription_id,
-                                      account_id=pool.account_id, created_at=uow.now()) for _ in range(missing)])
+    await uow.keys.add_all(
+        [
+            ActivationKey(
+                key_id=format_key(secrets.token_hex(8)),
+                subscription_id=pool.subscription_id,
+                account_id=pool.account_id,
+                created_at=uow.now(),
+            )
+            for _ in range(missing)
+        ]
+    )
     await uow.keys.remove(keys_to_retire(keys, pool.quantity))
 
 
-async def list_keys(subscription_id: str, caller: Caller, uow: SeatsUnitOfWork,
-                    page: PageRequest | None = None) -> list[ActivationKey]:
+async def list_keys(
+    subscription_id: str, caller: Caller, uow: SeatsUnitOfWork, page: PageRequest | None = None
+) -> list[ActivationKey]:
     """R27: the administrator sees the device each key is active on (and who activated it)."""
     pool = await uow.pools.get(subscription_id)
     pool.ensure_administered_by(caller.person_id, caller.account_id)
     return await (uow.keys.page(subscription_id, page) if page else uow.keys.keys_of(subscription_id))
 
 
-async def activate(subscription_id: str, key_id: str, device_id: str, device_name: str, caller: Caller,
-                   uow: SeatsUnitOfWork) -> ActivationKey:
+async def activate(
+    subscription_id: str, key_id: str, device_id: str, device_name: str, caller: Caller, uow: SeatsUnitOfWork
+) -> ActivationKey:
     """R27: a person assigned to the pool binds a key to their device."""
     pool = await uow.pools.get(subscription_id, lock=True)
-    ensure_may_take_seat(pool, await uow.users.standing(pool, caller), LicenceType.NODE_LOCKED,
-                         rule="R27")
+    ensure_may_take_seat(pool, await uow.users.standing(pool, caller), LicenceType.NODE_LOCKED, rule="R27")
     key = await uow.keys.get(subscription_id, key_id)
     theirs = await uow.keys.held_by(subscription_id, caller.person_id, caller.email)
-    await uow.publish(key.activate(device_id, device_name, caller.person_id, caller.email, theirs,
-                                   pool.keys_per_person, uow.now()))
+    await uow.publish(
+        key.activate(device_id, device_name, caller.person_id, caller.email, theirs, pool.keys_per_person, uow.now())
+    )
     await uow.keys.save(key)
     return key
 

@@ -6,6 +6,7 @@ command's transaction, so a parse holds no lock. Each chunk of a submitted impor
 within the account's hourly limit of invitation e-mails, and waits for the next hour when
 the limit is reached (issue 11: a 50,000-row import once mailed anyone at once).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -31,8 +32,9 @@ async def may_upload(subscription_id: str, caller: Caller, uow: SeatsUnitOfWork)
     return await uow.users.listed_emails(subscription_id)
 
 
-async def parse(parser: ImportParser, subscription_id: str, filename: str, content: bytes,
-                listed_emails: set[str], at: datetime) -> ParsedImport:
+async def parse(
+    parser: ImportParser, subscription_id: str, filename: str, content: bytes, listed_emails: set[str], at: datetime
+) -> ParsedImport:
     """Off the event loop, outside any transaction: a parse holds no lock."""
     return await parser.parse(str(uuid.uuid4()), subscription_id, filename, content, listed_emails, at)
 
@@ -51,14 +53,16 @@ async def read(subscription_id: str, import_id: str, caller: Caller, uow: SeatsU
     return await uow.imports.summary(subscription_id, import_id)
 
 
-async def rows(subscription_id: str, import_id: str, incomplete_only: bool, page: PageRequest, caller: Caller,
-               uow: SeatsUnitOfWork):
+async def rows(
+    subscription_id: str, import_id: str, incomplete_only: bool, page: PageRequest, caller: Caller, uow: SeatsUnitOfWork
+):
     await users.administered_pool(subscription_id, caller, uow)
     return await uow.imports.page_of_rows(subscription_id, import_id, page, incomplete_only)
 
 
-async def correct_row(subscription_id: str, import_id: str, row_no: int, changes: dict, caller: Caller,
-                      uow: SeatsUnitOfWork) -> ImportDraft:
+async def correct_row(
+    subscription_id: str, import_id: str, row_no: int, changes: dict, caller: Caller, uow: SeatsUnitOfWork
+) -> ImportDraft:
     """R23: an incomplete row is corrected without uploading the file again."""
     await users.administered_pool(subscription_id, caller, uow, lock=True)
     new_email = normalise_email(changes["email"]) if changes.get("email") is not None else None
@@ -68,8 +72,14 @@ async def correct_row(subscription_id: str, import_id: str, row_no: int, changes
     return await uow.imports.summary(subscription_id, import_id)
 
 
-async def submit(subscription_id: str, import_id: str, chunk_size: int, invitations: users.Invitations,
-                 caller: Caller, uow: SeatsUnitOfWork) -> ImportDraft:
+async def submit(
+    subscription_id: str,
+    import_id: str,
+    chunk_size: int,
+    invitations: users.Invitations,
+    caller: Caller,
+    uow: SeatsUnitOfWork,
+) -> ImportDraft:
     """R23: only a complete list is imported; the chunks run as due jobs, one transaction each."""
     pool = await users.administered_pool(subscription_id, caller, uow, lock=True)
     pool.ensure_usable()
@@ -77,9 +87,16 @@ async def submit(subscription_id: str, import_id: str, chunk_size: int, invitati
     dropped = draft.submit(await uow.users.listed_emails(subscription_id), uow.now())
     await uow.imports.remove_rows(draft, dropped)
     await uow.imports.save_progress(draft)
-    await _schedule_chunk(draft, {"import_id": import_id, "chunk_size": chunk_size,
-                                  "identity_url": invitations.identity_url,
-                                  "invitations_per_hour": invitations.per_account_per_hour}, uow)
+    await _schedule_chunk(
+        draft,
+        {
+            "import_id": import_id,
+            "chunk_size": chunk_size,
+            "identity_url": invitations.identity_url,
+            "invitations_per_hour": invitations.per_account_per_hour,
+        },
+        uow,
+    )
     return await uow.imports.summary(subscription_id, import_id)
 
 
@@ -89,8 +106,9 @@ async def import_chunk(job: DueJob, uow: SeatsUnitOfWork) -> None:
     chunk takes no more rows than the account may still invite this hour; with none left it
     waits for the next hour."""
     pool = await uow.pools.get(job.subject, lock=True)
-    invitations = users.Invitations(job.payload["identity_url"], job.payload.get(
-        "invitations_per_hour", users.DEFAULT_INVITATIONS_PER_HOUR))
+    invitations = users.Invitations(
+        job.payload["identity_url"], job.payload.get("invitations_per_hour", users.DEFAULT_INVITATIONS_PER_HOUR)
+    )
     size = min(job.payload["chunk_size"], await invitations.allowance(uow, pool.account_id))
     if size == 0:
         draft = await uow.imports.for_chunk(job.subject, job.payload["import_id"], 0)
@@ -111,10 +129,16 @@ async def import_chunk(job: DueJob, uow: SeatsUnitOfWork) -> None:
         await _schedule_chunk(draft, job.payload, uow)
 
 
-async def _schedule_chunk(draft: ImportDraft, payload: dict, uow: SeatsUnitOfWork,
-                          due_at: datetime | None = None) -> None:
+async def _schedule_chunk(
+    draft: ImportDraft, payload: dict, uow: SeatsUnitOfWork, due_at: datetime | None = None
+) -> None:
     """Due at once (or when the account may invite again); one job id per chunk and due time,
     so each chunk's job is its own, done once."""
     due = due_at or uow.now()
-    await uow.schedule(f"{IMPORT_CHUNK}:{draft.import_id}:{draft.done}:{due:%Y%m%dT%H%M%S}", IMPORT_CHUNK,
-                       draft.subscription_id, due, payload)
+    await uow.schedule(
+        f"{IMPORT_CHUNK}:{draft.import_id}:{draft.done}:{due:%Y%m%dT%H%M%S}",
+        IMPORT_CHUNK,
+        draft.subscription_id,
+        due,
+        payload,
+    )

@@ -1,5 +1,6 @@
 """Handlers for floating seats (R26): acquire, heartbeat, release, and release at sign-out, when
 the holder loses their seat (R24) or at the end of the subscription (R28)."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,8 +23,16 @@ async def acquire(subscription_id: str, caller: Caller, session_id: str | None, 
     pool = await uow.pools.get(subscription_id, lock=True)
     standing = await uow.users.standing(pool, caller)
     now = uow.now()
-    lease = rules.acquire(pool, standing, await uow.leases.count_live(subscription_id, now), lease_id=str(uuid.uuid4()),
-                          person_id=caller.person_id, email=caller.email, session_id=session_id, at=now)
+    lease = rules.acquire(
+        pool,
+        standing,
+        await uow.leases.count_live(subscription_id, now),
+        lease_id=str(uuid.uuid4()),
+        person_id=caller.person_id,
+        email=caller.email,
+        session_id=session_id,
+        at=now,
+    )
     await uow.leases.add(lease)
     return lease
 
@@ -59,8 +68,7 @@ async def release(lease_id: str, caller: Caller, uow: SeatsUnitOfWork) -> Lease:
 
 async def release_session(event: SignedOut, uow: SeatsUnitOfWork) -> None:
     """R26: floating seats are released at sign-out, those of that session only."""
-    await uow.leases.release_live(event.signed_out_at, person_id=event.person_id,
-                                                 session_id=event.session_id)
+    await uow.leases.release_live(event.signed_out_at, person_id=event.person_id, session_id=event.session_id)
 
 
 async def release_all(subscription_id: str, uow: SeatsUnitOfWork, at: datetime) -> None:

@@ -11,6 +11,7 @@ once opened 500 unlocked seats). The one exception is a transfer of administrati
 order still awaiting approval (R19), which comes before its purchase: it is ignored, and the
 purchase names the new administrator.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,15 @@ SEAT_DECREASE = "seat_decrease"
 DEFAULT_INVITATIONS = users.Invitations(TEST_STACK_IDENTITY)
 
 # The events about a pool seats must already know (a purchase or a trial opened it).
-_AboutAPool = (SubscriptionActivated | SubscriptionRenewed | TierChanged | ActivationExpired | CancellationScheduled
-               | CancellationWithdrawn | SubscriptionEnded)
+_AboutAPool = (
+    SubscriptionActivated
+    | SubscriptionRenewed
+    | TierChanged
+    | ActivationExpired
+    | CancellationScheduled
+    | CancellationWithdrawn
+    | SubscriptionEnded
+)
 
 
 def decrease_job_id(subscription_id: str, term_end: datetime) -> str:
@@ -55,10 +63,18 @@ def decrease_job_id(subscription_id: str, term_end: datetime) -> str:
 async def open_locked_pool(event: SubscriptionPurchased, uow: SeatsUnitOfWork) -> None:
     pool = await uow.pools.find(event.subscription_id, lock=True)
     if pool is None:
-        await uow.pools.add(SeatPool(subscription_id=event.subscription_id, account_id=event.account_id,
-                                administrator=event.administrator, licence_type=event.licence_type,
-                                quantity=event.quantity, product=event.product, tier=event.tier,
-                                ordered_quantity=event.quantity))
+        await uow.pools.add(
+            SeatPool(
+                subscription_id=event.subscription_id,
+                account_id=event.account_id,
+                administrator=event.administrator,
+                licence_type=event.licence_type,
+                quantity=event.quantity,
+                product=event.product,
+                tier=event.tier,
+                ordered_quantity=event.quantity,
+            )
+        )
         return
     pool.ensure_owned_by(event.account_id, event.type)
     if event.converts_trial and pool.is_trial:  # a converted trial keeps its pool (R10)
@@ -71,8 +87,14 @@ async def open_trial_pool(event: TrialStarted, uow: SeatsUnitOfWork) -> None:
     if (known := await uow.pools.find(event.subscription_id)) is not None:
         known.ensure_owned_by(event.account_id, event.type)  # the same trial, published again
         return
-    pool = SeatPool.for_trial(event.subscription_id, event.account_id, event.administrator,
-                              event.licence_type, event.started_at, event.ends_at)
+    pool = SeatPool.for_trial(
+        event.subscription_id,
+        event.account_id,
+        event.administrator,
+        event.licence_type,
+        event.started_at,
+        event.ends_at,
+    )
     pool.describe_plan(event.product, event.tier)
     await uow.pools.add(pool)
 
@@ -80,11 +102,13 @@ async def open_trial_pool(event: TrialStarted, uow: SeatsUnitOfWork) -> None:
 async def unlock_seats(event: SubscriptionActivated, uow: SeatsUnitOfWork) -> None:
     """R21: the purchase seats saw unlocks; an activation alone never opens a pool."""
     pool = await _known(uow, event)
-    pool.ensure_activation_agrees(event.account_id, event.administrator.person_id, event.licence_type,
-                                  event.product, event.quantity)
+    pool.ensure_activation_agrees(
+        event.account_id, event.administrator.person_id, event.licence_type, event.product, event.quantity
+    )
     pool.describe_plan(event.product, event.tier)
-    unlocked = pool.unlock(event.quantity, event.term_start, event.term_end, event.unit_price,
-                           event.administrator, at=event.activated_at)
+    unlocked = pool.unlock(
+        event.quantity, event.term_start, event.term_end, event.unit_price, event.administrator, at=event.activated_at
+    )
     await uow.pools.save(pool)
     if unlocked:
         await uow.publish(unlocked)
@@ -150,8 +174,13 @@ async def deprovision(event: SubscriptionEnded, uow: SeatsUnitOfWork) -> None:
             await uow.cancel_job(decrease_job_id(pool.subscription_id, term_end))
 
 
-async def assign_seat(subscription_id: str, email: str, caller: Caller, uow: SeatsUnitOfWork,
-                      invitations: users.Invitations = DEFAULT_INVITATIONS) -> Assignment:
+async def assign_seat(
+    subscription_id: str,
+    email: str,
+    caller: Caller,
+    uow: SeatsUnitOfWork,
+    invitations: users.Invitations = DEFAULT_INVITATIONS,
+) -> Assignment:
     """The first assignment route: lists the user (invited if new, R22) and gives them a seat."""
     return await users.add_and_assign_one(subscription_id, email, invitations, caller, uow)
 
@@ -190,8 +219,13 @@ async def apply_scheduled_decrease(job: DueJob, uow: SeatsUnitOfWork) -> None:
 
 async def _schedule_decrease(pool: SeatPool, uow: SeatsUnitOfWork) -> None:
     requested_at, term_end = pool.decrease_requested_at or uow.now(), _term_end(pool)
-    await uow.schedule(decrease_job_id(pool.subscription_id, term_end), SEAT_DECREASE,
-                       pool.subscription_id, term_end, {"requested_at": requested_at.isoformat()})
+    await uow.schedule(
+        decrease_job_id(pool.subscription_id, term_end),
+        SEAT_DECREASE,
+        pool.subscription_id,
+        term_end,
+        {"requested_at": requested_at.isoformat()},
+    )
 
 
 def _term_end(pool: SeatPool) -> datetime:
@@ -206,8 +240,10 @@ async def _known(uow: SeatsUnitOfWork, event: _AboutAPool) -> SeatPool:
     """The pool the event is about, locked, owned by the account the event names."""
     pool = await uow.pools.find(event.subscription_id, lock=True)
     if pool is None:
-        raise InconsistentEvent(f"{event.type} for subscription {event.subscription_id}, which seats never "
-                                "saw bought: only a purchase or a trial opens a pool.")
+        raise InconsistentEvent(
+            f"{event.type} for subscription {event.subscription_id}, which seats never "
+            "saw bought: only a purchase or a trial opens a pool."
+        )
     pool.ensure_owned_by(event.account_id, event.type)
     return pool
 

@@ -1,5 +1,6 @@
 """Handlers for the users of a subscription: add and invite (R22), assign (R25), resend
 invitations (R22), unassign (R24, R10), and registration seen from identity."""
+
 from __future__ import annotations
 
 import uuid
@@ -42,9 +43,13 @@ class Invitations:
 
     @property
     def limit(self) -> RateLimit:
-        return RateLimit("invitation_emails_per_account", self.per_account_per_hour, timedelta(hours=1),
-                         f"This account may send {self.per_account_per_hour} invitation e-mails an hour and "
-                         "has reached that.", rule="R22")
+        return RateLimit(
+            "invitation_emails_per_account",
+            self.per_account_per_hour,
+            timedelta(hours=1),
+            f"This account may send {self.per_account_per_hour} invitation e-mails an hour and has reached that.",
+            rule="R22",
+        )
 
     async def allowance(self, uow: SeatsUnitOfWork, account_id: str) -> int:
         """How many more invitations the account may send in the current hour."""
@@ -56,9 +61,13 @@ class Invitations:
 
 def ensure_few_recipients(count: int, what: str) -> None:
     if count > MAX_RECIPIENTS_PER_REQUEST:
-        raise RuleViolation("too_many_recipients", f"{count} users {what}; one request may name at most "
-                            f"{MAX_RECIPIENTS_PER_REQUEST}: narrow the selection and send several.",
-                            rule="R22", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "too_many_recipients",
+            f"{count} users {what}; one request may name at most "
+            f"{MAX_RECIPIENTS_PER_REQUEST}: narrow the selection and send several.",
+            rule="R22",
+            refusal=Refusal.INVALID,
+        )
 
 
 @dataclass(frozen=True)
@@ -69,8 +78,7 @@ class ResendSelection:
     text: str | None = None
 
 
-async def administered_pool(subscription_id: str, caller: Caller, uow: SeatsUnitOfWork,
-                            lock: bool = False) -> SeatPool:
+async def administered_pool(subscription_id: str, caller: Caller, uow: SeatsUnitOfWork, lock: bool = False) -> SeatPool:
     pool = await uow.pools.get(subscription_id, lock=lock)
     pool.ensure_administered_by(caller.person_id, caller.account_id)
     return pool
@@ -81,8 +89,14 @@ async def list_users(subscription_id: str, caller: Caller, uow: SeatsUnitOfWork)
     return pool, await uow.users.users_of(subscription_id)
 
 
-async def add_users(subscription_id: str, new: list[NewUser], assign: bool, invitations: Invitations,
-                    caller: Caller, uow: SeatsUnitOfWork) -> list[SeatUser]:
+async def add_users(
+    subscription_id: str,
+    new: list[NewUser],
+    assign: bool,
+    invitations: Invitations,
+    caller: Caller,
+    uow: SeatsUnitOfWork,
+) -> list[SeatUser]:
     """R22: every new user is listed and invited (unless already registered); R25: seats are
     assigned only when asked and only if enough are free, all or none."""
     pool = await administered_pool(subscription_id, caller, uow, lock=True)
@@ -114,8 +128,9 @@ async def invite_new(pool: SeatPool, users: list[SeatUser], invitations: Invitat
         await uow.publish(_invitation(pool, user, invitations.identity_url, uow.now(), resend=False))
 
 
-async def add_and_assign_one(subscription_id: str, email: str, invitations: Invitations, caller: Caller,
-                             uow: SeatsUnitOfWork) -> Assignment:
+async def add_and_assign_one(
+    subscription_id: str, email: str, invitations: Invitations, caller: Caller, uow: SeatsUnitOfWork
+) -> Assignment:
     """`POST /seats/assignments`: an e-mail alone; a new user is listed and invited first (R22)."""
     pool = await administered_pool(subscription_id, caller, uow, lock=True)
     pool.ensure_unlocked()  # refuse before listing anyone (R21)
@@ -129,21 +144,28 @@ async def add_and_assign_one(subscription_id: str, email: str, invitations: Invi
     return assignment
 
 
-async def assign_users(subscription_id: str, user_ids: list[str], caller: Caller, uow: SeatsUnitOfWork
-                       ) -> list[Assignment]:
+async def assign_users(
+    subscription_id: str, user_ids: list[str], caller: Caller, uow: SeatsUnitOfWork
+) -> list[Assignment]:
     ensure_few_recipients(len(set(user_ids)), "to assign")
     pool = await administered_pool(subscription_id, caller, uow, lock=True)
     return await _assign(pool, [await uow.users.get(subscription_id, i) for i in dict.fromkeys(user_ids)], uow)
 
 
-async def resend_invitations(subscription_id: str, selection: ResendSelection, invitations: Invitations,
-                             caller: Caller, uow: SeatsUnitOfWork) -> list[SeatUser]:
+async def resend_invitations(
+    subscription_id: str, selection: ResendSelection, invitations: Invitations, caller: Caller, uow: SeatsUnitOfWork
+) -> list[SeatUser]:
     """R22: one new invitation per chosen user, each with its own id; at most
     MAX_RECIPIENTS_PER_REQUEST per request, and within the account's hourly limit."""
     pool = await administered_pool(subscription_id, caller, uow, lock=True)
     pool.ensure_usable()
-    chosen = select_for_resend(await uow.users.users_of(subscription_id, lock=True), user_ids=selection.user_ids,
-                               everyone=selection.everyone, status=selection.status, text=selection.text)
+    chosen = select_for_resend(
+        await uow.users.users_of(subscription_id, lock=True),
+        user_ids=selection.user_ids,
+        everyone=selection.everyone,
+        status=selection.status,
+        text=selection.text,
+    )
     ensure_few_recipients(len(chosen), "match")
     await invitations.limit.take(uow.conn, pool.account_id, uow.now(), amount=len(chosen))
     for user in chosen:
@@ -152,8 +174,9 @@ async def resend_invitations(subscription_id: str, selection: ResendSelection, i
     return chosen
 
 
-async def unassign_users(subscription_id: str, user_ids: list[str], caller: Caller, uow: SeatsUnitOfWork
-                         ) -> list[SeatUser]:
+async def unassign_users(
+    subscription_id: str, user_ids: list[str], caller: Caller, uow: SeatsUnitOfWork
+) -> list[SeatUser]:
     """R24: each seat is freed and its user loses access at once; the user stays listed (R5).
     R10: they fall back to a trial if they never had one, else to Standard. The floating seats
     they hold and the keys they activated go with the seat, each with its event."""
@@ -189,9 +212,16 @@ async def _new_users(pool: SeatPool, new: list[NewUser], uow: SeatsUnitOfWork) -
     users = []
     for n in new:
         email = normalise_email(n.email)
-        user = SeatUser(user_id=str(uuid.uuid4()), subscription_id=pool.subscription_id, email=email,
-                        first_name=n.first_name.strip(), last_name=n.last_name.strip(),
-                        status=UserStatus.INVITED, added_at=at, locale=n.locale or pool.administrator.locale)
+        user = SeatUser(
+            user_id=str(uuid.uuid4()),
+            subscription_id=pool.subscription_id,
+            email=email,
+            first_name=n.first_name.strip(),
+            last_name=n.last_name.strip(),
+            status=UserStatus.INVITED,
+            added_at=at,
+            locale=n.locale or pool.administrator.locale,
+        )
         if email in registered:
             user.register(registered[email])
         users.append(user)
@@ -201,19 +231,36 @@ async def _new_users(pool: SeatPool, new: list[NewUser], uow: SeatsUnitOfWork) -
 async def _assign(pool: SeatPool, users: list[SeatUser], uow: SeatsUnitOfWork) -> list[Assignment]:
     if pool.free_seats is not None and len(users) > pool.free_seats:
         pool.ensure_unlocked()
-        raise RuleViolation("no_free_seat", f"{len(users)} seats asked, {pool.free_seats} free of "
-                            f"{pool.assignable}; add seats or unassign users first.", rule="R25")
+        raise RuleViolation(
+            "no_free_seat",
+            f"{len(users)} seats asked, {pool.free_seats} free of "
+            f"{pool.assignable}; add seats or unassign users first.",
+            rule="R25",
+        )
     assignments = [pool.assign(u.user_id, u.email, at=uow.now()) for u in users]
     await uow.pools.save(pool)
     for a in assignments:
         if pool.is_trial:
             await uow.users.remember_trial_seat(a.email, a.assigned_at)
-        await uow.publish(SeatAssigned(subscription_id=pool.subscription_id, account_id=pool.account_id,
-                                       user_id=a.user_id, email=a.email, assigned_at=a.assigned_at))
+        await uow.publish(
+            SeatAssigned(
+                subscription_id=pool.subscription_id,
+                account_id=pool.account_id,
+                user_id=a.user_id,
+                email=a.email,
+                assigned_at=a.assigned_at,
+            )
+        )
     return assignments
 
 
 def _invitation(pool: SeatPool, user: SeatUser, identity_url: str, at: datetime, resend: bool):
-    return user.invite(subscription_id=pool.subscription_id, account_id=pool.account_id,
-                       invitation_id=str(uuid.uuid4()), invited_by=pool.administrator,
-                       identity_url=identity_url, at=at, resend=resend)
+    return user.invite(
+        subscription_id=pool.subscription_id,
+        account_id=pool.account_id,
+        invitation_id=str(uuid.uuid4()),
+        invited_by=pool.administrator,
+        identity_url=identity_url,
+        at=at,
+        resend=resend,
+    )

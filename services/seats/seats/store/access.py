@@ -1,5 +1,6 @@
 """The grants that answer the access query (R21–R28): read from seats' own tables in one
 indexed query, a union of one arm per way a seat grants access."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,20 +21,43 @@ class AccessRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def grants(self, product: str, at: datetime, *, user_id: str | None, email: str | None,
-                     device_id: str | None, about_asker: bool, asker_id: str) -> list[Grant]:
+    async def grants(
+        self,
+        product: str,
+        at: datetime,
+        *,
+        user_id: str | None,
+        email: str | None,
+        device_id: str | None,
+        about_asker: bool,
+        asker_id: str,
+    ) -> list[Grant]:
         """Every seat in force of `product` that grants this person (by person id or e-mail) or
         this device access; at least one of them is given."""
-        arms = [a for a in (_named(user_id, email, about_asker), _floating(user_id, email, at, about_asker),
-                            _node_locked(device_id, asker_id)) if a is not None]
+        arms = [
+            a
+            for a in (
+                _named(user_id, email, about_asker),
+                _floating(user_id, email, at, about_asker),
+                _node_locked(device_id, asker_id),
+            )
+            if a is not None
+        ]
         in_force = and_(pools.c.product == product, pools.c.status == PoolStatus.UNLOCKED.value)
         rows = await self._conn.execute(union_all(*[arm.where(in_force) for arm in arms]))
         return [Grant(*row) for row in rows]
 
 
 def _columns(how: str, about_asker: ColumnElement[Any]) -> tuple[Any, ...]:
-    return (pools.c.subscription_id, pools.c.tier, pools.c.licence_type, literal(how), pools.c.account_id,
-            pools.c.admin_person_id, about_asker)
+    return (
+        pools.c.subscription_id,
+        pools.c.tier,
+        pools.c.licence_type,
+        literal(how),
+        pools.c.account_id,
+        pools.c.admin_person_id,
+        about_asker,
+    )
 
 
 def _named(user_id: str | None, email: str | None, about_asker: bool) -> Select[Any] | None:
@@ -41,13 +65,17 @@ def _named(user_id: str | None, email: str | None, about_asker: bool) -> Select[
     if not (user_id or email):
         return None
     who = users.c.person_id == user_id if user_id else users.c.email == email
-    joined = users.join(assignments, and_(assignments.c.subscription_id == users.c.subscription_id,
-                                          assignments.c.user_id == users.c.user_id)) \
-        .join(pools, pools.c.subscription_id == users.c.subscription_id)
+    joined = users.join(
+        assignments,
+        and_(assignments.c.subscription_id == users.c.subscription_id, assignments.c.user_id == users.c.user_id),
+    ).join(pools, pools.c.subscription_id == users.c.subscription_id)
     # In a floating or node-locked pool an assignment is the right to take a lease or activate a
     # key, which is what grants access there; only a named seat grants it by itself.
-    return select(*_columns("named seat assigned", literal(about_asker))).select_from(joined).where(
-        who, pools.c.licence_type == LicenceType.NAMED_USER.value)
+    return (
+        select(*_columns("named seat assigned", literal(about_asker)))
+        .select_from(joined)
+        .where(who, pools.c.licence_type == LicenceType.NAMED_USER.value)
+    )
 
 
 def _floating(user_id: str | None, email: str | None, at: datetime, about_asker: bool) -> Select[Any] | None:
@@ -56,8 +84,11 @@ def _floating(user_id: str | None, email: str | None, at: datetime, about_asker:
         return None
     who = leases.c.person_id == user_id if user_id else leases.c.email == email
     joined = leases.join(pools, pools.c.subscription_id == leases.c.subscription_id)
-    return select(*_columns("floating lease held", literal(about_asker))).select_from(joined).where(
-        who, leases.c.released_at.is_(None), leases.c.expires_at > at)
+    return (
+        select(*_columns("floating lease held", literal(about_asker)))
+        .select_from(joined)
+        .where(who, leases.c.released_at.is_(None), leases.c.expires_at > at)
+    )
 
 
 def _node_locked(device_id: str | None, asker_id: str) -> Select[Any] | None:
@@ -65,5 +96,8 @@ def _node_locked(device_id: str | None, asker_id: str) -> Select[Any] | None:
     if not device_id:
         return None
     joined = keys.join(pools, pools.c.subscription_id == keys.c.subscription_id)
-    return select(*_columns("activation key active on this device", keys.c.person_id == asker_id)) \
-        .select_from(joined).where(keys.c.device_id == device_id)
+    return (
+        select(*_columns("activation key active on this device", keys.c.person_id == asker_id))
+        .select_from(joined)
+        .where(keys.c.device_id == device_id)
+    )

@@ -1,4 +1,5 @@
 """Node-locked activation keys and the device each is bound to (R27)."""
+
 from __future__ import annotations
 
 from sqlalchemy import delete, insert, or_, select, update
@@ -11,9 +12,17 @@ from servicekit.http.pagination import PageRequest, keyset
 
 
 def _key(r) -> ActivationKey:
-    return ActivationKey(key_id=r.key_id, subscription_id=r.subscription_id, account_id=r.account_id,
-                         created_at=r.created_at, device_id=r.device_id, device_name=r.device_name,
-                         activated_at=r.activated_at, person_id=r.person_id, email=r.email)
+    return ActivationKey(
+        key_id=r.key_id,
+        subscription_id=r.subscription_id,
+        account_id=r.account_id,
+        created_at=r.created_at,
+        device_id=r.device_id,
+        device_name=r.device_name,
+        activated_at=r.activated_at,
+        person_id=r.person_id,
+        email=r.email,
+    )
 
 
 class KeyRepository:
@@ -21,9 +30,11 @@ class KeyRepository:
         self._conn = conn
 
     async def keys_of(self, subscription_id: str) -> list[ActivationKey]:
-        rows = await self._conn.execute(select(activation_keys).where(
-            activation_keys.c.subscription_id == subscription_id).order_by(
-            activation_keys.c.created_at, activation_keys.c.key_id))
+        rows = await self._conn.execute(
+            select(activation_keys)
+            .where(activation_keys.c.subscription_id == subscription_id)
+            .order_by(activation_keys.c.created_at, activation_keys.c.key_id)
+        )
         return [_key(r) for r in rows]
 
     async def page(self, subscription_id: str, page: PageRequest) -> list[ActivationKey]:
@@ -37,15 +48,25 @@ class KeyRepository:
         who += [activation_keys.c.email == email.lower()] if email else []
         if not who:
             return []
-        rows = await self._conn.execute(select(activation_keys).where(
-            activation_keys.c.subscription_id == subscription_id, activation_keys.c.device_id.is_not(None),
-            or_(*who)).order_by(activation_keys.c.key_id))
+        rows = await self._conn.execute(
+            select(activation_keys)
+            .where(
+                activation_keys.c.subscription_id == subscription_id,
+                activation_keys.c.device_id.is_not(None),
+                or_(*who),
+            )
+            .order_by(activation_keys.c.key_id)
+        )
         return [_key(r) for r in rows]
 
     async def get(self, subscription_id: str, key_id: str) -> ActivationKey:
-        r = (await self._conn.execute(select(activation_keys).where(
-            activation_keys.c.subscription_id == subscription_id,
-            activation_keys.c.key_id == key_id.upper()))).first()
+        r = (
+            await self._conn.execute(
+                select(activation_keys).where(
+                    activation_keys.c.subscription_id == subscription_id, activation_keys.c.key_id == key_id.upper()
+                )
+            )
+        ).first()
         if r is None:
             raise not_found("activation key", key_id)
         return _key(r)
@@ -55,10 +76,12 @@ class KeyRepository:
             await self._conn.execute(insert(activation_keys), [vars(k) for k in keys])
 
     async def save(self, key: ActivationKey) -> None:
-        await self._conn.execute(update(activation_keys).where(
-            activation_keys.c.key_id == key.key_id).values(**vars(key)))
+        await self._conn.execute(
+            update(activation_keys).where(activation_keys.c.key_id == key.key_id).values(**vars(key))
+        )
 
     async def remove(self, keys: list[ActivationKey]) -> None:
         if keys:
-            await self._conn.execute(delete(activation_keys).where(
-                activation_keys.c.key_id.in_([k.key_id for k in keys])))
+            await self._conn.execute(
+                delete(activation_keys).where(activation_keys.c.key_id.in_([k.key_id for k in keys]))
+            )

@@ -1,4 +1,5 @@
 """Floating-seat leases (R26)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,9 +14,16 @@ from servicekit.http.pagination import PageRequest, keyset
 
 
 def _lease(r) -> Lease:
-    return Lease(lease_id=r.lease_id, subscription_id=r.subscription_id, person_id=r.person_id,
-                 email=r.email, session_id=r.session_id, acquired_at=r.acquired_at,
-                 expires_at=r.expires_at, released_at=r.released_at)
+    return Lease(
+        lease_id=r.lease_id,
+        subscription_id=r.subscription_id,
+        person_id=r.person_id,
+        email=r.email,
+        session_id=r.session_id,
+        acquired_at=r.acquired_at,
+        expires_at=r.expires_at,
+        released_at=r.released_at,
+    )
 
 
 def _live(at: datetime):
@@ -27,8 +35,11 @@ class LeaseRepository:
         self._conn = conn
 
     async def count_live(self, subscription_id: str, at: datetime) -> int:
-        return (await self._conn.execute(select(func.count()).select_from(leases).where(
-            leases.c.subscription_id == subscription_id, *_live(at)))).scalar_one()
+        return (
+            await self._conn.execute(
+                select(func.count()).select_from(leases).where(leases.c.subscription_id == subscription_id, *_live(at))
+            )
+        ).scalar_one()
 
     async def get(self, lease_id: str, lock: bool = False) -> Lease:
         """`lock` when the lease will be changed (PostgreSQL `FOR UPDATE`)."""
@@ -44,25 +55,36 @@ class LeaseRepository:
     async def save(self, lease: Lease) -> None:
         await self._conn.execute(update(leases).where(leases.c.lease_id == lease.lease_id).values(**vars(lease)))
 
-    async def live_of(self, subscription_id: str, person_id: str | None, email: str | None, at: datetime,
-                      lock: bool = False) -> list[Lease]:
+    async def live_of(
+        self, subscription_id: str, person_id: str | None, email: str | None, at: datetime, lock: bool = False
+    ) -> list[Lease]:
         """One person's live leases of a subscription, by person id or e-mail."""
         who = [leases.c.person_id == person_id] if person_id else []
         who += [leases.c.email == email.lower()] if email else []
         if not who:
             return []
-        query = select(leases).where(leases.c.subscription_id == subscription_id, *_live(at), or_(*who)) \
+        query = (
+            select(leases)
+            .where(leases.c.subscription_id == subscription_id, *_live(at), or_(*who))
             .order_by(leases.c.acquired_at, leases.c.lease_id)
+        )
         return [_lease(r) for r in await self._conn.execute(query.with_for_update() if lock else query)]
 
     async def page(self, subscription_id: str, at: datetime, page: PageRequest) -> list[Lease]:
         """The live leases of a subscription, a page at a time (the administrator's view)."""
         query = select(leases).where(leases.c.subscription_id == subscription_id, *_live(at))
-        return [_lease(r) for r in await self._conn.execute(
-            keyset(query, [leases.c.acquired_at, leases.c.lease_id], page))]
+        return [
+            _lease(r) for r in await self._conn.execute(keyset(query, [leases.c.acquired_at, leases.c.lease_id], page))
+        ]
 
-    async def release_live(self, at: datetime, *, subscription_id: str | None = None,
-                           person_id: str | None = None, session_id: str | None = None) -> int:
+    async def release_live(
+        self,
+        at: datetime,
+        *,
+        subscription_id: str | None = None,
+        person_id: str | None = None,
+        session_id: str | None = None,
+    ) -> int:
         """Release every live lease of a subscription (R28) or of one person's session (sign-out)."""
         where = list(_live(at))
         if subscription_id is not None:

@@ -1,5 +1,6 @@
 """The seats service's tables: its only MetaData. Every table is here; the repositories
 (`store/<aggregate>.py`) map them to the domain."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
@@ -10,7 +11,8 @@ metadata = MetaData()
 
 # Seat pools and assignments (R21, R25).
 pools = Table(
-    "seat_pools", metadata,
+    "seat_pools",
+    metadata,
     Column("subscription_id", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False, index=True),
     Column("admin_person_id", String(64), nullable=False),
@@ -35,7 +37,8 @@ pools = Table(
 )
 
 assignments = Table(
-    "seat_assignments", metadata,
+    "seat_assignments",
+    metadata,
     Column("subscription_id", String(64), primary_key=True),
     Column("user_id", String(64), primary_key=True),
     Column("email", String(320), nullable=False),
@@ -46,7 +49,8 @@ Index("seat_assignments_email", assignments.c.email)
 
 # Users of subscriptions, people known to be registered, and who ever had a trial seat (R22, R10).
 seat_users = Table(
-    "seat_users", metadata,
+    "seat_users",
+    metadata,
     Column("user_id", String(64), primary_key=True),
     Column("subscription_id", String(64), nullable=False),
     Column("email", String(320), nullable=False),
@@ -64,7 +68,8 @@ Index("seat_users_person", seat_users.c.person_id)
 
 # Identity's PersonRegistered, kept so a user added after registering is registered at once.
 registered_people = Table(
-    "registered_people", metadata,
+    "registered_people",
+    metadata,
     Column("email", String(320), primary_key=True),
     Column("person_id", String(64), nullable=False),
     Column("registered_at", UTCDateTime, nullable=False),
@@ -72,14 +77,16 @@ registered_people = Table(
 
 # R10: whoever once held a seat of a trial pool falls back to Standard, not to a new trial.
 trial_seat_holders = Table(
-    "trial_seat_holders", metadata,
+    "trial_seat_holders",
+    metadata,
     Column("email", String(320), primary_key=True),
     Column("first_assigned_at", UTCDateTime, nullable=False),
 )
 
 # Bulk import drafts and their rows (R23).
 user_imports = Table(
-    "user_imports", metadata,
+    "user_imports",
+    metadata,
     Column("import_id", String(64), primary_key=True),
     Column("subscription_id", String(64), nullable=False, index=True),
     Column("status", String(16), nullable=False),
@@ -93,7 +100,8 @@ user_imports = Table(
 )
 
 import_rows = Table(
-    "user_import_rows", metadata,
+    "user_import_rows",
+    metadata,
     Column("import_id", String(64), primary_key=True),
     Column("row_no", Integer, primary_key=True),
     Column("email", String(320), nullable=False),
@@ -104,7 +112,8 @@ import_rows = Table(
 
 # Floating-seat leases (R26).
 leases = Table(
-    "seat_leases", metadata,
+    "seat_leases",
+    metadata,
     Column("lease_id", String(64), primary_key=True),
     Column("subscription_id", String(64), nullable=False),
     Column("person_id", String(64), nullable=False),
@@ -120,7 +129,8 @@ Index("seat_leases_email", leases.c.email)
 
 # Node-locked activation keys and the device each is bound to (R27).
 activation_keys = Table(
-    "activation_keys", metadata,
+    "activation_keys",
+    metadata,
     Column("key_id", String(32), primary_key=True),
     Column("subscription_id", String(64), nullable=False, index=True),
     Column("account_id", String(64), nullable=False),
@@ -128,8 +138,8 @@ activation_keys = Table(
     Column("device_id", String(200)),
     Column("device_name", String(200)),
     Column("activated_at", UTCDateTime),
-    Column("person_id", String(64)),   # who activated it (R27)
-    Column("email", String(320)),      # their e-mail then
+    Column("person_id", String(64)),  # who activated it (R27)
+    Column("email", String(320)),  # their e-mail then
 )
 Index("activation_keys_device", activation_keys.c.device_id)
 # A person's active keys: counted against the pool's policy, deactivated when they lose their seat.

@@ -1,5 +1,6 @@
 """The seats service's unit of work: one transaction, and the repositories of its aggregates
 on that transaction's connection (`uow.pools.get(...)`)."""
+
 from __future__ import annotations
 
 from seats.store.access import AccessRepository

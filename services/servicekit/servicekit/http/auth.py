@@ -12,6 +12,7 @@ to last ten years, and every token can be ended by signing out.
 Rotation: the current secret signs and verifies; previous secrets (`TOKEN_PREVIOUS_SECRETS`)
 only verify, so tokens signed just before a rotation keep working until they expire.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -59,10 +60,17 @@ class TokenKeys:
 def issue_token(secret: str, caller: Caller, now: datetime, ttl: timedelta) -> str:
     """A token for `caller`, valid for `ttl` from `now`. Every token names a session: a caller
     without one (a test's) gets a fresh id, so that the token is accepted and can be ended."""
-    claims = {"iss": ISSUER, "sub": caller.person_id, "acct": caller.account_id,
-              "email": caller.email, "name": caller.name, "locale": caller.locale,
-              "sid": caller.session_id or uuid.uuid4().hex,
-              "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
+    claims = {
+        "iss": ISSUER,
+        "sub": caller.person_id,
+        "acct": caller.account_id,
+        "email": caller.email,
+        "name": caller.name,
+        "locale": caller.locale,
+        "sid": caller.session_id or uuid.uuid4().hex,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -80,16 +88,23 @@ def verify_token(keys: TokenKeys | str, token: str, now: datetime) -> Caller:
     if issued > (now + CLOCK_SKEW).timestamp():
         raise unauthenticated("The access token is not valid (issued in the future).")
     if expires - issued > keys.max_lifetime.total_seconds():
-        raise unauthenticated(f"The access token is not valid (it lives longer than the "
-                              f"{int(keys.max_lifetime.total_seconds())} s this service accepts).")
+        raise unauthenticated(
+            f"The access token is not valid (it lives longer than the "
+            f"{int(keys.max_lifetime.total_seconds())} s this service accepts)."
+        )
     session_id, person, account = claims["sid"], claims["sub"], claims["acct"]
     if not (isinstance(session_id, str) and 0 < len(session_id) <= MAX_SESSION_ID_LENGTH):
         raise unauthenticated("The access token is not valid (it names no session).")
     if not (isinstance(person, str) and person and isinstance(account, str) and account):
         raise unauthenticated("The access token is not valid (it names no person or account).")
-    return Caller(person_id=person, account_id=account, email=str(claims.get("email", "")),
-                  name=str(claims.get("name", "")), locale=str(claims.get("locale", "en")),
-                  session_id=session_id)
+    return Caller(
+        person_id=person,
+        account_id=account,
+        email=str(claims.get("email", "")),
+        name=str(claims.get("name", "")),
+        locale=str(claims.get("locale", "en")),
+        session_id=session_id,
+    )
 
 
 def _decode(keys: TokenKeys, token: str) -> dict:
@@ -98,9 +113,18 @@ def _decode(keys: TokenKeys, token: str) -> dict:
     failure: jwt.InvalidTokenError | None = None
     for secret in keys.all:
         try:
-            return jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER,
-                              options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
-                                       "require": ["exp", "iat", "sub", "acct", "sid"]})
+            return jwt.decode(
+                token,
+                secret,
+                algorithms=["HS256"],
+                issuer=ISSUER,
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "require": ["exp", "iat", "sub", "acct", "sid"],
+                },
+            )
         except jwt.InvalidSignatureError as error:
             failure = error
         except jwt.InvalidTokenError as error:

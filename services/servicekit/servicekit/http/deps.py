@@ -10,6 +10,7 @@ A route then says what it needs in its signature:
     async def cancel(subscription_id: str, body: CancellationRequest, caller: CurrentCaller,
                      commands: Commands, request: Request) -> SubscriptionAnswer: ...
 """
+
 from __future__ import annotations
 
 import hmac
@@ -40,8 +41,11 @@ class Authenticator:
             raise unauthenticated("Sign in and send the access token as 'Authorization: Bearer <token>'.")
         caller = verify_token(self.keys, authorization[7:].strip(), self.clock.now())
         # A verified token always names its session (verify_token refuses one without a `sid`).
-        if (self.ended_sessions is not None and caller.session_id is not None
-                and await self.ended_sessions.is_ended(caller.session_id)):
+        if (
+            self.ended_sessions is not None
+            and caller.session_id is not None
+            and await self.ended_sessions.is_ended(caller.session_id)
+        ):
             raise unauthenticated("This session was signed out; sign in again.")
         return caller
 
@@ -61,15 +65,23 @@ class OperatorGate:
         if not self.token:
             if self.open_without_token:
                 return
-            raise RuleViolation("operator_routes_disabled", "Operator actions are off: set OPERATOR_TOKEN "
-                                "on the service and send it as 'X-Operator-Token'.", refusal=Refusal.FORBIDDEN)
+            raise RuleViolation(
+                "operator_routes_disabled",
+                "Operator actions are off: set OPERATOR_TOKEN on the service and send it as 'X-Operator-Token'.",
+                refusal=Refusal.FORBIDDEN,
+            )
         if not hmac.compare_digest((sent or "").encode(), self.token.encode()):
-            raise RuleViolation("not_an_operator", "Send the operator token as 'X-Operator-Token'.",
-                                refusal=Refusal.FORBIDDEN)
+            raise RuleViolation(
+                "not_an_operator", "Send the operator token as 'X-Operator-Token'.", refusal=Refusal.FORBIDDEN
+            )
 
 
-async def current_caller(request: Request, authorization: Annotated[str | None, Header(
-        description="`Bearer <access token>` from identity's `POST /tokens`.")] = None) -> Caller:
+async def current_caller(
+    request: Request,
+    authorization: Annotated[
+        str | None, Header(description="`Bearer <access token>` from identity's `POST /tokens`.")
+    ] = None,
+) -> Caller:
     authenticator: Authenticator = request.app.state.authenticator
     return await authenticator.caller(authorization)
 
@@ -77,8 +89,10 @@ async def current_caller(request: Request, authorization: Annotated[str | None, 
 current_caller.entitle_access = "caller"  # type: ignore[attr-defined]  # read by servicekit.http.openapi
 
 
-async def require_operator(request: Request, x_operator_token: Annotated[str | None, Header(
-        description="The service's `OPERATOR_TOKEN`.")] = None) -> None:
+async def require_operator(
+    request: Request,
+    x_operator_token: Annotated[str | None, Header(description="The service's `OPERATOR_TOKEN`.")] = None,
+) -> None:
     gate: OperatorGate = request.app.state.operators
     gate.check(x_operator_token)
 
@@ -86,8 +100,11 @@ async def require_operator(request: Request, x_operator_token: Annotated[str | N
 require_operator.entitle_access = "operator"  # type: ignore[attr-defined]  # read by servicekit.http.openapi
 
 
-async def require_metrics_reader(request: Request, x_operator_token: Annotated[str | None, Header()] = None,
-                                 authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_metrics_reader(
+    request: Request,
+    x_operator_token: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
     """The operator token, also as `Authorization: Bearer`, which Prometheus' scrape
     configuration can send."""
     gate: OperatorGate = request.app.state.operators
@@ -103,6 +120,7 @@ def from_app_state(name: str) -> Callable[[Request], Any]:
 
         CatalogueDep = Annotated[Catalogue, Depends(from_app_state("catalogue"))]
     """
+
     def read(request: Request) -> Any:
         return getattr(request.app.state, name)
 

@@ -4,6 +4,7 @@ A rule's refusal (`RuleViolation`) maps to its status; what FastAPI and Starlett
 themselves (no such route, a body they cannot parse, one too large) and anything unexpected
 are answered in the same format, so a client reads one shape whatever went wrong.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,27 +21,33 @@ from contracts.errors import ErrorBody, Refusal, RuleViolation, TooManyRequests
 
 log = logging.getLogger("servicekit.http")
 
-STATUS_OF = {Refusal.FORBIDDEN: 403, Refusal.NOT_FOUND: 404, Refusal.CONFLICT: 409,
-             Refusal.INVALID: 422, Refusal.UNAUTHENTICATED: 401, Refusal.RATE_LIMITED: 429}
+STATUS_OF = {
+    Refusal.FORBIDDEN: 403,
+    Refusal.NOT_FOUND: 404,
+    Refusal.CONFLICT: 409,
+    Refusal.INVALID: 422,
+    Refusal.UNAUTHENTICATED: 401,
+    Refusal.RATE_LIMITED: 429,
+}
 
 
-def error_response(status: int, code: str, message: str, rule: str | None = None,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(ErrorBody(code=code, message=message, rule=rule).model_dump(), status_code=status,
-                        headers=headers)
+def error_response(
+    status: int, code: str, message: str, rule: str | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        ErrorBody(code=code, message=message, rule=rule).model_dump(), status_code=status, headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RuleViolation)
     async def _refused(_request: Request, error: RuleViolation) -> JSONResponse:
-        headers = ({"Retry-After": str(error.retry_after_seconds)}
-                   if isinstance(error, TooManyRequests) else None)
+        headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, TooManyRequests) else None
         return error_response(STATUS_OF[error.refusal], error.code, error.message, error.rule, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}"
-                             for e in error.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in error.errors())
         return error_response(422, "invalid_request", f"The request is not valid: {problems}.")
 
     @app.exception_handler(StarletteHTTPException)
@@ -60,15 +67,27 @@ def http_error_response(request: Request, error: StarletteHTTPException) -> JSON
     if isinstance(error, BodyTooLarge):
         return error_response(413, "request_too_large", error.detail)
     if error.status_code == 400:
-        return error_response(422, "invalid_request", "The request body could not be read: send "
-                              "well-formed JSON (objects and arrays nested at most a few hundred deep).")
+        return error_response(
+            422,
+            "invalid_request",
+            "The request body could not be read: send "
+            "well-formed JSON (objects and arrays nested at most a few hundred deep).",
+        )
     path = request.url.path[:200]  # the caller's text, echoed: bounded
     if error.status_code == 404:
-        return error_response(404, "no_such_route", f"Nothing answers {request.method} {path} "
-                              "here; the service's routes are listed at /docs.", headers=error.headers)
+        return error_response(
+            404,
+            "no_such_route",
+            f"Nothing answers {request.method} {path} here; the service's routes are listed at /docs.",
+            headers=error.headers,
+        )
     if error.status_code == 405:
-        return error_response(405, "method_not_allowed", f"{path} does not answer "
-                              f"{request.method}; see the Allow header.", headers=error.headers)
+        return error_response(
+            405,
+            "method_not_allowed",
+            f"{path} does not answer {request.method}; see the Allow header.",
+            headers=error.headers,
+        )
     try:
         code = re.sub(r"\W+", "_", HTTPStatus(error.status_code).phrase.lower()).strip("_")
     except ValueError:  # a status without a standard phrase
@@ -77,8 +96,9 @@ def http_error_response(request: Request, error: StarletteHTTPException) -> JSON
 
 
 def internal_error() -> JSONResponse:
-    return error_response(500, "internal_error", "Something went wrong on our side; "
-                          "the request had no effect. Try again later.")
+    return error_response(
+        500, "internal_error", "Something went wrong on our side; the request had no effect. Try again later."
+    )
 
 
 class BodyTooLarge(HTTPException):
@@ -92,5 +112,3 @@ class BodyTooLarge(HTTPException):
 
 def _size(limit: int) -> str:
     return f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit / 2**10:g} KB"
-
-

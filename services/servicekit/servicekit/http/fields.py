@@ -14,6 +14,7 @@ bare `str`:
 The plain functions (`single_line`, `email_address`) do the same for text that arrives by
 another way than a request model (an imported spreadsheet row).
 """
+
 from __future__ import annotations
 
 import re
@@ -69,7 +70,10 @@ which apply to the trimmed text."""
 Paragraph = Annotated[str, BeforeValidator(lambda value: paragraph(_text(value)))]
 """Text that may span lines (tab and line feed only; CR LF becomes LF), trimmed."""
 
-EmailAddress = Annotated[str, BeforeValidator(_text),
-                         Field(max_length=MAX_EMAIL_LENGTH, json_schema_extra={"format": "email"}),
-                         AfterValidator(email_address)]
+EmailAddress = Annotated[
+    str,
+    BeforeValidator(_text),
+    Field(max_length=MAX_EMAIL_LENGTH, json_schema_extra={"format": "email"}),
+    AfterValidator(email_address),
+]
 """Exactly one address, e.g. `ada@example.com` (a display name, a list or a line break is refused)."""

@@ -18,6 +18,7 @@ is stored.
 The fingerprint is an HMAC keyed with the token secret: a request may carry a password, and
 a plain hash of it in the database could be brute-forced offline.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,8 +57,9 @@ class CommandRunner:
     def __init__(self, units_of_work: UnitsOfWork, secrets: tuple[str, ...]) -> None:
         self._uow, self._secrets = units_of_work, secrets
 
-    async def run(self, request: Request, caller: Caller | None, body: BaseModel | None, action: Action,
-                  status_code: int = 200) -> JSONResponse:
+    async def run(
+        self, request: Request, caller: Caller | None, body: BaseModel | None, action: Action, status_code: int = 200
+    ) -> JSONResponse:
         """The events the command causes carry the request's correlation id (`RequestContext`
         binds it; the unit of work picks it up)."""
         key = idempotency_key(request)
@@ -66,11 +68,19 @@ class CommandRunner:
         with bind(subscription_id=subject):
             return await retrying_conflicts(
                 lambda: self._run(request, caller, key, fingerprints, action, status_code, subject),
-                f"{request.method} {request.url.path}")
+                f"{request.method} {request.url.path}",
+            )
 
-    async def _run(self, request: Request, caller: Caller | None, key: str | None,
-                   fingerprints: tuple[str, ...], action: Action, status_code: int,
-                   subject: str | None) -> JSONResponse:
+    async def _run(
+        self,
+        request: Request,
+        caller: Caller | None,
+        key: str | None,
+        fingerprints: tuple[str, ...],
+        action: Action,
+        status_code: int,
+        subject: str | None,
+    ) -> JSONResponse:
         scope = key_scope(request, caller)
         try:
             async with self._uow(subject=subject) as uow:
@@ -80,9 +90,16 @@ class CommandRunner:
                 answer = resource.model_dump(mode="json") if isinstance(resource, BaseModel) else resource
                 answer = {**answer, "event_ids": [e.id for e in uow.published]}
                 if key:
-                    await uow.conn.execute(insert(idempotency_keys).values(
-                        scope=scope, key=key, fingerprint=fingerprints[0], status_code=status_code,
-                        body=json.dumps(answer), created_at=uow.now()))
+                    await uow.conn.execute(
+                        insert(idempotency_keys).values(
+                            scope=scope,
+                            key=key,
+                            fingerprint=fingerprints[0],
+                            status_code=status_code,
+                            body=json.dumps(answer),
+                            created_at=uow.now(),
+                        )
+                    )
                 await uow.commit()
         except IntegrityError:
             if not key:
@@ -101,9 +118,12 @@ def idempotency_key(request: Request) -> str | None:
     if key is None:
         return None
     if len(key) > MAX_KEY_LENGTH or not VALID_KEY.fullmatch(key):
-        raise RuleViolation("invalid_idempotency_key", f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} visible "
-                            "ASCII characters, e.g. a UUID; this one is not. Nothing was done.",
-                            refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "invalid_idempotency_key",
+            f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} visible "
+            "ASCII characters, e.g. a UUID; this one is not. Nothing was done.",
+            refusal=Refusal.INVALID,
+        )
     return key
 
 
@@ -115,8 +135,9 @@ def key_scope(request: Request, caller: Caller | None) -> str:
     return f"anonymous:{client}"[:255]
 
 
-async def request_fingerprints(secrets: tuple[str, ...], request: Request, caller: Caller | None,
-                               body: BaseModel | None) -> tuple[str, ...]:
+async def request_fingerprints(
+    secrets: tuple[str, ...], request: Request, caller: Caller | None, body: BaseModel | None
+) -> tuple[str, ...]:
     """The request's fingerprint under the current token secret first, then under each previous
     one: an answer stored before a rotation is still recognised as the same request."""
     canonical = await _canonical_request(request, caller, body)
@@ -127,16 +148,25 @@ async def _canonical_request(request: Request, caller: Caller | None, body: Base
     who = f"{caller.account_id}:{caller.person_id}:{caller.session_id}" if caller else "anonymous"
     query = sorted(request.query_params.multi_items())
     content = await _content(request, body)
-    return json.dumps([request.method, request.url.path, query, who, content],
-                      separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    return json.dumps(
+        [request.method, request.url.path, query, who, content],
+        separators=(",", ":"),
+        sort_keys=True,
+        ensure_ascii=False,
+    ).encode()
 
 
 async def _content(request: Request, body: BaseModel | None) -> Any:
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form()  # parsed already by FastAPI for the route: cached, not read again
-        return sorted([[name, await _file_digest(value) if isinstance(value, UploadFile) else value]
-                       for name, value in form.multi_items()], key=lambda item: item[0])
+        return sorted(
+            [
+                [name, await _file_digest(value) if isinstance(value, UploadFile) else value]
+                for name, value in form.multi_items()
+            ],
+            key=lambda item: item[0],
+        )
     try:
         raw = await request.body()  # read already by FastAPI for the route's body: cached
     except RuntimeError:  # the route consumed the stream itself: what it parsed is all there is
@@ -158,15 +188,17 @@ async def _file_digest(upload: UploadFile) -> dict:
     return {"filename": upload.filename, "content_type": upload.content_type, "sha256": digest.hexdigest()}
 
 
-async def _stored_answer(uow: UnitOfWork, scope: str, key: str,
-                         fingerprints: tuple[str, ...]) -> JSONResponse | None:
-    row = (await uow.conn.execute(select(idempotency_keys).where(
-        idempotency_keys.c.scope == scope, idempotency_keys.c.key == key))).first()
+async def _stored_answer(uow: UnitOfWork, scope: str, key: str, fingerprints: tuple[str, ...]) -> JSONResponse | None:
+    row = (
+        await uow.conn.execute(
+            select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+        )
+    ).first()
     if row is None:
         return None
     if not any(hmac.compare_digest(row.fingerprint, f) for f in fingerprints):
-        raise RuleViolation("idempotency_key_reused",
-                            "This Idempotency-Key was already used with a different request; "
-                            "use a new key for a new request.")
-    return JSONResponse(json.loads(row.body), status_code=row.status_code,
-                        headers={"Idempotent-Replayed": "true"})
+        raise RuleViolation(
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request; use a new key for a new request.",
+        )
+    return JSONResponse(json.loads(row.body), status_code=row.status_code, headers={"Idempotent-Replayed": "true"})

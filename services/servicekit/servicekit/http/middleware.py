@@ -1,5 +1,6 @@
 """ASGI middleware every service runs: a correlation id and metrics per request, and a bound
 on what a request body makes the service read."""
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,10 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()),
-                                                  (b"x-correlation-id", correlation_id.encode())]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", ()), (b"x-correlation-id", correlation_id.encode())],
+                }
             await send(message)
 
         with bind(correlation_id=correlation_id):
@@ -112,5 +115,3 @@ def _too_large(limit: int, upload: bool) -> JSONResponse:
     error = BodyTooLarge(limit, upload)
     # The rest of the body is not read: the connection cannot carry another request.
     return error_response(413, "request_too_large", error.detail, headers={"Connection": "close"})
-
-

@@ -17,6 +17,7 @@ Every error answer a route already documents gets the same body: FastAPI's own 4
 
 A route's own `responses=` win: a service describes its 404 or 429 more exactly there.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -33,33 +34,42 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 COMMAND_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 ERRORS = {
     "401": "Unauthenticated (`unauthenticated`): no access token, or one that is malformed, expired, "
-           "signed with another key, longer-lived than allowed, or of a session that signed out.",
-    "403": "Forbidden: the caller may not do this (for operator routes: no or a wrong "
-           "`X-Operator-Token`).",
+    "signed with another key, longer-lived than allowed, or of a session that signed out.",
+    "403": "Forbidden: the caller may not do this (for operator routes: no or a wrong `X-Operator-Token`).",
     "404": "Not found: nothing with this id is visible to the caller. Another account's resources "
-           "answer the same as ones that do not exist.",
+    "answer the same as ones that do not exist.",
     "409": "Conflict: a business rule refused the command (`rule` names it), or the Idempotency-Key "
-           "was used before with a different request (`idempotency_key_reused`).",
+    "was used before with a different request (`idempotency_key_reused`).",
     "413": "Request too large (`request_too_large`): the body is past the service's limit "
-           "(`MAX_REQUEST_BYTES`, 1 MB; uploads `MAX_UPLOAD_BYTES`).",
+    "(`MAX_REQUEST_BYTES`, 1 MB; uploads `MAX_UPLOAD_BYTES`).",
     "422": "Invalid (`invalid_request` or a rule's code): the input does not validate; nothing was done.",
     "429": "Too many requests: a limit on how often this may be done was reached; `Retry-After` "
-           "says how many seconds to wait.",
+    "says how many seconds to wait.",
 }
 IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key", "in": "header", "required": False,
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     "description": "Makes a retry safe: the same key with the same request (method, path, query, body, "
-                   "uploaded files, session) answers the first answer again (`Idempotent-Replayed: true`) "
-                   "and does nothing twice; with a different request it is refused 409. At most "
-                   f"{MAX_KEY_LENGTH} visible ASCII characters, e.g. a UUID. Keys are per person, or per "
-                   "client address when no token is sent.",
+    "uploaded files, session) answers the first answer again (`Idempotent-Replayed: true`) "
+    "and does nothing twice; with a different request it is refused 409. At most "
+    f"{MAX_KEY_LENGTH} visible ASCII characters, e.g. a UUID. Keys are per person, or per "
+    "client address when no token is sent.",
 }
 SECURITY_SCHEMES = {
-    "accessToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                    "description": "An access token from identity's `POST /tokens`."},
-    "operatorToken": {"type": "apiKey", "in": "header", "name": "X-Operator-Token",
-                      "description": "The service's `OPERATOR_TOKEN`."},
+    "accessToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token from identity's `POST /tokens`.",
+    },
+    "operatorToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Operator-Token",
+        "description": "The service's `OPERATOR_TOKEN`.",
+    },
 }
 
 
@@ -73,13 +83,15 @@ def document_errors(app: FastAPI) -> None:
             annotate(spec, app)
             return spec
         return app.openapi_schema
+
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def annotate(spec: dict[str, Any], app: FastAPI) -> None:
     components = spec.setdefault("components", {})
     components.setdefault("schemas", {})["ErrorBody"] = ErrorBody.model_json_schema(
-        ref_template="#/components/schemas/{model}")
+        ref_template="#/components/schemas/{model}"
+    )
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
     for route in app.routes:
         if not (isinstance(route, APIRoute) and route.include_in_schema):
@@ -115,8 +127,7 @@ def _annotate_operation(operation: dict, route: APIRoute, method: str, access: s
         documented["content"].setdefault("application/json", {"schema": ERROR_REF})
     if command and not route.path_format.startswith("/ops"):
         parameters = operation.setdefault("parameters", [])
-        if not any(p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key"
-                   for p in parameters):
+        if not any(p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key" for p in parameters):
             parameters.append(dict(IDEMPOTENCY_KEY))
 
 

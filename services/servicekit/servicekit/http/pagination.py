@@ -10,6 +10,7 @@ The cursor is the sort key of the last item sent (keyset pagination), opaque to 
 page never repeats or skips an item because rows were added before it, and reading page
 1,000 costs what page 1 costs.
 """
+
 from __future__ import annotations
 
 import base64
@@ -41,17 +42,27 @@ class PageRequest:
 
 
 def page_request(
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=(
-            f"Items per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."))] = DEFAULT_PAGE_SIZE,
-        cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description=(
-            "From the `Link: rel=\"next\"` (or `X-Next-Cursor`) header of the previous page."))] = None,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_PAGE_SIZE,
+            description=(f"Items per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."),
+        ),
+    ] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description=('From the `Link: rel="next"` (or `X-Next-Cursor`) header of the previous page.'),
+        ),
+    ] = None,
 ) -> PageRequest:
     """The FastAPI dependency of a list route: `page: Annotated[PageRequest, Depends(page_request)]`."""
     return PageRequest(limit, decode_cursor(cursor) if cursor else None)
 
 
-def keyset(query: Select, order_by: Sequence[ColumnElement], page: PageRequest,
-           descending: bool = False) -> Select:
+def keyset(query: Select, order_by: Sequence[ColumnElement], page: PageRequest, descending: bool = False) -> Select:
     """`query` ordered by `order_by` (which must end in a unique column), from after the
     cursor, one row more than the page so that the caller knows whether another follows."""
     if page.after is not None:
@@ -63,11 +74,16 @@ def keyset(query: Select, order_by: Sequence[ColumnElement], page: PageRequest,
     return query.order_by(*ordering).limit(page.limit + 1)
 
 
-def paged(request: Request, page: PageRequest, rows: Sequence[T], sort_key: Callable[[T], Any],
-          item: Callable[[T], Any] = lambda row: row) -> JSONResponse:
+def paged(
+    request: Request,
+    page: PageRequest,
+    rows: Sequence[T],
+    sort_key: Callable[[T], Any],
+    item: Callable[[T], Any] = lambda row: row,
+) -> JSONResponse:
     """The answer for one page: at most `page.limit` items (the rows of `keyset`, turned into
     items by `item`) and, when another page follows, its link."""
-    shown = list(rows[:page.limit])
+    shown = list(rows[: page.limit])
     response = JSONResponse(jsonable_encoder([item(row) for row in shown]))
     if len(rows) > page.limit and shown:
         cursor = encode_cursor(_comparable(sort_key(shown[-1])))
@@ -83,7 +99,7 @@ def page_of(items: Sequence[T], page: PageRequest, sort_key: Callable[[T], Any])
     if page.after is not None:
         after = tuple(page.after)
         ordered = [i for i in ordered if tuple(_comparable(sort_key(i))) > after]
-    return ordered[:page.limit + 1]
+    return ordered[: page.limit + 1]
 
 
 def encode_cursor(values: tuple[Any, ...]) -> str:
@@ -114,5 +130,8 @@ def _comparable(key: Any) -> tuple[Any, ...]:
 
 
 def _bad_cursor() -> RuleViolation:
-    return RuleViolation("invalid_cursor", "This cursor is not one this list gave; start again "
-                         "without `cursor`.", refusal=Refusal.INVALID)
+    return RuleViolation(
+        "invalid_cursor",
+        "This cursor is not one this list gave; start again without `cursor`.",
+        refusal=Refusal.INVALID,
+    )

@@ -15,6 +15,7 @@ token is refused everywhere within the event's delivery plus `RECHECK_SECONDS`.
 Rows matter only while a token of the session could still be valid: housekeeping forgets
 them `TOKEN_TTL_SECONDS` after the session ended.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,8 +37,14 @@ REMEMBERED_OPEN = 10_000
 
 
 class EndedSessions:
-    def __init__(self, db: Database, token_lifetime: timedelta, *,
-                 recheck_seconds: float = RECHECK_SECONDS, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        db: Database,
+        token_lifetime: timedelta,
+        *,
+        recheck_seconds: float = RECHECK_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db, self._lifetime = db, token_lifetime
         self._recheck, self._monotonic = recheck_seconds, monotonic
         self._ended: dict[str, datetime] = {}
@@ -52,8 +59,9 @@ class EndedSessions:
             return False
         self.lookups += 1
         async with self._db.connect() as conn:
-            ended_at = (await conn.execute(select(ended_sessions.c.ended_at).where(
-                ended_sessions.c.session_id == session_id))).scalar()
+            ended_at = (
+                await conn.execute(select(ended_sessions.c.ended_at).where(ended_sessions.c.session_id == session_id))
+            ).scalar()
         if ended_at is not None:
             self._remember_ended(session_id, ended_at)
             return True
@@ -70,9 +78,15 @@ class EndedSessions:
         if event.signed_out_at <= uow.now() - self._lifetime:
             return
         dialect = sqlite if uow.conn.dialect.name == "sqlite" else postgresql
-        await uow.conn.execute(dialect.insert(ended_sessions).values(
-            session_id=event.session_id, person_id=event.person_id, ended_at=event.signed_out_at,
-        ).on_conflict_do_nothing(index_elements=[ended_sessions.c.session_id]))
+        await uow.conn.execute(
+            dialect.insert(ended_sessions)
+            .values(
+                session_id=event.session_id,
+                person_id=event.person_id,
+                ended_at=event.signed_out_at,
+            )
+            .on_conflict_do_nothing(index_elements=[ended_sessions.c.session_id])
+        )
         uow.after_commit(lambda: self._remember_ended(event.session_id, event.signed_out_at))
 
     def _remember_ended(self, session_id: str, ended_at: datetime) -> None:

@@ -10,6 +10,7 @@ retried with growing backoff, then dead-lettered, and a database that does not a
 waited for without limit. So a poison record ends in the DLQ alone and the others still
 apply exactly once.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -66,15 +67,27 @@ class HandledRecord:
 
     def log_fields(self) -> dict[str, str | None]:
         envelope = self.envelope
-        return {"correlation_id": envelope.correlationid, "event_id": envelope.id, "event_type": envelope.type,
-                "subject": envelope.subject, "subscription_id": envelope.data.get("subscription_id")}
+        return {
+            "correlation_id": envelope.correlationid,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "subject": envelope.subject,
+            "subscription_id": envelope.data.get("subscription_id"),
+        }
 
 
 class EventConsumer:
     """One consumer group of a service: which handler each event type goes to."""
 
-    def __init__(self, group: str, *, broker: KafkaBroker, units_of_work: UnitsOfWork,
-                 metrics: ServiceMetrics, settings: ServiceSettings) -> None:
+    def __init__(
+        self,
+        group: str,
+        *,
+        broker: KafkaBroker,
+        units_of_work: UnitsOfWork,
+        metrics: ServiceMetrics,
+        settings: ServiceSettings,
+    ) -> None:
         self.group = group
         self._broker, self._uow, self._metrics, self._settings = broker, units_of_work, metrics, settings
         self._handlers: dict[str, tuple[type[Event], list[EventHandler]]] = {}
@@ -112,13 +125,19 @@ class EventConsumer:
                 self._in_hand = Counter()
 
         subscriber = self._broker.subscriber(
-            *(t.name for t in topics), group_id=self.group, auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL, max_poll_interval_ms=10 * 60 * 1000,
-            batch=True, max_records=BATCH_MAX_RECORDS, batch_timeout_ms=BATCH_WAIT_MS,
+            *(t.name for t in topics),
+            group_id=self.group,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            max_poll_interval_ms=10 * 60 * 1000,
+            batch=True,
+            max_records=BATCH_MAX_RECORDS,
+            batch_timeout_ms=BATCH_WAIT_MS,
             fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
             session_timeout_ms=(session := self._settings.consumer_session_timeout_ms),
             heartbeat_interval_ms=session // 3,
-            decoder=_raw_records, title=f"{self.group}:{'+'.join(t.name for t in topics)}",
+            decoder=_raw_records,
+            title=f"{self.group}:{'+'.join(t.name for t in topics)}",
         )
         subscriber(consume)
         self._subscribers.append(subscriber)
@@ -152,8 +171,13 @@ class EventConsumer:
             try:
                 await self._apply_together(handled)
             except Exception as error:  # noqa: BLE001 - the one-at-a-time path finds out which record it was
-                log.warning("%s batch of %d failed (%s: %s); applying its records one at a time",
-                            self.group, len(handled), type(error).__name__, error)
+                log.warning(
+                    "%s batch of %d failed (%s: %s); applying its records one at a time",
+                    self.group,
+                    len(handled),
+                    type(error).__name__,
+                    error,
+                )
                 for parsed in handled:
                     with bind(**parsed.log_fields()):
                         await self._apply_with_retries(parsed)
@@ -215,15 +239,18 @@ class EventConsumer:
             try:
                 return await self._apply(parsed)
             except InconsistentEvent as contradiction:  # forged or corrupt: never applied
-                return await self._dead_letter(parsed.record, DeadLetter("inconsistent", contradiction),
-                                               attempt, parsed.envelope.type)
+                return await self._dead_letter(
+                    parsed.record, DeadLetter("inconsistent", contradiction), attempt, parsed.envelope.type
+                )
             except RuleViolation as refusal:
-                return await self._dead_letter(parsed.record, DeadLetter("rule_violation", refusal), attempt,
-                                               parsed.envelope.type)
+                return await self._dead_letter(
+                    parsed.record, DeadLetter("rule_violation", refusal), attempt, parsed.envelope.type
+                )
             except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
                 if self._gives_up(error, attempt):
-                    return await self._dead_letter(parsed.record, DeadLetter("handler_failed", error), attempt,
-                                                   parsed.envelope.type)
+                    return await self._dead_letter(
+                        parsed.record, DeadLetter("handler_failed", error), attempt, parsed.envelope.type
+                    )
                 self._count(parsed, "retried")
                 await self._back_off(parsed.record, error, attempt)
 
@@ -243,29 +270,36 @@ class EventConsumer:
 
     async def _back_off(self, record: ConsumerRecord, error: Exception, attempt: int) -> None:
         delay = min(self._settings.consumer_backoff_seconds * 2 ** (attempt - 1), 10.0)
-        log.warning("%s %s[%d]@%d attempt %d failed (%s: %s); retrying in %.2fs",
-                    self.group, record.topic, record.partition, record.offset, attempt,
-                    type(error).__name__, error, delay)
+        log.warning(
+            "%s %s[%d]@%d attempt %d failed (%s: %s); retrying in %.2fs",
+            self.group,
+            record.topic,
+            record.partition,
+            record.offset,
+            attempt,
+            type(error).__name__,
+            error,
+            delay,
+        )
         await asyncio.sleep(delay)
 
-    async def _dead_letter(self, record: ConsumerRecord, failure: DeadLetter, attempts: int,
-                           event_type: str | None = None) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord, failure: DeadLetter, attempts: int, event_type: str | None = None
+    ) -> None:
         headers = dead_letter_headers(record, failure, self.group, attempts)
         attempt = 0
         while True:  # the offset must not move past a record that is neither applied nor kept
             attempt += 1
             try:
                 await self._broker.publish(
-                    record.value or b"", topic=dead_letter_topic(self.group),
-                    key=record.key, headers=headers)
+                    record.value or b"", topic=dead_letter_topic(self.group), key=record.key, headers=headers
+                )
                 break
             except Exception as error:  # noqa: BLE001 - the broker may fail in any way; the offset waits
                 await self._back_off(record, error, attempt)
         self.dead_lettered += 1
-        self._metrics.dead_lettered(
-            self.group, record.topic, event_type or _event_type_of(record), failure.reason)
-        log.error("%s dead-lettered %s[%d]@%d: %s", self.group, record.topic,
-                  record.partition, record.offset, failure)
+        self._metrics.dead_lettered(self.group, record.topic, event_type or _event_type_of(record), failure.reason)
+        log.error("%s dead-lettered %s[%d]@%d: %s", self.group, record.topic, record.partition, record.offset, failure)
 
 
 def _all_of(handlers: list[EventHandler]) -> EventHandler:
@@ -275,6 +309,7 @@ def _all_of(handlers: list[EventHandler]) -> EventHandler:
     async def each(event: Event, uow: UnitOfWork) -> None:
         for handler in handlers:
             await handler(event, uow)
+
     return each
 
 

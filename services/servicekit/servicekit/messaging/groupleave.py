@@ -7,6 +7,7 @@ that service waited that long for its partitions. For a member at generation 0 t
 the LeaveGroup itself, after the last commit (from the coordinator's close, like aiokafka).
 On Apache Kafka nothing changes. Relies on aiokafka 0.14's coordinator internals, pinned.
 """
+
 from __future__ import annotations
 
 import logging

@@ -7,6 +7,7 @@ deployment that requires SASL over TLS configures it once (docs/operations.md, "
 authentication"). Services read the settings with their own prefix (`SEATS_KAFKA_PASSWORD`
 wins over `KAFKA_PASSWORD`); tools read the unprefixed variables.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,19 +53,26 @@ class KafkaSecurity(BaseSettings):
     def _usable(self) -> KafkaSecurity:
         # Refused at start-up rather than discovered as a broker that never answers.
         if self.sasl and not (self.username and self.password.get_secret_value()):
-            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_USERNAME "
-                             "and KAFKA_PASSWORD")
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_USERNAME and KAFKA_PASSWORD"
+            )
         if self.sasl_mechanism == "PLAIN" and self.security_protocol == "SASL_PLAINTEXT":
-            raise ValueError("KAFKA_SASL_MECHANISM=PLAIN sends the password as it is: use it only "
-                             "with KAFKA_SECURITY_PROTOCOL=SASL_SSL")
+            raise ValueError(
+                "KAFKA_SASL_MECHANISM=PLAIN sends the password as it is: use it only "
+                "with KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+            )
         return self
 
     @classmethod
     def of(cls, settings: Any) -> KafkaSecurity:
         """A service's Kafka security, from its settings (`kafka_*` fields of ServiceSettings)."""
-        return cls(security_protocol=settings.kafka_security_protocol,
-                   sasl_mechanism=settings.kafka_sasl_mechanism, username=settings.kafka_username,
-                   password=settings.kafka_password, ssl_ca_file=settings.kafka_ssl_ca_file)
+        return cls(
+            security_protocol=settings.kafka_security_protocol,
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            username=settings.kafka_username,
+            password=settings.kafka_password,
+            ssl_ca_file=settings.kafka_ssl_ca_file,
+        )
 
     @property
     def sasl(self) -> bool:
@@ -87,16 +95,19 @@ class KafkaSecurity(BaseSettings):
         if self.tls:
             options["ssl_context"] = self.ssl_context()
         if self.sasl:
-            options.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.username,
-                           sasl_plain_password=self.password.get_secret_value())
+            options.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.username,
+                sasl_plain_password=self.password.get_secret_value(),
+            )
         return options
 
     def faststream_security(self) -> BaseSecurity | None:
         """The same, as FastStream's `KafkaBroker(security=...)` takes it."""
         if self.sasl:
             return _SASL_SECURITY[self.sasl_mechanism](
-                self.username, self.password.get_secret_value(), ssl_context=self.ssl_context(),
-                use_ssl=self.tls)
+                self.username, self.password.get_secret_value(), ssl_context=self.ssl_context(), use_ssl=self.tls
+            )
         return BaseSecurity(ssl_context=self.ssl_context(), use_ssl=True) if self.tls else None
 
 
@@ -111,9 +122,13 @@ def make_broker(bootstrap_servers: str, client_id: str, security: KafkaSecurity 
     # No idempotent producer: the embedded broker (Tansu) does not implement it, and the
     # design never needs it (consumers deduplicate by event id).
     return KafkaBroker(
-        bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=False,
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=False,
         security=(security or KafkaSecurity()).faststream_security(),
-        graceful_timeout=30.0, logger=logging.getLogger(f"{client_id}.broker"),
+        graceful_timeout=30.0,
+        logger=logging.getLogger(f"{client_id}.broker"),
     )
 
 
@@ -123,8 +138,10 @@ def definitions(topics: Iterable[Topic] | Mapping[str, int]) -> list[Topic]:
     an internal topic with those partitions."""
     if not isinstance(topics, Mapping):
         return list(topics)
-    return [topic_named(name) or Topic(name, "unknown", "", public=False, partitions=partitions)
-            for name, partitions in topics.items()]
+    return [
+        topic_named(name) or Topic(name, "unknown", "", public=False, partitions=partitions)
+        for name, partitions in topics.items()
+    ]
 
 
 def new_topic(topic: Topic, replication_factor: int) -> NewTopic:
@@ -136,8 +153,7 @@ async def replication_factor(admin: AIOKafkaAdminClient) -> int:
     return max(1, min(MOST_REPLICAS, len(brokers)))
 
 
-async def create_missing(admin: AIOKafkaAdminClient, topics: list[Topic],
-                         replicas: int | None = None) -> list[Topic]:
+async def create_missing(admin: AIOKafkaAdminClient, topics: list[Topic], replicas: int | None = None) -> list[Topic]:
     """Create the topics the broker lacks; returns them. An error other than 'already
     exists' (another service won the race) raises."""
     existing = set(await admin.list_topics())
@@ -153,8 +169,12 @@ async def create_missing(admin: AIOKafkaAdminClient, topics: list[Topic],
     return missing
 
 
-async def ensure_topics(bootstrap_servers: str, topics: Iterable[Topic] | Mapping[str, int],
-                        replicas: int | None = None, security: KafkaSecurity | None = None) -> list[Topic]:
+async def ensure_topics(
+    bootstrap_servers: str,
+    topics: Iterable[Topic] | Mapping[str, int],
+    replicas: int | None = None,
+    security: KafkaSecurity | None = None,
+) -> list[Topic]:
     """Create the topics that are missing, with the partitions and settings of their
     definition; existing ones are left alone. Returns the ones created."""
     admin = AIOKafkaAdminClient(**client_options(bootstrap_servers, security), client_id="entitle-admin")

@@ -10,6 +10,7 @@ monotonic time.
 SQLite is one process's file: several processes on one file are not a deployment we
 support, so there the relay always publishes, as before.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -83,8 +84,12 @@ class AdvisoryLease:
             await asyncio.wait_for(conn.execute(text("SELECT 1")), CHECK_TIMEOUT_SECONDS)
             return True
         except Exception as error:  # noqa: BLE001 - any failure means the lock may be gone
-            log.warning("outbox relay of schema %s lost its lock (%s: %s); standing by",
-                        self._db.schema, type(error).__name__, error)
+            log.warning(
+                "outbox relay of schema %s lost its lock (%s: %s); standing by",
+                self._db.schema,
+                type(error).__name__,
+                error,
+            )
             return False
 
     async def _try_acquire(self) -> bool:
@@ -96,8 +101,12 @@ class AdvisoryLease:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             taken = (await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})).scalar()
         except Exception as error:  # noqa: BLE001 - the database is away: try again later
-            log.warning("outbox relay of schema %s could not ask for its lock (%s: %s)",
-                        self._db.schema, type(error).__name__, error)
+            log.warning(
+                "outbox relay of schema %s could not ask for its lock (%s: %s)",
+                self._db.schema,
+                type(error).__name__,
+                error,
+            )
             await _discard(conn)
             return False
         if not taken:

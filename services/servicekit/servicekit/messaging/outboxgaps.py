@@ -18,6 +18,7 @@ SQLite needs none of this: its writers are serialised, so seq order is commit or
 the relay passes `grace_seconds=0`. Time is the process's monotonic time, never the
 service's clock, which a test may freeze.
 """
+
 from __future__ import annotations
 
 import time

@@ -6,6 +6,7 @@ Replicas of a service each run a relay, but only the one holding the database's 
 publishes (`leader.py`); on PostgreSQL it also waits briefly at a hole in seq
 (`outboxgaps.py`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,9 +31,17 @@ def kafka_headers(event_id: str, event_type: str) -> dict[str, str]:
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, broker: KafkaBroker, clock: Clock, *,
-                 batch_size: int = 500, poll_seconds: float = 0.5,
-                 leadership: SoleRelay | AdvisoryLease | None = None, gap_grace_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        broker: KafkaBroker,
+        clock: Clock,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 0.5,
+        leadership: SoleRelay | AdvisoryLease | None = None,
+        gap_grace_seconds: float = 0.0,
+    ) -> None:
         self._db, self._broker, self._clock = db, broker, clock
         self._batch_size, self._poll_seconds = batch_size, poll_seconds
         self._leadership = leadership or SoleRelay()
@@ -71,35 +80,52 @@ class OutboxRelay:
 
     async def _publish_batch(self) -> int:
         async with self._db.connect() as conn:
-            rows = (await conn.execute(
-                select(outbox.c.seq, outbox.c.event_id, outbox.c.event_type, outbox.c.topic,
-                       outbox.c.key, outbox.c.body)
-                .where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.seq).limit(self._batch_size))).all()
-        rows = rows[:self._gaps.ready([row.seq for row in rows])]
+            rows = (
+                await conn.execute(
+                    select(
+                        outbox.c.seq,
+                        outbox.c.event_id,
+                        outbox.c.event_type,
+                        outbox.c.topic,
+                        outbox.c.key,
+                        outbox.c.body,
+                    )
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.seq)
+                    .limit(self._batch_size)
+                )
+            ).all()
+        rows = rows[: self._gaps.ready([row.seq for row in rows])]
         if not rows:
             return 0
         # Sends are queued in order and awaited together: the producer keeps per-partition
         # order, and one round trip per batch rather than per event keeps the relay fast.
         pending = [
-            await self._broker.publish(row.body, topic=row.topic, key=row.key.encode(),
-                                       headers=kafka_headers(row.event_id, row.event_type),
-                                       no_confirm=True)
+            await self._broker.publish(
+                row.body,
+                topic=row.topic,
+                key=row.key.encode(),
+                headers=kafka_headers(row.event_id, row.event_type),
+                no_confirm=True,
+            )
             for row in rows
         ]
         await asyncio.gather(*pending)
         async with self._db.engine.begin() as conn:
-            await conn.execute(update(outbox).where(outbox.c.seq.in_([r.seq for r in rows]))
-                               .values(published_at=self._clock.now()))
+            await conn.execute(
+                update(outbox).where(outbox.c.seq.in_([r.seq for r in rows])).values(published_at=self._clock.now())
+            )
         self._gaps.published([row.seq for row in rows])
         self.published_total += len(rows)
         return len(rows)
 
     async def backlog(self) -> int:
         async with self._db.connect() as conn:
-            return (await conn.execute(select(func.count()).select_from(outbox)
-                                       .where(outbox.c.published_at.is_(None)))).scalar_one()
+            return (
+                await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+            ).scalar_one()
 
     async def run(self) -> None:
-        await drive(self.publish_pending, self._wake, poll_seconds=self._poll_seconds, log=log,
-                    what="publishing the outbox")
+        await drive(
+            self.publish_pending, self._wake, poll_seconds=self._poll_seconds, log=log, what="publishing the outbox"
+        )

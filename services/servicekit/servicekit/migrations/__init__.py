@@ -4,6 +4,7 @@
 `python -m <service> migrate`; `python -m devkit.revision <service> -m "..."` writes the
 next revision.
 """
+
 from servicekit.migrations.histories import History, histories
 from servicekit.migrations.runner import SchemaNotReady, differences, migrate
 from servicekit.store.db import Database

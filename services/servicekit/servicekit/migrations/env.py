@@ -3,6 +3,7 @@
 `servicekit.migrations.histories` builds the Config in code and hands over, in its
 attributes, the open connection, the history (tables, version table) and the schema.
 """
+
 from typing import Any, Literal
 
 from alembic import context

@@ -4,6 +4,7 @@ Each has its own version table and compares only its own tables, so the kit's re
 are written once and every service runs them, and a service's revisions never touch the
 outbox or the inbox.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -41,8 +42,12 @@ class History:
 
     def config(self, connection: Connection | None, schema: str | None) -> Config:
         config = Config()
-        for option, value in (("script_location", str(HERE)), ("version_locations", str(self.versions)),
-                              ("path_separator", "os"), ("file_template", "%%(rev)s_%%(slug)s")):
+        for option, value in (
+            ("script_location", str(HERE)),
+            ("version_locations", str(self.versions)),
+            ("path_separator", "os"),
+            ("file_template", "%%(rev)s_%%(slug)s"),
+        ):
             config.set_main_option(option, value)
         config.attributes.update(connection=connection, history=self, schema=schema)
         return config

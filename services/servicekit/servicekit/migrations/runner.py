@@ -4,6 +4,7 @@ Both histories run in one transaction, so a failed revision leaves the database 
 (PostgreSQL and SQLite both roll DDL back). On PostgreSQL an advisory lock per schema
 makes a second process of the same service wait rather than migrate alongside.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,12 +32,15 @@ class SchemaNotReady(RuntimeError):
     """The database is not at the revisions this code needs; the message says what to do."""
 
 
-async def migrate(db: Database, histories: tuple[History, ...], *, check_only: bool = False,
-                  adopt: bool = False) -> None:
+async def migrate(
+    db: Database, histories: tuple[History, ...], *, check_only: bool = False, adopt: bool = False
+) -> None:
     schema, service = (None if db.is_sqlite else db.schema), histories[-1].name
     if missing := [str(h.versions) for h in histories if not h.versions.is_dir()]:
-        raise SchemaNotReady(f"no migrations for {service} in {', '.join(missing)}: write the first "
-                             f"with `make migration SERVICE={service} MESSAGE=...`")
+        raise SchemaNotReady(
+            f"no migrations for {service} in {', '.join(missing)}: write the first "
+            f"with `make migration SERVICE={service} MESSAGE=...`"
+        )
     async with db.engine.begin() as conn:
         if schema:
             await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:schema))"), {"schema": schema})
@@ -55,17 +59,19 @@ def _upgrade(connection: Connection, history: History, schema: str | None, servi
         command.stamp(config, history.first_revision())
     command.upgrade(config, "head")
     if adopt and (found := differences(connection, history)):
-        raise SchemaNotReady(f"cannot adopt the {history.name} tables: after upgrading they still "
-                             f"differ from the code ({found}); nothing was changed")
+        raise SchemaNotReady(
+            f"cannot adopt the {history.name} tables: after upgrading they still "
+            f"differ from the code ({found}); nothing was changed"
+        )
 
 
-def _check_at_head(connection: Connection, history: History, schema: str | None, service: str,
-                   _adopt: bool) -> None:
+def _check_at_head(connection: Connection, history: History, schema: str | None, service: str, _adopt: bool) -> None:
     current, heads = history.current(connection, schema), history.heads()
     if current != heads:
         raise SchemaNotReady(
             f"the {service} database is at revision {_names(current)} of the {history.name} migrations, this "
-            f"code needs {_names(heads)}; MIGRATE_ON_START is off: run `python -m {service} migrate` first")
+            f"code needs {_names(heads)}; MIGRATE_ON_START is off: run `python -m {service} migrate` first"
+        )
 
 
 def differences(connection: Connection, history: History) -> list:
@@ -76,11 +82,13 @@ def differences(connection: Connection, history: History) -> list:
 
 
 def created_before_migrations(history: History, service: str) -> str:
-    return (f"the {service} database has {history.name} tables but no {history.version_table} table: it "
-            "was created before migrations existed, and migrating it blind could corrupt it. A "
-            "development database: `make clean` (or drop its file or schema) and start again. One whose "
-            f"data you keep: `python -m {service} migrate --adopt` records it at the first revision, "
-            "upgrades it and checks the result against the code, or changes nothing if they differ.")
+    return (
+        f"the {service} database has {history.name} tables but no {history.version_table} table: it "
+        "was created before migrations existed, and migrating it blind could corrupt it. A "
+        "development database: `make clean` (or drop its file or schema) and start again. One whose "
+        f"data you keep: `python -m {service} migrate --adopt` records it at the first revision, "
+        "upgrades it and checks the result against the code, or changes nothing if they differ."
+    )
 
 
 def _names(revisions: set[str]) -> str:

@@ -1,6 +1,7 @@
 """The test clock and the due jobs, for a stack on a shared test clock only (`make run`, the
 tests): `servicekit.app` includes this router only there, so a production service has no
 route that moves time."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -23,8 +24,9 @@ class ClockAdvance(BaseModel):
 
 class ClockSet(BaseModel):
     at: datetime = Field(description="The new time; never earlier than now (time only moves forward).")
-    subject: str | None = Field(None, description="Move only this subscription's time (it runs ahead "
-                                                  "of the stack until the stack catches up).")
+    subject: str | None = Field(
+        None, description="Move only this subscription's time (it runs ahead of the stack until the stack catches up)."
+    )
 
 
 @router.get("/ops/clock")
@@ -54,12 +56,15 @@ async def set_clock(body: ClockSet, runtime: Runtime) -> dict[str, Any]:
     then fire what is due here."""
     clock = runtime.test_clock
     if body.at.tzinfo is None:
-        raise RuleViolation("naive_time", "Give the time with its offset, e.g. 2026-02-01T00:00:00Z.",
-                            refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "naive_time", "Give the time with its offset, e.g. 2026-02-01T00:00:00Z.", refusal=Refusal.INVALID
+        )
     if body.at < clock.now_for(body.subject):
-        raise RuleViolation("clock_moves_forward_only", f"The clock is at "
-                            f"{clock.now_for(body.subject).isoformat()}; it only moves forward.",
-                            refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "clock_moves_forward_only",
+            f"The clock is at {clock.now_for(body.subject).isoformat()}; it only moves forward.",
+            refusal=Refusal.INVALID,
+        )
     if body.subject:
         clock.advance_subject(body.subject, body.at)
     else:

@@ -1,5 +1,6 @@
 """/health and /ready for anyone (orchestrators probe them), /metrics for the scraper, and
 `/ops/stats` for operators."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -6,6 +6,7 @@ what they already applied by event id. Marking rows rather than sending from the
 makes a rebuild survive a restart: the relay carries on with whatever is still unmarked.
 Only the service that owns a topic can rebuild it, and dead letters are in no outbox.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -45,33 +46,58 @@ class Republished(BaseModel):
 def owned_topic(service: str, name: str) -> Topic:
     """The catalogue topic `name`, if `service` publishes it; a clear refusal otherwise."""
     if name.endswith(".dlq"):
-        raise RuleViolation("dead_letters_have_no_outbox", f"{name} holds dead letters, which live only on the "
-                            "broker; see `entitle dlq`.", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "dead_letters_have_no_outbox",
+            f"{name} holds dead letters, which live only on the broker; see `entitle dlq`.",
+            refusal=Refusal.INVALID,
+        )
     topic = next((t for t in ALL_TOPICS if t.name == name), None)
     if topic is None:
         raise RuleViolation("unknown_topic", f"No catalogue topic is called {name}.", refusal=Refusal.NOT_FOUND)
     if topic.owner != service:
-        raise RuleViolation("topic_of_another_service", f"{name} is published by {topic.owner}, not {service}: "
-                            f"ask {topic.owner} to rebuild it.", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "topic_of_another_service",
+            f"{name} is published by {topic.owner}, not {service}: ask {topic.owner} to rebuild it.",
+            refusal=Refusal.INVALID,
+        )
     return topic
 
 
 def _chosen(request: Republish) -> list:
     if request.since is not None and request.since.tzinfo is None:
-        raise RuleViolation("naive_time", "Give `since` with its offset, e.g. 2026-02-01T00:00:00Z.",
-                            refusal=Refusal.INVALID)
-    return [outbox.c.topic == request.topic,
-            *([outbox.c.seq >= request.from_seq] if request.from_seq is not None else []),
-            *([outbox.c.created_at >= request.since] if request.since is not None else [])]
+        raise RuleViolation(
+            "naive_time", "Give `since` with its offset, e.g. 2026-02-01T00:00:00Z.", refusal=Refusal.INVALID
+        )
+    return [
+        outbox.c.topic == request.topic,
+        *([outbox.c.seq >= request.from_seq] if request.from_seq is not None else []),
+        *([outbox.c.created_at >= request.since] if request.since is not None else []),
+    ]
 
 
 async def describe(db: Database, service: str, request: Republish) -> Republished:
     async with db.connect() as conn:
-        found = (await conn.execute(select(
-            func.count(), func.min(outbox.c.seq), func.max(outbox.c.seq),
-            func.min(outbox.c.created_at), func.max(outbox.c.created_at)).where(*_chosen(request)))).one()
-    return Republished(service=service, topic=request.topic, dry_run=request.dry_run, rows=found[0],
-                       first_seq=found[1], last_seq=found[2], first_created_at=found[3], last_created_at=found[4])
+        found = (
+            await conn.execute(
+                select(
+                    func.count(),
+                    func.min(outbox.c.seq),
+                    func.max(outbox.c.seq),
+                    func.min(outbox.c.created_at),
+                    func.max(outbox.c.created_at),
+                ).where(*_chosen(request))
+            )
+        ).one()
+    return Republished(
+        service=service,
+        topic=request.topic,
+        dry_run=request.dry_run,
+        rows=found[0],
+        first_seq=found[1],
+        last_seq=found[2],
+        first_created_at=found[3],
+        last_created_at=found[4],
+    )
 
 
 async def mark_unpublished(db: Database, request: Republish) -> int:
@@ -81,19 +107,26 @@ async def mark_unpublished(db: Database, request: Republish) -> int:
 
 async def unpublished(db: Database, topic: str) -> int:
     async with db.connect() as conn:
-        return (await conn.execute(select(func.count()).select_from(outbox).where(
-            outbox.c.topic == topic, outbox.c.published_at.is_(None)))).scalar_one()
+        return (
+            await conn.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.topic == topic, outbox.c.published_at.is_(None))
+            )
+        ).scalar_one()
 
 
 async def _ensure_topic(runtime: ServiceRuntime, topic: Topic) -> None:
     """A topic lost while the service ran is created again with its catalogue partitions,
     so every key lands on the partition it had."""
     try:
-        await ensure_topics(runtime.settings.kafka_bootstrap_servers, {topic.name: topic.partitions},
-                            security=runtime.kafka_security)
+        await ensure_topics(
+            runtime.settings.kafka_bootstrap_servers, {topic.name: topic.partitions}, security=runtime.kafka_security
+        )
     except KafkaError as error:
-        raise RuleViolation("broker_unavailable", f"The broker did not answer ({error}); nothing was marked. "
-                            "Try again once it is back.", refusal=Refusal.CONFLICT) from error
+        raise RuleViolation(
+            "broker_unavailable",
+            f"The broker did not answer ({error}); nothing was marked. Try again once it is back.",
+            refusal=Refusal.CONFLICT,
+        ) from error
 
 
 router = APIRouter(prefix="/ops/outbox", tags=["operations"], dependencies=[REQUIRES_OPERATOR])

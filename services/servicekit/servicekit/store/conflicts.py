@@ -7,6 +7,7 @@ whole unit of work again is safe: it then waits for the other and succeeds. Seen
 due job (which claims its job row, then locks the subscription) and a consumer batch (which
 locks the subscription, then moves its jobs).
 """
+
 from __future__ import annotations
 
 import asyncio

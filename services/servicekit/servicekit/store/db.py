@@ -1,4 +1,5 @@
 """Async SQLAlchemy: one engine per service, SQLite by default, PostgreSQL by URL."""
+
 from __future__ import annotations
 
 import re
@@ -31,12 +32,15 @@ class Database:
             # in the event loop instead cut the wait to the time the holder needs (a profile
             # showed seats' SQLite threads spending their time in usleep). Code must not
             # hold a connection while it asks for a second one.
-            engine = create_async_engine(self.url, connect_args={"timeout": 30},
-                                         pool_size=1, max_overflow=0, pool_timeout=60)
+            engine = create_async_engine(
+                self.url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+            )
             _serialize_sqlite_writers(engine)
             return engine
         return create_async_engine(
-            self.url, pool_size=10, pool_pre_ping=True,
+            self.url,
+            pool_size=10,
+            pool_pre_ping=True,
             connect_args={"server_settings": {"search_path": self.schema}},
         )
 

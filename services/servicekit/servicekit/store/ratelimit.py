@@ -9,6 +9,7 @@ transaction: an action that rolls back is not counted.
 A fixed window lets a burst of twice the limit straddle a window boundary; for limits meant
 to slow down guessing or bulk mail that is good enough, and it costs one upsert per action.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,10 +31,10 @@ KEPT = 2 * LONGEST_WINDOW
 
 @dataclass(frozen=True)
 class RateLimit:
-    name: str        # what is limited, e.g. "sign_in_failures_per_client"; names the counters
-    limit: int       # at most this many...
+    name: str  # what is limited, e.g. "sign_in_failures_per_client"; names the counters
+    limit: int  # at most this many...
     window: timedelta  # ...in each window of this length
-    message: str     # said to the person refused, before "try again in N seconds"
+    message: str  # said to the person refused, before "try again in N seconds"
     rule: str | None = None
 
     def __post_init__(self) -> None:
@@ -50,8 +51,11 @@ class RateLimit:
 
     async def used(self, conn: AsyncConnection, key: str, now: datetime) -> int:
         start, _ = self.window_of(now)
-        found = await conn.execute(select(rate_counters.c.count).where(
-            rate_counters.c.bucket == self._bucket(key), rate_counters.c.window_start == start))
+        found = await conn.execute(
+            select(rate_counters.c.count).where(
+                rate_counters.c.bucket == self._bucket(key), rate_counters.c.window_start == start
+            )
+        )
         return found.scalar() or 0
 
     async def check(self, conn: AsyncConnection, key: str, now: datetime, amount: int = 1) -> None:
@@ -63,11 +67,11 @@ class RateLimit:
         """Count `amount` more in the current window; returns the window's count."""
         start, _ = self.window_of(now)
         dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-        upsert = dialect.insert(rate_counters).values(bucket=self._bucket(key), window_start=start,
-                                                      count=amount)
+        upsert = dialect.insert(rate_counters).values(bucket=self._bucket(key), window_start=start, count=amount)
         upsert = upsert.on_conflict_do_update(
             index_elements=[rate_counters.c.bucket, rate_counters.c.window_start],
-            set_={"count": rate_counters.c.count + amount}).returning(rate_counters.c.count)
+            set_={"count": rate_counters.c.count + amount},
+        ).returning(rate_counters.c.count)
         return (await conn.execute(upsert)).scalar_one()
 
     async def take(self, conn: AsyncConnection, key: str, now: datetime, amount: int = 1) -> None:
@@ -83,8 +87,9 @@ class RateLimit:
 
     def _refuse(self, now: datetime) -> None:
         wait = self.retry_after(now)
-        raise TooManyRequests(f"{self.name}_exceeded", f"{self.message} Try again in {wait} seconds.",
-                              wait, rule=self.rule)
+        raise TooManyRequests(
+            f"{self.name}_exceeded", f"{self.message} Try again in {wait} seconds.", wait, rule=self.rule
+        )
 
 
 async def prune(conn: AsyncConnection, now: datetime) -> int:

@@ -1,4 +1,5 @@
 """The tables servicekit keeps in every service's database."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
@@ -13,7 +14,8 @@ KIT_VERSION_TABLE = "kit_alembic_version"
 SERVICE_VERSION_TABLE = "alembic_version"
 
 outbox = Table(
-    "outbox", kit_metadata,
+    "outbox",
+    kit_metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(64), nullable=False, unique=True),
     Column("event_type", String(128), nullable=False),
@@ -29,7 +31,8 @@ Index("outbox_unpublished", outbox.c.published_at, outbox.c.seq)
 Index("outbox_by_topic", outbox.c.topic, outbox.c.seq)
 
 inbox = Table(
-    "inbox", kit_metadata,
+    "inbox",
+    kit_metadata,
     Column("consumer_group", String(255), primary_key=True),
     Column("event_id", String(64), primary_key=True),
     Column("event_type", String(128), nullable=False),
@@ -37,7 +40,8 @@ inbox = Table(
 )
 
 due_jobs = Table(
-    "due_jobs", kit_metadata,
+    "due_jobs",
+    kit_metadata,
     Column("job_id", String(128), primary_key=True),
     Column("kind", String(64), nullable=False),
     Column("subject", String(255), nullable=False),
@@ -49,7 +53,8 @@ due_jobs = Table(
 Index("due_jobs_pending", due_jobs.c.done_at, due_jobs.c.due_at)
 
 idempotency_keys = Table(
-    "idempotency_keys", kit_metadata,
+    "idempotency_keys",
+    kit_metadata,
     Column("scope", String(255), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
@@ -61,7 +66,8 @@ idempotency_keys = Table(
 # Fixed-window counters of `servicekit.store.ratelimit`: one row per limit, key and window. Kept
 # in the service's database, so every replica counts against the same limit.
 rate_counters = Table(
-    "rate_counters", kit_metadata,
+    "rate_counters",
+    kit_metadata,
     Column("bucket", String(255), primary_key=True),  # "<limit>:<key>"
     Column("window_start", UTCDateTime, primary_key=True),
     Column("count", Integer, nullable=False),
@@ -71,7 +77,8 @@ Index("rate_counters_by_window", rate_counters.c.window_start)
 # Sessions identity ended (`identity.signed_out`), as every service learns of them: their
 # tokens are refused here too. A row matters only until the longest token lifetime passes.
 ended_sessions = Table(
-    "ended_sessions", kit_metadata,
+    "ended_sessions",
+    kit_metadata,
     Column("session_id", String(64), primary_key=True),
     Column("person_id", String(64), nullable=False),
     Column("ended_at", UTCDateTime, nullable=False),

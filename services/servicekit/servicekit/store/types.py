@@ -1,4 +1,5 @@
 """Column types of the kit's and the services' tables."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

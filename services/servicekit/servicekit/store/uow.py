@@ -13,6 +13,7 @@ on the transaction's connection (as cosmicpython's `with uow: uow.products.get(s
     async def unlock_seats(event: SubscriptionActivated, uow: SeatsUnitOfWork) -> None:
         pool = await uow.pools.get(event.subscription_id, lock=True)
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -62,9 +63,17 @@ class repository(Generic[R]):  # noqa: N801 - used like a field declaration, as 
 class UnitOfWork:
     conn: AsyncConnection
 
-    def __init__(self, db: Database, clock: Clock, source: str, *,
-                 cause: Envelope | None = None, correlation_id: str | None = None,
-                 subject: str | None = None, on_commit: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        source: str,
+        *,
+        cause: Envelope | None = None,
+        correlation_id: str | None = None,
+        subject: str | None = None,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
         self._db, self.clock, self._source = db, clock, source
         self.cause, self._subject = cause, subject
         # Without a cause or an explicit id, the work's own: the HTTP request's or the due job's.
@@ -121,46 +130,69 @@ class UnitOfWork:
     async def publish(self, event: Event, *, event_id: str | None = None) -> Envelope:
         """Queue an event in the outbox; the relay sends it once this transaction commits."""
         envelope = Envelope.wrap(
-            event, source=self._source, time=self.now(), event_id=event_id,
+            event,
+            source=self._source,
+            time=self.now(),
+            event_id=event_id,
             correlation_id=self._correlation_id,
             causation_id=self.cause.id if self.cause else None,
         )
         if self._correlation_id is None:
             self._correlation_id = envelope.correlationid
-        await self.conn.execute(insert(outbox).values(
-            event_id=envelope.id, event_type=envelope.type, topic=topic_for(event).name,
-            key=envelope.subject, body=envelope.to_json(), created_at=self.now(),
-        ))
+        await self.conn.execute(
+            insert(outbox).values(
+                event_id=envelope.id,
+                event_type=envelope.type,
+                topic=topic_for(event).name,
+                key=envelope.subject,
+                body=envelope.to_json(),
+                created_at=self.now(),
+            )
+        )
         self.published.append(envelope)
         return envelope
 
-    async def schedule(self, job_id: str, kind: str, subject: str, due_at: datetime,
-                       payload: dict | None = None) -> None:
+    async def schedule(
+        self, job_id: str, kind: str, subject: str, due_at: datetime, payload: dict | None = None
+    ) -> None:
         """Add a due job, or move it if one with this id is still pending."""
         found = await self.conn.execute(select(due_jobs.c.done_at).where(due_jobs.c.job_id == job_id))
         row = found.first()
         if row is None:
-            await self.conn.execute(insert(due_jobs).values(
-                job_id=job_id, kind=kind, subject=subject, due_at=due_at,
-                payload=json.dumps(payload or {}), correlation_id=self._correlation_id,
-            ))
+            await self.conn.execute(
+                insert(due_jobs).values(
+                    job_id=job_id,
+                    kind=kind,
+                    subject=subject,
+                    due_at=due_at,
+                    payload=json.dumps(payload or {}),
+                    correlation_id=self._correlation_id,
+                )
+            )
         elif row.done_at is None:
-            await self.conn.execute(update(due_jobs).where(due_jobs.c.job_id == job_id)
-                                    .values(due_at=due_at, payload=json.dumps(payload or {})))
+            await self.conn.execute(
+                update(due_jobs)
+                .where(due_jobs.c.job_id == job_id)
+                .values(due_at=due_at, payload=json.dumps(payload or {}))
+            )
 
     async def cancel_job(self, job_id: str) -> None:
-        await self.conn.execute(update(due_jobs).where(
-            due_jobs.c.job_id == job_id, due_jobs.c.done_at.is_(None)).values(done_at=self.now()))
+        await self.conn.execute(
+            update(due_jobs).where(due_jobs.c.job_id == job_id, due_jobs.c.done_at.is_(None)).values(done_at=self.now())
+        )
 
     async def claim_event(self, consumer_group: str, envelope: Envelope) -> bool:
         """Record that this group processes this event; False if it already did (a redelivery)."""
-        seen = await self.conn.execute(select(inbox.c.event_id).where(
-            inbox.c.consumer_group == consumer_group, inbox.c.event_id == envelope.id))
+        seen = await self.conn.execute(
+            select(inbox.c.event_id).where(inbox.c.consumer_group == consumer_group, inbox.c.event_id == envelope.id)
+        )
         if seen.first() is not None:
             return False
-        await self.conn.execute(insert(inbox).values(
-            consumer_group=consumer_group, event_id=envelope.id,
-            event_type=envelope.type, processed_at=self.now()))
+        await self.conn.execute(
+            insert(inbox).values(
+                consumer_group=consumer_group, event_id=envelope.id, event_type=envelope.type, processed_at=self.now()
+            )
+        )
         return True
 
 
@@ -168,5 +200,6 @@ class UnitsOfWork(Protocol):
     """What makes a unit of work (`ServiceRuntime.uow`): the consumer, the scheduler and the
     command runner are given this, never the whole runtime."""
 
-    def __call__(self, cause: Envelope | None = None, correlation_id: str | None = None,
-                 subject: str | None = None) -> UnitOfWork: ...
+    def __call__(
+        self, cause: Envelope | None = None, correlation_id: str | None = None, subject: str | None = None
+    ) -> UnitOfWork: ...

@@ -5,6 +5,7 @@ The lookups refuse what the catalogue does not offer (R9 tiers and licence types
 upgrade-only ladders, R10 trials, R20 add-ons); the prices of fixed terms follow
 `domain.terms.fixed_term_price`.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -44,8 +45,7 @@ class Tier(_Strict):
     @model_validator(mode="after")
     def _self_service_needs_prices(self) -> Tier:
         if self.self_service and self.prices is None:
-            raise ValueError(f"tier {self.code!r} is self-service, so it needs prices "
-                             "for monthly and annual")
+            raise ValueError(f"tier {self.code!r} is self-service, so it needs prices for monthly and annual")
         return self
 
 
@@ -100,66 +100,83 @@ class Product(_Strict):
         for tier in self.tiers:
             if tier.code == code:
                 return tier
-        raise RuleViolation("unknown_tier", f"{self.code} has no tier {code!r}; choose one of "
-                            f"{', '.join(t.code for t in self.tiers)}.", rule="R9",
-                            refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "unknown_tier",
+            f"{self.code} has no tier {code!r}; choose one of {', '.join(t.code for t in self.tiers)}.",
+            rule="R9",
+            refusal=Refusal.INVALID,
+        )
 
     def orderable_tier(self, code: str) -> Tier:
         tier = self.tier(code)
         if not tier.self_service:
-            raise RuleViolation("not_self_service", f"{self.code}/{code} cannot be bought "
-                                "self-service; contact sales.", rule="R9", refusal=Refusal.FORBIDDEN)
+            raise RuleViolation(
+                "not_self_service",
+                f"{self.code}/{code} cannot be bought self-service; contact sales.",
+                rule="R9",
+                refusal=Refusal.FORBIDDEN,
+            )
         return tier
 
     def check_licence_type(self, licence_type: LicenceType) -> None:
         if licence_type not in self.licence_types:
-            raise RuleViolation("licence_type_not_offered",
-                                f"{self.code} is sold as {', '.join(t.value for t in self.licence_types)}, "
-                                f"not {licence_type.value}.", rule="R9", refusal=Refusal.INVALID)
+            raise RuleViolation(
+                "licence_type_not_offered",
+                f"{self.code} is sold as {', '.join(t.value for t in self.licence_types)}, not {licence_type.value}.",
+                rule="R9",
+                refusal=Refusal.INVALID,
+            )
 
     def check_tier_change(self, from_code: str, to_code: str) -> Tier:
         """R9, R12, R13: the target must be sold self-service, differ, and not go down an
         upgrade-only ladder."""
         target = self.orderable_tier(to_code)
         if to_code == from_code:
-            raise RuleViolation("same_tier", f"The subscription is already on {to_code}.",
-                                rule="R12", refusal=Refusal.INVALID)
+            raise RuleViolation(
+                "same_tier", f"The subscription is already on {to_code}.", rule="R12", refusal=Refusal.INVALID
+            )
         if self.tier_changes == "upgrade_only" and target.rank < self.tier(from_code).rank:
-            raise RuleViolation("downgrade_not_allowed",
-                                f"{self.code} is software assurance: it can be upgraded, never "
-                                f"downgraded from {from_code} to {to_code}.", rule="R13",
-                                refusal=Refusal.FORBIDDEN)
+            raise RuleViolation(
+                "downgrade_not_allowed",
+                f"{self.code} is software assurance: it can be upgraded, never "
+                f"downgraded from {from_code} to {to_code}.",
+                rule="R13",
+                refusal=Refusal.FORBIDDEN,
+            )
         return target
 
-    def unit_price(self, tier_code: str, cycle: BillingCycle, term_start: datetime | None = None,
-                   term_end: datetime | None = None) -> Money:
+    def unit_price(
+        self, tier_code: str, cycle: BillingCycle, term_start: datetime | None = None, term_end: datetime | None = None
+    ) -> Money:
         """Price of one seat for one term; a fixed term needs its start and end."""
         prices = self.orderable_tier(tier_code).prices
         assert prices is not None, "a self-service tier has prices (checked when loaded)"
-        return Money(amount_minor=self._per_term(prices, cycle, term_start, term_end),
-                     currency=self.currency)
+        return Money(amount_minor=self._per_term(prices, cycle, term_start, term_end), currency=self.currency)
 
     def addon(self, code: str) -> Addon:
         for addon in self.addons:
             if addon.code == code:
                 return addon
         offered = ", ".join(a.code for a in self.addons) or "none"
-        raise RuleViolation("unknown_addon", f"{self.code} has no add-on {code!r} (offered: {offered}).",
-                            rule="R20", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "unknown_addon",
+            f"{self.code} has no add-on {code!r} (offered: {offered}).",
+            rule="R20",
+            refusal=Refusal.INVALID,
+        )
 
     def addon_price(self, code: str, cycle: BillingCycle, term_start: datetime, term_end: datetime) -> Money:
         """Flat price of the add-on for one whole term of the subscription."""
-        return Money(amount_minor=self._per_term(self.addon(code).prices, cycle, term_start, term_end),
-                     currency=self.currency)
+        return Money(
+            amount_minor=self._per_term(self.addon(code).prices, cycle, term_start, term_end), currency=self.currency
+        )
 
     def trial_offer(self) -> Trial:
         if self.trial is None:
-            raise RuleViolation("no_trial", f"{self.code} offers no trial.", rule="R10",
-                                refusal=Refusal.INVALID)
+            raise RuleViolation("no_trial", f"{self.code} offers no trial.", rule="R10", refusal=Refusal.INVALID)
         return self.trial
 
-    def _per_term(self, prices: CyclePrices, cycle: BillingCycle, start: datetime | None,
-                  end: datetime | None) -> int:
+    def _per_term(self, prices: CyclePrices, cycle: BillingCycle, start: datetime | None, end: datetime | None) -> int:
         if cycle is not BillingCycle.TERM:
             return prices.monthly if cycle is BillingCycle.MONTHLY else prices.annual
         assert start is not None and end is not None, "a fixed term is priced by its dates"
@@ -177,8 +194,12 @@ class Catalogue(_Strict):
 
     def product(self, code: str) -> Product:
         if code not in self.products:
-            raise RuleViolation("unknown_product", f"There is no product {code!r}; choose one of "
-                                f"{', '.join(self.products)}.", rule="R9", refusal=Refusal.INVALID)
+            raise RuleViolation(
+                "unknown_product",
+                f"There is no product {code!r}; choose one of {', '.join(self.products)}.",
+                rule="R9",
+                refusal=Refusal.INVALID,
+            )
         return self.products[code]
 
 
@@ -186,8 +207,11 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     """The packaged catalogue, or the file at `path`; CatalogueError names what is wrong."""
     where = str(path) if path else "the packaged catalogue.toml"
     try:
-        text = Path(path).read_text() if path else \
-            resources.files("subscriptions.adapters").joinpath("catalogue.toml").read_text()
+        text = (
+            Path(path).read_text()
+            if path
+            else resources.files("subscriptions.adapters").joinpath("catalogue.toml").read_text()
+        )
         raw = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise CatalogueError(f"Cannot read the catalogue {where}: {error}") from error

@@ -1,5 +1,6 @@
 """What the subscriptions routes need besides the kit's dependencies: the catalogue and the
 portal URL (`app.py` puts them on `app.state`), and the subscription a caller administers."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any

@@ -1,5 +1,6 @@
 """Routes that end or prolong a running subscription: cancellation and its withdrawal (R14),
 renewal within the grace (R15). Each answers 404 to anyone but the administrator."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -27,30 +28,53 @@ class RenewalRequest(BaseModel):
 router = APIRouter(prefix="/subscriptions/{subscription_id}", tags=["subscriptions"])
 
 
-@router.post("/cancellation", response_model=SubscriptionAnswer, summary="Cancel at the end of the term (R14)",
-             description=f"{ADMINISTRATOR_ONLY} Annual: only in the last month of the term.")
-async def cancel(subscription_id: str, body: CancellationRequest, request: Request, caller: CurrentCaller,
-                 commands: Commands) -> JSONResponse:
+@router.post(
+    "/cancellation",
+    response_model=SubscriptionAnswer,
+    summary="Cancel at the end of the term (R14)",
+    description=f"{ADMINISTRATOR_ONLY} Annual: only in the last month of the term.",
+)
+async def cancel(
+    subscription_id: str, body: CancellationRequest, request: Request, caller: CurrentCaller, commands: Commands
+) -> JSONResponse:
     async def act(uow: SubscriptionsUnitOfWork) -> SubscriptionView:
         return SubscriptionView.of(await lifecycle.cancel(subscription_id, caller, body.reason, uow))
+
     return await commands.run(request, caller, body, act)
 
 
-@router.post("/cancellation/withdrawal", response_model=SubscriptionAnswer,
-             summary="Withdraw a cancellation before the term end (R14)", description=ADMINISTRATOR_ONLY)
+@router.post(
+    "/cancellation/withdrawal",
+    response_model=SubscriptionAnswer,
+    summary="Withdraw a cancellation before the term end (R14)",
+    description=ADMINISTRATOR_ONLY,
+)
 async def withdraw(subscription_id: str, request: Request, caller: CurrentCaller, commands: Commands) -> JSONResponse:
     async def act(uow: SubscriptionsUnitOfWork) -> SubscriptionView:
         return SubscriptionView.of(await lifecycle.withdraw_cancellation(subscription_id, caller, uow))
+
     return await commands.run(request, caller, None, act)
 
 
-@router.post("/renewal", response_model=SubscriptionAnswer,
-             summary="Renew or extend within the 10 days of grace (R15)", description=ADMINISTRATOR_ONLY)
-async def renew(subscription_id: str, request: Request, caller: CurrentCaller, commands: Commands,
-                catalogue: CatalogueDep, body: RenewalRequest | None = None) -> JSONResponse:
+@router.post(
+    "/renewal",
+    response_model=SubscriptionAnswer,
+    summary="Renew or extend within the 10 days of grace (R15)",
+    description=ADMINISTRATOR_ONLY,
+)
+async def renew(
+    subscription_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    catalogue: CatalogueDep,
+    body: RenewalRequest | None = None,
+) -> JSONResponse:
     renewal = body or RenewalRequest()
 
     async def act(uow: SubscriptionsUnitOfWork) -> SubscriptionView:
-        return SubscriptionView.of(await lifecycle.renew_in_grace(
-            subscription_id, caller, renewal.term_ends_on, uow, catalogue=catalogue))
+        return SubscriptionView.of(
+            await lifecycle.renew_in_grace(subscription_id, caller, renewal.term_ends_on, uow, catalogue=catalogue)
+        )
+
     return await commands.run(request, caller, renewal, act)

@@ -1,5 +1,6 @@
 """Routes to buy: purchase (R7, R11, R19), trials and their conversion (R10), the agreement
 and its acceptance (R7, R8), and the subscriptions one administers (R6)."""
+
 from __future__ import annotations
 
 import uuid
@@ -28,10 +29,11 @@ from subscriptions.api.schemas import (
 from subscriptions.handlers import orders
 from subscriptions.store.uow import SubscriptionsUnitOfWork
 
-SIGNED_IN_BUYER = ("Any signed-in person (bearer token from identity's `POST /tokens`), buying for "
-                   "the account their token acts for; they become the administrator (R6).")
-SIGNED_IN_LIST = ("Any signed-in person: only the subscriptions they administer for the account "
-                  "their token acts for.")
+SIGNED_IN_BUYER = (
+    "Any signed-in person (bearer token from identity's `POST /tokens`), buying for "
+    "the account their token acts for; they become the administrator (R6)."
+)
+SIGNED_IN_LIST = "Any signed-in person: only the subscriptions they administer for the account their token acts for."
 
 
 class PurchaseRequest(BaseModel):
@@ -43,8 +45,9 @@ class PurchaseRequest(BaseModel):
     term_ends_on: date | None = TERM_ENDS_ON
     po_number: Line | None = PO_NUMBER
     payment_method: Line | None = PAYMENT_METHOD
-    project_id: Line | None = Field(None, max_length=100, description="Reseller project; required "
-                                    "for products that need approval (R19).")
+    project_id: Line | None = Field(
+        None, max_length=100, description="Reseller project; required for products that need approval (R19)."
+    )
 
 
 class TrialRequest(BaseModel):
@@ -72,81 +75,142 @@ class AgreementView(BaseModel):
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 
 
-@router.post("", status_code=201, response_model=SubscriptionAnswer,
-             summary="Purchase a subscription (R7, R11, R19)",
-             description=f"{SIGNED_IN_BUYER} It waits for the agreement to be accepted "
-             "(`POST /subscriptions/{id}/activation`), or for approval for a reseller product.")
-async def purchase(body: PurchaseRequest, request: Request, caller: CurrentCaller, commands: Commands,
-                   catalogue: CatalogueDep, portal_url: PortalUrl) -> JSONResponse:
-    order = domain.Order(subscription_id=str(uuid.uuid4()), account_id=caller.account_id,
-                         administrator=orders.contact_of(caller), **body.model_dump())
+@router.post(
+    "",
+    status_code=201,
+    response_model=SubscriptionAnswer,
+    summary="Purchase a subscription (R7, R11, R19)",
+    description=f"{SIGNED_IN_BUYER} It waits for the agreement to be accepted "
+    "(`POST /subscriptions/{id}/activation`), or for approval for a reseller product.",
+)
+async def purchase(
+    body: PurchaseRequest,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    catalogue: CatalogueDep,
+    portal_url: PortalUrl,
+) -> JSONResponse:
+    order = domain.Order(
+        subscription_id=str(uuid.uuid4()),
+        account_id=caller.account_id,
+        administrator=orders.contact_of(caller),
+        **body.model_dump(),
+    )
 
     async def act(uow: SubscriptionsUnitOfWork) -> SubscriptionView:
         return SubscriptionView.of(await orders.place_order(order, uow, catalogue=catalogue, portal_url=portal_url))
+
     return await commands.run(request, caller, body, act, status_code=201)
 
 
-@router.post("/trials", status_code=201, response_model=SubscriptionAnswer,
-             summary="Start a free 30-day trial (R10)",
-             description=f"{SIGNED_IN_BUYER} One trial per account and product, ever.")
-async def trial(body: TrialRequest, request: Request, caller: CurrentCaller, commands: Commands,
-                catalogue: CatalogueDep) -> JSONResponse:
+@router.post(
+    "/trials",
+    status_code=201,
+    response_model=SubscriptionAnswer,
+    summary="Start a free 30-day trial (R10)",
+    description=f"{SIGNED_IN_BUYER} One trial per account and product, ever.",
+)
+async def trial(
+    body: TrialRequest, request: Request, caller: CurrentCaller, commands: Commands, catalogue: CatalogueDep
+) -> JSONResponse:
     async def act(uow: SubscriptionsUnitOfWork) -> SubscriptionView:
-        return SubscriptionView.of(await orders.start_trial(
-            str(uuid.uuid4()), caller, body.product, body.licence_type, uow, catalogue=catalogue))
+        return SubscriptionView.of(
+            await orders.start_trial(
+                str(uuid.uuid4()), caller, body.product, body.licence_type, uow, catalogue=catalogue
+            )
+        )
+
     return await commands.run(request, caller, body, act, status_code=201)
 
 
-@router.post("/{subscription_id}/conversion", response_model=SubscriptionAnswer,
-             summary="Buy the tier of a running trial (R10)", description=ADMINISTRATOR_ONLY)
-async def convert(subscription_id: str, body: ConversionRequest, request: Request, caller: CurrentCaller,
-                  commands: Commands, catalogue: CatalogueDep, portal_url: PortalUrl) -> JSONResponse:
+@router.post(
+    "/{subscription_id}/conversion",
+    response_model=SubscriptionAnswer,
+    summary="Buy the tier of a running trial (R10)",
+    description=ADMINISTRATOR_ONLY,
+)
+async def convert(
+    subscription_id: str,
+    body: ConversionRequest,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    catalogue: CatalogueDep,
+    portal_url: PortalUrl,
+) -> JSONResponse:
     # Product, tier and licence type are the trial's; the domain fills them in.
-    order = domain.Order(subscription_id=subscription_id, account_id=caller.account_id,
-                         administrator=orders.contact_of(caller), product="", tier="",
-                         licence_type=LicenceType.NAMED_USER, **body.model_dump())
+    order = domain.Order(
+        subscription_id=subscription_id,
+        account_id=caller.account_id,
+        administrator=orders.contact_of(caller),
+        product="",
+        tier="",
+        licence_type=LicenceType.NAMED_USER,
+        **body.model_dump(),
+    )
 
     async def act(uow: SubscriptionsUnitOfWork) -> SubscriptionView:
-        return SubscriptionView.of(await orders.convert_trial(subscription_id, caller, order, uow,
-                                                              catalogue=catalogue, portal_url=portal_url))
+        return SubscriptionView.of(
+            await orders.convert_trial(subscription_id, caller, order, uow, catalogue=catalogue, portal_url=portal_url)
+        )
+
     return await commands.run(request, caller, body, act)
 
 
-@router.post("/{subscription_id}/activation", response_model=SubscriptionAnswer,
-             summary="Accept the agreement and activate (R7, R8)",
-             description=f"{ADMINISTRATOR_ONLY} Within 90 days of the order: later, 409 "
-             "`activation_window_closed` (R8).")
+@router.post(
+    "/{subscription_id}/activation",
+    response_model=SubscriptionAnswer,
+    summary="Accept the agreement and activate (R7, R8)",
+    description=f"{ADMINISTRATOR_ONLY} Within 90 days of the order: later, 409 `activation_window_closed` (R8).",
+)
 async def accept(subscription_id: str, request: Request, caller: CurrentCaller, commands: Commands) -> JSONResponse:
     async def act(uow: SubscriptionsUnitOfWork) -> SubscriptionView:
         return SubscriptionView.of(await orders.accept_agreement(subscription_id, caller, uow))
+
     return await commands.run(request, caller, None, act)
 
 
-@router.get("", response_model=list[SubscriptionView], summary="Subscriptions the caller administers",
-            description=f"{SIGNED_IN_LIST} Oldest order first, a page at a time: at most "
-            f"`limit` (≤ {MAX_PAGE_SIZE}); the next page is in `Link: rel=\"next\"` and `X-Next-Cursor`.")
-async def mine(request: Request, page: Annotated[PageRequest, Depends(page_request)], caller: CurrentCaller,
-               runtime: Runtime) -> JSONResponse:
+@router.get(
+    "",
+    response_model=list[SubscriptionView],
+    summary="Subscriptions the caller administers",
+    description=f"{SIGNED_IN_LIST} Oldest order first, a page at a time: at most "
+    f'`limit` (≤ {MAX_PAGE_SIZE}); the next page is in `Link: rel="next"` and `X-Next-Cursor`.',
+)
+async def mine(
+    request: Request, page: Annotated[PageRequest, Depends(page_request)], caller: CurrentCaller, runtime: Runtime
+) -> JSONResponse:
     async with runtime.uow() as uow:
         found = await uow.subscriptions.administered_by(caller.person_id, caller.account_id, page)
     return paged(request, page, found, lambda s: (s.ordered_at, s.id), SubscriptionView.of)
 
 
-@router.get("/{subscription_id}", response_model=SubscriptionView,
-            summary="One subscription (its administrator only, R6)", description=ADMINISTRATOR_ONLY)
+@router.get(
+    "/{subscription_id}",
+    response_model=SubscriptionView,
+    summary="One subscription (its administrator only, R6)",
+    description=ADMINISTRATOR_ONLY,
+)
 async def one(subscription_id: str, caller: CurrentCaller, runtime: Runtime) -> SubscriptionView:
     return SubscriptionView.of(await administered(runtime, subscription_id, caller))
 
 
-@router.get("/{subscription_id}/agreement", response_model=AgreementView,
-            summary="The agreement to accept (R7)", description=f"{ADMINISTRATOR_ONLY} The link "
-            "of the agreement e-mail; it carries no secret.")
+@router.get(
+    "/{subscription_id}/agreement",
+    response_model=AgreementView,
+    summary="The agreement to accept (R7)",
+    description=f"{ADMINISTRATOR_ONLY} The link of the agreement e-mail; it carries no secret.",
+)
 async def agreement(subscription_id: str, caller: CurrentCaller, runtime: Runtime) -> AgreementView:
     s = await administered(runtime, subscription_id, caller)
     term = f", until {s.fixed_term_end:%Y-%m-%d}" if s.fixed_term_end else ""
     return AgreementView(
-        subscription_id=s.id, status=s.status.value, accept_by=s.activation_deadline,
+        subscription_id=s.id,
+        status=s.status.value,
+        accept_by=s.activation_deadline,
         text=f"Licence agreement for {s.quantity} {s.licence_type.value} seat(s) of "
-             f"{s.product} {s.tier}, billed {s.billing_cycle.value}{term} at "
-             f"{s.unit_price.amount_minor / 100:.2f} {s.unit_price.currency} per seat.",
-        accept={"method": "POST", "path": f"/subscriptions/{s.id}/activation"})
+        f"{s.product} {s.tier}, billed {s.billing_cycle.value}{term} at "
+        f"{s.unit_price.amount_minor / 100:.2f} {s.unit_price.currency} per seat.",
+        accept={"method": "POST", "path": f"/subscriptions/{s.id}/activation"},
+    )

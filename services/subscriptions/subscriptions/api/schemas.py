@@ -7,6 +7,7 @@ is an `EmailAddress` (exactly one, checked by a real parser): a line break is re
 422 at the edge instead of breaking an e-mail later (issue 11, item 2). Each resource's own
 bodies sit beside its routes.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,15 +18,21 @@ from contracts.values import BillingCycle, LicenceType, Money
 from subscriptions import domain
 
 PO_NUMBER = Field(None, max_length=100, description="Purchase-order number, shown on invoices (R31).")
-PAYMENT_METHOD = Field(None, max_length=200, description="A label such as 'Visa ending 4242' or "
-                       "'SEPA mandate 12'; never a card number (R18).")
-TERM_ENDS_ON = Field(None, description="Fixed term only: the date the term ends, 30 days to "
-                     "5 years away, both ends included (R11).")
+PAYMENT_METHOD = Field(
+    None,
+    max_length=200,
+    description="A label such as 'Visa ending 4242' or 'SEPA mandate 12'; never a card number (R18).",
+)
+TERM_ENDS_ON = Field(
+    None, description="Fixed term only: the date the term ends, 30 days to 5 years away, both ends included (R11)."
+)
 
 # Who may call a route: said in each operation's description (issue 11, item 22).
-ADMINISTRATOR_ONLY = ("The subscription's administrator only, signed in (bearer token) for the "
-                      "account that owns it (R6). Anyone else gets 404, exactly as for a "
-                      "subscription that does not exist.")
+ADMINISTRATOR_ONLY = (
+    "The subscription's administrator only, signed in (bearer token) for the "
+    "account that owns it (R6). Anyone else gets 404, exactly as for a "
+    "subscription that does not exist."
+)
 
 
 class SubscriptionView(BaseModel):
@@ -58,17 +65,34 @@ class SubscriptionView(BaseModel):
 
     @classmethod
     def of(cls, s: domain.Subscription) -> SubscriptionView:
-        return cls(id=s.id, account_id=s.account_id, administrator_id=s.administrator.person_id,
-                   product=s.product, tier=s.tier, licence_type=s.licence_type,
-                   billing_cycle=s.billing_cycle, scheduled_billing_cycle=s.scheduled_cycle,
-                   quantity=s.quantity, unit_price=s.unit_price, status=s.status.value,
-                   ordered_at=s.ordered_at, activation_deadline=s.activation_deadline,
-                   term_start=s.term_start, term_end=s.term_end, term_ends_on=s.fixed_term_end,
-                   cancels_at=s.cancels_at, grace_ends_at=s.grace_ends_at,
-                   trial_ends_at=s.trial_ends_at, ended_at=s.ended_at, ended_reason=s.ended_reason,
-                   po_number=s.po_number, payment_method=s.payment_method,
-                   next_payment_method=s.next_payment_method, project_id=s.project_id,
-                   addons=s.addons)
+        return cls(
+            id=s.id,
+            account_id=s.account_id,
+            administrator_id=s.administrator.person_id,
+            product=s.product,
+            tier=s.tier,
+            licence_type=s.licence_type,
+            billing_cycle=s.billing_cycle,
+            scheduled_billing_cycle=s.scheduled_cycle,
+            quantity=s.quantity,
+            unit_price=s.unit_price,
+            status=s.status.value,
+            ordered_at=s.ordered_at,
+            activation_deadline=s.activation_deadline,
+            term_start=s.term_start,
+            term_end=s.term_end,
+            term_ends_on=s.fixed_term_end,
+            cancels_at=s.cancels_at,
+            grace_ends_at=s.grace_ends_at,
+            trial_ends_at=s.trial_ends_at,
+            ended_at=s.ended_at,
+            ended_reason=s.ended_reason,
+            po_number=s.po_number,
+            payment_method=s.payment_method,
+            next_payment_method=s.next_payment_method,
+            project_id=s.project_id,
+            addons=s.addons,
+        )
 
 
 class SubscriptionAnswer(SubscriptionView):

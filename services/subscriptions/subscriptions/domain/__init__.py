@@ -10,6 +10,7 @@ functions return the events they cause.
 - `contacts`: who in the company may become the administrator (R17, R38)
 - `offer`: what the domain needs of the catalogue
 """
+
 from subscriptions.domain.subscription import Order, Person, Status, Subscription, purchase
 from subscriptions.domain.terms import term_end_after
 

@@ -1,5 +1,6 @@
 """The end of a term (R11, R14, R15): cancellation and its withdrawal, automatic renewal,
 grace after a fixed term and renewal within it, and the operator's termination."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -32,23 +33,32 @@ def schedule_cancellation(s: Subscription, by: Actor, reason: str, at: datetime)
     s.ensure_administered_by(by)
     s.ensure_status(Status.ACTIVE, rule="R14", doing="cancelling")
     if s.cancels_at is not None:
-        raise RuleViolation("already_cancelled",
-                            f"A cancellation is already scheduled for {s.cancels_at:%Y-%m-%d}.", rule="R14")
+        raise RuleViolation(
+            "already_cancelled", f"A cancellation is already scheduled for {s.cancels_at:%Y-%m-%d}.", rule="R14"
+        )
     if not reason.strip():
         raise RuleViolation("reason_required", "Say why you cancel.", rule="R14", refusal=Refusal.INVALID)
     _ensure_in_cancellation_window(s, at)
     s.cancellation_reason, s.cancels_at = reason.strip(), s.term_end
     return CancellationScheduled(
-        subscription_id=s.id, account_id=s.account_id, administrator=s.administrator,
-        reason=s.cancellation_reason, requested_at=at, effective_at=s.term_end)
+        subscription_id=s.id,
+        account_id=s.account_id,
+        administrator=s.administrator,
+        reason=s.cancellation_reason,
+        requested_at=at,
+        effective_at=s.term_end,
+    )
 
 
 def _ensure_in_cancellation_window(s: Subscription, at: datetime) -> None:
     window_opens = cancellation_window_opens(s)
     if at < window_opens:
-        raise RuleViolation("outside_cancellation_window",
-                            "An annual subscription can be cancelled only in the last month of "
-                            f"its term, from {window_opens:%Y-%m-%d}.", rule="R14")
+        raise RuleViolation(
+            "outside_cancellation_window",
+            "An annual subscription can be cancelled only in the last month of "
+            f"its term, from {window_opens:%Y-%m-%d}.",
+            rule="R14",
+        )
     _ensure_before_term_end(s, at)
 
 
@@ -82,8 +92,9 @@ def terminate(s: Subscription, reason: str, at: datetime) -> SubscriptionEnded:
     """R14: immediate termination, an operator action; access ends now."""
     s.ensure_status(Status.ACTIVE, Status.GRACE, Status.TRIALING, rule="R14", doing="termination")
     if not reason.strip():
-        raise RuleViolation("reason_required", "Say why the subscription is terminated.",
-                            rule="R14", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "reason_required", "Say why the subscription is terminated.", rule="R14", refusal=Refusal.INVALID
+        )
     s.cancellation_reason = reason.strip()
     return s.close(at, "terminated")
 
@@ -105,8 +116,13 @@ def end_term(s: Subscription, at: datetime, offer: ProductOffer) -> Event | None
 def _start_grace(s: Subscription) -> GraceStarted:
     assert s.term_end is not None
     s.status, s.grace_ends_at = Status.GRACE, s.term_end + GRACE_PERIOD
-    return GraceStarted(subscription_id=s.id, account_id=s.account_id, administrator=s.administrator,
-                        term_end=s.term_end, grace_ends_at=s.grace_ends_at)
+    return GraceStarted(
+        subscription_id=s.id,
+        account_id=s.account_id,
+        administrator=s.administrator,
+        term_end=s.term_end,
+        grace_ends_at=s.grace_ends_at,
+    )
 
 
 def end_grace(s: Subscription, at: datetime) -> SubscriptionEnded | None:
@@ -116,8 +132,9 @@ def end_grace(s: Subscription, at: datetime) -> SubscriptionEnded | None:
     return s.close(at, "lapsed")
 
 
-def renew_in_grace(s: Subscription, by: Actor, term_ends_on: date | None, offer: ProductOffer,
-                   at: datetime) -> SubscriptionRenewed:
+def renew_in_grace(
+    s: Subscription, by: Actor, term_ends_on: date | None, offer: ProductOffer, at: datetime
+) -> SubscriptionRenewed:
     """R15: within the grace the administrator renews (or extends a fixed term to a new end
     date); the new term starts where the old one ended."""
     s.ensure_administered_by(by)
@@ -132,15 +149,20 @@ def _renewed_term_end(s: Subscription, start: datetime, term_ends_on: date | Non
     if s.next_cycle is not BillingCycle.TERM:
         return term_end_after(start, s.next_cycle)
     if term_ends_on is None:
-        raise RuleViolation("term_end_required", "Renewing a fixed term needs term_ends_on, "
-                            "the new end date.", rule="R11", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "term_end_required",
+            "Renewing a fixed term needs term_ends_on, the new end date.",
+            rule="R11",
+            refusal=Refusal.INVALID,
+        )
     end = fixed_term_end(term_ends_on)
     check_fixed_term(start, end)
     return end
 
 
-def renew(s: Subscription, start: datetime, end: datetime, offer: ProductOffer, at: datetime,
-          how: str) -> SubscriptionRenewed:
+def renew(
+    s: Subscription, start: datetime, end: datetime, offer: ProductOffer, at: datetime, how: str
+) -> SubscriptionRenewed:
     """A new term: a scheduled cycle (R16) and a pending payment method (R18) apply now."""
     cycle = s.next_cycle
     s.unit_price = offer.unit_price(s.tier, cycle, start, end)
@@ -150,8 +172,18 @@ def renew(s: Subscription, start: datetime, end: datetime, offer: ProductOffer, 
     s.status, s.term_start, s.term_end, s.grace_ends_at = Status.ACTIVE, start, end, None
     s.fixed_term_end = end if cycle is BillingCycle.TERM else None
     return SubscriptionRenewed(
-        subscription_id=s.id, account_id=s.account_id, administrator=s.administrator,
-        product=s.product, tier=s.tier, billing_cycle=cycle, unit_price=s.unit_price,
-        term_start=start, term_end=end, renewed_at=at, how=how, po_number=s.po_number,
+        subscription_id=s.id,
+        account_id=s.account_id,
+        administrator=s.administrator,
+        product=s.product,
+        tier=s.tier,
+        billing_cycle=cycle,
+        unit_price=s.unit_price,
+        term_start=start,
+        term_end=end,
+        renewed_at=at,
+        how=how,
+        po_number=s.po_number,
         payment_method=s.payment_method,
-        addons=[AddonInTerm(addon=code, unit_price=offer.addon_price(code, cycle, start, end)) for code in s.addons])
+        addons=[AddonInTerm(addon=code, unit_price=offer.addon_price(code, cycle, start, end)) for code in s.addons],
+    )

@@ -3,6 +3,7 @@
 `subscriptions.adapters.catalogue.Product` is one; the domain never imports it, so its rules run
 against any offer (a test can build its own).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,12 +31,12 @@ class ProductOffer(Protocol):
         """Refuse an unknown or non-self-service tier (R9), the same tier (R12), a downgrade
         of an upgrade-only ladder (R13)."""
 
-    def unit_price(self, tier_code: str, cycle: BillingCycle, term_start: datetime | None = None,
-                   term_end: datetime | None = None) -> Money:
+    def unit_price(
+        self, tier_code: str, cycle: BillingCycle, term_start: datetime | None = None, term_end: datetime | None = None
+    ) -> Money:
         """One seat for one term; refuses a tier not sold self-service (R9)."""
 
-    def addon_price(self, code: str, cycle: BillingCycle, term_start: datetime,
-                    term_end: datetime) -> Money:
+    def addon_price(self, code: str, cycle: BillingCycle, term_start: datetime, term_end: datetime) -> Money:
         """The add-on for one whole term; refuses an unknown add-on (R20)."""
 
     def trial_offer(self) -> TrialTerms:

@@ -1,5 +1,6 @@
 """Terms (R11): how long each cycle runs, when a fixed term may end and what it costs, and the
 last-month windows of an annual term (R14, R16)."""
+
 from __future__ import annotations
 
 import calendar
@@ -47,10 +48,13 @@ def check_fixed_term(start: datetime, end: datetime) -> None:
     offered as the first one allowed."""
     first, last = fixed_term_bounds(start)
     if not first <= end.date() <= last:
-        raise RuleViolation("fixed_term_out_of_range",
-                            f"A fixed term must end between {first:%Y-%m-%d} and {last:%Y-%m-%d} "
-                            "(30 days to 5 years), both included; choose another end date.",
-                            rule="R11", refusal=Refusal.INVALID)
+        raise RuleViolation(
+            "fixed_term_out_of_range",
+            f"A fixed term must end between {first:%Y-%m-%d} and {last:%Y-%m-%d} "
+            "(30 days to 5 years), both included; choose another end date.",
+            rule="R11",
+            refusal=Refusal.INVALID,
+        )
 
 
 def longer_than_a_year(start: datetime, end: datetime) -> bool:
@@ -61,8 +65,9 @@ def fixed_term_price(annual_minor: int, start: datetime, end: datetime, discount
     """R11: the annual price for the days of the term, less the discount beyond 12 months;
     one rounding, half up."""
     discount = discount_percent if longer_than_a_year(start, end) else 0
-    return round_half_up(Fraction(annual_minor * days_between(start, end), DAYS_PER_YEAR)
-                         * Fraction(100 - discount, 100))
+    return round_half_up(
+        Fraction(annual_minor * days_between(start, end), DAYS_PER_YEAR) * Fraction(100 - discount, 100)
+    )
 
 
 def last_month_opens(term_end: datetime) -> datetime:

@@ -1,6 +1,7 @@
 """Handlers of changes to a running subscription: tier (R12, R13), billing cycle (R16),
 administrator (R17), purchase details (R18), add-ons (R20), and the quantity in force that
 the seats service owns."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,13 +22,27 @@ def amendment_url(portal_url: str, subscription_id: str, amendment_id: str) -> s
     return f"{portal_url}/subscriptions/{subscription_id}/amendments/{amendment_id}"
 
 
-async def propose_amendment(subscription_id: str, caller: Caller, to_tier: str, uow: SubscriptionsUnitOfWork,
-                            *, catalogue: Catalogue, portal_url: str) -> amendments.Amendment:
+async def propose_amendment(
+    subscription_id: str,
+    caller: Caller,
+    to_tier: str,
+    uow: SubscriptionsUnitOfWork,
+    *,
+    catalogue: Catalogue,
+    portal_url: str,
+) -> amendments.Amendment:
     s = await uow.subscriptions.get(subscription_id, lock=True)
     open_one, amendment_id = await uow.amendments.open_for(s.id), str(uuid.uuid4())
     amendment, proposed = amendments.propose_amendment(
-        s, caller, amendment_id, to_tier, catalogue.product(s.product), uow.now(), open_one,
-        amendment_url(portal_url, s.id, amendment_id))
+        s,
+        caller,
+        amendment_id,
+        to_tier,
+        catalogue.product(s.product),
+        uow.now(),
+        open_one,
+        amendment_url(portal_url, s.id, amendment_id),
+    )
     if open_one is not None:
         await uow.amendments.save(open_one)
     await uow.amendments.add(amendment)
@@ -35,26 +50,27 @@ async def propose_amendment(subscription_id: str, caller: Caller, to_tier: str, 
     return amendment
 
 
-async def accept_amendment(subscription_id: str, amendment_id: str, caller: Caller, uow: SubscriptionsUnitOfWork,
-                           *, catalogue: Catalogue) -> domain.Subscription:
+async def accept_amendment(
+    subscription_id: str, amendment_id: str, caller: Caller, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue
+) -> domain.Subscription:
     s = await uow.subscriptions.get(subscription_id, lock=True)
     s.ensure_administered_by(caller)  # a stranger learns nothing about the amendment either
     amendment = await uow.amendments.get(amendment_id)
-    await uow.publish(amendments.accept_amendment(s, caller, amendment, catalogue.product(s.product),
-                                                  uow.now()))
+    await uow.publish(amendments.accept_amendment(s, caller, amendment, catalogue.product(s.product), uow.now()))
     await uow.subscriptions.save(s)
     await uow.amendments.save(amendment)
     return s
 
 
-async def change_cycle(subscription_id: str, caller: Caller, to: BillingCycle,
-                       uow: SubscriptionsUnitOfWork) -> domain.Subscription:
-    return await _change(subscription_id, uow, lambda s: changes.schedule_cycle_change(
-        s, caller, to, uow.now()))
+async def change_cycle(
+    subscription_id: str, caller: Caller, to: BillingCycle, uow: SubscriptionsUnitOfWork
+) -> domain.Subscription:
+    return await _change(subscription_id, uow, lambda s: changes.schedule_cycle_change(s, caller, to, uow.now()))
 
 
-async def transfer_administrator(subscription_id: str, caller: Caller, email: str,
-                                 uow: SubscriptionsUnitOfWork) -> domain.Subscription:
+async def transfer_administrator(
+    subscription_id: str, caller: Caller, email: str, uow: SubscriptionsUnitOfWork
+) -> domain.Subscription:
     """R17, R38: to a registered contact of the owning company, named by e-mail; the person
     id, name and language are identity's, as subscriptions learnt them."""
     s = await uow.subscriptions.get(subscription_id, lock=True)
@@ -65,16 +81,24 @@ async def transfer_administrator(subscription_id: str, caller: Caller, email: st
     return s
 
 
-async def change_purchase_details(subscription_id: str, caller: Caller, po_number: str | None,
-                                  payment_method: str | None, uow: SubscriptionsUnitOfWork) -> domain.Subscription:
-    return await _change(subscription_id, uow, lambda s: changes.change_purchase_details(
-        s, caller, po_number, payment_method, uow.now()))
+async def change_purchase_details(
+    subscription_id: str,
+    caller: Caller,
+    po_number: str | None,
+    payment_method: str | None,
+    uow: SubscriptionsUnitOfWork,
+) -> domain.Subscription:
+    return await _change(
+        subscription_id, uow, lambda s: changes.change_purchase_details(s, caller, po_number, payment_method, uow.now())
+    )
 
 
-async def add_addon(subscription_id: str, caller: Caller, addon: str, uow: SubscriptionsUnitOfWork, *,
-                    catalogue: Catalogue) -> domain.Subscription:
-    return await _change(subscription_id, uow, lambda s: changes.add_addon(
-        s, caller, addon, catalogue.product(s.product), uow.now()))
+async def add_addon(
+    subscription_id: str, caller: Caller, addon: str, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue
+) -> domain.Subscription:
+    return await _change(
+        subscription_id, uow, lambda s: changes.add_addon(s, caller, addon, catalogue.product(s.product), uow.now())
+    )
 
 
 async def record_quantity(event: SeatQuantityChanged, uow: SubscriptionsUnitOfWork) -> None:
@@ -84,18 +108,22 @@ async def record_quantity(event: SeatQuantityChanged, uow: SubscriptionsUnitOfWo
     another account, is forged or corrupt: it is dead-lettered (`inconsistent`), not applied."""
     s = await uow.subscriptions.find(event.subscription_id, lock=True)
     if s is None:
-        raise InconsistentEvent(f"seats.quantity_changed for subscription {event.subscription_id}, "
-                                "which subscriptions never created")
+        raise InconsistentEvent(
+            f"seats.quantity_changed for subscription {event.subscription_id}, which subscriptions never created"
+        )
     if s.account_id != event.account_id:
-        raise InconsistentEvent(f"seats.quantity_changed names account {event.account_id} for "
-                                f"subscription {s.id}, which belongs to account {s.account_id}")
+        raise InconsistentEvent(
+            f"seats.quantity_changed names account {event.account_id} for "
+            f"subscription {s.id}, which belongs to account {s.account_id}"
+        )
     if s.quantity != event.new_quantity:
         s.quantity = event.new_quantity
         await uow.subscriptions.save(s)
 
 
-async def _change(subscription_id: str, uow: SubscriptionsUnitOfWork,
-                  change: Callable[[domain.Subscription], Event]) -> domain.Subscription:
+async def _change(
+    subscription_id: str, uow: SubscriptionsUnitOfWork, change: Callable[[domain.Subscription], Event]
+) -> domain.Subscription:
     s = await uow.subscriptions.get(subscription_id, lock=True)
     await uow.publish(change(s))
     await uow.subscriptions.save(s)

@@ -1,6 +1,7 @@
 """Identity's public events kept as the company directory (R17, R38): who is a contact of
 which company, and who registered with which e-mail. A transfer of the administration looks
 the new administrator up here by e-mail."""
+
 from __future__ import annotations
 
 from contracts.identity import AccountRegistered, AccountWithdrawn, ContactAdded, PersonRegistered
@@ -28,4 +29,3 @@ async def person_registered(event: PersonRegistered, uow: SubscriptionsUnitOfWor
 
 async def account_withdrawn(event: AccountWithdrawn, uow: SubscriptionsUnitOfWork) -> None:
     await uow.contacts.forget_account(event.account_id)
-

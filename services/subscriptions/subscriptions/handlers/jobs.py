@@ -1,4 +1,5 @@
 """Due jobs of a subscription: their ids, scheduling, cancelling, and firing them."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -50,8 +51,11 @@ async def publish_all(uow: SubscriptionsUnitOfWork, events: Event | list[Event] 
     return events
 
 
-async def fire(job: DueJob, uow: SubscriptionsUnitOfWork, transition: Transition,
-               ) -> tuple[domain.Subscription | None, list[Event]]:
+async def fire(
+    job: DueJob,
+    uow: SubscriptionsUnitOfWork,
+    transition: Transition,
+) -> tuple[domain.Subscription | None, list[Event]]:
     """Jobs take effect at their due time (`job.due_at`), however late the scheduler runs them."""
     subscription = await uow.subscriptions.find(job.subject, lock=True)
     if subscription is None:

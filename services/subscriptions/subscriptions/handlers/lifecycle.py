@@ -1,5 +1,6 @@
 """Handlers of the end of a term: cancellation and withdrawal (R14), termination, renewal
 at the term end and within the grace (R11, R15), and the grace end."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,9 @@ from subscriptions.handlers.jobs import GRACE_END, cancel_all, fire, grace_end_j
 from subscriptions.store.uow import SubscriptionsUnitOfWork
 
 
-async def cancel(subscription_id: str, caller: Caller, reason: str,
-                 uow: SubscriptionsUnitOfWork) -> domain.Subscription:
+async def cancel(
+    subscription_id: str, caller: Caller, reason: str, uow: SubscriptionsUnitOfWork
+) -> domain.Subscription:
     s = await uow.subscriptions.get(subscription_id, lock=True)
     await uow.publish(lifecycle.schedule_cancellation(s, caller, reason, uow.now()))
     await uow.subscriptions.save(s)
@@ -23,8 +25,9 @@ async def cancel(subscription_id: str, caller: Caller, reason: str,
     return s
 
 
-async def withdraw_cancellation(subscription_id: str, caller: Caller,
-                                uow: SubscriptionsUnitOfWork) -> domain.Subscription:
+async def withdraw_cancellation(
+    subscription_id: str, caller: Caller, uow: SubscriptionsUnitOfWork
+) -> domain.Subscription:
     s = await uow.subscriptions.get(subscription_id, lock=True)
     await uow.publish(lifecycle.withdraw_cancellation(s, caller, uow.now()))
     await uow.subscriptions.save(s)
@@ -40,8 +43,14 @@ async def terminate(subscription_id: str, reason: str, uow: SubscriptionsUnitOfW
     return s
 
 
-async def renew_in_grace(subscription_id: str, caller: Caller, term_ends_on: date | None,
-                         uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue) -> domain.Subscription:
+async def renew_in_grace(
+    subscription_id: str,
+    caller: Caller,
+    term_ends_on: date | None,
+    uow: SubscriptionsUnitOfWork,
+    *,
+    catalogue: Catalogue,
+) -> domain.Subscription:
     s = await uow.subscriptions.get(subscription_id, lock=True)
     # Named before the renewal moves the term end; the domain refuses anything not in grace.
     grace_job = grace_end_job(s) if s.status is domain.Status.GRACE else ""
@@ -55,8 +64,7 @@ async def renew_in_grace(subscription_id: str, caller: Caller, term_ends_on: dat
 
 async def end_term(job: DueJob, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue) -> None:
     """Renew (and schedule the next term end), start the grace, or end a cancelled term."""
-    s, events = await fire(job, uow, lambda s, j: lifecycle.end_term(
-        s, j.due_at, catalogue.product(s.product)))
+    s, events = await fire(job, uow, lambda s, j: lifecycle.end_term(s, j.due_at, catalogue.product(s.product)))
     if s is None:  # gone: nothing fired
         return
     for event in events:

@@ -1,5 +1,6 @@
 """Handlers of orders: purchase (R7) or reseller order (R19), the approver's decision,
 agreement acceptance and its deadline (R8), trials and their conversion (R10)."""
+
 from __future__ import annotations
 
 from contracts.errors import Refusal, RuleViolation
@@ -33,8 +34,9 @@ def contact_of(caller: Caller) -> Contact:
     return Contact(person_id=caller.person_id, email=caller.email, name=caller.name, locale=caller.locale)
 
 
-async def purchase(command: PurchaseSubscription, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue,
-                   portal_url: str) -> None:
+async def purchase(
+    command: PurchaseSubscription, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue, portal_url: str
+) -> None:
     """The purchase command of `subscriptions.commands.v1`."""
     fields = command.model_dump(include=set(domain.Order.__dataclass_fields__))
     order = domain.Order(**{**fields, "administrator": _checked(command.administrator)})
@@ -48,23 +50,33 @@ def _checked(administrator: Contact) -> Contact:
     try:
         if administrator.locale not in LOCALES:
             raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
-        return administrator.model_copy(update=dict(
-            email=email_address(administrator.email), name=single_line(administrator.name),
-            person_id=single_line(administrator.person_id)))
+        return administrator.model_copy(
+            update=dict(
+                email=email_address(administrator.email),
+                name=single_line(administrator.name),
+                person_id=single_line(administrator.person_id),
+            )
+        )
     except ValueError as error:
-        raise RuleViolation("invalid_administrator", f"The purchase command's administrator {error}.",
-                            refusal=Refusal.INVALID) from error
+        raise RuleViolation(
+            "invalid_administrator", f"The purchase command's administrator {error}.", refusal=Refusal.INVALID
+        ) from error
 
 
-async def place_order(order: domain.Order, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue,
-                      portal_url: str) -> domain.Subscription:
+async def place_order(
+    order: domain.Order, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue, portal_url: str
+) -> domain.Subscription:
     if (existing := await uow.subscriptions.find(order.subscription_id)) is not None:
         if existing.account_id != order.account_id:
             raise RuleViolation("subscription_id_taken", "That subscription id is already in use.")
         return existing  # the same order delivered again: it was placed once
-    s, event = orders.place_order(order, catalogue.product(order.product), uow.now(),
-                                  agreement_url(portal_url, order.subscription_id),
-                                  project_busy=await uow.subscriptions.project_busy(order.project_id))
+    s, event = orders.place_order(
+        order,
+        catalogue.product(order.product),
+        uow.now(),
+        agreement_url(portal_url, order.subscription_id),
+        project_busy=await uow.subscriptions.project_busy(order.project_id),
+    )
     await uow.subscriptions.add(s)
     await uow.publish(event)
     if s.status is domain.Status.PENDING_ACTIVATION:
@@ -72,11 +84,13 @@ async def place_order(order: domain.Order, uow: SubscriptionsUnitOfWork, *, cata
     return s
 
 
-async def decide_order(subscription_id: str, approved: bool, uow: SubscriptionsUnitOfWork, *,
-                       catalogue: Catalogue, portal_url: str) -> domain.Subscription:
+async def decide_order(
+    subscription_id: str, approved: bool, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue, portal_url: str
+) -> domain.Subscription:
     s = await uow.subscriptions.get(subscription_id, lock=True)
-    await publish_all(uow, orders.decide_order(s, approved, catalogue.product(s.product), uow.now(),
-                                               agreement_url(portal_url, s.id)))
+    await publish_all(
+        uow, orders.decide_order(s, approved, catalogue.product(s.product), uow.now(), agreement_url(portal_url, s.id))
+    )
     await uow.subscriptions.save(s)
     if approved:
         await schedule_activation_expiry(uow, s)
@@ -99,11 +113,24 @@ async def expire_activation(job: DueJob, uow: SubscriptionsUnitOfWork) -> None:
     await fire(job, uow, lambda s, j: s.expire_activation(j.due_at))
 
 
-async def start_trial(subscription_id: str, caller: Caller, product: str, licence_type: LicenceType,
-                      uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue) -> domain.Subscription:
-    s, started = orders.start_trial(subscription_id, caller.account_id, contact_of(caller),
-                                    catalogue.product(product), licence_type, uow.now(),
-                                    had_trial=await uow.subscriptions.had_trial(caller.account_id, product))
+async def start_trial(
+    subscription_id: str,
+    caller: Caller,
+    product: str,
+    licence_type: LicenceType,
+    uow: SubscriptionsUnitOfWork,
+    *,
+    catalogue: Catalogue,
+) -> domain.Subscription:
+    s, started = orders.start_trial(
+        subscription_id,
+        caller.account_id,
+        contact_of(caller),
+        catalogue.product(product),
+        licence_type,
+        uow.now(),
+        had_trial=await uow.subscriptions.had_trial(caller.account_id, product),
+    )
     await uow.subscriptions.add(s)
     await uow.publish(started)
     assert s.trial_ends_at is not None
@@ -111,12 +138,23 @@ async def start_trial(subscription_id: str, caller: Caller, product: str, licenc
     return s
 
 
-async def convert_trial(subscription_id: str, caller: Caller, order: domain.Order, uow: SubscriptionsUnitOfWork,
-                        *, catalogue: Catalogue, portal_url: str) -> domain.Subscription:
+async def convert_trial(
+    subscription_id: str,
+    caller: Caller,
+    order: domain.Order,
+    uow: SubscriptionsUnitOfWork,
+    *,
+    catalogue: Catalogue,
+    portal_url: str,
+) -> domain.Subscription:
     """Purchase, activation and the trial's end, in one transaction."""
     s = await uow.subscriptions.get(subscription_id, lock=True)
-    await publish_all(uow, orders.convert_trial(s, caller, order, catalogue.product(s.product),
-                                                uow.now(), agreement_url(portal_url, s.id)))
+    await publish_all(
+        uow,
+        orders.convert_trial(
+            s, caller, order, catalogue.product(s.product), uow.now(), agreement_url(portal_url, s.id)
+        ),
+    )
     await uow.subscriptions.save(s)
     await uow.cancel_job(f"{TRIAL_END}:{s.id}")
     await schedule_term_end(uow, s)
@@ -124,5 +162,6 @@ async def convert_trial(subscription_id: str, caller: Caller, order: domain.Orde
 
 
 async def end_trial(job: DueJob, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue) -> None:
-    await fire(job, uow, lambda s, j: orders.end_trial(
-        s, j.due_at, catalogue.product(s.product).trial_offer().fallback_tier))
+    await fire(
+        job, uow, lambda s, j: orders.end_trial(s, j.due_at, catalogue.product(s.product).trial_offer().fallback_tier)
+    )

@@ -1,5 +1,6 @@
 """The company directory (R17, R38): identity's accounts, contacts and people as subscriptions
 learnt them from identity's public events (see `store.tables`)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,15 +33,18 @@ class CompanyDirectory:
     async def remember_person(self, person: Contact, registered_at: datetime) -> None:
         """A registration, or a repeated one of an unverified address (same person id): the
         latest name and language win."""
-        values = dict(email=person.email.lower(), name=person.name, locale=person.locale,
-                      registered_at=registered_at)
-        found = (await self._conn.execute(select(known_people.c.registered_at).where(
-            known_people.c.person_id == person.person_id))).first()
+        values = dict(email=person.email.lower(), name=person.name, locale=person.locale, registered_at=registered_at)
+        found = (
+            await self._conn.execute(
+                select(known_people.c.registered_at).where(known_people.c.person_id == person.person_id)
+            )
+        ).first()
         if found is None:
             await self._conn.execute(insert(known_people).values(person_id=person.person_id, **values))
         elif registered_at >= found.registered_at:
-            await self._conn.execute(update(known_people).where(
-                known_people.c.person_id == person.person_id).values(**values))
+            await self._conn.execute(
+                update(known_people).where(known_people.c.person_id == person.person_id).values(**values)
+            )
 
     async def forget_account(self, account_id: str) -> None:
         """A withdrawn account has no member and no contact that could become an administrator."""
@@ -51,13 +55,23 @@ class CompanyDirectory:
         """What is known of `email` in the company: whether it is a contact of it (added by
         e-mail, or a linked member such as its founder) and the person registered with it."""
         email = email.lower()
-        row = (await self._conn.execute(select(known_people).where(known_people.c.email == email)
-                                        .order_by(known_people.c.registered_at.desc()).limit(1))).first()
-        person = (Contact(person_id=row.person_id, email=row.email, name=row.name, locale=row.locale)
-                  if row is not None else None)
+        row = (
+            await self._conn.execute(
+                select(known_people)
+                .where(known_people.c.email == email)
+                .order_by(known_people.c.registered_at.desc())
+                .limit(1)
+            )
+        ).first()
+        person = (
+            Contact(person_id=row.person_id, email=row.email, name=row.name, locale=row.locale)
+            if row is not None
+            else None
+        )
         is_contact = await self._exists(company_invitees, account_id=account_id, email=email) or (
-            person is not None and await self._exists(company_members, account_id=account_id,
-                                                      person_id=person.person_id))
+            person is not None
+            and await self._exists(company_members, account_id=account_id, person_id=person.person_id)
+        )
         return CompanyContact(email=email, is_contact=is_contact, person=person)
 
     async def _exists(self, table: Table, **key: str) -> bool:

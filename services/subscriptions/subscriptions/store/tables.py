@@ -1,5 +1,6 @@
 """The service's only MetaData and all its tables: subscriptions, amendments and the company
 directory. The repositories beside this module map them to the domain."""
+
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text
@@ -9,7 +10,8 @@ from servicekit.store.types import UTCDateTime
 metadata = MetaData()
 
 subscriptions = Table(
-    "subscriptions", metadata,
+    "subscriptions",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("account_id", String(64), nullable=False, index=True),
     Column("admin_person_id", String(64), nullable=False, index=True),
@@ -45,7 +47,8 @@ subscriptions = Table(
 )
 
 amendments = Table(
-    "amendments", metadata,
+    "amendments",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("subscription_id", String(64), nullable=False, index=True),
     Column("from_tier", String(64), nullable=False),
@@ -62,19 +65,22 @@ amendments = Table(
 # account (its founder, a contact registered when added); invitees are e-mails added as
 # contacts (linked later, when that address registers); people are registered persons.
 company_members = Table(
-    "company_members", metadata,
+    "company_members",
+    metadata,
     Column("account_id", String(64), primary_key=True),
     Column("person_id", String(64), primary_key=True),
 )
 
 company_invitees = Table(
-    "company_invitees", metadata,
+    "company_invitees",
+    metadata,
     Column("account_id", String(64), primary_key=True),
     Column("email", String(320), primary_key=True),
 )
 
 known_people = Table(
-    "known_people", metadata,
+    "known_people",
+    metadata,
     Column("person_id", String(64), primary_key=True),
     Column("email", String(320), nullable=False, index=True),
     Column("name", String(200), nullable=False),

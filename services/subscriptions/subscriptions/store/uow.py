@@ -1,4 +1,5 @@
 """The unit of work of the subscriptions service: one transaction and the repositories on it."""
+
 from __future__ import annotations
 
 from servicekit.store.uow import UnitOfWork, repository
