@@ -35,5 +35,8 @@ async def drive(
             continue
         if done:
             continue
+        # asyncio.timeout, not wait_for: on Python 3.11, wait_for loses a cancellation that
+        # lands in the tick its wake-up completes (CPython gh-86296), and the loop would run on.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=poll_seconds)
+            async with asyncio.timeout(poll_seconds):
+                await wake.wait()

@@ -136,7 +136,8 @@ class ServiceMetrics:
 
     async def _backlog(self, backlog: Callable[[], Awaitable[int]]) -> float:
         try:
-            return await asyncio.wait_for(backlog(), SCRAPE_QUERY_TIMEOUT)
+            async with asyncio.timeout(SCRAPE_QUERY_TIMEOUT):  # not wait_for: see servicekit.loops
+                return await backlog()
         except Exception as error:  # noqa: BLE001 - a scrape reports what it can
             log.warning("outbox backlog unavailable for /metrics (%s: %s)", type(error).__name__, error)
             return math.nan

@@ -227,7 +227,8 @@ class ServiceRuntime(Generic[U]):
     async def _last_relay_pass(self) -> None:
         """What the last batch committed goes out now rather than at the next start."""
         try:
-            await asyncio.wait_for(self.relay.publish_pending(), timeout=5.0)
+            async with asyncio.timeout(5.0):  # not wait_for: see servicekit.loops
+                await self.relay.publish_pending()
         except Exception as error:  # noqa: BLE001 - the outbox keeps it for the next start
             log.warning("outbox not drained at stop (%s: %s)", type(error).__name__, error)
 

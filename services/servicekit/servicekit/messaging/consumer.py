@@ -152,7 +152,8 @@ class EventConsumer:
                 if (end := consumer.highwater(tp)) is None:
                     continue  # no fetch answered for it yet
                 try:
-                    position = await asyncio.wait_for(consumer.position(tp), POSITION_TIMEOUT)
+                    async with asyncio.timeout(POSITION_TIMEOUT):  # not wait_for: see servicekit.loops
+                        position = await consumer.position(tp)
                 except Exception:  # noqa: BLE001 - revoked or resetting: left out of this scrape
                     continue
                 lags[tp] = max(end - position, 0) + self._in_hand[tp]

@@ -81,7 +81,8 @@ class AdvisoryLease:
 
     async def _session_answers(self, conn: AsyncConnection) -> bool:
         try:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), CHECK_TIMEOUT_SECONDS)
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):  # not wait_for: see servicekit.loops
+                await conn.execute(text("SELECT 1"))
             return True
         except Exception as error:  # noqa: BLE001 - any failure means the lock may be gone
             log.warning(
