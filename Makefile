@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PACKAGES := contracts services/servicekit opskit devkit services/identity services/subscriptions \
-            services/seats services/notifications services/billing
+            services/seats services/notifications services/billing services/portal
 STAMP  := $(VENV)/.installed
 
 .PHONY: run demo test unit system lint bench install clean docs contracts-docs
@@ -40,8 +40,8 @@ test: $(STAMP)
 # root pyproject.toml), and the package layering (import-linter: the runtime names no service
 # and imports neither the operator command nor the dev kit; no service imports another;
 # domain packages are pure).
-MYPY_PACKAGES := contracts servicekit opskit devkit identity subscriptions seats notifications billing bench
-IMPORT_PATH := contracts:services/servicekit:opskit:devkit:services/identity:services/subscriptions:services/seats:services/notifications:services/billing
+MYPY_PACKAGES := contracts servicekit opskit devkit identity subscriptions seats notifications billing portal bench
+IMPORT_PATH := contracts:services/servicekit:opskit:devkit:services/identity:services/subscriptions:services/seats:services/notifications:services/billing:services/portal
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

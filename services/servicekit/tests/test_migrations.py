@@ -18,7 +18,7 @@ from servicekit.migrations import SchemaNotReady, differences, histories, migrat
 from servicekit.store.db import Database
 from servicekit.store.tables import outbox
 
-SERVICES = ["identity", "subscriptions", "seats", "notifications", "billing"]
+SERVICES = ["identity", "subscriptions", "seats", "notifications", "billing", "portal"]
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 

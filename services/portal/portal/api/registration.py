@@ -1,0 +1,70 @@
+"""Sign up (an account and its administrator, the terms accepted: identity's `POST /accounts`)
+and the landing page of the verification e-mail's link (`/verifications?token=...`), which
+completes the verification at identity (R1, R3)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from portal.adapters.upstream import UpstreamProblem
+from portal.api.deps import IDEMPOTENCY_KEY, BrowserDep, new_key
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,200}")
+FIELDS = ("company_name", "name", "email")
+
+
+@router.get("/sign-up")
+async def sign_up_page(browser: BrowserDep) -> Response:
+    return await browser.render("sign_up.html", values=dict.fromkeys(FIELDS, ""), key=new_key(), problem=None)
+
+
+@router.post("/sign-up")
+async def sign_up(browser: BrowserDep) -> Response:
+    form = await browser.form()
+    values = {name: str(form.get(name, "")).strip() for name in FIELDS}
+    key = str(form.get("idempotency_key", ""))
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        key = new_key()
+    body = {
+        **values,
+        "password": str(form.get("password", "")),
+        "locale": browser.locale,
+        "accept_terms": form.get("accept_terms") == "yes",
+    }
+    try:
+        await browser.upstream.identity.command(
+            "POST", "/accounts", None, key, body, client_address=browser.client_address
+        )
+    except UpstreamProblem as problem:
+        if problem.status >= 500:
+            raise
+        # The same form again, with a new key: what is sent next is another request.
+        return await browser.render(
+            "sign_up.html", status_code=problem.status, values=values, key=new_key(), problem=problem
+        )
+    return await browser.render("signed_up.html", email=values["email"])
+
+
+@router.get("/verifications")
+async def verification_link(browser: BrowserDep, token: str = "") -> Response:
+    """The e-mailed link (identity's `IDENTITY_PUBLIC_URL` is the portal's): opening it
+    verifies the address at identity; opening it again gives the same answer (its key is the
+    token's hash), never the token in a log line or a referrer."""
+    if not TOKEN.fullmatch(token):
+        return await browser.render("verified.html", status_code=404, verified=False, problem=None)
+    key = "verify-" + hashlib.sha256(token.encode()).hexdigest()[:40]
+    try:
+        await browser.upstream.identity.command(
+            "POST", "/verifications", None, key, {"token": token}, client_address=browser.client_address
+        )
+    except UpstreamProblem as problem:
+        if problem.status >= 500:
+            raise
+        return await browser.render("verified.html", status_code=problem.status, verified=False, problem=problem)
+    return await browser.render("verified.html", verified=True, problem=None)
