@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from devkit.devstack import SERVICES, DevStack, StackConfig
+from devkit.devstack import HTTP_PARTS, DevStack, StackConfig
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -67,7 +67,7 @@ def drop_postgres_schemas(stack: DevStack) -> None:
         return
 
     async def drop() -> None:
-        for service in SERVICES:
+        for service in HTTP_PARTS:  # the portal has a schema of its own too
             url = ServiceSettings(database_url=config.database_url).resolved_database_url()
             db = Database(url, f"{config.schema_prefix}{service}", ())
             await db.drop_schema()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devkit.client import EntitleClient
-from devkit.devstack import QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
+from devkit.devstack import HTTP_PARTS, QUICK_TEST_ENV, SERVICES, DevStack, StackConfig
 from devkit.testsupport import BACKENDS, require_postgres
 from servicekit.clock import SharedTestClock
 
@@ -55,7 +55,7 @@ def _drop_schemas(config: StackConfig) -> None:
     from servicekit.store.db import Database
 
     async def drop() -> None:
-        for service in SERVICES:
+        for service in HTTP_PARTS:  # the portal keeps its sessions in a schema of its own too
             settings = ServiceSettings(database_url=config.database_url)
             db = Database(settings.resolved_database_url(), f"{config.schema_prefix}{service}", ())
             await db.drop_schema()

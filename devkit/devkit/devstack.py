@@ -1,4 +1,5 @@
-"""The embedded stack: Tansu broker, SMTP sink and the five services, each its own process.
+"""The embedded stack: Tansu broker, SMTP sink, the five services and the portal, each its own
+process.
 
 `python -m devkit.devstack` (what `make run` does) runs it until Ctrl-C, supervised: a
 part that dies (a crash, an out-of-memory kill, someone's `kill -9`) is noticed, logged and
@@ -28,6 +29,13 @@ import httpx
 
 from opskit.endpoints import DEFAULT_PORTS, SERVICES, Endpoints
 
+PORTAL = "portal"
+PORTAL_PORT = 8100
+"""The browser's pages over the five services' APIs: started, checked, supervised and stopped
+like a service, but it owns no topic, so it is neither in `SERVICES` nor in `Endpoints`."""
+HTTP_PARTS: tuple[str, ...] = (*SERVICES, PORTAL)
+"""Every part that runs as `python -m <name>` and answers `/health`: the services and the portal."""
+
 COLOURS = {
     "broker": 90,
     "smtp": 90,
@@ -37,6 +45,7 @@ COLOURS = {
     "seats": 33,
     "notifications": 35,
     "billing": 34,
+    "portal": 96,
 }
 
 
@@ -70,7 +79,7 @@ QUICK_TEST_ENV = {
 @dataclass
 class StackConfig:
     var_dir: Path = Path("var")
-    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    ports: dict[str, int] = field(default_factory=lambda: {**DEFAULT_PORTS, PORTAL: PORTAL_PORT})
     broker_port: int = 9092
     smtp_port: int = 2525
     kafka_bootstrap_servers: str | None = None  # None: start the embedded broker
@@ -105,7 +114,7 @@ class StackConfig:
         """Free ports and a fresh directory: for tests, beside a running `make run`."""
         return cls(
             var_dir=var_dir,
-            ports={s: free_port() for s in SERVICES},
+            ports={s: free_port() for s in HTTP_PARTS},
             broker_port=free_port(),
             smtp_port=free_port(),
             echo=False,
@@ -156,9 +165,9 @@ class DevStack:
                 ],
             )
             wait_for_port("127.0.0.1", self.config.smtp_port)
-        for service in SERVICES:
+        for service in HTTP_PARTS:
             self.start_service(service, wait=False)
-        for service in SERVICES:
+        for service in HTTP_PARTS:
             self.wait_healthy(service)
         if self.config.supervise:
             self.start_supervising()
@@ -210,8 +219,19 @@ class DevStack:
             env[f"{prefix}_DB_SCHEMA"] = f"{self.config.schema_prefix}{service}"
         if self.config.clock_file:
             env["CLOCK_FILE"] = str(self.config.clock_file)
+        if service == PORTAL:
+            env.update(self.portal_env())
         env.update(extra)
         return env
+
+    def portal_env(self) -> dict[str, str]:
+        """The portal reaches this stack's services, and is reached over plain http on loopback
+        (so its session cookie is not `Secure`). The links in e-mails stay on the services."""
+        return {
+            "PORTAL_PUBLIC_URL": self.config.url(PORTAL),
+            "PORTAL_COOKIE_SECURE": "false",
+            **{f"PORTAL_{s.upper()}_URL": self.config.url(s) for s in SERVICES},
+        }
 
     def start_service(self, service: str, wait: bool = True, **extra_env: str) -> None:
         self.spawn(service, [sys.executable, "-m", service], env=self.service_env(service, **extra_env))
@@ -256,9 +276,9 @@ class DevStack:
     def stop(self) -> None:
         if self._supervisor is not None:
             self._supervisor.stop_restarting()
-        for name in [n for n in self.processes if n in SERVICES]:
+        for name in [n for n in self.processes if n in HTTP_PARTS]:
             self.processes[name].send_signal(signal.SIGTERM)
-        for name in [n for n in self.processes if n in SERVICES]:
+        for name in [n for n in self.processes if n in HTTP_PARTS]:
             self.terminate(name)
         for name in list(self.processes):
             self.terminate(name, timeout=5)
@@ -430,7 +450,9 @@ def main() -> None:
         print("\nEntitle is up. Services:")
         for service in SERVICES:
             print(f"  {service:<14} {config.url(service)}  (API docs: {config.url(service)}/docs)")
-        print(f"  mail kept in   {config.mail_dir}/\nRun `make demo` in another shell. Ctrl-C stops.\n", flush=True)
+        print(f"  mail kept in   {config.mail_dir}/")
+        print(f"\n  Open the portal: {config.url(PORTAL)}\n")
+        print("Run `make demo` in another shell. Ctrl-C stops.\n", flush=True)
         signal.signal(signal.SIGTERM, _interrupt)
         while True:
             time.sleep(3600)

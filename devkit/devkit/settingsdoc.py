@@ -24,6 +24,7 @@ SERVICE_SETTINGS = {
     "seats": "seats.settings:SeatsSettings",
     "notifications": "notifications.settings:NotificationsSettings",
     "billing": "billing.settings:BillingSettings",
+    "portal": "portal.settings:PortalSettings",
 }
 
 

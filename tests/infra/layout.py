@@ -26,6 +26,11 @@ REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 COMPOSE_FILE = INFRA / "docker-compose.yml"
 SERVICES = ("identity", "subscriptions", "seats", "notifications", "billing")
+"""The services on Kafka: each signs in as its own user and owns topics."""
+PORTAL = "portal"
+"""The browser's pages over the services' APIs: a service image too, but no Kafka user, no topic."""
+SERVICE_IMAGES = (*SERVICES, PORTAL)
+"""Every image built from services/Dockerfile, one per name given as its SERVICE argument."""
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>[^}]*)\}")
 
 SERVICE_DOCKERFILE = REPO / "services" / "Dockerfile"  # every service, named by the SERVICE build argument
@@ -33,7 +38,7 @@ OPERATOR_DOCKERFILE = REPO / "opskit" / "Dockerfile"  # the `entitle` command
 OPERATOR_IMAGE = "opskit"
 # Every image of the repository: its Dockerfile and build arguments, as compose builds it.
 IMAGES: dict[str, tuple[Path, dict[str, str]]] = {
-    **{service: (SERVICE_DOCKERFILE, {"SERVICE": service}) for service in SERVICES},
+    **{service: (SERVICE_DOCKERFILE, {"SERVICE": service}) for service in SERVICE_IMAGES},
     OPERATOR_IMAGE: (OPERATOR_DOCKERFILE, {}),
 }
 # Packages of the repository by what an image may hold: the runtime, the operator tools,

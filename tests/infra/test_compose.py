@@ -7,6 +7,9 @@ import re
 import jsonschema
 from dotenv import dotenv_values
 
+from devkit.devstack import PORTAL_PORT
+from opskit.endpoints import DEFAULT_PORTS
+from portal.settings import PortalSettings
 from servicekit.settings import ServiceSettings
 from tests.infra.layout import (
     COMPOSE_FILE,
@@ -14,8 +17,10 @@ from tests.infra.layout import (
     INFRA,
     OPERATOR_DOCKERFILE,
     OPERATOR_IMAGE,
+    PORTAL,
     REPO,
     SERVICE_DOCKERFILE,
+    SERVICE_IMAGES,
     SERVICES,
     build_args_of,
     compose,
@@ -57,8 +62,8 @@ def test_the_compose_file_follows_the_compose_specification():
     assert not errors, errors
 
 
-def test_it_runs_kafka_in_kraft_mode_postgresql_mailpit_the_topics_job_and_the_five_services():
-    assert set(services()) == {"kafka", "kafka-tls", "kafka-setup", "postgres", "mailpit", "topics", *SERVICES}
+def test_it_runs_kafka_in_kraft_mode_postgresql_mailpit_the_topics_job_the_five_services_and_the_portal():
+    assert set(services()) == {"kafka", "kafka-tls", "kafka-setup", "postgres", "mailpit", "topics", *SERVICE_IMAGES}
     kafka = services()["kafka"]["environment"]
     assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller" and "KAFKA_ZOOKEEPER_CONNECT" not in kafka
     assert kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
@@ -70,7 +75,7 @@ def test_images_from_a_registry_are_pinned_to_a_version():
 
 
 def test_every_service_is_built_from_the_service_dockerfile_with_its_name_and_the_repository_as_context():
-    for name in SERVICES:
+    for name in SERVICE_IMAGES:
         definition = services()[name]
         assert (COMPOSE_FILE.parent / definition["build"]["context"]).resolve() == REPO
         assert dockerfile_of(definition) == SERVICE_DOCKERFILE and SERVICE_DOCKERFILE.is_file()
@@ -106,6 +111,13 @@ def test_ports_are_published_on_loopback_only():
     assert published and all(str(p).startswith("127.0.0.1:") for _, p in published), published
 
 
+def test_the_services_and_the_portal_answer_on_the_ports_of_make_run():
+    ports = {**DEFAULT_PORTS, PORTAL: PORTAL_PORT}
+    assert {name: services()[name]["ports"] for name in SERVICE_IMAGES} == {
+        name: [f"127.0.0.1:{ports[name]}:8000"] for name in SERVICE_IMAGES
+    }
+
+
 def test_the_services_start_after_the_topics_are_created_and_the_infrastructure_is_healthy():
     for name in SERVICES:
         depends_on = services()[name]["depends_on"]
@@ -114,8 +126,26 @@ def test_the_services_start_after_the_topics_are_created_and_the_infrastructure_
     assert services()["topics"]["depends_on"]["kafka"] == {"condition": "service_healthy"}
 
 
+def test_the_portal_needs_postgresql_only_and_no_kafka_user_topic_or_certificate():
+    portal = services()[PORTAL]
+    assert portal["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert not [variable for variable in portal["environment"] if "KAFKA" in variable]
+    assert portal["volumes"] == []  # the *service volume is the Kafka CA's
+    assert not [v for v in interpolated_variables(str(portal)) if v.startswith("KAFKA_")]
+
+
+def test_the_portal_reaches_the_five_services_inside_the_network_and_sends_its_cookie_over_https_by_default():
+    environment = services()[PORTAL]["environment"]
+    assert set(PortalSettings().upstream_urls()) == set(SERVICES)
+    assert {s: environment[f"PORTAL_{s.upper()}_URL"] for s in SERVICES} == {s: f"http://{s}:8000" for s in SERVICES}
+    assert environment["PORTAL_COOKIE_SECURE"] == "${PORTAL_COOKIE_SECURE:-true}"
+    assert environment["PORTAL_PUBLIC_URL"] == "${PORTAL_PUBLIC_URL:-http://127.0.0.1:8100}"
+    for name in SERVICES:  # the links in e-mails stay on the services until the portal serves them
+        assert not [v for v in services()[name]["environment"].values() if "8100" in str(v)], name
+
+
 def test_the_services_keep_their_image_healthcheck_and_run_as_built():
-    for name in SERVICES:
+    for name in SERVICE_IMAGES:
         definition = services()[name]
         assert not definition["healthcheck"].get("disable") and "test" not in definition["healthcheck"]
         assert "user" not in definition and "command" not in definition and definition["read_only"] is True

@@ -1,6 +1,6 @@
 """The images' Dockerfiles and .dockerignore, parsed as Docker parses them, without Docker:
-services/Dockerfile, built once per service with its name as the SERVICE build argument,
-and opskit/Dockerfile, the operator tools."""
+services/Dockerfile, built once per service (and for the portal) with its name as the SERVICE
+build argument, and opskit/Dockerfile, the operator tools."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from tests.infra.layout import (
     REPO,
     RUNTIME,
     SERVICE_DOCKERFILE,
-    SERVICES,
+    SERVICE_IMAGES,
     copied_sources,
     dockerfile,
     env_names,
@@ -113,7 +113,7 @@ def test_the_runtime_environment_names_only_settings_of_the_services(image):
     # ENTITLE_SERVICE, the one other, is no setting: the service image's own name (below).
     names = {n for n in dockerfile(image).envs if not n.startswith("PYTHON")} - {"ENTITLE_SERVICE"}
     assert names <= env_names(ServiceSettings)
-    assert ("HTTP_PORT" in names) == (image in SERVICES)
+    assert ("HTTP_PORT" in names) == (image in SERVICE_IMAGES)
 
 
 def test_the_build_context_leaves_out_tests_local_state_version_control_and_the_development_kit():
@@ -142,7 +142,7 @@ def test_the_build_context_leaves_out_tests_local_state_version_control_and_the_
 # --- the service images: services/Dockerfile --------------------------------------------------
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICE_IMAGES)
 def test_a_service_image_installs_the_service_and_the_runtime_only(service):
     assert pip_arguments(service, "install") == [f"entitle-{service}"]
     assert sorted(copied_sources(service)) == sorted(["contracts", "services/servicekit", f"services/{service}"])
@@ -150,7 +150,7 @@ def test_a_service_image_installs_the_service_and_the_runtime_only(service):
     assert not installed & OPERATOR_ONLY, sorted(installed & OPERATOR_ONLY)  # no `entitle` command, no typer/rich
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICE_IMAGES)
 def test_the_build_argument_names_the_service_everywhere_in_its_image(service):
     parsed = dockerfile(service)
     assert parsed.envs["ENTITLE_SERVICE"] == service  # what the health check and CMD read in the container
@@ -162,24 +162,24 @@ def test_the_build_argument_names_the_service_everywhere_in_its_image(service):
 def test_a_build_without_a_service_or_with_a_folder_that_is_no_service_stops_at_once():
     dockerfile_text = SERVICE_DOCKERFILE.read_text(encoding="utf-8")
     assert not re.search(r"^ARG SERVICE=", dockerfile_text, re.M), "no default: the name must be given"
-    (check,) = [run for run in instructions(dockerfile(SERVICES[0]), "RUN") if "__main__.py" in run]
+    (check,) = [run for run in instructions(dockerfile(SERVICE_IMAGES[0]), "RUN") if "__main__.py" in run]
 
     def build_step(service: str) -> int:  # as Docker runs it: the argument in the environment, /src holding the copies
         return subprocess.run(
             ["sh", "-c", check], cwd=REPO, env={"PATH": os.environ["PATH"], "SERVICE": service}, capture_output=True
         ).returncode
 
-    assert [build_step(service) for service in SERVICES] == [0] * len(SERVICES)
+    assert [build_step(service) for service in SERVICE_IMAGES] == [0] * len(SERVICE_IMAGES)
     assert all(build_step(name) != 0 for name in ("", "servicekit", "seat", "../opskit"))
 
 
 def test_the_service_image_listens_on_its_port_and_stops_on_sigterm():
-    parsed = dockerfile(SERVICES[0])
+    parsed = dockerfile(SERVICE_IMAGES[0])
     assert instructions(parsed, "EXPOSE") == [parsed.envs["HTTP_PORT"]]
     assert instructions(parsed, "STOPSIGNAL") == ["SIGTERM"]
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICE_IMAGES)
 def test_the_command_runs_the_service_as_pid_1(service, tmp_path):
     """CMD's shell replaces itself with `python -m <service>` (exec), so python is the
     container's PID 1 and receives SIGTERM: a stand-in python tells its pid and arguments."""
@@ -220,7 +220,7 @@ def health_ports():
         server.server_close()
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICE_IMAGES)
 def test_the_health_check_asks_health_on_the_port_the_service_listens_on(service, health_ports):
     """The HEALTHCHECK's own command, run with the image's environment: HTTP_PORT, unless the
     service's `<SERVICE>_HTTP_PORT` is set, which its settings read first."""

@@ -16,7 +16,7 @@ from contracts.topics import ALL_TOPICS, DEAD_LETTER_TOPICS, FOREVER, every_topi
 from opskit.cli import app
 from opskit.topics import drift
 from servicekit.messaging.kafka import create_missing, definitions
-from tests.infra.layout import OPERATOR_IMAGE, SERVICES, compose, dockerfile, instructions
+from tests.infra.layout import OPERATOR_IMAGE, PORTAL, SERVICES, compose, dockerfile, instructions
 
 ALREADY_EXISTS = 36
 
@@ -55,6 +55,11 @@ def test_the_plan_is_every_catalogue_topic_and_one_dead_letter_topic_per_consume
     planned = {line.split()[2] for line in plan.splitlines() if line.startswith("would create")}
     assert planned == {t.name for t in every_topic()}
     assert {t.name for t in DEAD_LETTER_TOPICS} == {f"{group}.dlq" for group in consumer_groups}
+
+
+def test_the_portal_owns_no_topic_and_consumes_none():
+    assert PORTAL not in {t.owner for t in every_topic()}
+    assert importlib.import_module(f"{PORTAL}.app").build().consumers == []
 
 
 def test_public_events_are_kept_forever_and_never_compacted():

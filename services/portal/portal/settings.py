@@ -10,8 +10,9 @@ class PortalSettings(ServiceSettings):
     http_port: int = 8100
     public_url: str = Field(
         "",
-        description="Where people open the portal (`https://...`): the base of the links the "
-        "e-mails carry. Required outside a test clock (https unless the host is loopback). "
+        description="Where people open the portal (`https://...`); the e-mails' links will point "
+        "here once the portal has a page for each of them. Required outside a test clock (https "
+        "unless the host is loopback). "
         "Empty on a test stack: this service's own address.",
     )
     identity_url: str = Field("http://127.0.0.1:8101", description="Identity's HTTP API, as the portal reaches it.")
