@@ -94,13 +94,13 @@ def test_a_part_that_keeps_dying_is_restarted_later_each_time(supervised):
 
 
 def test_a_part_killed_on_purpose_is_not_started_again(supervised):
-    supervised.spawn("sleeper", [sys.executable, "-c", "import time; time.sleep(600)"])
+    supervised.spawn("waiter", [sys.executable, "-c", "import signal; signal.pause()"])
     supervised.start_supervising()
-    supervised.kill("sleeper")
+    supervised.kill("waiter")
     supervised.spawn("marker", [sys.executable, "-c", "raise SystemExit(0)"])  # something that does die...
     eventually(lambda: any("marker died" in line for line in supervisor_log(supervised)), what="marker noticed")
-    assert "sleeper" not in supervised.processes  # ...while the one killed on purpose stays gone
-    assert not any("sleeper" in line for line in supervisor_log(supervised))
+    assert "waiter" not in supervised.processes  # ...while the one killed on purpose stays gone
+    assert not any("waiter" in line for line in supervisor_log(supervised))
 
 
 def test_make_run_supervises_its_stack_and_the_test_stacks_do_not(monkeypatch, tmp_path):

@@ -13,6 +13,13 @@ async def idle() -> int:
     return 0
 
 
+async def one_tick() -> None:
+    """Let every callback already scheduled run once, as one turn of the event loop does."""
+    turned = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon(turned.set_result, None)
+    await turned
+
+
 async def test_a_loop_cancelled_as_its_wake_up_completes_still_stops():
     for ticks in range(8):  # between the wake-up and the cancellation: one of them is the racy one
         wake = asyncio.Event()
@@ -20,10 +27,10 @@ async def test_a_loop_cancelled_as_its_wake_up_completes_still_stops():
             drive(idle, wake, poll_seconds=30.0, log=logging.getLogger("test"), what="idle loop")
         )
         for _ in range(3):
-            await asyncio.sleep(0)  # the loop is waiting for its wake-up
+            await one_tick()  # the loop is waiting for its wake-up
         wake.set()
         for _ in range(ticks):
-            await asyncio.sleep(0)
+            await one_tick()
         loop.cancel()
         done, _ = await asyncio.wait([loop], timeout=2.0)
         assert done == {loop}, f"the loop kept running after a cancellation {ticks} ticks after its wake-up"
