@@ -61,6 +61,11 @@ class ContactAdded(Event):
     added_by: Contact = Field(description="The administrator who added them.")
     register_url: str | None = Field(None, description="Where an invited contact registers; no secret.")
     added_at: datetime = Field(description="When.")
+    seat_user: bool = Field(
+        False,
+        description="True when the contact is a seat user seats invited (R39): seats mailed the "
+        "invitation, so no contact invitation goes out; `added_by` is who invited them.",
+    )
 
     key_field: ClassVar[str] = "account_id"
 
@@ -134,5 +139,19 @@ class RegistrationAttempted(Event):
     type: ClassVar[str] = "identity.registration_attempted"
     person: Contact = Field(description="The existing person who owns the address; who is told.")
     attempted_at: datetime = Field(description="When the registration was attempted.")
+
+    key_field: ClassVar[str] = "person.person_id"
+
+
+class PasswordResetRequested(Event):
+    """Internal (`identity.internal.v1`): send the password-reset link (R1).
+
+    Someone asked for a new password for this verified person's address. Carries a single-use,
+    expiring link: never published on a public topic."""
+
+    type: ClassVar[str] = "identity.password_reset_requested"
+    person: Contact = Field(description="Whose password may be reset; who is e-mailed.")
+    reset_url: str = Field(description="The single-use password-reset link on the portal (secret).")
+    expires_at: datetime = Field(description="When the link stops working.")
 
     key_field: ClassVar[str] = "person.person_id"

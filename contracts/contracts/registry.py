@@ -16,7 +16,11 @@ _BY_TOPIC: dict[topics.Topic, tuple[type[Event], ...]] = {
         identity.SignedOut,
         identity.AccountWithdrawn,
     ),
-    topics.IDENTITY_INTERNAL: (identity.VerificationEmailRequested, identity.RegistrationAttempted),
+    topics.IDENTITY_INTERNAL: (
+        identity.VerificationEmailRequested,
+        identity.RegistrationAttempted,
+        identity.PasswordResetRequested,
+    ),
     topics.SUBSCRIPTIONS_EVENTS: (
         subscriptions.SubscriptionPurchased,
         subscriptions.SubscriptionActivated,

@@ -99,6 +99,7 @@ ACTIVATION_WINDOW = timedelta(days=90)  # R8
 GRACE_PERIOD = timedelta(days=10)  # R15
 DOCUMENTS_WINDOW = timedelta(days=60)  # R3
 VERIFICATION_LINK_LIFETIME = timedelta(hours=48)
+PASSWORD_RESET_LIFETIME = timedelta(hours=1)
 TERMS_VERSION = "2026-01"
 
 
@@ -1352,6 +1353,19 @@ def email_rejected(**overrides: Any) -> notifications.EmailRejected:
     return SubscriptionStory().email_rejected(**overrides)
 
 
+def password_reset_requested(**overrides: Any) -> identity.PasswordResetRequested:
+    """ADA's password-reset link, asked for at T0 and working for an hour. The token is a
+    placeholder: the event is internal because real ones carry a secret."""
+    return identity.PasswordResetRequested(
+        **{
+            "person": ADA,
+            "reset_url": f"{PORTAL_URL}/password-reset?token=test-token",
+            "expires_at": T0 + PASSWORD_RESET_LIFETIME,
+            **overrides,
+        }
+    )
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 
@@ -1366,6 +1380,7 @@ def forged(event: Event, **changes: Any) -> Any:
 _OCCURRED: dict[type[Event], Callable[[Any], datetime]] = {
     identity.AccountVerificationLapsed: lambda e: e.lapsed_at,
     identity.VerificationEmailRequested: lambda e: e.expires_at - VERIFICATION_LINK_LIFETIME,
+    identity.PasswordResetRequested: lambda e: e.expires_at - PASSWORD_RESET_LIFETIME,
     subscriptions.ActivationExpired: lambda e: e.expired_at,
     subscriptions.GraceStarted: lambda e: e.term_end,
     seats.SeatQuantityChanged: lambda e: e.effective_at,
@@ -1405,6 +1420,7 @@ FACTORIES: dict[type[Event], Callable[..., Event]] = {
     identity.AccountWithdrawn: account_withdrawn,
     identity.VerificationEmailRequested: verification_email_requested,
     identity.RegistrationAttempted: registration_attempted,
+    identity.PasswordResetRequested: password_reset_requested,
     subscriptions.SubscriptionPurchased: purchased,
     subscriptions.SubscriptionActivated: activated,
     subscriptions.ActivationExpired: activation_expired,

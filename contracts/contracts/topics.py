@@ -62,6 +62,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
 
 # Consumer group → the service that runs it (one group per consuming service).
 CONSUMER_GROUPS: dict[str, str] = {
+    "identity": "identity",  # seats' invitations: seat users are contacts of the company (R39)
     "subscriptions": "subscriptions",
     "seats": "seats",
     "billing": "billing",

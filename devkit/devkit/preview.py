@@ -47,6 +47,7 @@ def every_event(locale: str = "en") -> list[Event]:
         testing.contact_added(contact=bob, added_by=ada),
         testing.account_verification_lapsed(administrator=ada),
         testing.registration_attempted(person=ada),
+        testing.password_reset_requested(person=ada),
     ]
 
 

@@ -1,4 +1,4 @@
-"""Wiring of the identity service: what it schedules and serves (it consumes no events)."""
+"""Wiring of the identity service: what it consumes, schedules and serves."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from contracts import topics
+from contracts.seats import UserInvited
 from identity.adapters import redaction
 from identity.api import accounts as accounts_api
 from identity.api import ops as ops_api
+from identity.api import passwords as passwords_api
 from identity.api import registration as registration_api
 from identity.api import sessions as sessions_api
-from identity.handlers import accounts
+from identity.handlers import accounts, seat_users
 from identity.handlers.limits import SignInLimits
 from identity.handlers.registration import VERIFICATION_DEADLINE_JOB
 from identity.handlers.sessions import Issuer
@@ -29,15 +32,27 @@ def build(settings: IdentitySettings | None = None, **overrides: Any) -> Service
     settings = settings or IdentitySettings()
     runtime = ServiceRuntime(settings, metadata, unit_of_work=IdentityUnitOfWork, **overrides)
 
+    # R39: seat users are contacts of the company. Identity's own events are not read back:
+    # the kit records ended sessions only for the services that are not identity.
+    events = runtime.consumer("identity")
+    events.on(UserInvited, seat_users.seat_user_invited)
+    events.attach(topics.SEATS_EVENTS)
+
     runtime.scheduler.on(VERIFICATION_DEADLINE_JOB, accounts.lapse_verification)
 
-    routers: list[APIRouter] = [registration_api.router, sessions_api.router, accounts_api.router, ops_api.router]
+    routers: list[APIRouter] = [
+        registration_api.router,
+        passwords_api.router,
+        sessions_api.router,
+        accounts_api.router,
+        ops_api.router,
+    ]
     if runtime.on_test_clock:  # a production service never hands out a live verification link
         routers.append(ops_api.test_stack_router)
     app = service_app(
         runtime, *routers, title="Entitle identity", description="People, accounts, contacts and access tokens."
     )
-    app.state.public_url = settings.resolved_public_url()  # never a request's Host header
+    app.state.portal_url = settings.resolved_portal_url()  # never a request's Host header
     app.state.issuer = Issuer(settings.token_secret, timedelta(seconds=settings.token_ttl_seconds))
     app.state.sign_in_limits = SignInLimits.of(settings)
     sessions_api.describe_sign_in_limits(app, settings)

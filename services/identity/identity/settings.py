@@ -1,20 +1,13 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from servicekit.settings import ServiceSettings, own_address, public_url_problems
+from servicekit.settings import ServiceSettings
 
 
 class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="IDENTITY_")
     service_name: str = "identity"
     http_port: int = 8101
-    public_url: str = Field(
-        "",
-        description="Where people reach identity (`https://...`): the base "
-        "of verification links and invitations. Required outside a test clock "
-        "(https unless the host is loopback). Empty on a test stack: "
-        "`http://<HTTP_HOST>:<HTTP_PORT>`. Never taken from a request's Host header.",
-    )
     sign_in_failures_per_client: int = Field(
         20,
         ge=1,
@@ -31,13 +24,9 @@ class IdentitySettings(ServiceSettings):
         "the minute ends.",
     )
 
-    def resolved_public_url(self) -> str:
-        """The base of every link identity mails. Only configuration decides it: a request's
-        Host header is the caller's to forge, and a link built from it would carry a live
-        verification token to the forger's host."""
-        return self.public_url.rstrip("/") or own_address(self.http_host, self.http_port)
-
     def production_problems(self) -> list[str]:
-        return super().production_problems() + public_url_problems(
-            "IDENTITY_PUBLIC_URL", self.public_url, "verification and invitation links (single-use tokens)"
+        # Only configuration decides where links point: a request's Host header is the
+        # caller's to forge, and a link built from it would carry a live token to their host.
+        return super().production_problems() + self.portal_url_problems(
+            "verification, invitation and password-reset links (single-use tokens)"
         )

@@ -22,7 +22,7 @@ OPERATOR = {"X-Operator-Token": "op-secret"}
 
 @pytest.fixture
 async def service(driver_of):
-    return (await driver_of(operator_token="op-secret", public_url="http://id.test")).from_()
+    return (await driver_of(operator_token="op-secret", portal_url="http://id.test")).from_()
 
 
 async def published(service, event_type: str) -> list[dict]:
@@ -243,4 +243,4 @@ async def test_R1_only_a_test_stack_shows_pending_links(service, driver_of, tmp_
     await register(stack, "new@example.com")
     link = await stack.get("/ops/verification-links", params={"email": "new@example.com"})
     # No public URL on a test stack: the service's own configured address, never the Host asked.
-    assert link.json()["verify_url"].startswith("http://127.0.0.1:8101/verifications?token=")
+    assert link.json()["verify_url"].startswith("http://127.0.0.1:8100/verifications?token=")

@@ -21,7 +21,7 @@ async def service(driver_of):
     driver = await driver_of(
         database_url="postgresql://postgres@127.0.0.1:5432/test",
         db_schema=f"identity_{uuid.uuid4().hex[:8]}",
-        public_url="http://id.test",
+        portal_url="http://id.test",
     )
     yield driver.from_()
     await driver.runtime.db.drop_schema()  # before driver_of closes it

@@ -30,13 +30,13 @@ from .test_api import PASSWORD, latest_token, published, register, sign_in, sign
 NOW = T0  # as in conftest.py
 OWNER_ADDRESS, GUESSER_ADDRESS = "198.51.100.10", "203.0.113.66"
 OPERATOR_TOKEN = "operator-" + "o" * 32
-PUBLIC_URL = "https://id.example.com"
+PORTAL_URL = "https://portal.example.com"
 
 
 @pytest.fixture
 def driver_of(driver_of):
     """Identity services with a public URL, as in production (unless a test gives another)."""
-    return functools.partial(driver_of, public_url=PUBLIC_URL)
+    return functools.partial(driver_of, portal_url=PORTAL_URL)
 
 
 @pytest.fixture
@@ -74,25 +74,27 @@ async def test_a_forged_host_header_never_reaches_a_mailed_link(driver):
 
     mailed = await outbox_text(evil)
     assert "evil.example" not in mailed
-    assert mailed.count("https://id.example.com/verifications?token=") == 2
-    assert "https://id.example.com/people/registration?email=cy%40example.com" in mailed
+    assert mailed.count("https://portal.example.com/verifications?token=") == 2
+    assert "https://portal.example.com/people/registration?email=cy%40example.com" in mailed
 
 
-async def test_without_a_public_url_a_test_stack_links_to_its_own_address_never_to_the_host_asked(driver_of, tmp_path):
+async def test_without_a_portal_url_a_test_stack_links_to_the_make_run_portal_never_to_the_host_asked(
+    driver_of, tmp_path
+):
     clock_file = tmp_path / "clock.json"
     SharedTestClock(clock_file).set_frozen(NOW)
-    driver = await driver_of(clock=SharedTestClock(clock_file), public_url="", http_port=8101)
+    driver = await driver_of(clock=SharedTestClock(clock_file), portal_url="", http_port=8101)
     evil = driver.from_(host="evil.example")
     await register(evil, "ada@example.com")
     await evil.post("/verifications/resend", json={"email": "ada@example.com"})
 
     mailed = await outbox_text(evil)
     assert "evil.example" not in mailed
-    assert mailed.count("http://127.0.0.1:8101/verifications?token=") == 2
+    assert mailed.count("http://127.0.0.1:8100/verifications?token=") == 2
 
 
 @pytest.mark.parametrize(
-    "public_url, refused",
+    "portal_url, refused",
     [
         ("", True),
         ("http://id.example.com", True),
@@ -102,19 +104,19 @@ async def test_without_a_public_url_a_test_stack_links_to_its_own_address_never_
         ("http://127.0.0.1:8101", False),  # loopback: a local trial (the compose default), not the internet
     ],
 )
-def test_a_production_start_needs_an_https_public_url(public_url, refused):
-    problems = [p for p in IdentitySettings(public_url=public_url).production_problems() if "IDENTITY_PUBLIC_URL" in p]
+def test_a_production_start_needs_an_https_portal_url(portal_url, refused):
+    problems = [p for p in IdentitySettings(portal_url=portal_url).production_problems() if "PORTAL_URL" in p]
     assert bool(problems) is refused
 
 
-async def test_identity_on_real_time_refuses_to_start_without_a_public_url(tmp_path):
+async def test_identity_on_real_time_refuses_to_start_without_a_portal_url(tmp_path, monkeypatch):
     from servicekit.runtime import UnsafeConfiguration
 
     settings = IdentitySettings(
-        database_url=f"sqlite:///{tmp_path}/real.db", var_dir=str(tmp_path), token_secret="s" * 40, public_url=""
+        database_url=f"sqlite:///{tmp_path}/real.db", var_dir=str(tmp_path), token_secret="s" * 40, portal_url=""
     )
     runtime = build(settings)  # no test clock: the system's
-    with pytest.raises(UnsafeConfiguration, match="IDENTITY_PUBLIC_URL"):
+    with pytest.raises(UnsafeConfiguration, match="PORTAL_URL"):
         await runtime.start()
     await runtime.db.dispose()
 

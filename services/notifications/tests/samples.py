@@ -14,6 +14,7 @@ from contracts.envelope import Event
 from contracts.identity import (
     AccountVerificationLapsed,
     ContactAdded,
+    PasswordResetRequested,
     RegistrationAttempted,
     VerificationEmailRequested,
 )
@@ -123,6 +124,14 @@ def verification(locale: str = "en") -> VerificationEmailRequested:
     )
 
 
+def password_reset(locale: str = "en") -> PasswordResetRequested:
+    return testing.password_reset_requested(
+        person=user(locale),
+        reset_url="http://portal/password-reset?token=s3cr3t&x=1",
+        expires_at=AT + timedelta(hours=1),
+    )
+
+
 def invited(locale: str = "en", resend: bool = False) -> UserInvited:
     return testing.user_invited(
         invitation_id="inv-2" if resend else "inv-1",
@@ -168,6 +177,7 @@ def every_event(locale: str = "en") -> list[Event]:
         grace(locale),
         trial_ended(locale),
         verification(locale),
+        password_reset(locale),
         invited(locale),
         invited(locale, resend=True),
         contact_added(locale),

@@ -23,6 +23,7 @@ from .samples import (
     grace,
     invited,
     invoice,
+    password_reset,
     purchased,
     registration_attempted,
     transferred,
@@ -121,6 +122,17 @@ def test_R33_a_verification_request_sends_the_link_and_its_expiry_to_the_person(
     assert request.facts["expires_at"] == "2026-01-06 00:00 UTC"
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+def test_R1_a_password_reset_request_sends_the_single_use_link_and_its_expiry_to_the_person(locale):
+    [request] = emails_for(password_reset(locale), "event-1")
+    assert (request.template, request.recipient.person_id, request.locale) == ("password_reset", "u-1", locale)
+    assert (request.subscription_id, request.account_id) == ("u-1", "")  # about the person, no account
+    assert request.facts["expires_at"] == "2026-01-05 01:00 UTC"
+    email = render(request.template, locale, request.facts)
+    assert "password-reset?token=s3cr3t" in email.text and "password-reset?token=s3cr3t&amp;x=1" in email.html
+    assert "2026-01-05 01:00 UTC" in email.text and "Uma &lt;User&gt;" in email.html
+
+
 def test_R33_an_invited_user_gets_an_invitation_and_a_resend_a_reinvitation():
     [first] = emails_for(invited("nl"), "event-1")
     [again] = emails_for(invited("nl", resend=True), "event-2")
@@ -139,6 +151,12 @@ def test_R33_R4_an_unregistered_contact_is_invited_and_a_linked_one_gets_nothing
     )
     assert (request.facts["company_name"], request.facts["inviter_name"]) == ("Acme <Tools>", "Ada <Admin>")
     assert emails_for(contact_added(linked=True), "event-2") == []
+
+
+def test_R39_a_seat_user_made_a_contact_gets_no_second_invitation():
+    """Seats invited them already; identity's contact_added only tells the company's directory."""
+    seat_user = contact_added("fr").model_copy(update={"seat_user": True, "register_url": None})
+    assert emails_for(seat_user, "event-3") == []
 
 
 @pytest.mark.parametrize("locale", LOCALES)

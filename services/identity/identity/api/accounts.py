@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from identity.api.deps import OpenSessionCaller, PublicUrlDep
+from identity.api.deps import OpenSessionCaller, PortalUrlDep
 from identity.api.schemas import ADMINISTRATOR, SIGNED_IN, CommandAnswer, Id
 from identity.domain.accounts import Account, AccountContact, NewContact
 from identity.handlers import accounts
@@ -126,12 +126,12 @@ async def add_contact(
     request: Request,
     caller: OpenSessionCaller,
     commands: Commands,
-    public_url: PublicUrlDep,
+    portal_url: PortalUrlDep,
 ) -> Any:
     new = NewContact(body.email, body.first_name, body.last_name, body.locale)
 
     async def act(uow: IdentityUnitOfWork) -> ContactView:
-        return ContactView.of(await accounts.add_contact(caller, account_id, new, public_url, uow))
+        return ContactView.of(await accounts.add_contact(caller, account_id, new, portal_url, uow))
 
     return await commands.run(request, caller, body, act, status_code=201)
 

@@ -30,10 +30,10 @@ async def open_session(caller: CurrentCaller, runtime: Runtime) -> Caller:
     return caller
 
 
-PublicUrlDep = Annotated[str, Depends(from_app_state("public_url"))]
-"""Links in e-mails point here: configured (`IdentitySettings.resolved_public_url`), never the
-request's Host header (which the caller chooses: a forged one would mail a live token to the
-forger's host)."""
+PortalUrlDep = Annotated[str, Depends(from_app_state("portal_url"))]
+"""Links in e-mails open the portal's pages (verification, invitation, password reset): the
+configured `PORTAL_URL`, never the request's Host header (which the caller chooses: a forged
+one would mail a live token to the forger's host)."""
 IssuerDep = Annotated[Issuer, Depends(from_app_state("issuer"))]
 """Signs identity's access tokens: the shared secret and how long a token lives."""
 SignInLimitsDep = Annotated[SignInLimits, Depends(from_app_state("sign_in_limits"))]

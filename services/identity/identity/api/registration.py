@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from identity.api.deps import PublicUrlDep
+from identity.api.deps import PortalUrlDep
 from identity.api.schemas import ANYONE, CommandAnswer
 from identity.domain.people import TERMS_VERSION
 from identity.handlers import registration
@@ -96,10 +96,10 @@ RESEND_ANSWER = ResendAnswer(status="If this e-mail is registered and not yet ve
     "this one (its accounts are withdrawn), and only whoever controls the mailbox "
     "can verify it (R1, R3).",
 )
-async def register(body: AccountRequest, request: Request, commands: Commands, public_url: PublicUrlDep) -> Any:
+async def register(body: AccountRequest, request: Request, commands: Commands, portal_url: PortalUrlDep) -> Any:
     async def act(uow: IdentityUnitOfWork) -> AccountRegistered:
         registered = await registration.register_person(
-            body.registration(), public_url, uow, company_name=body.company_name
+            body.registration(), portal_url, uow, company_name=body.company_name
         )
         return AccountRegistered(**_answer(registered), account_id=registered.account_id)
 
@@ -114,9 +114,9 @@ async def register(body: AccountRequest, request: Request, commands: Commands, p
     description=f"{ANYONE} Answers alike for a new and an already registered "
     "e-mail, as `POST /accounts` does (R1, R4).",
 )
-async def register_person(body: PersonRequest, request: Request, commands: Commands, public_url: PublicUrlDep) -> Any:
+async def register_person(body: PersonRequest, request: Request, commands: Commands, portal_url: PortalUrlDep) -> Any:
     async def act(uow: IdentityUnitOfWork) -> PersonRegistered:
-        registered = await registration.register_person(body.registration(), public_url, uow)
+        registered = await registration.register_person(body.registration(), portal_url, uow)
         return PersonRegistered(**_answer(registered))
 
     return _without_event_ids(await commands.run(request, None, body.without_password(), act, status_code=201))
@@ -175,9 +175,9 @@ async def verify_link(
     description=f"{ANYONE} The answer is the same for any address; a link goes only "
     "to a registered, unverified one, at most five e-mails an hour per address.",
 )
-async def resend(body: ResendRequest, runtime: Runtime, public_url: PublicUrlDep) -> ResendAnswer:
+async def resend(body: ResendRequest, runtime: Runtime, portal_url: PortalUrlDep) -> ResendAnswer:
     async with runtime.uow() as uow:
-        await registration.resend_verification(body.email, public_url, uow)
+        await registration.resend_verification(body.email, portal_url, uow)
         await uow.commit()
     return RESEND_ANSWER
 

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from contracts.errors import Refusal, RuleViolation, not_found
+from contracts.errors import InconsistentEvent, Refusal, RuleViolation, not_found
 from contracts.identity import AccountVerificationLapsed, AccountVerified, AccountWithdrawn, ContactAdded
 from contracts.values import Contact
 from identity.domain.people import Person
 
 DOCUMENTS_WINDOW = timedelta(days=60)
+MAX_NAME_LENGTH = 100  # `contacts.first_name` and `last_name`; seats allows longer names
+LOCALES = ("en", "fr", "nl", "de")
 
 
 class AccountStatus(str, Enum):
@@ -177,6 +179,61 @@ def add_contact(
         added_by=by.as_contact(),
         register_url=None if contact.linked else register_url,
         added_at=now,
+    )
+    return contact, event
+
+
+def ensure_may_invite_seat_users(account: Account | None, inviter: AccountContact | None, account_id: str) -> Account:
+    """R39: a seat user invited by seats becomes a contact only when identity can vouch for the
+    invitation itself: the account exists, was not withdrawn, and the inviter is a member of it
+    (R2). Seats names the subscription's administrator, who is whichever member bought it or
+    took it over (R6, R17, R38): identity's administrator role is not required. Anything else
+    contradicts what identity knows, as a forged event would."""
+    if account is None:
+        raise InconsistentEvent(f"seats.user_invited names account {account_id}, which identity never registered")
+    if account.status is AccountStatus.WITHDRAWN:
+        raise InconsistentEvent(f"seats.user_invited names account {account_id}, which was withdrawn (R1)")
+    if inviter is None or not inviter.linked:
+        raise InconsistentEvent(f"seats.user_invited names an inviter who is not a member of account {account_id} (R2)")
+    return account
+
+
+def seat_user_contact(
+    account: Account,
+    already: AccountContact | None,
+    user: Contact,
+    inviter: AccountContact,
+    registered: Person | None,
+    contact_id: str,
+    now: datetime,
+) -> tuple[AccountContact, ContactAdded] | None:
+    """R39, R4: the invited e-mail (normalised) becomes a contact of the company with the
+    member role, linked at once when that e-mail is registered; None when it is a contact
+    already (`already`: a resend, another subscription's invitation, someone added by hand).
+    The event tells the company's directory elsewhere (subscriptions' transfer, R17); it is
+    marked `seat_user`, so no second invitation is mailed."""
+    if already is not None:
+        return None
+    first, _, last = user.name.strip().partition(" ")
+    contact = AccountContact(
+        contact_id,
+        account.id,
+        user.email,
+        (first or user.email.partition("@")[0])[:MAX_NAME_LENGTH],
+        last.strip()[:MAX_NAME_LENGTH],
+        user.locale if user.locale in LOCALES else "en",
+        Role.MEMBER,
+        now,
+        registered.id if registered else None,
+    )
+    event = ContactAdded(
+        account_id=account.id,
+        company_name=account.company_name,
+        contact=contact.as_contact(),
+        linked=contact.linked,
+        added_by=inviter.as_contact(),
+        added_at=now,
+        seat_user=True,
     )
     return contact, event
 

@@ -40,6 +40,19 @@ class Person:
         self.email_verified_at = now
         return EmailVerified(person_id=self.id, verified_at=now)
 
+    def change_password(self, password_hash: str) -> None:
+        """R1: the strength was checked on the password itself, before hashing."""
+        self.password_hash = password_hash
+
+    def update_profile(self, name: str | None, locale: str | None) -> None:
+        """The person's own name and language (of their e-mails, pages and tokens)."""
+        if name is not None:
+            if not name.strip():
+                raise RuleViolation("name_required", "Your name cannot be empty.", refusal=Refusal.INVALID)
+            self.name = name.strip()
+        if locale is not None:
+            self.locale = locale
+
     def ensure_may_sign_in(self) -> None:
         """R1: no sign-in before the verification e-mail is confirmed."""
         if not self.verified:

@@ -17,7 +17,9 @@ Besides the per-e-mail throttle (`domain.throttle`), failed sign-ins are counted
 - per e-mail and client: which clients have been failing for an e-mail, so that its block
   holds them back and not its owner.
 
-Identity also mails on requests nobody signed in for (a registration, a resend). At most
+Password-reset requests are counted per client address too (`PASSWORD_RESETS_PER_CLIENT`).
+
+Identity also mails on requests nobody signed in for (a registration, a resend, a password reset). At most
 `MAILS_PER_ADDRESS` such e-mails go to one address an hour; past that, the request answers
 as usual and sends nothing, so repeated registrations cannot flood an owner's mailbox and
 the answer still tells nothing about the address.
@@ -110,3 +112,18 @@ async def may_mail(conn: AsyncConnection, email: str, now: datetime) -> bool:
         return False
     await MAILS_TO_ADDRESS.record(conn, key, now)
     return True
+
+
+PASSWORD_RESETS_PER_CLIENT = RateLimit(
+    "password_resets_per_client",
+    20,
+    WINDOW,
+    "Too many password-reset requests from your address.",
+    rule="R1",
+)
+
+
+async def take_password_reset(conn: AsyncConnection, client: str, now: datetime) -> None:
+    """One more password-reset request from `client`, or 429 past 20 in 15 minutes: like the
+    per-client sign-in limit, it slows down mailing many addresses and tells nothing about any."""
+    await PASSWORD_RESETS_PER_CLIENT.take(conn, _key(client), now)

@@ -148,6 +148,10 @@ async def verify_email(token: str, uow: IdentityUnitOfWork) -> Person:
     await uow.links.save(link)
     await uow.people.save(person)
     await uow.publish(verified)
+    # R4, R39 again: an invitation consumed while this person's registration was still being
+    # committed did not see them, and registration did not see it; the mailbox owner is the
+    # one it was addressed to.
+    await _accept_invitations(person, uow)
     return person
 
 

@@ -55,7 +55,10 @@ async def sign_in(attempt: SignIn, limits: SignInLimits, issuer: Issuer, uow: Id
     person.ensure_may_sign_in()
     throttle.succeeded(now)
     await uow.throttles.save(throttle)
-    token = await _token_for(person, attempt.account_id, str(uuid.uuid4()), issuer, uow)
+    session_id = str(uuid.uuid4())
+    token, account_id = await _token_for(person, attempt.account_id, session_id, issuer, uow)
+    # Recorded so that a new password can end every session of the person (a password reset).
+    await uow.sessions.started(session_id, person.id, account_id, now, now + issuer.ttl)
     await uow.commit()
     return token
 
@@ -73,7 +76,7 @@ async def _count_failure(
 
 async def _token_for(
     person: Person, account_id: str | None, session_id: str, issuer: Issuer, uow: IdentityUnitOfWork
-) -> str:
+) -> tuple[str, str]:
     """R2: a token acts for one account the person is a member of (the first one by default)."""
     memberships = await uow.contacts.memberships_of(person.id)
     if account_id is None and memberships:
@@ -95,7 +98,7 @@ async def _token_for(
         locale=person.locale,
         session_id=session_id,
     )
-    return issue_token(issuer.secret, caller, uow.now(), issuer.ttl)
+    return issue_token(issuer.secret, caller, uow.now(), issuer.ttl), account_id
 
 
 async def switch_account(caller: Caller, account_id: str, issuer: Issuer, uow: IdentityUnitOfWork) -> str:
@@ -103,7 +106,12 @@ async def switch_account(caller: Caller, account_id: str, issuer: Issuer, uow: I
     person = await uow.people.get(caller.person_id)
     if person is None:
         raise unauthenticated("This person no longer exists; sign in again.")
-    return await _token_for(person, account_id, caller.session_id or str(uuid.uuid4()), issuer, uow)
+    session_id = caller.session_id or str(uuid.uuid4())
+    token, _ = await _token_for(person, account_id, session_id, issuer, uow)
+    # The session now lasts as long as its newest token: a password reset must still end it.
+    await uow.sessions.extend(session_id, uow.now() + issuer.ttl)
+    await uow.commit()
+    return token
 
 
 async def sign_out(caller: Caller, uow: IdentityUnitOfWork) -> SignedOut:
@@ -125,3 +133,17 @@ async def ensure_session_open(caller: Caller, uow: IdentityUnitOfWork) -> None:
     """Identity refuses a signed-out session's tokens at once."""
     if caller.session_id and await uow.sessions.revoked(caller.session_id):
         raise unauthenticated("You signed out of this session; sign in again.")
+
+
+async def end_every_session(person_id: str, uow: IdentityUnitOfWork) -> list[str]:
+    """A new password ends every session the person signed in to (each as if signed out:
+    identity refuses its tokens at once, the other services learn it from
+    `identity.signed_out`). Returns the sessions ended."""
+    ended = []
+    for session_id, account_id in await uow.sessions.open_of(person_id, uow.now()):
+        if await uow.sessions.revoke(session_id, person_id, uow.now()):
+            await uow.publish(
+                SignedOut(person_id=person_id, account_id=account_id, session_id=session_id, signed_out_at=uow.now())
+            )
+            ended.append(session_id)
+    return ended

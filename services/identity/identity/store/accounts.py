@@ -45,6 +45,16 @@ class ContactRepository(Rows):
     async def of_account(self, account_id: str, page: PageRequest | None = None) -> list[AccountContact]:
         return await self._where(contacts.c.account_id == account_id, page=page)
 
+    async def with_email(self, account_id: str, email: str) -> AccountContact | None:
+        """The account's contact with that (normalised) e-mail, if any: one row by its unique key."""
+        found = await self._where(contacts.c.account_id == account_id, contacts.c.email == email)
+        return found[0] if found else None
+
+    async def member(self, account_id: str, person_id: str) -> AccountContact | None:
+        """The person's (linked) contact in that account, if they are a member of it (R2)."""
+        found = await self._where(contacts.c.account_id == account_id, contacts.c.person_id == person_id)
+        return found[0] if found else None
+
     async def memberships_of(self, person_id: str, page: PageRequest | None = None) -> list[AccountContact]:
         return await self._where(contacts.c.person_id == person_id, page=page)
 

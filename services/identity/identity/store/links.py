@@ -1,5 +1,6 @@
-"""Verification links (R1): loading and saving `domain.links.VerificationLink` (only the
-token's hash is stored), and the latest link mailed, read back from the outbox."""
+"""Verification and password-reset links (R1): loading and saving `domain.links.VerificationLink`
+and `domain.resets.PasswordReset` (only the token's hash is stored), and the latest
+verification link mailed, read back from the outbox."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from sqlalchemy import select, update
 
 from contracts.identity import VerificationEmailRequested
 from identity.domain.links import LinkState, VerificationLink
+from identity.domain.resets import PasswordReset, ResetState
 from identity.store.rows import Rows
-from identity.store.tables import verification_links
+from identity.store.tables import password_resets, verification_links
 from servicekit.store.tables import outbox
 
 
@@ -44,3 +46,21 @@ class LinkRepository(Rows):
             )
         ).scalar()
         return json.loads(body)["data"]["verify_url"] if body else None
+
+
+class ResetRepository(Rows):
+    """Password-reset links (R1): only the token's hash is stored."""
+
+    async def get(self, token_hash: str) -> PasswordReset | None:
+        row = await self._one(password_resets, password_resets.c.token_hash == token_hash)
+        return PasswordReset(**{**row._mapping, "state": ResetState(row.state)}) if row else None
+
+    async def save(self, reset: PasswordReset) -> None:
+        await self._save(password_resets, "token_hash", reset)
+
+    async def replace_pending(self, person_id: str) -> None:
+        await self._conn.execute(
+            update(password_resets)
+            .where(password_resets.c.person_id == person_id, password_resets.c.state == ResetState.PENDING.value)
+            .values(state=ResetState.REPLACED.value)
+        )

@@ -1,5 +1,5 @@
-"""Identity's tables, its only MetaData: people, accounts, contacts, verification links, sessions,
-sign-in limits."""
+"""Identity's tables, its only MetaData: people, accounts, contacts, verification and
+password-reset links, sessions, sign-in limits."""
 
 from __future__ import annotations
 
@@ -59,6 +59,27 @@ verification_links = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("state", String(16), nullable=False),
+)
+# Only the SHA-256 of each password-reset token, as for verification links (R1).
+password_resets = Table(
+    "password_resets",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person_id", String(64), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+)
+# Every session a sign-in started, so that a new password can end all of a person's sessions.
+# The account is the one its first token acted for (what `identity.signed_out` names).
+sign_in_sessions = Table(
+    "sign_in_sessions",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("person_id", String(64), nullable=False, index=True),
+    Column("account_id", String(64), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )
 # Sessions ended by signing out; kept until their last token would have expired anyway.
 revoked_sessions = Table(

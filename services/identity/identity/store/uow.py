@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from identity.store.accounts import AccountRepository, ContactRepository
-from identity.store.links import LinkRepository
+from identity.store.links import LinkRepository, ResetRepository
 from identity.store.people import PersonRepository
 from identity.store.sessions import SessionRepository
 from identity.store.throttle import ThrottleRepository
@@ -15,5 +15,6 @@ class IdentityUnitOfWork(UnitOfWork):
     accounts = repository(AccountRepository)
     contacts = repository(ContactRepository)
     links = repository(LinkRepository)
+    resets = repository(ResetRepository)
     sessions = repository(SessionRepository)
     throttles = repository(ThrottleRepository)

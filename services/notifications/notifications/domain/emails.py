@@ -14,6 +14,7 @@ from contracts.envelope import Event
 from contracts.identity import (
     AccountVerificationLapsed,
     ContactAdded,
+    PasswordResetRequested,
     RegistrationAttempted,
     VerificationEmailRequested,
 )
@@ -34,7 +35,7 @@ from contracts.values import Contact, Money
 LOCALES = ("en", "fr", "nl", "de")
 
 # E-mails carrying a secret (a single-use link): their text is dropped once delivered or rejected.
-SECRET_TEMPLATES = frozenset({"verification"})
+SECRET_TEMPLATES = frozenset({"verification", "password_reset"})
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,18 @@ def _verification(event: VerificationEmailRequested, to: _Addresser) -> list[Ema
     ]
 
 
+def _password_reset(event: PasswordResetRequested, to: _Addresser) -> list[EmailRequest]:
+    """R1: the single-use link to choose a new password and when it stops working (UTC)."""
+    return [
+        to(
+            "password_reset",
+            event.person,
+            reset_url=event.reset_url,
+            expires_at=event.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+    ]
+
+
 def _invited(event: UserInvited, to: _Addresser) -> list[EmailRequest]:
     """R22: a resend is a re-invitation, with a new invitation and so a new e-mail."""
     return [
@@ -266,8 +279,9 @@ def _invited(event: UserInvited, to: _Addresser) -> list[EmailRequest]:
 
 
 def _contact_added(event: ContactAdded, to: _Addresser) -> list[EmailRequest]:
-    """R4: a registered person is linked at once, without an e-mail; anyone else is invited."""
-    if event.linked:
+    """R4: a registered person is linked at once, without an e-mail; anyone else is invited,
+    but a seat user only by seats' own invitation (R39)."""
+    if event.linked or event.seat_user:
         return []
     return [
         to(
@@ -318,6 +332,7 @@ _COMPOSERS: dict[type[Event], Callable[[Any, _Addresser], list[EmailRequest]]] =
     GraceStarted: _grace,
     TrialEnded: _trial_ended,
     VerificationEmailRequested: _verification,
+    PasswordResetRequested: _password_reset,
     UserInvited: _invited,
     ContactAdded: _contact_added,
     SeatUnassigned: _unassigned,

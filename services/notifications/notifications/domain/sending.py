@@ -7,7 +7,16 @@ from datetime import datetime, timedelta
 # E-mails someone waits on before they can act (accept, verify, register) go before notices
 # such as invoices: a burst of invoices must not hold up the agreement a customer waits for.
 WAITED_ON = frozenset(
-    {"verification", "agreement", "amendment", "invitation", "reinvitation", "contact_invitation", "approval_request"}
+    {
+        "verification",
+        "password_reset",
+        "agreement",
+        "amendment",
+        "invitation",
+        "reinvitation",
+        "contact_invitation",
+        "approval_request",
+    }
 )
 
 
