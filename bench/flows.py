@@ -100,7 +100,8 @@ class FlowDriver:
     async def run_flow(self) -> dict[str, float]:
         customer = self._customers[next(self._next_customer) % len(self._customers)]
         marks = [time.time()]
-        sid = (await self._post("subscriptions", "/subscriptions", {"quantity": 2}, customer))["id"]
+        order = {"quantity": 2, "accept_terms_of_sale": True}  # R45
+        sid = (await self._post("subscriptions", "/subscriptions", order, customer))["id"]
         marks.append(time.time())
         marks.append(await self._events.wait((sid, "subscription.purchased"), HOP_TIMEOUT))
         marks.append(await self._mails.wait((sid, "agreement"), HOP_TIMEOUT))

@@ -11,6 +11,21 @@ from contracts.envelope import Command, Event
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 
 
+class BillingDetails(BaseModel):
+    """Who is invoiced for an order, and where (R45). Checked when the order was placed: the
+    country is an ISO 3166-1 alpha-2 code, the VAT number a valid EU one in its compact form."""
+
+    company_name: str = Field(description="Company invoiced.")
+    contact_name: str = Field(description="Person the invoices are addressed to.")
+    billing_email: str = Field(description="Where invoices are sent.")
+    address: str = Field(description="Street and number.")
+    address_extra: str | None = Field(None, description="Second address line (building, floor, PO box).")
+    postal_code: str = Field(description="Postal code.")
+    city: str = Field(description="City.")
+    country: str = Field(description="ISO 3166-1 alpha-2 code, upper case, e.g. `FR`.")
+    vat_number: str | None = Field(None, description="EU VAT number with its country prefix, e.g. `FR40303265045`.")
+
+
 class SubscriptionPurchased(Event):
     """A subscription was ordered; it waits for its administrator to accept the agreement (R7)."""
 
@@ -31,6 +46,13 @@ class SubscriptionPurchased(Event):
     po_number: str | None = Field(None, description="Purchase-order number given with the order (R18, R31).")
     project_id: str | None = Field(None, description="Reseller project the order belongs to (R19).")
     converts_trial: bool = Field(False, description="True when this order buys the tier of a running trial (R10).")
+    billing: BillingDetails | None = Field(
+        None, description="Billing details and address given with the order (R45); absent on older events."
+    )
+    terms_of_sale_accepted_at: datetime | None = Field(
+        None, description="When the purchaser accepted the terms of sale (R45); absent on older events."
+    )
+    terms_of_sale_version: str | None = Field(None, description="The version of the terms of sale accepted (R45).")
 
 
 class SubscriptionActivated(Event):

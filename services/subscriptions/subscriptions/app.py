@@ -12,6 +12,7 @@ from contracts.subscriptions import PurchaseSubscription
 from servicekit.app import service_app
 from servicekit.runtime import ServiceRuntime
 from subscriptions.adapters.catalogue import load_catalogue
+from subscriptions.api import catalogue as catalogue_api
 from subscriptions.api import changes as changes_api
 from subscriptions.api import lifecycle as lifecycle_api
 from subscriptions.api import ops as ops_api
@@ -51,6 +52,7 @@ def build(settings: SubscriptionsSettings | None = None, **overrides: Any) -> Se
         lifecycle_api.router,
         changes_api.router,
         ops_api.router,
+        catalogue_api.router,
         title="Entitle subscriptions",
         description="Purchases, trials, reseller orders, agreements, renewals, amendments, "
         "cancellation and termination.",

@@ -25,7 +25,7 @@ async def service(driver):
 
 
 async def bought(service, **plan) -> dict:
-    answer = await service.post("/subscriptions", json={"quantity": 2, **plan})
+    answer = await service.post("/subscriptions", json={"quantity": 2, "accept_terms_of_sale": True, **plan})
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -84,7 +84,12 @@ async def test_R11_a_fixed_term_may_end_on_the_first_date_its_refusal_names(serv
     first = (NOW + timedelta(days=30)).date()
     too_early = await service.post(
         "/subscriptions",
-        json={"quantity": 1, "billing_cycle": "term", "term_ends_on": (first - timedelta(days=1)).isoformat()},
+        json={
+            "quantity": 1,
+            "billing_cycle": "term",
+            "term_ends_on": (first - timedelta(days=1)).isoformat(),
+            "accept_terms_of_sale": True,
+        },
     )
     assert too_early.status_code == 422 and f"between {first.isoformat()} and" in too_early.json()["message"]
     on_the_day = await bought(service, billing_cycle="term", term_ends_on=first.isoformat())

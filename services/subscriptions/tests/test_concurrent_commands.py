@@ -45,7 +45,7 @@ async def service(tmp_path, clock):
 async def active_subscriptions(service, count: int = SUBSCRIPTIONS) -> list[str]:
     ids = []
     for _ in range(count):
-        bought = await service.post("/subscriptions", json={"quantity": 3})
+        bought = await service.post("/subscriptions", json={"quantity": 3, "accept_terms_of_sale": True})
         assert bought.status_code == 201, bought.text
         ids.append(bought.json()["id"])
         assert (await service.post(f"/subscriptions/{ids[-1]}/activation")).status_code == 200

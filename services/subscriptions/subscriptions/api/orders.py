@@ -1,5 +1,6 @@
-"""Routes to buy: purchase (R7, R11, R19), trials and their conversion (R10), the agreement
-and its acceptance (R7, R8), and the subscriptions one administers (R6)."""
+"""Routes to buy: purchase (R7, R11, R19) with its billing details and the acceptance of the
+terms of sale (R45), trials and their conversion (R10), the agreement and its acceptance
+(R7, R8), and the subscriptions one administers (R6)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ from subscriptions.api.schemas import (
     PAYMENT_METHOD,
     PO_NUMBER,
     TERM_ENDS_ON,
+    BillingDetailsIn,
     SubscriptionAnswer,
     SubscriptionView,
 )
+from subscriptions.domain import sale
 from subscriptions.handlers import orders
 from subscriptions.store.uow import SubscriptionsUnitOfWork
 
@@ -47,6 +50,12 @@ class PurchaseRequest(BaseModel):
     payment_method: Line | None = PAYMENT_METHOD
     project_id: Line | None = Field(
         None, max_length=100, description="Reseller project; required for products that need approval (R19)."
+    )
+    billing: BillingDetailsIn | None = Field(None, description="Who is invoiced, and where (R45).")
+    accept_terms_of_sale: bool = Field(
+        False,
+        description="The purchaser accepts the terms of sale (R45): required, true; "
+        "without it the order is refused with 422 `terms_of_sale_not_accepted`.",
     )
 
 
@@ -79,9 +88,11 @@ router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
     "",
     status_code=201,
     response_model=SubscriptionAnswer,
-    summary="Purchase a subscription (R7, R11, R19)",
+    summary="Purchase a subscription (R7, R11, R19, R45)",
     description=f"{SIGNED_IN_BUYER} It waits for the agreement to be accepted "
-    "(`POST /subscriptions/{id}/activation`), or for approval for a reseller product.",
+    "(`POST /subscriptions/{id}/activation`), or for approval for a reseller product. "
+    "The purchaser must accept the terms of sale (`accept_terms_of_sale: true`, R45); the "
+    "order records when, and which version of the terms, with its billing details.",
 )
 async def purchase(
     body: PurchaseRequest,
@@ -91,11 +102,14 @@ async def purchase(
     catalogue: CatalogueDep,
     portal_url: PortalUrl,
 ) -> JSONResponse:
+    terms_of_sale_version = sale.require_terms_of_sale(body.accept_terms_of_sale)
     order = domain.Order(
         subscription_id=str(uuid.uuid4()),
         account_id=caller.account_id,
         administrator=orders.contact_of(caller),
-        **body.model_dump(),
+        **body.model_dump(exclude={"billing", "accept_terms_of_sale"}),
+        billing=body.billing.details() if body.billing else None,
+        terms_of_sale_version=terms_of_sale_version,
     )
 
     async def act(uow: SubscriptionsUnitOfWork) -> SubscriptionView:

@@ -14,7 +14,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from contracts.subscriptions import BillingDetails
 from contracts.values import BillingCycle, LicenceType, Money
+from servicekit.http.fields import EmailAddress, Line
 from subscriptions import domain
 
 PO_NUMBER = Field(None, max_length=100, description="Purchase-order number, shown on invoices (R31).")
@@ -26,6 +28,29 @@ PAYMENT_METHOD = Field(
 TERM_ENDS_ON = Field(
     None, description="Fixed term only: the date the term ends, 30 days to 5 years away, both ends included (R11)."
 )
+
+
+class BillingDetailsIn(BaseModel):
+    """Who is invoiced for the order, and where (R45). The country is checked against ISO
+    3166-1 alpha-2 and the VAT number as an EU VAT number: 422 `unknown_country` or
+    `invalid_vat_number` otherwise."""
+
+    company_name: Line = Field(min_length=1, max_length=200, description="Company invoiced.")
+    contact_name: Line = Field(min_length=1, max_length=200, description="Person the invoices are addressed to.")
+    billing_email: EmailAddress = Field(description="Where invoices are sent.")
+    address: Line = Field(min_length=1, max_length=200, description="Street and number.")
+    address_extra: Line | None = Field(None, max_length=200, description="Second address line.")
+    postal_code: Line = Field(min_length=1, max_length=20, description="Postal code.")
+    city: Line = Field(min_length=1, max_length=100, description="City.")
+    # Bounded loosely here so that a country's name gets the domain's clear `unknown_country`.
+    country: Line = Field(min_length=1, max_length=100, description="ISO 3166-1 alpha-2 code, e.g. `FR`.")
+    vat_number: Line | None = Field(
+        None, max_length=32, description="EU VAT number with its country prefix, e.g. `FR40303265045`."
+    )
+
+    def details(self) -> BillingDetails:
+        return BillingDetails(**self.model_dump())
+
 
 # Who may call a route: said in each operation's description (issue 11, item 22).
 ADMINISTRATOR_ONLY = (
@@ -62,6 +87,11 @@ class SubscriptionView(BaseModel):
     next_payment_method: str | None = Field(description="Used from the next renewal (R18).")
     project_id: str | None
     addons: list[str]
+    billing: BillingDetails | None = Field(None, description="Billing details and address of the order (R45).")
+    terms_of_sale_accepted_at: datetime | None = Field(
+        None, description="When the purchaser accepted the terms of sale (R45); none for orders that did not ask."
+    )
+    terms_of_sale_version: str | None = Field(None, description="The version of the terms of sale accepted (R45).")
 
     @classmethod
     def of(cls, s: domain.Subscription) -> SubscriptionView:
@@ -92,6 +122,9 @@ class SubscriptionView(BaseModel):
             next_payment_method=s.next_payment_method,
             project_id=s.project_id,
             addons=s.addons,
+            billing=s.billing,
+            terms_of_sale_accepted_at=s.terms_of_sale_accepted_at,
+            terms_of_sale_version=s.terms_of_sale_version,
         )
 
 

@@ -16,12 +16,14 @@ from typing import Protocol
 from contracts.errors import Refusal, RuleViolation, not_found
 from contracts.subscriptions import (
     ActivationExpired,
+    BillingDetails,
     SubscriptionActivated,
     SubscriptionEnded,
     SubscriptionPurchased,
 )
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 from subscriptions.domain.offer import ProductOffer
+from subscriptions.domain.sale import checked_billing
 from subscriptions.domain.terms import check_fixed_term, fixed_term_end, term_end_after
 
 ACTIVATION_WINDOW = timedelta(days=90)  # R8
@@ -77,6 +79,8 @@ class Order:
     po_number: str | None = None
     payment_method: str | None = None
     project_id: str | None = None
+    billing: BillingDetails | None = None  # R45
+    terms_of_sale_version: str | None = None  # R45: the terms the purchaser accepted, if asked
 
     def priced_term(self, at: datetime) -> tuple[datetime | None, datetime | None]:
         """R11: the fixed term a price is computed over (order to end date), or (None, None)."""
@@ -131,6 +135,9 @@ class Subscription:
     scheduled_cycle: BillingCycle | None = None
     project_id: str | None = None
     addons: list[str] = field(default_factory=list)
+    billing: BillingDetails | None = None  # R45: who is invoiced, and where
+    terms_of_sale_accepted_at: datetime | None = None  # R45
+    terms_of_sale_version: str | None = None
 
     @property
     def activation_deadline(self) -> datetime:
@@ -226,6 +233,9 @@ class Subscription:
             po_number=self.po_number,
             project_id=self.project_id,
             converts_trial=converts_trial,
+            billing=self.billing,
+            terms_of_sale_accepted_at=self.terms_of_sale_accepted_at,
+            terms_of_sale_version=self.terms_of_sale_version,
         )
 
 
@@ -241,13 +251,14 @@ def check_payment_method(label: str | None) -> None:
 
 
 def new_subscription(order: Order, offer: ProductOffer, at: datetime, status: Status) -> Subscription:
-    """A subscription for the order, validated (R9, R11, R18) and priced, in its first state."""
+    """A subscription for the order, validated (R9, R11, R18, R45) and priced, in its first state."""
     if order.quantity < 1:
         raise RuleViolation("quantity_too_small", "Buy at least one seat.", rule="R7", refusal=Refusal.INVALID)
     offer.check_licence_type(order.licence_type)
     term_start, fixed_end = order.priced_term(at)
     unit_price = offer.unit_price(order.tier, order.billing_cycle, term_start, fixed_end)
     check_payment_method(order.payment_method)
+    billing = checked_billing(order.billing) if order.billing else None
     return Subscription(
         id=order.subscription_id,
         account_id=order.account_id,
@@ -264,6 +275,9 @@ def new_subscription(order: Order, offer: ProductOffer, at: datetime, status: St
         po_number=order.po_number,
         payment_method=order.payment_method,
         project_id=order.project_id,
+        billing=billing,
+        terms_of_sale_accepted_at=at if order.terms_of_sale_version else None,
+        terms_of_sale_version=order.terms_of_sale_version,
     )
 
 

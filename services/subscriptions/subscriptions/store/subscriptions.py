@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
+from contracts.subscriptions import BillingDetails
 from contracts.values import BillingCycle, Contact, LicenceType, Money
 from servicekit.http.pagination import PageRequest, keyset
 from subscriptions.domain import Status, Subscription
@@ -36,6 +37,8 @@ _PLAIN = (
     "payment_method",
     "next_payment_method",
     "project_id",
+    "terms_of_sale_accepted_at",
+    "terms_of_sale_version",
 )
 
 
@@ -53,6 +56,7 @@ def _row(s: Subscription) -> dict[str, Any]:
         status=s.status.value,
         addons=json.dumps(s.addons),
         scheduled_cycle=s.scheduled_cycle.value if s.scheduled_cycle else None,
+        billing=s.billing.model_dump_json() if s.billing else None,
     )
 
 
@@ -68,6 +72,7 @@ def _subscription(r: Any) -> Subscription:
         status=Status(r.status),
         addons=json.loads(r.addons),
         scheduled_cycle=BillingCycle(r.scheduled_cycle) if r.scheduled_cycle else None,
+        billing=BillingDetails.model_validate_json(r.billing) if r.billing else None,
     )
 
 

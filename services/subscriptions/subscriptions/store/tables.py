@@ -44,6 +44,11 @@ subscriptions = Table(
     Column("scheduled_cycle", String(32)),
     Column("project_id", String(100), index=True),
     Column("addons", Text, nullable=False, default="[]"),
+    # R45: the order's billing details (contracts' BillingDetails as JSON, read whole with the
+    # subscription) and the acceptance of the terms of sale.
+    Column("billing", Text),
+    Column("terms_of_sale_accepted_at", UTCDateTime),
+    Column("terms_of_sale_version", String(32)),
 )
 
 amendments = Table(
