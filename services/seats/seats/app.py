@@ -26,7 +26,9 @@ from seats.api import access as access_api
 from seats.api import devices as devices_api
 from seats.api import imports as imports_api
 from seats.api import leases as leases_api
+from seats.api import licences as licences_api
 from seats.api import pools as pools_api
+from seats.api import software as software_api
 from seats.api import users as users_api
 from seats.handlers import imports, leases, pools, users
 from seats.settings import SeatsSettings
@@ -72,6 +74,8 @@ def build(settings: SeatsSettings | None = None, **overrides: Any) -> ServiceRun
         leases_api.router,
         devices_api.router,
         access_api.router,
+        licences_api.router,
+        software_api.router,
         title="Entitle seats",
         description="Seat pools, users and invitations, assignments, bulk "
         "imports, floating leases, node-locked keys, access.",

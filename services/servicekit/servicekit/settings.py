@@ -43,6 +43,9 @@ def public_url_problems(variable: str, url: str, links: str) -> list[str]:
     return []
 
 
+TEST_STACK_PORTAL = "http://127.0.0.1:8100"  # the portal's address on `make run`
+
+
 def own_address(host: str, port: int) -> str:
     """A service's own base URL, for the links of a test stack that configured none."""
     return f"http://{'127.0.0.1' if host in ANY_ADDRESS else host}:{port}"
@@ -89,6 +92,15 @@ class ServiceSettings(BaseSettings):
         description="PEM file of the CA that signed the brokers' "
         "certificates, with SSL or SASL_SSL. Empty: the system's trusted CAs. "
         "Broker host names are always checked.",
+    )
+    portal_url: str = Field(
+        "",
+        description="Where people open the portal (`https://...`): the portal's own address and "
+        "the base of every link in every e-mail (verification, invitation, agreement, amendment, "
+        "invoice, password reset), which open its pages. One value for every service. Required "
+        "outside a test clock by the services that mail links and by the portal (https unless the "
+        f"host is loopback). Empty on a test stack: {TEST_STACK_PORTAL}. Never taken from a "
+        "request's Host header.",
     )
     token_secret: str = Field(
         DEV_TOKEN_SECRET,
@@ -211,6 +223,13 @@ class ServiceSettings(BaseSettings):
         if self.operator_token:
             problems += secret_problems("OPERATOR_TOKEN", self.operator_token)
         return problems
+
+    def resolved_portal_url(self) -> str:
+        return self.portal_url.rstrip("/") or TEST_STACK_PORTAL
+
+    def portal_url_problems(self, links: str) -> list[str]:
+        """For a service whose e-mails link to the portal (`links`: which ones)."""
+        return public_url_problems("PORTAL_URL", self.portal_url, links)
 
     def previous_token_secrets(self) -> tuple[str, ...]:
         return tuple(s.strip() for s in self.token_previous_secrets.split(",") if s.strip())

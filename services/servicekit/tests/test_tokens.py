@@ -185,7 +185,7 @@ def test_a_service_process_with_the_default_secret_exits_with_one_line_naming_it
         "VAR_DIR": str(tmp_path),
         "BILLING_HTTP_PORT": str(free_port()),
         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
-        "BILLING_PUBLIC_URL": "https://billing.example.com",
+        "PORTAL_URL": "https://portal.example.com",
     }
     ran = subprocess.run([sys.executable, "-m", "billing"], env=env, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 1, ran.stdout + ran.stderr
@@ -205,15 +205,17 @@ def test_the_example_environment_file_ships_no_usable_secret():
     assert [p.split(" ")[0] for p in settings.production_problems()] == ["TOKEN_SECRET", "OPERATOR_TOKEN"]
 
 
+# Every link in every e-mail opens the portal: one setting, PORTAL_URL, read by each of them.
 MAILING_SERVICES = [
-    ("identity", "IdentitySettings", "public_url", "IDENTITY_PUBLIC_URL"),
-    ("subscriptions", "SubscriptionsSettings", "portal_url", "SUBSCRIPTIONS_PORTAL_URL"),
-    ("seats", "SeatsSettings", "identity_public_url", "IDENTITY_PUBLIC_URL"),
-    ("billing", "BillingSettings", "public_url", "BILLING_PUBLIC_URL"),
+    ("identity", "IdentitySettings"),
+    ("subscriptions", "SubscriptionsSettings"),
+    ("seats", "SeatsSettings"),
+    ("billing", "BillingSettings"),
+    ("portal", "PortalSettings"),
 ]
 
 
-@pytest.mark.parametrize(("service", "settings_class", "field", "variable"), MAILING_SERVICES)
+@pytest.mark.parametrize(("service", "settings_class"), MAILING_SERVICES)
 @pytest.mark.parametrize(
     ("url", "refused"),
     [
@@ -224,13 +226,21 @@ MAILING_SERVICES = [
         ("ftp://x", True),
     ],
 )
-def test_a_service_that_mails_links_needs_a_configured_https_public_url_in_production(
-    service, settings_class, field, variable, url, refused, monkeypatch
+def test_a_service_that_mails_links_needs_a_configured_https_portal_url_in_production(
+    service, settings_class, url, refused, monkeypatch
 ):
     """Issue 11 item 4: links come only from configured URLs, never a request's Host header,
-    so a production start without one (or with one that would carry tokens in clear) is refused."""
-    for name in (variable, f"{service.upper()}_{field.upper()}"):
+    so a production start without one (or with one that would carry tokens in clear) is refused.
+    Issue 13: they all open the portal, whose address is the one setting PORTAL_URL."""
+    for name in ("PORTAL_URL", f"{service.upper()}_PORTAL_URL"):
         monkeypatch.delenv(name, raising=False)
     settings_of = getattr(importlib.import_module(f"{service}.settings"), settings_class)
-    problems = settings_of(token_secret="s" * 48, **{field: url}).production_problems()
-    assert [p.split(" ")[0] for p in problems] == ([variable] if refused else [])
+    problems = settings_of(token_secret="s" * 48, portal_url=url).production_problems()
+    assert [p.split(" ")[0] for p in problems] == (["PORTAL_URL"] if refused else [])
+
+
+def test_one_variable_points_every_service_s_links_at_the_portal(monkeypatch):
+    monkeypatch.setenv("PORTAL_URL", "https://portal.example.com/")
+    for service, settings_class in MAILING_SERVICES:
+        settings_of = getattr(importlib.import_module(f"{service}.settings"), settings_class)
+        assert settings_of().resolved_portal_url() == "https://portal.example.com", service

@@ -33,15 +33,15 @@ from contracts.subscriptions import (
 )
 from seats.domain.pools import Assignment, SeatPool
 from seats.handlers import devices, leases, users
-from seats.settings import TEST_STACK_IDENTITY
 from seats.store.uow import SeatsUnitOfWork
 from servicekit.http.auth import Caller
 from servicekit.scheduler import DueJob
+from servicekit.settings import TEST_STACK_PORTAL
 
 log = logging.getLogger("seats.handlers")
 
 SEAT_DECREASE = "seat_decrease"
-DEFAULT_INVITATIONS = users.Invitations(TEST_STACK_IDENTITY)
+DEFAULT_INVITATIONS = users.Invitations(TEST_STACK_PORTAL)
 
 # The events about a pool seats must already know (a purchase or a trial opened it).
 _AboutAPool = (

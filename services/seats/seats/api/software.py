@@ -1,0 +1,83 @@
+"""`GET /me/software`: what the signed-in person may use now and through which licence (R40)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from seats.store.software import MAX_SEATS, HeldKey, HeldLease, SoftwareQuery, Usable
+from servicekit.http.deps import CurrentCaller
+from servicekit.runtime import Runtime
+
+
+class LeaseHeld(BaseModel):
+    lease_id: str
+    acquired_at: datetime
+    expires_at: datetime = Field(description="It lapses then unless the product sends a heartbeat (R26).")
+
+    @classmethod
+    def of(cls, lease: HeldLease) -> LeaseHeld:
+        return cls(**vars(lease))
+
+
+class DeviceHeld(BaseModel):
+    key_id: str
+    device_id: str
+    device_name: str | None
+    activated_at: datetime | None
+
+    @classmethod
+    def of(cls, key: HeldKey) -> DeviceHeld:
+        return cls(**vars(key))
+
+
+class SoftwareItem(BaseModel):
+    subscription_id: str
+    product: str
+    tier: str
+    licence_type: str = Field(description="named_user, floating or node_locked.")
+    trial_ends_at: datetime | None
+    assigned: bool = Field(
+        description="Holds a seat assignment: a named seat grants access by itself; in a floating "
+        "pool it is the right to take a lease, in a node-locked pool to activate a key (R24)."
+    )
+    leases: list[LeaseHeld] = Field(description="Floating seats they hold now (R26).")
+    devices: list[DeviceHeld] = Field(description="Devices where they activated a key (R27).")
+
+    @classmethod
+    def of(cls, usable: Usable) -> SoftwareItem:
+        return cls(
+            subscription_id=usable.subscription_id,
+            product=usable.product,
+            tier=usable.tier,
+            licence_type=usable.licence_type,
+            trial_ends_at=usable.trial_ends_at,
+            assigned=usable.assigned,
+            leases=[LeaseHeld.of(lease) for lease in usable.leases],
+            devices=[DeviceHeld.of(key) for key in usable.keys],
+        )
+
+
+class SoftwareView(BaseModel):
+    software: list[SoftwareItem]
+
+
+router = APIRouter(tags=["access"])
+
+
+@router.get(
+    "/me/software",
+    response_model=SoftwareView,
+    summary='"My software": every product you may use now, and through which licence (R40)',
+    description="Who may call: any signed-in person, about themselves only (there is no parameter "
+    "naming anyone else). The seats of unlocked subscriptions where the caller, by person id or by "
+    f"the e-mail they were invited at, holds an assignment, a live lease or an active key; at most "
+    f"{MAX_SEATS}, ordered by product.",
+)
+async def my_software(caller: CurrentCaller, runtime: Runtime) -> Any:
+    async with runtime.uow() as uow:
+        found = await SoftwareQuery(uow.conn).usable_by(caller.person_id, caller.email, runtime.clock.now())
+    return SoftwareView(software=[SoftwareItem.of(u) for u in found])
