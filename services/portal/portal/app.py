@@ -13,7 +13,20 @@ from fastapi.staticfiles import StaticFiles
 
 from portal.adapters.rendering import Templates
 from portal.adapters.upstream import UpstreamServices
-from portal.api import registration, sessions, subscriptions
+from portal.api import (
+    buy,
+    company,
+    imports,
+    invitations,
+    invoices,
+    manage,
+    passwords,
+    people,
+    registration,
+    sessions,
+    software,
+    subscriptions,
+)
 from portal.api.errors import SecurityHeaders, install_page_errors
 from portal.settings import PortalSettings
 from portal.store.tables import metadata
@@ -72,7 +85,16 @@ def build(
         runtime,
         sessions.router,
         registration.router,
+        passwords.router,
         subscriptions.router,
+        manage.router,
+        people.router,
+        imports.router,
+        software.router,
+        invitations.router,
+        company.router,
+        invoices.router,
+        buy.router,
         title="Entitle portal",
         description="The browser's pages over the services' APIs.",
     )

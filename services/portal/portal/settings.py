@@ -1,20 +1,13 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from servicekit.settings import ServiceSettings, own_address, public_url_problems
+from servicekit.settings import ServiceSettings, own_address
 
 
 class PortalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_")
     service_name: str = "portal"
     http_port: int = 8100
-    public_url: str = Field(
-        "",
-        description="Where people open the portal (`https://...`); the e-mails' links will point "
-        "here once the portal has a page for each of them. Required outside a test clock (https "
-        "unless the host is loopback). "
-        "Empty on a test stack: this service's own address.",
-    )
     identity_url: str = Field("http://127.0.0.1:8101", description="Identity's HTTP API, as the portal reaches it.")
     subscriptions_url: str = Field(
         "http://127.0.0.1:8102", description="Subscriptions' HTTP API, as the portal reaches it."
@@ -41,7 +34,8 @@ class PortalSettings(ServiceSettings):
     )
 
     def resolved_public_url(self) -> str:
-        return self.public_url.rstrip("/") or own_address(self.http_host, self.http_port)
+        """The portal's own address (`PORTAL_URL`, which every service's links share)."""
+        return self.portal_url.rstrip("/") or own_address(self.http_host, self.http_port)
 
     def upstream_urls(self) -> dict[str, str]:
         """The owning services' base URLs, by name."""
@@ -54,9 +48,7 @@ class PortalSettings(ServiceSettings):
         }
 
     def production_problems(self) -> list[str]:
-        problems = super().production_problems() + public_url_problems(
-            "PORTAL_PUBLIC_URL", self.public_url, "the portal's pages"
-        )
-        if not self.cookie_secure and self.public_url.startswith("https://"):
+        problems = super().production_problems() + self.portal_url_problems("the portal's pages")
+        if not self.cookie_secure and self.portal_url.startswith("https://"):
             problems.append("PORTAL_COOKIE_SECURE is off behind https: the session cookie would travel in clear text.")
         return problems

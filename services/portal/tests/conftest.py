@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -64,9 +64,14 @@ def problem(status: int, code: str, message: str) -> httpx.Response:
     return httpx.Response(status, json={"code": code, "message": message, "rule": None})
 
 
+Route = Callable[[httpx.Request, Caller | None, "re.Match[str]"], httpx.Response]
+
+
 @dataclass
 class FakeServices:
-    """identity, subscriptions and seats, as far as the portal's pages call them."""
+    """identity, subscriptions and seats, as far as the portal's pages call them. A page's
+    tests add the routes their pages call with `fakes.route(service, method, pattern)`
+    (a regular expression over the path); those are tried before the built-in ones."""
 
     clock: FixedClock
     people: dict[str, tuple[str, Caller]] = field(default_factory=dict)  # e-mail → (password, person)
@@ -79,6 +84,18 @@ class FakeServices:
     activations: int = 0
     registrations: list[dict[str, Any]] = field(default_factory=list)
     issued: list[str] = field(default_factory=list)  # the access tokens identity issued
+    routes: list[tuple[str, str, re.Pattern[str], Route]] = field(default_factory=list)
+
+    def route(self, service: str, method: str, pattern: str) -> Callable[[Route], Route]:
+        """Add a fake endpoint: `@fakes.route("seats", "GET", r"/subscriptions/([^/]+)/users")`;
+        the handler gets the request, the caller its bearer token names (None: no or a bad
+        token) and the path's match."""
+
+        def add(handler: Route) -> Route:
+            self.routes.append((service, method, re.compile(pattern), handler))
+            return handler
+
+        return add
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -103,12 +120,24 @@ class FakeServices:
         key = request.headers.get("idempotency-key")
         if key is not None and key in self.answers:
             return self.answers[key]
-        answer = {"identity": self.identity, "subscriptions": self.subscriptions_api, "seats": self.seats}[service](
-            request
-        )
+        answer = self._added_route(request, service) or {
+            "identity": self.identity,
+            "subscriptions": self.subscriptions_api,
+            "seats": self.seats,
+        }.get(service, self.nothing)(request)
         if key is not None and answer.is_success:
             self.answers[key] = answer
         return answer
+
+    def _added_route(self, request: httpx.Request, service: str) -> httpx.Response | None:
+        for where, method, pattern, handler in self.routes:
+            match = pattern.fullmatch(request.url.path)
+            if where == service and method == request.method and match:
+                return handler(request, self._caller(request), match)
+        return None
+
+    def nothing(self, request: httpx.Request) -> httpx.Response:
+        return problem(404, "no_such_route", "No such route.")
 
     def _caller(self, request: httpx.Request) -> Caller | None:
         header = request.headers.get("authorization", "")
@@ -223,7 +252,7 @@ def settings(tmp_path) -> PortalSettings:
         seats_url="http://seats",
         notifications_url="http://notifications",
         billing_url="http://billing",
-        public_url="http://portal.test",
+        portal_url="http://portal.test",
         cookie_secure=True,
     )
 

@@ -79,9 +79,9 @@ async def test_signing_in_opens_a_new_session_and_shows_the_subscriptions_admini
     assert "Named user" in overview.text and "Active" in overview.text
     assert "eve-secret-product" not in overview.text
     # The token identity issued is never in a URL, a page, a header sent back, or a log line.
-    [call] = portal.fakes.calls("GET", "/subscriptions")
+    landing, call = portal.fakes.calls("GET", "/subscriptions")  # where to land (R40), then the page
     token = call.headers["authorization"].removeprefix("Bearer ")
-    assert token not in overview.text and token not in str(call.url)
+    assert token not in overview.text and token not in str(call.url) and token not in str(landing.url)
     assert all(token not in value for _, value in signed_in.headers.multi_items())
     assert all(token not in record.getMessage() for record in caplog.records)
     assert all(portal.cookies["portal_session"] not in record.getMessage() for record in caplog.records)
@@ -98,7 +98,24 @@ async def test_a_page_needing_a_person_sends_a_visitor_to_sign_in_and_back(porta
 
 async def test_a_next_that_leaves_the_portal_is_ignored(portal):
     fields = await portal.form_fields("/sign-in?next=//evil.example/steal")
-    assert fields["next"] == "/subscriptions"
+    assert fields["next"] == ""  # no next: the person lands where their role leads (R40)
+
+
+async def test_R40_a_person_who_administers_nothing_lands_on_my_software_an_administrator_on_subscriptions(portal):
+    portal.fakes.subscriptions["s-eve"] = subscription("s-eve", EVE)
+
+    seat_user = await portal.sign_in()
+
+    assert seat_user.headers["location"] == "/software"
+    portal.fakes.subscriptions["s-1"] = subscription("s-1", ADA)
+    assert (await portal.get("/")).headers["location"] == "/subscriptions"
+
+
+async def test_a_next_still_wins_over_the_landing_page(portal):
+    fields = await portal.form_fields("/sign-in?next=/company")
+    answer = await portal.post("/sign-in", data={**fields, "email": ADA.email, "password": PASSWORD})
+
+    assert answer.headers["location"] == "/company"
 
 
 async def test_a_wrong_password_shows_the_form_again_with_the_reason(portal):

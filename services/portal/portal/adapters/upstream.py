@@ -41,6 +41,7 @@ class Answer:
     status: int
     body: Any
     headers: Mapping[str, str]
+    content: bytes = b""  # the raw body, for a document (a template file, an invoice)
 
 
 class Upstream:
@@ -55,18 +56,45 @@ class Upstream:
     async def get(self, path: str, token: str | None, params: Mapping[str, str | int] | None = None) -> Answer:
         return await self._send("GET", path, token, params=params)
 
-    async def get_all(self, path: str, token: str, limit: int = 500) -> list[Any]:
-        """Every item of a paged list (`X-Next-Cursor`), up to MAX_PAGES pages."""
-        items: list[Any] = []
-        params: dict[str, str | int] = {"limit": limit}
-        for _ in range(MAX_PAGES):
-            answer = await self.get(path, token, params)
-            items += answer.body
+    async def get_all(
+        self,
+        path: str,
+        token: str,
+        limit: int = 500,
+        params: Mapping[str, str | int] | None = None,
+        items: str | None = None,
+        max_pages: int = MAX_PAGES,
+    ) -> list[Any]:
+        """Every item of a paged list (`X-Next-Cursor`), up to `max_pages` pages; `params`
+        filter it (and are kept from page to page); `items` names the list in an answer that
+        is an object (`{"users": [...]}`) rather than an array."""
+        found: list[Any] = []
+        query: dict[str, str | int] = {**(params or {}), "limit": limit}
+        for _ in range(max_pages):
+            answer = await self.get(path, token, query)
+            found += answer.body[items] if items is not None else answer.body
             cursor = answer.headers.get("x-next-cursor")
             if not cursor:
                 break
-            params = {"limit": limit, "cursor": cursor}
-        return items
+            query = {**(params or {}), "limit": limit, "cursor": cursor}
+        return found
+
+    async def document(self, path: str, token: str) -> Answer:
+        """A document that is not JSON (its bytes in `content`), refused as any read is."""
+        return await self._send("GET", path, token)
+
+    async def upload(
+        self,
+        path: str,
+        token: str,
+        idempotency_key: str,
+        files: Mapping[str, tuple[str, bytes, str]],
+        timeout: float | None = None,
+    ) -> Answer:
+        """A multipart command (a file), with its form's key; `timeout` for an owner that
+        reads the whole file before answering."""
+        headers = {"Idempotency-Key": idempotency_key}
+        return await self._send("POST", path, token, files=files, headers=headers, timeout=timeout)
 
     async def command(
         self,
@@ -93,22 +121,28 @@ class Upstream:
         *,
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         headers: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> Answer:
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         try:
-            response = await self.client.request(method, path, params=params, json=json, headers=headers)
+            response = await self.client.request(
+                method, path, params=params, json=json, files=files, headers=headers, **extra
+            )
         except httpx.HTTPError as unreachable:
             log.warning("%s unreachable (%s)", self.name, type(unreachable).__name__)
             raise UpstreamProblem(self.name, 503, "unavailable", f"{self.name} cannot be reached.") from None
+        is_json = "json" in response.headers.get("content-type", "")  # application/json, problem+json
         try:
-            body = response.json() if response.content else None
+            body = response.json() if response.content and is_json else None
         except ValueError:
             body = None
         if response.is_success:
-            return Answer(response.status_code, body, response.headers)
+            return Answer(response.status_code, body, response.headers, response.content)
         refusal = body if isinstance(body, dict) else {}
         raise UpstreamProblem(
             self.name,

@@ -11,7 +11,8 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from portal.adapters.upstream import UpstreamProblem
-from portal.api.deps import IDEMPOTENCY_KEY, BrowserDep, new_key
+from portal.api.deps import BrowserDep, new_key
+from portal.api.forms import key_or_new
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -28,9 +29,7 @@ async def sign_up_page(browser: BrowserDep) -> Response:
 async def sign_up(browser: BrowserDep) -> Response:
     form = await browser.form()
     values = {name: str(form.get(name, "")).strip() for name in FIELDS}
-    key = str(form.get("idempotency_key", ""))
-    if not IDEMPOTENCY_KEY.fullmatch(key):
-        key = new_key()
+    key = key_or_new(form)
     body = {
         **values,
         "password": str(form.get("password", "")),

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from portal.adapters.i18n import supported
 from portal.adapters.upstream import UpstreamProblem
-from portal.api.deps import BrowserDep, local_path, new_key
+from portal.api.deps import Browser, BrowserDep, local_path, new_key
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -16,19 +16,32 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 @router.get("/")
 async def home(browser: BrowserDep) -> Response:
     signed_in = browser.session is not None and browser.session.signed_in
-    return browser.redirect("/subscriptions" if signed_in else "/sign-in")
+    return browser.redirect(await landing(browser) if signed_in else "/sign-in")
+
+
+async def landing(browser: Browser) -> str:
+    """Where a person lands without a `next`: an administrator on their subscriptions, a
+    person who administers none (an invited seat user) on "My software" (R40). subscriptions'
+    `GET /subscriptions?limit=1` lists only what the caller administers (R6)."""
+    try:
+        answer = await browser.upstream.subscriptions.get("/subscriptions", browser.token, {"limit": 1})
+    except UpstreamProblem as problem:
+        if problem.unauthenticated:
+            raise
+        return "/subscriptions"  # subscriptions not answering: its page says so
+    return "/subscriptions" if answer.body else "/software"
 
 
 @router.get("/sign-in")
 async def sign_in_page(browser: BrowserDep, next: str = "") -> Response:
-    return await browser.render("sign_in.html", next=local_path(next), email="", problem=None)
+    return await browser.render("sign_in.html", next=local_path(next, default=""), email="", problem=None)
 
 
 @router.post("/sign-in")
 async def sign_in(browser: BrowserDep) -> Response:
     form = await browser.form()
     email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
-    target = local_path(str(form.get("next", "")))
+    target = local_path(str(form.get("next", "")), default="")
     try:
         answer = await browser.upstream.identity.command(
             "POST",
@@ -45,7 +58,7 @@ async def sign_in(browser: BrowserDep) -> Response:
             "sign_in.html", status_code=problem.status, next=target, email=email, problem=problem
         )
     await browser.sign_in(answer.body["access_token"], int(answer.body["expires_in"]))
-    return browser.redirect(target)
+    return browser.redirect(target or await landing(browser))
 
 
 @router.post("/sign-out")
@@ -70,9 +83,17 @@ async def sign_out(browser: BrowserDep) -> Response:
 
 @router.post("/language")
 async def switch_language(browser: BrowserDep) -> Response:
-    """The language of every page from now on, kept in the portal session."""
+    """The language of every page from now on, kept in the portal session and, for a person
+    signed in, in their profile at identity: their e-mails and next sign-ins follow it."""
     form = await browser.form()
     locale = supported(str(form.get("locale", "")))
     if locale:
         await browser.set_locale(locale)
+        if browser.session is not None and browser.session.signed_in:
+            try:  # a language change is the same however often it is sent: a fresh key is enough
+                await browser.upstream.identity.command("PATCH", "/me", browser.token, new_key(), {"locale": locale})
+            except UpstreamProblem as problem:
+                if problem.unauthenticated:
+                    raise
+                # identity not answering keeps the page's language; the profile page saves it later
     return browser.redirect(local_path(str(form.get("next", "")), default="/"))

@@ -7,23 +7,43 @@ gives the same not-found page (`portal.api.errors`)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from portal.adapters.upstream import UpstreamProblem
-from portal.api.deps import IDEMPOTENCY_KEY, BrowserDep, PageNotFound, new_key, valid_id
+from portal.api.deps import BrowserDep, new_key, valid_id
+from portal.api.forms import idempotency_key, shown
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 POLL_SECONDS = 2
+CONCURRENT_READS = 8  # seats' pools read at once for the overview's rows
 
 
 @router.get("/subscriptions")
 async def overview(browser: BrowserDep) -> Response:
-    found = await browser.upstream.subscriptions.get_all("/subscriptions", browser.token)
-    return await browser.render("subscriptions.html", subscriptions=found)
+    """R35: a seat decrease waits in seats (its pool's `scheduled_quantity`) until the term
+    end; each row reads its pool, a few at a time, and goes without it if seats does not answer."""
+    token = browser.token
+    found = await browser.upstream.subscriptions.get_all("/subscriptions", token)
+    gate = asyncio.Semaphore(CONCURRENT_READS)
+
+    async def with_decrease(s: dict[str, Any]) -> dict[str, Any]:
+        async with gate:
+            try:
+                pool = (await browser.upstream.seats.get(f"/subscriptions/{s['id']}/seats", token)).body
+            except UpstreamProblem as problem:
+                if problem.unauthenticated:
+                    raise
+                return s
+        scheduled = pool.get("scheduled_quantity") if isinstance(pool, dict) else None
+        return {**s, "scheduled_quantity": scheduled} if scheduled else s
+
+    rows = await asyncio.gather(*(with_decrease(s) for s in found))
+    return await browser.render("subscriptions.html", subscriptions=list(rows))
 
 
 @router.get("/subscriptions/{subscription_id}/agreement")
@@ -38,13 +58,11 @@ async def accept_agreement(subscription_id: str, browser: BrowserDep) -> Respons
     subscription_id = valid_id(subscription_id)
     form = await browser.form()
     token = browser.token
-    key = str(form.get("idempotency_key", ""))
-    if not IDEMPOTENCY_KEY.fullmatch(key):
-        raise PageNotFound()  # not a form this portal rendered
+    key = idempotency_key(form)
     try:
         await browser.upstream.subscriptions.command("POST", f"/subscriptions/{subscription_id}/activation", token, key)
     except UpstreamProblem as problem:
-        if problem.not_found or problem.unauthenticated or problem.status >= 500:
+        if not shown(problem):
             raise
         return await _agreement(browser, subscription_id, problem=problem, status_code=problem.status)
     return browser.redirect(f"/subscriptions/{subscription_id}/agreement")

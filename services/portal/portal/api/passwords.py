@@ -1,0 +1,176 @@
+"""Forgotten password and the person's profile (R1; the language of the pages and e-mails).
+
+- `/password-reset`: the e-mail form; sending it asks identity for a link
+  (`POST /password-resets`, with the browser's address for identity's per-client limit) and
+  always says the same thing, whether or not the address has an account.
+- `/password-reset?token=...` (the e-mailed link): the new-password form; sending it sets the
+  password at identity (`POST /password-resets/completion`, with the Idempotency-Key minted
+  with the form), which ends every session of the person; then a page leading to sign-in.
+- `/profile`: name, e-mail (read-only) and language from identity (`GET /me`); saving sends
+  `PATCH /me` and keeps the language in the portal session too, so the pages follow at once.
+
+The reset token is in the link's URL by necessity: like every page, these are sent with
+`Referrer-Policy: no-referrer` and `Cache-Control: no-store` (`portal.api.errors`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from portal.adapters.i18n import LOCALES, supported
+from portal.adapters.rendering import N_, PROBLEMS
+from portal.adapters.upstream import UpstreamProblem
+from portal.api.deps import BrowserDep, new_key
+from portal.api.forms import key_or_new, shown
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,200}")
+MAX_EMAIL, MAX_NAME, MAX_PASSWORD = 254, 200, 1000
+
+# What the portal refuses itself, before asking identity.
+PASSWORDS_DIFFER = N_("The two passwords are not the same.")
+EMAIL_REQUIRED = N_("Enter your e-mail address.")
+NAME_REQUIRED = N_("Enter your name.")
+PASSWORD_TOO_LONG = N_("This password is too long.")
+
+
+# -- forgotten password -----------------------------------------------------------------------
+
+
+@router.get("/password-reset")
+async def password_reset_page(browser: BrowserDep, token: str = "") -> Response:
+    if token:
+        return await _new_password_form(browser, token)
+    return await browser.render("passwords/ask.html", email="", problem=None, notice=None)
+
+
+@router.post("/password-reset")
+async def ask_for_link(browser: BrowserDep) -> Response:
+    """Identity answers alike for any address; so does this page. Only a refusal that tells
+    nothing about the address (too many requests from here, not an e-mail) is shown."""
+    form = await browser.form()
+    email = str(form.get("email", "")).strip()[: MAX_EMAIL + 1]
+    if not email or len(email) > MAX_EMAIL:
+        return await browser.render(
+            "passwords/ask.html", status_code=422, email=email[:MAX_EMAIL], problem=None, notice=EMAIL_REQUIRED
+        )
+    try:
+        await browser.upstream.identity.command(
+            "POST", "/password-resets", None, new_key(), {"email": email}, client_address=browser.client_address
+        )
+    except UpstreamProblem as problem:
+        if problem.status >= 500:
+            raise
+        return await browser.render(
+            "passwords/ask.html", status_code=problem.status, email=email, problem=problem, notice=None
+        )
+    return await browser.render("passwords/sent.html", email=email)
+
+
+async def _new_password_form(
+    browser: BrowserDep, token: str, status_code: int = 200, problem: UpstreamProblem | None = None, **context: Any
+) -> Response:
+    if not TOKEN.fullmatch(token):
+        notice: str | None = PROBLEMS["reset_link_not_found"]
+        return await browser.render(
+            "passwords/choose.html", status_code=404, token="", key="", problem=None, notice=notice
+        )
+    notice = context.pop("notice", None)
+    return await browser.render(
+        "passwords/choose.html",
+        status_code=status_code,
+        token=token,
+        key=context.pop("key", None) or new_key(),
+        problem=problem,
+        notice=notice,
+    )
+
+
+@router.post("/password-reset/new")
+async def choose_password(browser: BrowserDep) -> Response:
+    """The new password, with the key minted with the form: a double submit is one change. A
+    refused password gives the form again with a new key (the next try is another command)."""
+    form = await browser.form()
+    token = str(form.get("token", ""))
+    key = key_or_new(form)
+    password, again = str(form.get("password", "")), str(form.get("password_again", ""))
+    if not TOKEN.fullmatch(token):
+        return await _new_password_form(browser, "")
+    if len(password) > MAX_PASSWORD:
+        return await _new_password_form(browser, token, 422, notice=PASSWORD_TOO_LONG, key=key)
+    if password != again:
+        return await _new_password_form(browser, token, 422, notice=PASSWORDS_DIFFER, key=key)
+    try:
+        await browser.upstream.identity.command(
+            "POST",
+            "/password-resets/completion",
+            None,
+            key,
+            {"token": token, "password": password},
+            client_address=browser.client_address,
+        )
+    except UpstreamProblem as problem:
+        if problem.status >= 500:
+            raise
+        return await _new_password_form(browser, token, problem.status, problem)
+    return browser.redirect("/password-reset/done")
+
+
+@router.get("/password-reset/done")
+async def password_changed(browser: BrowserDep) -> Response:
+    return await browser.render("passwords/done.html")
+
+
+# -- profile ----------------------------------------------------------------------------------
+
+
+@router.get("/profile")
+async def profile_page(browser: BrowserDep, saved: str = "") -> Response:
+    me = (await browser.upstream.identity.get("/me", browser.token)).body
+    values = {"name": me["name"], "locale": supported(me["locale"]) or browser.locale}
+    return await browser.render(
+        "profile/profile.html", me=me, values=values, key=new_key(), saved=saved == "1", problem=None, notice=None
+    )
+
+
+@router.post("/profile")
+async def save_profile(browser: BrowserDep) -> Response:
+    """Identity's `PATCH /me` (the language of e-mails and of the next tokens), then the portal
+    session's language (the pages', at once)."""
+    form = await browser.form()
+    token = browser.token
+    name = str(form.get("name", "")).strip()
+    locale = supported(str(form.get("locale", ""))) or ""
+    key = key_or_new(form)
+    values = {"name": name[:MAX_NAME], "locale": locale or browser.locale}
+    notice = NAME_REQUIRED if not name else None
+    if len(name) > MAX_NAME or locale not in LOCALES:
+        notice = N_("Some fields are not valid. Check them and try again.")
+    if notice is None:
+        try:
+            await browser.upstream.identity.command("PATCH", "/me", token, key, {"name": name, "locale": locale})
+        except UpstreamProblem as problem:
+            if not shown(problem):
+                raise
+            me = (await browser.upstream.identity.get("/me", token)).body
+            return await browser.render(
+                "profile/profile.html",
+                status_code=problem.status,
+                me=me,
+                values=values,
+                key=new_key(),
+                saved=False,
+                problem=problem,
+                notice=None,
+            )
+        await browser.set_locale(locale)
+        return browser.redirect("/profile?saved=1")
+    me = (await browser.upstream.identity.get("/me", token)).body
+    return await browser.render(
+        "profile/profile.html", status_code=422, me=me, values=values, key=key, saved=False, problem=None, notice=notice
+    )
