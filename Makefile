@@ -6,7 +6,7 @@ PACKAGES := contracts services/servicekit opskit devkit services/identity servic
             services/seats services/notifications services/billing services/portal
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo test unit system lint bench install clean docs contracts-docs
+.PHONY: run demo test unit system lint bench install clean docs contracts-docs screenshots
 
 $(STAMP): Makefile requirements-dev.txt tools/kcat $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: $(STAMP)
 # domain packages are pure).
 MYPY_PACKAGES := contracts servicekit opskit devkit identity subscriptions seats notifications billing portal bench
 IMPORT_PATH := contracts:services/servicekit:opskit:devkit:services/identity:services/subscriptions:services/seats:services/notifications:services/billing:services/portal
+
+# The portal's pictures in docs/portal/, taken by the browser tests as they walk the journeys.
+screenshots: $(STAMP)
+	ENTITLE_SCREENSHOTS=$(CURDIR)/docs/portal $(PY) -m pytest tests/browser -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -33,6 +33,11 @@ class EntitleClient:
         self.urls, self.token, self._timeout = urls, token, timeout
         self._credentials = credentials
 
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        """(e-mail, password) this client signed in with, if it did."""
+        return self._credentials
+
     def as_(self, token: str, credentials: tuple[str, str] | None = None) -> EntitleClient:
         return EntitleClient(self.urls, token, self._timeout, credentials)
 
@@ -74,9 +79,14 @@ class EntitleClient:
 
     def verify_email(self, email: str) -> dict:
         """Click the verification link (R1). Test-clock stacks only: they show the pending link."""
-        link = self.call("identity", "GET", f"/ops/verification-links?email={email}")["verify_url"]
-        token = link.split("token=", 1)[1]
-        return self.call("identity", "POST", "/verifications", {"token": token})
+        return self.open_verification_link(
+            self.call("identity", "GET", f"/ops/verification-links?email={email}")["verify_url"]
+        )
+
+    def open_verification_link(self, link: str) -> dict:
+        """What the portal's landing page does with a mailed `<portal>/verifications?token=...`:
+        identity's `POST /verifications` with the token (R1)."""
+        return self.call("identity", "POST", "/verifications", {"token": link.split("token=", 1)[1]})
 
     def sign_in(self, email: str, password: str = "Correct-Horse-9") -> EntitleClient:
         answer = self.call("identity", "POST", "/tokens", {"email": email, "password": password})
@@ -91,7 +101,10 @@ class EntitleClient:
 
     # -- subscriptions, seats, billing ---------------------------------------------------
     def purchase(self, quantity: int, **plan) -> dict:
-        return self.call("subscriptions", "POST", "/subscriptions", {"quantity": quantity, **plan})
+        """Buy: accepting the terms of sale (R45) unless `plan` says `accept_terms_of_sale=False`."""
+        return self.call(
+            "subscriptions", "POST", "/subscriptions", {"quantity": quantity, "accept_terms_of_sale": True, **plan}
+        )
 
     def subscription(self, subscription_id: str) -> dict:
         return self.call("subscriptions", "GET", f"/subscriptions/{subscription_id}")

@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from devkit.client import EntitleClient, eventually
-from devkit.devstack import SERVICES, StackConfig
+from devkit.devstack import PORTAL, SERVICES, StackConfig
 from devkit.mailbox import read_mailbox
 from opskit.console import make_console
 from opskit.topicreader import events_of
@@ -22,7 +22,8 @@ def money(amount: dict) -> str:
     return f"{amount['amount_minor'] / 100:,.2f} {amount['currency']}"
 
 
-def run_year(config: StackConfig) -> None:
+def run_year(config: StackConfig) -> list[str]:
+    """Lives the year; returns the portal links it ends by printing."""
     api = EntitleClient({s: config.url(s) for s in SERVICES})
     step = _stepper(api)
     mail_seen = {m.path for m in read_mailbox(config.mail_dir)}
@@ -89,6 +90,27 @@ def run_year(config: StackConfig) -> None:
         if mail.path not in mail_seen:
             console.print(f"  {mail.language}  {mail.template:<26} {mail.subject}", markup=False)
     console.print("\n[green]A year in the life of one subscription, done.[/]")
+    return _portal_links(config, admin, sid)
+
+
+def _portal_links(config: StackConfig, admin: EntitleClient, subscription_id: str) -> list[str]:
+    """Where to look at the same year in the browser, as the demo's people."""
+    portal = config.url(PORTAL)
+    email, password = admin.credentials or ("", "")
+    invitation = _mail(config, subscription_id, "invitation")
+    table = Table("who", "open", "what", box=None)
+    table.add_row("Camille (administrator)", f"{portal}/sign-in", f"sign in as {email} / {password}")
+    for path, what in (
+        (f"/subscriptions/{subscription_id}", "the subscription: ended, with its history"),
+        (f"/subscriptions/{subscription_id}/users", "its users"),
+        ("/invoices", "the year's invoices"),
+        ("/company/emails", "every e-mail sent"),
+    ):
+        table.add_row("", f"{portal}{path}", what)
+    [link] = {word for word in invitation.text.split() if word.startswith("http")}
+    table.add_row("Alice (seat user)", link, "her invitation: register, then My software")
+    console.print(Panel(table, title=f"Open the portal: {portal}"))
+    return [row for row in table.columns[1].cells if isinstance(row, str)]
 
 
 def _mail(config: StackConfig, subscription_id: str, template: str):

@@ -210,10 +210,8 @@ class DevStack:
             "VAR_DIR": str(self.config.var_dir),
             "SMTP_HOST": self.config.smtp_host or "127.0.0.1",
             "SMTP_PORT": str(self.config.smtp_port),
-            "SUBSCRIPTIONS_PORTAL_URL": self.config.url("subscriptions"),
-            # links in e-mails: where people register, verify and read invoices
-            "IDENTITY_PUBLIC_URL": self.config.url("identity"),
-            "BILLING_PUBLIC_URL": self.config.url("billing"),
+            # every link in every e-mail opens a page of this stack's portal (and is its address)
+            "PORTAL_URL": self.config.url(PORTAL),
             "PYTHONUNBUFFERED": "1",
         }
         if self.config.database_url:
@@ -228,9 +226,8 @@ class DevStack:
 
     def portal_env(self) -> dict[str, str]:
         """The portal reaches this stack's services, and is reached over plain http on loopback
-        (so its session cookie is not `Secure`). The links in e-mails stay on the services."""
+        (so its session cookie is not `Secure`)."""
         return {
-            "PORTAL_PUBLIC_URL": self.config.url(PORTAL),
             "PORTAL_COOKIE_SECURE": "false",
             **{f"PORTAL_{s.upper()}_URL": self.config.url(s) for s in SERVICES},
         }

@@ -139,9 +139,14 @@ def test_the_portal_reaches_the_five_services_inside_the_network_and_sends_its_c
     assert set(PortalSettings().upstream_urls()) == set(SERVICES)
     assert {s: environment[f"PORTAL_{s.upper()}_URL"] for s in SERVICES} == {s: f"http://{s}:8000" for s in SERVICES}
     assert environment["PORTAL_COOKIE_SECURE"] == "${PORTAL_COOKIE_SECURE:-true}"
-    assert environment["PORTAL_PUBLIC_URL"] == "${PORTAL_PUBLIC_URL:-http://127.0.0.1:8100}"
-    for name in SERVICES:  # the links in e-mails stay on the services until the portal serves them
-        assert not [v for v in services()[name]["environment"].values() if "8100" in str(v)], name
+
+
+def test_every_service_s_links_and_the_portal_share_one_address():
+    """Issue 13: every link in every e-mail opens a portal page; one variable says where."""
+    for name in (*SERVICES, PORTAL):
+        environment = services()[name]["environment"]
+        assert environment["PORTAL_URL"] == "${PORTAL_URL:-http://127.0.0.1:8100}", name
+        assert not [v for v in environment if v.endswith("PUBLIC_URL")], name
 
 
 def test_the_services_keep_their_image_healthcheck_and_run_as_built():

@@ -28,7 +28,9 @@ PUBLIC = {
     "/verifications",
     "/verifications/resend",
     "/tokens",
-}  # registration and sign-in come before any token
+    "/password-resets",  # a forgotten password: the e-mailed single-use link is the proof
+    "/password-resets/completion",
+}  # registration, sign-in and a password reset come before any token
 OPEN_TEMPLATES = ("/import-template.csv", "/import-template.xlsx")  # blank files, no data in them
 
 

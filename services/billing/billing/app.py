@@ -33,7 +33,7 @@ __all__ = ["build", "metadata"]
 def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceRuntime[BillingUnitOfWork]:
     settings = settings or BillingSettings()
     runtime = ServiceRuntime(settings, metadata, unit_of_work=BillingUnitOfWork, **overrides)
-    public_url = settings.resolved_public_url()
+    portal_url = settings.resolved_portal_url()
 
     # Every event that changes billing's view of a subscription, from both topics (R29, R30).
     events = runtime.consumer("billing")
@@ -49,13 +49,13 @@ def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceR
         SeatQuantityChanged,
         SeatDecreaseScheduled,
     ):
-        events.on(event_type, partial(bill, public_url=public_url))
+        events.on(event_type, partial(bill, portal_url=portal_url))
     events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS)
 
-    runtime.scheduler.on(MONTHLY_RUN, partial(run_monthly_invoicing, public_url=public_url))
+    runtime.scheduler.on(MONTHLY_RUN, partial(run_monthly_invoicing, portal_url=portal_url))
 
     app = service_app(
         runtime, lines.router, invoices.router, title="Entitle billing", description="Invoice lines and invoices."
     )
-    app.state.public_url = public_url
+    app.state.portal_url = portal_url
     return runtime

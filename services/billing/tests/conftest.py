@@ -226,7 +226,7 @@ class BillingDriver(ServiceDriver[BillingUnitOfWork]):
     async def apply_as(self, event: Event, envelope: Envelope) -> Envelope:
         """`event` as `envelope` says (a replay, even past the inbox, when given one already applied)."""
         async with self.runtime.uow(cause=envelope) as uow:
-            await bill(event, uow, self.runtime.app.state.public_url)
+            await bill(event, uow, self.runtime.app.state.portal_url)
             await uow.commit()
         return envelope
 
@@ -240,7 +240,7 @@ def clock() -> FixedClock:
 def settings(tmp_path) -> BillingSettings:
     """A SQLite database of the test's own (a module may override this fixture)."""
     return BillingSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/billing.db", var_dir=str(tmp_path), public_url=PUBLIC_URL
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/billing.db", var_dir=str(tmp_path), portal_url=PUBLIC_URL
     )
 
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("postgres")  # skipped without PostgreSQL, 
 def settings() -> BillingSettings:
     """Billing on a PostgreSQL schema of its own."""
     return BillingSettings(
-        database_url=POSTGRES_URL, db_schema=f"billing_{uuid.uuid4().hex[:8]}", public_url="http://billing.test"
+        database_url=POSTGRES_URL, db_schema=f"billing_{uuid.uuid4().hex[:8]}", portal_url="http://billing.test"
     )
 
 

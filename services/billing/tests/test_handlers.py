@@ -30,7 +30,7 @@ async def test_R30_annual_activation_is_invoiced_at_once_with_the_years_charge(d
     assert (invoice.number, invoice.kind.value, invoice.po_number) == ("INV-2026-000001", "invoice", "PO-7")
     assert invoice.total.amount_minor == 3 * 36500
     [issued] = await published(driver, "billing.invoice_issued")
-    assert issued["url"] == f"{driver.runtime.settings.public_url}/invoices/{invoice.invoice_id}"
+    assert issued["url"] == f"{driver.runtime.settings.portal_url}/invoices/{invoice.invoice_id}"
     assert issued["total"]["amount_minor"] == sum(l["amount"]["amount_minor"] for l in issued["lines"])
     assert issued["administrator"]["email"] == events.ADA.email
 

@@ -8,5 +8,5 @@ from fastapi import Depends
 
 from servicekit.http.deps import from_app_state
 
-PublicUrl = Annotated[str, Depends(from_app_state("public_url"))]
-"""Where customers read invoices (`<url>/invoices/{id}`): `BillingSettings.resolved_public_url`."""
+PortalUrl = Annotated[str, Depends(from_app_state("portal_url"))]
+"""Where customers read invoices: the portal's `<PORTAL_URL>/invoices/{id}`."""

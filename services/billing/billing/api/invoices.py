@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
 from billing.adapters.rendering import render_invoice
-from billing.api.deps import PublicUrl
+from billing.api.deps import PortalUrl
 from billing.api.schemas import PAGES, LineView
 from billing.domain.invoices import Invoice
 from billing.store.uow import BillingUnitOfWork
@@ -50,7 +50,7 @@ class InvoiceView(InvoiceSummary):
     lines: list[LineView]
 
 
-def _summary(invoice: Invoice, public_url: str) -> dict[str, Any]:
+def _summary(invoice: Invoice, portal_url: str) -> dict[str, Any]:
     return dict(
         invoice_id=invoice.invoice_id,
         number=invoice.number,
@@ -58,7 +58,7 @@ def _summary(invoice: Invoice, public_url: str) -> dict[str, Any]:
         po_number=invoice.po_number,
         issued_at=invoice.issued_at,
         total=invoice.total,
-        url=f"{public_url}/invoices/{invoice.invoice_id}",
+        url=f"{portal_url}/invoices/{invoice.invoice_id}",
     )
 
 
@@ -73,7 +73,7 @@ async def invoices(
     page: Annotated[PageRequest, Depends(page_request)],
     caller: CurrentCaller,
     runtime: Runtime,
-    public_url: PublicUrl,
+    portal_url: PortalUrl,
 ) -> JSONResponse:
     uow: BillingUnitOfWork
     async with runtime.uow() as uow:
@@ -91,7 +91,7 @@ async def invoices(
         page,
         found,
         lambda invoice: (invoice.issued_at, invoice.number),
-        lambda invoice: InvoiceSummary(**_summary(invoice, public_url)),
+        lambda invoice: InvoiceSummary(**_summary(invoice, portal_url)),
     )
 
 
@@ -129,12 +129,12 @@ async def invoice(
     invoice_id: str,
     caller: CurrentCaller,
     runtime: Runtime,
-    public_url: PublicUrl,
+    portal_url: PortalUrl,
     accept: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse | InvoiceView:
     found = await _visible_invoice(invoice_id, caller, runtime)
     if accept and "text/html" in accept:
         return HTMLResponse(render_invoice(found))
     return InvoiceView(
-        **_summary(found, public_url), account_id=found.account_id, lines=[LineView.of(line) for line in found.lines]
+        **_summary(found, portal_url), account_id=found.account_id, lines=[LineView.of(line) for line in found.lines]
     )

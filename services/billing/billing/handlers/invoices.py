@@ -17,19 +17,19 @@ from contracts.billing import InvoiceIssued, InvoiceLineView
 from servicekit.scheduler import DueJob
 
 
-async def issue_due_at_once(view: SubscriptionView, caused_by: str, uow: BillingUnitOfWork, public_url: str) -> None:
+async def issue_due_at_once(view: SubscriptionView, caused_by: str, uow: BillingUnitOfWork, portal_url: str) -> None:
     pending = await uow.lines.pending_lines_of(view.subscription_id)
     due = invoices.due_at_once(pending, view)
-    await _issue(invoices.group_lines(due, {view.subscription_id: view}), caused_by, uow.now(), uow, public_url)
+    await _issue(invoices.group_lines(due, {view.subscription_id: view}), caused_by, uow.now(), uow, portal_url)
     if len(due) < len(pending):
         await schedule_monthly_run(min(line.period_start for line in pending if line not in due), uow)
 
 
-async def run_monthly_invoicing(job: DueJob, uow: BillingUnitOfWork, public_url: str) -> None:
+async def run_monthly_invoicing(job: DueJob, uow: BillingUnitOfWork, portal_url: str) -> None:
     """R30: one invoice per account and PO number with every line that took effect before the 1st."""
     lines = await uow.lines.pending_lines_before(job.due_at)
     views = await uow.subscriptions.views({line.subscription_id for line in lines})
-    await _issue(invoices.group_lines(lines, views), job.job_id, job.due_at, uow, public_url)
+    await _issue(invoices.group_lines(lines, views), job.job_id, job.due_at, uow, portal_url)
     await schedule_monthly_run(job.due_at, uow)
 
 
@@ -40,16 +40,16 @@ async def schedule_monthly_run(after: datetime, uow: BillingUnitOfWork) -> None:
 
 
 async def _issue(
-    drafts: list[InvoiceDraft], caused_by: str, issued_at: datetime, uow: BillingUnitOfWork, public_url: str
+    drafts: list[InvoiceDraft], caused_by: str, issued_at: datetime, uow: BillingUnitOfWork, portal_url: str
 ) -> None:
     for draft in drafts:
         sequence = await uow.invoices.next_sequence(invoices.counter_name(draft.kind, issued_at))
         invoice = invoices.issue(draft, invoices.invoice_id_for(caused_by, draft), sequence, issued_at)
         await uow.invoices.add(invoice)
-        await uow.publish(invoice_issued(invoice, public_url))
+        await uow.publish(invoice_issued(invoice, portal_url))
 
 
-def invoice_issued(invoice: Invoice, public_url: str) -> InvoiceIssued:
+def invoice_issued(invoice: Invoice, portal_url: str) -> InvoiceIssued:
     return InvoiceIssued(
         invoice_id=invoice.invoice_id,
         number=invoice.number,
@@ -60,7 +60,7 @@ def invoice_issued(invoice: Invoice, public_url: str) -> InvoiceIssued:
         issued_at=invoice.issued_at,
         total=invoice.total,
         lines=[_line_view(line) for line in invoice.lines],
-        url=f"{public_url.rstrip('/')}/invoices/{invoice.invoice_id}",
+        url=f"{portal_url.rstrip('/')}/invoices/{invoice.invoice_id}",
     )
 
 

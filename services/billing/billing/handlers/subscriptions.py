@@ -18,8 +18,8 @@ from contracts.errors import InconsistentEvent
 log = logging.getLogger("billing.handlers")
 
 
-async def bill(event: BilledEvent, uow: BillingUnitOfWork, public_url: str) -> None:
-    """R29, R30: any event billing reads (`app.py` lists them); `public_url` is where the
+async def bill(event: BilledEvent, uow: BillingUnitOfWork, portal_url: str) -> None:
+    """R29, R30: any event billing reads (`app.py` lists them); `portal_url` is where the
     invoices it issues are read."""
     caused_by = uow.cause.id if uow.cause else ""
     found = await uow.subscriptions.view(event.subscription_id, lock=True)
@@ -35,7 +35,7 @@ async def bill(event: BilledEvent, uow: BillingUnitOfWork, public_url: str) -> N
         if await uow.lines.add_line(line) and line.prorated:
             await uow.publish(adjusted(line))
     if lines:
-        await issue_due_at_once(view, caused_by, uow, public_url)
+        await issue_due_at_once(view, caused_by, uow, portal_url)
 
 
 async def _apply_parked(view: SubscriptionView, uow: BillingUnitOfWork) -> list[InvoiceLine]:
