@@ -69,6 +69,24 @@ async def test_R6_the_administrator_reads_a_users_emails_and_sees_a_rejection(no
     assert rejected["last_error"].startswith("550") and rejected["attempts"] == 1 and rejected["rejected_at"]
 
 
+async def test_R33_scope_all_is_every_email_the_caller_may_read_in_one_list(notifications, sink):
+    """The portal's e-mail history: the administrator's own and those about what they
+    administer, in one paged list; a user reads only their own, as without the scope."""
+    await notifications.consume(purchased(), invited("fr"))
+    everything = (await notifications.get("/deliveries?scope=all", ADMIN, ACCOUNT)).json()
+    assert sorted((e["template"], e["recipient_id"]) for e in everything) == [
+        ("agreement", ADMIN),
+        ("invitation", USER),
+    ]
+    assert [e["template"] for e in (await notifications.get("/deliveries", ADMIN, ACCOUNT)).json()] == ["agreement"]
+    assert [e["recipient_id"] for e in (await notifications.get("/deliveries?scope=all", USER, ACCOUNT)).json()] == [
+        USER
+    ]
+    # acting for another account: their own e-mails still, nothing about this account's users
+    elsewhere = (await notifications.get("/deliveries?scope=all", ADMIN, "another-account")).json()
+    assert [e["recipient_id"] for e in elsewhere] == [ADMIN]
+
+
 async def test_item15_anothers_emails_answer_like_a_person_or_an_event_that_does_not_exist(notifications, sink):
     """`?recipient=` once answered 403 for a real person and 200 [] for an unknown one: an
     oracle of who exists. Both answer 200 [] now; one's own e-mails are still there."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -69,7 +69,8 @@ router = APIRouter(tags=["notifications"])
         "the account the caller's token acts for, the e-mails about a subscription or the "
         "account the caller administers now (R2, R6, R17). Nothing else appears: asking for an "
         "event or a person whose e-mails you may not read answers an empty list, exactly as "
-        "for one that does not exist. Without `caused_by` and `recipient`, your own e-mails.\n\n"
+        "for one that does not exist. Without `caused_by` and `recipient`, your own e-mails; "
+        "with `scope=all`, every e-mail you may read (the portal's e-mail history, R33).\n\n"
         f"Oldest first, at most `limit` per page (default 100, at most {MAX_PAGE_SIZE}); the "
         'next page is in the `Link: <...>; rel="next"` and `X-Next-Cursor` headers, absent '
         "on the last page."
@@ -80,11 +81,14 @@ async def deliveries(
     page: Annotated[PageRequest, Depends(page_request)],
     caused_by: str | None = Query(None, max_length=64, description="Only the e-mails this event caused."),
     recipient: str | None = Query(None, max_length=64, description="Only the e-mails to this person id."),
+    scope: Literal["mine", "all"] = Query(
+        "mine", description="Without a filter: `mine`, the e-mails sent to you; `all`, every one you may read."
+    ),
     *,
     caller: CurrentCaller,
     runtime: Runtime,
 ):
-    if caused_by is None and recipient is None:
+    if caused_by is None and recipient is None and scope == "mine":
         recipient = caller.person_id
     async with runtime.uow() as uow:
         found = await uow.emails.page_for(
