@@ -11,6 +11,7 @@ from contracts import topics
 from contracts.seats import UserInvited
 from identity.adapters import redaction
 from identity.api import accounts as accounts_api
+from identity.api import documents as documents_api
 from identity.api import ops as ops_api
 from identity.api import passwords as passwords_api
 from identity.api import registration as registration_api
@@ -45,7 +46,9 @@ def build(settings: IdentitySettings | None = None, **overrides: Any) -> Service
         passwords_api.router,
         sessions_api.router,
         accounts_api.router,
+        documents_api.router,
         ops_api.router,
+        documents_api.ops_router,
     ]
     if runtime.on_test_clock:  # a production service never hands out a live verification link
         routers.append(ops_api.test_stack_router)

@@ -31,6 +31,9 @@ class AccountView(BaseModel):
     registered_at: datetime
     verification_deadline: datetime = Field(description="Documents are due by then (R3).")
     verified_at: datetime | None
+    customer_type: str | None = Field(
+        None, description="design_office, contractor_engineer or student: decides the documents (R44)."
+    )
 
     @classmethod
     def of(cls, a: Account) -> AccountView:
@@ -41,6 +44,7 @@ class AccountView(BaseModel):
             registered_at=a.registered_at,
             verification_deadline=a.verification_deadline,
             verified_at=a.verified_at,
+            customer_type=a.customer_type.value if a.customer_type else None,
         )
 
 

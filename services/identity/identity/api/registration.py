@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from identity.api.deps import PortalUrlDep
 from identity.api.schemas import ANYONE, CommandAnswer
+from identity.domain.accounts import CustomerType
 from identity.domain.people import TERMS_VERSION
 from identity.handlers import registration
 from identity.handlers.registration import Registered, Registration
@@ -44,6 +45,9 @@ class PersonRequest(BaseModel):
 
 class AccountRequest(PersonRequest):
     company_name: Line = Field(min_length=1, max_length=200)
+    customer_type: CustomerType | None = Field(
+        None, description="Decides the verification documents (R44); may be chosen later."
+    )
 
 
 class VerificationRequest(BaseModel):
@@ -99,7 +103,7 @@ RESEND_ANSWER = ResendAnswer(status="If this e-mail is registered and not yet ve
 async def register(body: AccountRequest, request: Request, commands: Commands, portal_url: PortalUrlDep) -> Any:
     async def act(uow: IdentityUnitOfWork) -> AccountRegistered:
         registered = await registration.register_person(
-            body.registration(), portal_url, uow, company_name=body.company_name
+            body.registration(), portal_url, uow, company_name=body.company_name, customer_type=body.customer_type
         )
         return AccountRegistered(**_answer(registered), account_id=registered.account_id)
 

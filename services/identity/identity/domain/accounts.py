@@ -25,6 +25,14 @@ class AccountStatus(str, Enum):
     WITHDRAWN = "withdrawn"
 
 
+class CustomerType(str, Enum):
+    """R44: who the customer is decides the documents they send (`domain.documents`)."""
+
+    DESIGN_OFFICE = "design_office"
+    CONTRACTOR_ENGINEER = "contractor_engineer"
+    STUDENT = "student"
+
+
 class Role(str, Enum):
     ADMINISTRATOR = "administrator"
     MEMBER = "member"
@@ -38,6 +46,7 @@ class Account:
     registered_at: datetime
     status: AccountStatus = AccountStatus.PENDING_VERIFICATION
     verified_at: datetime | None = None
+    customer_type: CustomerType | None = None  # R44: chosen at sign-up or on the documents page
 
     @property
     def verification_deadline(self) -> datetime:
@@ -238,14 +247,13 @@ def seat_user_contact(
     return contact, event
 
 
-def ensure_administrator(contact: AccountContact) -> None:
+def ensure_administrator(
+    contact: AccountContact,
+    message: str = "Only an administrator of this account can add contacts (R4).",
+    rule: str = "R4",
+) -> None:
     if contact.role is not Role.ADMINISTRATOR:
-        raise RuleViolation(
-            "not_an_administrator",
-            "Only an administrator of this account can add contacts (R4).",
-            rule="R4",
-            refusal=Refusal.FORBIDDEN,
-        )
+        raise RuleViolation("not_an_administrator", message, rule=rule, refusal=Refusal.FORBIDDEN)
 
 
 def ensure_acting_for(acting_for: str, account_id: str) -> None:

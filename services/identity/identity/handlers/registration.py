@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from contracts.identity import AccountRegistered, RegistrationAttempted
 from identity.adapters import passwords
 from identity.domain import links, people
-from identity.domain.accounts import Account, founding_administrator
+from identity.domain.accounts import Account, CustomerType, founding_administrator
 from identity.domain.links import LinkState, hash_token
 from identity.domain.people import Person
 from identity.handlers import limits
@@ -40,7 +40,11 @@ class Registered:
 
 
 async def register_person(
-    reg: Registration, base_url: str, uow: IdentityUnitOfWork, company_name: str | None = None
+    reg: Registration,
+    base_url: str,
+    uow: IdentityUnitOfWork,
+    company_name: str | None = None,
+    customer_type: CustomerType | None = None,
 ) -> Registered:
     """R1: one registration per e-mail. A verified owner keeps it (and is told someone tried);
     an unverified one is replaced by this one (item 14); R4: invitations to the e-mail become
@@ -65,7 +69,7 @@ async def register_person(
     await uow.publish(registered)
     await _accept_invitations(person, uow)
     await send_verification_link(person, base_url, uow)
-    account = await _found_account(company_name, person, uow) if company_name is not None else None
+    account = await _found_account(company_name, person, uow, customer_type) if company_name is not None else None
     return Registered(person.id, account.id if account else None, person.verified)
 
 
@@ -101,9 +105,12 @@ async def _accept_invitations(person: Person, uow: IdentityUnitOfWork) -> None:
         await uow.contacts.save(invitation)
 
 
-async def _found_account(company_name: str, person: Person, uow: IdentityUnitOfWork) -> Account:
-    """A customer account with its registering person as administrator, pending verification (R3)."""
-    account = Account(str(uuid.uuid4()), company_name.strip(), person.id, uow.now())
+async def _found_account(
+    company_name: str, person: Person, uow: IdentityUnitOfWork, customer_type: CustomerType | None = None
+) -> Account:
+    """A customer account with its registering person as administrator, pending verification (R3);
+    its customer type, if chosen already, says which documents it sends (R44)."""
+    account = Account(str(uuid.uuid4()), company_name.strip(), person.id, uow.now(), customer_type=customer_type)
     await uow.accounts.save(account)
     await uow.contacts.save(founding_administrator(str(uuid.uuid4()), account, person))
     await uow.publish(

@@ -5,18 +5,27 @@ There is no way to delete a contact (R5)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, select
 
-from identity.domain.accounts import Account, AccountContact, AccountStatus, Role
+from identity.domain.accounts import Account, AccountContact, AccountStatus, CustomerType, Role
 from identity.store.rows import Rows
 from identity.store.tables import accounts, contacts
 from servicekit.http.pagination import PageRequest, keyset
 
 
+def _account(row: Any) -> Account:
+    kind = row.customer_type
+    return Account(
+        **{**row._mapping, "status": AccountStatus(row.status), "customer_type": CustomerType(kind) if kind else None}
+    )
+
+
 class AccountRepository(Rows):
     async def get(self, account_id: str, lock: bool = False) -> Account | None:
         row = await self._one(accounts, accounts.c.id == account_id, lock=lock)
-        return Account(**{**row._mapping, "status": AccountStatus(row.status)}) if row else None
+        return _account(row) if row else None
 
     async def save(self, account: Account) -> None:
         await self._save(accounts, "id", account)
@@ -29,7 +38,7 @@ class AccountRepository(Rows):
             .order_by(accounts.c.registered_at, accounts.c.id)
             .with_for_update()
         )
-        return [Account(**{**r._mapping, "status": AccountStatus(r.status)}) for r in rows]
+        return [_account(r) for r in rows]
 
 
 class ContactRepository(Rows):

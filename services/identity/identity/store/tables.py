@@ -1,9 +1,9 @@
-"""Identity's tables, its only MetaData: people, accounts, contacts, verification and
-password-reset links, sessions, sign-in limits."""
+"""Identity's tables, its only MetaData: people, accounts, contacts, verification documents,
+verification and password-reset links, sessions, sign-in limits."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, UniqueConstraint
 
 from servicekit.store.types import UTCDateTime
 
@@ -30,6 +30,7 @@ accounts = Table(
     Column("registered_at", UTCDateTime, nullable=False),
     Column("status", String(32), nullable=False),
     Column("verified_at", UTCDateTime, nullable=True),
+    Column("customer_type", String(32), nullable=True),  # R44
 )
 # Every contact of an account; a member (may act for it) once person_id is set (R2, R4).
 # There is no way to delete a row (R5).
@@ -96,4 +97,32 @@ sign_in_throttles = Table(
     Column("failures", Integer, nullable=False),
     Column("last_failure_at", UTCDateTime, nullable=True),
     Column("blocked_until", UTCDateTime, nullable=True),
+)
+
+# R44: the account's current document of each kind (a new upload replaces one not accepted).
+account_documents = Table(
+    "account_documents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("media_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("issued_on", Date, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("refusal_reason", String(500), nullable=True),
+    UniqueConstraint("account_id", "kind"),
+)
+# The file itself, apart so that listing documents never loads megabytes; in the database (not
+# under VAR_DIR) so that it is written, replaced and backed up in the same transaction as its row.
+document_contents = Table(
+    "document_contents",
+    metadata,
+    Column("document_id", String(64), ForeignKey("account_documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from identity.store.accounts import AccountRepository, ContactRepository
+from identity.store.documents import DocumentRepository
 from identity.store.links import LinkRepository, ResetRepository
 from identity.store.people import PersonRepository
 from identity.store.sessions import SessionRepository
@@ -14,6 +15,7 @@ class IdentityUnitOfWork(UnitOfWork):
     people = repository(PersonRepository)
     accounts = repository(AccountRepository)
     contacts = repository(ContactRepository)
+    documents = repository(DocumentRepository)
     links = repository(LinkRepository)
     resets = repository(ResetRepository)
     sessions = repository(SessionRepository)
