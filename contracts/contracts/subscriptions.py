@@ -73,6 +73,9 @@ class SubscriptionActivated(Event):
     tier: str = Field("", description="Tier code in force.")
     po_number: str | None = Field(None, description="Purchase-order number in force (R31).")
     payment_method: str | None = Field(None, description="Label of the payment method, never its secret (R18).")
+    agreement_version: str | None = Field(
+        None, description="Version of the agreement accepted (R36); absent on older events and older orders."
+    )
 
 
 class ActivationExpired(Event):
@@ -194,6 +197,9 @@ class TierChanged(Event):
     effective_at: datetime = Field(description="When the new tier took effect (acceptance).")
     term_start: datetime = Field(description="Start of the current term.")
     term_end: datetime = Field(description="End of the current term; proration runs to here.")
+    agreement_version: str | None = Field(
+        None, description="Version of the amendment's agreement accepted (R36); absent on older events."
+    )
 
 
 class BillingCycleChangeScheduled(Event):

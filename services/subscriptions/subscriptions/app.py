@@ -12,6 +12,7 @@ from contracts.subscriptions import PurchaseSubscription
 from servicekit.app import service_app
 from servicekit.runtime import ServiceRuntime
 from subscriptions.adapters.catalogue import load_catalogue
+from subscriptions.api import agreements as agreements_api
 from subscriptions.api import catalogue as catalogue_api
 from subscriptions.api import changes as changes_api
 from subscriptions.api import lifecycle as lifecycle_api
@@ -49,6 +50,7 @@ def build(settings: SubscriptionsSettings | None = None, **overrides: Any) -> Se
     app = service_app(
         runtime,
         orders_api.router,
+        agreements_api.router,
         lifecycle_api.router,
         changes_api.router,
         ops_api.router,

@@ -1,26 +1,33 @@
-"""The subscriptions overview ("Vos abonnements", R6, R35) and the agreement page (R7, R8):
-read it, accept it once however often the form is sent, and see the seats unlocked.
+"""The subscriptions overview ("Vos abonnements", R6, R35) and the agreement page (R7, R8,
+R36): read it, accept it once however often the form is sent, and see the seats unlocked;
+then its version, who accepted it and when, the file to download, and every agreement of
+the subscription (purchase and amendments), for as long as the subscription exists.
 
-Every read comes from subscriptions (`GET /subscriptions`, `GET /subscriptions/{id}/agreement`)
-and seats (`GET /subscriptions/{id}/seats`); an id that is unknown or another company's
-gives the same not-found page (`portal.api.errors`)."""
+Every read comes from subscriptions (`GET /subscriptions`, `GET /subscriptions/{id}`,
+`GET /subscriptions/{id}/agreement`, `GET /subscriptions/{id}/agreements`, the file from
+`GET /subscriptions/{id}/agreements/{n}/document`) and seats (`GET /subscriptions/{id}/seats`);
+an id that is unknown or another company's gives the same not-found page (`portal.api.errors`)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from portal.adapters.upstream import UpstreamProblem
-from portal.api.deps import BrowserDep, new_key, valid_id
+from portal.api.deps import BrowserDep, PageNotFound, new_key, valid_id
 from portal.api.forms import idempotency_key, shown
+from portal.api.names import catalogue_names, render_named
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 POLL_SECONDS = 2
 CONCURRENT_READS = 8  # seats' pools read at once for the overview's rows
+AGREEMENT_NUMBER = re.compile(r"[1-9][0-9]{0,6}")  # subscriptions numbers them from 1 (R36)
+FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 @router.get("/subscriptions")
@@ -42,8 +49,8 @@ async def overview(browser: BrowserDep) -> Response:
         scheduled = pool.get("scheduled_quantity") if isinstance(pool, dict) else None
         return {**s, "scheduled_quantity": scheduled} if scheduled else s
 
-    rows = await asyncio.gather(*(with_decrease(s) for s in found))
-    return await browser.render("subscriptions.html", subscriptions=list(rows))
+    rows, names = await asyncio.gather(asyncio.gather(*(with_decrease(s) for s in found)), catalogue_names(browser))
+    return await render_named(browser, "subscriptions.html", subscriptions=list(rows), names=names)
 
 
 @router.get("/subscriptions/{subscription_id}/agreement")
@@ -85,21 +92,63 @@ async def _agreement(
     agreement = (await browser.upstream.subscriptions.get(f"/subscriptions/{subscription_id}/agreement", token)).body
     subscription = (await browser.upstream.subscriptions.get(f"/subscriptions/{subscription_id}", token)).body
     accepted = agreement["status"] != "pending_activation"
+    agreements = await _agreements(browser, subscription_id)
     unlocked = (
         await _seats_unlocked(browser, subscription_id) if agreement["status"] in ("active", "trialing") else False
     )
-    return await browser.render(
+    return await render_named(
+        browser,
         "agreement.html",
         status_code=status_code,
         agreement=agreement,
         subscription=subscription,
         accepted=accepted,
+        agreements=agreements,
         unlocked=unlocked,
         subscription_id=subscription_id,
         key=new_key(),
         problem=problem,
         poll_seconds=POLL_SECONDS,
     )
+
+
+@router.get("/subscriptions/{subscription_id}/agreements/{number}/download")
+async def download_agreement(subscription_id: str, number: str, browser: BrowserDep) -> Response:
+    """R36: the agreement as subscriptions keeps it, a plain-text file to save, fetched here
+    with the person's token so that the token never reaches the browser."""
+    subscription_id = valid_id(subscription_id)
+    if not AGREEMENT_NUMBER.fullmatch(number):
+        raise PageNotFound()
+    try:
+        answer = await browser.upstream.subscriptions.document(
+            f"/subscriptions/{subscription_id}/agreements/{number}/document", browser.token
+        )
+    except UpstreamProblem as problem:
+        if problem.not_found:
+            raise PageNotFound() from None
+        raise
+    version = answer.headers.get("x-agreement-version")
+    name = "-".join(part for part in ("agreement", subscription_id, number, version) if part)
+    filename = FILENAME_UNSAFE.sub("_", name) + ".txt"
+    return Response(
+        answer.content,
+        media_type="text/plain; charset=utf-8",
+        # `nosniff` and `no-store` are on every answer already (portal.api.errors).
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def _agreements(browser: BrowserDep, subscription_id: str) -> list[dict[str, Any]]:
+    """R36: every agreement of the subscription. The list only adds to the page: a
+    subscriptions service that cannot give it leaves the agreement readable and acceptable."""
+    try:
+        path = f"/subscriptions/{subscription_id}/agreements"
+        found = await browser.upstream.subscriptions.get_all(path, browser.token)
+    except UpstreamProblem as problem:
+        if problem.unauthenticated:
+            raise
+        return []
+    return [a for a in found if isinstance(a, dict)]
 
 
 async def _seats_unlocked(browser: BrowserDep, subscription_id: str) -> bool:

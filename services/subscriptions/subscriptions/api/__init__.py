@@ -1,7 +1,8 @@
 """HTTP commands and queries of the subscriptions service, one module per resource, each with
 its module-level `router`:
 
-- `orders`: purchase, trials and their conversion, the agreement and its acceptance, the list
+- `orders`: purchase, trials and their conversion, the agreement's acceptance, the list
+- `agreements`: the agreement to accept, and every agreement as a versioned document (R36)
 - `lifecycle`: cancellation and its withdrawal, renewal within the grace
 - `changes`: tier changes (preview, amendments), billing cycle, administrator, purchase
   details, add-ons

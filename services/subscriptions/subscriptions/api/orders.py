@@ -1,11 +1,11 @@
 """Routes to buy: purchase (R7, R11, R19) with its billing details and the acceptance of the
-terms of sale (R45), trials and their conversion (R10), the agreement and its acceptance
-(R7, R8), and the subscriptions one administers (R6)."""
+terms of sale (R45), trials and their conversion (R10), the acceptance of the agreement (R7,
+R8), and the subscriptions one administers (R6). The agreements to read are `agreements`'."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -69,16 +69,6 @@ class ConversionRequest(BaseModel):
     quantity: int = Field(gt=0, le=100_000, description="Seats to buy.")
     term_ends_on: date | None = TERM_ENDS_ON
     po_number: Line | None = PO_NUMBER
-
-
-class AgreementView(BaseModel):
-    """The agreement an administrator reads before accepting it (R7, R8)."""
-
-    subscription_id: str
-    status: str
-    accept_by: datetime = Field(description="After this the order lapses (R8).")
-    text: str = Field(description="What is agreed: seats, product, tier, cycle, term and price.")
-    accept: dict = Field(description="How to accept it: `{method, path}`.")
 
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
@@ -208,23 +198,3 @@ async def mine(
 )
 async def one(subscription_id: str, caller: CurrentCaller, runtime: Runtime) -> SubscriptionView:
     return SubscriptionView.of(await administered(runtime, subscription_id, caller))
-
-
-@router.get(
-    "/{subscription_id}/agreement",
-    response_model=AgreementView,
-    summary="The agreement to accept (R7)",
-    description=f"{ADMINISTRATOR_ONLY} The link of the agreement e-mail; it carries no secret.",
-)
-async def agreement(subscription_id: str, caller: CurrentCaller, runtime: Runtime) -> AgreementView:
-    s = await administered(runtime, subscription_id, caller)
-    term = f", until {s.fixed_term_end:%Y-%m-%d}" if s.fixed_term_end else ""
-    return AgreementView(
-        subscription_id=s.id,
-        status=s.status.value,
-        accept_by=s.activation_deadline,
-        text=f"Licence agreement for {s.quantity} {s.licence_type.value} seat(s) of "
-        f"{s.product} {s.tier}, billed {s.billing_cycle.value}{term} at "
-        f"{s.unit_price.amount_minor / 100:.2f} {s.unit_price.currency} per seat.",
-        accept={"method": "POST", "path": f"/subscriptions/{s.id}/activation"},
-    )

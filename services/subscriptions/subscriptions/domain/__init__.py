@@ -8,6 +8,7 @@ functions return the events they cause.
 - `changes`: billing cycle, administrator, purchase details, add-ons (R16, R17, R18, R20)
 - `orders`: reseller approval (R19) and trials (R10)
 - `sale`: billing details and the acceptance of the terms of sale (R45)
+- `agreements`: each purchase's and amendment's agreement, versioned, and its acceptance (R36)
 - `contacts`: who in the company may become the administrator (R17, R38)
 - `offer`: what the domain needs of the catalogue
 """

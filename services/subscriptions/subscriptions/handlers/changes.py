@@ -14,7 +14,7 @@ from contracts.values import BillingCycle
 from servicekit.http.auth import Caller
 from subscriptions import domain
 from subscriptions.adapters.catalogue import Catalogue
-from subscriptions.domain import amendments, changes, contacts
+from subscriptions.domain import agreements, amendments, changes, contacts
 from subscriptions.store.uow import SubscriptionsUnitOfWork
 
 
@@ -45,7 +45,13 @@ async def propose_amendment(
     )
     if open_one is not None:
         await uow.amendments.save(open_one)
+        superseded = await uow.agreements.of_amendment(s.id, open_one.id)
+        if superseded is not None:
+            superseded.supersede()
+            await uow.agreements.save(superseded)
     await uow.amendments.add(amendment)
+    # R36: the amendment's agreement is fixed when it is proposed.
+    await uow.agreements.add(agreements.for_amendment(s, proposed, await uow.agreements.next_number(s.id)))
     await uow.publish(proposed)
     return amendment
 
@@ -56,9 +62,13 @@ async def accept_amendment(
     s = await uow.subscriptions.get(subscription_id, lock=True)
     s.ensure_administered_by(caller)  # a stranger learns nothing about the amendment either
     amendment = await uow.amendments.get(amendment_id)
-    await uow.publish(amendments.accept_amendment(s, caller, amendment, catalogue.product(s.product), uow.now()))
+    agreement = await uow.agreements.of_amendment(s.id, amendment.id)
+    changed = amendments.accept_amendment(s, caller, amendment, catalogue.product(s.product), uow.now())
+    await uow.publish(agreements.accepted(agreement, s, uow.now(), changed))
     await uow.subscriptions.save(s)
     await uow.amendments.save(amendment)
+    if agreement is not None:
+        await uow.agreements.save(agreement)
     return s
 
 

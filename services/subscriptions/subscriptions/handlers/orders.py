@@ -3,15 +3,18 @@ agreement acceptance and its deadline (R8), trials and their conversion (R10).""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from contracts.envelope import Event
 from contracts.errors import Refusal, RuleViolation
-from contracts.subscriptions import PurchaseSubscription
+from contracts.subscriptions import PurchaseSubscription, SubscriptionActivated
 from contracts.values import Contact, LicenceType
 from servicekit.http.auth import Caller
 from servicekit.http.fields import email_address, single_line
 from servicekit.scheduler import DueJob
 from subscriptions import domain
 from subscriptions.adapters.catalogue import Catalogue
-from subscriptions.domain import orders
+from subscriptions.domain import agreements, orders
 from subscriptions.handlers.jobs import (
     ACTIVATION_EXPIRY,
     TRIAL_END,
@@ -80,8 +83,16 @@ async def place_order(
     await uow.subscriptions.add(s)
     await uow.publish(event)
     if s.status is domain.Status.PENDING_ACTIVATION:
+        await issue_purchase_agreement(uow, s)
         await schedule_activation_expiry(uow, s)
     return s
+
+
+async def issue_purchase_agreement(uow: SubscriptionsUnitOfWork, s: domain.Subscription) -> agreements.Agreement:
+    """R36: the agreement is fixed when the order is offered for acceptance."""
+    agreement = agreements.for_purchase(s, await uow.agreements.next_number(s.id), uow.now())
+    await uow.agreements.add(agreement)
+    return agreement
 
 
 async def decide_order(
@@ -93,6 +104,7 @@ async def decide_order(
     )
     await uow.subscriptions.save(s)
     if approved:
+        await issue_purchase_agreement(uow, s)
         await schedule_activation_expiry(uow, s)
     return s
 
@@ -102,8 +114,11 @@ async def accept_agreement(subscription_id: str, caller: Caller, uow: Subscripti
     # The order's expiry job keeps the purchase's correlation id: the activation and all it
     # causes join the purchase's trace (`entitle trace`), not a trace of their own.
     await uow.continue_story_of_job(f"{ACTIVATION_EXPIRY}:{s.id}")
-    await uow.publish(s.activate(by=caller, at=uow.now()))
+    agreement = await uow.agreements.purchase(s.id)
+    await uow.publish(agreements.accepted(agreement, s, uow.now(), s.activate(by=caller, at=uow.now())))
     await uow.subscriptions.save(s)
+    if agreement is not None:
+        await uow.agreements.save(agreement)
     await uow.cancel_job(f"{ACTIVATION_EXPIRY}:{s.id}")
     await schedule_term_end(uow, s)
     return s
@@ -149,12 +164,13 @@ async def convert_trial(
 ) -> domain.Subscription:
     """Purchase, activation and the trial's end, in one transaction."""
     s = await uow.subscriptions.get(subscription_id, lock=True)
-    await publish_all(
-        uow,
-        orders.convert_trial(
-            s, caller, order, catalogue.product(s.product), uow.now(), agreement_url(portal_url, s.id)
-        ),
+    events = orders.convert_trial(
+        s, caller, order, catalogue.product(s.product), uow.now(), agreement_url(portal_url, s.id)
     )
+    # Converting is accepting (R10): the purchase's agreement is issued and accepted at once.
+    agreement = agreements.for_purchase(s, await uow.agreements.next_number(s.id), uow.now())
+    await publish_all(uow, [_accepting(agreement, s, uow.now(), e) for e in events])
+    await uow.agreements.add(agreement)
     await uow.subscriptions.save(s)
     await uow.cancel_job(f"{TRIAL_END}:{s.id}")
     await schedule_term_end(uow, s)
@@ -165,3 +181,7 @@ async def end_trial(job: DueJob, uow: SubscriptionsUnitOfWork, *, catalogue: Cat
     await fire(
         job, uow, lambda s, j: orders.end_trial(s, j.due_at, catalogue.product(s.product).trial_offer().fallback_tier)
     )
+
+
+def _accepting(agreement: agreements.Agreement, s: domain.Subscription, at: datetime, event: Event) -> Event:
+    return agreements.accepted(agreement, s, at, event) if isinstance(event, SubscriptionActivated) else event

@@ -1,5 +1,5 @@
-"""The service's only MetaData and all its tables: subscriptions, amendments and the company
-directory. The repositories beside this module map them to the domain."""
+"""The service's only MetaData and all its tables: subscriptions, amendments, agreements and
+the company directory. The repositories beside this module map them to the domain."""
 
 from __future__ import annotations
 
@@ -63,6 +63,25 @@ amendments = Table(
     Column("proposed_at", UTCDateTime, nullable=False),
     Column("status", String(16), nullable=False),
     Column("decided_at", UTCDateTime),
+)
+
+# R36: each purchase's and amendment's agreement, as written when offered: the text is never
+# rewritten, so what was accepted stays readable for the life of the subscription.
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("subscription_id", String(64), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("amendment_id", String(64)),
+    Column("template_version", String(32), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("accepted_by", String(64)),
+    Column("accepted_by_name", String(200)),
+    Column("accepted_at", UTCDateTime),
 )
 
 # The company directory: who may become an administrator (R17, R38), kept from identity's
