@@ -14,6 +14,7 @@ import uvloop
 
 from bench import limits, report
 from bench.flows import PUBLIC_TOPICS, FlowDriver, closed_loop, open_loop
+from bench.portal import bench_portal
 from bench.replay import replay_everything
 from bench.seed import seed_history
 from bench.stack import costs, cpu_used, drop_postgres_schemas, start_stack
@@ -81,47 +82,69 @@ async def bench_backend(
     latency_seconds: float,
     concurrency: int,
     replay: bool,
+    flows: bool = True,
+    portal: bool = True,
+    portal_requests: int = 200,
+    portal_seconds: float = 30.0,
 ) -> dict:
     started = time.perf_counter()
     stack = await asyncio.to_thread(start_stack, backend, var_dir)
     print(f"  {backend}: stack up in {time.perf_counter() - started:.1f} s", flush=True)
     try:
-        events = await EventWatch(stack.config.bootstrap, PUBLIC_TOPICS).start()
-        mails = await MailWatch(stack.config.mail_dir).start()
-        driver = FlowDriver({s: stack.config.url(s) for s in SERVICES}, events, mails)
-        await driver.register_customers(8)
-        await closed_loop(driver, 3.0, concurrency)  # warm-up: connections, statement caches, lazy imports
-        runs, seeded = [], 0
-        for history in histories:
-            if history > seeded:
-                started = time.perf_counter()
-                rows = await seed_history(stack, history - seeded)
-                print(
-                    f"  {backend}: seeded {history - seeded:,} subscriptions of history "
-                    f"({rows:,} rows) in {time.perf_counter() - started:.1f} s",
-                    flush=True,
-                )
-                seeded = history
-            runs.append(await measure_level(driver, stack, events, history, seconds, latency_seconds, concurrency))
-            print(f"  {backend} history {history:,}: {runs[-1]['flows_per_s']:.1f} flows/s", flush=True)
-        print(f"  {backend}: measuring the limits of the broker and the SMTP server", flush=True)
-        message_bytes = int(events.bytes / max(1, events.count))
-        part_limits = {
-            "message_bytes": message_bytes,
-            "broker": await limits.broker_rates(stack.config.bootstrap, message_bytes, 20000),
-            "smtp": await limits.smtp_rates("127.0.0.1", stack.config.smtp_port, 6000, 300),
-        }
-        await driver.close()
-        await events.stop()
-        await mails.stop()
-        result = {"runs": runs, "limits": part_limits, "growth": growth(runs)}
-        if replay:
+        result: dict[str, Any] = {}
+        if flows:
+            result |= await bench_flows(backend, stack, histories, seconds, latency_seconds, concurrency)
+        if portal:
+            # After the flows: the databases hold their history and the flows' own rows too.
+            print(f"  {backend}: the portal's pages", flush=True)
+            result["portal"] = await bench_portal(stack, portal_requests, portal_seconds)
+        if replay and flows:
             print(f"  {backend}: replaying every topic into every service", flush=True)
             result["replay"] = await replay_everything(stack)
         return result
     finally:
         await asyncio.to_thread(stack.stop)
         await asyncio.to_thread(drop_postgres_schemas, stack)
+
+
+async def bench_flows(
+    backend: str,
+    stack,
+    histories: list[int],
+    seconds: float,
+    latency_seconds: float,
+    concurrency: int,
+) -> dict:
+    """Throughput and latency at each history size, then the limits of the broker and SMTP."""
+    events = await EventWatch(stack.config.bootstrap, PUBLIC_TOPICS).start()
+    mails = await MailWatch(stack.config.mail_dir).start()
+    driver = FlowDriver({s: stack.config.url(s) for s in SERVICES}, events, mails)
+    await driver.register_customers(8)
+    await closed_loop(driver, 3.0, concurrency)  # warm-up: connections, statement caches, lazy imports
+    runs, seeded = [], 0
+    for history in histories:
+        if history > seeded:
+            started = time.perf_counter()
+            rows = await seed_history(stack, history - seeded)
+            print(
+                f"  {backend}: seeded {history - seeded:,} subscriptions of history "
+                f"({rows:,} rows) in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+            seeded = history
+        runs.append(await measure_level(driver, stack, events, history, seconds, latency_seconds, concurrency))
+        print(f"  {backend} history {history:,}: {runs[-1]['flows_per_s']:.1f} flows/s", flush=True)
+    print(f"  {backend}: measuring the limits of the broker and the SMTP server", flush=True)
+    message_bytes = int(events.bytes / max(1, events.count))
+    part_limits = {
+        "message_bytes": message_bytes,
+        "broker": await limits.broker_rates(stack.config.bootstrap, message_bytes, 20000),
+        "smtp": await limits.smtp_rates("127.0.0.1", stack.config.smtp_port, 6000, 300),
+    }
+    await driver.close()
+    await events.stop()
+    await mails.stop()
+    return {"runs": runs, "limits": part_limits, "growth": growth(runs)}
 
 
 def main(
@@ -131,9 +154,14 @@ def main(
     latency_seconds: float = typer.Option(4.0, help="Length of each run at half the throughput."),
     concurrency: int = typer.Option(32, help="Administrators driving flows at once."),
     replay: bool = typer.Option(True, help="Also time a replay of every topic into every service."),
+    flows: bool = typer.Option(True, help="The complete flows, the limits of the parts and the replay."),
+    portal: bool = typer.Option(True, help="The portal's pages (1,000 users); `--no-flows` runs it alone."),
+    portal_requests: int = typer.Option(200, help="Sequential GETs of each portal page."),
+    portal_seconds: float = typer.Option(30.0, help="At most this long on each portal page."),
     out: Path = typer.Option(Path("var/bench"), help="Where the JSON results go."),
 ) -> None:
-    """Examples: `make bench`; `make bench BENCH_ARGS="--backends sqlite --history 0,1000"`."""
+    """Examples: `make bench`; `make bench BENCH_ARGS="--backends sqlite --history 0,1000"`;
+    the portal's pages alone: `make bench BENCH_ARGS="--backends sqlite --no-flows"`."""
     histories = sorted({int(h) for h in history.split(",") if h.strip()})
     results: dict[str, Any] = {
         "machine": report.machine(),
@@ -144,6 +172,10 @@ def main(
             "seconds": seconds,
             "latency_seconds": latency_seconds,
             "concurrency": concurrency,
+            "flows": flows,
+            "portal": portal,
+            "portal_requests": portal_requests,
+            "portal_seconds": portal_seconds,
         },
         "backends": {},
     }
@@ -161,6 +193,10 @@ def main(
                 latency_seconds,
                 concurrency,
                 replay,
+                flows,
+                portal,
+                portal_requests,
+                portal_seconds,
             )
         )
     results["wall_seconds"] = time.perf_counter() - started

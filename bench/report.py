@@ -69,6 +69,9 @@ def print_tables(results: dict, console: Console | None = None) -> None:
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     cores = results["machine"]["cores"]
     for backend, report in results["backends"].items():
+        if "runs" not in report:  # `--no-flows`: the portal's pages alone
+            print_portal(backend, report["portal"], console)
+            continue
         limits = report["limits"]
         flows = Table(
             title=f"{backend}: complete flows (closed loop, {results['settings']['concurrency']}"
@@ -125,3 +128,61 @@ def print_tables(results: dict, console: Console | None = None) -> None:
             f"{limits['smtp']['connection_per_message_per_s']:.0f}/s with a connection each"
         )
         console.print(f"[bold]{backend} growth with history[/]: {report['growth']}")
+        if "portal" in report:
+            print_portal(backend, report["portal"], console)
+
+
+def print_portal(backend: str, portal: dict, console: Console) -> None:
+    """Each page's server time (its `Server-Timing`), round trip and calls to the owning
+    services, beside the call underneath it mostly waits on, timed in the same run."""
+    pages = Table(
+        title=f"{backend}: portal pages, {portal['users']:,} users, {portal['invoices']} invoices (ms; "
+        "sequential GETs, each followed by the calls underneath)"
+    )
+    for name in (
+        "page",
+        "GETs",
+        "server p50 / p95 / max",
+        "upstream p50 / p95",
+        "calls",
+        "round trip p50 / p95",
+        "floor p50 / p95",
+    ):
+        pages.add_column(name, justify="left" if name == "page" else "right")
+    for page in portal["pages"]:
+        if "failed" in page:
+            pages.add_row(page["page"], "0", f"failed: {page['failed']}", "", "", "", "")
+            continue
+        floor = page["underneath"][0]
+        pages.add_row(
+            page["page"],
+            str(page["requests"]),
+            " / ".join(f"{page['app_ms'][q]:.0f}" for q in ("p50", "p95", "max")),
+            " / ".join(f"{page['upstream_ms'][q]:.0f}" for q in ("p50", "p95")),
+            str(page["calls"]),
+            " / ".join(f"{page['client_ms'][q]:.0f}" for q in ("p50", "p95")),
+            f"{floor['client_ms']['p50']:.0f} / {floor['client_ms']['p95']:.0f}",
+        )
+    console.print(pages)
+    console.print(
+        "[bold]floor[/]: the round trip of the first call below, the one the page mostly waits on, "
+        f"asked directly; load average {portal.get('load', '?')} (1 min, before / after)"
+    )
+    calls = Table(title=f"{backend}: every call underneath the portal pages, asked directly (round trip ms)")
+    for name in ("page", "call", "p50", "p95"):
+        calls.add_column(name, justify="right" if name in ("p50", "p95") else "left")
+    for page in portal["pages"]:
+        for call in page.get("underneath", ()):
+            calls.add_row(
+                page["page"],
+                f"{call['service']} {underneath_name(call)}",
+                *(f"{call['client_ms'][q]:.1f}" for q in ("p50", "p95")),
+            )
+    console.print(calls)
+
+
+def underneath_name(call: dict) -> str:
+    """`GET /subscriptions/{id}/users?limit=100`, the id left out (it differs every run)."""
+    path = "/".join("{id}" if len(part) >= 20 else part for part in call["path"].split("/"))
+    query = "&".join(f"{k}={v}" for k, v in call["params"].items())
+    return f"GET {path}" + (f"?{query}" if query else "")

@@ -76,3 +76,47 @@ async def test_seeded_history_is_finished_work_the_relay_and_scheduler_never_pic
     finally:
         await database.drop_schema()
         await database.dispose()
+
+
+def test_the_portal_part_reads_server_timing_and_prints_a_failed_page_without_figures():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from bench.portal import server_timing, spread
+    from bench.report import print_portal
+
+    assert server_timing('app;dur=41.2, upstream;dur=35.8;desc="3 calls"') == {
+        "app": 41.2,
+        "upstream": 35.8,
+        "calls": 3,
+    }
+    assert server_timing('app;dur=2.0, upstream;dur=0.0;desc="1 call"')["calls"] == 1
+    assert spread([3.0, 1.0, 2.0]) == {"p50": 2.0, "p95": 3.0, "max": 3.0}
+    page = {
+        "page": "users (first 100)",
+        "path": "/subscriptions/x/users",
+        "requests": 3,
+        "app_ms": spread([10.0, 20.0, 30.0]),
+        "upstream_ms": spread([8.0, 9.0, 10.0]),
+        "client_ms": spread([11.0, 21.0, 31.0]),
+        "calls": 4,
+        "bytes": 1000,
+        "underneath": [
+            {
+                "service": "seats",
+                "path": "/subscriptions/0b6f2a49-0a34-4c4e-9f5e-3f3b3c1d2e4f/users",
+                "params": {"limit": 100},
+                "client_ms": spread([5.0, 6.0]),
+            }
+        ],
+    }
+    failed = {"page": "subscription", "path": "/subscriptions/x", "failed": "GET /subscriptions/x answered 500"}
+    out = StringIO()
+    print_portal(
+        "sqlite",
+        {"users": 1000, "invoices": 4, "load": "1.0 / 1.0", "pages": [page, failed]},
+        Console(file=out, width=200),
+    )
+    assert "seats GET /subscriptions/{id}/users?limit=100" in out.getvalue()
+    assert "failed: GET /subscriptions/x answered 500" in out.getvalue()

@@ -2,12 +2,18 @@
 service; every call carries the person's bearer token (never in a URL), every command the
 Idempotency-Key its form was rendered with. An answer that is not a success becomes an
 `UpstreamProblem` holding the service's error body (`{code, message, rule}`), which the pages
-show; a service that cannot be reached becomes one too (`code="unavailable"`)."""
+show; a service that cannot be reached becomes one too (`code="unavailable"`).
+
+Each call is counted, with the time the request spent waiting on the services, in the
+request's `UpstreamTally` (a contextvar the timing middleware sets, `portal.api.timing`): the
+cost of a page in calls and milliseconds goes out in its `Server-Timing` header."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +23,46 @@ log = logging.getLogger("portal.upstream")
 
 SERVICES = ("identity", "subscriptions", "seats", "notifications", "billing")
 MAX_PAGES = 20  # a list read a page at a time stops here (20 × 500 items)
+
+
+class UpstreamTally:
+    """The calls one request made to the owning services, and the wall time it spent waiting
+    on at least one of them: calls made at once (`asyncio.gather`) overlap, so their time is
+    counted once, as the person waits it, not summed."""
+
+    __slots__ = ("_in_flight", "_since", "_waited", "calls", "reads")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        # What this request already read (service, path, query, token → answer): a page that
+        # needs the same resource twice (the catalogue for its names and for its offer) asks
+        # once. Any command empties it: what is read after a command is read afresh.
+        self.reads: dict[tuple[str, str, tuple[tuple[str, str | int], ...], str | None], Answer] = {}
+        self._in_flight = 0
+        self._since = 0.0
+        self._waited = 0.0
+
+    def started(self) -> None:
+        self.calls += 1
+        if self._in_flight == 0:
+            self._since = time.perf_counter()
+        self._in_flight += 1
+
+    def ended(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._waited += time.perf_counter() - self._since
+
+    @property
+    def seconds(self) -> float:
+        """So far; a call still in flight counts up to now."""
+        return self._waited + (time.perf_counter() - self._since if self._in_flight else 0.0)
+
+
+# One tally per request, set by the timing middleware. It is a mutable object rather than a
+# counter in the variable itself: tasks the page starts (`gather`) copy the context, and must
+# add to the same tally.
+UPSTREAM_TALLY: ContextVar[UpstreamTally | None] = ContextVar("portal_upstream_tally", default=None)
 
 
 class UpstreamProblem(Exception):
@@ -54,7 +100,17 @@ class Upstream:
         self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
 
     async def get(self, path: str, token: str | None, params: Mapping[str, str | int] | None = None) -> Answer:
-        return await self._send("GET", path, token, params=params)
+        """A read; the same read again within one request is answered from the first (the
+        request's `UpstreamTally`), unless a command went out in between."""
+        tally = UPSTREAM_TALLY.get()
+        if tally is None:
+            return await self._send("GET", path, token, params=params)
+        key = (self.name, path, tuple(sorted((params or {}).items())), token)
+        if (found := tally.reads.get(key)) is not None:
+            return found
+        answer = await self._send("GET", path, token, params=params)
+        tally.reads[key] = answer
+        return answer
 
     async def get_all(
         self,
@@ -90,11 +146,12 @@ class Upstream:
         idempotency_key: str,
         files: Mapping[str, tuple[str, bytes, str]],
         timeout: float | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> Answer:
-        """A multipart command (a file), with its form's key; `timeout` for an owner that
-        reads the whole file before answering."""
+        """A multipart command (a file, and plain `fields` beside it), with its form's key;
+        `timeout` for an owner that reads the whole file before answering."""
         headers = {"Idempotency-Key": idempotency_key}
-        return await self._send("POST", path, token, files=files, headers=headers, timeout=timeout)
+        return await self._send("POST", path, token, files=files, data=fields, headers=headers, timeout=timeout)
 
     async def command(
         self,
@@ -122,6 +179,7 @@ class Upstream:
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        data: Mapping[str, str] | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> Answer:
@@ -129,13 +187,21 @@ class Upstream:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
+        tally = UPSTREAM_TALLY.get()
+        if tally is not None:
+            if method != "GET":
+                tally.reads.clear()
+            tally.started()
         try:
             response = await self.client.request(
-                method, path, params=params, json=json, files=files, headers=headers, **extra
+                method, path, params=params, json=json, files=files, data=data, headers=headers, **extra
             )
         except httpx.HTTPError as unreachable:
             log.warning("%s unreachable (%s)", self.name, type(unreachable).__name__)
             raise UpstreamProblem(self.name, 503, "unavailable", f"{self.name} cannot be reached.") from None
+        finally:
+            if tally is not None:
+                tally.ended()
         is_json = "json" in response.headers.get("content-type", "")  # application/json, problem+json
         try:
             body = response.json() if response.content and is_json else None
