@@ -138,6 +138,9 @@ def owner_and_others(stack):
         "lease_id": "l-1",
         "key_id": "k-1",
         "contact_id": "c-1",
+        "kind": "student_card",
+        "document_id": "d-1",
+        "number": "1",
     }
     return owner, stranger, member, ids
 

@@ -16,6 +16,7 @@ from portal.adapters.upstream import UpstreamServices
 from portal.api import (
     buy,
     company,
+    documents,
     imports,
     invitations,
     invoices,
@@ -26,6 +27,7 @@ from portal.api import (
     sessions,
     software,
     subscriptions,
+    timing,
 )
 from portal.api.errors import SecurityHeaders, install_page_errors
 from portal.settings import PortalSettings
@@ -93,6 +95,7 @@ def build(
         software.router,
         invitations.router,
         company.router,
+        documents.router,
         invoices.router,
         buy.router,
         title="Entitle portal",
@@ -103,5 +106,6 @@ def build(
     app.state.public_url = settings.resolved_public_url()
     app.mount("/static", StaticFiles(directory=str(files("portal") / "static")), name="static")
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(timing.ServerTiming)  # outermost of the portal's own: the whole page's cost
     install_page_errors(app)
     return runtime

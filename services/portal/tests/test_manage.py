@@ -309,7 +309,7 @@ async def test_R35_the_subscription_page_shows_what_is_in_force_and_scheduled(ad
     assert page.status_code == 200
     shown = text(page.text)
     for expected in (
-        "designer",
+        "Designer",
         "Standard",
         "Named user",
         "1,200 seats",

@@ -157,6 +157,20 @@ PROBLEMS = {
         "You are registered, but no company has added you as a contact yet: ask your administrator "
         "to add you, then sign in."
     ),
+    # account verification documents (R3, R44)
+    "document_type_not_accepted": N_("The file must be a PDF, JPEG or PNG document."),
+    "document_too_large": N_("The file is larger than 10 MB. Scan it at a lower resolution."),
+    "document_empty": N_("The file is empty. Choose the scanned document."),
+    "issue_date_missing": N_("Enter the date the extract was issued."),
+    "issue_date_invalid": N_("Enter the issue date as a date, such as 2026-11-30."),
+    "document_too_old": N_("The company register extract must be less than 3 months old. Request a recent one."),
+    "document_not_required": N_(
+        "This document is not required for your type of customer. Choose the type of customer first."
+    ),
+    "document_already_accepted": N_("This document was already accepted."),
+    "account_already_verified": N_("Your company is already verified: no documents are needed."),
+    "account_withdrawn": N_("This company was withdrawn."),
+    "customer_type_missing": N_("Choose the type of customer."),
 }
 
 # What is wrong with one field of a form, shown next to it (`_field_error.html`).

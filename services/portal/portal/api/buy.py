@@ -30,6 +30,7 @@ from portal.adapters.rendering import FIELD_PROBLEMS, N_
 from portal.adapters.upstream import UpstreamProblem
 from portal.api.deps import Browser, BrowserDep, PageNotFound, new_key, valid_id
 from portal.api.forms import fits, idempotency_key, shown, valid_email
+from portal.api.names import catalogue_names
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -319,7 +320,7 @@ async def confirmation(subscription_id: str, browser: BrowserDep) -> Response:
     """R45: the order placed, and what comes next (the agreement to accept, R7)."""
     subscription_id = valid_id(subscription_id)
     found = (await browser.upstream.subscriptions.get(f"/subscriptions/{subscription_id}", browser.token)).body
-    return await _page(browser, "buy/confirmation.html", s=found)
+    return await _page(browser, "buy/confirmation.html", s=found, names=await catalogue_names(browser))
 
 
 # -- converting a trial (R10, R11) --------------------------------------------------------------

@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from portal.adapters.i18n import LOCALES
 from portal.adapters.rendering import FIELD_PROBLEMS
 from portal.adapters.upstream import UpstreamProblem
-from portal.api.deps import BrowserDep, PageNotFound, new_key, valid_id
+from portal.api.deps import BrowserDep, new_key, valid_id
 from portal.api.forms import idempotency_key, shown, valid_email
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -36,13 +36,6 @@ MAX_NAME = 100
 # identity's refusals of adding a colleague that the page shows even when they are a 403:
 # the page itself is theirs to see (worded in rendering.PROBLEMS).
 SHOWN_ON_THE_PAGE = ("contact_exists", "contact_details_missing", "not_an_administrator", "not_a_member", "no_account")
-
-
-def _account_id(browser: BrowserDep) -> str:
-    account_id = browser.signed_in().account_id
-    if not account_id:
-        raise PageNotFound()  # a token for no company: nothing to show here
-    return account_id
 
 
 # -- the company and its contacts (R3, R4, R5) -------------------------------------------------
@@ -62,7 +55,7 @@ async def _company(
     problem: UpstreamProblem | None = None,
     status_code: int = 200,
 ) -> Response:
-    account_id = _account_id(browser)
+    account_id = browser.account_id
     token = browser.token
     account, contacts = await asyncio.gather(
         browser.upstream.identity.get(f"/accounts/{account_id}", token),
@@ -104,7 +97,7 @@ def _contact_form(form: Any) -> tuple[dict[str, str], dict[str, str]]:
 async def add_colleague(browser: BrowserDep) -> Response:
     """R4: identity links a registered e-mail at once, or creates the contact and invites them."""
     form = await browser.form()
-    account_id = _account_id(browser)
+    account_id = browser.account_id
     key = idempotency_key(form)
     typed, errors = _contact_form(form)
     if errors:
@@ -131,7 +124,7 @@ async def add_colleague(browser: BrowserDep) -> Response:
 
 @router.get("/company/emails")
 async def email_history(browser: BrowserDep) -> Response:
-    account_id = _account_id(browser)
+    account_id = browser.account_id
     token = browser.token
     # Two reads at once: every e-mail the person may read (their own, and those about what they
     # administer: notifications decides, R6), and the contacts that name the recipients.

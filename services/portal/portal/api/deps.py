@@ -102,6 +102,14 @@ class Browser:
         return self.session
 
     @property
+    def account_id(self) -> str:
+        """The company the signed-in person acts for (R2); a token for none has nothing to show."""
+        account_id = self.signed_in().account_id
+        if not account_id:
+            raise PageNotFound()
+        return account_id
+
+    @property
     def token(self) -> str:
         token = self.signed_in().access_token
         assert token is not None  # signed_in() says so

@@ -29,6 +29,7 @@ from portal.adapters.upstream import Answer, UpstreamProblem
 from portal.api.deps import BrowserDep, PageNotFound, new_key, valid_id
 from portal.api.forms import cursor as valid_cursor
 from portal.api.forms import ensure_shown, idempotency_key, is_htmx, refusal
+from portal.api.names import render_named
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -115,7 +116,8 @@ async def _upload_page(
     except UpstreamProblem as refused:
         ensure_shown(refused)
         raise
-    return await browser.render(
+    return await render_named(
+        browser,
         "imports/upload.html",
         status_code=status_code,
         subscription=found.body,

@@ -30,6 +30,7 @@ from portal.adapters.rendering import N_, PROBLEMS
 from portal.adapters.upstream import UpstreamProblem
 from portal.api.deps import BrowserDep, PageNotFound, valid_id
 from portal.api.forms import cursor as valid_cursor
+from portal.api.names import render_named
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -95,7 +96,8 @@ async def _list_problem(browser: BrowserDep, problem: UpstreamProblem, **context
     told so instead of a not-found page (the page exists, it is just not for them)."""
     if problem.unauthenticated or problem.status >= 500 or problem.code not in LIST_REFUSALS:
         raise problem
-    return await browser.render(
+    return await render_named(
+        browser,
         "invoices/list.html",
         status_code=403 if problem.code == "not_an_administrator" else problem.status,
         invoices=[],
@@ -118,7 +120,8 @@ async def company_invoices(browser: BrowserDep, cursor: str | None = None) -> Re
     except UpstreamProblem as problem:
         return await _list_problem(browser, problem, subscription=None, first_page=cursor is None)
     rows = await _details(browser, answer.body)
-    return await browser.render(
+    return await render_named(
+        browser,
         "invoices/list.html",
         invoices=rows,
         next_cursor=answer.headers.get("x-next-cursor"),
@@ -144,7 +147,8 @@ async def subscription_invoices(subscription_id: str, browser: BrowserDep) -> Re
     except UpstreamProblem as problem:
         return await _list_problem(browser, problem, subscription=subscription, first_page=True)
     rows = await _details(browser, summaries[:SCANNED_FOR_A_SUBSCRIPTION])
-    return await browser.render(
+    return await render_named(
+        browser,
         "invoices/list.html",
         invoices=[row for row in rows if subscription_id in row["subscription_ids"]],
         next_cursor=None,

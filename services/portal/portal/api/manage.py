@@ -20,7 +20,7 @@ the invoice line with, so the preview equals the line (seats and billing offer n
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,8 +32,10 @@ from contracts.proration import days_between, prorated_amount
 from portal.adapters.rendering import N_
 from portal.adapters.upstream import UpstreamProblem
 from portal.api import forms
+from portal.api.buy import PAYMENT_METHODS
 from portal.api.deps import Browser, BrowserDep, new_key, valid_id
 from portal.api.forms import fits, idempotency_key, refusal, shown
+from portal.api.names import Names, render_named
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -95,6 +97,7 @@ class Offer:
 
     tiers: tuple[str, ...]
     addons: dict[str, str]
+    names: Names = field(default_factory=Names)  # the product's name, for the page (`portal.api.names`)
 
 
 async def _offer(browser: Browser, product: str) -> Offer:
@@ -104,7 +107,8 @@ async def _offer(browser: Browser, product: str) -> Offer:
     if found is None:
         return Offer((), {})
     tiers = sorted((t for t in found["tiers"] if t["self_service"]), key=lambda t: t["rank"])
-    return Offer(tuple(t["code"] for t in tiers), {a["code"]: a["name"] for a in found["addons"]})
+    addons = {a["code"]: a["name"] for a in found["addons"]}
+    return Offer(tuple(t["code"] for t in tiers), addons, Names({product: found["name"]}))
 
 
 def _when(value: str | None) -> datetime | None:
@@ -229,10 +233,13 @@ async def _manage(
     pool, lines, offer = await asyncio.gather(
         _pool(browser, sid), _invoice_lines(browser, sid), _offer(browser, s["product"])
     )
-    return await browser.render(
+    return await render_named(
+        browser,
         "manage/subscription.html",
         status_code=status_code,
         s=s,
+        payment_methods=PAYMENT_METHODS,
+        names=offer.names,
         pool=pool,
         quantity=_quantity_in_force(s, pool),
         scheduled_quantity=(pool or {}).get("scheduled_quantity"),
@@ -346,10 +353,12 @@ async def _change(
             if not shown(refused):
                 raise
             problem, status_code = refused, refused.status
-    return await browser.render(
+    return await render_named(
+        browser,
         "manage/change.html",
         status_code=status_code,
         s=s,
+        names=offer.names,
         quantity=current,
         scheduled_quantity=(pool or {}).get("scheduled_quantity"),
         typed=typed,
@@ -439,7 +448,8 @@ async def _amendment(
             if not shown(refused):
                 raise
             # Without a quote the amendment can still be read; accepting it says what is wrong.
-    return await browser.render(
+    return await render_named(
+        browser,
         "manage/amendment.html",
         status_code=status_code,
         s=s,
@@ -563,7 +573,8 @@ async def _cancellation(
     status_code: int = 200,
 ) -> Response:
     s = await _subscription(browser, sid)
-    return await browser.render(
+    return await render_named(
+        browser,
         "manage/cancellation.html",
         status_code=status_code,
         s=s,
@@ -618,7 +629,8 @@ async def _transfer(
     session = browser.signed_in()
     contacts = await browser.upstream.identity.get_all(f"/accounts/{s['account_id']}/contacts", browser.token)
     others = [c for c in contacts if c.get("person_id") != session.person_id]
-    return await browser.render(
+    return await render_named(
+        browser,
         "manage/transfer.html",
         status_code=status_code,
         s=s,

@@ -33,6 +33,7 @@ from portal.adapters.upstream import UpstreamProblem
 from portal.api.deps import ID, BrowserDep, PageNotFound, new_key, valid_id
 from portal.api.forms import cursor as valid_cursor
 from portal.api.forms import idempotency_key, one_line, refusal, shown, valid_email
+from portal.api.names import render_named
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -298,7 +299,8 @@ async def _users(
         browser.upstream.seats.get(f"/subscriptions/{subscription_id}/users", token, params),
     )
     next_cursor = listing.headers.get("x-next-cursor", "")
-    return await browser.render(
+    return await render_named(
+        browser,
         "people/users.html",
         status_code=problem.status if problem else 200,
         subscription_id=subscription_id,
@@ -387,7 +389,8 @@ async def _licences(
     people = _people(answer.body["users"], by_id)
     next_cursor = answer.headers.get("x-next-cursor", "")
     query = {"q": text} if text else {}
-    return await browser.render(
+    return await render_named(
+        browser,
         "people/licences.html",
         status_code=problem.status if problem else 200,
         licences=licences,

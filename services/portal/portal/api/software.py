@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from portal.adapters.upstream import UpstreamProblem
 from portal.api.deps import BrowserDep, PageNotFound, new_key, valid_id
 from portal.api.forms import ensure_shown, idempotency_key
+from portal.api.names import render_named
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -33,7 +34,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 async def my_software(browser: BrowserDep) -> Response:
     """Any signed-in person, administrator or not: only their own seats are asked for."""
     answer = await browser.upstream.seats.get("/me/software", browser.token)
-    return await browser.render("software/mine.html", software=answer.body["software"])
+    return await render_named(browser, "software/mine.html", software=answer.body["software"])
 
 
 # -- Floating seats in use (R26) ---------------------------------------------------------------
@@ -47,7 +48,8 @@ async def floating(subscription_id: str, browser: BrowserDep) -> Response:
         browser, lambda: browser.upstream.seats.get_all(f"/subscriptions/{subscription_id}/leases", browser.token)
     )
     people = await _people(browser, subscription_id) if leases else {}
-    return await browser.render(
+    return await render_named(
+        browser,
         "software/floating.html",
         subscription=subscription,
         subscription_id=subscription_id,
@@ -97,7 +99,8 @@ async def _devices(
     holders = {k["activated_by"] for k in keys if k["activated_by"]}
     people = await _people(browser, subscription_id) if holders else {}
     deactivated = browser.request.query_params.get("deactivated", "")
-    return await browser.render(
+    return await render_named(
+        browser,
         "software/devices.html",
         status_code=status_code,
         subscription=subscription,
@@ -116,7 +119,8 @@ async def _confirmation(browser: BrowserDep, subscription_id: str, key_id: str) 
     if not key["active"]:  # already released: nothing to confirm
         return browser.redirect(f"/subscriptions/{subscription_id}/devices")
     people = await _people(browser, subscription_id) if key["activated_by"] else {}
-    return await browser.render(
+    return await render_named(
+        browser,
         "software/deactivate.html",
         subscription=subscription,
         subscription_id=subscription_id,
