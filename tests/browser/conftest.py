@@ -35,12 +35,16 @@ def chromium_browser() -> Iterator[Any]:
 
 @pytest.fixture
 def open_browser(chromium_browser, stack):
-    """A new browser profile (its own cookies) in a language: `open_browser("fr")` → a page."""
+    """A new browser profile (its own cookies) in a language, with or without JavaScript:
+    `open_browser("fr")` → a page."""
     contexts = []
 
-    def open_(locale: str = "en") -> Any:
+    def open_(locale: str = "en", javascript: bool = True) -> Any:
         context = chromium_browser.new_context(
-            base_url=stack.config.url(PORTAL), locale=locale, viewport={"width": 1200, "height": 900}
+            base_url=stack.config.url(PORTAL),
+            locale=locale,
+            viewport={"width": 1200, "height": 900},
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)

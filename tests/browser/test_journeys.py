@@ -215,3 +215,47 @@ def test_R1_R7_R34_a_french_administrator_buys_and_a_dutch_one_switches_language
     look(page, "nl-subscriptions")
     page.goto("/profile")
     assert page.locator("#locale, select[name=locale]").first.input_value() == "nl"
+
+
+def test_R1_R7_R8_R22_R23_the_core_journey_works_with_javascript_off(stack, open_browser):
+    """No htmx: every form posts and redirects, the activation is followed with the page's
+    Refresh link, the import's file goes up as a plain form."""
+    page = open_browser("en", javascript=False)
+    email = an_email("nojs")
+    sign_up(page, stack, email, "Plain Forms Ltd", "Noa Script", shots=False)
+    sign_in(page, email)
+    sid = buy(page, quantity=2, shots=False)
+    page.goto(f"/subscriptions/{sid}/agreement")
+    page.locator(f"form[action='/subscriptions/{sid}/agreement'] button[type=submit]").click()
+
+    def activated() -> bool:
+        if page.locator("#activation.done").count():
+            return True
+        page.locator("#activation a").click()  # the Refresh link: the page again, no script
+        return False
+
+    eventually(activated, timeout=30, what="the seats unlocked, seen by refreshing")
+
+    page.goto(f"/subscriptions/{sid}/users")
+    page.locator("#new-email").fill(an_email("plain"))
+    page.locator("#new-first-name").fill("Plain")
+    page.locator("#new-last-name").fill("User")
+    page.get_by_role("button", name="Add user").click()
+    page.get_by_text("The user is added and invited by e-mail.").wait_for()
+
+    page.goto(f"/subscriptions/{sid}/users/import")
+    csv = f"email,first_name,last_name\n{an_email('row')},Row,One\n"
+    page.locator("#import-file").set_input_files(
+        files=[{"name": "users.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(re.compile(r".*/users/import/[^/?]+"))
+    page.get_by_role("button", name="Submit import").click()
+
+    def imported() -> bool:
+        if page.get_by_text("Users added and invited").count():
+            return True
+        page.reload()
+        return False
+
+    eventually(imported, timeout=30, what="the import done, seen by reloading")
