@@ -25,6 +25,7 @@ OPENED_ELSEWHERE = {
     "/sign-in": "test_journeys",
     "/sign-up": "test_journeys",
     "/verifications": "test_journeys, test_email_links: the verification e-mail's link",
+    "/verifications/done": "test_journeys, test_email_links: after the link's one click",
     "/subscriptions": "test_journeys",
     "/subscriptions/{subscription_id}/agreement": "test_journeys: the agreement e-mail's link",
     "/subscriptions/{subscription_id}": "test_journeys",

@@ -47,34 +47,51 @@ async def test_signing_up_in_french_registers_a_french_speaking_person(portal):
     assert json.loads(call.content)["locale"] == "fr"
 
 
-async def test_the_verification_link_verifies_the_address_at_identity_and_says_so(portal):
+async def confirm(portal, token: str):
+    """Open the e-mailed link, then click its one button, as the person does."""
+    page = await portal.get(f"/verifications?token={token}")
+    fields = hidden_fields(page.text)
+    return await portal.post("/verifications", data=fields, follow_redirects=True)
+
+
+async def test_R1_the_verification_link_asks_for_a_click_then_verifies_at_identity(portal):
     portal.fakes.verification_tokens["tok_123-abc"] = "pending"
 
     page = await portal.get("/verifications?token=tok_123-abc")
-
-    assert page.status_code == 200
-    assert "Your e-mail address is verified. You can sign in now." in page.text
-    [call] = portal.fakes.calls("POST", "/verifications")
-    assert json.loads(call.content) == {"token": "tok_123-abc"}
+    assert page.status_code == 200 and "Confirm my e-mail address" in page.text
+    assert portal.fakes.calls("POST", "/verifications") == []  # a mail scanner's fetch spends nothing
     assert page.headers["referrer-policy"] == "no-referrer"  # the token leaves with no link
 
+    done = await confirm(portal, "tok_123-abc")
+    assert done.status_code == 200 and done.url.path == "/verifications/done"
+    assert "Your e-mail address is verified. You can sign in now." in done.text
+    [call] = portal.fakes.calls("POST", "/verifications")
+    assert json.loads(call.content) == {"token": "tok_123-abc"}
 
-async def test_opening_the_link_again_gives_the_same_answer(portal):
+
+async def test_confirming_again_gives_the_same_answer(portal):
     portal.fakes.verification_tokens["tok_123-abc"] = "pending"
 
-    first = await portal.get("/verifications?token=tok_123-abc")
-    second = await portal.get("/verifications?token=tok_123-abc")
+    first = await confirm(portal, "tok_123-abc")
+    second = await confirm(portal, "tok_123-abc")
 
     assert first.status_code == second.status_code == 200
     keys = {c.headers["idempotency-key"] for c in portal.fakes.calls("POST", "/verifications")}
     assert len(keys) == 1 and "tok_123-abc" not in next(iter(keys))
 
 
+async def test_a_confirmation_without_the_page_s_csrf_token_verifies_nothing(portal):
+    portal.fakes.verification_tokens["tok_123-abc"] = "pending"
+    await portal.get("/verifications?token=tok_123-abc")
+    refused = await portal.post("/verifications", data={"token": "tok_123-abc", "csrf_token": "forged"})
+    assert refused.status_code == 403 and portal.fakes.calls("POST", "/verifications") == []
+
+
 async def test_a_used_or_unknown_link_says_what_to_do(portal):
     portal.fakes.verification_tokens["used-one"] = "used"
 
-    used = await portal.get("/verifications?token=used-one")
-    unknown = await portal.get("/verifications?token=nope")
+    used = await confirm(portal, "used-one")
+    unknown = await confirm(portal, "nope")
     malformed = await portal.get("/verifications?token=%3Cb%3E")
 
     assert used.status_code == 409 and "your e-mail address is verified, you can sign in" in used.text

@@ -52,9 +52,20 @@ async def sign_up(browser: BrowserDep) -> Response:
 
 @router.get("/verifications")
 async def verification_link(browser: BrowserDep, token: str = "") -> Response:
-    """The e-mailed link (identity's `IDENTITY_PUBLIC_URL` is the portal's): opening it
-    verifies the address at identity; opening it again gives the same answer (its key is the
-    token's hash), never the token in a log line or a referrer."""
+    """The e-mailed link opens a page that asks for one click: opening it verifies nothing, so
+    a mail scanner or a link preview that fetches every link cannot spend the single-use token
+    before its owner does. The token stays in a hidden field, never in a log line or a referrer."""
+    if not TOKEN.fullmatch(token):
+        return await browser.render("verified.html", status_code=404, verified=False, problem=None)
+    return await browser.render("verified.html", verified=False, confirm=token, problem=None)
+
+
+@router.post("/verifications")
+async def confirm_verification(browser: BrowserDep) -> Response:
+    """The person's click: identity verifies the address (R1). Sent again, the same answer: the
+    key is the token's hash."""
+    form = await browser.form()
+    token = str(form.get("token", ""))
     if not TOKEN.fullmatch(token):
         return await browser.render("verified.html", status_code=404, verified=False, problem=None)
     key = "verify-" + hashlib.sha256(token.encode()).hexdigest()[:40]
@@ -66,4 +77,9 @@ async def verification_link(browser: BrowserDep, token: str = "") -> Response:
         if problem.status >= 500:
             raise
         return await browser.render("verified.html", status_code=problem.status, verified=False, problem=problem)
+    return browser.redirect("/verifications/done")
+
+
+@router.get("/verifications/done")
+async def verified(browser: BrowserDep) -> Response:
     return await browser.render("verified.html", verified=True, problem=None)
