@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +30,10 @@ class UpstreamTally:
     on at least one of them: calls made at once (`asyncio.gather`) overlap, so their time is
     counted once, as the person waits it, not summed."""
 
-    __slots__ = ("_in_flight", "_since", "_waited", "calls", "reads")
+    __slots__ = ("_clock", "_in_flight", "_since", "_waited", "calls", "reads")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self._clock = clock  # a test's own, to count overlaps without waiting
         self.calls = 0
         # What this request already read (service, path, query, token → answer): a page that
         # needs the same resource twice (the catalogue for its names and for its offer) asks
@@ -45,18 +46,18 @@ class UpstreamTally:
     def started(self) -> None:
         self.calls += 1
         if self._in_flight == 0:
-            self._since = time.perf_counter()
+            self._since = self._clock()
         self._in_flight += 1
 
     def ended(self) -> None:
         self._in_flight -= 1
         if self._in_flight == 0:
-            self._waited += time.perf_counter() - self._since
+            self._waited += self._clock() - self._since
 
     @property
     def seconds(self) -> float:
         """So far; a call still in flight counts up to now."""
-        return self._waited + (time.perf_counter() - self._since if self._in_flight else 0.0)
+        return self._waited + (self._clock() - self._since if self._in_flight else 0.0)
 
 
 # One tally per request, set by the timing middleware. It is a mutable object rather than a
