@@ -22,6 +22,26 @@ class LinkState(str, Enum):
     REPLACED = "replaced"  # a newer link was sent; only the latest one works
 
 
+def spend(
+    state: LinkState,
+    expires_at: datetime,
+    now: datetime,
+    *,
+    used: RuleViolation,
+    replaced: RuleViolation,
+    expired: RuleViolation,
+) -> LinkState:
+    """R1: a single-use link (a verification, a password reset) works once, before it expires,
+    and only the latest one sent; the refusals say, each in its link's words, what to do next."""
+    if state is LinkState.USED:
+        raise used
+    if state is LinkState.REPLACED:
+        raise replaced
+    if now >= expires_at:
+        raise expired
+    return LinkState.USED
+
+
 def hash_token(token: str) -> str:
     """What is stored instead of the token: a leaked table cannot verify anyone."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -37,26 +57,27 @@ class VerificationLink:
 
     def use(self, now: datetime) -> None:
         """R1: a link verifies once, before it expires."""
-        if self.state is LinkState.USED:
-            raise RuleViolation(
+        self.state = spend(
+            self.state,
+            self.expires_at,
+            now,
+            used=RuleViolation(
                 "link_already_used",
                 "This verification link was already used (R1); your e-mail is verified, sign in.",
                 rule="R1",
-            )
-        if self.state is LinkState.REPLACED:
-            raise RuleViolation(
+            ),
+            replaced=RuleViolation(
                 "link_replaced",
                 f"A newer verification link was sent (R1); use the latest one, or {RESEND_HINT}.",
                 rule="R1",
-            )
-        if now >= self.expires_at:
-            raise RuleViolation(
+            ),
+            expired=RuleViolation(
                 "link_expired",
                 f"This verification link expired at "
                 f"{self.expires_at.isoformat()} (R1: links last 48 hours); {RESEND_HINT}.",
                 rule="R1",
-            )
-        self.state = LinkState.USED
+            ),
+        )
 
 
 def new_link(

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 from urllib.parse import quote
 
 from contracts.errors import Refusal, RuleViolation
 from contracts.identity import PasswordResetRequested
 from contracts.values import Contact
-from identity.domain.links import hash_token
+from identity.domain.links import LinkState, hash_token, spend
 
 RESET_LIFETIME = timedelta(hours=1)
 ASK_AGAIN = "ask for a new link with POST /password-resets"
-
-
-class ResetState(str, Enum):
-    PENDING = "pending"
-    USED = "used"
-    REPLACED = "replaced"  # a newer link was sent; only the latest one works
 
 
 @dataclass
@@ -29,30 +22,31 @@ class PasswordReset:
     person_id: str
     created_at: datetime
     expires_at: datetime
-    state: ResetState = ResetState.PENDING
+    state: LinkState = LinkState.PENDING
 
     def use(self, now: datetime) -> None:
         """R1: a reset link works once, before it expires, and only the latest one. Each
         refusal says what to do next; none names the person."""
-        if self.state is ResetState.USED:
-            raise RuleViolation(
+        self.state = spend(
+            self.state,
+            self.expires_at,
+            now,
+            used=RuleViolation(
                 "reset_link_used",
                 f"This password-reset link was already used (R1); sign in, or {ASK_AGAIN}.",
                 rule="R1",
-            )
-        if self.state is ResetState.REPLACED:
-            raise RuleViolation(
+            ),
+            replaced=RuleViolation(
                 "reset_link_replaced",
                 f"A newer password-reset link was sent (R1); use the latest one, or {ASK_AGAIN}.",
                 rule="R1",
-            )
-        if now >= self.expires_at:
-            raise RuleViolation(
+            ),
+            expired=RuleViolation(
                 "reset_link_expired",
                 f"This password-reset link expired (R1: links last one hour); {ASK_AGAIN}.",
                 rule="R1",
-            )
-        self.state = ResetState.USED
+            ),
+        )
 
 
 def new_reset(

@@ -51,26 +51,23 @@ contacts = Table(
 Index("contacts_by_email", contacts.c.email)
 Index("contacts_by_person", contacts.c.person_id)
 
-# Only the SHA-256 of each token: the token itself is in the e-mail alone (R1).
-verification_links = Table(
-    "verification_links",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("person_id", String(64), nullable=False, index=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Column("state", String(16), nullable=False),
-)
-# Only the SHA-256 of each password-reset token, as for verification links (R1).
-password_resets = Table(
-    "password_resets",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("person_id", String(64), nullable=False, index=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Column("state", String(16), nullable=False),
-)
+
+def single_use_links(name: str) -> Table:
+    """Only the SHA-256 of each token: the token itself is in the e-mail alone (R1)."""
+    return Table(
+        name,
+        metadata,
+        Column("token_hash", String(64), primary_key=True),
+        Column("person_id", String(64), nullable=False, index=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("expires_at", UTCDateTime, nullable=False),
+        Column("state", String(16), nullable=False),
+    )
+
+
+verification_links = single_use_links("verification_links")
+password_resets = single_use_links("password_resets")
+
 # Every session a sign-in started, so that a new password can end all of a person's sessions.
 # The account is the one its first token acted for (what `identity.signed_out` names).
 sign_in_sessions = Table(

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from contracts.values import LicenceType
 from seats.api.schemas import PAGINATED, page_answer
 from seats.domain.users import UserStatus
-from seats.store.licences import LicenceQueries, LicenceSummary, LicenceUser
+from seats.store.licences import LicenceSummary, LicenceUser
 from servicekit.http.deps import CurrentCaller
 from servicekit.http.fields import Line
 from servicekit.http.pagination import PageRequest, page_request
@@ -62,9 +62,8 @@ async def licences(
     text: Annotated[Line | None, Query(max_length=200, description="E-mail or name contains this.")] = None,
 ) -> Any:
     async with runtime.uow() as uow:
-        queries = LicenceQueries(uow.conn)
-        held = await queries.administered(caller.person_id, caller.account_id)
-        rows = await queries.users([h.subscription_id for h in held], page, text) if held else []
+        held = await uow.licences.administered(caller.person_id, caller.account_id)
+        rows = await uow.licences.users([h.subscription_id for h in held], page, text) if held else []
     return page_answer(
         request,
         page,

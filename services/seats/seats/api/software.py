@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from seats.store.software import MAX_SEATS, HeldKey, HeldLease, SoftwareQuery, Usable
+from seats.store.software import MAX_SEATS, HeldKey, HeldLease, Usable
 from servicekit.http.deps import CurrentCaller
 from servicekit.runtime import Runtime
 
@@ -79,5 +79,5 @@ router = APIRouter(tags=["access"])
 )
 async def my_software(caller: CurrentCaller, runtime: Runtime) -> Any:
     async with runtime.uow() as uow:
-        found = await SoftwareQuery(uow.conn).usable_by(caller.person_id, caller.email, runtime.clock.now())
+        found = await uow.software.usable_by(caller.person_id, caller.email, runtime.clock.now())
     return SoftwareView(software=[SoftwareItem.of(u) for u in found])

@@ -7,7 +7,9 @@ from seats.store.access import AccessRepository
 from seats.store.devices import KeyRepository
 from seats.store.imports import ImportRepository
 from seats.store.leases import LeaseRepository
+from seats.store.licences import LicenceQueries
 from seats.store.pools import PoolRepository
+from seats.store.software import SoftwareQuery
 from seats.store.users import SeatUserRepository
 from servicekit.store.uow import UnitOfWork, repository
 
@@ -19,3 +21,5 @@ class SeatsUnitOfWork(UnitOfWork):
     leases = repository(LeaseRepository)
     keys = repository(KeyRepository)
     access = repository(AccessRepository)
+    licences = repository(LicenceQueries)  # read-only: the company-wide view (R39)
+    software = repository(SoftwareQuery)  # read-only: what a person may use (R40)
