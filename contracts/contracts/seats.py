@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from contracts.envelope import Event
-from contracts.values import Contact, LicenceType, Money
+from contracts.values import Contact, LicenceType, Money, Software
 
 
 class SeatsUnlocked(Event):
@@ -83,6 +83,16 @@ class SeatAssigned(Event):
     user_id: str = Field(description="The seat user's id.")
     email: str = Field(description="The user's e-mail.")
     assigned_at: datetime = Field(description="When.")
+    product: str = Field("", description="Product code; empty on older events.")
+    licence_type: LicenceType | None = Field(None, description="How the seat is used; absent on older events.")
+    software: Software | None = Field(
+        None, description="How the product is used (start or download link), for the licence e-mail (R41)."
+    )
+    activation_key: str | None = Field(
+        None, description="Node-locked: the activation key kept for this user, sent in the licence e-mail (R41)."
+    )
+    name: str = Field("", description="The user's name, when known.")
+    locale: str = Field("en", description="The language of their e-mails, when known.")
 
 
 class SeatUnassigned(Event):
@@ -154,3 +164,61 @@ class LeaseRevoked(Event):
     session_id: str | None = Field(None, description="The sign-in it was taken for, if known.")
     reason: str = Field(description="`unassigned` (R24).")
     revoked_at: datetime = Field(description="When.")
+
+
+
+class _LeaseEvent(Event):
+    subscription_id: str = Field(description="The floating pool's subscription.")
+    account_id: str = Field(description="Customer account that owns it.")
+    lease_id: str = Field(description="The lease.")
+    person_id: str = Field(description="Who holds (or held) it.")
+    product: str = Field("", description="Product code.")
+
+
+class LeaseTaken(_LeaseEvent):
+    """A floating seat was checked out (R26), at sign-in or later."""
+
+    type: ClassVar[str] = "seats.lease_taken"
+    session_id: str | None = Field(None, description="The sign-in it was taken for, if any.")
+    taken_at: datetime = Field(description="When.")
+    expires_at: datetime = Field(description="When it lapses without a heartbeat.")
+
+
+class LeaseHeartbeatMissed(_LeaseEvent):
+    """A lease passed its expiry without a heartbeat; the seat is free again, but its holder
+    may revive it within the revive window while the seat is still free (issue 14)."""
+
+    type: ClassVar[str] = "seats.lease_heartbeat_missed"
+    expired_at: datetime = Field(description="When the last heartbeat's hour ran out.")
+    revivable_until: datetime = Field(description="The holder's heartbeat revives it until then, if a seat is free.")
+
+
+class LeaseRevived(_LeaseEvent):
+    """A heartbeat after a missed one took the seat back (the laptop woke up)."""
+
+    type: ClassVar[str] = "seats.lease_revived"
+    revived_at: datetime = Field(description="When.")
+    expires_at: datetime = Field(description="The new expiry.")
+
+
+class LeaseExpired(_LeaseEvent):
+    """A lease's revive window passed: it is over for good (R26)."""
+
+    type: ClassVar[str] = "seats.lease_expired"
+    expired_at: datetime = Field(description="When it ended for good.")
+
+
+class LeaseBorrowed(_LeaseEvent):
+    """A floating seat was borrowed for offline work until a date, without heartbeats (issue 14)."""
+
+    type: ClassVar[str] = "seats.lease_borrowed"
+    borrowed_at: datetime = Field(description="When.")
+    borrowed_until: datetime = Field(description="The seat is theirs until then, unless returned earlier.")
+
+
+class LeaseReleased(_LeaseEvent):
+    """A floating seat was given back: sign-out, release, or a borrowed seat returned (R26)."""
+
+    type: ClassVar[str] = "seats.lease_released"
+    released_at: datetime = Field(description="When.")
+    reason: str = Field(description="`released` (by its holder or the administrator) or `signed_out`.")

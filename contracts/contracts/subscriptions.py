@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from contracts.envelope import Command, Event
-from contracts.values import BillingCycle, Contact, LicenceType, Money
+from contracts.values import BillingCycle, Contact, LicenceType, Money, Software
 
 
 class BillingDetails(BaseModel):
@@ -75,6 +75,9 @@ class SubscriptionActivated(Event):
     payment_method: str | None = Field(None, description="Label of the payment method, never its secret (R18).")
     agreement_version: str | None = Field(
         None, description="Version of the agreement accepted (R36); absent on older events and older orders."
+    )
+    software: Software | None = Field(
+        None, description="How the product is used at the tier in force (issue 14); absent on older events."
     )
 
 
@@ -200,6 +203,9 @@ class TierChanged(Event):
     agreement_version: str | None = Field(
         None, description="Version of the amendment's agreement accepted (R36); absent on older events."
     )
+    software: Software | None = Field(
+        None, description="How the product is used at the tier in force (issue 14); absent on older events."
+    )
 
 
 class BillingCycleChangeScheduled(Event):
@@ -287,6 +293,9 @@ class TrialStarted(Event):
     licence_type: LicenceType = Field(description="How the trial seat is used.")
     started_at: datetime = Field(description="When it started.")
     ends_at: datetime = Field(description="When it ends (30 days later).")
+    software: Software | None = Field(
+        None, description="How the product is used at the tier in force (issue 14); absent on older events."
+    )
 
 
 class TrialEnded(Event):

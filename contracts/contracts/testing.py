@@ -1332,6 +1332,47 @@ def lease_revoked(**overrides: Any) -> seats.LeaseRevoked:
     return SubscriptionStory(licence_type=LicenceType.FLOATING).lease_revoked(**overrides)
 
 
+def _lease_event(model: type[Any], times: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    """A lease event of the default floating story: lease `lease-1` of UMA on Designer."""
+    story = SubscriptionStory(licence_type=LicenceType.FLOATING)
+    base = {**story._same(), "lease_id": "lease-1", "person_id": UMA.person_id, "product": story.product}
+    return model(**{**base, **times, **overrides})
+
+
+def lease_taken(**overrides: Any) -> seats.LeaseTaken:
+    """Lease `lease-1` taken by UMA at T0 for session `session-1`, for an hour (R26)."""
+    times = {"session_id": "session-1", "taken_at": T0, "expires_at": T0 + timedelta(hours=1)}
+    return _lease_event(seats.LeaseTaken, times, overrides)
+
+
+def lease_heartbeat_missed(**overrides: Any) -> seats.LeaseHeartbeatMissed:
+    """Lease `lease-1` missed its heartbeat: expired at T0 + 1 h, revivable for an hour more."""
+    times = {"expired_at": T0 + timedelta(hours=1), "revivable_until": T0 + timedelta(hours=2)}
+    return _lease_event(seats.LeaseHeartbeatMissed, times, overrides)
+
+
+def lease_revived(**overrides: Any) -> seats.LeaseRevived:
+    """Lease `lease-1` revived at T0 + 90 min, for an hour."""
+    at = T0 + timedelta(minutes=90)
+    return _lease_event(seats.LeaseRevived, {"revived_at": at, "expires_at": at + timedelta(hours=1)}, overrides)
+
+
+def lease_expired(**overrides: Any) -> seats.LeaseExpired:
+    """Lease `lease-1` over for good at T0 + 2 h."""
+    return _lease_event(seats.LeaseExpired, {"expired_at": T0 + timedelta(hours=2)}, overrides)
+
+
+def lease_borrowed(**overrides: Any) -> seats.LeaseBorrowed:
+    """Lease `lease-1` borrowed at T0 for 7 days of offline work."""
+    times = {"borrowed_at": T0, "borrowed_until": T0 + timedelta(days=7)}
+    return _lease_event(seats.LeaseBorrowed, times, overrides)
+
+
+def lease_released(**overrides: Any) -> seats.LeaseReleased:
+    """Lease `lease-1` given back by UMA at T0 + 30 min."""
+    return _lease_event(seats.LeaseReleased, {"released_at": T0 + timedelta(minutes=30), "reason": "released"}, overrides)
+
+
 def invoice_adjusted(**overrides: Any) -> billing.InvoiceAdjusted:
     """See `SubscriptionStory.invoice_adjusted`: one seat added at T0, a whole year: 365.00 EUR."""
     return SubscriptionStory().invoice_adjusted(**overrides)
@@ -1451,6 +1492,12 @@ FACTORIES: dict[type[Event], Callable[..., Event]] = {
     seats.DeviceActivated: device_activated,
     seats.DeviceDeactivated: device_deactivated,
     seats.LeaseRevoked: lease_revoked,
+    seats.LeaseTaken: lease_taken,
+    seats.LeaseHeartbeatMissed: lease_heartbeat_missed,
+    seats.LeaseRevived: lease_revived,
+    seats.LeaseExpired: lease_expired,
+    seats.LeaseBorrowed: lease_borrowed,
+    seats.LeaseReleased: lease_released,
     billing.InvoiceAdjusted: invoice_adjusted,
     billing.InvoiceIssued: invoice_issued,
     notifications.EmailSent: email_sent,

@@ -37,3 +37,15 @@ class Contact(BaseModel):
     email: str = Field(description="Where e-mails go.")
     name: str = Field("", description="Display name for salutations.")
     locale: str = Field("en", description="Preferred language: en, fr, nl or de.")
+
+
+class Software(BaseModel):
+    """How a product is used, from the catalogue (issue 14): carried by the events that put a
+    tier in force, so that seats signs entitlements with it, lists it under "My software" (R40)
+    and sends it in the licence e-mail (R41), without reading the catalogue itself."""
+
+    kind: str = Field(description="`web` (opened in a browser) or `desktop` (downloaded and installed).")
+    start_url: str = Field(description="Where the product opens (web) or its page (desktop).")
+    download_url: str | None = Field(None, description="Desktop products: where the installer is.")
+    modules: list[str] = Field(default_factory=list, description="Modules of the tier in force.")
+    limits: dict[str, int] = Field(default_factory=dict, description="Limits of the tier in force, e.g. projects: 50.")

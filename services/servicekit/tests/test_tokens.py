@@ -20,7 +20,16 @@ from sqlalchemy import MetaData
 from contracts.errors import RuleViolation
 from devkit.devstack import free_port
 from servicekit.clock import FixedClock, SharedTestClock, SystemClock
-from servicekit.http.auth import ISSUER, Caller, TokenKeys, issue_token, verify_token
+from servicekit.http.auth import (
+    ISSUER,
+    Caller,
+    TokenKeys,
+    issue_product_token,
+    issue_token,
+    product_session_id,
+    verify_token,
+)
+from servicekit.http.deps import Authenticator
 from servicekit.runtime import ServiceRuntime, UnsafeConfiguration
 from servicekit.settings import DEV_TOKEN_SECRET, ServiceSettings
 
@@ -244,3 +253,33 @@ def test_one_variable_points_every_service_s_links_at_the_portal(monkeypatch):
     for service, settings_class in MAILING_SERVICES:
         settings_of = getattr(importlib.import_module(f"{service}.settings"), settings_class)
         assert settings_of().resolved_portal_url() == "https://portal.example.com", service
+
+
+# Product clients' tokens (issue 14): a product may ask the access API about its product, and
+# nothing else; a person's token is not mistaken for one.
+
+
+def test_a_product_token_names_its_client_and_product_and_no_person():
+    token = issue_product_token(SECRET, "pc-1", "designer", NOW, timedelta(hours=1))
+    caller = verify_token(KEYS, token, NOW)
+    assert (caller.person_id, caller.account_id, caller.product, caller.is_product) == ("pc-1", "", "designer", True)
+    assert caller.session_id == product_session_id("pc-1")
+
+
+def test_a_product_token_without_its_product_is_refused():
+    assert "names no product" in refusal(KEYS, forged(SECRET, kind="product", acct=None))
+
+
+def test_a_person_token_without_an_account_is_still_refused():
+    assert "names no person or account" in refusal(KEYS, forged(SECRET, acct=None))
+
+
+async def test_a_product_token_is_refused_everywhere_but_where_products_are_accepted():
+    authenticator = Authenticator(KEYS, FixedClock(NOW))
+    bearer = "Bearer " + issue_product_token(SECRET, "pc-1", "designer", NOW, timedelta(hours=1))
+    with pytest.raises(RuleViolation) as refused:
+        await authenticator.caller(bearer)
+    assert refused.value.code == "product_token"
+    assert (await authenticator.caller(bearer, products_too=True)).product == "designer"
+    person = "Bearer " + issue_token(SECRET, ADA, NOW, timedelta(hours=1))
+    assert (await authenticator.caller(person, products_too=True)).is_product is False

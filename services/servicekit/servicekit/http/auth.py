@@ -11,6 +11,13 @@ to last ten years, and every token can be ended by signing out.
 
 Rotation: the current secret signs and verifies; previous secrets (`TOKEN_PREVIOUS_SECRETS`)
 only verify, so tokens signed just before a rotation keep working until they expire.
+
+Two kinds of token: a person's (the default), and a product's (`"kind": "product"`), which
+identity issues to a product client for the OAuth 2.0 client-credentials grant (issue 14). A
+product token names its client (`sub`), the one product it may ask about (`product`) and a
+session (`sid`) that revoking the client ends; it names no person and no account. Only routes
+that ask for `ProductOrPersonCaller` accept it: everywhere else it is refused (403), so a
+product's credential can never act as a person.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import jwt
 from contracts.errors import Refusal, RuleViolation
 
 ISSUER = "entitle-identity"
+PRODUCT_KIND = "product"  # the `kind` claim of a product client's token
 DEFAULT_MAX_LIFETIME = timedelta(hours=1)  # TOKEN_TTL_SECONDS' default
 # Clocks of separate hosts differ a little; a token issued "in the future" by more than this
 # was not issued by a correctly running identity.
@@ -41,6 +49,12 @@ class Caller:
     name: str = ""
     locale: str = "en"
     session_id: str | None = None  # the `sid` claim: the sign-in this token belongs to
+    product: str | None = None  # a product client's token: the product it may ask about
+
+    @property
+    def is_product(self) -> bool:
+        """A product client (`person_id` is its client id; `account_id` is empty)."""
+        return self.product is not None
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,29 @@ def issue_token(secret: str, caller: Caller, now: datetime, ttl: timedelta) -> s
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def issue_product_token(
+    secret: str, client_id: str, product: str, now: datetime, ttl: timedelta, session_id: str | None = None
+) -> str:
+    """A product client's token (client-credentials grant): it may ask the access API about
+    `product` only. Its session is the client's, so that revoking the client ends it."""
+    claims = {
+        "iss": ISSUER,
+        "kind": PRODUCT_KIND,
+        "sub": client_id,
+        "product": product,
+        "sid": session_id or product_session_id(client_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def product_session_id(client_id: str) -> str:
+    """The session every token of a product client belongs to: ending it (revoking the client)
+    refuses them all, in every service."""
+    return f"pc-{client_id}"[:MAX_SESSION_ID_LENGTH]
+
+
 def verify_token(keys: TokenKeys | str, token: str, now: datetime) -> Caller:
     """The caller a token names, or `unauthenticated`. Time claims are checked against the
     injected clock (not PyJWT's wall clock), so a test clock expires tokens as real time would.
@@ -92,9 +129,14 @@ def verify_token(keys: TokenKeys | str, token: str, now: datetime) -> Caller:
             f"The access token is not valid (it lives longer than the "
             f"{int(keys.max_lifetime.total_seconds())} s this service accepts)."
         )
-    session_id, person, account = claims["sid"], claims["sub"], claims["acct"]
+    session_id, person, account = claims["sid"], claims["sub"], claims.get("acct")
     if not (isinstance(session_id, str) and 0 < len(session_id) <= MAX_SESSION_ID_LENGTH):
         raise unauthenticated("The access token is not valid (it names no session).")
+    if claims.get("kind") == PRODUCT_KIND:
+        product = claims.get("product")
+        if not (isinstance(person, str) and person and isinstance(product, str) and product):
+            raise unauthenticated("The access token is not valid (it names no product client or product).")
+        return Caller(person_id=person, account_id="", email="", session_id=session_id, product=product)
     if not (isinstance(person, str) and person and isinstance(account, str) and account):
         raise unauthenticated("The access token is not valid (it names no person or account).")
     return Caller(
@@ -122,7 +164,7 @@ def _decode(keys: TokenKeys, token: str) -> dict:
                     "verify_exp": False,
                     "verify_iat": False,
                     "verify_nbf": False,
-                    "require": ["exp", "iat", "sub", "acct", "sid"],
+                    "require": ["exp", "iat", "sub", "sid"],
                 },
             )
         except jwt.InvalidSignatureError as error:

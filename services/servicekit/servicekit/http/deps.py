@@ -36,7 +36,8 @@ class Authenticator:
     clock: Clock
     ended_sessions: EndedSessions | None = None
 
-    async def caller(self, authorization: str | None) -> Caller:
+    async def caller(self, authorization: str | None, *, products_too: bool = False) -> Caller:
+        """`products_too`: a product client's token is accepted too (the access API only)."""
         if not authorization or not authorization.lower().startswith("bearer "):
             raise unauthenticated("Sign in and send the access token as 'Authorization: Bearer <token>'.")
         caller = verify_token(self.keys, authorization[7:].strip(), self.clock.now())
@@ -47,6 +48,12 @@ class Authenticator:
             and await self.ended_sessions.is_ended(caller.session_id)
         ):
             raise unauthenticated("This session was signed out; sign in again.")
+        if caller.is_product and not products_too:
+            raise RuleViolation(
+                "product_token",
+                "A product's token may only ask the access API; sign in as a person for this.",
+                refusal=Refusal.FORBIDDEN,
+            )
         return caller
 
 
@@ -87,6 +94,23 @@ async def current_caller(
 
 
 current_caller.entitle_access = "caller"  # type: ignore[attr-defined]  # read by servicekit.http.openapi
+
+
+async def product_or_person_caller(
+    request: Request,
+    authorization: Annotated[
+        str | None,
+        Header(
+            description="`Bearer <access token>`: a person's (identity's `POST /tokens`) or a product "
+            "client's (identity's `POST /oauth/token`)."
+        ),
+    ] = None,
+) -> Caller:
+    authenticator: Authenticator = request.app.state.authenticator
+    return await authenticator.caller(authorization, products_too=True)
+
+
+product_or_person_caller.entitle_access = "caller"  # type: ignore[attr-defined]  # read by servicekit.http.openapi
 
 
 async def require_operator(
@@ -135,6 +159,9 @@ def command_runner(request: Request) -> CommandRunner:
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 """The signed-in person and the account they act for (401 without a valid token)."""
+
+ProductOrPersonCaller = Annotated[Caller, Depends(product_or_person_caller)]
+"""A signed-in person, or a product client (`caller.is_product`): the access API's callers."""
 
 Commands = Annotated[CommandRunner, Depends(command_runner)]
 """Runs a route's command in one transaction, once per Idempotency-Key."""
