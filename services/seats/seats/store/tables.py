@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from servicekit.store.types import UTCDateTime
 
@@ -34,6 +34,11 @@ pools = Table(
     Column("tier", String(64), nullable=False, server_default=""),
     Column("keys_per_person", Integer, nullable=False, server_default="1"),
     Column("ordered_quantity", Integer),
+    # How the product is used at the tier in force (contracts.values.Software as JSON), from the
+    # events that put the tier in force; the add-on codes added to the subscription (R20).
+    # They go into entitlements, "My software" (R40) and the licence e-mail (R41).
+    Column("software", JSON),
+    Column("add_ons", JSON),
 )
 
 assignments = Table(

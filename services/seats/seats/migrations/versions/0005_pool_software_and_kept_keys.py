@@ -14,8 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('seat_pools', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('software', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('add_ons', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('seat_pools', schema=None) as batch_op:
+        batch_op.drop_column('add_ons')
+        batch_op.drop_column('software')
