@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PACKAGES := contracts services/servicekit opskit devkit services/identity services/subscriptions \
-            services/seats services/notifications services/billing services/portal
+            services/seats services/notifications services/billing services/portal clients/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: run demo test unit system lint bench install clean docs contracts-docs screenshots
@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(VENV)/bin/entitle demo
 
 unit: $(STAMP)
-	$(PY) -m pytest contracts services opskit devkit bench -q
+	$(PY) -m pytest contracts services opskit devkit bench clients/python/tests -q
 
 # Two workers: each backend's system tests stay on one worker, which starts that backend's
 # stack once (tests/conftest.py groups them), so the SQLite and PostgreSQL stacks run side by side.
@@ -34,13 +34,14 @@ system: $(STAMP)
 	$(PY) -m pytest tests -q $(PARALLEL)
 
 test: $(STAMP)
-	$(PY) -m pytest contracts services opskit devkit bench tests -q $(PARALLEL)
+	$(PY) -m pytest contracts services opskit devkit bench clients/python/tests tests -q $(PARALLEL)
 
 # Static checks: style, import order and likely bugs (ruff), types (mypy, configured in the
 # root pyproject.toml), and the package layering (import-linter: the runtime names no service
 # and imports neither the operator command nor the dev kit; no service imports another;
 # domain packages are pure).
-MYPY_PACKAGES := contracts servicekit opskit devkit identity subscriptions seats notifications billing portal bench
+MYPY_PACKAGES := contracts servicekit opskit devkit identity subscriptions seats notifications billing portal bench \
+                 entitle_client desktop_product
 IMPORT_PATH := contracts:services/servicekit:opskit:devkit:services/identity:services/subscriptions:services/seats:services/notifications:services/billing:services/portal
 
 # The portal's pictures in docs/portal/, taken by the browser tests as they walk the journeys.

@@ -14,6 +14,7 @@ import uvloop
 
 from bench import limits, report
 from bench.flows import PUBLIC_TOPICS, FlowDriver, closed_loop, open_loop
+from bench.licensing import bench_licensing
 from bench.portal import bench_portal
 from bench.replay import replay_everything
 from bench.seed import seed_history
@@ -86,6 +87,7 @@ async def bench_backend(
     portal: bool = True,
     portal_requests: int = 200,
     portal_seconds: float = 30.0,
+    licensing: bool = True,
 ) -> dict:
     started = time.perf_counter()
     stack = await asyncio.to_thread(start_stack, backend, var_dir)
@@ -98,6 +100,9 @@ async def bench_backend(
             # After the flows: the databases hold their history and the flows' own rows too.
             print(f"  {backend}: the portal's pages", flush=True)
             result["portal"] = await bench_portal(stack, portal_requests, portal_seconds)
+        if licensing:
+            print(f"  {backend}: licensing: online checks beside the HTTP floor, offline verification", flush=True)
+            result["licensing"] = await bench_licensing(stack, min(seconds, 6.0), latency_seconds)
         if replay and flows:
             print(f"  {backend}: replaying every topic into every service", flush=True)
             result["replay"] = await replay_everything(stack)
@@ -158,6 +163,7 @@ def main(
     portal: bool = typer.Option(True, help="The portal's pages (1,000 users); `--no-flows` runs it alone."),
     portal_requests: int = typer.Option(200, help="Sequential GETs of each portal page."),
     portal_seconds: float = typer.Option(30.0, help="At most this long on each portal page."),
+    licensing: bool = typer.Option(True, help="Access checks, heartbeats and offline verification (issue 14)."),
     out: Path = typer.Option(Path("var/bench"), help="Where the JSON results go."),
 ) -> None:
     """Examples: `make bench`; `make bench BENCH_ARGS="--backends sqlite --history 0,1000"`;
@@ -176,6 +182,7 @@ def main(
             "portal": portal,
             "portal_requests": portal_requests,
             "portal_seconds": portal_seconds,
+            "licensing": licensing,
         },
         "backends": {},
     }
@@ -197,6 +204,7 @@ def main(
                 portal,
                 portal_requests,
                 portal_seconds,
+                licensing,
             )
         )
     results["wall_seconds"] = time.perf_counter() - started

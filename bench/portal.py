@@ -15,19 +15,17 @@ import asyncio
 import os
 import re
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from bench.customer import PASSWORD, BenchCustomer
 from bench.report import percentiles
-from devkit.devstack import PORTAL, SERVICES, DevStack
-from devkit.mailbox import verification_token
+from devkit.devstack import PORTAL, DevStack
 
 USERS = 1000
 SEAT_INCREASES = 3  # each is invoiced at once (R30): with the activation's, four invoices
-PASSWORD = "Correct-Horse-9"
 TIMING = re.compile(r"(\w+);dur=([\d.]+)(?:;desc=\"(\d+) calls?\")?")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SETTLE_TIMEOUT = 180.0
@@ -101,81 +99,21 @@ def spread(values: list[float]) -> dict[str, float]:
 
 class PortalBench:
     def __init__(self, stack: DevStack) -> None:
-        config = stack.config
-        self._urls = {s: config.url(s) for s in SERVICES}
-        self._mail_dir = config.mail_dir
-        self._api = httpx.AsyncClient(timeout=120.0)
-        self._browser = httpx.AsyncClient(base_url=config.url(PORTAL), timeout=60.0, follow_redirects=False)
-        self._token = ""
-        self.email = f"bench-portal-{uuid.uuid4().hex[:10]}@example.com"
+        self._customer = BenchCustomer(stack, "bench-portal")
+        self._call = self._customer.call
+        self._mail_dir = stack.config.mail_dir
+        self._browser = httpx.AsyncClient(base_url=stack.config.url(PORTAL), timeout=60.0, follow_redirects=False)
+        self.email = self._customer.email
 
     async def close(self) -> None:
-        await self._api.aclose()
+        await self._customer.close()
         await self._browser.aclose()
-
-    async def _call(self, method: str, service: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        if method != "GET":
-            headers["Idempotency-Key"] = str(uuid.uuid4())
-        answer = await self._api.request(
-            method, self._urls[service] + path, json=body, params=params or None, headers=headers
-        )
-        if answer.status_code >= 400:
-            raise RuntimeError(f"{service} {method} {path}: {answer.status_code} {answer.text[:300]}")
-        return answer
-
-    async def _until(self, what: str, check: Any, timeout: float = 120.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while not (found := await check()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"portal bench: {what} not within {timeout:.0f} s")
-            await asyncio.sleep(0.2)
-        return found
 
     async def prepare(self) -> str:
         """The administrator, the subscription of 1,000 seats and users, a few invoices: the
         subscription's id. Nothing here is timed."""
-        await self._call(
-            "POST",
-            "identity",
-            "/accounts",
-            {
-                "company_name": "Bench Portal BV",
-                "email": self.email,
-                "password": PASSWORD,
-                "name": "Bench",
-                "locale": "en",
-                "accept_terms": True,
-            },
-        )
-
-        async def mailed() -> str | None:
-            return await asyncio.to_thread(verification_token, self._mail_dir, self.email)
-
-        await self._call("POST", "identity", "/verifications", {"token": await self._until("verification", mailed)})
-        self._token = (
-            await self._call("POST", "identity", "/tokens", {"email": self.email, "password": PASSWORD})
-        ).json()["access_token"]
-        order = {"quantity": USERS, "accept_terms_of_sale": True}  # R45
-        sid: str = (await self._call("POST", "subscriptions", "/subscriptions", order)).json()["id"]
-
-        async def accepted() -> bool:
-            try:
-                await self._call("POST", "subscriptions", f"/subscriptions/{sid}/activation")
-            except RuntimeError:
-                return False  # not yet pending activation (its agreement is on its way)
-            return True
-
-        await self._until("the activation", accepted)
-
-        async def unlocked() -> bool:
-            try:
-                pool = (await self._call("GET", "seats", f"/subscriptions/{sid}/seats")).json()
-            except RuntimeError:
-                return False  # seats has not heard of it yet
-            return bool(pool.get("status") == "unlocked")
-
-        await self._until("the seats unlocked", unlocked)
+        await self._customer.register("Bench Portal BV")
+        sid = await self._customer.buy(quantity=USERS)
         people = [
             {"email": f"user-{n:04d}@bench.example.com", "first_name": f"User{n:04d}", "last_name": "Bench"}
             for n in range(USERS)
@@ -187,9 +125,12 @@ class PortalBench:
             await self._call("POST", "seats", f"/subscriptions/{sid}/seats/quantity", {"quantity": USERS + n})
 
         async def invoiced() -> bool:
-            return len((await self._call("GET", "billing", "/invoices", limit=25)).json()) >= 1 + SEAT_INCREASES
+            return (
+                len((await self._call("GET", "billing", "/invoices", params={"limit": 25})).json())
+                >= 1 + SEAT_INCREASES
+            )
 
-        await self._until("the invoices", invoiced)
+        await self._customer.until("the invoices", invoiced)
         await self._settle()
         return sid
 
@@ -231,7 +172,7 @@ class PortalBench:
 
     async def _floor(self, service: str, path: str, params: dict[str, str | int]) -> float:
         started = time.perf_counter()
-        await self._call("GET", service, path, **params)
+        await self._call("GET", service, path, params=params)
         return (time.perf_counter() - started) * 1000
 
     async def measure(self, page: Page, requests: int, seconds: float) -> dict[str, Any]:

@@ -69,8 +69,11 @@ def print_tables(results: dict, console: Console | None = None) -> None:
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     cores = results["machine"]["cores"]
     for backend, report in results["backends"].items():
-        if "runs" not in report:  # `--no-flows`: the portal's pages alone
-            print_portal(backend, report["portal"], console)
+        if "runs" not in report:  # `--no-flows`: the portal's pages and licensing alone
+            if "portal" in report:
+                print_portal(backend, report["portal"], console)
+            if "licensing" in report:
+                print_licensing(backend, report["licensing"], console)
             continue
         limits = report["limits"]
         flows = Table(
@@ -130,6 +133,37 @@ def print_tables(results: dict, console: Console | None = None) -> None:
         console.print(f"[bold]{backend} growth with history[/]: {report['growth']}")
         if "portal" in report:
             print_portal(backend, report["portal"], console)
+        if "licensing" in report:
+            print_licensing(backend, report["licensing"], console)
+
+
+def print_licensing(backend: str, licensing: dict, console: Console) -> None:
+    """Each online call beside the HTTP floor measured in the same run; offline verification
+    beside Ed25519's own."""
+    table = Table(
+        title=f"{backend}: licensing, {licensing['users']} users, {licensing['concurrency']} callers "
+        "(closed loop, then an open loop at half that rate)"
+    )
+    for name in ("call", "calls/s", "server CPU ms / call", "calls / s / core", "× floor", "p50 / p99 ms at half"):
+        table.add_column(name, justify="left" if name == "call" else "right")
+    floor = licensing["online"][0]["cpu_ms_per_call"]
+    for row in licensing["online"]:
+        cpu = row["cpu_ms_per_call"]
+        half = row["half_rate"]
+        table.add_row(
+            row["call"],
+            f"{row['per_s']:.0f}",
+            f"{cpu:.2f}",
+            f"{1000 / cpu:.0f}" if cpu else "-",
+            f"{cpu / floor:.1f}" if floor else "-",
+            f"{half['p50']:.1f} / {half['p99']:.1f} ({half['rate']:.0f}/s)",
+        )
+    console.print(table)
+    offline = licensing["offline"]
+    console.print(
+        f"[bold]{backend} offline verification[/] (entitle_client.Verifier, one core): "
+        f"{offline['library_per_s']:,.0f}/s; Ed25519's verify alone {offline['ed25519_per_s']:,.0f}/s"
+    )
 
 
 def print_portal(backend: str, portal: dict, console: Console) -> None:

@@ -166,7 +166,6 @@ class LeaseRevoked(Event):
     revoked_at: datetime = Field(description="When.")
 
 
-
 class _LeaseEvent(Event):
     subscription_id: str = Field(description="The floating pool's subscription.")
     account_id: str = Field(description="Customer account that owns it.")

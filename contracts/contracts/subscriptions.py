@@ -156,6 +156,12 @@ class GraceStarted(Event):
     administrator: Contact = Field(description="Who may renew it.")
     term_end: datetime = Field(description="When the last term ended.")
     grace_ends_at: datetime = Field(description="After this the subscription ends and seats are revoked.")
+    cancelled: bool = Field(
+        False,
+        description="The term ended because it was cancelled (R14): its seats are revoked at once "
+        "(R28), and come back unassigned if it is renewed within the grace (R48). False: an unrenewed "
+        "term keeps its seats through the grace.",
+    )
 
 
 class CancellationWithdrawn(Event):

@@ -38,7 +38,7 @@ from contracts import billing, identity, notifications, seats, subscriptions
 from contracts.envelope import Envelope, Event
 from contracts.proration import days_between, prorated_amount, round_half_up
 from contracts.registry import EVENT_TYPES, topic_for
-from contracts.values import BillingCycle, Contact, LicenceType, Money
+from contracts.values import BillingCycle, Contact, LicenceType, Money, Software
 
 # --- who, what, when ---------------------------------------------------------------------------
 
@@ -94,6 +94,35 @@ _ADDON_PRICES: dict[str, dict[str, tuple[int, int]]] = {
 }
 _TERM_DISCOUNT_PERCENT = {"designer": 10, "printserver": 15}
 _TRIALS = {"designer": ("premium", 30, "standard")}  # product -> (tier, days, fallback tier)
+# How each product is used (issue 14): product -> (kind, start_url, download_url), and
+# product -> tier -> (modules, limits). Compared with catalogue.toml by the subscriptions tests.
+_SOFTWARE_LINKS = {
+    "designer": (
+        "desktop",
+        "https://designer.entitle.example/",
+        "https://downloads.entitle.example/designer/latest",
+    ),
+    "printserver": (
+        "desktop",
+        "https://printserver.entitle.example/",
+        "https://downloads.entitle.example/printserver/latest",
+    ),
+}
+_DESIGNER_MODULES = ["modelling", "drawings", "rendering", "collaboration", "api", "single_sign_on"]
+_PRINTSERVER_MODULES = ["printing", "scanning", "accounting"]
+_TIER_SOFTWARE: dict[str, dict[str, tuple[list[str], dict[str, int]]]] = {
+    "designer": {
+        "standard": (_DESIGNER_MODULES[:2], {"projects": 50}),
+        "premium": (_DESIGNER_MODULES[:4], {"projects": 500}),
+        "premium_plus": (_DESIGNER_MODULES[:5], {"projects": 5000}),
+        "enterprise": (_DESIGNER_MODULES, {}),
+    },
+    "printserver": {
+        "standard": (_PRINTSERVER_MODULES[:1], {"printers": 10}),
+        "premium": (_PRINTSERVER_MODULES[:2], {"printers": 50}),
+        "premium_plus": (_PRINTSERVER_MODULES, {"printers": 250}),
+    },
+}
 
 ACTIVATION_WINDOW = timedelta(days=90)  # R8
 GRACE_PERIOD = timedelta(days=10)  # R15
@@ -145,6 +174,19 @@ def list_price(
     """One seat for one term, as the packaged catalogue prices it (a fixed term by its days).
     Raises ValueError for a product or tier it does not sell (enterprise, a made-up product)."""
     return _price(_TIER_PRICES, product, tier, cycle, term_start, term_end)
+
+
+def catalogue_software(product: str, tier: str) -> Software | None:
+    """How `product` is used at `tier`, as the packaged catalogue says and as subscriptions puts
+    it on the events that put a tier in force (`software=`); None for a product or tier the
+    copy does not know. The factories leave `software` out (older events) unless given."""
+    if product not in _SOFTWARE_LINKS or tier not in _TIER_SOFTWARE.get(product, {}):
+        return None
+    kind, start_url, download_url = _SOFTWARE_LINKS[product]
+    modules, limits = _TIER_SOFTWARE[product][tier]
+    return Software(
+        kind=kind, start_url=start_url, download_url=download_url, modules=list(modules), limits=dict(limits)
+    )
 
 
 def addon_price(
@@ -680,13 +722,16 @@ class SubscriptionStory:
             return self.price
 
     def grace_started(self, **overrides: Any) -> subscriptions.GraceStarted:
-        """A fixed term ended unrenewed (R15): grace from the term end for 10 days."""
+        """The term ended unrenewed (R15, R48): grace from the term end for 10 days, `cancelled`
+        when a cancellation was scheduled for that end (R28 revokes the seats at once)."""
         event = subscriptions.GraceStarted(
             **{
                 **self._same(),
                 "administrator": self.administrator,
                 "term_end": self.term_end,
                 "grace_ends_at": self.term_end + GRACE_PERIOD,
+                "cancelled": any(isinstance(e, subscriptions.CancellationScheduled) for e in self.history)
+                and not isinstance(self.history[-1], subscriptions.CancellationWithdrawn),
                 **overrides,
             }
         )
@@ -1370,7 +1415,9 @@ def lease_borrowed(**overrides: Any) -> seats.LeaseBorrowed:
 
 def lease_released(**overrides: Any) -> seats.LeaseReleased:
     """Lease `lease-1` given back by UMA at T0 + 30 min."""
-    return _lease_event(seats.LeaseReleased, {"released_at": T0 + timedelta(minutes=30), "reason": "released"}, overrides)
+    return _lease_event(
+        seats.LeaseReleased, {"released_at": T0 + timedelta(minutes=30), "reason": "released"}, overrides
+    )
 
 
 def invoice_adjusted(**overrides: Any) -> billing.InvoiceAdjusted:

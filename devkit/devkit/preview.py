@@ -17,6 +17,7 @@ import sys
 from contracts import testing
 from contracts.envelope import Event
 from contracts.testing import ADA, BOB, UMA, SubscriptionStory
+from contracts.values import LicenceType, Software
 from notifications.adapters.rendering import render
 from notifications.domain.emails import LOCALES, EmailRequest, emails_for
 
@@ -34,7 +35,19 @@ def every_event(locale: str = "en") -> list[Event]:
         story.amendment_proposed(),
         story.user_invited(uma),
         story.user_invited(uma, resend=True),
-        story.seat_assigned(uma),
+        story.seat_assigned(  # R41: the licence e-mail of a node-locked desktop seat
+            uma,
+            product=story.product,
+            licence_type=LicenceType.NODE_LOCKED,
+            software=Software(
+                kind="desktop",
+                start_url="https://designer.example.com/",
+                download_url="https://downloads.example.com/designer-setup.exe",
+            ),
+            activation_key="AB12-CD34-EF56-7890",
+            name=uma.name,
+            locale=locale,
+        ),
         story.seat_unassigned(uma),
         story.invoice_issued(),
         story.administrator_transferred(bob),

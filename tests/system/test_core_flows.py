@@ -103,12 +103,17 @@ def test_R14_R28_cancellation_ends_the_term_revokes_seats_and_tells_the_administ
     eventually(lambda: mails_for(stack, sid, "cancellation_confirmed"), what="confirmation e-mail")
     assert customer.seats(sid)["assigned"] == 1  # access continues until the term end
 
-    api.advance_clock(days=30)
-    eventually(lambda: customer.seats(sid)["status"] == "deprovisioned", what="deprovisioned")
+    api.advance_clock(days=30)  # past the term end: R28 revokes at once; R48 leaves 10 days to renew
+    eventually(lambda: customer.seats(sid)["status"] == "suspended", what="seats revoked at the term end")
     assert customer.seats(sid)["assignments"] == []
-    assert customer.subscription(sid)["status"] == "ended"
+    assert customer.subscription(sid)["status"] == "grace"
     eventually(lambda: mails_for(stack, sid, "deprovisioned") or None, what="deprovisioning e-mail")
     assert types_of(stack, "seats.events.v1", sid)[-1] == "seats.deprovisioned"
+
+    api.advance_clock(days=10)  # the grace is over, unrenewed
+    eventually(lambda: customer.subscription(sid)["status"] == "ended", what="ended after the grace")
+    eventually(lambda: customer.seats(sid)["status"] == "deprovisioned", what="deprovisioned")
+    assert len(mails_for(stack, sid, "deprovisioned")) == 1
 
 
 def test_R6_another_account_cannot_see_or_manage_the_subscription(stack, api, customer):

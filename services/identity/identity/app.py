@@ -14,10 +14,12 @@ from identity.api import accounts as accounts_api
 from identity.api import documents as documents_api
 from identity.api import ops as ops_api
 from identity.api import passwords as passwords_api
+from identity.api import product_clients as product_clients_api
 from identity.api import registration as registration_api
 from identity.api import sessions as sessions_api
 from identity.handlers import accounts, seat_users
 from identity.handlers.limits import SignInLimits
+from identity.handlers.product_clients import TokenGrantLimits
 from identity.handlers.registration import VERIFICATION_DEADLINE_JOB
 from identity.handlers.sessions import Issuer
 from identity.settings import IdentitySettings
@@ -49,6 +51,8 @@ def build(settings: IdentitySettings | None = None, **overrides: Any) -> Service
         documents_api.router,
         ops_api.router,
         documents_api.ops_router,
+        product_clients_api.router,
+        product_clients_api.oauth_router,
     ]
     if runtime.on_test_clock:  # a production service never hands out a live verification link
         routers.append(ops_api.test_stack_router)
@@ -58,6 +62,7 @@ def build(settings: IdentitySettings | None = None, **overrides: Any) -> Service
     app.state.portal_url = settings.resolved_portal_url()  # never a request's Host header
     app.state.issuer = Issuer(settings.token_secret, timedelta(seconds=settings.token_ttl_seconds))
     app.state.sign_in_limits = SignInLimits.of(settings)
+    app.state.token_grant_limits = TokenGrantLimits.default()
     sessions_api.describe_sign_in_limits(app, settings)
     redaction.install()
     return runtime

@@ -18,7 +18,7 @@ from contracts.identity import (
     RegistrationAttempted,
     VerificationEmailRequested,
 )
-from contracts.seats import SeatUnassigned, UserInvited
+from contracts.seats import SeatAssigned, SeatUnassigned, UserInvited
 from contracts.subscriptions import (
     AdministratorTransferred,
     AmendmentProposed,
@@ -30,7 +30,7 @@ from contracts.subscriptions import (
     TrialStarted,
 )
 from contracts.testing import ACCOUNT_ID, SUBSCRIPTION_ID, contact, eur
-from contracts.values import Contact
+from contracts.values import Contact, LicenceType, Software
 
 AT = testing.T0.replace(hour=0)  # midnight: the times the e-mails show are written down from it
 SID, ACCOUNT = SUBSCRIPTION_ID, ACCOUNT_ID
@@ -104,8 +104,10 @@ def awaiting_approval(locale: str = "en") -> OrderAwaitingApproval:
     )
 
 
-def grace(locale: str = "en") -> GraceStarted:
-    return testing.grace_started(administrator=admin(locale), term_end=AT, grace_ends_at=AT + timedelta(days=10))
+def grace(locale: str = "en", cancelled: bool = False) -> GraceStarted:
+    return testing.grace_started(
+        administrator=admin(locale), term_end=AT, grace_ends_at=AT + timedelta(days=10), cancelled=cancelled
+    )
 
 
 def trial_started(locale: str = "en") -> TrialStarted:
@@ -156,6 +158,33 @@ def unassigned(locale: str = "en", fallback: str = "trial") -> SeatUnassigned:
     return testing.seat_unassigned(user=user(locale), fallback=fallback)
 
 
+WEB = Software(kind="web", start_url="http://designer.example.com/start?x=1&y=2")
+DESKTOP = Software(
+    kind="desktop",
+    start_url="http://printserver.example.com/?x=1&y=2",
+    download_url="http://downloads.example.com/printserver.msi?v=2&x=1",
+)
+
+
+def assigned(
+    locale: str = "en",
+    licence_type: LicenceType = LicenceType.NAMED_USER,
+    software: Software | None = WEB,
+    activation_key: str | None = None,
+) -> SeatAssigned:
+    """UMA given a seat, as seats says it since R41: with the product, how it is used, her name."""
+    uma = user(locale)
+    return testing.seat_assigned(
+        user=uma,
+        product="designer",
+        licence_type=licence_type,
+        software=software,
+        activation_key=activation_key,
+        name=uma.name,
+        locale=locale,
+    )
+
+
 def verification_lapsed(locale: str = "en") -> AccountVerificationLapsed:
     return testing.account_verification_lapsed(administrator=admin(locale))
 
@@ -182,6 +211,7 @@ def every_event(locale: str = "en") -> list[Event]:
         invited(locale, resend=True),
         contact_added(locale),
         unassigned(locale),
+        assigned(locale),
         verification_lapsed(locale),
         registration_attempted(locale),
     ]

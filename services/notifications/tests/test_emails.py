@@ -294,3 +294,13 @@ def test_R34_an_invoice_without_a_po_number_says_so():
 
 def test_R34_unknown_language_falls_back_to_english():
     assert emails_for(purchased("pt-BR"), "e")[0].locale == "en"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_R28_R48_the_grace_of_a_cancelled_term_says_the_seats_were_revoked_and_come_back_on_renewal(locale):
+    kept, cancelled = (
+        render("grace_started", locale, emails_for(grace(locale, cancelled=c), "e")[0].facts).text
+        for c in (False, True)
+    )
+    assert kept != cancelled
+    assert "2026-01-15" in cancelled  # still renewable until the grace ends (R48)

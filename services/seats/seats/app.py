@@ -11,26 +11,30 @@ from contracts import topics
 from contracts.identity import PersonRegistered, SignedOut
 from contracts.subscriptions import (
     ActivationExpired,
+    AddonAdded,
     AdministratorTransferred,
     CancellationScheduled,
     CancellationWithdrawn,
+    GraceStarted,
     SubscriptionActivated,
     SubscriptionEnded,
     SubscriptionPurchased,
     SubscriptionRenewed,
     TierChanged,
+    TrialEnded,
     TrialStarted,
 )
 from seats.adapters.importfiles import ImportParser
 from seats.api import access as access_api
 from seats.api import devices as devices_api
+from seats.api import entitlements as entitlements_api
 from seats.api import imports as imports_api
 from seats.api import leases as leases_api
 from seats.api import licences as licences_api
 from seats.api import pools as pools_api
 from seats.api import software as software_api
 from seats.api import users as users_api
-from seats.handlers import imports, leases, pools, users
+from seats.handlers import fallbacks, imports, leases, pools, users
 from seats.settings import SeatsSettings
 from seats.store.tables import metadata
 from seats.store.uow import SeatsUnitOfWork
@@ -51,16 +55,20 @@ def build(settings: SeatsSettings | None = None, **overrides: Any) -> ServiceRun
     events.on(CancellationScheduled, pools.schedule_deprovisioning)
     events.on(CancellationWithdrawn, pools.withdraw_deprovisioning)
     events.on(SubscriptionEnded, pools.deprovision)
+    events.on(GraceStarted, pools.suspend_cancelled_term)
     events.on(SubscriptionRenewed, pools.follow_renewal)
     events.on(TierChanged, pools.follow_tier_change)
+    events.on(AddonAdded, pools.add_addon)
     events.on(AdministratorTransferred, pools.transfer_administration)
     events.on(TrialStarted, pools.open_trial_pool)
+    events.on(TrialEnded, fallbacks.trial_fell_back)  # R43
     events.on(PersonRegistered, users.register_person)
     events.on(SignedOut, leases.release_session)
     events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.IDENTITY_EVENTS)
 
     runtime.scheduler.on(pools.SEAT_DECREASE, pools.apply_scheduled_decrease)
     runtime.scheduler.on(imports.IMPORT_CHUNK, imports.import_chunk)
+    runtime.scheduler.on(leases.LEASE_WATCH, leases.watch)  # a lease lapsed, or is over (issue 14)
 
     runtime.add_worker("heap frozen after start-up", _freeze_the_start_up_heap)
     parser = ImportParser()
@@ -74,6 +82,7 @@ def build(settings: SeatsSettings | None = None, **overrides: Any) -> ServiceRun
         leases_api.router,
         devices_api.router,
         access_api.router,
+        entitlements_api.router,
         licences_api.router,
         software_api.router,
         title="Entitle seats",
@@ -82,6 +91,7 @@ def build(settings: SeatsSettings | None = None, **overrides: Any) -> ServiceRun
     )
     app.state.invitations = settings.invitations()
     app.state.import_parser = parser
+    app.state.signer = settings.signer()  # entitlements, licence files, JWKS (issue 14)
     return runtime
 
 

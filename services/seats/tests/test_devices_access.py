@@ -116,8 +116,8 @@ async def test_R27_only_the_holder_or_the_administrator_deactivates_a_key(seats)
         == ("activation key_not_found", "not_found")
     )  # not yours answers as does not exist
     assert (await deactivate(seats, keys[0], caller())).is_active is False  # the administrator may
-    await activate(seats, keys[0], "dev-a", BOB)
-    await deactivate(seats, keys[0], BOB)
+    await activate(seats, keys[1], "dev-a", BOB)  # keys[0] is kept for Ann, keys[1] for Bob (R41)
+    await deactivate(seats, keys[1], BOB)
 
 
 async def test_R24_unassigning_a_user_deactivates_their_keys_at_once_with_an_event_each(seats):

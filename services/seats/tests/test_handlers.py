@@ -343,3 +343,41 @@ async def test_R10_a_trial_replayed_after_its_pool_exists_opens_nothing_new(seat
     await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "trier@example.com", caller())
     await seats.deliver(trial_started())  # the same fact, under a new event id (a re-publication)
     assert len((await seats.pool(SUBSCRIPTION_ID)).assignments) == 1
+
+
+def cancelled_story() -> SubscriptionStory:
+    told = story()
+    told.purchased(), told.activated(), told.cancellation_scheduled()
+    return told
+
+
+async def test_R28_R48_a_cancelled_term_s_seats_are_revoked_at_its_end_and_come_back_if_renewed_in_grace(seats):
+    told = cancelled_story()
+    await active_pool(seats)
+    await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "u@example.com", caller())
+    grace = told.grace_started()
+    assert grace.cancelled
+    assert types(await seats.deliver(grace)) == ["seats.deprovisioned"]  # R28: at the term end
+    pool = await seats.pool(SUBSCRIPTION_ID)
+    assert (pool.status, pool.assignments) == (PoolStatus.SUSPENDED, [])
+    await seats.deliver(told.renewed(how="renewed_in_grace", at=TERM_END + timedelta(days=3)))  # R48
+    pool = await seats.pool(SUBSCRIPTION_ID)
+    assert (pool.status, pool.assignments) == (PoolStatus.UNLOCKED, [])
+    await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "u@example.com", caller())  # usable again
+
+
+async def test_R28_a_cancelled_term_not_renewed_is_revoked_once(seats):
+    told = cancelled_story()
+    await active_pool(seats)
+    await seats.deliver(told.grace_started())
+    assert await seats.deliver(told.ended(reason="cancelled")) == []  # nothing left to revoke, no second e-mail
+    assert (await seats.pool(SUBSCRIPTION_ID)).status is PoolStatus.DEPROVISIONED
+
+
+async def test_R15_an_unrenewed_term_not_cancelled_keeps_its_seats_through_the_grace(seats):
+    told = story()
+    told.purchased(), told.activated()
+    await active_pool(seats)
+    await command(seats, pools.assign_seat, SUBSCRIPTION_ID, "u@example.com", caller())
+    assert await seats.deliver(told.grace_started()) == []
+    assert len((await seats.pool(SUBSCRIPTION_ID)).assignments) == 1

@@ -84,6 +84,10 @@ async def test_R26_a_lease_expires_an_hour_after_the_last_heartbeat_and_then_nev
     seats.clock.advance(timedelta(minutes=2))
     assert await live(seats) == 0
     await acquire(seats, user(1))
+    with pytest.raises(RuleViolation) as taken:  # within its revive window, but the seat is taken
+        await command(seats, leases.heartbeat, lease.lease_id, user(0))
+    assert taken.value.code == "no_free_seat"
+    seats.clock.advance(timedelta(hours=1))
     with pytest.raises(RuleViolation) as expired:
         await command(seats, leases.heartbeat, lease.lease_id, user(0))
     assert expired.value.code == "lease_expired"

@@ -27,7 +27,8 @@ def service_app(runtime: ServiceRuntime, *routers: APIRouter, title: str, descri
     app.state.commands = runtime.commands
     settings = runtime.settings
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
-    app.add_middleware(RequestContext, metrics=runtime.metrics)  # outermost: a 413 is counted and tagged
+    # Outermost: a 413 is counted and tagged; every answer is dated by the service's clock.
+    app.add_middleware(RequestContext, metrics=runtime.metrics, clock=runtime.clock)
     install_error_handlers(app)
     document_errors(app)
     app.include_router(health.router)

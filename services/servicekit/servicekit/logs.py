@@ -143,6 +143,7 @@ def serve(app: FastAPI, settings: _ServeSettings) -> None:
         loop="uvloop",
         http="httptools",
         access_log=False,
+        date_header=False,  # the service's own clock dates its answers (servicekit.http.middleware)
         timeout_graceful_shutdown=30,
         timeout_keep_alive=75,
     )

@@ -5,6 +5,7 @@ format, and every /ops route and /metrics need the operator token once one is co
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import httpx
 import pytest
@@ -268,3 +269,11 @@ async def test_health_and_ready_stay_open(tmp_path):
     assert (await client.get("/health")).json() == {"status": "ok", "service": "test"}
     await client.aclose()
     await runtime.db.dispose()
+
+
+async def test_answers_are_dated_by_the_service_s_clock_once(kit):
+    """Issue 14: a product's client library reads the server's time from `Date`; on a test
+    clock's stack that is the time the service lives at, and its signed entitlements say."""
+    _, client, _ = kit
+    answer = await client.post("/notes", json={"text": "dated"})
+    assert answer.headers.get_list("date") == [format_datetime(NOW, usegmt=True)]

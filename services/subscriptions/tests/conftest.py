@@ -58,12 +58,12 @@ def ordered(designer, an_order):
 
 
 @pytest.fixture
-def active(ordered):
+def active(ordered, designer):
     """A subscription activated when ordered (the term starts at the order)."""
 
-    def build(at: datetime = ORDERED, **changes) -> domain.Subscription:
-        subscription = ordered(at, **changes)
-        subscription.activate(ME, at)
+    def build(at: datetime = ORDERED, offer=designer, **changes) -> domain.Subscription:
+        subscription = ordered(at, offer, **changes)
+        subscription.activate(ME, at, offer)
         return subscription
 
     return build

@@ -35,11 +35,11 @@ def test_R36_the_version_names_the_template_and_the_hash_of_the_text(ordered):
     assert other.version != agreement.version  # another text is another version
 
 
-def test_R36_acceptance_records_who_when_and_the_event_names_the_version(ordered):
+def test_R36_acceptance_records_who_when_and_the_event_names_the_version(ordered, designer):
     s = ordered()
     agreement = agreements.for_purchase(s, 1, ORDERED)
     at = ORDERED + timedelta(days=2)
-    activated = agreements.accepted(agreement, s, at, s.activate(ME, at))
+    activated = agreements.accepted(agreement, s, at, s.activate(ME, at, designer))
     assert (agreement.status, agreement.accepted_by, agreement.accepted_at) == (
         AgreementStatus.ACCEPTED,
         "p-admin",

@@ -14,6 +14,7 @@ BROKEN = """
 name = "Designer"
 currency = "EUR"
 licence_types = ["named_user"]
+software = { kind = "desktop", start_url = "https://designer.example/", download_url = "https://designer.example/get" }
 
 [[products.designer.tiers]]
 code = "standard"
@@ -84,3 +85,128 @@ def test_R13_software_assurance_goes_up_the_ladder_never_down(printserver, desig
         printserver.check_tier_change("premium_plus", "premium")
     assert refused.value.rule == "R13"
     assert designer.check_tier_change("premium_plus", "standard").code == "standard"  # "any"
+
+
+# -- how products are used (issue 14) ------------------------------------------------------------
+
+WEB_APP = """
+[products.planner]
+name = "Planner"
+currency = "EUR"
+licence_types = ["named_user", "floating"]
+
+[products.planner.software]
+{software}
+
+[[products.planner.tiers]]
+code = "standard"
+rank = 1
+prices = {{ monthly = 1000, annual = 11000 }}
+{tier}
+"""
+WEB = 'kind = "web"\nstart_url = "https://planner.example/app"'
+
+
+def loaded(tmp_path, software: str = WEB, tier: str = ""):
+    path = tmp_path / "catalogue.toml"
+    path.write_text(WEB_APP.format(software=software, tier=tier))
+    return load_catalogue(path)
+
+
+def refusal(tmp_path, **parts) -> str:
+    with pytest.raises(CatalogueError) as refused:
+        loaded(tmp_path, **parts)
+    return str(refused.value)
+
+
+def test_a_web_product_has_a_start_url_and_a_tier_may_name_no_modules_nor_limits(tmp_path):
+    software = loaded(tmp_path).product("planner").software_for("standard")
+    assert software.model_dump() == {
+        "kind": "web",
+        "start_url": "https://planner.example/app",
+        "download_url": None,
+        "modules": [],
+        "limits": {},
+    }
+
+
+def test_software_for_carries_the_products_links_with_the_modules_and_limits_of_the_tier(designer, printserver):
+    premium = designer.software_for("premium")
+    assert (premium.kind, premium.start_url, premium.download_url) == (
+        "desktop",
+        "https://designer.entitle.example/",
+        "https://downloads.entitle.example/designer/latest",
+    )
+    assert premium.modules == ["modelling", "drawings", "rendering", "collaboration"]
+    assert premium.limits == {"projects": 500}
+    assert designer.software_for("standard").limits == {"projects": 50}
+    assert designer.software_for("enterprise").limits == {}  # not capped
+    server = printserver.software_for("standard")
+    assert (server.kind, server.modules, server.limits) == ("desktop", ["printing"], {"printers": 10})
+    assert server.download_url and server.download_url.startswith("https://")
+
+
+def test_R9_software_for_an_unknown_tier_is_refused(designer):
+    with pytest.raises(RuleViolation) as refused:
+        designer.software_for("gold")
+    assert (refused.value.code, refused.value.rule) == ("unknown_tier", "R9")
+
+
+def test_every_packaged_product_says_how_it_is_used(catalogue):
+    for product in catalogue.products.values():
+        assert product.software.kind in ("web", "desktop")
+        assert product.software.kind == "web" or product.software.download_url
+
+
+@pytest.mark.parametrize(
+    ("software", "where", "why"),
+    [
+        ('kind = "desktop"\nstart_url = "https://planner.example/"', "products.planner.software", "download_url"),
+        (WEB + '\ndownload_url = "https://planner.example/get"', "products.planner.software", "download_url"),
+        ('kind = "mobile"\nstart_url = "https://planner.example/"', "products.planner.software.kind", "web"),
+        ('kind = "web"\nstart_url = "http://planner.example/"', "products.planner.software.start_url", "https"),
+        ('kind = "web"\nstart_url = "javascript:alert(1)"', "products.planner.software.start_url", "https"),
+        ('kind = "web"\nstart_url = "https:///no-host"', "products.planner.software.start_url", "https"),
+        ('kind = "web"\nstart_url = "https://planner.example/a b"', "products.planner.software.start_url", "https"),
+        ('kind = "web"\nstart_url = "https://planner.example/"\nicon = "x"', "products.planner.software.icon", ""),
+        ('kind = "web"', "products.planner.software.start_url", "required"),
+    ],
+    ids=[
+        "desktop-without-download",
+        "web-with-download",
+        "unknown-kind",
+        "plain-http",
+        "javascript",
+        "no-host",
+        "space",
+        "unknown-key",
+        "no-start-url",
+    ],
+)
+def test_a_wrong_software_table_is_refused_naming_where(tmp_path, software, where, why):
+    message = refusal(tmp_path, software=software)
+    assert where in message and why in message
+
+
+def test_a_product_without_a_software_table_is_refused(tmp_path):
+    path = tmp_path / "catalogue.toml"
+    path.write_text(WEB_APP.format(software="", tier="").replace("[products.planner.software]\n", ""))
+    with pytest.raises(CatalogueError, match=r"products\.planner\.software: Field required"):
+        load_catalogue(path)
+
+
+@pytest.mark.parametrize(
+    ("tier", "why"),
+    [
+        ("limits = { projects = -1 }", "greater than or equal to 0"),
+        ('limits = { projects = "50" }', "integer"),
+        ("limits = { projects = true }", "integer"),
+        ('limits = { "Projects!" = 5 }', "limit 'Projects!'"),
+        ('modules = ["rendering", "rendering"]', "module repeated: rendering"),
+        ('modules = ["Rendering"]', "module 'Rendering'"),
+    ],
+    ids=["negative", "text", "boolean", "bad-limit-name", "repeated-module", "bad-module-name"],
+)
+def test_wrong_modules_or_limits_are_refused_naming_the_tier(tmp_path, tier, why):
+    message = refusal(tmp_path, tier=tier)
+    assert "products.planner.tiers[standard]" in message and why in message

@@ -25,7 +25,14 @@ async def test_R50_the_catalogue_lists_tiers_licence_types_prices_per_cycle_and_
     assert designer["licence_types"] == ["named_user", "floating", "node_locked"]
     assert [t["code"] for t in designer["tiers"]] == ["standard", "premium", "premium_plus", "enterprise"]
     assert designer["tiers"][0]["prices"] == {"monthly": 3300, "annual": 36500}
-    assert designer["tiers"][3] == {"code": "enterprise", "rank": 4, "self_service": False, "prices": None}  # R9
+    assert designer["tiers"][3] == {  # R9
+        "code": "enterprise",
+        "rank": 4,
+        "self_service": False,
+        "prices": None,
+        "modules": ["modelling", "drawings", "rendering", "collaboration", "api", "single_sign_on"],
+        "limits": {},
+    }
     assert designer["term_discount_percent"] == 10  # R11
     assert [a["code"] for a in designer["addons"]] == ["cloud_storage", "render_farm"]
     assert designer["trial"] == {"tier": "premium", "days": 30, "fallback_tier": "standard", "available": True}
@@ -75,3 +82,21 @@ async def test_R50_what_the_company_owns_is_marked_with_the_id_for_its_administr
 async def test_the_catalogue_needs_a_signed_in_caller(driver):
     async with driver.client() as http:
         assert (await http.get("/catalogue")).status_code == 401
+
+
+async def test_the_catalogue_says_how_each_product_is_used_and_what_each_tier_unlocks(driver):
+    """Issue 14: kind, start and download links per product; modules and limits per tier."""
+    async with driver.client(ADA) as http:
+        answer = (await http.get("/catalogue")).json()
+    designer, printserver = product(answer, "designer"), product(answer, "printserver")
+    assert designer["software"] == {
+        "kind": "desktop",
+        "start_url": "https://designer.entitle.example/",
+        "download_url": "https://downloads.entitle.example/designer/latest",
+    }
+    assert printserver["software"]["kind"] == "desktop"
+    assert printserver["software"]["download_url"].startswith("https://")
+    standard, premium = designer["tiers"][:2]
+    assert (standard["modules"], standard["limits"]) == (["modelling", "drawings"], {"projects": 50})
+    assert set(standard["modules"]) < set(premium["modules"]) and premium["limits"] == {"projects": 500}
+    assert [t["limits"] for t in printserver["tiers"]] == [{"printers": 10}, {"printers": 50}, {"printers": 250}]

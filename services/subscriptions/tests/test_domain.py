@@ -19,11 +19,11 @@ def test_R7_purchase_waits_for_the_agreement_and_names_its_page(designer, an_ord
     assert event.agreement_url == "http://p/s-1" and event.unit_price.amount_minor == 36500
 
 
-def test_R8_activation_is_possible_on_the_ninetieth_day_and_not_after(ordered):
+def test_R8_activation_is_possible_on_the_ninetieth_day_and_not_after(ordered, designer):
     in_time, late = ordered(), ordered()
-    assert in_time.activate(ME, ORDERED + timedelta(days=90)).term_start == ORDERED + timedelta(days=90)
+    assert in_time.activate(ME, ORDERED + timedelta(days=90), designer).term_start == ORDERED + timedelta(days=90)
     with pytest.raises(RuleViolation) as refused:
-        late.activate(ME, ORDERED + timedelta(days=90, seconds=1))
+        late.activate(ME, ORDERED + timedelta(days=90, seconds=1), designer)
     assert refused.value.rule == "R8"
 
 
@@ -33,10 +33,10 @@ def test_R8_expiry_leaves_an_activated_subscription_alone(active):
     assert subscription.status is domain.Status.ACTIVE
 
 
-def test_R6_only_the_administrator_of_the_owning_account_manages_it(ordered):
+def test_R6_only_the_administrator_of_the_owning_account_manages_it(ordered, designer):
     for stranger in (domain.Person("p-someone-else", "a-1"), domain.Person("p-admin", "a-other")):
         with pytest.raises(RuleViolation) as refused:
-            ordered().activate(stranger, ORDERED)
+            ordered().activate(stranger, ORDERED, designer)
         assert refused.value.code == "subscription_not_found"
 
 
@@ -82,18 +82,18 @@ def test_R11_the_first_and_last_end_dates_the_refusal_names_are_allowed_and_the_
     assert fixed.fixed_term_end.date() == date(2026, 3, 3)
 
 
-def test_R8_a_lapsed_order_is_refused_naming_R8_and_saying_the_window_passed(ordered):
+def test_R8_a_lapsed_order_is_refused_naming_R8_and_saying_the_window_passed(ordered, designer):
     """Issue 11 item 21: after the expiry job ran, the refusal named R7 and a state."""
     subscription = ordered()
     subscription.expire_activation(subscription.activation_deadline)
     assert subscription.status is domain.Status.ACTIVATION_EXPIRED
     with pytest.raises(RuleViolation) as refused:
-        subscription.activate(ME, ORDERED + timedelta(days=91))
+        subscription.activate(ME, ORDERED + timedelta(days=91), designer)
     assert (refused.value.code, refused.value.rule) == ("activation_window_closed", "R8")
     message = refused.value.message
     assert "2026-05-01" in message and "window" in message and "passed" in message
     with pytest.raises(RuleViolation) as stranger:  # R6 still first: a stranger learns nothing
-        subscription.activate(domain.Person("p-other", "a-1"), ORDERED + timedelta(days=91))
+        subscription.activate(domain.Person("p-other", "a-1"), ORDERED + timedelta(days=91), designer)
     assert stranger.value.code == "subscription_not_found"
 
 
@@ -106,10 +106,12 @@ def test_R14_annual_cancellation_only_in_the_last_month_and_effective_at_term_en
     assert event.effective_at == subscription.term_end
 
 
-def test_R14_a_cancelled_term_ends_at_its_end(active, designer):
+def test_R14_R48_a_cancelled_term_does_not_renew_and_ends_cancelled_after_the_grace(active, designer):
     subscription = active(billing_cycle=BillingCycle.MONTHLY)
     lifecycle.schedule_cancellation(subscription, ME, "done", ORDERED + timedelta(days=1))
-    ended = lifecycle.end_term(subscription, subscription.term_end, designer)
+    grace = lifecycle.end_term(subscription, subscription.term_end, designer)
+    assert subscription.status is domain.Status.GRACE and grace.term_end == subscription.term_end
+    ended = lifecycle.end_grace(subscription, grace.grace_ends_at)
     assert ended.reason == "cancelled" and subscription.status is domain.Status.ENDED
 
 

@@ -60,7 +60,7 @@ def order(**changes) -> domain.Order:
 
 async def activated(driver, catalogue, **changes) -> domain.Subscription:
     await run(driver, lambda uow: orders.place_order(order(**changes), uow, catalogue=catalogue, portal_url=PORTAL))
-    return await run(driver, lambda uow: orders.accept_agreement("s-1", ADA, uow))
+    return await run(driver, lambda uow: orders.accept_agreement("s-1", ADA, uow, catalogue=catalogue))
 
 
 async def fire_next(driver, clock, kind, handler) -> DueJob:
@@ -91,6 +91,34 @@ async def test_R15_a_fixed_term_gets_a_grace_job_that_lapses_it(driver, clock, c
     assert grace.due_at == datetime(2026, 3, 11, tzinfo=UTC)
     s = await stored(driver)
     assert (s.status, s.ended_reason, s.ended_at) == (domain.Status.ENDED, "lapsed", grace.due_at)
+
+
+async def test_R48_a_cancelled_monthly_subscription_gets_a_grace_job_and_renewing_it_schedules_the_next_term(
+    driver, clock, catalogue
+):
+    s = await activated(driver, catalogue)
+    await run(driver, lambda uow: lifecycle.cancel("s-1", ADA, "budget", uow))
+    await fire_next(driver, clock, "term_end", lambda j, uow: lifecycle.end_term(j, uow, catalogue=catalogue))
+    assert (await stored(driver)).status is domain.Status.GRACE
+    [grace] = await rows(driver, due_jobs, due_jobs.c.kind == "grace_end", due_jobs.c.done_at.is_(None))
+    assert grace.due_at == s.term_end + timedelta(days=10)
+
+    clock.set(s.term_end + timedelta(days=9))
+    renewed = await run(driver, lambda uow: lifecycle.renew_in_grace("s-1", ADA, None, uow, catalogue=catalogue))
+    assert (renewed.status, renewed.term_start, renewed.cancels_at) == (domain.Status.ACTIVE, s.term_end, None)
+    assert await rows(driver, due_jobs, due_jobs.c.kind == "grace_end", due_jobs.c.done_at.is_(None)) == []
+    [following] = await rows(driver, due_jobs, due_jobs.c.kind == "term_end", due_jobs.c.done_at.is_(None))
+    assert following.due_at == renewed.term_end == datetime(2026, 3, 5, 9, tzinfo=UTC)
+
+
+async def test_R48_a_cancelled_monthly_subscription_not_renewed_ends_cancelled_after_ten_days(driver, clock, catalogue):
+    s = await activated(driver, catalogue)
+    await run(driver, lambda uow: lifecycle.cancel("s-1", ADA, "budget", uow))
+    await fire_next(driver, clock, "term_end", lambda j, uow: lifecycle.end_term(j, uow, catalogue=catalogue))
+    grace = await fire_next(driver, clock, "grace_end", lifecycle.end_grace)
+    ended = await stored(driver)
+    assert (ended.status, ended.ended_reason, ended.ended_at) == (domain.Status.ENDED, "cancelled", grace.due_at)
+    assert grace.due_at == s.term_end + timedelta(days=10)
 
 
 def quantity_changed(s: domain.Subscription, **changes) -> SeatQuantityChanged:
@@ -238,7 +266,7 @@ async def test_accepting_an_order_continues_the_purchase_s_correlation(driver, c
     await in_request(
         "purchase-request", lambda uow: orders.place_order(order(), uow, catalogue=catalogue, portal_url=PORTAL)
     )
-    await in_request("acceptance-request", lambda uow: orders.accept_agreement("s-1", ADA, uow))
+    await in_request("acceptance-request", lambda uow: orders.accept_agreement("s-1", ADA, uow, catalogue=catalogue))
 
     published = {row.event_type: json.loads(row.body)["correlationid"] for row in await rows(driver, outbox)}
     assert published["subscription.activated"] == published["subscription.purchased"] == "purchase-request"

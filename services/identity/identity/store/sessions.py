@@ -1,14 +1,17 @@
 """Sessions: those a sign-in started (until their tokens would have expired), and those ended
-by signing out (kept until their last token would have expired anyway)."""
+by signing out (kept until their last token would have expired anyway); the refresh tokens of
+sign-ins kept for 30 days (R42)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 
+from identity.domain.sign_ins import RefreshToken, SignInRecord
 from identity.store.rows import Rows
-from identity.store.tables import revoked_sessions, sign_in_sessions
+from identity.store.tables import refresh_tokens, revoked_sessions, sign_in_sessions
+from servicekit.http.pagination import PageRequest, keyset
 
 
 class SessionRepository(Rows):
@@ -25,12 +28,32 @@ class SessionRepository(Rows):
         return await self._one(revoked_sessions, revoked_sessions.c.session_id == session_id) is not None
 
     async def started(
-        self, session_id: str, person_id: str, account_id: str, at: datetime, expires_at: datetime
+        self,
+        session_id: str,
+        person_id: str,
+        account_id: str,
+        at: datetime,
+        expires_at: datetime,
+        device_name: str | None = None,
     ) -> None:
         await self._conn.execute(
             insert(sign_in_sessions).values(
-                session_id=session_id, person_id=person_id, account_id=account_id, started_at=at, expires_at=expires_at
+                session_id=session_id,
+                person_id=person_id,
+                account_id=account_id,
+                started_at=at,
+                expires_at=expires_at,
+                device_name=device_name,
+                last_used_at=at,
             )
+        )
+
+    @staticmethod
+    def _open(person_id: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
+        return (
+            sign_in_sessions.c.person_id == person_id,
+            sign_in_sessions.c.expires_at > now,
+            sign_in_sessions.c.session_id.not_in(select(revoked_sessions.c.session_id)),
         )
 
     async def open_of(self, person_id: str, now: datetime) -> list[tuple[str, str]]:
@@ -38,17 +61,55 @@ class SessionRepository(Rows):
         that have not signed out."""
         rows = await self._conn.execute(
             select(sign_in_sessions.c.session_id, sign_in_sessions.c.account_id)
-            .where(
-                sign_in_sessions.c.person_id == person_id,
-                sign_in_sessions.c.expires_at > now,
-                sign_in_sessions.c.session_id.not_in(select(revoked_sessions.c.session_id)),
-            )
+            .where(*self._open(person_id, now))
             .order_by(sign_in_sessions.c.started_at, sign_in_sessions.c.session_id)
         )
         return [(row.session_id, row.account_id) for row in rows]
 
-    async def extend(self, session_id: str, expires_at: datetime) -> None:
-        """A newer token of the session (an account switch) lives until `expires_at`."""
-        await self._conn.execute(
-            update(sign_in_sessions).where(sign_in_sessions.c.session_id == session_id).values(expires_at=expires_at)
+    async def sign_ins_of(self, person_id: str, now: datetime, page: PageRequest) -> list[SignInRecord]:
+        """R42: a page of the person's open sign-ins, oldest first."""
+        query = keyset(
+            select(sign_in_sessions).where(*self._open(person_id, now)),
+            [sign_in_sessions.c.started_at, sign_in_sessions.c.session_id],
+            page,
         )
+        return [SignInRecord(**row._mapping) for row in await self._conn.execute(query)]
+
+    async def open_sign_in(self, session_id: str, person_id: str, now: datetime) -> SignInRecord | None:
+        """The person's own sign-in, while open; None for anyone else's (R42)."""
+        row = (
+            await self._conn.execute(
+                select(sign_in_sessions).where(sign_in_sessions.c.session_id == session_id, *self._open(person_id, now))
+            )
+        ).first()
+        return SignInRecord(**row._mapping) if row else None
+
+    async def sign_in(self, session_id: str) -> SignInRecord | None:
+        row = await self._one(sign_in_sessions, sign_in_sessions.c.session_id == session_id)
+        return SignInRecord(**row._mapping) if row else None
+
+    async def extend(self, session_id: str, expires_at: datetime, used_at: datetime | None = None) -> None:
+        """A newer token of the session (an account switch, a refresh) lives until `expires_at`:
+        the session lasts at least that long (a kept sign-in's 30 days are never shortened)."""
+        await self._conn.execute(
+            update(sign_in_sessions)
+            .where(sign_in_sessions.c.session_id == session_id, sign_in_sessions.c.expires_at < expires_at)
+            .values(expires_at=expires_at)
+        )
+        if used_at is not None:
+            await self._conn.execute(
+                update(sign_in_sessions).where(sign_in_sessions.c.session_id == session_id).values(last_used_at=used_at)
+            )
+
+
+class RefreshTokenRepository(Rows):
+    """R42: refresh tokens by the SHA-256 of the token."""
+
+    async def get(self, token_hash: str, lock: bool = False) -> RefreshToken | None:
+        """`lock`: two refreshes with one token at once spend it once; the other finds it
+        spent (reuse) once the first commits."""
+        row = await self._one(refresh_tokens, refresh_tokens.c.token_hash == token_hash, lock=lock)
+        return RefreshToken(**row._mapping) if row else None
+
+    async def save(self, token: RefreshToken) -> None:
+        await self._save(refresh_tokens, "token_hash", token)

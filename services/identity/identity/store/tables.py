@@ -78,6 +78,35 @@ sign_in_sessions = Table(
     Column("account_id", String(64), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    # R42: the device a sign-in kept by refresh tokens was made on, and when it last refreshed.
+    Column("device_name", String(100), nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+# R42: refresh tokens of kept sign-ins, only their SHA-256. Spent ones stay until the sign-in
+# would have expired, so that one presented again is recognised as reuse and ends the sign-in.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("session_id", String(64), nullable=False, index=True),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("spent_at", UTCDateTime, nullable=True),
+)
+# Product clients (OAuth 2.0 client credentials, issue 14), one product each: only the SHA-256
+# of the secret, and during a rotation the previous secret's with the moment it stops working.
+product_clients = Table(
+    "product_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("product", String(64), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("previous_secret_hash", String(64), nullable=True),
+    Column("previous_valid_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("rotated_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
 )
 # Sessions ended by signing out; kept until their last token would have expired anyway.
 revoked_sessions = Table(

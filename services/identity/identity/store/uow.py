@@ -6,7 +6,8 @@ from identity.store.accounts import AccountRepository, ContactRepository
 from identity.store.documents import DocumentRepository
 from identity.store.links import LinkRepository, ResetRepository
 from identity.store.people import PersonRepository
-from identity.store.sessions import SessionRepository
+from identity.store.product_clients import ProductClientRepository
+from identity.store.sessions import RefreshTokenRepository, SessionRepository
 from identity.store.throttle import ThrottleRepository
 from servicekit.store.uow import UnitOfWork, repository
 
@@ -19,4 +20,6 @@ class IdentityUnitOfWork(UnitOfWork):
     links = repository(LinkRepository)
     resets = repository(ResetRepository)
     sessions = repository(SessionRepository)
+    refresh_tokens = repository(RefreshTokenRepository)
+    product_clients = repository(ProductClientRepository)
     throttles = repository(ThrottleRepository)

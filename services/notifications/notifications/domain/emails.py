@@ -19,7 +19,7 @@ from contracts.identity import (
     VerificationEmailRequested,
 )
 from contracts.notifications import EmailRejected
-from contracts.seats import SeatsDeprovisioned, SeatUnassigned, UserInvited
+from contracts.seats import SeatAssigned, SeatsDeprovisioned, SeatUnassigned, UserInvited
 from contracts.subscriptions import (
     AdministratorTransferred,
     AmendmentProposed,
@@ -30,7 +30,7 @@ from contracts.subscriptions import (
     SubscriptionPurchased,
     TrialEnded,
 )
-from contracts.values import Contact, Money
+from contracts.values import Contact, LicenceType, Money
 
 LOCALES = ("en", "fr", "nl", "de")
 
@@ -224,6 +224,7 @@ def _grace(event: GraceStarted, to: _Addresser) -> list[EmailRequest]:
             event.administrator,
             term_end=event.term_end.date().isoformat(),
             grace_ends_at=event.grace_ends_at.date().isoformat(),
+            cancelled=event.cancelled,
         )
     ]
 
@@ -294,6 +295,32 @@ def _contact_added(event: ContactAdded, to: _Addresser) -> list[EmailRequest]:
     ]
 
 
+def _assigned(event: SeatAssigned, to: _Addresser) -> list[EmailRequest]:
+    """R41: every assigned user, registered or not, gets their licence: a web product's start
+    link; a desktop product's download link and, node-locked, the key kept for them. Once per
+    assignment: the e-mail id comes from the event's id. An event from before seats said how the
+    seat is used (no licence type) sends nothing: its user was assigned long ago."""
+    if event.licence_type is None:
+        return []
+    software = event.software
+    user = Contact(person_id=event.user_id, email=event.email, name=event.name, locale=event.locale)
+    node_locked = event.licence_type is LicenceType.NODE_LOCKED
+    return [
+        to(
+            "licence",
+            user,
+            product=event.product,
+            licence_type=event.licence_type.value,
+            kind=software.kind if software else "",
+            start_url=software.start_url if software else "",
+            download_url=(software.download_url or "") if software else "",
+            activation_key=(event.activation_key or "") if node_locked else "",
+            node_locked=node_locked,
+            assigned_on=event.assigned_at.date().isoformat(),
+        )
+    ]
+
+
 def _unassigned(event: SeatUnassigned, to: _Addresser) -> list[EmailRequest]:
     """R24, R10: access ends at once; the user falls back to a trial or to Standard."""
     return [
@@ -336,6 +363,7 @@ _COMPOSERS: dict[type[Event], Callable[[Any, _Addresser], list[EmailRequest]]] =
     UserInvited: _invited,
     ContactAdded: _contact_added,
     SeatUnassigned: _unassigned,
+    SeatAssigned: _assigned,
     AccountVerificationLapsed: _verification_lapsed,
     RegistrationAttempted: _registration_attempted,
 }

@@ -15,6 +15,7 @@ WAITED_ON = frozenset(
         "invitation",
         "reinvitation",
         "contact_invitation",
+        "licence",
         "approval_request",
     }
 )

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from seats.adapters.importfiles import ImportParser
+from seats.adapters.signing import EntitlementSigner
 from seats.handlers.users import Invitations
 from seats.settings import SeatsSettings
 from servicekit.http.deps import from_app_state
@@ -24,3 +25,5 @@ InvitationsDep = Annotated[Invitations, Depends(from_app_state("invitations"))]
 """Where invitation links lead and how many an account may send an hour (R22)."""
 ImportParserDep = Annotated[ImportParser, Depends(from_app_state("import_parser"))]
 """Parses uploads in a worker process (R23)."""
+SignerDep = Annotated[EntitlementSigner, Depends(from_app_state("signer"))]
+"""Signs entitlements and licence files; its keys are the JWKS (issue 14)."""

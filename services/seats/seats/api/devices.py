@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from seats.api.deps import SettingsDep
 from seats.api.schemas import ADMINISTRATOR, PAGINATED, SEAT_HOLDER, command_answer, page_answer
 from seats.domain.devices import ActivationKey
 from seats.handlers import devices
@@ -19,7 +20,14 @@ from servicekit.runtime import Runtime
 
 
 class ActivationRequest(BaseModel):
-    device_id: Line = Field(min_length=1, max_length=200, description="A stable id of the device; one line.")
+    device_id: Line = Field(
+        min_length=1,
+        max_length=200,
+        description="The product's fingerprint of the device: a stable id the product computes "
+        "(the client library's documented recipe, or an override for containers and virtual "
+        "machines); one line, at most 200 characters. The online check answers about it "
+        "(`GET /access?device_id=`).",
+    )
     device_name: Line = Field("", max_length=200, description="What the administrator sees; one line.")
 
 
@@ -100,14 +108,24 @@ async def activate(
 @router.post(
     "/{key_id}/deactivation",
     response_model=command_answer(KeyView),
-    summary="Release a key from its device, to move it (R27)",
+    summary="Release a key from its device, to move it: a device reset (R27)",
     description="Who may call: the person who activated the key, or the subscription's "
-    "administrator; to anyone else the key (or the subscription) does not exist (404).",
+    "administrator; to anyone else the key (or the subscription) does not exist (404). The "
+    "administrator resets any device of the subscription; the person who activated a key resets "
+    "their own at most `SEATS_DEVICE_RESETS_PER_30_DAYS` times (3 by default) in any 30 days, "
+    "then 429 `device_resets_exceeded` with Retry-After.",
 )
 async def deactivate(
-    subscription_id: str, key_id: str, request: Request, caller: CurrentCaller, commands: Commands
+    subscription_id: str,
+    key_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    settings: SettingsDep,
 ) -> Any:
     async def act(uow: SeatsUnitOfWork) -> KeyView:
-        return KeyView.of(await devices.deactivate(subscription_id, key_id, caller, uow))
+        return KeyView.of(
+            await devices.deactivate(subscription_id, key_id, caller, uow, settings.device_resets_per_30_days)
+        )
 
     return await commands.run(request, caller, None, act)

@@ -1,39 +1,106 @@
-"""Floating seats (R26): take a lease at sign-in, heartbeat while in use, release at the end."""
+"""Floating seats (R26): take a lease at sign-in, heartbeat while in use (reviving it within a
+window after a missed one), borrow it for offline work, release it at the end."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import AwareDatetime, BaseModel, Field
 
+from seats.api.deps import SettingsDep, SignerDep
 from seats.api.schemas import ADMINISTRATOR, PAGINATED, SEAT_HOLDER, command_answer
 from seats.domain.leases import Lease
 from seats.handlers import leases
+from seats.handlers.access import lease_entitlement
 from seats.store.uow import SeatsUnitOfWork
 from servicekit.http.deps import Commands, CurrentCaller
 from servicekit.http.pagination import PageRequest, page_request, paged
 from servicekit.runtime import Runtime
 
 HOLDER = "Who may call: the person holding the lease; to anyone else it does not exist (404)."
+PRODUCT = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Product code.")]
 
 
 class LeaseView(BaseModel):
     lease_id: str
     subscription_id: str
+    product: str
     person_id: str
     session_id: str | None
     acquired_at: datetime
-    expires_at: datetime
+    expires_at: datetime = Field(description="When it lapses without a heartbeat (borrowed: the borrow's end).")
     released_at: datetime | None
+    borrowed_until: datetime | None = Field(description="Borrowed for offline work until then: no heartbeat needed.")
+    revivable_until: datetime | None = Field(
+        description="After a missed heartbeat, the holder's heartbeat revives the lease until then if a "
+        "seat is still free; null once released."
+    )
+    entitlement: str | None = Field(
+        None, description="The signed entitlement of this lease (compact JWS), valid until `expires_at`."
+    )
 
     @classmethod
     def of(cls, lease: Lease) -> LeaseView:
-        return cls(**{k: v for k, v in vars(lease).items() if k != "email"})
+        return cls(
+            lease_id=lease.lease_id,
+            subscription_id=lease.subscription_id,
+            product=lease.product,
+            person_id=lease.person_id,
+            session_id=lease.session_id,
+            acquired_at=lease.acquired_at,
+            expires_at=lease.expires_at,
+            released_at=lease.released_at,
+            borrowed_until=lease.borrowed_until,
+            revivable_until=None if lease.released_at is not None else lease.revive_deadline,
+            entitlement=None,
+        )
+
+
+async def signed(lease: Lease, uow: SeatsUnitOfWork, signer: SignerDep) -> LeaseView:
+    """The lease with its entitlement, signed (issue 14): what a product keeps for offline use."""
+    entitlement = await lease_entitlement(uow, lease.lease_id, lease.product, signer)
+    return LeaseView.of(lease).model_copy(update={"entitlement": entitlement})
+
+
+class BorrowRequest(BaseModel):
+    until: AwareDatetime = Field(
+        description="Borrow until then (with a time zone): at most `SEATS_LEASE_BORROW_MAX_DAYS` "
+        "(7 by default) from now and never past the subscription's term end."
+    )
 
 
 router = APIRouter(tags=["floating seats"])
+
+_TAKE = (
+    " A listed user without an assignment is refused (403 `no_seat_assigned`, R24); with every "
+    "seat in use, 409 `no_free_seat`. The lease is bound to the token's sign-in (`sid`): signing "
+    "out releases it (a borrowed one excepted), refreshing the token does not."
+)
+
+
+@router.post(
+    "/products/{product}/leases",
+    status_code=201,
+    response_model=command_answer(LeaseView),
+    summary="Take a floating seat of a product, at sign-in (R26)",
+    description="Who may call: a person assigned to a floating pool of the product. The seat comes "
+    "from the pool of the best tier with a free seat, then the one with most free seats." + _TAKE,
+)
+async def acquire_for_product(
+    product: PRODUCT,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    settings: SettingsDep,
+    signer: SignerDep,
+) -> Any:
+    async def act(uow: SeatsUnitOfWork) -> LeaseView:
+        lease = await leases.acquire_for_product(product, caller, caller.session_id, uow, settings.lease_policy())
+        return await signed(lease, uow, signer)
+
+    return await commands.run(request, caller, None, act, status_code=201)
 
 
 @router.post(
@@ -41,13 +108,20 @@ router = APIRouter(tags=["floating seats"])
     status_code=201,
     response_model=command_answer(LeaseView),
     summary="Take a floating seat for one hour (R26)",
-    description=SEAT_HOLDER + " A listed user without an assignment is refused (403 `no_seat_assigned`, "
-    "R24); with every seat in use, 409 `no_free_seat`.",
+    description=SEAT_HOLDER + _TAKE,
 )
-async def acquire(subscription_id: str, request: Request, caller: CurrentCaller, commands: Commands) -> Any:
+async def acquire(
+    subscription_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    settings: SettingsDep,
+    signer: SignerDep,
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> LeaseView:
         # The token's session (`sid`): sign-out releases that session's leases.
-        return LeaseView.of(await leases.acquire(subscription_id, caller, caller.session_id, uow))
+        lease = await leases.acquire(subscription_id, caller, caller.session_id, uow, settings.lease_policy())
+        return await signed(lease, uow, signer)
 
     return await commands.run(request, caller, None, act, status_code=201)
 
@@ -74,19 +148,53 @@ async def in_use(
     "/leases/{lease_id}/heartbeat",
     response_model=command_answer(LeaseView),
     summary="Still in use: the lease runs an hour from now (R26)",
-    description=HOLDER,
+    description=HOLDER + " After a missed heartbeat, until `revivable_until` (`SEATS_LEASE_REVIVE_SECONDS` "
+    "past the expiry, an hour by default), a heartbeat revives the lease if a seat is still free (409 "
+    "`no_free_seat` otherwise); later, 409 `lease_expired`. A borrowed lease keeps its borrow's end.",
 )
-async def heartbeat(lease_id: str, request: Request, caller: CurrentCaller, commands: Commands) -> Any:
+async def heartbeat(
+    lease_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    settings: SettingsDep,
+    signer: SignerDep,
+) -> Any:
     async def act(uow: SeatsUnitOfWork) -> LeaseView:
-        return LeaseView.of(await leases.heartbeat(lease_id, caller, uow))
+        return await signed(await leases.heartbeat(lease_id, caller, uow, settings.lease_policy()), uow, signer)
 
     return await commands.run(request, caller, None, act)
+
+
+@router.post(
+    "/leases/{lease_id}/borrow",
+    response_model=command_answer(LeaseView),
+    summary="Borrow the floating seat for offline work, until a date (issue 14)",
+    description=HOLDER + " No heartbeat is needed until `until`; the seat counts as in use until then, "
+    "sign-out does not release it, and DELETE /leases/{lease_id} returns it early. Borrowing again "
+    "moves the end. 422 `borrow_too_long` / `borrow_past_term_end`; 409 `lease_lapsed` for a lapsed "
+    "lease (revive it with a heartbeat first).",
+)
+async def borrow(
+    lease_id: str,
+    body: BorrowRequest,
+    request: Request,
+    caller: CurrentCaller,
+    commands: Commands,
+    settings: SettingsDep,
+    signer: SignerDep,
+) -> Any:
+    async def act(uow: SeatsUnitOfWork) -> LeaseView:
+        lease = await leases.borrow(lease_id, body.until, caller, uow, settings.lease_policy())
+        return await signed(lease, uow, signer)
+
+    return await commands.run(request, caller, body, act)
 
 
 @router.delete(
     "/leases/{lease_id}",
     response_model=command_answer(LeaseView),
-    summary="Give the floating seat back (R26)",
+    summary="Give the floating seat back, a borrowed one too (R26)",
     description="Who may call: the person holding the lease, or the administrator of its "
     "subscription; to anyone else it does not exist (404).",
 )

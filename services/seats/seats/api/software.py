@@ -34,28 +34,51 @@ class DeviceHeld(BaseModel):
         return cls(**vars(key))
 
 
+LICENCES = {"named_user": "named seat", "floating": "floating pool", "node_locked": "node-locked key"}
+
+
 class SoftwareItem(BaseModel):
     subscription_id: str
     product: str
     tier: str
     licence_type: str = Field(description="named_user, floating or node_locked.")
+    licence: str = Field(description="Through which licence, in words: named seat, floating pool or node-locked key.")
+    kind: str | None = Field(
+        description="`web` (opened in a browser) or `desktop` (downloaded and installed); null "
+        "when the subscription predates the catalogue's product links."
+    )
+    start_url: str | None = Field(description="Where the product opens (web) or its page (desktop).")
+    download_url: str | None = Field(description="Desktop products: where the installer is.")
+    modules: list[str] = Field(description="Modules of the tier in force.")
+    add_ons: list[str] = Field(description="Add-ons bought with the subscription (R20).")
     trial_ends_at: datetime | None
     assigned: bool = Field(
         description="Holds a seat assignment: a named seat grants access by itself; in a floating "
         "pool it is the right to take a lease, in a node-locked pool to activate a key (R24)."
+    )
+    activation_key: str | None = Field(
+        description="Node-locked: the key kept for them, the one their licence e-mail gave (R41)."
     )
     leases: list[LeaseHeld] = Field(description="Floating seats they hold now (R26).")
     devices: list[DeviceHeld] = Field(description="Devices where they activated a key (R27).")
 
     @classmethod
     def of(cls, usable: Usable) -> SoftwareItem:
+        software = usable.software
         return cls(
             subscription_id=usable.subscription_id,
             product=usable.product,
             tier=usable.tier,
             licence_type=usable.licence_type,
+            licence=LICENCES.get(usable.licence_type, usable.licence_type),
+            kind=software.kind if software else None,
+            start_url=software.start_url if software else None,
+            download_url=software.download_url if software else None,
+            modules=list(software.modules) if software else [],
+            add_ons=usable.add_ons,
             trial_ends_at=usable.trial_ends_at,
             assigned=usable.assigned,
+            activation_key=usable.kept_key,
             leases=[LeaseHeld.of(lease) for lease in usable.leases],
             devices=[DeviceHeld.of(key) for key in usable.keys],
         )

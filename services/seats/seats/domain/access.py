@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 # Higher is better: when several subscriptions grant the product, the best tier answers.
 TIER_RANK = {"standard": 1, "premium": 2, "premium_plus": 3, "enterprise": 4}
@@ -19,6 +21,24 @@ class Grant:
     account_id: str = ""  # the subscription's owner...
     administrator_id: str = ""  # ...and its administrator: who may ask about its users
     about_the_asker: bool = False  # the seat is the asker's own
+    # What a signed entitlement says (issue 14): the term, how the tier is used, the holder...
+    term_end: datetime | None = None
+    software: dict[str, Any] | None = None  # contracts.values.Software as JSON (modules, limits)
+    add_ons: list[str] | None = None
+    person_id: str | None = None  # the seat's holder: a named user, a lease's, a key's activator
+    email: str | None = None
+    lease_id: str | None = None  # floating: the lease, and when it ends (borrowed: the borrow end)
+    lease_ends_at: datetime | None = None
+    key_id: str | None = None  # node-locked: the key, active on this device (its fingerprint)
+    device_id: str | None = None
+
+    @property
+    def modules(self) -> list[str]:
+        return list((self.software or {}).get("modules") or [])
+
+    @property
+    def limits(self) -> dict[str, int]:
+        return dict((self.software or {}).get("limits") or {})
 
 
 @dataclass(frozen=True)
@@ -28,6 +48,13 @@ class AccessAnswer:
     tier: str | None = None
     licence_type: str | None = None
     subscription_id: str | None = None
+    modules: list[str] = field(default_factory=list)
+    add_ons: list[str] = field(default_factory=list)
+    limits: dict[str, int] = field(default_factory=dict)
+    not_after: datetime | None = None
+    fallback: str | None = None  # R43: "standard" (the free tier) or "trial" (they may start one)
+    entitlement: str | None = None
+    grant: Grant | None = field(default=None, repr=False, compare=False)  # the best, when allowed
 
 
 def visible_to(grants: list[Grant], person_id: str, account_id: str) -> list[Grant]:
@@ -48,4 +75,14 @@ def decide(grants: list[Grant], product: str) -> AccessAnswer:
             "take a lease (floating) or activate a key on the device (node-locked).",
         )
     best = max(grants, key=lambda g: (TIER_RANK.get(g.tier, 0), g.subscription_id))
-    return AccessAnswer(True, best.how, best.tier, best.licence_type, best.subscription_id)
+    return AccessAnswer(
+        True,
+        best.how,
+        best.tier,
+        best.licence_type,
+        best.subscription_id,
+        modules=best.modules,
+        add_ons=list(best.add_ons or []),
+        limits=best.limits,
+        grant=best,
+    )

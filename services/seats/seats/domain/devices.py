@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from contracts.errors import RuleViolation, not_found
+from contracts.errors import Refusal, RuleViolation, TooManyRequests, not_found
 from contracts.seats import DeviceActivated, DeviceDeactivated
 
 
@@ -98,6 +99,36 @@ class ActivationKey:
             person_id=holder,
             reason=reason,
         )
+
+
+RESET_WINDOW = timedelta(days=30)
+DEFAULT_RESETS_PER_WINDOW = 3
+
+
+def ensure_may_reset_device(resets: list[datetime], limit: int, at: datetime) -> None:
+    """Issue 14: a lost or replaced machine is the first source of support tickets, so its
+    holder may free their key themselves (a device reset), but at most `limit` times in any 30
+    days (`resets`: when they did, in the last 30 days), so that a key cannot be passed from
+    machine to machine as a floating seat. Past it: 429, with Retry-After until the oldest
+    reset leaves the window; the administrator may still deactivate it."""
+    if len(resets) < limit:
+        return
+    if limit <= 0:
+        raise RuleViolation(
+            "device_reset_by_administrator",
+            "Only your subscription's administrator may deactivate this key here.",
+            rule="R27",
+            refusal=Refusal.FORBIDDEN,
+        )
+    frees_at = sorted(resets)[len(resets) - limit] + RESET_WINDOW
+    wait = max(1, math.ceil((frees_at - at).total_seconds()))
+    raise TooManyRequests(
+        "device_resets_exceeded",
+        f"You deactivated your keys {len(resets)} times in the last 30 days, the most allowed "
+        f"({limit}); ask your subscription's administrator, or try again in {wait} seconds.",
+        wait,
+        rule="R27",
+    )
 
 
 def keys_to_retire(keys: list[ActivationKey], quantity: int) -> list[ActivationKey]:

@@ -11,7 +11,7 @@ from enum import Enum
 
 from contracts.errors import InconsistentEvent, Refusal, RuleViolation, not_found
 from contracts.seats import SeatDecreaseScheduled, SeatQuantityChanged, SeatsDeprovisioned, SeatsUnlocked
-from contracts.values import Contact, LicenceType, Money
+from contracts.values import Contact, LicenceType, Money, Software
 
 
 class PoolStatus(str, Enum):
@@ -19,6 +19,9 @@ class PoolStatus(str, Enum):
     UNLOCKED = "unlocked"
     CLOSED = "closed"  # the order lapsed before activation
     DEPROVISIONED = "deprovisioned"
+    # A cancelled term ended: every seat was revoked (R28), but a renewal within the 10 days of
+    # grace brings the quantity back, unassigned (R48).
+    SUSPENDED = "suspended"
 
 
 DEFAULT_KEYS_PER_PERSON = 1
@@ -55,6 +58,11 @@ class SeatPool:
     # The quantity of the purchase this pool was opened (or converted) by: the activation that
     # unlocks it must agree. None for pools opened before it was recorded.
     ordered_quantity: int | None = None
+    # How the product is used at the tier in force (start or download link, modules, limits),
+    # from the events that put the tier in force; None for pools opened by older events. It goes
+    # into "My software" (R40) and the licence e-mail (R41).
+    software: Software | None = None
+    add_ons: list[str] = field(default_factory=list)  # add-on codes bought (R20)
 
     @classmethod
     def for_trial(
@@ -328,11 +336,15 @@ class SeatPool:
 
     def renew(self, term_start: datetime, term_end: datetime, unit_price: Money) -> SeatQuantityChanged | None:
         """R11: a new term with its price. A decrease due at the old term end (R25) takes effect
-        first, within the old term, whether its job fired before this renewal or not."""
+        first, within the old term, whether its job fired before this renewal or not. R48: a
+        cancelled term renewed within its grace has its seats again (unassigned: R28 revoked
+        them at its end)."""
         if self.status in (PoolStatus.CLOSED, PoolStatus.DEPROVISIONED):
             return None
         if self.term_end is not None and term_end <= self.term_end:
             return None  # this term (or a later one) is already in force
+        if self.status is PoolStatus.SUSPENDED:
+            self.status = PoolStatus.UNLOCKED
         applied = None
         if self.term_end is not None and self.term_end <= term_start:
             requested_at = self.decrease_requested_at or self.term_end
@@ -340,14 +352,25 @@ class SeatPool:
         self.term_start, self.term_end, self.unit_price = term_start, term_end, unit_price
         return applied
 
-    def change_price(self, unit_price: Money, tier: str = "") -> None:
-        """R12: after a tier change, later quantity changes are priced in the new tier."""
+    def change_price(self, unit_price: Money, tier: str = "", software: Software | None = None) -> None:
+        """R12: after a tier change, later quantity changes are priced in the new tier, whose
+        software (modules, limits) is now in force."""
         self.unit_price = unit_price
         self.tier = tier or self.tier
+        self.software = software or self.software
 
-    def describe_plan(self, product: str, tier: str) -> None:
+    def describe_plan(self, product: str, tier: str, software: Software | None = None) -> None:
         """What the access query answers with; an event that does not carry it keeps the old one."""
         self.product, self.tier = product or self.product, tier or self.tier
+        self.software = software or self.software
+
+    def add_addon(self, addon: str) -> bool:
+        """R20: an add-on is part of the subscription from now on; False when it already was (a
+        re-publication)."""
+        if addon in self.add_ons:
+            return False
+        self.add_ons = [*self.add_ons, addon]
+        return True
 
     def transfer_administration(self, new_administrator: Contact) -> None:
         """R17: the new administrator has full control; the previous one none, from now on."""
@@ -360,9 +383,22 @@ class SeatPool:
         """A withdrawn cancellation: the subscription renews as usual, nothing is revoked."""
         self.deprovision_at = None
 
+    def suspend(self, at: datetime) -> SeatsDeprovisioned | None:
+        """R28 at the end of a cancelled term: every assignment is revoked at once, though the
+        subscription may still be renewed within its 10 days of grace (R48, `renew`)."""
+        if self.status is not PoolStatus.UNLOCKED:
+            return None
+        revoked = self.deprovision(at)
+        self.status = PoolStatus.SUSPENDED
+        return revoked
+
     def deprovision(self, at: datetime) -> SeatsDeprovisioned | None:
-        """R28: at the end of the last term every assignment is revoked."""
+        """R28: at the end of the last term every assignment is revoked (once: a pool suspended
+        at its cancelled term's end has nothing left to revoke when the grace ends)."""
         if self.status is PoolStatus.DEPROVISIONED:
+            return None
+        if self.status is PoolStatus.SUSPENDED:
+            self.status = PoolStatus.DEPROVISIONED
             return None
         revoked = [a.user_id for a in self.assignments]
         self.assignments, self.status, self.scheduled_quantity = [], PoolStatus.DEPROVISIONED, None

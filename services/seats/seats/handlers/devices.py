@@ -9,10 +9,18 @@ from datetime import datetime
 
 from contracts.errors import not_found
 from contracts.values import LicenceType
-from seats.domain.devices import ActivationKey, format_key, keys_to_retire
+from seats.domain.devices import (
+    DEFAULT_RESETS_PER_WINDOW,
+    RESET_WINDOW,
+    ActivationKey,
+    ensure_may_reset_device,
+    format_key,
+    keys_to_retire,
+)
 from seats.domain.leases import ensure_may_take_seat
 from seats.domain.pools import SeatPool
 from seats.domain.users import SeatUser
+from seats.handlers import kept_keys
 from seats.store.uow import SeatsUnitOfWork
 from servicekit.http.auth import Caller
 from servicekit.http.pagination import PageRequest
@@ -54,6 +62,7 @@ async def activate(
     pool = await uow.pools.get(subscription_id, lock=True)
     ensure_may_take_seat(pool, await uow.users.standing(pool, caller), LicenceType.NODE_LOCKED, rule="R27")
     key = await uow.keys.get(subscription_id, key_id)
+    await kept_keys.ensure_may_activate(subscription_id, key.key_id, caller, uow)  # R41
     theirs = await uow.keys.held_by(subscription_id, caller.person_id, caller.email)
     await uow.publish(
         key.activate(device_id, device_name, caller.person_id, caller.email, theirs, pool.keys_per_person, uow.now())
@@ -62,8 +71,17 @@ async def activate(
     return key
 
 
-async def deactivate(subscription_id: str, key_id: str, caller: Caller, uow: SeatsUnitOfWork) -> ActivationKey:
-    """R27: its holder (to move it) or the administrator; to anyone else the key is not found."""
+async def deactivate(
+    subscription_id: str,
+    key_id: str,
+    caller: Caller,
+    uow: SeatsUnitOfWork,
+    resets_per_30_days: int = DEFAULT_RESETS_PER_WINDOW,
+) -> ActivationKey:
+    """R27: its holder (to move it) or the administrator; to anyone else the key is not found.
+    The administrator resets any device of their subscription; the holder their own, at most
+    `resets_per_30_days` times in 30 days (issue 14), counted per person across subscriptions.
+    A refused reset leaves nothing counted (the transaction rolls back)."""
     pool = await uow.pools.get(subscription_id, lock=True)
     standing = await uow.users.standing(pool, caller)
     if not (standing.is_administrator or standing.is_listed):
@@ -71,7 +89,12 @@ async def deactivate(subscription_id: str, key_id: str, caller: Caller, uow: Sea
     pool.ensure_unlocked_for(LicenceType.NODE_LOCKED, rule="R27")
     key = await uow.keys.get(subscription_id, key_id)
     key.ensure_may_deactivate(caller.person_id, standing.is_administrator)
-    await uow.publish(key.deactivate(uow.now()))
+    now = uow.now()
+    if not standing.is_administrator:
+        since = now - RESET_WINDOW
+        ensure_may_reset_device(await uow.keys.resets_since(caller.person_id, since), resets_per_30_days, now)
+        await uow.keys.record_reset(caller.person_id, key, now, forget_before=since)
+    await uow.publish(key.deactivate(now))
     await uow.keys.save(key)
     return key
 

@@ -1,5 +1,7 @@
-"""Handlers for floating seats (R26): acquire, heartbeat, release, and release at sign-out, when
-the holder loses their seat (R24) or at the end of the subscription (R28)."""
+"""Handlers for floating seats (R26): acquire (of a subscription, or of a product at sign-in),
+heartbeat (reviving a lapsed lease within its window), borrow for offline work, release, and
+release at sign-out, when the holder loses their seat (R24) or at the end of the subscription
+(R28). A due job per lease tells when it lapses and when it is over for good (issue 14)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,29 @@ from datetime import datetime
 from contracts.errors import not_found
 from contracts.identity import SignedOut
 from seats.domain import leases as rules
-from seats.domain.leases import Lease
+from seats.domain.leases import DEFAULT_POLICY, Lease, LeasePolicy, Offer
 from seats.domain.pools import SeatPool
 from seats.domain.users import SeatUser
 from seats.store.uow import SeatsUnitOfWork
 from servicekit.http.auth import Caller
 from servicekit.http.pagination import PageRequest
+from servicekit.scheduler import DueJob
+
+LEASE_WATCH = "lease_watch"
 
 
-async def acquire(subscription_id: str, caller: Caller, session_id: str | None, uow: SeatsUnitOfWork) -> Lease:
+def watch_job_id(lease: Lease, due: datetime) -> str:
+    """One job per look at a lease: a done job of an earlier look must not stop the next."""
+    return f"{LEASE_WATCH}:{lease.lease_id}:{due:%Y%m%dT%H%M%S%f}"
+
+
+async def acquire(
+    subscription_id: str,
+    caller: Caller,
+    session_id: str | None,
+    uow: SeatsUnitOfWork,
+    policy: LeasePolicy = DEFAULT_POLICY,
+) -> Lease:
     """The pool row is locked before the live leases are counted: concurrent acquirers queue
     (PostgreSQL FOR UPDATE; SQLite's BEGIN IMMEDIATE), so the count never goes stale."""
     pool = await uow.pools.get(subscription_id, lock=True)
@@ -32,8 +48,54 @@ async def acquire(subscription_id: str, caller: Caller, session_id: str | None, 
         email=caller.email,
         session_id=session_id,
         at=now,
+        policy=policy,
     )
+    return await _taken(lease, uow)
+
+
+async def acquire_for_product(
+    product: str,
+    caller: Caller,
+    session_id: str | None,
+    uow: SeatsUnitOfWork,
+    policy: LeasePolicy = DEFAULT_POLICY,
+) -> Lease:
+    """Issue 14, the desktop sign-in: a seat of a product, from whichever floating pool the
+    person is assigned to has one free (the best tier, then the most free seats). Every
+    candidate pool is locked, in subscription id order, before any is counted: two people
+    taking the last seat queue on the same rows in the same order, so one gets it and the
+    other is refused, and nobody deadlocks."""
+    offers = []
+    now = uow.now()
+    for subscription_id in await uow.leases.floating_pools_of(product, caller.person_id, caller.email):
+        pool = await uow.pools.get(subscription_id, lock=True)
+        standing = await uow.users.standing(pool, caller)
+        offers.append(Offer(pool, standing, await uow.leases.count_live(subscription_id, now)))
+    best = rules.best_offer(offers, product)
+    lease = rules.acquire(
+        best.pool,
+        best.standing,
+        best.live_leases,
+        lease_id=str(uuid.uuid4()),
+        person_id=caller.person_id,
+        email=caller.email,
+        session_id=session_id,
+        at=now,
+        policy=policy,
+    )
+    return await _taken(lease, uow)
+
+
+async def _taken(lease: Lease, uow: SeatsUnitOfWork) -> Lease:
     await uow.leases.add(lease)
+    await uow.publish(lease.taken())
+    await uow.schedule(
+        watch_job_id(lease, lease.expires_at),
+        LEASE_WATCH,
+        lease.subscription_id,
+        lease.expires_at,
+        {"lease_id": lease.lease_id},
+    )
     return lease
 
 
@@ -44,35 +106,72 @@ async def live_leases(subscription_id: str, caller: Caller, page: PageRequest, u
     return await uow.leases.page(subscription_id, uow.now(), page)
 
 
-async def heartbeat(lease_id: str, caller: Caller, uow: SeatsUnitOfWork) -> Lease:
-    """Only the holder keeps a lease alive."""
+async def heartbeat(lease_id: str, caller: Caller, uow: SeatsUnitOfWork, policy: LeasePolicy = DEFAULT_POLICY) -> Lease:
+    """Only the holder keeps a lease alive. A live lease is extended with its own row locked
+    (one read, one write: no event, the pool untouched). A lapsed one is revived on the terms
+    of taking a seat, so its pool is locked first, as `acquire` does, and the lease after it
+    (the order every writer of a subscription's leases takes)."""
+    now = uow.now()
     lease = await uow.leases.get(lease_id, lock=True)  # a heartbeat must not revive a lease being released
     lease.ensure_held_by(caller.person_id)
-    lease.heartbeat(uow.now())
+    if lease.is_live(now) or lease.is_over(now):
+        lease.heartbeat(now, policy)  # refuses one that is over
+        await uow.leases.save(lease)
+        return lease
+    pool = await uow.pools.get(lease.subscription_id, lock=True)
+    lease = await uow.leases.get(lease_id, lock=True)  # as it is now that the pool is ours
+    if lease.is_live(now):  # another heartbeat of the holder revived it meanwhile
+        lease.heartbeat(now, policy)
+    else:
+        standing = await uow.users.standing(pool, caller)
+        live = await uow.leases.count_live(lease.subscription_id, now)
+        await uow.publish(lease.revive(pool, standing, live, now, policy))
+    await uow.leases.save(lease)
+    return lease
+
+
+async def borrow(
+    lease_id: str, until: datetime, caller: Caller, uow: SeatsUnitOfWork, policy: LeasePolicy = DEFAULT_POLICY
+) -> Lease:
+    """Issue 14: the holder takes their floating seat offline until `until` (at most the
+    policy's maximum, never past the term end). The pool is locked first (its term end is the
+    bound), then the lease. To anyone but the holder the lease does not exist."""
+    found = await uow.leases.get(lease_id)
+    found.ensure_held_by(caller.person_id)
+    pool = await uow.pools.get(found.subscription_id, lock=True)
+    lease = await uow.leases.get(lease_id, lock=True)
+    pool.ensure_unlocked()
+    await uow.publish(lease.borrow(until, pool.term_end, uow.now(), policy))
     await uow.leases.save(lease)
     return lease
 
 
 async def release(lease_id: str, caller: Caller, uow: SeatsUnitOfWork) -> Lease:
-    """The holder gives the seat back, or the subscription's administrator takes it back; to
-    anyone else the lease answers as one that does not exist."""
+    """The holder gives the seat back (a borrowed one too, early), or the subscription's
+    administrator takes it back; to anyone else the lease answers as one that does not exist."""
     lease = await uow.leases.get(lease_id, lock=True)  # a heartbeat must not revive a lease being released
     if lease.person_id != caller.person_id:
         pool = await uow.pools.find(lease.subscription_id)
         if pool is None or not pool.is_administered_by(caller.person_id, caller.account_id):
             raise not_found("lease", lease_id)
-    lease.release(uow.now())
+    await uow.publish(lease.release(uow.now()))
     await uow.leases.save(lease)
     return lease
 
 
 async def release_session(event: SignedOut, uow: SeatsUnitOfWork) -> None:
-    """R26: floating seats are released at sign-out, those of that session only."""
-    await uow.leases.release_live(event.signed_out_at, person_id=event.person_id, session_id=event.session_id)
+    """R26: floating seats are released at sign-out, those of that session only, each with its
+    LeaseReleased (`signed_out`); a lapsed one too, so that it is not revived. A borrowed lease
+    is NOT released: its holder signed out to go offline on purpose, and the seat stays theirs
+    until the borrow ends or they return it (DELETE /leases/{id}, from any sign-in)."""
+    at = event.signed_out_at
+    for lease in await uow.leases.of_session(event.person_id, event.session_id, at):
+        await uow.publish(lease.release(at, reason="signed_out"))
+        await uow.leases.save(lease)
 
 
 async def release_all(subscription_id: str, uow: SeatsUnitOfWork, at: datetime) -> None:
-    """R28: the subscription is over; no lease outlives it."""
+    """R28: the subscription is over; no lease outlives it, a borrowed one neither."""
     await uow.leases.release_live(at, subscription_id=subscription_id)
 
 
@@ -82,3 +181,22 @@ async def revoke_leases_of(pool: SeatPool, user: SeatUser, uow: SeatsUnitOfWork,
     for lease in await uow.leases.live_of(pool.subscription_id, user.person_id, user.email, at, lock=True):
         await uow.publish(lease.revoke(pool.account_id, "unassigned", at))
         await uow.leases.save(lease)
+
+
+async def watch(job: DueJob, uow: SeatsUnitOfWork) -> None:
+    """Issue 14: a lease reached its expiry or its revive deadline. One lease per job, its row
+    locked: LeaseHeartbeatMissed when it lapsed, LeaseExpired when its revive window passed,
+    each once (the lease records what was told); a lease extended since is looked at again at
+    its new expiry, a released one never."""
+    lease = await uow.leases.find(job.payload["lease_id"], lock=True)
+    if lease is None:
+        return
+    events, again = lease.watch(uow.now())
+    for event in events:
+        await uow.publish(event)
+    if events:
+        await uow.leases.save(lease)
+    if again is not None:
+        await uow.schedule(
+            watch_job_id(lease, again), LEASE_WATCH, lease.subscription_id, again, {"lease_id": lease.lease_id}
+        )

@@ -19,11 +19,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from contracts.errors import InconsistentEvent
+from contracts.seats import SeatsDeprovisioned
 from contracts.subscriptions import (
     ActivationExpired,
+    AddonAdded,
     AdministratorTransferred,
     CancellationScheduled,
     CancellationWithdrawn,
+    GraceStarted,
     SubscriptionActivated,
     SubscriptionEnded,
     SubscriptionPurchased,
@@ -31,7 +34,8 @@ from contracts.subscriptions import (
     TierChanged,
     TrialStarted,
 )
-from seats.domain.pools import Assignment, SeatPool
+from contracts.values import Contact
+from seats.domain.pools import Assignment, PoolStatus, SeatPool
 from seats.handlers import devices, leases, users
 from seats.store.uow import SeatsUnitOfWork
 from servicekit.http.auth import Caller
@@ -48,11 +52,17 @@ _AboutAPool = (
     SubscriptionActivated
     | SubscriptionRenewed
     | TierChanged
+    | AddonAdded
     | ActivationExpired
     | CancellationScheduled
     | CancellationWithdrawn
     | SubscriptionEnded
+    | GraceStarted
 )
+
+
+def same_person(a: Contact, b: Contact) -> bool:
+    return a.person_id == b.person_id or a.email.strip().lower() == b.email.strip().lower()
 
 
 def decrease_job_id(subscription_id: str, term_end: datetime) -> str:
@@ -95,8 +105,9 @@ async def open_trial_pool(event: TrialStarted, uow: SeatsUnitOfWork) -> None:
         event.started_at,
         event.ends_at,
     )
-    pool.describe_plan(event.product, event.tier)
+    pool.describe_plan(event.product, event.tier, event.software)
     await uow.pools.add(pool)
+    await devices.provide_keys(pool, uow)  # a node-locked trial seat has its key (R10, R27)
 
 
 async def unlock_seats(event: SubscriptionActivated, uow: SeatsUnitOfWork) -> None:
@@ -105,7 +116,7 @@ async def unlock_seats(event: SubscriptionActivated, uow: SeatsUnitOfWork) -> No
     pool.ensure_activation_agrees(
         event.account_id, event.administrator.person_id, event.licence_type, event.product, event.quantity
     )
-    pool.describe_plan(event.product, event.tier)
+    pool.describe_plan(event.product, event.tier, event.software)
     unlocked = pool.unlock(
         event.quantity, event.term_start, event.term_end, event.unit_price, event.administrator, at=event.activated_at
     )
@@ -134,11 +145,20 @@ async def follow_renewal(event: SubscriptionRenewed, uow: SeatsUnitOfWork) -> No
 
 
 async def follow_tier_change(event: TierChanged, uow: SeatsUnitOfWork) -> None:
-    await _update(uow, event, lambda pool: pool.change_price(event.new_unit_price, event.to_tier))
+    await _update(uow, event, lambda pool: pool.change_price(event.new_unit_price, event.to_tier, event.software))
+
+
+async def add_addon(event: AddonAdded, uow: SeatsUnitOfWork) -> None:
+    """R20: the add-on is part of what the subscription's users may use (entitlements, R40)."""
+    pool = await _known(uow, event)
+    if pool.add_addon(event.addon):
+        await uow.pools.save(pool)
 
 
 async def transfer_administration(event: AdministratorTransferred, uow: SeatsUnitOfWork) -> None:
-    """R17: only from the administrator seats knows, within the account that owns the pool."""
+    """R17: only from the administrator seats knows, within the account that owns the pool.
+    R38: the previous administrator also loses at once any seat, floating seat and key they
+    held in this subscription (unless they are the new one); the new one may assign them again."""
     pool = await uow.pools.find(event.subscription_id, lock=True)
     if pool is None:  # an order awaiting approval (R19): its purchase will name the new administrator
         log.info("%s for %s before its purchase ignored", event.type, event.subscription_id)
@@ -147,6 +167,8 @@ async def transfer_administration(event: AdministratorTransferred, uow: SeatsUni
     pool.ensure_administered_now_by(event.previous_administrator.person_id, event.type)
     pool.transfer_administration(event.new_administrator)
     await uow.pools.save(pool)
+    if not same_person(event.previous_administrator, event.new_administrator):
+        await users.remove_previous_administrator(pool, event.previous_administrator, uow)
 
 
 async def close_lapsed_pool(event: ActivationExpired, uow: SeatsUnitOfWork) -> None:
@@ -164,14 +186,35 @@ async def withdraw_deprovisioning(event: CancellationWithdrawn, uow: SeatsUnitOf
 async def deprovision(event: SubscriptionEnded, uow: SeatsUnitOfWork) -> None:
     """R28, whatever the reason: cancelled, lapsed, terminated (maybe mid-term) or trial_ended."""
     pool = await _known(uow, event)
+    was_suspended = pool.status is PoolStatus.SUSPENDED
+    await _revoke_everything(pool, pool.deprovision(at=event.ended_at), event.ended_at, uow)
+    if was_suspended:
+        await uow.pools.save(pool)  # revoked at the term end already; now over for good
+
+
+async def suspend_cancelled_term(event: GraceStarted, uow: SeatsUnitOfWork) -> None:
+    """R28: at the end of a cancelled term every assignment, lease and activation is revoked at
+    once, not after the grace; R48: a renewal within the grace unlocks the seats again. An
+    unrenewed term that was not cancelled keeps its seats through the grace."""
+    if not event.cancelled:
+        return
+    pool = await _known(uow, event)
+    await _revoke_everything(pool, pool.suspend(at=event.term_end), event.term_end, uow)
+
+
+async def _revoke_everything(
+    pool: SeatPool, revoked: SeatsDeprovisioned | None, at: datetime, uow: SeatsUnitOfWork
+) -> None:
+    if revoked is None:
+        return
     term_end = pool.term_end
-    if (deprovisioned := pool.deprovision(at=event.ended_at)) is not None:
-        await uow.pools.save(pool)
-        await uow.publish(deprovisioned)
-        await leases.release_all(pool.subscription_id, uow, at=event.ended_at)
-        await devices.deactivate_all(pool, uow, at=event.ended_at)
-        if term_end is not None:
-            await uow.cancel_job(decrease_job_id(pool.subscription_id, term_end))
+    await uow.pools.save(pool)
+    await uow.publish(revoked)
+    await leases.release_all(pool.subscription_id, uow, at=at)
+    await devices.deactivate_all(pool, uow, at=at)
+    await uow.kept_keys.free(pool.subscription_id)  # R41: nobody's seat any more
+    if term_end is not None:
+        await uow.cancel_job(decrease_job_id(pool.subscription_id, term_end))
 
 
 async def assign_seat(

@@ -1,5 +1,6 @@
-"""Handlers for the users of a subscription: add and invite (R22), assign (R25), resend
-invitations (R22), unassign (R24, R10), and registration seen from identity."""
+"""Handlers for the users of a subscription: add and invite (R22), assign (R25) with the licence
+e-mail's facts (R41), resend invitations (R22), unassign (R24, R10), and registration seen from
+identity."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from contracts.errors import Refusal, RuleViolation
 from contracts.identity import PersonRegistered
 from contracts.seats import SeatAssigned
+from contracts.values import Contact, LicenceType
 from seats.domain.pools import Assignment, SeatPool
 from seats.domain.users import (
     NewUser,
@@ -20,7 +22,7 @@ from seats.domain.users import (
     select_for_resend,
     unassignment,
 )
-from seats.handlers import devices, leases
+from seats.handlers import devices, fallbacks, leases
 from seats.store.uow import SeatsUnitOfWork
 from servicekit.http.auth import Caller
 from servicekit.store.ratelimit import RateLimit
@@ -29,6 +31,7 @@ DEFAULT_INVITATIONS_PER_HOUR = 2000
 # One request names at most this many people to write to (a resend, an assignment, an
 # unassignment); adding users is capped by its body (1,000) and an import by its rows.
 MAX_RECIPIENTS_PER_REQUEST = 1000
+TRANSFERRED = "transferred"  # why a previous administrator's lease or key was taken back (R38)
 
 
 @dataclass(frozen=True)
@@ -189,9 +192,35 @@ async def unassign_users(
     for user in users:
         had_trial = await uow.users.had_trial_seat(user.email)
         await uow.publish(unassignment(user, pool.account_id, had_trial, uow.now()))
+        await fallbacks.seat_revoked(pool, user, had_trial, uow)  # R43: what they keep, for GET /access
         await leases.revoke_leases_of(pool, user, uow, uow.now())
         await devices.deactivate_keys_of(pool, user, uow, uow.now())
+    await uow.kept_keys.free(pool.subscription_id, [u.user_id for u in users])  # R41: kept for nobody
     return users
+
+
+async def remove_previous_administrator(pool: SeatPool, previous: Contact, uow: SeatsUnitOfWork) -> None:
+    """R38: administration was transferred; the previous administrator loses at once, in this
+    subscription only, their assignment (SeatUnassigned, with the R10 fallback), their kept key,
+    the floating seats they hold (LeaseRevoked) and the keys they activated (DeviceDeactivated),
+    each event saying `transferred`. Found by person id or by e-mail, listed or not. The pool is
+    locked and saved by the caller."""
+    at = uow.now()
+    listed = await uow.users.user_ids_of(pool.subscription_id, previous.person_id, previous.email)
+    holders = [await uow.users.get(pool.subscription_id, i) for i in sorted(listed) if pool.holds(i)]
+    for user in holders:
+        pool.unassign(user.user_id, user.email)
+    if holders:
+        await uow.pools.save(pool)
+    for user in holders:
+        await uow.publish(unassignment(user, pool.account_id, await uow.users.had_trial_seat(user.email), at))
+    await uow.kept_keys.free(pool.subscription_id, sorted(listed))
+    for lease in await uow.leases.live_of(pool.subscription_id, previous.person_id, previous.email, at, lock=True):
+        await uow.publish(lease.revoke(pool.account_id, TRANSFERRED, at))
+        await uow.leases.save(lease)
+    for key in await uow.keys.held_by(pool.subscription_id, previous.person_id, previous.email):
+        await uow.publish(key.deactivate(at, reason=TRANSFERRED))
+        await uow.keys.save(key)
 
 
 async def register_person(event: PersonRegistered, uow: SeatsUnitOfWork) -> None:
@@ -239,19 +268,38 @@ async def _assign(pool: SeatPool, users: list[SeatUser], uow: SeatsUnitOfWork) -
         )
     assignments = [pool.assign(u.user_id, u.email, at=uow.now()) for u in users]
     await uow.pools.save(pool)
-    for a in assignments:
+    kept = await _keep_keys(pool, assignments, uow)
+    for user, a in zip(users, assignments, strict=True):
         if pool.is_trial:
             await uow.users.remember_trial_seat(a.email, a.assigned_at)
-        await uow.publish(
-            SeatAssigned(
-                subscription_id=pool.subscription_id,
-                account_id=pool.account_id,
-                user_id=a.user_id,
-                email=a.email,
-                assigned_at=a.assigned_at,
-            )
-        )
+        await uow.publish(assigned(pool, user, a, kept.get(a.user_id)))
     return assignments
+
+
+async def _keep_keys(pool: SeatPool, assignments: list[Assignment], uow: SeatsUnitOfWork) -> dict[str, str]:
+    """R41: in a node-locked pool each assigned user gets a key kept for them, sent in their
+    licence e-mail (one per seat: provide_keys made one per seat in force)."""
+    if pool.licence_type is not LicenceType.NODE_LOCKED or not assignments:
+        return {}
+    return await uow.kept_keys.keep(pool.subscription_id, [a.user_id for a in assignments])
+
+
+def assigned(pool: SeatPool, user: SeatUser, assignment: Assignment, activation_key: str | None) -> SeatAssigned:
+    """R41: the assignment with what the licence e-mail needs, registered user or not: the
+    product, how it is used (start or download link) and, node-locked, the key kept for them."""
+    return SeatAssigned(
+        subscription_id=pool.subscription_id,
+        account_id=pool.account_id,
+        user_id=assignment.user_id,
+        email=assignment.email,
+        assigned_at=assignment.assigned_at,
+        product=pool.product,
+        licence_type=pool.licence_type,
+        software=pool.software,
+        activation_key=activation_key,
+        name=user.name,
+        locale=user.locale,
+    )
 
 
 def _invitation(pool: SeatPool, user: SeatUser, identity_url: str, at: datetime, resend: bool):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
 from seats.domain.devices import ActivationKey
-from seats.store.tables import activation_keys
+from seats.store.tables import activation_keys, device_resets
 from servicekit.http.pagination import PageRequest, keyset
 
 
@@ -71,6 +74,14 @@ class KeyRepository:
             raise not_found("activation key", key_id)
         return _key(r)
 
+    async def subscription_of(self, key_id: str) -> str | None:
+        """The subscription of a key known only by its text (a licence file's request, issue 14)."""
+        return (
+            await self._conn.execute(
+                select(activation_keys.c.subscription_id).where(activation_keys.c.key_id == key_id.upper())
+            )
+        ).scalar()
+
     async def add_all(self, keys: list[ActivationKey]) -> None:
         if keys:
             await self._conn.execute(insert(activation_keys), [vars(k) for k in keys])
@@ -85,3 +96,29 @@ class KeyRepository:
             await self._conn.execute(
                 delete(activation_keys).where(activation_keys.c.key_id.in_([k.key_id for k in keys]))
             )
+
+    async def resets_since(self, person_id: str, since: datetime) -> list[datetime]:
+        """When this person deactivated their own keys (device resets) since then, oldest first."""
+        rows = await self._conn.execute(
+            select(device_resets.c.reset_at)
+            .where(device_resets.c.person_id == person_id, device_resets.c.reset_at > since)
+            .order_by(device_resets.c.reset_at)
+        )
+        return [reset_at for (reset_at,) in rows]
+
+    async def record_reset(self, person_id: str, key: ActivationKey, at: datetime, forget_before: datetime) -> None:
+        """Count one more device reset of this person, and forget theirs that no longer count."""
+        await self._conn.execute(
+            delete(device_resets).where(
+                device_resets.c.person_id == person_id, device_resets.c.reset_at <= forget_before
+            )
+        )
+        await self._conn.execute(
+            insert(device_resets).values(
+                reset_id=str(uuid.uuid4()),
+                person_id=person_id,
+                subscription_id=key.subscription_id,
+                key_id=key.key_id,
+                reset_at=at,
+            )
+        )

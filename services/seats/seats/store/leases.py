@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
+from contracts.values import LicenceType
 from seats.domain.leases import Lease
-from seats.store.tables import leases
+from seats.domain.pools import PoolStatus
+from seats.store.tables import assignments, leases, pools, seat_users
 from servicekit.http.pagination import PageRequest, keyset
+
+# The floating pools of one product a person is assigned to: a handful, bounded all the same
+# (each is locked while a seat of the product is taken).
+MAX_POOLS_PER_PRODUCT = 50
 
 
 def _lease(r) -> Lease:
@@ -23,11 +29,26 @@ def _lease(r) -> Lease:
         acquired_at=r.acquired_at,
         expires_at=r.expires_at,
         released_at=r.released_at,
+        account_id=r.account_id,
+        product=r.product,
+        revivable_until=r.revivable_until,
+        borrowed_until=r.borrowed_until,
+        missed_at=r.missed_at,
+        ended_at=r.ended_at,
     )
 
 
 def _live(at: datetime):
     return leases.c.released_at.is_(None), leases.c.expires_at > at
+
+
+def _not_over(at: datetime):
+    """Live, or lapsed within its revive window (the holder may still revive it)."""
+    return (
+        leases.c.released_at.is_(None),
+        leases.c.ended_at.is_(None),
+        func.coalesce(leases.c.revivable_until, leases.c.expires_at) > at,
+    )
 
 
 class LeaseRepository:
@@ -41,13 +62,17 @@ class LeaseRepository:
             )
         ).scalar_one()
 
-    async def get(self, lease_id: str, lock: bool = False) -> Lease:
-        """`lock` when the lease will be changed (PostgreSQL `FOR UPDATE`)."""
+    async def find(self, lease_id: str, lock: bool = False) -> Lease | None:
         query = select(leases).where(leases.c.lease_id == lease_id)
         r = (await self._conn.execute(query.with_for_update() if lock else query)).first()
-        if r is None:
+        return None if r is None else _lease(r)
+
+    async def get(self, lease_id: str, lock: bool = False) -> Lease:
+        """`lock` when the lease will be changed (PostgreSQL `FOR UPDATE`)."""
+        lease = await self.find(lease_id, lock)
+        if lease is None:
             raise not_found("lease", lease_id)
-        return _lease(r)
+        return lease
 
     async def add(self, lease: Lease) -> None:
         await self._conn.execute(insert(leases).values(**vars(lease)))
@@ -70,6 +95,22 @@ class LeaseRepository:
         )
         return [_lease(r) for r in await self._conn.execute(query.with_for_update() if lock else query)]
 
+    async def of_session(self, person_id: str, session_id: str | None, at: datetime) -> list[Lease]:
+        """The leases of one sign-in not over yet and not borrowed, locked: what its sign-out
+        gives back. A borrowed lease stays (its holder went offline on purpose)."""
+        query = (
+            select(leases)
+            .where(
+                leases.c.person_id == person_id,
+                leases.c.session_id == session_id,
+                *_not_over(at),
+                or_(leases.c.borrowed_until.is_(None), leases.c.borrowed_until <= at),
+            )
+            .order_by(leases.c.acquired_at, leases.c.lease_id)
+            .with_for_update()
+        )
+        return [_lease(r) for r in await self._conn.execute(query)]
+
     async def page(self, subscription_id: str, at: datetime, page: PageRequest) -> list[Lease]:
         """The live leases of a subscription, a page at a time (the administrator's view)."""
         query = select(leases).where(leases.c.subscription_id == subscription_id, *_live(at))
@@ -85,11 +126,38 @@ class LeaseRepository:
         person_id: str | None = None,
         session_id: str | None = None,
     ) -> int:
-        """Release every live lease of a subscription (R28) or of one person's session (sign-out)."""
-        where = list(_live(at))
+        """Release every lease not over yet of a subscription (R28: borrowed and lapsed ones
+        too, so that none is revived) or of one person's session."""
+        where = list(_not_over(at))
         if subscription_id is not None:
             where.append(leases.c.subscription_id == subscription_id)
         if person_id is not None:
             where += [leases.c.person_id == person_id, leases.c.session_id == session_id]
         result = await self._conn.execute(update(leases).where(*where).values(released_at=at))
         return result.rowcount
+
+    async def floating_pools_of(self, product: str, person_id: str, email: str) -> list[str]:
+        """The unlocked floating pools of `product` where the person (by person id or the e-mail
+        they were listed at) holds an assignment, in subscription id order: the order they are
+        locked in, the same for everyone, so that two people taking seats never deadlock."""
+        joined = seat_users.join(
+            assignments,
+            and_(
+                assignments.c.subscription_id == seat_users.c.subscription_id,
+                assignments.c.user_id == seat_users.c.user_id,
+            ),
+        ).join(pools, pools.c.subscription_id == seat_users.c.subscription_id)
+        rows = await self._conn.execute(
+            select(pools.c.subscription_id)
+            .select_from(joined)
+            .where(
+                or_(seat_users.c.person_id == person_id, seat_users.c.email == email.strip().lower()),
+                pools.c.product == product,
+                pools.c.licence_type == LicenceType.FLOATING.value,
+                pools.c.status == PoolStatus.UNLOCKED.value,
+            )
+            .distinct()
+            .order_by(pools.c.subscription_id)
+            .limit(MAX_POOLS_PER_PRODUCT)
+        )
+        return [subscription_id for (subscription_id,) in rows]

@@ -6,7 +6,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.errors import not_found
-from contracts.values import Contact, LicenceType, Money
+from contracts.values import Contact, LicenceType, Money, Software
 from seats.domain.pools import Assignment, PoolStatus, SeatPool
 from seats.store.tables import assignments, pools
 
@@ -34,6 +34,8 @@ def _pool_row(p: SeatPool) -> dict:
         tier=p.tier,
         keys_per_person=p.keys_per_person,
         ordered_quantity=p.ordered_quantity,
+        software=p.software.model_dump(mode="json") if p.software else None,
+        add_ons=list(p.add_ons),
     )
 
 
@@ -77,6 +79,8 @@ class PoolRepository:
             tier=r.tier,
             keys_per_person=r.keys_per_person,
             ordered_quantity=r.ordered_quantity,
+            software=Software.model_validate(r.software) if r.software else None,
+            add_ons=list(r.add_ons or []),
         )
 
     async def get(self, subscription_id: str, lock: bool = False) -> SeatPool:

@@ -1,5 +1,6 @@
 """What one person may use now ("My software", R40): read from seats' own tables, three
-indexed queries (their assignments in unlocked pools, their live leases, their active keys)."""
+indexed queries (their assignments in unlocked pools with the key kept for them, their live
+leases, their active keys)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.values import Software
 from seats.domain.pools import PoolStatus
 from seats.store.tables import activation_keys as keys
 from seats.store.tables import assignments, leases, pools
@@ -41,7 +43,10 @@ class Usable:
     tier: str
     licence_type: str
     trial_ends_at: datetime | None
+    software: Software | None = None  # how the product is used (start, download), if known
+    add_ons: list[str] = field(default_factory=list)
     assigned: bool = False
+    kept_key: str | None = None  # node-locked: the key kept for them (R41)
     leases: list[HeldLease] = field(default_factory=list)
     keys: list[HeldKey] = field(default_factory=list)
 
@@ -62,17 +67,27 @@ class SoftwareQuery:
             pools.c.tier,
             pools.c.licence_type,
             pools.c.trial_ends_at,
+            pools.c.software,
+            pools.c.add_ons,
         )
         found: dict[str, Usable] = {}
 
         def usable(row) -> Usable:
             return found.setdefault(
                 row.subscription_id,
-                Usable(row.subscription_id, row.product, row.tier, row.licence_type, row.trial_ends_at),
+                Usable(
+                    row.subscription_id,
+                    row.product,
+                    row.tier,
+                    row.licence_type,
+                    row.trial_ends_at,
+                    software=Software.model_validate(row.software) if row.software else None,
+                    add_ons=list(row.add_ons or []),
+                ),
             )
 
         assigned = await self._conn.execute(
-            select(*pool_columns)
+            select(*pool_columns, keys.c.key_id.label("kept_key"))
             .select_from(
                 users.join(
                     assignments,
@@ -80,14 +95,21 @@ class SoftwareQuery:
                         assignments.c.subscription_id == users.c.subscription_id,
                         assignments.c.user_id == users.c.user_id,
                     ),
-                ).join(pools, pools.c.subscription_id == users.c.subscription_id)
+                )
+                .join(pools, pools.c.subscription_id == users.c.subscription_id)
+                .outerjoin(
+                    keys,
+                    and_(keys.c.subscription_id == users.c.subscription_id, keys.c.kept_for_user_id == users.c.user_id),
+                )
             )
             .where(or_(users.c.person_id == person_id, users.c.email == email), unlocked)
-            .distinct()
+            .order_by(pools.c.subscription_id, keys.c.key_id)
             .limit(MAX_SEATS)
         )
         for row in assigned:
-            usable(row).assigned = True
+            found_usable = usable(row)
+            found_usable.assigned = True
+            found_usable.kept_key = found_usable.kept_key or row.kept_key
 
         live = await self._conn.execute(
             select(*pool_columns, leases.c.lease_id, leases.c.acquired_at, leases.c.expires_at)

@@ -127,6 +127,14 @@ leases = Table(
     Column("acquired_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("released_at", UTCDateTime),
+    # Issue 14: the pool's account and product (the lease's events carry them), the revive
+    # window after a missed heartbeat, offline borrowing, and what the lease job already told.
+    Column("account_id", String(64), nullable=False, server_default=""),
+    Column("product", String(64), nullable=False, server_default=""),
+    Column("revivable_until", UTCDateTime),
+    Column("borrowed_until", UTCDateTime),
+    Column("missed_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
 )
 Index("seat_leases_live", leases.c.subscription_id, leases.c.released_at, leases.c.expires_at)
 Index("seat_leases_person", leases.c.person_id, leases.c.session_id)
@@ -145,7 +153,41 @@ activation_keys = Table(
     Column("activated_at", UTCDateTime),
     Column("person_id", String(64)),  # who activated it (R27)
     Column("email", String(320)),  # their e-mail then
+    # R41: reserved for the seat user it was assigned to (sent in their licence e-mail), until
+    # they lose their seat; only they activate it.
+    Column("kept_for_user_id", String(64)),
 )
 Index("activation_keys_device", activation_keys.c.device_id)
 # A person's active keys: counted against the pool's policy, deactivated when they lose their seat.
 Index("activation_keys_holder", activation_keys.c.subscription_id, activation_keys.c.person_id)
+
+# Issue 14: the keys a person deactivated themselves (a device reset), counted over a rolling 30
+# days against `SEATS_DEVICE_RESETS_PER_30_DAYS`; older rows are deleted as new ones come.
+device_resets = Table(
+    "device_resets",
+    metadata,
+    Column("reset_id", String(64), primary_key=True),
+    Column("person_id", String(64), nullable=False),
+    Column("subscription_id", String(64), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("reset_at", UTCDateTime, nullable=False),
+)
+Index("device_resets_person", device_resets.c.person_id, device_resets.c.reset_at)
+# R41: the key kept for a user, found at activation and freed at unassignment.
+Index("activation_keys_kept", activation_keys.c.subscription_id, activation_keys.c.kept_for_user_id)
+
+# R43 (R10): what a person keeps of a product after a trial fell back or their seat was revoked:
+# the free standard tier, or a trial they may start. Read by the access query when no seat is in
+# force; `subscription_id` is the one they fell back from (its administrator may ask about it).
+fallbacks = Table(
+    "seat_fallbacks",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("product", String(64), primary_key=True),
+    Column("person_id", String(64)),
+    Column("fallback", String(16), nullable=False),
+    Column("tier", String(64), nullable=False),
+    Column("subscription_id", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+Index("seat_fallbacks_person", fallbacks.c.person_id, fallbacks.c.product)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from seats.store.access import AccessRepository
 from seats.store.devices import KeyRepository
+from seats.store.fallbacks import FallbackRepository
 from seats.store.imports import ImportRepository
+from seats.store.kept_keys import KeptKeys
 from seats.store.leases import LeaseRepository
 from seats.store.licences import LicenceQueries
 from seats.store.pools import PoolRepository
@@ -20,6 +22,8 @@ class SeatsUnitOfWork(UnitOfWork):
     imports = repository(ImportRepository)
     leases = repository(LeaseRepository)
     keys = repository(KeyRepository)
+    kept_keys = repository(KeptKeys)  # node-locked keys kept for their user (R41)
     access = repository(AccessRepository)
+    fallbacks = repository(FallbackRepository)  # what people keep after a trial or a seat (R43)
     licences = repository(LicenceQueries)  # read-only: the company-wide view (R39)
     software = repository(SoftwareQuery)  # read-only: what a person may use (R40)

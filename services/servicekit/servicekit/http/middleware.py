@@ -7,10 +7,12 @@ import logging
 import re
 import time
 import uuid
+from email.utils import format_datetime
 
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.clock import Clock
 from servicekit.http.errors import BodyTooLarge, error_response, internal_error
 from servicekit.logs import bind
 from servicekit.metrics import ServiceMetrics
@@ -26,10 +28,15 @@ class RequestContext:
     tags the request's log lines, becomes the correlation id of the events the request causes
     (`run_command`) and is returned in the response. Also counts and times the request by
     route template. An unexpected error is answered here, inside that context, so its log
-    line carries the id too."""
+    line carries the id too.
 
-    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
-        self.app, self.metrics = app, metrics
+    The `Date` header is the service's own clock (uvicorn's is turned off, `servicekit.logs`):
+    the same as the wall clock in production, and on a test-clock stack the time the service
+    lives at, which is the time its tokens and signed entitlements say. A product's client
+    library takes the server's time from it (issue 14: clock-rollback detection)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics, clock: Clock | None = None) -> None:
+        self.app, self.metrics, self.clock = app, metrics, clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,10 +48,10 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {
-                    **message,
-                    "headers": [*message.get("headers", ()), (b"x-correlation-id", correlation_id.encode())],
-                }
+                tags = [(b"x-correlation-id", correlation_id.encode())]
+                if self.clock is not None:
+                    tags.append((b"date", format_datetime(self.clock.now(), usegmt=True).encode()))
+                message = {**message, "headers": [*message.get("headers", ()), *tags]}
             await send(message)
 
         with bind(correlation_id=correlation_id):

@@ -1,23 +1,28 @@
-"""What can be bought and for how much: `catalogue.toml` (beside this module), or the
-operator's file named by `SUBSCRIPTIONS_CATALOGUE_FILE`, validated when the service starts.
+"""What can be bought, for how much, and how it is used: `catalogue.toml` (beside this
+module), or the operator's file named by `SUBSCRIPTIONS_CATALOGUE_FILE`, validated when the
+service starts.
 
 The lookups refuse what the catalogue does not offer (R9 tiers and licence types, R13
 upgrade-only ladders, R10 trials, R20 add-ons); the prices of fixed terms follow
-`domain.terms.fixed_term_price`.
+`domain.terms.fixed_term_price`. How a product is used (web or desktop, its start and
+download links) and what each tier unlocks (modules, limits) travel on the events that put a
+tier in force, as `contracts.values.Software` (`Product.software_for`, issue 14).
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contracts.errors import Refusal, RuleViolation
-from contracts.values import BillingCycle, LicenceType, Money
+from contracts.values import BillingCycle, LicenceType, Money, Software
 from subscriptions.domain.terms import fixed_term_price
 
 
@@ -36,16 +41,68 @@ class CyclePrices(_Strict):
     annual: int = Field(ge=0)
 
 
+# A module or limit name: it reaches signed entitlements and product code, so it is a short
+# identifier, not free text.
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def _https_url(value: str) -> str:
+    """A link a person is sent to (R40, R41): https, a host, no spaces, bounded."""
+    parts = urlsplit(value)
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or len(value) > 2000
+        or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value)
+    ):
+        raise ValueError(f"{value!r} is not an https URL (https://host/...)")
+    return value
+
+
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+
+
+def _names(what: str, values: list[str]) -> list[str]:
+    for value in values:
+        if not NAME.match(value):
+            raise ValueError(f"{what} {value!r} must be lower case letters, digits and _ (at most 63)")
+    _unique(what, values)
+    return values
+
+
+class SoftwareTable(_Strict):
+    """`[products.X.software]`: how the product is used. A web product opens at its start URL;
+    a desktop product is installed from its download URL, and its start URL is its page."""
+
+    kind: Literal["web", "desktop"]
+    start_url: HttpsUrl
+    download_url: HttpsUrl | None = None
+
+    @model_validator(mode="after")
+    def _download_for_desktop_only(self) -> SoftwareTable:
+        if self.kind == "desktop" and self.download_url is None:
+            raise ValueError("a desktop product needs download_url, where its installer is")
+        if self.kind == "web" and self.download_url is not None:
+            raise ValueError("a web product is opened at start_url; download_url is for desktop products")
+        return self
+
+
 class Tier(_Strict):
     code: str = Field(min_length=1)
     rank: int = Field(description="Position on the ladder; higher is an upgrade (R13).")
     self_service: bool = True
     prices: CyclePrices | None = None
+    modules: list[str] = Field(default_factory=list, max_length=100, description="What the tier unlocks.")
+    limits: dict[str, Annotated[int, Field(strict=True, ge=0)]] = Field(
+        default_factory=dict, max_length=100, description="Caps of the tier, e.g. projects = 50; absent: none."
+    )
 
     @model_validator(mode="after")
-    def _self_service_needs_prices(self) -> Tier:
+    def _valid(self) -> Tier:
         if self.self_service and self.prices is None:
             raise ValueError(f"tier {self.code!r} is self-service, so it needs prices for monthly and annual")
+        _names("module", self.modules)
+        _names("limit", list(self.limits))
         return self
 
 
@@ -66,6 +123,7 @@ class Product(_Strict):
     name: str = Field(min_length=1)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     licence_types: list[LicenceType] = Field(min_length=1)
+    software: SoftwareTable
     tiers: list[Tier] = Field(min_length=1)
     tier_changes: Literal["any", "upgrade_only"] = "any"
     requires_approval: bool = False
@@ -169,6 +227,18 @@ class Product(_Strict):
         """Flat price of the add-on for one whole term of the subscription."""
         return Money(
             amount_minor=self._per_term(self.addon(code).prices, cycle, term_start, term_end), currency=self.currency
+        )
+
+    def software_for(self, tier_code: str) -> Software:
+        """How the product is used at a tier, as the events putting that tier in force carry it:
+        the product's links with the tier's modules and limits."""
+        tier = self.tier(tier_code)
+        return Software(
+            kind=self.software.kind,
+            start_url=self.software.start_url,
+            download_url=self.software.download_url,
+            modules=list(tier.modules),
+            limits=dict(tier.limits),
         )
 
     def trial_offer(self) -> Trial:

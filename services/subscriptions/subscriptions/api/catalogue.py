@@ -1,6 +1,7 @@
 """The catalogue as a customer reads it before buying (R50): products, their tiers (R9) with
-the price of one seat per cycle (R11), licence types, add-ons (R20) and the trial offer (R10),
-each product marking what the caller's company already owns.
+the price of one seat per cycle (R11) and what each unlocks (modules, limits), licence types,
+add-ons (R20), the trial offer (R10) and how the product is used (web or desktop, its start
+and download links, issue 14), each product marking what the caller's company already owns.
 
 "Owned" is every subscription of the caller's account that is not over (ended, lapsed or
 rejected): its tier, licence type and status, so that a page can say "You own this". Its id
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from contracts.values import LicenceType
 from servicekit.http.deps import CurrentCaller
 from servicekit.runtime import Runtime
-from subscriptions.adapters.catalogue import CyclePrices, Product
+from subscriptions.adapters.catalogue import CyclePrices, Product, SoftwareTable
 from subscriptions.api.deps import CatalogueDep
 from subscriptions.domain.subscription import OVER
 from subscriptions.store.tables import subscriptions
@@ -42,6 +43,18 @@ class TierView(BaseModel):
     rank: int = Field(description="Position on the ladder; higher is an upgrade (R13).")
     self_service: bool = Field(description="False: sold by the sales team only (R9).")
     prices: PricesView | None = Field(description="Per seat and per term; none when not self-service.")
+    modules: list[str] = Field(description="Modules the tier unlocks.")
+    limits: dict[str, int] = Field(description="Caps of the tier, e.g. projects: 50; a limit not named is not capped.")
+
+
+class SoftwareView(BaseModel):
+    kind: str = Field(description="`web` (opened in a browser) or `desktop` (downloaded and installed).")
+    start_url: str = Field(description="Where the product opens (web) or its page (desktop).")
+    download_url: str | None = Field(description="Desktop products: where the installer is; none for web.")
+
+    @classmethod
+    def of(cls, software: SoftwareTable) -> SoftwareView:
+        return cls(kind=software.kind, start_url=software.start_url, download_url=software.download_url)
 
 
 class AddonView(BaseModel):
@@ -70,6 +83,7 @@ class ProductView(BaseModel):
     name: str
     currency: str
     licence_types: list[LicenceType]
+    software: SoftwareView = Field(description="How the product is used (issue 14).")
     tier_changes: str = Field(description="any, or upgrade_only (software assurance, R13).")
     requires_approval: bool = Field(description="Ordered by a reseller on a project, not self-service (R19).")
     term_discount_percent: int = Field(
@@ -141,6 +155,7 @@ def _product(product: Product, owned: list[OwnedView], had_trial: bool) -> Produ
         name=product.name,
         currency=product.currency,
         licence_types=list(product.licence_types),
+        software=SoftwareView.of(product.software),
         tier_changes=product.tier_changes,
         requires_approval=product.requires_approval,
         term_discount_percent=product.term_discount_percent,
@@ -150,6 +165,8 @@ def _product(product: Product, owned: list[OwnedView], had_trial: bool) -> Produ
                 rank=t.rank,
                 self_service=t.self_service,
                 prices=PricesView.of(t.prices) if t.prices else None,
+                modules=list(t.modules),
+                limits=dict(t.limits),
             )
             for t in sorted(product.tiers, key=lambda t: t.rank)
         ],

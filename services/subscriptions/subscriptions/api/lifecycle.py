@@ -1,5 +1,6 @@
 """Routes that end or prolong a running subscription: cancellation and its withdrawal (R14),
-renewal within the grace (R15). Each answers 404 to anyone but the administrator."""
+renewal within the grace of any cycle (R15, R48). Each answers 404 to anyone but the
+administrator."""
 
 from __future__ import annotations
 
@@ -59,8 +60,10 @@ async def withdraw(subscription_id: str, request: Request, caller: CurrentCaller
 @router.post(
     "/renewal",
     response_model=SubscriptionAnswer,
-    summary="Renew or extend within the 10 days of grace (R15)",
-    description=ADMINISTRATOR_ONLY,
+    summary="Renew or extend within the 10 days of grace (R15, R48)",
+    description=f"{ADMINISTRATOR_ONLY} Any cycle, cancelled or not, while `status` is `grace`: monthly and "
+    "annual renew for one term of their cycle (no `term_ends_on`) and renew automatically again; a fixed "
+    "term is extended to `term_ends_on`, which it requires.",
 )
 async def renew(
     subscription_id: str,

@@ -168,9 +168,11 @@ async def convert(
     summary="Accept the agreement and activate (R7, R8)",
     description=f"{ADMINISTRATOR_ONLY} Within 90 days of the order: later, 409 `activation_window_closed` (R8).",
 )
-async def accept(subscription_id: str, request: Request, caller: CurrentCaller, commands: Commands) -> JSONResponse:
+async def accept(
+    subscription_id: str, request: Request, caller: CurrentCaller, commands: Commands, catalogue: CatalogueDep
+) -> JSONResponse:
     async def act(uow: SubscriptionsUnitOfWork) -> SubscriptionView:
-        return SubscriptionView.of(await orders.accept_agreement(subscription_id, caller, uow))
+        return SubscriptionView.of(await orders.accept_agreement(subscription_id, caller, uow, catalogue=catalogue))
 
     return await commands.run(request, caller, None, act)
 

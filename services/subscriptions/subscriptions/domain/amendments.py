@@ -121,7 +121,8 @@ def accept_amendment(
     s: Subscription, by: Actor, amendment: Amendment, offer: ProductOffer, at: datetime
 ) -> TierChanged:
     """R12: takes effect on acceptance at the prices of the current cycle and term, on the
-    quantity in force; billing credits the old tier and charges the new one (R29)."""
+    quantity in force; billing credits the old tier and charges the new one (R29). The event
+    carries how the product is used at the new tier (its modules and limits, issue 14)."""
     s.ensure_administered_by(by)
     _ensure_open(s, amendment)
     quote = quote_tier_change(s, by, amendment.to_tier, offer, at)
@@ -142,4 +143,5 @@ def accept_amendment(
         effective_at=at,
         term_start=s.term_start,
         term_end=s.term_end,
+        software=offer.software_for(quote.to_tier),
     )

@@ -1,5 +1,10 @@
-"""The end of a term (R11, R14, R15): cancellation and its withdrawal, automatic renewal,
-grace after a fixed term and renewal within it, and the operator's termination."""
+"""The end of a term (R11, R14, R15, R48): cancellation and its withdrawal, automatic
+renewal, the grace after a term that is not renewed and renewal within it, and the
+operator's termination.
+
+A term that ends without renewing itself is "expired": a fixed term at its end date, and a
+monthly or annual subscription cancelled for its term end. Whatever the cycle, the
+administrator then has 10 days to renew or extend it (R15, R48) before it ends."""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from subscriptions.domain.terms import (
     term_end_after,
 )
 
-GRACE_PERIOD = timedelta(days=10)  # R15
+GRACE_PERIOD = timedelta(days=10)  # R15, R48: every cycle alike
 
 
 def schedule_cancellation(s: Subscription, by: Actor, reason: str, at: datetime) -> CancellationScheduled:
@@ -100,13 +105,12 @@ def terminate(s: Subscription, reason: str, at: datetime) -> SubscriptionEnded:
 
 
 def end_term(s: Subscription, at: datetime, offer: ProductOffer) -> Event | None:
-    """Fired at the term end: a cancelled subscription ends (R14), a renewing one renews at
-    the catalogue's price for its next cycle (R11, R16), a fixed term enters grace (R15)."""
+    """Fired at the term end: a monthly or annual subscription renews at the catalogue's price
+    for its next cycle (R11, R16); a fixed term, and a subscription of any cycle cancelled for
+    this term end (R14), expire into the 10 days of grace (R15, R48)."""
     if s.status is not Status.ACTIVE or s.term_end is None or at < s.term_end:
         return None  # a stale job: the subscription moved on
-    if s.cancels_at is not None:
-        return s.close(at, "cancelled")
-    if s.billing_cycle is BillingCycle.TERM:
+    if s.cancels_at is not None or s.billing_cycle is BillingCycle.TERM:
         return _start_grace(s)
     start = s.term_end
     end = term_end_after(start, s.next_cycle)
@@ -122,31 +126,55 @@ def _start_grace(s: Subscription) -> GraceStarted:
         administrator=s.administrator,
         term_end=s.term_end,
         grace_ends_at=s.grace_ends_at,
+        cancelled=s.cancels_at is not None,
     )
 
 
 def end_grace(s: Subscription, at: datetime) -> SubscriptionEnded | None:
-    """R15: ten days passed without renewal; the subscription lapses (R28 revokes seats)."""
+    """R15, R48: ten days passed without renewal; the subscription ends (R28 revokes seats),
+    `cancelled` when its administrator cancelled it (R14), `lapsed` otherwise."""
     if s.status is not Status.GRACE or s.grace_ends_at is None or at < s.grace_ends_at:
         return None
-    return s.close(at, "lapsed")
+    return s.close(at, "cancelled" if s.cancels_at is not None else "lapsed")
 
 
 def renew_in_grace(
     s: Subscription, by: Actor, term_ends_on: date | None, offer: ProductOffer, at: datetime
 ) -> SubscriptionRenewed:
-    """R15: within the grace the administrator renews (or extends a fixed term to a new end
-    date); the new term starts where the old one ended."""
+    """R15, R48: within the 10 days after a term expired, whatever its cycle and even if it
+    was cancelled, the administrator renews or extends it; the new term starts where the old
+    one ended, so access and billing carry on without a gap.
+
+    What "renew or extend" means follows the cycle (R11): a monthly or annual subscription
+    gets one more term of its cycle (the next cycle if a change was scheduled, R16), and
+    renews automatically again after it: renewing withdraws the cancellation. A fixed term is
+    extended to a new end date, `term_ends_on`, which it requires; a monthly or annual
+    subscription refuses one, since its terms have the cycle's length."""
     s.ensure_administered_by(by)
-    s.ensure_status(Status.GRACE, rule="R15", doing="renewing after the term end")
-    assert s.term_end is not None
+    s.ensure_status(Status.GRACE, rule="R15", doing="renewing or extending after the term end")
+    assert s.term_end is not None and s.grace_ends_at is not None
+    if at >= s.grace_ends_at:  # the grace-end job may run late; the 10 days are over all the same
+        raise RuleViolation(
+            "grace_over",
+            f"The 10 days to renew or extend ended on {s.grace_ends_at:%Y-%m-%d %H:%M} UTC; place a new order.",
+            rule="R48",
+        )
     start = s.term_end
     end = _renewed_term_end(s, start, term_ends_on)
+    s.cancellation_reason = s.cancels_at = None
     return renew(s, start, end, offer, at, how="renewed_in_grace")
 
 
 def _renewed_term_end(s: Subscription, start: datetime, term_ends_on: date | None) -> datetime:
     if s.next_cycle is not BillingCycle.TERM:
+        if term_ends_on is not None:
+            raise RuleViolation(
+                "term_end_for_fixed_term_only",
+                f"A {s.next_cycle.value} subscription renews for one {s.next_cycle.value} term; "
+                "only a fixed term takes term_ends_on.",
+                rule="R11",
+                refusal=Refusal.INVALID,
+            )
         return term_end_after(start, s.next_cycle)
     if term_ends_on is None:
         raise RuleViolation(

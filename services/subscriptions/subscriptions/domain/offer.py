@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from contracts.values import BillingCycle, LicenceType, Money
+from contracts.values import BillingCycle, LicenceType, Money, Software
 
 
 class TrialTerms(Protocol):
@@ -38,6 +38,10 @@ class ProductOffer(Protocol):
 
     def addon_price(self, code: str, cycle: BillingCycle, term_start: datetime, term_end: datetime) -> Money:
         """The add-on for one whole term; refuses an unknown add-on (R20)."""
+
+    def software_for(self, tier_code: str) -> Software:
+        """How the product is used at that tier (links, modules, limits), for the events that
+        put the tier in force; refuses an unknown tier (R9)."""
 
     def trial_offer(self) -> TrialTerms:
         """The trial the product offers; refuses when there is none (R10)."""

@@ -120,6 +120,7 @@ def start_trial(
         licence_type=licence_type,
         started_at=at,
         ends_at=s.trial_ends_at,
+        software=offer.software_for(s.tier),
     )
 
 
@@ -144,7 +145,7 @@ def convert_trial(
     s.ordered_at, s.fixed_term_end, s.po_number = at, paid.fixed_term_end, paid.po_number
     s.payment_method, s.status = paid.payment_method, Status.PENDING_ACTIVATION
     purchased = s.purchased(agreement_url, converts_trial=True)
-    return [purchased, s.start_first_term(at), _trial_ended(s, at, "converted", None)]
+    return [purchased, s.start_first_term(at, offer), _trial_ended(s, at, "converted", None)]
 
 
 def end_trial(s: Subscription, at: datetime, fallback_tier: str) -> list[Event]:

@@ -164,7 +164,7 @@ class Subscription:
                 rule=rule,
             )
 
-    def activate(self, by: Actor, at: datetime) -> SubscriptionActivated:
+    def activate(self, by: Actor, at: datetime, offer: ProductOffer) -> SubscriptionActivated:
         self.ensure_administered_by(by)
         # R8 before R7: once the expiry job has run the order is `activation_expired`, and
         # the refusal must say that the window passed, not merely that the state is wrong.
@@ -179,9 +179,10 @@ class Subscription:
                 rule="R8",
             )
         self.ensure_status(Status.PENDING_ACTIVATION, rule="R7", doing="accepting the agreement")
-        return self.start_first_term(at)
+        return self.start_first_term(at, offer)
 
-    def start_first_term(self, at: datetime) -> SubscriptionActivated:
+    def start_first_term(self, at: datetime, offer: ProductOffer) -> SubscriptionActivated:
+        """The paid term starts; the event says how the tier bought is used (issue 14)."""
         self.status, self.activated_at, self.term_start = Status.ACTIVE, at, at
         self.term_end = self.fixed_term_end or term_end_after(at, self.billing_cycle)
         return SubscriptionActivated(
@@ -199,6 +200,7 @@ class Subscription:
             tier=self.tier,
             po_number=self.po_number,
             payment_method=self.payment_method,
+            software=offer.software_for(self.tier),
         )
 
     def expire_activation(self, at: datetime) -> ActivationExpired | None:

@@ -21,7 +21,7 @@ def term_end_job(s: domain.Subscription) -> str:
 
 
 def grace_end_job(s: domain.Subscription) -> str:
-    """The grace after one fixed term (R15); a later term has a grace of its own."""
+    """The grace after one expired term (R15, R48); a later term has a grace of its own."""
     assert s.term_end is not None
     return f"{GRACE_END}:{s.id}:{s.term_end:%Y%m%dT%H%M%S}"
 

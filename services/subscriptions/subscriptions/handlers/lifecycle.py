@@ -1,5 +1,5 @@
 """Handlers of the end of a term: cancellation and withdrawal (R14), termination, renewal
-at the term end and within the grace (R11, R15), and the grace end."""
+at the term end and within the grace of any cycle (R11, R15, R48), and the grace end."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ async def renew_in_grace(
 
 
 async def end_term(job: DueJob, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue) -> None:
-    """Renew (and schedule the next term end), start the grace, or end a cancelled term."""
+    """Renew (and schedule the next term end), or start the grace of an expired or cancelled
+    term (R15, R48)."""
     s, events = await fire(job, uow, lambda s, j: lifecycle.end_term(s, j.due_at, catalogue.product(s.product)))
     if s is None:  # gone: nothing fired
         return

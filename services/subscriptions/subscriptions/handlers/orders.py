@@ -109,13 +109,17 @@ async def decide_order(
     return s
 
 
-async def accept_agreement(subscription_id: str, caller: Caller, uow: SubscriptionsUnitOfWork) -> domain.Subscription:
+async def accept_agreement(
+    subscription_id: str, caller: Caller, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue
+) -> domain.Subscription:
     s = await uow.subscriptions.get(subscription_id, lock=True)
     # The order's expiry job keeps the purchase's correlation id: the activation and all it
     # causes join the purchase's trace (`entitle trace`), not a trace of their own.
     await uow.continue_story_of_job(f"{ACTIVATION_EXPIRY}:{s.id}")
     agreement = await uow.agreements.purchase(s.id)
-    await uow.publish(agreements.accepted(agreement, s, uow.now(), s.activate(by=caller, at=uow.now())))
+    await uow.publish(
+        agreements.accepted(agreement, s, uow.now(), s.activate(caller, uow.now(), catalogue.product(s.product)))
+    )
     await uow.subscriptions.save(s)
     if agreement is not None:
         await uow.agreements.save(agreement)

@@ -1,0 +1,218 @@
+"""Licensing (issue 14): what a product's online check costs seats, beside the HTTP floor, and
+what offline verification costs a product, beside Ed25519 itself.
+
+- The floor: `bench.floor`, a FastAPI route that does nothing, served exactly as the services
+  serve (uvloop, httptools, no access log), started for this part and driven by the same load
+  generator in the same run.
+- Online: `GET /access` asked with a product client's token about one of 200 assigned users
+  (unsigned, then `signed=true`), and `POST /leases/{id}/heartbeat` of a floating lease. For
+  each, a closed loop of `seconds` gives the rate the stack sustained and, from /proc, the CPU
+  the serving process spent per call (the figure that says how many calls one core serves); then
+  an open loop at half that rate gives the latency a product sees when the service is not
+  saturated.
+- Offline: `entitle_client.Verifier.verify` of a signed entitlement in this process, beside
+  `cryptography`'s Ed25519 verify of the same signature.
+
+The load generator shares the machine's cores with the stack: the rates are what this machine
+sustained with both; the CPU per call is the server's own, whatever the generator cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from bench.customer import BenchCustomer
+from bench.report import percentiles
+from bench.stack import process_cost
+from devkit.devstack import DevStack, free_port
+
+USERS = 200
+PRODUCT = "designer"
+CONCURRENCY = 8
+
+Call = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+
+
+async def closed_loop(client: httpx.AsyncClient, call: Call, seconds: float, pid: int) -> dict[str, float]:
+    """`CONCURRENCY` callers one after the other for `seconds`: calls/s and the server's CPU
+    per call (ms)."""
+    count = 0
+    deadline = time.perf_counter() + seconds
+
+    async def caller(offset: int) -> None:
+        nonlocal count
+        n = offset
+        while time.perf_counter() < deadline:
+            answer = await call(client, n)
+            if answer.status_code >= 400:
+                raise RuntimeError(f"licensing bench: {answer.status_code} {answer.text[:300]}")
+            count += 1
+            n += CONCURRENCY
+
+    cpu_before, started = process_cost(pid).cpu_seconds, time.perf_counter()
+    await asyncio.gather(*(caller(i) for i in range(CONCURRENCY)))
+    elapsed, cpu = time.perf_counter() - started, process_cost(pid).cpu_seconds - cpu_before
+    return {"calls": count, "per_s": count / elapsed, "cpu_ms_per_call": 1000 * cpu / max(1, count)}
+
+
+async def open_loop(client: httpx.AsyncClient, call: Call, rate: float, seconds: float) -> dict[str, float]:
+    """Calls started on a fixed schedule of `rate` a second, whether or not the earlier ones
+    answered: the latency (ms) a product sees below saturation."""
+    latencies: list[float] = []
+    tasks = []
+
+    async def one(n: int) -> None:
+        started = time.perf_counter()
+        answer = await call(client, n)
+        if answer.status_code < 400:
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    interval, begin = 1.0 / max(rate, 1.0), time.perf_counter()
+    n = 0
+    while (now := time.perf_counter()) - begin < seconds:
+        due = begin + n * interval
+        if now < due:
+            await asyncio.sleep(due - now)
+        tasks.append(asyncio.create_task(one(n)))
+        n += 1
+    await asyncio.gather(*tasks)
+    return {"rate": rate, "calls": len(latencies), **percentiles(latencies)}
+
+
+async def _floor_process(port: int) -> subprocess.Popen[bytes]:
+    process = await asyncio.to_thread(subprocess.Popen, [sys.executable, "-m", "bench.floor", str(port)])
+    async with httpx.AsyncClient() as client:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/nothing")).status_code == 200:
+                    return process
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    process.kill()
+    raise RuntimeError("licensing bench: the floor's process did not answer within 30 s")
+
+
+async def _prepare(customer: BenchCustomer) -> dict[str, Any]:
+    """Named seats of 200 users, a floating pool whose seat the administrator leases, and a
+    product client's token. Nothing here is timed."""
+    await customer.register("Bench Licensing BV")
+    named = await customer.buy(quantity=USERS)
+    people = [
+        {"email": f"lic-{n:04d}@bench.example.com", "first_name": f"User{n:04d}", "last_name": "Bench"}
+        for n in range(USERS)
+    ]
+    await customer.call("POST", "seats", f"/subscriptions/{named}/users", {"users": people, "assign_seats": True})
+    floating = await customer.buy(quantity=2, licence_type="floating")
+    me = [{"email": customer.email, "first_name": "Bench", "last_name": "Admin"}]
+    await customer.call("POST", "seats", f"/subscriptions/{floating}/users", {"users": me, "assign_seats": True})
+    lease = (await customer.call("POST", "seats", f"/subscriptions/{floating}/leases")).json()
+    client = (
+        await customer.call("POST", "identity", "/ops/product-clients", {"product": PRODUCT, "name": "bench"}, token="")
+    ).json()
+    token = await customer.api.post(
+        customer.urls["identity"] + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client["client_id"], client["client_secret"]),
+    )
+    token.raise_for_status()
+    return {
+        "emails": [p["email"] for p in people],
+        "lease_id": lease.get("lease_id") or lease["result"]["lease_id"],
+        "product_token": token.json()["access_token"],
+    }
+
+
+def _offline(entitlement: str, jwks: dict[str, Any], seconds: float) -> dict[str, float]:
+    """Verifications a second in this process: the client library's, and Ed25519's alone."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from entitle_client import Verifier  # the product team's library (clients/python)
+
+    verifier = Verifier(jwks)
+    head, body, signature = entitlement.split(".")
+    key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(jwks["keys"][0]["x"] + "=="))
+    raw_signature, message = base64.urlsafe_b64decode(signature + "=="), f"{head}.{body}".encode()
+
+    def rate(work: Callable[[], object]) -> float:
+        count, deadline = 0, time.perf_counter() + seconds
+        started = time.perf_counter()
+        while time.perf_counter() < deadline:
+            for _ in range(100):
+                work()
+            count += 100
+        return count / (time.perf_counter() - started)
+
+    return {
+        "library_per_s": rate(lambda: verifier.verify(entitlement, product=PRODUCT)),
+        "ed25519_per_s": rate(lambda: key.verify(raw_signature, message)),
+    }
+
+
+async def bench_licensing(stack: DevStack, seconds: float, latency_seconds: float) -> dict[str, Any]:
+    customer = BenchCustomer(stack, "bench-licensing")
+    floor_port = free_port()
+    floor = await _floor_process(floor_port)
+    try:
+        ready = await _prepare(customer)
+        emails, seats_url = ready["emails"], customer.urls["seats"]
+        product = {"Authorization": f"Bearer {ready['product_token']}"}
+        admin = {"Authorization": f"Bearer {customer.token}"}
+
+        def access(signed: bool) -> Call:
+            def call(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
+                sign = {"signed": "true"} if signed else {}
+                params = {"product": PRODUCT, "email": emails[n % len(emails)], **sign}
+                return client.get(f"{seats_url}/access", params=params, headers=product)
+
+            return call
+
+        def heartbeat(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
+            return client.post(f"{seats_url}/leases/{ready['lease_id']}/heartbeat", headers=admin)
+
+        def nothing(client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
+            return client.get(f"http://127.0.0.1:{floor_port}/nothing")
+
+        seats_pid = stack.processes["seats"].pid
+        rows: list[dict[str, Any]] = []
+        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+            for name, call, pid in (
+                ("floor: a route that does nothing", nothing, floor.pid),
+                ("GET /access (product client)", access(False), seats_pid),
+                ("GET /access?signed=true", access(True), seats_pid),
+                ("POST /leases/{id}/heartbeat", heartbeat, seats_pid),
+            ):
+                await closed_loop(client, call, min(1.0, seconds), pid)  # warm-up
+                saturated = await closed_loop(client, call, seconds, pid)
+                half = await open_loop(client, call, saturated["per_s"] / 2, latency_seconds)
+                rows.append({"call": name, **saturated, "half_rate": half})
+                print(
+                    f"  licensing {name}: {saturated['per_s']:.0f}/s, {saturated['cpu_ms_per_call']:.2f} ms CPU, "
+                    f"p99 {half['p99']:.1f} ms at {half['rate']:.0f}/s",
+                    flush=True,
+                )
+            asked = {"product": PRODUCT, "email": emails[0], "signed": "true"}
+            signed = (await client.get(f"{seats_url}/access", params=asked, headers=product)).json()
+            jwks = (await client.get(f"{seats_url}/.well-known/jwks.json")).json()
+        offline = _offline(signed["entitlement"], jwks, min(2.0, seconds))
+        print(
+            f"  licensing offline: {offline['library_per_s']:,.0f} verifications/s "
+            f"(Ed25519 alone {offline['ed25519_per_s']:,.0f}/s)",
+            flush=True,
+        )
+        return {"users": USERS, "concurrency": CONCURRENCY, "online": rows, "offline": offline}
+    finally:
+        floor.terminate()
+        floor.wait(timeout=10)
+        await customer.close()
