@@ -101,7 +101,7 @@ async def _floor_process(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("licensing bench: the floor's process did not answer within 30 s")
 
 
-async def _prepare(customer: BenchCustomer) -> dict[str, Any]:
+async def _prepare(customer: BenchCustomer, operator_token: str) -> dict[str, Any]:
     """Named seats of 200 users, a floating pool whose seat the administrator leases, and a
     product client's token. Nothing here is timed."""
     await customer.register("Bench Licensing BV")
@@ -115,9 +115,13 @@ async def _prepare(customer: BenchCustomer) -> dict[str, Any]:
     me = [{"email": customer.email, "first_name": "Bench", "last_name": "Admin"}]
     await customer.call("POST", "seats", f"/subscriptions/{floating}/users", {"users": me, "assign_seats": True})
     lease = (await customer.call("POST", "seats", f"/subscriptions/{floating}/leases")).json()
-    client = (
-        await customer.call("POST", "identity", "/ops/product-clients", {"product": PRODUCT, "name": "bench"}, token="")
-    ).json()
+    registered = await customer.api.post(
+        customer.urls["identity"] + "/ops/product-clients",
+        json={"product": PRODUCT, "name": "bench"},
+        headers={"X-Operator-Token": operator_token},
+    )
+    registered.raise_for_status()
+    client = registered.json()
     token = await customer.api.post(
         customer.urls["identity"] + "/oauth/token",
         data={"grant_type": "client_credentials"},
@@ -164,7 +168,7 @@ async def bench_licensing(stack: DevStack, seconds: float, latency_seconds: floa
     floor_port = free_port()
     floor = await _floor_process(floor_port)
     try:
-        ready = await _prepare(customer)
+        ready = await _prepare(customer, stack.config.extra_env.get("OPERATOR_TOKEN", ""))
         emails, seats_url = ready["emails"], customer.urls["seats"]
         product = {"Authorization": f"Bearer {ready['product_token']}"}
         admin = {"Authorization": f"Bearer {customer.token}"}

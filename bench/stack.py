@@ -22,8 +22,14 @@ def start_stack(backend: str, var_dir: Path) -> DevStack:
             "database_url": os.environ.get("DATABASE_URL", PG_URL),
             "schema_prefix": f"bench{uuid.uuid4().hex[:6]}_",
         }
-    # On the system clock a service refuses the public default secret: a fresh one per run.
-    env = {"LOG_LEVEL": "WARNING", "TOKEN_SECRET": secrets.token_urlsafe(48)}
+    # On the system clock a service refuses the public default secret and the development
+    # signing key: fresh ones per run.
+    env = {
+        "LOG_LEVEL": "WARNING",
+        "TOKEN_SECRET": secrets.token_urlsafe(48),
+        "SEATS_ENTITLEMENT_KEYS": f"bench:{secrets.token_urlsafe(32)}",
+        "OPERATOR_TOKEN": secrets.token_urlsafe(32),  # the licensing part registers a product client
+    }
     config = StackConfig.isolated(var_dir, extra_env=env, **extra)
     return DevStack(config).start()
 

@@ -136,6 +136,10 @@ def test_R1_R6_R7_R8_R22_R23_R45_R50_an_administrator_buys_activates_and_adds_us
     sign_in(bea, colleague)
     bea.goto("/software")
     bea.get_by_text("designer", exact=False).first.wait_for()
+    # the packaged catalogue's designer is a desktop product: its installer's link (R40)
+    download = bea.get_by_role("link", name=re.compile(r"^Download ")).first
+    assert (download.get_attribute("href") or "").startswith("https://")
+    assert download.get_attribute("rel") == "noopener"
     look(bea, "my-software")
 
     # the administrator manages the subscription: quantity with its price preview (R25, R29, R30)

@@ -1,10 +1,12 @@
 """Forgotten password (R1: a single-use link by e-mail, throttled, telling nothing about the
 address) and the profile with its language, against fakes answering as identity does
-(`POST /password-resets`, `POST /password-resets/completion`, `GET /me`, `PATCH /me`)."""
+(`POST /password-resets`, `POST /password-resets/completion`, `GET /me`, `PATCH /me`), and
+where the person is signed in (R42: `GET /me/sign-ins`, `DELETE /me/sign-ins/{id}`)."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -24,6 +26,19 @@ def identity(fakes) -> dict[str, Any]:
         "profiles": {ADA.person_id: {"name": "Ada Lovelace", "locale": "en"}},
         "asked": [],
         "throttled": False,
+        # R42: the other sign-ins of each person (the browser's own is its token's `sid`)
+        "sign_ins": {
+            ADA.person_id: [
+                {
+                    "sign_in_id": "si-desktop",
+                    "device_name": "Designer on ws-0042",
+                    "signed_in_at": "2026-01-01T08:00:00Z",
+                    "last_used_at": "2026-01-04T17:30:00Z",
+                    "expires_at": "2026-02-03T17:30:00Z",
+                }
+            ]
+        },
+        "sign_ins_down": False,
     }
 
     @fakes.route("identity", "POST", r"/password-resets")
@@ -75,7 +90,50 @@ def identity(fakes) -> dict[str, Any]:
         state["profiles"][caller.person_id].update({k: v for k, v in body.items() if v is not None})
         return httpx.Response(200, json=profile_of(caller))
 
+    @fakes.route("identity", "GET", r"/me/sign-ins")
+    def sign_ins(request: httpx.Request, caller, match) -> httpx.Response:
+        if caller is None:
+            return problem(401, "unauthenticated", "Sign in.")
+        if state["sign_ins_down"]:
+            return problem(503, "unavailable", "identity cannot be reached.")
+        this = {
+            "sign_in_id": caller.session_id,
+            "device_name": None,
+            "signed_in_at": "2026-01-05T09:00:00Z",
+            "last_used_at": "2026-01-05T09:00:00Z",
+            "expires_at": "2026-01-05T10:00:00Z",
+        }
+        others = state["sign_ins"].get(caller.person_id, [])
+        return httpx.Response(200, json=[{**s, "current": False} for s in others] + [{**this, "current": True}])
+
+    @fakes.route("identity", "DELETE", r"/me/sign-ins/([^/]+)")
+    def end_sign_in(request: httpx.Request, caller, match) -> httpx.Response:
+        if caller is None:
+            return problem(401, "unauthenticated", "Sign in.")
+        ended = {"sign_in_id": match.group(1), "signed_out_at": "2026-01-05T09:00:00Z", "event_ids": ["e-1"]}
+        if match.group(1) == caller.session_id:
+            fakes.ended_sessions.add(caller.session_id)
+            return httpx.Response(200, json=ended)
+        mine = state["sign_ins"].get(caller.person_id, [])
+        if not any(s["sign_in_id"] == match.group(1) for s in mine):
+            return problem(404, "sign_in_not_found", "No such sign-in.")
+        state["sign_ins"][caller.person_id] = [s for s in mine if s["sign_in_id"] != match.group(1)]
+        return httpx.Response(200, json=ended)
+
     return state
+
+
+def profile_form(html: str) -> dict[str, str]:
+    """The profile form's hidden fields (the page has a form per sign-in too)."""
+    [body] = re.findall(r'<form method="post" action="/profile" class="stacked">(.*?)</form>', html, re.S)
+    return hidden_fields(body)
+
+
+def sign_out_forms(html: str) -> dict[str, dict[str, str]]:
+    """Each "Sign out there" form's hidden fields, by the sign-in it ends."""
+    action = r'<form method="post" action="/profile/sign-ins/([^/"]+)/sign-out"[^>]*>(.*?)</form>'
+    found = re.findall(action, html, re.S)
+    return {sign_in: hidden_fields(body) for sign_in, body in found}
 
 
 async def test_R1_asking_for_a_link_says_the_same_for_any_address(portal, identity):
@@ -166,7 +224,7 @@ async def test_the_profile_shows_name_email_and_language_and_saves_them_at_ident
     assert page.status_code == 200
     assert 'value="Ada Lovelace"' in page.text and 'value="ada@example.com" readonly' in page.text
     assert '<option value="en" lang="en" selected>' in page.text
-    fields = hidden_fields(page.text)
+    fields = profile_form(page.text)
     data = {**fields, "name": "Ada Byron", "locale": "fr"}
     saved = await portal.post("/profile", data=data)
     assert (saved.status_code, saved.headers["location"]) == (303, "/profile?saved=1")
@@ -180,7 +238,7 @@ async def test_the_profile_shows_name_email_and_language_and_saves_them_at_ident
 
 async def test_a_profile_without_a_name_or_with_an_unknown_language_is_refused_and_nothing_is_lost(portal, identity):
     await portal.sign_in()
-    fields = hidden_fields((await portal.get("/profile")).text)
+    fields = profile_form((await portal.get("/profile")).text)
     empty = await portal.post("/profile", data={**fields, "name": "  ", "locale": "nl"})
     assert empty.status_code == 422 and "Enter your name." in empty.text
     assert '<option value="nl" lang="nl" selected>' in empty.text
@@ -208,3 +266,79 @@ async def test_the_pages_render_in_french(portal, identity, path):
     await portal.post("/language", data={"csrf_token": fields["csrf_token"], "locale": "fr", "next": "/"})
     page = await portal.get(path)
     assert page.status_code == 200 and '<html lang="fr">' in page.text
+
+
+# -- where you are signed in (R42) ------------------------------------------------------------
+
+
+def text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+async def test_R42_the_profile_lists_where_the_person_is_signed_in(portal, identity):
+    await portal.sign_in()
+
+    page = await portal.get("/profile")
+
+    assert page.status_code == 200
+    shown = text(page.text)
+    assert "Where you are signed in" in shown and "2 sign-ins" in shown
+    assert "Designer on ws-0042 1/1/26, 8:00 AM 1/4/26, 5:30 PM 2/3/26, 5:30 PM Sign out there" in shown
+    assert "This browser 1/5/26, 9:00 AM 1/5/26, 9:00 AM 1/5/26, 10:00 AM Sign out here" in shown
+    forms = sign_out_forms(page.text)
+    assert set(forms) >= {"si-desktop"} and len(forms) == 2
+    assert len({f["idempotency_key"] for f in forms.values()} | {profile_form(page.text)["idempotency_key"]}) == 3
+    [call] = portal.fakes.calls("GET", "/me/sign-ins")
+    assert set(call.url.params) <= {"limit", "cursor"}  # only the caller's own
+
+
+async def test_R42_signing_out_there_ends_that_sign_in_only_once_however_often_it_is_sent(portal, identity):
+    await portal.sign_in()
+    form = sign_out_forms((await portal.get("/profile")).text)["si-desktop"]
+
+    first = await portal.post("/profile/sign-ins/si-desktop/sign-out", data=form)
+    second = await portal.post("/profile/sign-ins/si-desktop/sign-out", data=form)  # a double click
+
+    assert (first.status_code, first.headers["location"]) == (303, "/profile?signed_out=1")
+    assert second.status_code == 303
+    calls = portal.fakes.calls("DELETE", "/me/sign-ins/si-desktop")
+    assert [c.headers["idempotency-key"] for c in calls] == [form["idempotency_key"]] * 2
+    assert identity["sign_ins"][ADA.person_id] == []
+    page = await portal.get(first.headers["location"])
+    assert page.status_code == 200  # this browser is still signed in
+    assert "Signed out there: that device or browser must sign in again." in page.text
+    assert "Designer on ws-0042" not in page.text and "1 sign-in" in text(page.text)
+
+
+async def test_R42_signing_out_here_signs_this_browser_out(portal, identity):
+    await portal.sign_in()
+    forms = sign_out_forms((await portal.get("/profile")).text)
+    [here] = [sid for sid in forms if sid != "si-desktop"]
+
+    answer = await portal.post(f"/profile/sign-ins/{here}/sign-out", data=forms[here])
+
+    assert (answer.status_code, answer.headers["location"]) == (303, "/sign-in")
+    assert (await portal.get("/profile")).headers["location"] == "/sign-in?next=/profile"
+    assert identity["sign_ins"][ADA.person_id]  # the other sign-in goes on
+
+
+async def test_R42_an_unknown_or_another_persons_sign_in_ends_nothing(portal, identity):
+    identity["sign_ins"]["p-eve"] = [{**identity["sign_ins"][ADA.person_id][0], "sign_in_id": "si-eve"}]
+    await portal.sign_in()
+    form = sign_out_forms((await portal.get("/profile")).text)["si-desktop"]
+    for sign_in in ("si-eve", "si-nobody"):
+        answer = await portal.post(f"/profile/sign-ins/{sign_in}/sign-out", data={**form, "idempotency_key": "k" * 32})
+        assert (answer.status_code, answer.headers["location"]) == (303, "/profile")
+    assert identity["sign_ins"]["p-eve"] and identity["sign_ins"][ADA.person_id]
+    forged = await portal.post("/profile/sign-ins/si-desktop/sign-out", data={**form, "csrf_token": "forged"})
+    no_key = await portal.post("/profile/sign-ins/si-desktop/sign-out", data={**form, "idempotency_key": ""})
+    assert (forged.status_code, no_key.status_code) == (403, 404)
+    assert not portal.fakes.calls("DELETE", "/me/sign-ins/si-desktop")
+
+
+async def test_R42_the_profile_still_works_when_the_sign_ins_cannot_be_read(portal, identity):
+    identity["sign_ins_down"] = True
+    await portal.sign_in()
+    page = await portal.get("/profile")
+    assert page.status_code == 200 and 'value="Ada Lovelace"' in page.text
+    assert "The list of your sign-ins cannot be shown right now." in page.text

@@ -58,6 +58,7 @@ class Seats:
         self.keys: dict[str, list[dict[str, Any]]] = {}
         self.users: dict[str, list[dict[str, Any]]] = {}
         self.deactivations = 0
+        self.holder_refusal: httpx.Response | None = None  # seats' answer to a holder past the limit
         fakes.route("seats", "GET", r"/me/software")(self.my_software)
         fakes.route("seats", "GET", r"/subscriptions/([^/]+)/leases")(self.list_leases)
         fakes.route("seats", "GET", r"/subscriptions/([^/]+)/users")(self.list_users)
@@ -102,11 +103,16 @@ class Seats:
         return httpx.Response(200, json={"keys": shown}, headers=headers)
 
     def deactivate(self, request, caller, match) -> httpx.Response:
-        if not self._administers(caller, match.group(1)):
-            return problem(404, "subscription_not_found", "No such subscription.")
+        """The administrator, or the key's holder unless `holder_refusal` (seats' 429 past the
+        resets allowed, or its 403 when resets are left to the administrator); anyone else: 404."""
         found = next((k for k in self.keys.get(match.group(1), []) if k["key_id"] == match.group(2)), None)
+        holder = caller is not None and found is not None and found["activated_by"] == caller.person_id
+        if not (self._administers(caller, match.group(1)) or holder):
+            return problem(404, "subscription_not_found", "No such subscription.")
         if found is None:
             return problem(404, "activation_key_not_found", "No such activation key.")
+        if holder and self.holder_refusal is not None and not self._administers(caller, match.group(1)):
+            return self.holder_refusal
         if not found["active"]:
             return problem(409, "key_not_active", f"Key {found['key_id']} is not active on any device.")
         found.update(key(found["key_id"]))
@@ -121,14 +127,21 @@ def seats(portal) -> Seats:
 
 
 def item(sid: str, product: str, tier: str, licence: str, **held: Any) -> dict[str, Any]:
-    """One entry of seats' `GET /me/software`."""
+    """One entry of seats' `GET /me/software` (`SoftwareItem`)."""
     return {
         "subscription_id": sid,
         "product": product,
         "tier": tier,
         "licence_type": licence,
+        "licence": {"named_user": "named seat", "floating": "floating pool"}.get(licence, "node-locked key"),
+        "kind": held.get("kind"),
+        "start_url": held.get("start_url"),
+        "download_url": held.get("download_url"),
+        "modules": held.get("modules", []),
+        "add_ons": held.get("add_ons", []),
         "trial_ends_at": None,
         "assigned": True,
+        "activation_key": held.get("activation_key"),
         "leases": held.get("leases", []),
         "devices": held.get("devices", []),
     }
@@ -167,9 +180,9 @@ async def test_R40_my_software_shows_every_product_and_the_licence_it_is_used_th
     assert page.status_code == 200
     shown = text(page.text)
     assert "3 products you may use now" in shown
-    assert "designer Subscription s-named Premium Named seat A seat is assigned to you" in shown
-    assert "printserver Subscription s-float Standard Floating pool A floating seat is yours until" in shown
-    assert "printserver Subscription s-node Premium Plus Node-locked key Active on: Ann&#39;s laptop" in shown
+    assert "designer Subscription s-named Premium · Named seat A seat is assigned to you" in shown
+    assert "printserver Subscription s-float Standard · Floating pool A floating seat is yours until" in shown
+    assert "printserver Subscription s-node Premium Plus · Node-locked key Your devices Ann&#39;s laptop" in shown
     assert '<a href="/software" aria-current="page">' in page.text
     [call] = portal.fakes.calls("GET", "/me/software")
     assert "email" not in call.url.params and "user_id" not in call.url.params  # only about the caller
@@ -201,6 +214,192 @@ async def test_R40_my_software_in_french(portal, seats):
     await portal.post("/language", data={"csrf_token": fields["csrf_token"], "locale": "fr", "next": "/software"})
     page = await portal.get("/software")
     assert '<html lang="fr">' in page.text and "designer" in page.text
+
+
+async def test_R40_a_web_product_opens_and_a_desktop_product_downloads_from_the_catalogues_links(portal, seats):
+    seats.software[ANN.person_id] = [
+        item("s-web", "planner", "standard", "named_user", kind="web", start_url="https://planner.example/start"),
+        item(
+            "s-desk",
+            "designer",
+            "premium",
+            "named_user",
+            kind="desktop",
+            start_url="https://designer.example/",
+            download_url="https://downloads.example/designer/latest",
+        ),
+    ]
+    await portal.sign_in(ANN)
+
+    page = (await portal.get("/software")).text
+
+    assert '<a class="button" href="https://planner.example/start" rel="noopener">Open planner</a>' in page
+    download = "https://downloads.example/designer/latest"
+    assert f'<a class="button" href="{download}" rel="noopener">Download designer</a>' in page
+    assert '<a href="https://designer.example/" rel="noopener">The designer page</a>' in page
+    assert "Download planner" not in page and "Open designer" not in page
+    assert "<script>" not in page.split("</head>")[1]  # links, no script
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "http://downloads.example/designer",
+        "/relative/path",
+        "https://user:secret@downloads.example/x",
+        "https://downloads.example/a b",
+        "https:///no-host",
+    ],
+)
+async def test_R40_a_link_that_is_not_an_https_address_is_not_shown(portal, seats, url):
+    seats.software[ANN.person_id] = [
+        item("s-desk", "designer", "premium", "named_user", kind="desktop", start_url=url, download_url=url),
+        item("s-web", "planner", "standard", "named_user", kind="web", start_url=url),
+    ]
+    await portal.sign_in(ANN)
+    page = await portal.get("/software")
+    assert page.status_code == 200
+    assert 'rel="noopener"' not in page.text and "Download designer" not in page.text
+    assert "Open planner" not in page.text
+
+
+async def test_R40_a_product_from_before_the_catalogues_links_shows_no_link(portal, seats):
+    seats.software[ANN.person_id] = [item("s-old", "designer", "premium", "named_user")]
+    await portal.sign_in(ANN)
+    page = await portal.get("/software")
+    assert page.status_code == 200 and 'rel="noopener"' not in page.text
+
+
+async def test_R40_modules_and_add_ons_in_a_short_line(portal, seats):
+    seats.software[ANN.person_id] = [
+        item("s-1", "designer", "premium", "named_user", modules=["modelling", "single_sign_on"], add_ons=["cloud"])
+    ]
+    await portal.sign_in(ANN)
+    shown = text((await portal.get("/software")).text)
+    assert "Modules: modelling, single sign on · Add-ons: cloud" in shown
+
+
+async def test_R41_the_activation_key_kept_for_the_person_is_shown_to_them_with_how_to_use_it(portal, seats):
+    seats.software[ANN.person_id] = [
+        item("s-node", "designer", "premium", "node_locked", kind="desktop", activation_key="ABCD-EF01-2345-6789")
+    ]
+    seats.software[ADA.person_id] = [item("s-node", "designer", "premium", "node_locked")]
+    await portal.sign_in(ANN)
+
+    shown = text((await portal.get("/software")).text)
+
+    assert "Your activation key: ABCD-EF01-2345-6789" in shown
+    assert "Enter it in designer once on each device where you use it" in shown
+    assert "Activate a key on your computer from the product" in shown  # no device yet
+    [call] = portal.fakes.calls("GET", "/me/software")
+    assert not call.url.params  # seats answers about the caller only: the key is theirs
+
+
+async def test_R41_another_person_never_sees_someone_elses_key(portal, seats):
+    seats.software[ANN.person_id] = [item("s-node", "designer", "premium", "node_locked", activation_key="ABCD-EF01")]
+    seats.software[ADA.person_id] = [item("s-node", "designer", "premium", "node_locked")]
+    await portal.sign_in()  # Ada, the administrator of the same company
+    page = await portal.get("/software")
+    assert page.status_code == 200 and "ABCD-EF01" not in page.text and "Your activation key" not in page.text
+
+
+# -- Freeing one's own device: a device reset (R27, issue 14) ------------------------------------
+
+
+def own_device(portal, seats) -> None:
+    """Ann holds key k-1 of Ada's node-locked subscription, active on her laptop."""
+    portal.fakes.subscriptions["s-n"] = subscription("s-n", ADA, licence_type="node_locked", quantity=1)
+    seats.keys["s-n"] = [key("k-1", ANN, "dev-1")]
+    seats.software[ANN.person_id] = [
+        item(
+            "s-n",
+            "designer",
+            "premium",
+            "node_locked",
+            activation_key="ABCD-EF01",
+            devices=[{"key_id": "k-1", "device_id": "dev-1", "device_name": "Ann's laptop", "activated_at": NOW}],
+        )
+    ]
+
+
+def reset_form(html: str) -> tuple[str, dict[str, str]]:
+    [(action, body)] = re.findall(r'<form method="post" action="(/software/[^"]+/reset)"(.*?)</form>', html, re.S)
+    return action, hidden_fields(body)
+
+
+async def test_R27_the_holder_frees_their_own_device_once_however_often_the_form_is_sent(portal, seats):
+    own_device(portal, seats)
+    await portal.sign_in(ANN)
+    page = await portal.get("/software")
+    action, form = reset_form(page.text)
+    assert action == "/software/s-n/devices/k-1/reset"
+    assert 'Free this device<span class="visually-hidden"> Ann&#39;s laptop</span>' in page.text
+    assert seats.deactivations == 0  # nothing happens before the click
+
+    first = await portal.post(action, data=form)
+    second = await portal.post(action, data=form)  # a double click
+
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == "/software?freed=k-1"
+    calls = portal.fakes.calls("POST", "/subscriptions/s-n/keys/k-1/deactivation")
+    assert [c.headers["idempotency-key"] for c in calls] == [form["idempotency_key"]] * 2
+    assert all(c.headers["authorization"] != "" for c in calls)
+    assert seats.deactivations == 1 and not seats.keys["s-n"][0]["active"]
+    seats.software[ANN.person_id][0]["devices"] = []
+    done = await portal.get(first.headers["location"])
+    assert "The device is freed: your key can now be activated on another device." in done.text
+
+
+async def test_R27_past_the_resets_allowed_the_refusal_says_when_to_try_again(portal, seats):
+    own_device(portal, seats)
+    refused = problem(429, "device_resets_exceeded", "You deactivated your keys 3 times in the last 30 days.")
+    refused.headers["Retry-After"] = "7200"
+    seats.holder_refusal = refused
+    await portal.sign_in(ANN)
+    action, form = reset_form((await portal.get("/software")).text)
+
+    answer = await portal.post(action, data=form)
+
+    assert answer.status_code == 429
+    shown = text(answer.text)
+    assert "The device was not freed" in shown
+    assert "You have freed your devices as often as allowed in 30 days." in shown
+    assert "You can free a device yourself again from 1/5/26, 11:00 AM." in shown  # T0 + 7200 s
+    assert "administrator can free it at any time" in shown
+    assert seats.deactivations == 0
+
+
+async def test_R27_resets_left_to_the_administrator_are_explained_not_hidden(portal, seats):
+    own_device(portal, seats)
+    seats.holder_refusal = problem(403, "device_reset_by_administrator", "Only your administrator may.")
+    await portal.sign_in(ANN)
+    action, form = reset_form((await portal.get("/software")).text)
+    answer = await portal.post(action, data=form)
+    assert answer.status_code == 403
+    assert "Only your subscription&#39;s administrator can free this device: ask them." in answer.text
+    assert "You can free a device yourself again" not in answer.text
+
+
+async def test_R27_another_persons_device_cannot_be_freed(portal, seats):
+    own_device(portal, seats)
+    portal.fakes.people[EVE.email] = (PASSWORD, EVE)
+    await portal.sign_in(EVE)
+    form = hidden_fields((await portal.get("/software")).text)
+    answer = await portal.post("/software/s-n/devices/k-1/reset", data={**form, "idempotency_key": "k" * 32})
+    assert answer.status_code == 404
+    assert seats.keys["s-n"][0]["active"] and seats.deactivations == 0
+
+
+async def test_R27_a_reset_without_the_forms_token_or_key_does_nothing(portal, seats):
+    own_device(portal, seats)
+    await portal.sign_in(ANN)
+    action, form = reset_form((await portal.get("/software")).text)
+    forged = await portal.post(action, data={**form, "csrf_token": "forged"})
+    no_key = await portal.post(action, data={**form, "idempotency_key": ""})
+    bad_id = await portal.post("/software/s-n/devices/bad%20id/reset", data=form)
+    assert (forged.status_code, no_key.status_code, bad_id.status_code) == (403, 404, 404)
+    assert not portal.fakes.calls("POST", "/subscriptions/s-n/keys/k-1/deactivation")
 
 
 # -- Floating seats in use (R26) ----------------------------------------------------------------

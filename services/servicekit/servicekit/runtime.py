@@ -141,7 +141,14 @@ class ServiceRuntime(Generic[U]):
             raise RuntimeError(f"{self.name} runs on real time: it has no test clock")
         return self.clock
 
-    def uow(self, cause: Envelope | None = None, correlation_id: str | None = None, subject: str | None = None) -> U:
+    def uow(
+        self,
+        cause: Envelope | None = None,
+        correlation_id: str | None = None,
+        subject: str | None = None,
+        read_only: bool = False,
+    ) -> U:
+        """A unit of work: one transaction; `read_only`, reads outside any (hot read paths)."""
         return self._unit_of_work(
             self.db,
             self.clock,
@@ -150,6 +157,7 @@ class ServiceRuntime(Generic[U]):
             correlation_id=correlation_id,
             subject=subject,
             on_commit=self.relay.wake,
+            read_only=read_only,
         )
 
     def consumer(self, group: str | None = None) -> EventConsumer:
@@ -291,5 +299,11 @@ def runtime_of(request: Request) -> ServiceRuntime[Any]:
     return runtime
 
 
-Runtime = Annotated[ServiceRuntime[Any], Depends(runtime_of)]
+async def _runtime(request: Request) -> ServiceRuntime[Any]:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a hand-over that costs
+    # more than many routes (measured on the access check).
+    return runtime_of(request)
+
+
+Runtime = Annotated[ServiceRuntime[Any], Depends(_runtime)]
 """The service's runtime, for module-level routes (its database, clock, scheduler, relay)."""

@@ -85,3 +85,19 @@ async def test_a_unit_of_work_holds_each_repository_once_on_its_own_connection(d
         assert first.counters is held and held.conn is first.conn
     async with CountingUnitOfWork(db, FixedClock(NOW), "test") as second:
         assert second.counters is not held and second.counters.conn is second.conn
+
+
+async def test_a_read_only_unit_of_work_reads_what_was_committed_without_a_transaction_and_writes_nothing(db):
+    """Issue 14: the access check reads outside any transaction (no BEGIN, no COMMIT), beside
+    a writer holding its transaction open, and sees what was committed."""
+    async with UnitOfWork(db, FixedClock(NOW), "test") as writer:
+        await writer.publish(registered())
+        async with UnitOfWork(db, FixedClock(NOW), "test", read_only=True) as reader:
+            assert (await reader.conn.execute(select(func.count()).select_from(outbox))).scalar_one() == 0
+            with pytest.raises(RuntimeError, match="publishes nothing"):
+                await reader.publish(registered())
+            with pytest.raises(RuntimeError, match="commits nothing"):
+                await reader.commit()
+        await writer.commit()
+    async with UnitOfWork(db, FixedClock(NOW), "test", read_only=True) as reader:
+        assert (await reader.conn.execute(select(func.count()).select_from(outbox))).scalar_one() == 1

@@ -16,7 +16,7 @@ from servicekit.http.deps import CurrentCaller, from_app_state
 from servicekit.runtime import Runtime
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """Who is calling, for the per-client limits: the connection's peer, or the address a
     trusted proxy names (uvicorn's `--forwarded-allow-ips` / `FORWARDED_ALLOW_IPS` decides
     whose `X-Forwarded-For` is believed; by default only 127.0.0.1's)."""

@@ -118,6 +118,11 @@ PROBLEMS = {
     "import_submitted": N_("This import was already submitted: it can no longer be changed."),
     "key_not_active": N_("This key is not active on any device any more."),
     "wrong_licence_type": N_("This subscription's seats are not node-locked."),
+    "device_resets_exceeded": N_(
+        "You have freed your devices as often as allowed in 30 days. Ask your subscription's administrator to "
+        "free this one, or try again later."
+    ),
+    "device_reset_by_administrator": N_("Only your subscription's administrator can free this device: ask them."),
     # billing (R31, R32)
     "invalid_cursor": N_("This list has changed since: start again from the newest invoices."),
     # any service

@@ -69,9 +69,18 @@ UPSTREAM_TALLY: ContextVar[UpstreamTally | None] = ContextVar("portal_upstream_t
 class UpstreamProblem(Exception):
     """An owning service refused or failed: its status and error body."""
 
-    def __init__(self, service: str, status: int, code: str, message: str, rule: str | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        status: int,
+        code: str,
+        message: str,
+        rule: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(f"{service} answered {status} {code}")
         self.service, self.status, self.code, self.message, self.rule = service, status, code, message, rule
+        self.retry_after = retry_after  # seconds, from a 429's Retry-After: when to try again
 
     @property
     def not_found(self) -> bool:
@@ -217,10 +226,19 @@ class Upstream:
             str(refusal.get("code") or "error"),
             str(refusal.get("message") or f"{self.name} answered {response.status_code}."),
             refusal.get("rule"),
+            _seconds(response.headers.get("retry-after")),
         )
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _seconds(retry_after: str | None) -> int | None:
+    """Retry-After in seconds, as the services send it; anything else (an HTTP date, junk) is
+    no promise to show."""
+    if retry_after is None or not retry_after.strip().isdigit() or len(retry_after.strip()) > 9:
+        return None
+    return int(retry_after.strip())
 
 
 class UpstreamServices:

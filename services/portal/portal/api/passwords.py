@@ -8,6 +8,9 @@
   with the form), which ends every session of the person; then a page leading to sign-in.
 - `/profile`: name, e-mail (read-only) and language from identity (`GET /me`); saving sends
   `PATCH /me` and keeps the language in the portal session too, so the pages follow at once.
+- `/profile` also lists where the person is signed in (R42: identity `GET /me/sign-ins`, their
+  own only) with "Sign out there" on each (`DELETE /me/sign-ins/{id}`, with the key its form
+  was rendered with); ending the sign-in of this browser signs the browser out too.
 
 The reset token is in the link's URL by necessity: like every page, these are sent with
 `Referrer-Policy: no-referrer` and `Cache-Control: no-store` (`portal.api.errors`).
@@ -21,11 +24,13 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from contracts.errors import RuleViolation
 from portal.adapters.i18n import LOCALES, supported
 from portal.adapters.rendering import N_, PROBLEMS
 from portal.adapters.upstream import UpstreamProblem
-from portal.api.deps import BrowserDep, new_key
-from portal.api.forms import key_or_new, shown
+from portal.api.deps import Browser, BrowserDep, new_key, valid_id
+from portal.api.forms import idempotency_key, key_or_new, shown
+from servicekit.http.auth import verify_token
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -130,11 +135,18 @@ async def password_changed(browser: BrowserDep) -> Response:
 
 
 @router.get("/profile")
-async def profile_page(browser: BrowserDep, saved: str = "") -> Response:
+async def profile_page(browser: BrowserDep, saved: str = "", signed_out: str = "") -> Response:
     me = (await browser.upstream.identity.get("/me", browser.token)).body
     values = {"name": me["name"], "locale": supported(me["locale"]) or browser.locale}
-    return await browser.render(
-        "profile/profile.html", me=me, values=values, key=new_key(), saved=saved == "1", problem=None, notice=None
+    return await _profile(
+        browser,
+        me=me,
+        values=values,
+        key=new_key(),
+        saved=saved == "1",
+        signed_out=signed_out == "1",
+        problem=None,
+        notice=None,
     )
 
 
@@ -158,8 +170,8 @@ async def save_profile(browser: BrowserDep) -> Response:
             if not shown(problem):
                 raise
             me = (await browser.upstream.identity.get("/me", token)).body
-            return await browser.render(
-                "profile/profile.html",
+            return await _profile(
+                browser,
                 status_code=problem.status,
                 me=me,
                 values=values,
@@ -171,6 +183,57 @@ async def save_profile(browser: BrowserDep) -> Response:
         await browser.set_locale(locale)
         return browser.redirect("/profile?saved=1")
     me = (await browser.upstream.identity.get("/me", token)).body
-    return await browser.render(
-        "profile/profile.html", status_code=422, me=me, values=values, key=key, saved=False, problem=None, notice=notice
+    return await _profile(
+        browser, status_code=422, me=me, values=values, key=key, saved=False, problem=None, notice=notice
     )
+
+
+async def _profile(browser: Browser, status_code: int = 200, **context: Any) -> Response:
+    """The profile page with the list of where the person is signed in (R42). Identity not
+    answering that list leaves the rest of the page usable: the section says so."""
+    sign_ins: list[dict[str, Any]] | None
+    try:
+        found = await browser.upstream.identity.get_all("/me/sign-ins", browser.token)
+    except UpstreamProblem as problem:
+        if problem.unauthenticated:
+            raise
+        sign_ins = None
+    else:
+        sign_ins = [{**s, "end_key": new_key()} for s in found]
+    context.setdefault("signed_out", False)
+    return await browser.render("profile/profile.html", status_code=status_code, sign_ins=sign_ins, **context)
+
+
+# -- where you are signed in (R42) -------------------------------------------------------------
+
+
+@router.post("/profile/sign-ins/{sign_in_id}/sign-out")
+async def sign_out_there(sign_in_id: str, browser: BrowserDep) -> Response:
+    """Identity's `DELETE /me/sign-ins/{id}`: that sign-in's tokens stop working everywhere (a
+    floating seat it held goes back to the pool). One that identity does not know as the
+    caller's (ended meanwhile, or never theirs) changes nothing: back to the list, where it is
+    not. Ending this browser's own sign-in ends the portal session too."""
+    sign_in_id = valid_id(sign_in_id)
+    form = await browser.form()
+    token = browser.token
+    key = idempotency_key(form)
+    this_browser = _session_of(browser, token)
+    try:
+        await browser.upstream.identity.command("DELETE", f"/me/sign-ins/{sign_in_id}", token, key)
+    except UpstreamProblem as problem:
+        if not problem.not_found:
+            raise
+        return browser.redirect("/profile")
+    if sign_in_id == this_browser:
+        await browser.end_session()
+        return browser.redirect("/sign-in")
+    return browser.redirect("/profile?signed_out=1")
+
+
+def _session_of(browser: Browser, token: str) -> str | None:
+    """The sign-in (the `sid`) this browser's token belongs to; none for a token past its time
+    (identity then refuses the call anyway, and the page signs the browser out)."""
+    try:
+        return verify_token(browser.runtime.authenticator.keys, token, browser.now()).session_id
+    except RuleViolation:
+        return None

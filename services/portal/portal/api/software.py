@@ -3,7 +3,11 @@ views of floating seats in use (R26) and of the devices holding node-locked keys
 deactivation (R27).
 
 Upstream calls:
-- `/software`: seats `GET /me/software` (the caller's own seats only).
+- `/software`: seats `GET /me/software` (the caller's own seats only): per product its links
+  from the catalogue (web: where it opens; desktop: its installer and its page), the activation
+  key kept for them (node-locked, R41) and the devices they activated; freeing one of their own
+  devices (a device reset, issue 14) is seats `POST /subscriptions/{id}/keys/{key}/deactivation`
+  as the key's holder, which seats allows a few times in 30 days (429 with Retry-After past it).
 - `/subscriptions/{id}/floating`: subscriptions `GET /subscriptions/{id}`, seats
   `GET /subscriptions/{id}/leases` (every page) and `GET /subscriptions/{id}/users` (who each
   holder is: a lease names a person id only).
@@ -15,13 +19,15 @@ Another company's subscription, an unknown one and a malformed id are one not-fo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from portal.adapters.upstream import UpstreamProblem
-from portal.api.deps import BrowserDep, PageNotFound, new_key, valid_id
+from portal.api.deps import ID, BrowserDep, PageNotFound, new_key, valid_id
 from portal.api.forms import ensure_shown, idempotency_key
 from portal.api.names import render_named
 
@@ -30,11 +36,77 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 # -- My software (R40) -------------------------------------------------------------------------
 
 
+MAX_LINK = 2000
+
+
+def safe_link(url: Any) -> str | None:
+    """A catalogue link the page may show: an absolute https URL on one line, with a host and
+    no credentials. Anything else (`javascript:`, `http:`, a relative path) is not shown: the
+    person sees the product without the link rather than a link that could hurt them."""
+    if not isinstance(url, str) or not url or len(url) > MAX_LINK or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme != "https" or not parts.hostname or "@" in parts.netloc:
+        return None
+    return url
+
+
+def _shown(item: dict[str, Any]) -> dict[str, Any]:
+    """One product as the page shows it: its links checked, and a fresh Idempotency-Key for
+    the form that frees each device (one form, one reset however often it is sent)."""
+    kind, start = item.get("kind"), safe_link(item.get("start_url"))
+    return {
+        **item,
+        "open_link": start if kind == "web" else None,
+        "download_link": safe_link(item.get("download_url")) if kind == "desktop" else None,
+        "page_link": start if kind == "desktop" else None,
+        "devices": [{**device, "reset_key": new_key()} for device in item.get("devices") or []],
+    }
+
+
 @router.get("/software")
-async def my_software(browser: BrowserDep) -> Response:
+async def my_software(browser: BrowserDep, freed: str = "") -> Response:
     """Any signed-in person, administrator or not: only their own seats are asked for."""
+    return await _my_software(browser, freed=bool(ID.fullmatch(freed)))
+
+
+async def _my_software(browser: BrowserDep, freed: bool = False) -> Response:
     answer = await browser.upstream.seats.get("/me/software", browser.token)
-    return await render_named(browser, "software/mine.html", software=answer.body["software"])
+    software = [_shown(item) for item in answer.body["software"]]
+    return await render_named(browser, "software/mine.html", software=software, freed=freed)
+
+
+@router.post("/software/{subscription_id}/devices/{key_id}/reset")
+async def free_device(subscription_id: str, key_id: str, browser: BrowserDep) -> Response:
+    """A device reset by the key's holder (R27, issue 14): seats' deactivation as the person
+    who activated it, with the key the form was rendered with (a double click is one reset).
+    Seats counts the resets and refuses past its limit (429, Retry-After): the refusal page
+    says when they may try again, and that the administrator can free it meanwhile. Someone
+    else's key answers as an unknown one (seats' 404: the not-found page)."""
+    subscription_id, key_id = valid_id(subscription_id), valid_id(key_id)
+    form = await browser.form()
+    token = browser.token
+    key = idempotency_key(form)
+    try:
+        await browser.upstream.seats.command(
+            "POST", f"/subscriptions/{subscription_id}/keys/{key_id}/deactivation", token, key
+        )
+    except UpstreamProblem as problem:
+        if problem.code not in RESET_REFUSALS:  # 403 of these is a refusal to show, not "not yours"
+            ensure_shown(problem)
+        retry_at = browser.now() + timedelta(seconds=problem.retry_after) if problem.retry_after else None
+        return await render_named(
+            browser, "software/not_freed.html", status_code=problem.status, problem=problem, retry_at=retry_at
+        )
+    return browser.redirect(f"/software?freed={key_id}")
+
+
+# Seats' refusals of a holder's own reset: past the limit (429), or resets left to the
+# administrator (403, a limit of 0).
+RESET_REFUSALS = ("device_resets_exceeded", "device_reset_by_administrator")
 
 
 # -- Floating seats in use (R26) ---------------------------------------------------------------

@@ -79,7 +79,7 @@ async def access(
     device_id: Annotated[Line | None, Query(max_length=200, description="A device's fingerprint.")] = None,
     signed: Annotated[bool, Query(description="Add the signed entitlement to an allowed answer.")] = False,
 ) -> AccessView:
-    async with runtime.uow() as uow:
+    async with runtime.uow(read_only=True) as uow:  # a read: no transaction to begin or end
         answer = await check_access(
             uow,
             product,

@@ -15,7 +15,7 @@ from seats.settings import SeatsSettings
 from servicekit.http.deps import from_app_state
 
 
-def _settings(request: Request) -> SeatsSettings:
+async def _settings(request: Request) -> SeatsSettings:
     settings: SeatsSettings = request.app.state.runtime.settings
     return settings
 

@@ -3,10 +3,24 @@ indexed query, a union of one arm per way a seat grants access."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, literal, null, select, union_all
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.values import LicenceType
@@ -35,25 +49,32 @@ class AccessRepository:
     ) -> list[Grant]:
         """Every seat in force of `product` that grants this person (by person id or e-mail) or
         this device access; at least one of them is given."""
-        arms = [
-            a
-            for a in (
-                _named(user_id, email, about_asker),
-                _floating(user_id, email, at, about_asker),
-                _node_locked(device_id, asker_id),
-            )
-            if a is not None
-        ]
-        in_force = and_(pools.c.product == product, pools.c.status == PoolStatus.UNLOCKED.value)
-        rows = await self._conn.execute(union_all(*[arm.where(in_force) for arm in arms]))
+        who = "user_id" if user_id else "email" if email else None
+        statement = _grants_statement(who, device_id is not None)
+        values = {"product": product, "at": at, "about_asker": about_asker, "asker_id": asker_id}
+        values |= {"who": user_id or email, "device_id": device_id}
+        rows = await self._conn.execute(statement, values)
         return [Grant(*row) for row in rows]
 
     async def lease_grant(self, lease_id: str, at: datetime) -> Grant | None:
         """The grant of one live lease of an unlocked pool, for the entitlement its holder gets
         with each lease answer (issue 14); None once it no longer grants anything."""
-        arm = _lease_arm(leases.c.lease_id == lease_id, at, about_asker=True)
-        row = (await self._conn.execute(arm.where(pools.c.status == PoolStatus.UNLOCKED.value))).first()
+        row = (await self._conn.execute(_LEASE_GRANT, {"lease_id": lease_id, "at": at, "about_asker": True})).first()
         return Grant(*row) if row is not None else None
+
+
+@functools.cache
+def _grants_statement(who: str | None, by_device: bool) -> CompoundSelect:
+    """The union for one shape of question (by person id, by e-mail, by device, or both), built
+    once with bound parameters: building and hashing a fresh statement for every check cost
+    more than running it (issue 14's access bench)."""
+    arms = []
+    if who is not None:
+        arms += [_named(who), _floating(who)]
+    if by_device:
+        arms.append(_node_locked())
+    in_force = and_(pools.c.product == bindparam("product"), pools.c.status == PoolStatus.UNLOCKED.value)
+    return union_all(*[arm.where(in_force) for arm in arms])
 
 
 def _columns(how: str, about_asker: ColumnElement[Any], **seat: ColumnElement[Any]) -> tuple[Any, ...]:
@@ -84,11 +105,14 @@ _SEAT_COLUMNS = (
 )
 
 
-def _named(user_id: str | None, email: str | None, about_asker: bool) -> Select[Any] | None:
-    """R22, R24: a named seat of the user, found by their person id or e-mail."""
-    if not (user_id or email):
-        return None
-    who = users.c.person_id == user_id if user_id else users.c.email == email
+_WHO = bindparam("who", type_=String())
+_AT = bindparam("at", type_=UTCDateTime())
+_ABOUT_ASKER = bindparam("about_asker", type_=Boolean())
+
+
+def _named(by: str) -> Select[Any]:
+    """R22, R24: a named seat of the user, found by their person id (`by` "user_id") or e-mail."""
+    who = (users.c.person_id if by == "user_id" else users.c.email) == _WHO
     joined = users.join(
         assignments,
         and_(assignments.c.subscription_id == users.c.subscription_id, assignments.c.user_id == users.c.user_id),
@@ -96,27 +120,24 @@ def _named(user_id: str | None, email: str | None, about_asker: bool) -> Select[
     # In a floating or node-locked pool an assignment is the right to take a lease or activate a
     # key, which is what grants access there; only a named seat grants it by itself.
     return (
-        select(*_columns("named seat assigned", literal(about_asker), person_id=users.c.person_id, email=users.c.email))
+        select(*_columns("named seat assigned", _ABOUT_ASKER, person_id=users.c.person_id, email=users.c.email))
         .select_from(joined)
         .where(who, pools.c.licence_type == LicenceType.NAMED_USER.value)
     )
 
 
-def _floating(user_id: str | None, email: str | None, at: datetime, about_asker: bool) -> Select[Any] | None:
+def _floating(by: str) -> Select[Any]:
     """R26: a live lease; an expired one never counts."""
-    if not (user_id or email):
-        return None
-    who = leases.c.person_id == user_id if user_id else leases.c.email == email
-    return _lease_arm(who, at, about_asker)
+    return _lease_arm((leases.c.person_id if by == "user_id" else leases.c.email) == _WHO)
 
 
-def _lease_arm(which: ColumnElement[bool], at: datetime, about_asker: bool) -> Select[Any]:
+def _lease_arm(which: ColumnElement[bool]) -> Select[Any]:
     joined = leases.join(pools, pools.c.subscription_id == leases.c.subscription_id)
     return (
         select(
             *_columns(
                 "floating lease held",
-                literal(about_asker),
+                _ABOUT_ASKER,
                 person_id=leases.c.person_id,
                 email=leases.c.email,
                 lease_id=leases.c.lease_id,
@@ -124,20 +145,18 @@ def _lease_arm(which: ColumnElement[bool], at: datetime, about_asker: bool) -> S
             )
         )
         .select_from(joined)
-        .where(which, leases.c.released_at.is_(None), leases.c.expires_at > at)
+        .where(which, leases.c.released_at.is_(None), leases.c.expires_at > _AT)
     )
 
 
-def _node_locked(device_id: str | None, asker_id: str) -> Select[Any] | None:
+def _node_locked() -> Select[Any]:
     """R27: a key active on this device; it is the asker's own when they activated it."""
-    if not device_id:
-        return None
     joined = keys.join(pools, pools.c.subscription_id == keys.c.subscription_id)
     return (
         select(
             *_columns(
                 "activation key active on this device",
-                keys.c.person_id == asker_id,
+                keys.c.person_id == bindparam("asker_id"),
                 person_id=keys.c.person_id,
                 email=keys.c.email,
                 key_id=keys.c.key_id,
@@ -145,5 +164,8 @@ def _node_locked(device_id: str | None, asker_id: str) -> Select[Any] | None:
             )
         )
         .select_from(joined)
-        .where(keys.c.device_id == device_id)
+        .where(keys.c.device_id == bindparam("device_id"))
     )
+
+
+_LEASE_GRANT = _lease_arm(leases.c.lease_id == bindparam("lease_id")).where(pools.c.status == PoolStatus.UNLOCKED.value)

@@ -41,7 +41,7 @@ class PageRequest:
     after: tuple[Any, ...] | None  # the sort key of the last item of the previous page
 
 
-def page_request(
+async def page_request(
     limit: Annotated[
         int,
         Query(

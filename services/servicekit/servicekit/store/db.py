@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from sqlalchemy import MetaData, event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -21,6 +21,7 @@ class Database:
         self.schema = re.sub(r"[^a-z0-9_]", "_", schema.lower())
         self._metadatas = (kit_metadata, *metadatas)
         self.engine = self._create_engine()
+        self._reader: AsyncEngine | None = None
 
     def _create_engine(self) -> AsyncEngine:
         if self.is_sqlite:
@@ -76,8 +77,40 @@ class Database:
     def connect(self) -> AsyncConnection:
         return self.engine.connect()
 
+    async def connect_for_reading(self) -> AsyncConnection:
+        """A connection for reads only, outside any transaction: no BEGIN, no COMMIT, no
+        rollback when it goes back (on PostgreSQL, autocommit; on SQLite, connections of their
+        own that never take the write lock, which in WAL mode read beside the writer). A
+        query answered from it sees what was committed when it ran. For the hot reads (the
+        access check), where BEGIN and its end were most of the cost."""
+        if self.is_sqlite:
+            if self.url.database in (None, "", ":memory:"):  # one database per connection: share it
+                conn = await self.engine.connect().__aenter__()
+                return conn
+            if self._reader is None:
+                self._reader = _sqlite_reader(self.url)
+            return await self._reader.connect().__aenter__()
+        conn = await self.engine.connect().__aenter__()
+        return await conn.execution_options(isolation_level="AUTOCOMMIT")
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._reader is not None:
+            await self._reader.dispose()
+
+
+def _sqlite_reader(url: URL) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=2, max_overflow=0, pool_timeout=60)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # no implicit BEGIN: each SELECT on its own
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA query_only=ON")  # a read connection can never write
+        cursor.close()
+
+    return engine
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:

@@ -73,8 +73,10 @@ class UnitOfWork:
         correlation_id: str | None = None,
         subject: str | None = None,
         on_commit: Callable[[], None] = lambda: None,
+        read_only: bool = False,
     ) -> None:
         self._db, self.clock, self._source = db, clock, source
+        self.read_only = read_only
         self.cause, self._subject = cause, subject
         # Without a cause or an explicit id, the work's own: the HTTP request's or the due job's.
         self._correlation_id = correlation_id or (cause.correlationid if cause else current_correlation_id())
@@ -83,18 +85,23 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Self:
+        if self.read_only:  # reads outside a transaction (`Database.connect_for_reading`)
+            self.conn = await self._db.connect_for_reading()
+            return self
         self.conn = await self._db.connect().__aenter__()
         await self.conn.begin()
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
         try:
-            if self.conn.in_transaction():
+            if self.conn.in_transaction() and not self.read_only:
                 await self.conn.rollback()
         finally:
             await self.conn.close()
 
     async def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work commits nothing")
         await self.conn.commit()
         if self.published:
             self._on_commit()
@@ -129,6 +136,8 @@ class UnitOfWork:
 
     async def publish(self, event: Event, *, event_id: str | None = None) -> Envelope:
         """Queue an event in the outbox; the relay sends it once this transaction commits."""
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work publishes nothing: it has no transaction")
         envelope = Envelope.wrap(
             event,
             source=self._source,
