@@ -3,9 +3,11 @@
     pip install -e clients/python
     cd examples && python -m desktop_product --email alice@example.com --password ... --product designer
 
-Floating (the default): signs in (kept for 30 days on this machine), takes a floating seat,
-keeps it with heartbeats in the background and "works" for `--run-seconds`, then releases
-it (and, with `--sign-out`, signs out). Node-locked (`--licence-key XXXX-XXXX-XXXX-XXXX`):
+Floating (the default): signs in (kept for 30 days on this machine) and takes a floating seat
+in one call (`sign_in_and_checkout`, the guides' desktop sign-in, R26), or takes the seat
+with the sign-in kept from an earlier run; keeps it with heartbeats in the background and
+"works" for `--run-seconds`, then releases it; with `--sign-out`, signing out gives the seat
+back instead (a borrowed one stays). Node-locked (`--licence-key XXXX-XXXX-XXXX-XXXX`):
 activates the key on this machine's fingerprint (`ENTITLE_FINGERPRINT` overrides it), then
 checks the licence file, offline when Entitle cannot be reached. `--check` only asks whether
 the person may use the product (offline: the saved entitlement, until its not-after).
@@ -101,13 +103,18 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def sign_in_if_needed(client: EntitleClient, options: argparse.Namespace) -> None:
+def needs_sign_in(client: EntitleClient, options: argparse.Namespace) -> bool:
     if client.signed_in and (options.email is None or options.email == client.email):
-        return
+        return False
     if not options.email or not options.password:
         raise NotSignedIn(401, "not_signed_in", "Not signed in on this computer: give --email and --password.")
-    client.sign_in(options.email, options.password, device_name=options.device_name)
-    say("signed_in", email=options.email, person_id=client.person_id)
+    return True
+
+
+def sign_in_if_needed(client: EntitleClient, options: argparse.Namespace) -> None:
+    if needs_sign_in(client, options):
+        client.sign_in(options.email, options.password, device_name=options.device_name)
+        say("signed_in", email=options.email, person_id=client.person_id)
 
 
 def node_locked(client: EntitleClient, options: argparse.Namespace) -> int:
@@ -124,7 +131,6 @@ def node_locked(client: EntitleClient, options: argparse.Namespace) -> int:
 
 
 def floating(client: EntitleClient, options: argparse.Namespace) -> int:
-    sign_in_if_needed(client, options)
     lost = threading.Event()
     done = threading.Event()
 
@@ -133,11 +139,30 @@ def floating(client: EntitleClient, options: argparse.Namespace) -> int:
         lost.set()
         done.set()
 
+    def on_event(lease: Lease, what: str) -> None:
+        say(what, lease_id=lease.lease_id)
+
+    signing_in = needs_sign_in(client, options)
     try:
-        lease = client.checkout(
-            options.product, on_lost=on_lost, on_event=lambda lease, what: say(what, lease_id=lease.lease_id)
-        )
+        if signing_in:
+            # The guides' desktop sign-in (R26): one call signs in and takes the seat, bound to
+            # this sign-in; with no seat free the person stays signed in (the ApiError below).
+            lease = client.sign_in_and_checkout(
+                options.email,
+                options.password,
+                options.product,
+                device_name=options.device_name,
+                on_lost=on_lost,
+                on_event=on_event,
+            )
+            say("signed_in", email=options.email, person_id=client.person_id)
+        else:  # kept signed in from an earlier run (R42)
+            lease = client.checkout(options.product, on_lost=on_lost, on_event=on_event)
+    except NotSignedIn:
+        raise  # a wrong password, or the kept sign-in ended: `main` says so
     except ApiError as refused:
+        if signing_in and client.signed_in:
+            say("signed_in", email=options.email, person_id=client.person_id)
         say("no_seat", code=refused.code, message=refused.message)
         return REFUSED
     say("lease", lease_id=lease.lease_id, expires_at=lease.expires_at, tier=_tier(lease))
@@ -149,7 +174,7 @@ def floating(client: EntitleClient, options: argparse.Namespace) -> int:
     done.wait(options.run_seconds)  # the product's work; the heartbeat runs beside it
     if lost.is_set():
         return REFUSED
-    if not options.borrow_days:
+    if not options.borrow_days and not options.sign_out:  # with --sign-out, signing out gives it back
         try:
             lease.release()
             say("released", lease_id=lease.lease_id)
@@ -177,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 code = floating(client, options)
             if options.sign_out and client.signed_in:
-                client.sign_out()
+                held = client.leases
+                client.sign_out()  # gives back the seats taken with this sign-in, a borrowed one excepted
+                for lease in held:
+                    if lease.released:
+                        say("released", lease_id=lease.lease_id)
                 say("signed_out")
             return code
         except ClockRollback as error:

@@ -7,6 +7,13 @@
     ...
     lease.release(); client.sign_out()
 
+or, for a floating product, the guides' desktop sign-in in one call (R26): sign in and take a
+seat bound to that sign-in; `sign_out()` gives it back:
+
+    lease = client.sign_in_and_checkout(email, password, "designer", on_lost=stop_editing)
+    ...
+    client.sign_out()
+
 Sign-in: identity's `POST /tokens` with `keep_signed_in` gives a refresh token (30 days),
 kept in the cache directory (mode 0600). Access tokens live in memory and are refreshed with
 `POST /tokens/refresh`, which rotates the refresh token: the new one is saved before it is
@@ -42,6 +49,7 @@ from entitle_client.errors import (
     EntitleError,
     Expired,
     InvalidEntitlement,
+    Malformed,
     NotSignedIn,
     Unreachable,
 )
@@ -134,8 +142,9 @@ class EntitleClient:
         answer = _http.request(self.http, "POST", self.identity_url + "/tokens", guard=self.guard, json=body).json()
         with self._lock:
             person_id = _token_subject(answer["access_token"])
-            if self._session.get("person_id") not in (None, person_id):
-                self._forget_entitlements()  # someone else used this machine before
+            # Someone else may have used this machine before (a borrowed seat's entitlement
+            # outlives its holder's sign-out): what was granted to another person goes.
+            self._forget_entitlements(keep=lambda token: _subject_or_none(token) == person_id)
             self._set_access(answer)
             self._session = {
                 "identity_url": self.identity_url,
@@ -149,28 +158,82 @@ class EntitleClient:
             self._save_session()
         return person_id
 
+    def sign_in_and_checkout(
+        self,
+        email: str,
+        password: str,
+        product: str,
+        *,
+        keep_signed_in: bool = True,
+        device_name: str | None = None,
+        account_id: str | None = None,
+        on_lost: LostCallback | None = None,
+        on_event: EventCallback | None = None,
+        heartbeat: bool = True,
+    ) -> Lease:
+        """Sign in and take a floating seat of `product` in one call: the desktop sign-in of
+        the guides (R26). The lease is taken with this sign-in's token, so the server binds it
+        to this sign-in (the token's `sid`): it survives token refreshes, and `sign_out()`
+        gives it back. Heartbeats run as with `checkout`.
+
+        When no seat can be taken (`ApiError`: 409 `no_free_seat`, 403 `no_seat_assigned`),
+        the error is raised and the person stays signed in, so that the product can offer to
+        try again (`checkout(product)`) without asking for the password again."""
+        safe_name(product)  # a product name the library refuses must not sign anyone in
+        self.sign_in(email, password, keep_signed_in=keep_signed_in, device_name=device_name, account_id=account_id)
+        return self.checkout(product, on_lost=on_lost, on_event=on_event, heartbeat=heartbeat)
+
     def sign_out(self) -> None:
-        """End the sign-in everywhere (identity `POST /sessions/current/sign-out`): the server
-        releases its leases. Local state goes even when Entitle cannot be reached (then
-        `Unreachable` is raised after: the server-side sign-in ends when its tokens expire)."""
+        """End the sign-in everywhere, giving back the floating seats taken with it (R26).
+
+        The seats this client holds are released first (`DELETE /leases/{id}`), so that a
+        colleague can take one at once; then the sign-in ends (identity `POST
+        /sessions/current/sign-out`), after which seats also releases whatever that sign-in
+        still held (a lease taken by an earlier run of the product, say). A borrowed seat is
+        kept, as the server keeps it: its holder signs out to work offline on purpose; its
+        `Lease` stays usable until the borrow ends and its entitlement stays saved
+        (`saved_entitlement`) until another person signs in here.
+
+        Local state goes even when Entitle cannot be reached (then `Unreachable` is raised
+        after: the server-side sign-in ends when its tokens expire, its leases within the hour)."""
         self._stop_heartbeats()
+        now = self.clock.now()
+        borrowed = [lease for lease in self.leases if lease.borrowed_until is not None and lease.borrowed_until > now]
+        kept_ids = {lease.lease_id for lease in borrowed}
         failure: Unreachable | None = None
         try:
             if self.signed_in:
+                failure = self._release_at_sign_out([lease for lease in self.leases if lease.lease_id not in kept_ids])
                 self._authorized("POST", self.identity_url + "/sessions/current/sign-out")
         except NotSignedIn:
             pass  # already ended
         except Unreachable as error:
             failure = error
         finally:
+            kept = {lease.entitlement.token for lease in borrowed if lease.entitlement is not None}
             with self._lock:
                 self._access_token = self._access_expires = None
                 self._session = {}
                 self.cache.delete(SESSION_FILE)
-                self._forget_entitlements()
+                self._forget_entitlements(keep=lambda token: token in kept)
+                for lease in self.leases:
+                    if lease.lease_id not in kept_ids:
+                        lease.released = True
                 self._leases.clear()
         if failure is not None:
             raise failure
+
+    def _release_at_sign_out(self, leases: list[Lease]) -> Unreachable | None:
+        """Give back the seats of a sign-in about to end; what cannot be given back now is
+        released by seats when the sign-out reaches it (or expires within the hour)."""
+        for lease in leases:
+            try:
+                self.release(lease)
+            except Unreachable as error:
+                return error  # seats is down: do not wait on it once per lease
+            except EntitleError:
+                continue  # refused or rate-limited: the sign-out releases it server-side
+        return None
 
     def access_token(self) -> str:
         """A valid access token, refreshed when needed (`NotSignedIn` when there is none)."""
@@ -318,10 +381,16 @@ class EntitleClient:
         server_now = _server_time(response) or self.clock.now()
         return self.verifier.verify(token, product=product, fingerprint=fingerprint, now=server_now, check_clock=False)
 
-    def _forget_entitlements(self) -> None:
+    def _forget_entitlements(self, keep: Callable[[str], bool] | None = None) -> None:
+        """Delete the saved entitlements, but those `keep(token)` says to keep."""
         directory = self.cache.path("entitlements")
         if directory.is_dir():
             for saved in directory.glob("*.jws"):
+                try:
+                    if keep is not None and keep(saved.read_text(encoding="utf-8").strip()):
+                        continue
+                except (OSError, UnicodeDecodeError):
+                    pass  # unreadable: nothing worth keeping
                 saved.unlink(missing_ok=True)
 
     # -- floating seats --------------------------------------------------------------------
@@ -441,6 +510,19 @@ class EntitleClient:
         path = self.cache.write(_licence_file(entitlement.product), text)
         return LicenceFile(text, entitlement, path)
 
+    def deactivate(self, product: str, fingerprint: str | None = None) -> None:
+        """Free this machine's node-locked key, to activate it on another (R27: moving a key
+        is deactivation, then activation): seats `POST /subscriptions/{id}/keys/{key}/deactivation`
+        as the key's holder, which the holder may do a limited number of times in 30 days (an
+        `ApiError` 429 `device_resets_exceeded` with `retry_after` past it; the administrator
+        can always free it in the portal). The saved licence file is deleted."""
+        entitlement = self.licence_file(product, fingerprint).entitlement
+        if not (entitlement.subscription_id and entitlement.activation_key_id):
+            raise Malformed("the licence file names no subscription or key")
+        path = f"/subscriptions/{entitlement.subscription_id}/keys/{entitlement.activation_key_id}/deactivation"
+        self._authorized("POST", self.seats_url + path)
+        self.cache.delete(_licence_file(product))
+
     def licence_file(self, product: str, fingerprint: str | None = None) -> LicenceFile:
         """The saved licence file of `product`, verified offline against this machine
         (raises `InvalidEntitlement`: `Expired` also when none is saved)."""
@@ -510,6 +592,15 @@ def _token_subject(token: str) -> str:
         return str(claims["sub"])
     except (IndexError, KeyError, ValueError, binascii.Error) as error:
         raise EntitleError("identity answered a token this library cannot read") from error
+
+
+def _subject_or_none(token: str) -> str | None:
+    """Whom a saved entitlement was granted to (its `sub`, read without verifying: only to
+    decide whether to delete it)."""
+    try:
+        return _token_subject(token)
+    except EntitleError:
+        return None
 
 
 def _server_time(response: httpx.Response) -> datetime | None:

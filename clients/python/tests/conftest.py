@@ -148,8 +148,11 @@ class FakeEntitle:
                 return self._refused(401, "not_signed_in")
             self.access_tokens.clear()
             self.sessions_ended += 1
-            for lease in self.leases.values():
-                lease.released = True
+            for lease in self.leases.values():  # seats' release_session: a borrowed lease stays
+                borrowed = lease.borrowed_until is not None and lease.borrowed_until > self.clock.now()
+                if not lease.released and not borrowed:
+                    lease.released = True
+                    self.seats_free += 1
             return self._json(200, {"session_id": "s1", "signed_out_at": self.clock.now().isoformat(), "event_ids": []})
         if route == "POST /oauth/token":
             self.oauth_calls += 1
@@ -238,6 +241,12 @@ class FakeEntitle:
                 until = datetime.fromisoformat(body["until"])
                 lease_found.borrowed_until = lease_found.expires_at = until
                 return self._json(200, self._lease_view(lease_found))
+        if request.method == "POST" and parts[0] == "subscriptions" and parts[-1] == "deactivation":
+            key = parts[3]
+            if key not in {k for k in self.activations} and key != "key-1":
+                return self._refused(404, "not_found")
+            self.activations.clear()  # the fake has one key, "key-1", whatever its text
+            return self._json(200, {"key_id": key, "device_id": None})
         if route == "POST /licence-files":
             key, device = body["key"], body["fingerprint"]
             if self.activations.get(key, device) != device:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from entitle_client import ApiError, ClockRollback, WrongFingerprint
+from entitle_client import ApiError, ClockRollback, Expired, WrongFingerprint
 
 HERE = "a" * 64
 THERE = "b" * 64
@@ -63,3 +63,12 @@ def test_R27_a_clock_turned_back_refuses_the_licence_file(entitle, signed_in) ->
     entitle.clock.advance(timedelta(days=-2))
     with pytest.raises(ClockRollback):
         signed_in.check_licence("designer", HERE)
+
+
+def test_R27_moving_a_key_is_deactivation_here_then_activation_there(entitle, signed_in) -> None:
+    signed_in.activate("ABCD-EFGH-JKLM-NPQR", HERE)
+    signed_in.deactivate("designer", HERE)
+    assert entitle.requests[-1].url.path == "/subscriptions/sub-1/keys/key-1/deactivation"
+    with pytest.raises(Expired):  # the file is gone from this machine
+        signed_in.licence_file("designer", HERE)
+    assert signed_in.activate("ABCD-EFGH-JKLM-NPQR", THERE).entitlement.device == THERE
