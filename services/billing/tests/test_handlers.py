@@ -115,3 +115,13 @@ async def test_R32_the_html_invoice_shows_number_po_lines_and_total_escaped(driv
     html = render_invoice(invoice)
     assert invoice.number in html and "&lt;PO &amp; 1&gt;" in html and "<PO & 1>" not in html
     assert "730.00 EUR" in html and "2026-01-05" in html and "365/365" in html
+
+
+async def test_R30_a_monthly_line_arriving_after_its_run_was_forgotten_waits_for_a_run_still_remembered(
+    driver, clock, events
+):
+    """Done jobs are forgotten after a week (the kit's housekeeping): asking for a month's run
+    that long past would run it a second time, so a line that late goes to a later run."""
+    clock.set(datetime(2026, 4, 20, tzinfo=UTC))  # the line's own run (2026-02-01) is long done and forgotten
+    await driver.apply(*events.bought(cycle=BillingCycle.MONTHLY, end=datetime(2026, 2, 5, 9, tzinfo=UTC)))
+    assert [job_id for job_id, _ in await driver.pending_jobs()] == ["monthly_invoicing:2026-05"]

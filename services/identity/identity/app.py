@@ -18,6 +18,7 @@ from identity.api import product_clients as product_clients_api
 from identity.api import registration as registration_api
 from identity.api import sessions as sessions_api
 from identity.handlers import accounts, seat_users
+from identity.handlers import sessions as sessions_handlers
 from identity.handlers.limits import SignInLimits
 from identity.handlers.product_clients import TokenGrantLimits
 from identity.handlers.registration import VERIFICATION_DEADLINE_JOB
@@ -42,6 +43,7 @@ def build(settings: IdentitySettings | None = None, **overrides: Any) -> Service
     events.attach(topics.SEATS_EVENTS)
 
     runtime.scheduler.on(VERIFICATION_DEADLINE_JOB, accounts.lapse_verification)
+    runtime.add_housekeeping(sessions_handlers.forget_ended_sign_ins)  # R42 rows, 30 days on
 
     routers: list[APIRouter] = [
         registration_api.router,

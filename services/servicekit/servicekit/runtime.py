@@ -37,7 +37,7 @@ from servicekit.store.db import Database
 from servicekit.store.uow import UnitOfWork
 
 log = logging.getLogger("servicekit.runtime")
-HOUSEKEEPING_SECONDS = 60.0  # how often forgotten sessions and rate windows are pruned
+HOUSEKEEPING_SECONDS = 60.0  # how often forgotten sessions, rate windows and done jobs are pruned
 
 
 class UnsafeConfiguration(RuntimeError):
@@ -111,6 +111,7 @@ class ServiceRuntime(Generic[U]):
         self.commands = CommandRunner(self.uow, secrets)
         self._tasks: list[asyncio.Task] = []
         self._workers: dict[str, Callable[[], Awaitable[None]]] = {}
+        self._chores: list[Callable[[U], Awaitable[object]]] = []
         self._consumers_stopped: asyncio.Future | None = None
 
     @property
@@ -133,6 +134,11 @@ class ServiceRuntime(Generic[U]):
     def add_worker(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """A background loop started with the service and cancelled when it stops."""
         self._workers[name] = loop
+
+    def add_housekeeping(self, chore: Callable[[U], Awaitable[object]]) -> None:
+        """The service's own forgetting, run at each housekeeping round after the kit's, in a
+        unit of work of its own that commits when it returns (keep it to a bounded batch)."""
+        self._chores.append(chore)
 
     @property
     def test_clock(self) -> SharedTestClock:
@@ -251,13 +257,19 @@ class ServiceRuntime(Generic[U]):
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
     async def housekeeping(self) -> None:
-        """Forget what no longer matters: ended sessions whose tokens have all expired, and
-        rate-limit windows long past."""
+        """Forget what no longer matters: ended sessions whose tokens have all expired,
+        rate-limit windows long past, due jobs done a week ago (a bounded batch per round),
+        then what the service added (`add_housekeeping`)."""
         now = self.clock.now()
         if self.ended_sessions is not None:
             await self.ended_sessions.prune(now)
         async with self.db.engine.begin() as conn:
             await ratelimit.prune(conn, now)
+        await self.scheduler.forget_done(now)
+        for chore in self._chores:
+            async with self.uow() as uow:
+                await chore(uow)
+                await uow.commit()
 
     async def readiness(self) -> dict[str, bool]:
         checks = {}

@@ -4,6 +4,11 @@ Jobs are rows written in the same transaction as the change that schedules them;
 fires every job whose time has come on the injected clock, oldest first, each in its own
 transaction that also marks it done. Moving a test clock forward fires exactly what real
 time would have fired, in the same order.
+
+A done job (fired or cancelled) keeps its row for `DONE_JOBS_KEPT` after both its due time and
+its end, so that scheduling its id again meanwhile stays a no-op; then housekeeping forgets it
+(`Scheduler.forget_done`). A job id must name one occurrence (a term, a month, a look at a
+lease): scheduled again once its row is gone, it is a new job and fires.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from servicekit.clock import Clock
 from servicekit.logs import bind
@@ -28,6 +33,9 @@ from servicekit.store.tables import due_jobs
 from servicekit.store.uow import UnitsOfWork
 
 log = logging.getLogger("servicekit.scheduler")
+DONE_JOBS_KEPT = timedelta(days=7)
+# Rows one housekeeping run deletes at most, in one short transaction; the rest go at later runs.
+FORGET_BATCH = 5_000
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,22 @@ class Scheduler:
                 await self._handlers[job.kind](job, uow)
             await uow.commit()
         return claimed.rowcount == 1
+
+    async def forget_done(self, now: datetime, *, kept: timedelta = DONE_JOBS_KEPT, batch: int = FORGET_BATCH) -> int:
+        """Delete up to `batch` done jobs (fired or cancelled) that ended and fell due more than
+        `kept` ago; returns how many went. Pending jobs are never touched: not yet due, or being
+        fired (the claim that marks one done commits with its effects, so an uncommitted one
+        still looks pending here). A cancelled job due later keeps its row until then, so its
+        id stays taken while it could still be scheduled again."""
+        horizon = now - kept
+        doomed = (
+            select(due_jobs.c.job_id)
+            .where(due_jobs.c.done_at.is_not(None), due_jobs.c.done_at < horizon, due_jobs.c.due_at < horizon)
+            .limit(batch)
+        )
+        async with self._db.engine.begin() as conn:
+            result = await conn.execute(delete(due_jobs).where(due_jobs.c.job_id.in_(doomed)))
+        return result.rowcount or 0
 
     async def run(self) -> None:
         # A failing job is retried on later ticks; jobs due after it wait (see docs/architecture.md).

@@ -14,7 +14,7 @@ from billing.domain.lines import InvoiceLine
 from billing.domain.subscriptions import SubscriptionView
 from billing.store.uow import BillingUnitOfWork
 from contracts.billing import InvoiceIssued, InvoiceLineView
-from servicekit.scheduler import DueJob
+from servicekit.scheduler import DONE_JOBS_KEPT, DueJob
 
 
 async def issue_due_at_once(view: SubscriptionView, caused_by: str, uow: BillingUnitOfWork, portal_url: str) -> None:
@@ -34,8 +34,11 @@ async def run_monthly_invoicing(job: DueJob, uow: BillingUnitOfWork, portal_url:
 
 
 async def schedule_monthly_run(after: datetime, uow: BillingUnitOfWork) -> None:
-    """The run on the 1st after `after`; a run already done or pending is left as it is."""
-    due_at = invoices.first_of_next_month(after)
+    """The run on the 1st after `after`; a run already done or pending is left as it is. Done
+    runs are forgotten after `DONE_JOBS_KEPT`, and asking again for one of those would run it a
+    second time: a line that late goes to the earliest run still remembered (runs chain month
+    after month, each taking every line pending before it)."""
+    due_at = invoices.first_of_next_month(max(after, uow.now() - DONE_JOBS_KEPT))
     await uow.schedule(invoices.monthly_run_job_id(due_at), invoices.MONTHLY_RUN, "billing", due_at)
 
 

@@ -232,3 +232,9 @@ async def end_every_session(person_id: str, uow: IdentityUnitOfWork) -> list[str
             )
             ended.append(session_id)
     return ended
+
+
+async def forget_ended_sign_ins(uow: IdentityUnitOfWork) -> None:
+    """Housekeeping (`ServiceRuntime.add_housekeeping`): sign-ins ended 30 days ago, their
+    refresh tokens and sign-outs are forgotten, a bounded batch per round."""
+    await uow.sessions.forget_ended(uow.now())

@@ -1,17 +1,25 @@
 """Sessions: those a sign-in started (until their tokens would have expired), and those ended
 by signing out (kept until their last token would have expired anyway); the refresh tokens of
-sign-ins kept for 30 days (R42)."""
+sign-ins kept for 30 days (R42).
+
+Housekeeping forgets a sign-in `ENDED_KEPT` after it ended (expired, or signed out), then its
+refresh tokens and its sign-out (`SessionRepository.forget_ended`). A spent refresh token stays
+as long as its sign-in: presented again it must still be recognised as reuse (R42)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, Table, delete, exists, insert, or_, select, update
 
 from identity.domain.sign_ins import RefreshToken, SignInRecord
 from identity.store.rows import Rows
 from identity.store.tables import refresh_tokens, revoked_sessions, sign_in_sessions
 from servicekit.http.pagination import PageRequest, keyset
+
+ENDED_KEPT = timedelta(days=30)
+# Rows of each table one housekeeping round deletes at most: its transaction stays short.
+FORGET_BATCH = 5_000
 
 
 class SessionRepository(Rows):
@@ -100,6 +108,41 @@ class SessionRepository(Rows):
             await self._conn.execute(
                 update(sign_in_sessions).where(sign_in_sessions.c.session_id == session_id).values(last_used_at=used_at)
             )
+
+    async def forget_ended(self, now: datetime, kept: timedelta = ENDED_KEPT, batch: int = FORGET_BATCH) -> int:
+        """Delete up to `batch` rows of each table; returns how many went. In this order:
+        - sign-ins that ended (expired, or signed out) more than `kept` ago;
+        - refresh tokens whose sign-in is gone, and unspent ones expired more than `kept` ago
+          (refused as invalid with or without their row). A spent one whose sign-in lives stays:
+          presented again, it ends that sign-in (R42 reuse detection);
+        - sign-outs older than `kept` whose sign-in is gone: every token of the session expired
+          long ago (an access token lives a day at most, a refresh token of a signed-out
+          sign-in is refused while the sign-in's row exists, and was issued before it ended)."""
+        horizon = now - kept
+        signed_out_long_ago = select(revoked_sessions.c.session_id).where(revoked_sessions.c.signed_out_at < horizon)
+        sign_ins = await self._delete_some(
+            sign_in_sessions,
+            sign_in_sessions.c.session_id,
+            batch,
+            or_(sign_in_sessions.c.expires_at < horizon, sign_in_sessions.c.session_id.in_(signed_out_long_ago)),
+        )
+        sign_in_gone = ~exists().where(sign_in_sessions.c.session_id == refresh_tokens.c.session_id)
+        unspent_expired = (refresh_tokens.c.spent_at.is_(None)) & (refresh_tokens.c.expires_at < horizon)
+        tokens = await self._delete_some(
+            refresh_tokens, refresh_tokens.c.token_hash, batch, or_(sign_in_gone, unspent_expired)
+        )
+        sign_outs = await self._delete_some(
+            revoked_sessions,
+            revoked_sessions.c.session_id,
+            batch,
+            revoked_sessions.c.signed_out_at < horizon,
+            ~exists().where(sign_in_sessions.c.session_id == revoked_sessions.c.session_id),
+        )
+        return sign_ins + tokens + sign_outs
+
+    async def _delete_some(self, table: Table, key: ColumnElement[str], batch: int, *where: ColumnElement[bool]) -> int:
+        doomed = select(key).where(*where).limit(batch)
+        return (await self._conn.execute(delete(table).where(key.in_(doomed)))).rowcount or 0
 
 
 class RefreshTokenRepository(Rows):

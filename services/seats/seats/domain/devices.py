@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -131,14 +132,23 @@ def ensure_may_reset_device(resets: list[datetime], limit: int, at: datetime) ->
     )
 
 
-def keys_to_retire(keys: list[ActivationKey], quantity: int) -> list[ActivationKey]:
-    """After a decrease, the newest inactive keys go first; an active key is never pulled from
-    under its device (the decrease was refused while that many seats were in use, R25)."""
+def keys_to_retire(
+    keys: list[ActivationKey], quantity: int, kept: Collection[str] = frozenset()
+) -> list[ActivationKey]:
+    """After a decrease, the inactive keys kept for nobody go first, newest first; then, only if
+    more must go, inactive keys kept for a user (`kept`: their ids), newest first: a kept key
+    was sent to its user in their licence e-mail (R41), and the decrease was refused while more
+    users than seats were assigned (R25), so it rarely comes to that. An active key is never
+    pulled from under its device (the decrease was refused while that many seats were in use)."""
     surplus = len(keys) - quantity
     if surplus <= 0:
         return []
-    inactive = sorted((k for k in keys if not k.is_active), key=lambda k: (k.created_at, k.key_id))
-    return inactive[::-1][:surplus]
+    inactive = sorted(
+        (k for k in keys if not k.is_active),
+        key=lambda k: (k.key_id not in kept, k.created_at, k.key_id),
+        reverse=True,
+    )
+    return inactive[:surplus]
 
 
 def format_key(random_hex: str) -> str:

@@ -43,7 +43,9 @@ async def provide_keys(pool: SeatPool, uow: SeatsUnitOfWork) -> None:
             for _ in range(missing)
         ]
     )
-    await uow.keys.remove(keys_to_retire(keys, pool.quantity))
+    if len(keys) > pool.quantity:  # R41: keys kept for nobody are retired first
+        kept = await uow.kept_keys.kept_in(pool.subscription_id)
+        await uow.keys.remove(keys_to_retire(keys, pool.quantity, kept))
 
 
 async def list_keys(

@@ -24,6 +24,18 @@ class KeptKeys:
             )
         ).scalar()
 
+    async def kept_in(self, subscription_id: str) -> set[str]:
+        """The ids of the subscription's keys kept for someone (a decrease retires others first)."""
+        return set(
+            (
+                await self._conn.execute(
+                    select(keys.c.key_id).where(
+                        keys.c.subscription_id == subscription_id, keys.c.kept_for_user_id.is_not(None)
+                    )
+                )
+            ).scalars()
+        )
+
     async def keeper_of(self, subscription_id: str, key_id: str) -> str | None:
         """The seat user a key is kept for, if any."""
         return (
