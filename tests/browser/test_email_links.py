@@ -7,7 +7,8 @@ reset, a second registration of a taken address). Every `http(s)://` link in the
 text of those e-mails is opened in the browser of the person it went to: the administrator's
 signed in to the portal, the invited user's and the contact's not (they have no account yet).
 Each must be on the portal, answer 200 (the not-found page is a 404), and show its page — for
-the administrator, not the sign-in form."""
+the administrator, not the sign-in form. The licence e-mail (R41) is the one exception: its
+links are the product's own (start or download), the catalogue's https URLs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import html
 import re
 from urllib.parse import urlsplit
 
+from contracts.testing import catalogue_software
 from devkit.client import eventually
 from devkit.devstack import PORTAL
 from devkit.mailbox import ReceivedMail, read_mailbox
@@ -115,6 +117,7 @@ def test_R33_every_link_in_every_email_opens_a_portal_page_that_works_for_its_re
         "amendment",
         "password_reset",
         "registration_attempted",
+        "licence",
     }
     assert templates_with_links() <= expected, "an e-mail with links is missing from this test"
 
@@ -130,6 +133,12 @@ def test_R33_every_link_in_every_email_opens_a_portal_page_that_works_for_its_re
     for mail in mails:
         if mail.template == "verification":
             continue  # opened above: a single-use link
+        if mail.template == "licence":  # R41: the product's own links, from the catalogue
+            software = catalogue_software("designer", "premium")
+            assert links_in(mail) <= {software.start_url, software.download_url}, mail.text
+            assert all(link.startswith("https://") for link in links_in(mail))
+            followed.add(mail.template)
+            continue
         for link in links_in(mail):
             assert urlsplit(link).netloc == portal, f"{mail.template} links outside the portal: {link}"
             page = browsers[mail.to]
