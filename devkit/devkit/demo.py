@@ -1,7 +1,7 @@
 """`make demo`: one year of one annual subscription, moved through on the stack's test clock.
 
 Purchase, activation, seats added in month 3, a tier upgrade in month 6, cancellation in
-month 12, the term end and deprovisioning, then every invoice with its lines.
+month 12, the term end (seats revoked), the grace and the end, then every invoice with its lines.
 """
 
 from __future__ import annotations
@@ -70,10 +70,14 @@ def run_year(config: StackConfig) -> list[str]:
     api.advance_clock(days=190)
     console.print(f"  access continues until {admin.cancel(sid, 'Moving to another product')['cancels_at']}")
 
-    step("The term ends: subscription.ended, every seat revoked, the administrator told (R28)")
+    step("The term ends: every seat revoked at once, the administrator told, 10 days to renew (R28, R48)")
     api.advance_clock(days=30)
-    eventually(lambda: admin.seats(sid)["status"] == "deprovisioned", what="deprovisioning")
+    eventually(lambda: admin.seats(sid)["status"] == "suspended", what="the seats revoked at the term end")
     _mail(config, sid, "deprovisioned")
+
+    step("Not renewed within the grace: subscription.ended (R15)")
+    api.advance_clock(days=10)
+    eventually(lambda: admin.subscription(sid)["status"] == "ended", what="the end after the grace")
 
     step("Every invoice of the year, with its lines (R29–R32)")
     _show_invoices(admin, admin.invoices())

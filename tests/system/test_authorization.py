@@ -30,6 +30,9 @@ PUBLIC = {
     "/tokens",
     "/password-resets",  # a forgotten password: the e-mailed single-use link is the proof
     "/password-resets/completion",
+    "/tokens/refresh",  # a desktop's kept sign-in (R42): the refresh token is the proof
+    "/oauth/token",  # a product client: its id and secret are the proof (issue 14)
+    "/.well-known/jwks.json",  # the public keys products verify entitlements with
 }  # registration, sign-in and a password reset come before any token
 OPEN_TEMPLATES = ("/import-template.csv", "/import-template.xlsx")  # blank files, no data in them
 
@@ -141,6 +144,9 @@ def owner_and_others(stack):
         "kind": "student_card",
         "document_id": "d-1",
         "number": "1",
+        "sign_in_id": "si-1",
+        "client_id": "pc-1",
+        "product": "designer",
     }
     return owner, stranger, member, ids
 

@@ -3,6 +3,7 @@ administrator (the rules alone), and identity services driven over HTTP (`Identi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from contracts.testing import ACCOUNT_ID, ADA, T0
 from devkit.testing import ServiceDriver
+from devkit.testsupport import BACKENDS, require_postgres
 from identity.app import build
 from identity.domain import accounts, people
 from identity.settings import IdentitySettings
@@ -98,3 +100,16 @@ def account(person):
         return acme, accounts.founding_administrator(f"c-{account_id}-ada", acme, ada)
 
     return build
+
+
+@pytest.fixture(params=BACKENDS)
+async def service(request, driver_of):
+    """Identity over HTTP on SQLite and on PostgreSQL (a schema of its own), with an operator
+    token (`op-secret`): the product clients' and the desktop sign-in's tests."""
+    settings = {"operator_token": "op-secret", "portal_url": "http://id.test"}
+    if request.param == "postgresql":
+        settings |= {"database_url": require_postgres(), "db_schema": f"identity_{uuid.uuid4().hex[:8]}"}
+    driver = await driver_of(**settings)
+    yield driver.from_()
+    if request.param == "postgresql":
+        await driver.runtime.db.drop_schema()  # before driver_of closes it

@@ -8,24 +8,10 @@ import uuid
 from datetime import datetime, timedelta
 
 import jwt
-import pytest
-
-from devkit.testsupport import BACKENDS, require_postgres
 
 from .test_api import sign_in, signed_in
 
 NOW_PLUS_30_DAYS = timedelta(days=30)
-
-
-@pytest.fixture(params=BACKENDS)
-async def service(request, driver_of):
-    settings = {"operator_token": "op-secret", "portal_url": "http://id.test"}
-    if request.param == "postgresql":
-        settings |= {"database_url": require_postgres(), "db_schema": f"identity_{uuid.uuid4().hex[:8]}"}
-    driver = await driver_of(**settings)
-    yield driver.from_()
-    if request.param == "postgresql":
-        await driver.runtime.db.drop_schema()  # before driver_of closes it
 
 
 def sid_of(service, token: str) -> str:

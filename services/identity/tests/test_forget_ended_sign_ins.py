@@ -4,13 +4,10 @@ so that presenting it again is still caught as reuse (R42). Over HTTP on SQLite 
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
-from devkit.testsupport import BACKENDS, require_postgres
 from identity.store.sessions import ENDED_KEPT
 from identity.store.tables import refresh_tokens, revoked_sessions, sign_in_sessions
 
@@ -18,17 +15,6 @@ from .test_api import signed_in
 from .test_desktop_sign_in import bearer, kept, refresh, sid_of
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture(params=BACKENDS)
-async def service(request, driver_of):
-    settings = {"operator_token": "op-secret", "portal_url": "http://id.test"}
-    if request.param == "postgresql":
-        settings |= {"database_url": require_postgres(), "db_schema": f"identity_{uuid.uuid4().hex[:8]}"}
-    driver = await driver_of(**settings)
-    yield driver.from_()
-    if request.param == "postgresql":
-        await driver.runtime.db.drop_schema()  # before driver_of closes it
 
 
 async def rows_of(service, session_id: str) -> dict[str, int]:

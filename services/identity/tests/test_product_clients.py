@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from contracts.identity import SignedOut
-from devkit.testsupport import BACKENDS, require_postgres
 from identity.handlers import sessions
 from identity.store.tables import product_clients
 from servicekit.http.auth import TokenKeys, product_session_id, verify_token
@@ -22,17 +21,6 @@ from servicekit.http.sessions import EndedSessions
 
 OPERATOR = {"X-Operator-Token": "op-secret"}
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture(params=BACKENDS)
-async def service(request, driver_of):
-    settings = {"operator_token": "op-secret", "portal_url": "http://id.test"}
-    if request.param == "postgresql":
-        settings |= {"database_url": require_postgres(), "db_schema": f"identity_{uuid.uuid4().hex[:8]}"}
-    driver = await driver_of(**settings)
-    yield driver.from_()
-    if request.param == "postgresql":
-        await driver.runtime.db.drop_schema()  # before driver_of closes it
 
 
 async def register(service, product: str = "cad", name: str = "CAD desktop backend") -> dict:

@@ -87,13 +87,8 @@ async def free_device(subscription_id: str, key_id: str, browser: BrowserDep) ->
     says when they may try again, and that the administrator can free it meanwhile. Someone
     else's key answers as an unknown one (seats' 404: the not-found page)."""
     subscription_id, key_id = valid_id(subscription_id), valid_id(key_id)
-    form = await browser.form()
-    token = browser.token
-    key = idempotency_key(form)
     try:
-        await browser.upstream.seats.command(
-            "POST", f"/subscriptions/{subscription_id}/keys/{key_id}/deactivation", token, key
-        )
+        await _deactivate_key(browser, subscription_id, key_id)
     except UpstreamProblem as problem:
         if problem.code not in RESET_REFUSALS:  # 403 of these is a refusal to show, not "not yours"
             ensure_shown(problem)
@@ -150,17 +145,20 @@ async def deactivate(subscription_id: str, key_id: str, browser: BrowserDep) -> 
     """Seats' deactivation with the key the confirmation was rendered with: a double click or a
     resubmitted form is one deactivation."""
     subscription_id, key_id = valid_id(subscription_id), valid_id(key_id)
-    form = await browser.form()
-    token = browser.token
-    key = idempotency_key(form)
     try:
-        await browser.upstream.seats.command(
-            "POST", f"/subscriptions/{subscription_id}/keys/{key_id}/deactivation", token, key
-        )
+        await _deactivate_key(browser, subscription_id, key_id)
     except UpstreamProblem as problem:
         ensure_shown(problem)
         return await _devices(browser, subscription_id, problem=problem, status_code=problem.status)
     return browser.redirect(f"/subscriptions/{subscription_id}/devices?deactivated={key_id}")
+
+
+async def _deactivate_key(browser: BrowserDep, subscription_id: str, key_id: str) -> None:
+    """Seats' deactivation of a key, by its holder or the administrator, with the form's
+    Idempotency-Key (a double click or a resubmitted form is one deactivation)."""
+    key = idempotency_key(await browser.form())
+    path = f"/subscriptions/{subscription_id}/keys/{key_id}/deactivation"
+    await browser.upstream.seats.command("POST", path, browser.token, key)
 
 
 async def _devices(

@@ -11,7 +11,7 @@ from datetime import datetime
 from contracts.errors import not_found
 from contracts.identity import SignedOut
 from seats.domain import leases as rules
-from seats.domain.leases import DEFAULT_POLICY, Lease, LeasePolicy, Offer
+from seats.domain.leases import DEFAULT_POLICY, Lease, LeasePolicy, Offer, Standing
 from seats.domain.pools import SeatPool
 from seats.domain.users import SeatUser
 from seats.store.uow import SeatsUnitOfWork
@@ -39,18 +39,8 @@ async def acquire(
     pool = await uow.pools.get(subscription_id, lock=True)
     standing = await uow.users.standing(pool, caller)
     now = uow.now()
-    lease = rules.acquire(
-        pool,
-        standing,
-        await uow.leases.count_live(subscription_id, now),
-        lease_id=str(uuid.uuid4()),
-        person_id=caller.person_id,
-        email=caller.email,
-        session_id=session_id,
-        at=now,
-        policy=policy,
-    )
-    return await _taken(lease, uow)
+    live = await uow.leases.count_live(subscription_id, now)
+    return await _take(pool, standing, live, caller, session_id, uow, policy)
 
 
 async def acquire_for_product(
@@ -72,15 +62,28 @@ async def acquire_for_product(
         standing = await uow.users.standing(pool, caller)
         offers.append(Offer(pool, standing, await uow.leases.count_live(subscription_id, now)))
     best = rules.best_offer(offers, product)
+    return await _take(best.pool, best.standing, best.live_leases, caller, session_id, uow, policy)
+
+
+async def _take(
+    pool: SeatPool,
+    standing: Standing,
+    live_leases: int,
+    caller: Caller,
+    session_id: str | None,
+    uow: SeatsUnitOfWork,
+    policy: LeasePolicy,
+) -> Lease:
+    """R26: a seat of `pool` for the caller, bound to their sign-in, if one is free."""
     lease = rules.acquire(
-        best.pool,
-        best.standing,
-        best.live_leases,
+        pool,
+        standing,
+        live_leases,
         lease_id=str(uuid.uuid4()),
         person_id=caller.person_id,
         email=caller.email,
         session_id=session_id,
-        at=now,
+        at=uow.now(),
         policy=policy,
     )
     return await _taken(lease, uow)
