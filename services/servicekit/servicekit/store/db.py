@@ -100,7 +100,16 @@ class Database:
 
 
 def _sqlite_reader(url: URL) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=2, max_overflow=0, pool_timeout=60)
+    # Nothing to roll back when a connection goes back: it never begins a transaction and cannot
+    # write (query_only). The pool's default rollback was a worker-thread hop on every read.
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": 30},
+        pool_size=2,
+        max_overflow=0,
+        pool_timeout=60,
+        pool_reset_on_return=None,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
