@@ -38,12 +38,12 @@ async def measure_level(
 ) -> dict:
     """Throughput (closed loop), then latency at half that rate, and what it cost."""
     before, events_before = costs(stack), events.count
-    elapsed, flows = await closed_loop(driver, seconds, concurrency)
+    elapsed, flows = await closed_loop(driver.run_flow, seconds, concurrency)
     after = costs(stack)
     completed = max(1, len(flows))
     flows_per_s = completed / elapsed
     rate = max(0.5, flows_per_s / 2)
-    _, paced = await open_loop(driver, rate, latency_seconds)
+    _, paced = await open_loop(driver.run_flow, rate, latency_seconds)
     return {
         "history": history,
         "flows": completed,
@@ -125,7 +125,7 @@ async def bench_flows(
     mails = await MailWatch(stack.config.mail_dir).start()
     driver = FlowDriver({s: stack.config.url(s) for s in SERVICES}, events, mails)
     await driver.register_customers(8)
-    await closed_loop(driver, 3.0, concurrency)  # warm-up: connections, statement caches, lazy imports
+    await closed_loop(driver.run_flow, 3.0, concurrency)  # warm-up: connections, statement caches, lazy imports
     runs, seeded = [], 0
     for history in histories:
         if history > seeded:

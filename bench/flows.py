@@ -11,7 +11,9 @@ import asyncio
 import itertools
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
 
@@ -32,6 +34,9 @@ HOPS = (
 )
 PUBLIC_TOPICS = ["subscriptions.events.v1", "seats.events.v1", "billing.events.v1", "notifications.events.v1"]
 HOP_TIMEOUT = 60.0
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -157,28 +162,29 @@ def flow_hops(marks: list[float]) -> dict[str, float]:
     return {hop: max(0.0, span) for hop, span in zip(HOPS, spans, strict=True)}
 
 
-async def closed_loop(driver: FlowDriver, seconds: float, concurrency: int) -> tuple[float, list[dict]]:
-    """`concurrency` administrators, each starting a new flow when the last one ends, for
-    `seconds`. Returns the flows completed within that time; the ones still running then
-    are awaited (so they do not spill into what is measured next) but not counted."""
+async def closed_loop(work: Callable[[], Awaitable[T]], seconds: float, concurrency: int) -> tuple[float, list[T]]:
+    """`concurrency` callers, each starting `work` again when the last one ends (a flow, an
+    access check), for `seconds`. Returns what completed within that time; what is still
+    running then is awaited (so it does not spill into what is measured next) but not counted."""
     started = time.monotonic()
     deadline = started + seconds
-    finished: list[tuple[float, dict[str, float]]] = []
+    finished: list[tuple[float, T]] = []
 
-    async def administrator() -> None:
+    async def caller() -> None:
         while time.monotonic() < deadline:
-            hops = await driver.run_flow()
-            finished.append((time.monotonic(), hops))
+            done = await work()
+            finished.append((time.monotonic(), done))
 
-    await asyncio.gather(*(administrator() for _ in range(concurrency)))
-    return seconds, [hops for at, hops in finished if at <= deadline]
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    return seconds, [done for at, done in finished if at <= deadline]
 
 
-async def open_loop(driver: FlowDriver, rate: float, seconds: float) -> tuple[float, list[dict]]:
-    """New flows at a fixed rate whatever happens to earlier ones, as real customers arrive."""
-    tasks, started = [], time.monotonic()
+async def open_loop(work: Callable[[], Coroutine[Any, Any, T]], rate: float, seconds: float) -> tuple[float, list[T]]:
+    """`work` started at a fixed rate whatever happens to earlier ones, as real customers arrive."""
+    tasks: list[asyncio.Task[T]] = []
+    started = time.monotonic()
     for n in range(max(1, int(rate * seconds))):
         await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
-        tasks.append(asyncio.create_task(driver.run_flow()))
+        tasks.append(asyncio.create_task(work()))
     results = await asyncio.gather(*tasks)
     return time.monotonic() - started, list(results)

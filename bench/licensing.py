@@ -21,15 +21,17 @@ sustained with both; the CPU per call is the server's own, whatever the generato
 from __future__ import annotations
 
 import asyncio
+import itertools
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import httpx
 
 from bench.customer import BenchCustomer
+from bench.flows import closed_loop, open_loop
 from bench.report import percentiles
 from bench.stack import process_cost
 from devkit.devstack import DevStack, free_port
@@ -41,49 +43,33 @@ CONCURRENCY = 8
 Call = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
 
-async def closed_loop(client: httpx.AsyncClient, call: Call, seconds: float, pid: int) -> dict[str, float]:
-    """`CONCURRENCY` callers one after the other for `seconds`: calls/s and the server's CPU
-    per call (ms)."""
-    count = 0
-    deadline = time.perf_counter() + seconds
+def timed(client: httpx.AsyncClient, call: Call) -> Callable[[], Coroutine[Any, Any, float]]:
+    """One call after another (each about the next of the users), refused ones raising: its
+    latency in ms, for the bench's loops (`bench.flows`)."""
+    numbers = itertools.count()
 
-    async def caller(offset: int) -> None:
-        nonlocal count
-        n = offset
-        while time.perf_counter() < deadline:
-            answer = await call(client, n)
-            if answer.status_code >= 400:
-                raise RuntimeError(f"licensing bench: {answer.status_code} {answer.text[:300]}")
-            count += 1
-            n += CONCURRENCY
+    async def work() -> float:
+        started = time.perf_counter()
+        answer = await call(client, next(numbers))
+        if answer.status_code >= 400:
+            raise RuntimeError(f"licensing bench: {answer.status_code} {answer.text[:300]}")
+        return (time.perf_counter() - started) * 1000
 
-    cpu_before, started = process_cost(pid).cpu_seconds, time.perf_counter()
-    await asyncio.gather(*(caller(i) for i in range(CONCURRENCY)))
-    elapsed, cpu = time.perf_counter() - started, process_cost(pid).cpu_seconds - cpu_before
+    return work
+
+
+async def saturated(client: httpx.AsyncClient, call: Call, seconds: float, pid: int) -> dict[str, float]:
+    """`CONCURRENCY` callers for `seconds`: calls/s and the serving process's CPU per call (ms)."""
+    cpu_before = process_cost(pid).cpu_seconds
+    elapsed, done = await closed_loop(timed(client, call), seconds, CONCURRENCY)
+    cpu, count = process_cost(pid).cpu_seconds - cpu_before, len(done)
     return {"calls": count, "per_s": count / elapsed, "cpu_ms_per_call": 1000 * cpu / max(1, count)}
 
 
-async def open_loop(client: httpx.AsyncClient, call: Call, rate: float, seconds: float) -> dict[str, float]:
+async def below_saturation(client: httpx.AsyncClient, call: Call, rate: float, seconds: float) -> dict[str, float]:
     """Calls started on a fixed schedule of `rate` a second, whether or not the earlier ones
     answered: the latency (ms) a product sees below saturation."""
-    latencies: list[float] = []
-    tasks = []
-
-    async def one(n: int) -> None:
-        started = time.perf_counter()
-        answer = await call(client, n)
-        if answer.status_code < 400:
-            latencies.append((time.perf_counter() - started) * 1000)
-
-    interval, begin = 1.0 / max(rate, 1.0), time.perf_counter()
-    n = 0
-    while (now := time.perf_counter()) - begin < seconds:
-        due = begin + n * interval
-        if now < due:
-            await asyncio.sleep(due - now)
-        tasks.append(asyncio.create_task(one(n)))
-        n += 1
-    await asyncio.gather(*tasks)
+    _, latencies = await open_loop(timed(client, call), rate, seconds)
     return {"rate": rate, "calls": len(latencies), **percentiles(latencies)}
 
 
@@ -227,12 +213,12 @@ async def bench_licensing(stack: DevStack, seconds: float, latency_seconds: floa
                 ("GET /access?signed=true", access(True), seats_pid),
                 ("POST /leases/{id}/heartbeat", heartbeat, seats_pid),
             ):
-                await closed_loop(client, call, min(1.0, seconds), pid)  # warm-up
-                saturated = await closed_loop(client, call, seconds, pid)
-                half = await open_loop(client, call, saturated["per_s"] / 2, latency_seconds)
-                rows.append({"call": name, **saturated, "half_rate": half})
+                await saturated(client, call, min(1.0, seconds), pid)  # warm-up
+                full = await saturated(client, call, seconds, pid)
+                half = await below_saturation(client, call, full["per_s"] / 2, latency_seconds)
+                rows.append({"call": name, **full, "half_rate": half})
                 print(
-                    f"  licensing {name}: {saturated['per_s']:.0f}/s, {saturated['cpu_ms_per_call']:.2f} ms CPU, "
+                    f"  licensing {name}: {full['per_s']:.0f}/s, {full['cpu_ms_per_call']:.2f} ms CPU, "
                     f"p99 {half['p99']:.1f} ms at {half['rate']:.0f}/s",
                     flush=True,
                 )

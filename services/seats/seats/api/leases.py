@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
+from seats.adapters.signing import EntitlementSigner
 from seats.api.deps import SettingsDep, SignerDep
 from seats.api.schemas import ADMINISTRATOR, PAGINATED, SEAT_HOLDER, command_answer
 from seats.domain.leases import Lease
@@ -58,7 +59,7 @@ class LeaseView(BaseModel):
         )
 
 
-async def signed(lease: Lease, uow: SeatsUnitOfWork, signer: SignerDep) -> LeaseView:
+async def signed(lease: Lease, uow: SeatsUnitOfWork, signer: EntitlementSigner) -> LeaseView:
     """The lease with its entitlement, signed (issue 14): what a product keeps for offline use."""
     entitlement = await lease_entitlement(uow, lease.lease_id, lease.product, signer)
     return LeaseView.of(lease).model_copy(update={"entitlement": entitlement})
