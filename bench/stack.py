@@ -6,6 +6,7 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from devkit.devstack import HTTP_PARTS, DevStack, StackConfig
@@ -29,6 +30,8 @@ def start_stack(backend: str, var_dir: Path) -> DevStack:
         "TOKEN_SECRET": secrets.token_urlsafe(48),
         "SEATS_ENTITLEMENT_KEYS": f"bench:{secrets.token_urlsafe(32)}",
         "OPERATOR_TOKEN": secrets.token_urlsafe(32),  # the licensing part registers a product client
+        # Billing refuses to name its packaged demo sellers on the system clock unless told to.
+        "BILLING_SELLERS_FILE": str(resources.files("billing.adapters").joinpath("demo_sellers.toml")),
     }
     config = StackConfig.isolated(var_dir, extra_env=env, **extra)
     return DevStack(config).start()

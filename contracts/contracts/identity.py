@@ -9,6 +9,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from contracts.envelope import Event
+from contracts.parties import AccountBillingDetails
 from contracts.values import Contact
 
 
@@ -66,6 +67,19 @@ class ContactAdded(Event):
         description="True when the contact is a seat user seats invited (R39): seats mailed the "
         "invitation, so no contact invitation goes out; `added_by` is who invited them.",
     )
+
+    key_field: ClassVar[str] = "account_id"
+
+
+class BillingDetailsChanged(Event):
+    """The account's billing details were set or changed (issue 15): billing prints them on the
+    invoices it issues from then on; an invoice already issued never changes."""
+
+    type: ClassVar[str] = "identity.billing_details_changed"
+    account_id: str = Field(description="The customer account.")
+    details: AccountBillingDetails = Field(description="Legal name, billing address, VAT number, invoicing e-mail.")
+    changed_by: str = Field(description="Person id of whoever changed them.")
+    changed_at: datetime = Field(description="When.")
 
     key_field: ClassVar[str] = "account_id"
 

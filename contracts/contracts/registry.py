@@ -15,6 +15,7 @@ _BY_TOPIC: dict[topics.Topic, tuple[type[Event], ...]] = {
         identity.AccountVerificationLapsed,
         identity.SignedOut,
         identity.AccountWithdrawn,
+        identity.BillingDetailsChanged,
     ),
     topics.IDENTITY_INTERNAL: (
         identity.VerificationEmailRequested,

@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 from contracts import billing, identity, notifications, seats, subscriptions
 from contracts.envelope import Envelope, Event
+from contracts.parties import AccountBillingDetails, PostalAddress
 from contracts.proration import days_between, prorated_amount, round_half_up
 from contracts.registry import EVENT_TYPES, topic_for
 from contracts.values import BillingCycle, Contact, LicenceType, Money, Software
@@ -1196,6 +1197,19 @@ def account_withdrawn(**overrides: Any) -> identity.AccountWithdrawn:
     return identity.AccountWithdrawn(**{"account_id": ACCOUNT_ID, "withdrawn_at": T0, **overrides})
 
 
+def billing_details_changed(**overrides: Any) -> identity.BillingDetailsChanged:
+    """Account `a-1`'s billing details set by ADA at T0: a French company with a VAT number (issue 15)."""
+    details = AccountBillingDetails(
+        legal_name="Atelier Dupont SARL",
+        address=PostalAddress(line1="3 rue Neuve", postcode="69001", city="Lyon", country="FR"),
+        vat_number="FR40303265045",
+        invoicing_email="compta@dupont.example",
+    )
+    return identity.BillingDetailsChanged(
+        **{"account_id": ACCOUNT_ID, "details": details, "changed_by": ADA.person_id, "changed_at": T0, **overrides}
+    )
+
+
 def verification_email_requested(**overrides: Any) -> identity.VerificationEmailRequested:
     """ADA's verification link, asked for at T0 and working for 48 hours. The token is a
     placeholder: the event is internal because real ones carry a secret."""
@@ -1506,6 +1520,7 @@ FACTORIES: dict[type[Event], Callable[..., Event]] = {
     identity.AccountVerificationLapsed: account_verification_lapsed,
     identity.SignedOut: signed_out,
     identity.AccountWithdrawn: account_withdrawn,
+    identity.BillingDetailsChanged: billing_details_changed,
     identity.VerificationEmailRequested: verification_email_requested,
     identity.RegistrationAttempted: registration_attempted,
     identity.PasswordResetRequested: password_reset_requested,

@@ -5,14 +5,17 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from billing.adapters.sellers import load_sellers
 from billing.api import invoices, lines
 from billing.domain.invoices import MONTHLY_RUN
-from billing.handlers.invoices import run_monthly_invoicing
+from billing.handlers.buyers import billing_details_changed
+from billing.handlers.invoices import Invoicing, run_monthly_invoicing
 from billing.handlers.subscriptions import bill
 from billing.settings import BillingSettings
 from billing.store.tables import metadata
 from billing.store.uow import BillingUnitOfWork
 from contracts import topics
+from contracts.identity import BillingDetailsChanged
 from contracts.seats import SeatDecreaseScheduled, SeatQuantityChanged
 from contracts.subscriptions import (
     AddonAdded,
@@ -34,6 +37,7 @@ def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceR
     settings = settings or BillingSettings()
     runtime = ServiceRuntime(settings, metadata, unit_of_work=BillingUnitOfWork, **overrides)
     portal_url = settings.resolved_portal_url()
+    invoicing = Invoicing(sellers=load_sellers(settings.sellers_file or None), portal_url=portal_url)  # checked now
 
     # Every event that changes billing's view of a subscription, from both topics (R29, R30).
     events = runtime.consumer("billing")
@@ -49,13 +53,17 @@ def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceR
         SeatQuantityChanged,
         SeatDecreaseScheduled,
     ):
-        events.on(event_type, partial(bill, portal_url=portal_url))
+        events.on(event_type, partial(bill, invoicing=invoicing))
+    # Who is billed: the account's billing details, as identity publishes them (issue 15). The
+    # first group reads identity's topic anyway (the kit records ended sessions from it).
+    events.on(BillingDetailsChanged, billing_details_changed)
     events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS)
 
-    runtime.scheduler.on(MONTHLY_RUN, partial(run_monthly_invoicing, portal_url=portal_url))
+    runtime.scheduler.on(MONTHLY_RUN, partial(run_monthly_invoicing, with_=invoicing))
 
     app = service_app(
         runtime, lines.router, invoices.router, title="Entitle billing", description="Invoice lines and invoices."
     )
     app.state.portal_url = portal_url
+    app.state.invoicing = invoicing
     return runtime

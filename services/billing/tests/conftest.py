@@ -226,7 +226,7 @@ class BillingDriver(ServiceDriver[BillingUnitOfWork]):
     async def apply_as(self, event: Event, envelope: Envelope) -> Envelope:
         """`event` as `envelope` says (a replay, even past the inbox, when given one already applied)."""
         async with self.runtime.uow(cause=envelope) as uow:
-            await bill(event, uow, self.runtime.app.state.portal_url)
+            await bill(event, uow, self.runtime.app.state.invoicing)
             await uow.commit()
         return envelope
 

@@ -46,7 +46,7 @@ async def test_invoices_come_newest_first_a_page_at_a_time_each_once(service, ev
         await service.driver.apply(*events.bought(sid=f"s-{n}"))  # annual: one invoice each at once
     seen, pages = await every_page(service, "/invoices?limit=2", as_(service, ADA))
     numbers = [invoice["number"] for invoice in seen]
-    assert (numbers, pages) == ([f"INV-2026-00000{n}" for n in (5, 4, 3, 2, 1)], 3)
+    assert (numbers, pages) == ([f"BE-INV-2026-00000{n}" for n in (5, 4, 3, 2, 1)], 3)
     too_big = await service.get(f"/invoices?limit={MAX_PAGE_SIZE + 1}", headers=as_(service, ADA))
     assert too_big.status_code == 422
 

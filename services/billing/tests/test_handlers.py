@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from billing.adapters.rendering import render_invoice
+from billing.handlers.buyers import billing_details_changed
+from billing.handlers.subscriptions import order_buyer
+from contracts import testing
+from contracts.parties import AccountBillingDetails
+from contracts.subscriptions import BillingDetails as OrderDetails
 from contracts.values import BillingCycle
+
+
+def order_buyer_of(details: OrderDetails) -> AccountBillingDetails:
+    return order_buyer(testing.purchased(billing=details))
 
 
 async def published(driver, event_type: str) -> list[dict]:
@@ -27,11 +36,14 @@ async def fire_monthly_run(driver, clock, at: datetime) -> None:
 async def test_R30_annual_activation_is_invoiced_at_once_with_the_years_charge(driver, clock, events):
     await driver.apply(*events.bought(quantity=3, po="PO-7"))
     [invoice] = await invoices_of(driver)
-    assert (invoice.number, invoice.kind.value, invoice.po_number) == ("INV-2026-000001", "invoice", "PO-7")
-    assert invoice.total.amount_minor == 3 * 36500
+    assert (invoice.number, invoice.kind.value, invoice.po_number) == ("BE-INV-2026-000001", "invoice", "PO-7")
+    # No billing details yet: the default seller's domestic rate (BE, 21 %), once on the sum.
+    assert (invoice.net_total.amount_minor, invoice.vat_total.amount_minor) == (3 * 36500, 22995)
+    assert invoice.total.amount_minor == 3 * 36500 + 22995
     [issued] = await published(driver, "billing.invoice_issued")
     assert issued["url"] == f"{driver.runtime.settings.portal_url}/invoices/{invoice.invoice_id}"
-    assert issued["total"]["amount_minor"] == sum(l["amount"]["amount_minor"] for l in issued["lines"])
+    assert issued["net_total"]["amount_minor"] == sum(l["amount"]["amount_minor"] for l in issued["lines"])
+    assert issued["total"]["amount_minor"] == issued["net_total"]["amount_minor"] + issued["vat_total"]["amount_minor"]
     assert issued["administrator"]["email"] == events.ADA.email
 
 
@@ -39,7 +51,7 @@ async def test_R29_R30_a_seat_increase_on_an_annual_term_is_invoiced_at_once_and
     await driver.apply(*events.bought())
     await driver.apply(events.seats_changed(2, 5, events.START + timedelta(days=73)))
     numbers = sorted(i.number for i in await invoices_of(driver))
-    assert numbers == ["INV-2026-000001", "INV-2026-000002"]
+    assert numbers == ["BE-INV-2026-000001", "BE-INV-2026-000002"]
     [adjusted] = await published(driver, "billing.invoice_adjusted")
     assert adjusted["amount"]["amount_minor"] == 3 * 36500 * 292 // 365
 
@@ -74,7 +86,7 @@ async def test_R32_a_credit_exceeding_the_charges_is_a_credit_note(driver, clock
         )
     )
     numbers = sorted(i.number for i in await invoices_of(driver))
-    assert numbers == ["CN-2026-000001", "INV-2026-000001"]
+    assert numbers == ["BE-CN-2026-000001", "BE-INV-2026-000001"]
     assert len(await published(driver, "billing.invoice_adjusted")) == 2
 
 
@@ -125,3 +137,40 @@ async def test_R30_a_monthly_line_arriving_after_its_run_was_forgotten_waits_for
     clock.set(datetime(2026, 4, 20, tzinfo=UTC))  # the line's own run (2026-02-01) is long done and forgotten
     await driver.apply(*events.bought(cycle=BillingCycle.MONTHLY, end=datetime(2026, 2, 5, 9, tzinfo=UTC)))
     assert [job_id for job_id, _ in await driver.pending_jobs()] == ["monthly_invoicing:2026-05"]
+
+
+async def test_issue15_the_buyer_is_the_accounts_billing_details_from_identity_and_picks_the_seller(driver, events):
+    changed = testing.billing_details_changed()
+    async with driver.uow() as uow:
+        await billing_details_changed(changed, uow)
+        await uow.commit()
+    await driver.apply(*events.bought(quantity=3))
+    [invoice] = await invoices_of(driver)
+    assert (invoice.number, invoice.buyer.legal_name, invoice.buyer.email) == (
+        "FR-INV-2026-000001",
+        "Atelier Dupont SARL",
+        "compta@dupont.example",
+    )
+    assert (invoice.net_total.amount_minor, invoice.vat_total.amount_minor) == (109500, 21900)  # FR 20 %
+    [issued] = await published(driver, "billing.invoice_issued")
+    assert (issued["seller_id"], issued["invoicing_email"]) == ("FR", "compta@dupont.example")
+
+
+async def test_issue15_R45_an_orders_billing_details_stand_until_identity_publishes_the_accounts(driver, events):
+    order = OrderDetails(
+        company_name="Klant BV",
+        contact_name="Kees",
+        billing_email="facturen@klant.example",
+        address="Damrak 1",
+        postal_code="1012 LG",
+        city="Amsterdam",
+        country="NL",
+        vat_number="NL004495445B01",
+    )
+    purchased, activated = events.bought(quantity=1)
+    await driver.apply(purchased.model_copy(update={"billing": order}), activated)
+    [invoice] = await invoices_of(driver)
+    assert (invoice.buyer.legal_name, invoice.vat_total.amount_minor) == ("Klant BV", 0)  # BE→NL reverse charge
+    async with driver.uow() as uow:  # a later order does not replace them
+        later = order.model_copy(update={"company_name": "Other BV"})
+        assert not await uow.buyers.record("a-1", order_buyer_of(later), events.START, from_order=True)

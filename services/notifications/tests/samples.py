@@ -88,7 +88,7 @@ def invoice(locale: str = "en", po_number: str | None = "PO-<7>") -> InvoiceIssu
     ]
     return testing.invoice_issued(
         invoice_id="inv-1",
-        number="INV-2026-000042",
+        number="BE-INV-2026-000042",
         administrator=admin(locale),
         po_number=po_number,
         lines=lines,

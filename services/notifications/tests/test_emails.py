@@ -77,7 +77,7 @@ def test_R33_an_issued_invoice_goes_to_the_administrator_about_the_account():
         ACCOUNT,
     )
     assert (request.facts["number"], request.facts["total"], request.facts["po_number"]) == (
-        "INV-2026-000042",
+        "BE-INV-2026-000042",
         "368.00 EUR",
         "PO-<7>",
     )

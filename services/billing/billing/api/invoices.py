@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from billing.adapters.rendering import render_invoice
 from billing.api.deps import PortalUrl
 from billing.api.schemas import PAGES, LineView
-from billing.domain.invoices import Invoice
+from billing.domain.invoices import Invoice, vat_summary_view
+from billing.domain.parties import Buyer, Seller
 from billing.store.uow import BillingUnitOfWork
+from contracts.billing import VatSubtotalView
 from contracts.errors import Refusal, RuleViolation, not_found
+from contracts.parties import PostalAddress
 from contracts.values import Money
 from servicekit.http.auth import Caller
 from servicekit.http.deps import CurrentCaller
@@ -41,12 +44,26 @@ class InvoiceSummary(BaseModel):
     kind: str
     po_number: str | None
     issued_at: datetime
-    total: Money
+    due_on: date
+    net_total: Money = Field(description="The exact sum of the lines (R32).")
+    vat_total: Money = Field(description="The VAT summary's sum.")
+    total: Money = Field(description="Payable: net_total + vat_total.")
+    payment_reference: str = Field(description="ISO 11649 creditor reference (`RF…`) a transfer should quote.")
     url: str
+
+
+class PartyView(BaseModel):
+    legal_name: str
+    address: PostalAddress | None
+    vat_number: str | None
 
 
 class InvoiceView(InvoiceSummary):
     account_id: str
+    seller: PartyView | None = Field(description="Null for invoices issued before sellers were recorded.")
+    buyer: PartyView
+    vat: list[VatSubtotalView]
+    corrects: str | None = Field(description="A credit note: the number of the invoice it corrects.")
     lines: list[LineView]
 
 
@@ -57,9 +74,17 @@ def _summary(invoice: Invoice, portal_url: str) -> dict[str, Any]:
         kind=invoice.kind.value,
         po_number=invoice.po_number,
         issued_at=invoice.issued_at,
+        due_on=invoice.due_on,
+        net_total=invoice.net_total,
+        vat_total=invoice.vat_total,
         total=invoice.total,
+        payment_reference=invoice.payment_reference,
         url=f"{portal_url}/invoices/{invoice.invoice_id}",
     )
+
+
+def _party(party: Seller | Buyer) -> PartyView:
+    return PartyView(legal_name=party.legal_name, address=party.address, vat_number=party.vat_number)
 
 
 @router.get(
@@ -136,5 +161,11 @@ async def invoice(
     if accept and "text/html" in accept:
         return HTMLResponse(render_invoice(found))
     return InvoiceView(
-        **_summary(found, portal_url), account_id=found.account_id, lines=[LineView.of(line) for line in found.lines]
+        **_summary(found, portal_url),
+        account_id=found.account_id,
+        seller=_party(found.seller) if found.seller else None,
+        buyer=_party(found.buyer),
+        vat=vat_summary_view(found),
+        corrects=found.corrects,
+        lines=[LineView.of(line) for line in found.lines],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from billing.domain.lines import InvoiceLine
 from contracts.values import Money
@@ -29,7 +29,15 @@ class LineView(BaseModel):
     days_in_term: int
     amount: Money
     invoice_id: str | None
+    vat_rate: str | None = Field(None, description="Once invoiced: the VAT rate in percent, e.g. `21`.")
+    vat: Money | None = Field(None, description="Once invoiced: the line's share of its invoice's VAT at that rate.")
 
     @classmethod
     def of(cls, line: InvoiceLine) -> LineView:
-        return cls(**{k: getattr(line, k) for k in cls.model_fields if k != "kind"}, kind=line.kind.value)
+        plain = {k: getattr(line, k) for k in cls.model_fields if k not in ("kind", "vat_rate", "vat")}
+        return cls(
+            **plain,
+            kind=line.kind.value,
+            vat_rate=str(line.vat.rate) if line.vat else None,
+            vat=line.vat.tax if line.vat else None,
+        )

@@ -10,9 +10,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
 
+from billing.domain.vat import VatCategory
 from contracts.proration import days_between, prorated_amount
 from contracts.values import BillingCycle, Money
 
@@ -25,6 +27,16 @@ class LineKind(str, Enum):
     TIER_CHARGE = "tier_charge"  # the new tier for the rest of the term (R12)
     ADDON = "addon"  # an add-on module, prorated (R20)
     ADDON_TERM = "addon_term"  # every add-on of a renewed term, in one line (R20)
+
+
+@dataclass(frozen=True)
+class LineVat:
+    """A line's VAT once invoiced: its category and rate, and its share of the invoice's VAT
+    for that rate (billing.domain.vat: computed per rate, shared out by largest remainder)."""
+
+    category: VatCategory
+    rate: Decimal
+    tax: Money
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,7 @@ class InvoiceLine:
     caused_by: str
     cycle: BillingCycle | None = None  # None until billing knows the subscription's cycle
     invoice_id: str | None = None
+    vat: LineVat | None = None  # set when an invoice takes the line
 
     @property
     def proration_factor(self) -> Fraction:

@@ -10,18 +10,22 @@ from billing.domain import subscriptions
 from billing.domain.lines import InvoiceLine
 from billing.domain.subscriptions import BilledEvent, SubscriptionView
 from billing.handlers import consistency
-from billing.handlers.invoices import issue_due_at_once
+from billing.handlers.invoices import Invoicing, issue_due_at_once
 from billing.store.uow import BillingUnitOfWork
 from contracts.billing import InvoiceAdjusted
 from contracts.errors import InconsistentEvent
+from contracts.parties import AccountBillingDetails, PostalAddress
+from contracts.subscriptions import SubscriptionPurchased
 
 log = logging.getLogger("billing.handlers")
 
 
-async def bill(event: BilledEvent, uow: BillingUnitOfWork, portal_url: str) -> None:
-    """R29, R30: any event billing reads (`app.py` lists them); `portal_url` is where the
-    invoices it issues are read."""
+async def bill(event: BilledEvent, uow: BillingUnitOfWork, invoicing: Invoicing) -> None:
+    """R29, R30: any event billing reads (`app.py` lists them); `invoicing` says who sells and
+    where the invoices it issues are read."""
     caused_by = uow.cause.id if uow.cause else ""
+    if isinstance(event, SubscriptionPurchased) and event.billing is not None:
+        await uow.buyers.record(event.account_id, order_buyer(event), uow.now(), from_order=True)
     found = await uow.subscriptions.view(event.subscription_id, lock=True)
     if consistency.verdict(found, event) is consistency.Verdict.WAIT:  # or InconsistentEvent
         await uow.subscriptions.park(event, caused_by, uow.now())
@@ -35,7 +39,7 @@ async def bill(event: BilledEvent, uow: BillingUnitOfWork, portal_url: str) -> N
         if await uow.lines.add_line(line) and line.prorated:
             await uow.publish(adjusted(line))
     if lines:
-        await issue_due_at_once(view, caused_by, uow, portal_url)
+        await issue_due_at_once(view, caused_by, uow, invoicing)
 
 
 async def _apply_parked(view: SubscriptionView, uow: BillingUnitOfWork) -> list[InvoiceLine]:
@@ -52,6 +56,25 @@ async def _apply_parked(view: SubscriptionView, uow: BillingUnitOfWork) -> list[
             continue
         lines += subscriptions.apply(view, event, caused_by)
     return lines
+
+
+def order_buyer(event: SubscriptionPurchased) -> AccountBillingDetails:
+    """R45: the billing details an order captured, as the account's until identity publishes
+    the account's own (issue 15)."""
+    assert event.billing is not None
+    details = event.billing
+    return AccountBillingDetails(
+        legal_name=details.company_name,
+        address=PostalAddress(
+            line1=details.address,
+            line2=details.address_extra,
+            postcode=details.postal_code,
+            city=details.city,
+            country=details.country,
+        ),
+        vat_number=details.vat_number,
+        invoicing_email=details.billing_email,
+    )
 
 
 def adjusted(line: InvoiceLine) -> InvoiceAdjusted:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from billing.domain.lines import InvoiceLine, LineKind
+from billing.domain.lines import InvoiceLine, LineKind, LineVat
+from billing.domain.vat import VatCategory
 from billing.store.tables import invoice_lines
 from contracts.values import BillingCycle, Money
 from servicekit.http.pagination import PageRequest, keyset
@@ -100,10 +102,30 @@ class LineRepository:
                 f"{len(lines) - marked.rowcount} of {len(lines)} lines of invoice "
                 f"{invoice_id} were invoiced meanwhile; issuing again"
             )
+        taxed = [
+            dict(
+                b_line_id=line.line_id,
+                b_category=line.vat.category.value,
+                b_rate=str(line.vat.rate),
+                b_tax=line.vat.tax.amount_minor,
+            )
+            for line in lines
+            if line.vat is not None
+        ]
+        if taxed:
+            await self._conn.execute(_SET_VAT, taxed)
 
     async def _lines(self, query: Select[Any]) -> list[InvoiceLine]:
         rows = await self._conn.execute(query.order_by(invoice_lines.c.period_start, invoice_lines.c.line_id))
         return [_line_of(row) for row in rows]
+
+
+# Each line's share of its invoice's VAT, one statement for all lines (executemany).
+_SET_VAT = (
+    update(invoice_lines)
+    .where(invoice_lines.c.line_id == bindparam("b_line_id"))
+    .values(vat_category=bindparam("b_category"), vat_rate=bindparam("b_rate"), vat_minor=bindparam("b_tax"))
+)
 
 
 def _line_row(line: InvoiceLine) -> dict[str, Any]:
@@ -144,4 +166,11 @@ def _line_of(row: Any) -> InvoiceLine:
         caused_by=row.caused_by,
         cycle=BillingCycle(row.billing_cycle) if row.billing_cycle else None,
         invoice_id=row.invoice_id,
+        vat=None
+        if row.vat_category is None
+        else LineVat(
+            VatCategory(row.vat_category),
+            Decimal(row.vat_rate),
+            Money(amount_minor=row.vat_minor, currency=row.currency),
+        ),
     )

@@ -1,9 +1,9 @@
 """Billing's tables: its view of each subscription, seat events waiting for it, invoice lines,
-invoices and their counters."""
+invoices and their counters, and the buyers' billing details."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from servicekit.store.types import UTCDateTime
 
@@ -72,6 +72,10 @@ invoice_lines = Table(
     Column("caused_by", String(64), nullable=False),
     Column("billing_cycle", String(16), nullable=True),
     Column("invoice_id", String(64), nullable=True, index=True),
+    # Set when an invoice takes the line (issue 15): the rate as exact decimal text ("5.5").
+    Column("vat_category", String(4), nullable=True),
+    Column("vat_rate", String(8), nullable=True),
+    Column("vat_minor", Integer, nullable=True),
     # One line of each kind per causing event, whatever happens to the inbox.
     UniqueConstraint("caused_by", "kind", name="uq_invoice_lines_cause_kind"),
 )
@@ -89,11 +93,35 @@ invoices = Table(
     Column("admin_name", String(200), nullable=False),
     Column("admin_locale", String(8), nullable=False),
     Column("issued_at", UTCDateTime, nullable=False),
-    Column("total_minor", Integer, nullable=False),
+    Column("total_minor", Integer, nullable=False),  # payable: net + VAT
     Column("currency", String(3), nullable=False),
+    # Issue 15: the legal document, frozen when issued. Invoices issued before it have NULL
+    # seller and buyer (their total is their net: no VAT was charged).
+    Column("seller_id", String(8), nullable=True, index=True),
+    Column("seller", Text, nullable=True),  # JSON: the seller block as printed
+    Column("buyer", Text, nullable=True),  # JSON: the buyer block as printed
+    Column("vat_summary", Text, nullable=True),  # JSON: one entry per (category, rate)
+    Column("net_minor", Integer, nullable=True),
+    Column("vat_minor", Integer, nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("payment_reference", String(25), nullable=True, unique=True),
+    Column("language", String(8), nullable=True),
+    Column("corrects", String(32), nullable=True),  # a credit note: the number it corrects
+    Column("reason", String(500), nullable=True),
 )
 
-# One row per number series (`INV-2026`, `CN-2026`), incremented in the issuing transaction.
+# The buyer of each account, as identity last published it (`identity.billing_details_changed`)
+# or, until it does, as an order captured it (R45).
+buyers = Table(
+    "billing_buyers",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("details", Text, nullable=False),  # JSON: contracts.parties.AccountBillingDetails
+    Column("source", String(16), nullable=False),  # identity | order
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
+# One row per number series (`BE-INV-2026`, `FR-CN-2026`), bumped in the issuing transaction.
 invoice_counters = Table(
     "invoice_counters",
     metadata,

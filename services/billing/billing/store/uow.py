@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from billing.store.buyers import BuyerRepository
 from billing.store.invoices import InvoiceRepository
 from billing.store.lines import LineRepository
 from billing.store.subscriptions import SubscriptionRepository
@@ -12,3 +13,4 @@ class BillingUnitOfWork(UnitOfWork):
     subscriptions = repository(SubscriptionRepository)  # billing's view of each, and parked seat events
     lines = repository(LineRepository)
     invoices = repository(InvoiceRepository)
+    buyers = repository(BuyerRepository)  # each account's billing details
