@@ -41,6 +41,7 @@ OPENED_ELSEWHERE = {
     "/catalogue": "test_journeys",
     "/checkout": "test_journeys",
     "/checkout/{subscription_id}/confirmation": "test_journeys",
+    "/company/billing-details": "test_billing_details: set, an invalid VAT number refused (issue 15)",
 }
 # GET routes that are no page of their own.
 NOT_PAGES = {

@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 from billing.adapters.sellers import load_sellers
-from billing.api import invoices, lines
+from billing.api import documents, einvoices, invoices, lines
 from billing.domain.invoices import MONTHLY_RUN
 from billing.handlers.buyers import billing_details_changed
 from billing.handlers.invoices import Invoicing, run_monthly_invoicing
@@ -62,7 +62,13 @@ def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceR
     runtime.scheduler.on(MONTHLY_RUN, partial(run_monthly_invoicing, with_=invoicing))
 
     app = service_app(
-        runtime, lines.router, invoices.router, title="Entitle billing", description="Invoice lines and invoices."
+        runtime,
+        lines.router,
+        documents.router,  # before invoices: `/invoices/{invoice_id}` would take `….pdf` for an id
+        einvoices.router,
+        invoices.router,
+        title="Entitle billing",
+        description="Invoice lines and invoices.",
     )
     app.state.portal_url = portal_url
     app.state.invoicing = invoicing

@@ -84,6 +84,8 @@ async def test_every_billing_operation_says_who_may_call_it_and_answers_a_real_s
         "/subscriptions/{subscription_id}/invoice-lines",
         "/invoices",
         "/invoices/{invoice_id}.html",
+        "/invoices/{invoice_id}.pdf",
+        "/invoices/{invoice_id}/e-invoice",
         "/invoices/{invoice_id}",
     }
     for path, operations in ours.items():

@@ -126,7 +126,7 @@ async def test_R32_the_html_invoice_shows_number_po_lines_and_total_escaped(driv
     [invoice] = await invoices_of(driver)
     html = render_invoice(invoice)
     assert invoice.number in html and "&lt;PO &amp; 1&gt;" in html and "<PO & 1>" not in html
-    assert "730.00 EUR" in html and "2026-01-05" in html and "365/365" in html
+    assert "€730.00" in html and "2026-01-05" in html and "365/365" in html
 
 
 async def test_R30_a_monthly_line_arriving_after_its_run_was_forgotten_waits_for_a_run_still_remembered(

@@ -9,15 +9,17 @@ from fastapi import APIRouter
 
 from contracts import topics
 from contracts.seats import UserInvited
+from contracts.subscriptions import SubscriptionPurchased
 from identity.adapters import redaction
 from identity.api import accounts as accounts_api
+from identity.api import billing_details as billing_details_api
 from identity.api import documents as documents_api
 from identity.api import ops as ops_api
 from identity.api import passwords as passwords_api
 from identity.api import product_clients as product_clients_api
 from identity.api import registration as registration_api
 from identity.api import sessions as sessions_api
-from identity.handlers import accounts, seat_users
+from identity.handlers import accounts, billing_details, seat_users
 from identity.handlers import sessions as sessions_handlers
 from identity.handlers.limits import SignInLimits
 from identity.handlers.product_clients import TokenGrantLimits
@@ -41,6 +43,9 @@ def build(settings: IdentitySettings | None = None, **overrides: Any) -> Service
     events = runtime.consumer("identity")
     events.on(UserInvited, seat_users.seat_user_invited)
     events.attach(topics.SEATS_EVENTS)
+    # Issue 15: an account without billing details takes those its first order gave (R45).
+    events.on(SubscriptionPurchased, billing_details.order_billing_details)
+    events.attach(topics.SUBSCRIPTIONS_EVENTS)
 
     runtime.scheduler.on(VERIFICATION_DEADLINE_JOB, accounts.lapse_verification)
     runtime.add_housekeeping(sessions_handlers.forget_ended_sign_ins)  # R42 rows, 30 days on
@@ -50,6 +55,7 @@ def build(settings: IdentitySettings | None = None, **overrides: Any) -> Service
         passwords_api.router,
         sessions_api.router,
         accounts_api.router,
+        billing_details_api.router,
         documents_api.router,
         ops_api.router,
         documents_api.ops_router,

@@ -98,7 +98,7 @@ async def test_R39_an_invited_seat_user_becomes_a_member_contact_once_whatever_t
     consumer = service.driver.runtime.consumers[0]
     assert (consumer.group, consumer.topics, consumer.processed, consumer.skipped) == (
         "identity",
-        ["seats.events.v1"],
+        ["seats.events.v1", "subscriptions.events.v1"],  # the latter for orders' billing details (issue 15)
         3,
         2,
     )

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from portal.adapters.rendering import Templates
 from portal.adapters.upstream import UpstreamServices
 from portal.api import (
+    billing_details,
     buy,
     company,
     documents,
@@ -96,6 +97,7 @@ def build(
         invitations.router,
         company.router,
         documents.router,
+        billing_details.router,
         invoices.router,
         buy.router,
         title="Entitle portal",

@@ -94,8 +94,8 @@ async def test_R45_a_purchase_without_accepting_the_terms_of_sale_is_refused_and
         ("country", "France", "unknown_country", "'France'"),
         ("country", "ZZ", "unknown_country", "alpha-2"),
         ("vat_number", "FR12345678901", "invalid_vat_number", "'FR12345678901'"),  # check digits wrong
-        ("vat_number", "40303265045", "invalid_vat_number", "country prefix"),  # no prefix
-        ("vat_number", "US123456789", "invalid_vat_number", "EU VAT"),
+        ("vat_number", "BE0403170701", "invalid_vat_number", "starts with FR"),  # another country's (issue 15)
+        ("vat_number", "US123456789", "invalid_vat_number", "'US123456789'"),
     ],
 )
 async def test_R45_a_bad_country_or_vat_number_is_refused_with_a_clear_error(
@@ -106,6 +106,16 @@ async def test_R45_a_bad_country_or_vat_number_is_refused_with_a_clear_error(
     refusal = answer.json()
     assert (refusal["code"], refusal["rule"]) == (code, "R45") and named in refusal["message"]
     assert await driver.published("subscription.purchased") == []
+
+
+async def test_R45_issue_15_a_vat_number_without_its_prefix_takes_the_billing_country_s(service, driver):
+    """The checks are contracts.parties' (as identity's): the address's country says which scheme."""
+    answer = await service.post("/subscriptions", json=purchase(billing={**BILLING, "vat_number": "40303265045"}))
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["billing"]["vat_number"] == "FR40303265045"
+    belgian = {**BILLING, "country": "be", "vat_number": "0403.170.701"}
+    answer = await service.post("/subscriptions", json=purchase(billing=belgian))
+    assert (answer.json()["billing"]["country"], answer.json()["billing"]["vat_number"]) == ("BE", "BE0403170701")
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from identity.api.billing_details import BillingDetailsRequest
 from identity.api.deps import PortalUrlDep
 from identity.api.schemas import ANYONE, CommandAnswer
+from identity.domain import billing_details as billing_rules
 from identity.domain.accounts import CustomerType
 from identity.domain.people import TERMS_VERSION
 from identity.handlers import registration
@@ -47,6 +49,11 @@ class AccountRequest(PersonRequest):
     company_name: Line = Field(min_length=1, max_length=200)
     customer_type: CustomerType | None = Field(
         None, description="Decides the verification documents (R44); may be chosen later."
+    )
+    billing_details: BillingDetailsRequest | None = Field(
+        None,
+        description="The buyer invoices name (issue 15); may be given later. Checked before anything "
+        "is created: 422 `unknown_country` or `invalid_vat_number`.",
     )
 
 
@@ -101,9 +108,17 @@ RESEND_ANSWER = ResendAnswer(status="If this e-mail is registered and not yet ve
     "can verify it (R1, R3).",
 )
 async def register(body: AccountRequest, request: Request, commands: Commands, portal_url: PortalUrlDep) -> Any:
+    # Checked here, before anything: the same refusal whether or not the address is registered.
+    billing = billing_rules.checked(body.billing_details.raw()) if body.billing_details else None
+
     async def act(uow: IdentityUnitOfWork) -> AccountRegistered:
         registered = await registration.register_person(
-            body.registration(), portal_url, uow, company_name=body.company_name, customer_type=body.customer_type
+            body.registration(),
+            portal_url,
+            uow,
+            company_name=body.company_name,
+            customer_type=body.customer_type,
+            billing=billing,
         )
         return AccountRegistered(**_answer(registered), account_id=registered.account_id)
 

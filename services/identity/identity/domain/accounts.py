@@ -250,7 +250,7 @@ def seat_user_contact(
 def ensure_administrator(
     contact: AccountContact,
     message: str = "Only an administrator of this account can add contacts (R4).",
-    rule: str = "R4",
+    rule: str | None = "R4",
 ) -> None:
     if contact.role is not Role.ADMINISTRATOR:
         raise RuleViolation("not_an_administrator", message, rule=rule, refusal=Refusal.FORBIDDEN)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from contracts.identity import AccountRegistered, RegistrationAttempted
+from contracts.parties import AccountBillingDetails
 from identity.adapters import passwords
-from identity.domain import links, people
+from identity.domain import billing_details, links, people
 from identity.domain.accounts import Account, CustomerType, founding_administrator
 from identity.domain.links import LinkState, hash_token
 from identity.domain.people import Person
@@ -45,10 +46,12 @@ async def register_person(
     uow: IdentityUnitOfWork,
     company_name: str | None = None,
     customer_type: CustomerType | None = None,
+    billing: AccountBillingDetails | None = None,
 ) -> Registered:
     """R1: one registration per e-mail. A verified owner keeps it (and is told someone tried);
     an unverified one is replaced by this one (item 14); R4: invitations to the e-mail become
-    memberships. With `company_name`, an account too, with this person as administrator (R3)."""
+    memberships. With `company_name`, an account too, with this person as administrator (R3),
+    and its billing details when given (issue 15)."""
     # The same refusals and the same hashing work whoever owns the address.
     people.ensure_terms_accepted(reg.accept_terms)
     people.check_password_strength(reg.password)
@@ -70,6 +73,8 @@ async def register_person(
     await _accept_invitations(person, uow)
     await send_verification_link(person, base_url, uow)
     account = await _found_account(company_name, person, uow, customer_type) if company_name is not None else None
+    if account is not None and billing is not None:
+        await _set_billing_details(account, billing, person, uow)
     return Registered(person.id, account.id if account else None, person.verified)
 
 
@@ -125,6 +130,17 @@ async def _found_account(
         verification_deadline_job(account.id), VERIFICATION_DEADLINE_JOB, account.id, account.verification_deadline
     )
     return account
+
+
+async def _set_billing_details(
+    account: Account, details: AccountBillingDetails, person: Person, uow: IdentityUnitOfWork
+) -> None:
+    """Issue 15: the details given with the registration, set by its registering person."""
+    changed = billing_details.change(None, account.id, details, person.id, uow.now())
+    assert changed is not None  # a new account has none yet
+    billing, event = changed
+    await uow.billing_details.save(billing)
+    await uow.publish(event)
 
 
 def verification_deadline_job(account_id: str) -> str:

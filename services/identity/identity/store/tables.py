@@ -152,3 +152,22 @@ document_contents = Table(
     Column("document_id", String(64), ForeignKey("account_documents.id", ondelete="CASCADE"), primary_key=True),
     Column("content", LargeBinary, nullable=False),
 )
+
+# Issue 15: the account's billing details (`contracts.parties.AccountBillingDetails`, flattened),
+# one row per account, and who last changed them, when. The VAT number is kept compact with its
+# country prefix, as contracts.parties normalises it.
+billing_details = Table(
+    "billing_details",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("legal_name", String(200), nullable=False),
+    Column("address_line1", String(200), nullable=False),
+    Column("address_line2", String(200), nullable=True),
+    Column("postcode", String(20), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("vat_number", String(20), nullable=True),
+    Column("invoicing_email", String(320), nullable=True),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("changed_by", String(64), nullable=False),
+)

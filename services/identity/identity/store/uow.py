@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from identity.store.accounts import AccountRepository, ContactRepository
+from identity.store.billing_details import BillingDetailsRepository
 from identity.store.documents import DocumentRepository
 from identity.store.links import LinkRepository, ResetRepository
 from identity.store.people import PersonRepository
@@ -23,3 +24,4 @@ class IdentityUnitOfWork(UnitOfWork):
     refresh_tokens = repository(RefreshTokenRepository)
     product_clients = repository(ProductClientRepository)
     throttles = repository(ThrottleRepository)
+    billing_details = repository(BillingDetailsRepository)
