@@ -13,6 +13,7 @@ import typer
 import uvloop
 
 from bench import limits, report
+from bench.documents import bench_documents
 from bench.flows import PUBLIC_TOPICS, FlowDriver, closed_loop, open_loop
 from bench.licensing import bench_licensing
 from bench.portal import bench_portal
@@ -164,6 +165,7 @@ def main(
     portal_requests: int = typer.Option(200, help="Sequential GETs of each portal page."),
     portal_seconds: float = typer.Option(30.0, help="At most this long on each portal page."),
     licensing: bool = typer.Option(True, help="Access checks, heartbeats and offline verification (issue 14)."),
+    documents: bool = typer.Option(True, help="Invoice PDFs, e-invoices and bank files, in this process (issue 15)."),
     out: Path = typer.Option(Path("var/bench"), help="Where the JSON results go."),
 ) -> None:
     """Examples: `make bench`; `make bench BENCH_ARGS="--backends sqlite --history 0,1000"`;
@@ -183,10 +185,14 @@ def main(
             "portal_requests": portal_requests,
             "portal_seconds": portal_seconds,
             "licensing": licensing,
+            "documents": documents,
         },
         "backends": {},
     }
     started = time.perf_counter()
+    if documents:  # no stack: billing's code in this process
+        print("documents: invoice PDFs, e-invoices and bank files", flush=True)
+        results["documents"] = bench_documents()
     for backend in [b.strip() for b in backends.split(",") if b.strip()]:
         if backend not in ("sqlite", "postgresql"):
             raise typer.BadParameter(f"unknown backend {backend!r}: use sqlite or postgresql")

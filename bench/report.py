@@ -68,6 +68,8 @@ def ms(seconds: float) -> str:
 def print_tables(results: dict, console: Console | None = None) -> None:
     console = console or Console(width=None if sys.stdout.isatty() else 120)
     cores = results["machine"]["cores"]
+    if "documents" in results:
+        print_documents(results["documents"], console)
     for backend, report in results["backends"].items():
         if "runs" not in report:  # `--no-flows`: the portal's pages and licensing alone
             if "portal" in report:
@@ -135,6 +137,40 @@ def print_tables(results: dict, console: Console | None = None) -> None:
             print_portal(backend, report["portal"], console)
         if "licensing" in report:
             print_licensing(backend, report["licensing"], console)
+
+
+def print_documents(documents: dict, console: Console) -> None:
+    """Billing's documents and bank files, each beside the library underneath (issue 15)."""
+    table = Table(title=f"invoice documents and bank files (CPU ms, one core, mean of {documents['repeat']})")
+    for name in ("work", "ms", "floor", "floor ms", "× floor"):
+        table.add_column(name, justify="left" if name in ("work", "floor") else "right")
+    rows = [
+        ("PDF/A-3b, one page", documents["pdf_ms"], "WeasyPrint, one paragraph", documents["pdf_floor_ms"]),
+        (
+            f"PDF/A-3b, 60 lines ({documents['pdf_60_lines_pages']} pages)",
+            documents["pdf_60_lines_ms"],
+            "WeasyPrint, one paragraph",
+            documents["pdf_floor_ms"],
+        ),
+        ("Factur-X: embed the CII", documents["facturx_embed_ms"], "-", None),
+        ("CII XML", documents["cii_ms"], "lxml: parse + serialise it", documents["xml_floor_ms"]),
+        ("UBL XML", documents["ubl_ms"], "lxml: parse + serialise the CII", documents["xml_floor_ms"]),
+        (
+            f"camt.053, {documents['camt_entries']:,} entries",
+            documents["camt_ms"],
+            "lxml: parse the same bytes",
+            documents["camt_floor_ms"],
+        ),
+    ]
+    for work, cost, floor_name, floor in rows:
+        table.add_row(
+            work,
+            f"{cost:.2f}",
+            floor_name,
+            f"{floor:.2f}" if floor else "-",
+            f"{cost / floor:.1f}" if floor else "-",
+        )
+    console.print(table)
 
 
 def print_licensing(backend: str, licensing: dict, console: Console) -> None:

@@ -120,3 +120,19 @@ def test_the_portal_part_reads_server_timing_and_prints_a_failed_page_without_fi
     )
     assert "seats GET /subscriptions/{id}/users?limit=100" in out.getvalue()
     assert "failed: GET /subscriptions/x answered 500" in out.getvalue()
+
+
+def test_issue15_the_documents_table_divides_each_cost_by_its_own_floor():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from bench.report import print_documents
+
+    out = StringIO()
+    figures = {"pdf_ms": 340.0, "pdf_floor_ms": 17.0, "pdf_60_lines_ms": 1360.0, "pdf_60_lines_pages": 5}
+    figures |= {"facturx_embed_ms": 16.0, "cii_ms": 0.4, "ubl_ms": 0.3, "xml_floor_ms": 0.08}
+    figures |= {"camt_entries": 10_000, "camt_ms": 1400.0, "camt_floor_ms": 35.0, "repeat": 5}
+    print_documents(figures, Console(file=out, width=160))
+    table = out.getvalue()
+    assert "20.0" in table and "80.0" in table and "40.0" in table and "5.0" in table
