@@ -62,7 +62,17 @@ _BY_TOPIC: dict[topics.Topic, tuple[type[Event], ...]] = {
         seats.LeaseBorrowed,
         seats.LeaseReleased,
     ),
-    topics.BILLING_EVENTS: (billing.InvoiceAdjusted, billing.InvoiceIssued),
+    topics.BILLING_EVENTS: (
+        billing.InvoiceAdjusted,
+        billing.InvoiceIssued,
+        billing.PaymentRecorded,
+        billing.PaymentReversed,
+        billing.InvoiceStateChanged,
+        billing.PaymentReminderDue,
+        billing.SubscriptionsSuspended,
+        billing.SubscriptionsReinstated,
+    ),
+    topics.BILLING_DOCUMENTS: (billing.InvoicePrinted,),
     topics.NOTIFICATIONS_EVENTS: (notifications.EmailSent, notifications.EmailRejected),
 }
 

@@ -1445,6 +1445,121 @@ def invoice_issued(**overrides: Any) -> billing.InvoiceIssued:
     return SubscriptionStory().invoice_issued(**overrides)
 
 
+def payment_recorded(**overrides: Any) -> billing.PaymentRecorded:
+    """730.00 EUR received by bank transfer on T0's day for `INV-2026-000001` (`invoice_issued()`):
+    paid in full."""
+    return billing.PaymentRecorded(
+        **{
+            "payment_id": "pay-1",
+            "invoice_id": "inv-1",
+            "invoice_number": "INV-2026-000001",
+            "account_id": ACCOUNT_ID,
+            "amount": eur(73000),
+            "method": "bank_transfer",
+            "received_on": T0.date(),
+            "bank_entry_id": "2026010500001",
+            **overrides,
+        }
+    )
+
+
+def payment_reversed(**overrides: Any) -> billing.PaymentReversed:
+    """`payment_recorded()` taken back 5 days later: returned, insufficient funds (`AM04`)."""
+    return billing.PaymentReversed(
+        **{
+            "payment_id": "pay-1",
+            "invoice_id": "inv-1",
+            "account_id": ACCOUNT_ID,
+            "amount": eur(73000),
+            "reason": "AM04",
+            "reversed_on": T0.date() + timedelta(days=5),
+            **overrides,
+        }
+    )
+
+
+def invoice_state_changed(**overrides: Any) -> billing.InvoiceStateChanged:
+    """`INV-2026-000001` (730.00 EUR, due 30 days after T0) paid in full: from `open` to `paid`."""
+    return billing.InvoiceStateChanged(
+        **{
+            "invoice_id": "inv-1",
+            "invoice_number": "INV-2026-000001",
+            "account_id": ACCOUNT_ID,
+            "previous": "open",
+            "state": "paid",
+            "paid": eur(73000),
+            "open_amount": eur(0),
+            "due_on": T0.date() + timedelta(days=30),
+            "reason": None,
+            **overrides,
+        }
+    )
+
+
+def payment_reminder_due(**overrides: Any) -> billing.PaymentReminderDue:
+    """The first reminder of `INV-2026-000001` (730.00 EUR, due 30 days after T0), 3 days past
+    its due date, nothing paid; still unpaid, access is suspended 30 days after the due date."""
+    due_on = T0.date() + timedelta(days=30)
+    return billing.PaymentReminderDue(
+        **{
+            "invoice_id": "inv-1",
+            "number": "INV-2026-000001",
+            "account_id": ACCOUNT_ID,
+            "step": 1,
+            "days_overdue": 3,
+            "due_on": due_on,
+            "open_amount": eur(73000),
+            "total": eur(73000),
+            "payment_reference": "RF94INV2026000001",
+            "administrator": ADA,
+            "invoicing_email": "invoices@example.com",
+            "language": "en",
+            "suspends_on": due_on + timedelta(days=30),
+            "url": "http://portal.test/invoices/inv-1",
+            **overrides,
+        }
+    )
+
+
+def subscriptions_suspended(**overrides: Any) -> billing.SubscriptionsSuspended:
+    """`INV-2026-000001` still unpaid 30 days after its due date: the term it charged for
+    SUBSCRIPTION_ID (T0 to a year later) is suspended, and nothing else."""
+    due_on = T0.date() + timedelta(days=30)
+    return billing.SubscriptionsSuspended(
+        **{
+            "invoice_id": "inv-1",
+            "number": "INV-2026-000001",
+            "account_id": ACCOUNT_ID,
+            "reason": "payment_overdue",
+            "suspended_at": datetime.combine(due_on + timedelta(days=30), time(), tzinfo=UTC),
+            "due_on": due_on,
+            "open_amount": eur(73000),
+            "periods": [{"subscription_id": SUBSCRIPTION_ID, "start": T0, "end": T0 + timedelta(days=365)}],
+            "administrator": ADA,
+            "language": "en",
+            "url": "http://portal.test/invoices/inv-1",
+            **overrides,
+        }
+    )
+
+
+def subscriptions_reinstated(**overrides: Any) -> billing.SubscriptionsReinstated:
+    """`subscriptions_suspended()` lifted 5 days later: the invoice was paid."""
+    return billing.SubscriptionsReinstated(
+        **{
+            "invoice_id": "inv-1",
+            "number": "INV-2026-000001",
+            "account_id": ACCOUNT_ID,
+            "reinstated_at": datetime.combine(T0.date() + timedelta(days=65), time(12), tzinfo=UTC),
+            "subscription_ids": [SUBSCRIPTION_ID],
+            "why": "paid",
+            "administrator": ADA,
+            "language": "en",
+            **overrides,
+        }
+    )
+
+
 def email_sent(**overrides: Any) -> notifications.EmailSent:
     """See `SubscriptionStory.email_sent`: the agreement e-mail to ADA."""
     return SubscriptionStory().email_sent(**overrides)
@@ -1562,6 +1677,12 @@ FACTORIES: dict[type[Event], Callable[..., Event]] = {
     seats.LeaseReleased: lease_released,
     billing.InvoiceAdjusted: invoice_adjusted,
     billing.InvoiceIssued: invoice_issued,
+    billing.PaymentRecorded: payment_recorded,
+    billing.PaymentReversed: payment_reversed,
+    billing.InvoiceStateChanged: invoice_state_changed,
+    billing.PaymentReminderDue: payment_reminder_due,
+    billing.SubscriptionsSuspended: subscriptions_suspended,
+    billing.SubscriptionsReinstated: subscriptions_reinstated,
     notifications.EmailSent: email_sent,
     notifications.EmailRejected: email_rejected,
 }

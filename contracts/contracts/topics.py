@@ -48,6 +48,8 @@ SUBSCRIPTIONS_EVENTS = Topic("subscriptions.events.v1", "subscriptions", "subscr
 SUBSCRIPTIONS_COMMANDS = Topic("subscriptions.commands.v1", "subscriptions", "subscription_id", public=False)
 SEATS_EVENTS = Topic("seats.events.v1", "seats", "subscription_id", public=True)
 BILLING_EVENTS = Topic("billing.events.v1", "billing", "subscription_id", public=True)
+# The printed invoices, for notifications to attach: large records, read by one consumer.
+BILLING_DOCUMENTS = Topic("billing.documents.v1", "billing", "account_id", public=False)
 NOTIFICATIONS_EVENTS = Topic("notifications.events.v1", "notifications", "subscription_id", public=True)
 
 ALL_TOPICS: tuple[Topic, ...] = (
@@ -57,6 +59,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     SUBSCRIPTIONS_COMMANDS,
     SEATS_EVENTS,
     BILLING_EVENTS,
+    BILLING_DOCUMENTS,
     NOTIFICATIONS_EVENTS,
 )
 

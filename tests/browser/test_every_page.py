@@ -49,7 +49,8 @@ NOT_PAGES = {
     "/subscriptions/{subscription_id}/change-status": "partial polled by htmx on the subscription page",
     "/subscriptions/{subscription_id}/users/import/{import_id}/progress": "partial polled by htmx",
     "/subscriptions/{subscription_id}/users/import/template.{kind}": "download (CSV, XLSX)",
-    "/invoices/{invoice_id}/download": "download (PDF)",
+    "/invoices/{invoice_id}/download": "download (PDF, Factur-X)",
+    "/invoices/{invoice_id}/e-invoice": "download (UBL XML); an invoice without one is its page with a message",
     "/subscriptions/{subscription_id}/agreements/{number}/download": "download (the accepted agreement)",
     "/company/documents/{document_id}/file": "download (an uploaded verification document)",
 }
@@ -107,7 +108,9 @@ def with_own_seat(customer: EntitleClient, sid: str, email: str) -> None:
 
 
 @ON_SQLITE_STACK
-def test_R2_R3_R10_R26_R27_R31_R33_R39_R44_every_other_page_of_an_administrator(stack, api, customer, open_browser):
+def test_R2_R3_R10_R26_R27_R31_R33_R39_R44_issue15_every_other_page_of_an_administrator(
+    stack, api, customer, open_browser
+):
     [email, _] = customer.credentials or ("", "")
     # a trial first: R10 allows one per company and product
     trial = customer.call("subscriptions", "POST", "/subscriptions/trials", {"product": "designer"})["id"]
@@ -141,6 +144,19 @@ def test_R2_R3_R10_R26_R27_R31_R33_R39_R44_every_other_page_of_an_administrator(
     visit(page, "/licences", "licences")
     visit(page, "/invoices", "invoices")
     visit(page, f"/invoices/{invoice['invoice_id']}", "invoice", services_words=True)
+    shown = page.locator("main").inner_text()
+    assert "Total payable" in shown and "Due date" in shown and "Seller" in shown, shown  # issue 15
+    assert invoice["payment_reference"][:4] in shown, shown  # the RF reference to quote
+    for link, extension, magic in (
+        (f"Download {invoice['number']} (PDF)", "pdf", b"%PDF-"),
+        ("E-invoice (UBL XML)", "xml", b"<?xml"),
+    ):
+        with page.expect_download() as downloading:
+            page.get_by_role("link", name=link).click()
+        download = downloading.value
+        assert download.suggested_filename == f"{invoice['number']}.{extension}"
+        with open(download.path(), "rb") as saved:
+            assert saved.read(5) == magic, link
     visit(page, f"/subscriptions/{sid}/invoices", "subscription-invoices")
     visit(page, f"/subscriptions/{floating}/floating", "floating-in-use")
     page.get_by_text(email).first.wait_for()

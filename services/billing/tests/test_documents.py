@@ -223,6 +223,9 @@ async def test_issue15_R6_the_pdf_route_serves_the_administrator_and_answers_404
     )
     filename, embedded = get_facturx_xml_from_pdf(answer.content)  # issue 15, item 4: one file for both
     assert filename == "factur-x.xml" and summary["number"].encode() in embedded
+    view = (await service.get(f"/invoices/{summary['invoice_id']}", headers=as_(service, ADA))).json()
+    seller = SELLERS.for_buyer(None)
+    assert view["pay_to"] == {"account_holder": seller.legal_name, "iban": seller.iban, "bic": seller.bic}
     for stranger in (EVE, MEMBER):
         theirs = await service.get(f"/invoices/{summary['invoice_id']}.pdf", headers=as_(service, stranger))
         unknown = await service.get(f"/invoices/{uuid.uuid4()}.pdf", headers=as_(service, stranger))

@@ -90,3 +90,44 @@ async def test_an_answer_that_is_not_json_is_still_a_problem():
     with pytest.raises(UpstreamProblem) as refused:
         await upstream(handler).get("/subscriptions", "t")
     assert (refused.value.status, refused.value.code) == (502, "error")
+
+
+async def test_issue15_a_document_is_read_no_further_than_its_bound():
+    """An answer without a Content-Length is read a chunk at a time and given up past the bound."""
+    sent: list[int] = []
+
+    async def chunks():
+        for number in range(100):
+            sent.append(number)
+            yield b"x" * 1024
+
+    def handler(request):
+        return httpx.Response(200, content=chunks(), headers={"content-type": "application/pdf"})
+
+    with pytest.raises(UpstreamProblem) as refused:
+        await upstream(handler).document("/invoices/i-1.pdf", "t", max_bytes=4096)
+
+    assert refused.value.status == 502 and refused.value.code == "download_too_large"
+    assert len(sent) <= 5  # not the 100 chunks offered
+
+
+async def test_issue15_a_declared_length_over_the_bound_is_not_read():
+    def handler(request):
+        return httpx.Response(200, content=b"x" * 5000, headers={"content-type": "application/pdf"})
+
+    with pytest.raises(UpstreamProblem) as refused:
+        await upstream(handler).document("/invoices/i-1.pdf", "t", max_bytes=4096)
+    answer = await upstream(handler).document("/invoices/i-1.pdf", "t", {"syntax": "ubl"}, max_bytes=5000)
+
+    assert refused.value.code == "download_too_large"
+    assert answer.content == b"x" * 5000 and answer.status == 200
+
+
+async def test_issue15_a_refusal_of_a_bounded_document_is_the_service_s_problem():
+    def handler(request):
+        return httpx.Response(409, json={"code": "not_an_e_invoice", "message": "Too old.", "rule": None})
+
+    with pytest.raises(UpstreamProblem) as refused:
+        await upstream(handler).document("/invoices/i-1/e-invoice", "t", max_bytes=4096)
+
+    assert (refused.value.status, refused.value.code, refused.value.message) == (409, "not_an_e_invoice", "Too old.")

@@ -8,6 +8,8 @@ dependencies (`servicekit.http.deps`, `servicekit.runtime.Runtime`) look for the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, FastAPI
 
 from servicekit.http.errors import install_error_handlers
@@ -17,7 +19,15 @@ from servicekit.operations import clock, health, outbox
 from servicekit.runtime import ServiceRuntime
 
 
-def service_app(runtime: ServiceRuntime, *routers: APIRouter, title: str, description: str) -> FastAPI:
+def service_app(
+    runtime: ServiceRuntime,
+    *routers: APIRouter,
+    title: str,
+    description: str,
+    larger_bodies: Mapping[str, int] | None = None,
+) -> FastAPI:
+    """`larger_bodies`: exact paths whose request body may be larger than `MAX_REQUEST_BYTES`
+    (a route taking a file as its body), with their own limit."""
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=runtime.lifespan)
     # What the dependencies read: the runtime for the kit's and the service's routes (and for
     # serve(): a SIGTERM stops the consumers before HTTP drains), and its narrow parts.
@@ -26,7 +36,12 @@ def service_app(runtime: ServiceRuntime, *routers: APIRouter, title: str, descri
     app.state.operators = runtime.operators
     app.state.commands = runtime.commands
     settings = runtime.settings
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_request_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        larger=larger_bodies,
+    )
     # Outermost: a 413 is counted and tagged; every answer is dated by the service's clock.
     app.add_middleware(RequestContext, metrics=runtime.metrics, clock=runtime.clock)
     install_error_handlers(app)

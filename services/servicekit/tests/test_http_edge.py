@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import MetaData
 
@@ -43,6 +43,11 @@ class Endpoints:
             self.ran.append("notes")
             return {"length": len(body.text)}
 
+        @router.post("/files")
+        async def file(request: Request) -> dict:
+            self.ran.append("files")
+            return {"size": len(await request.body())}
+
         @router.post("/uploads")
         async def upload(file: UploadFile) -> dict:
             self.ran.append("uploads")
@@ -51,7 +56,9 @@ class Endpoints:
         return router
 
 
-async def service(tmp_path, clock=None, **settings) -> tuple[ServiceRuntime, Endpoints, httpx.AsyncClient]:
+async def service(
+    tmp_path, clock=None, larger_bodies=None, **settings
+) -> tuple[ServiceRuntime, Endpoints, httpx.AsyncClient]:
     runtime = ServiceRuntime(
         ServiceSettings(
             service_name="test", database_url=f"sqlite:///{tmp_path}/kit.db", kafka_bootstrap_servers=BROKER, **settings
@@ -61,7 +68,7 @@ async def service(tmp_path, clock=None, **settings) -> tuple[ServiceRuntime, End
     )
     await migrate_database(runtime.db, "servicekit")
     endpoints = Endpoints()
-    app = service_app(runtime, endpoints.router(), title="kit", description="edge test")
+    app = service_app(runtime, endpoints.router(), title="kit", description="edge test", larger_bodies=larger_bodies)
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://kit"
     )
@@ -155,6 +162,19 @@ async def test_an_upload_has_its_own_larger_limit(tmp_path):
     four_mb = await client.post("/uploads", files={"file": ("users.csv", b"a" * (4 * MB), "text/csv")})
     assert "An upload may be at most 3 MB" in refused(four_mb, 413, "request_too_large")["message"]
     assert endpoints.ran == ["uploads"]
+    await client.aclose()
+    await runtime.db.dispose()
+
+
+async def test_issue15_a_route_taking_a_file_as_its_body_has_its_own_limit_and_no_other_route_gains_it(tmp_path):
+    runtime, endpoints, client = await service(tmp_path, larger_bodies={"/files": 3 * MB})
+    two_mb = await client.post("/files", content=b"<a/>" * (MB // 2), headers={"Content-Type": "application/xml"})
+    assert (two_mb.status_code, two_mb.json()) == (200, {"size": 2 * MB})
+    four_mb = await client.post("/files", content=b"a" * (4 * MB), headers={"Content-Type": "application/xml"})
+    assert "A request body may be at most 3 MB" in refused(four_mb, 413, "request_too_large")["message"]
+    note = await client.post("/notes", json={"text": "a" * (2 * MB)})  # the service's own 1 MB still holds
+    assert "at most 1 MB" in refused(note, 413, "request_too_large")["message"]
+    assert endpoints.ran == ["files"]
     await client.aclose()
     await runtime.db.dispose()
 

@@ -1,4 +1,5 @@
-"""The invoices of an account, newest first, and one invoice as JSON or HTML (R6, R30, R32)."""
+"""The invoices of an account, newest first, and one invoice as JSON or HTML (R6, R30, R32),
+each with its payment state (issue 15, item 5)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pydantic import BaseModel, Field
 from billing.adapters.rendering import render_invoice
 from billing.api.deps import PortalUrl
 from billing.api.schemas import PAGES, LineView
-from billing.domain.invoices import Invoice, vat_summary_view
+from billing.domain.invoices import Invoice, InvoiceKind, vat_summary_view
 from billing.domain.parties import Buyer, Seller
+from billing.domain.payments import Balance, PaymentState
 from billing.store.uow import BillingUnitOfWork
 from contracts.billing import VatSubtotalView
 from contracts.errors import Refusal, RuleViolation, not_found
@@ -49,6 +51,12 @@ class InvoiceSummary(BaseModel):
     vat_total: Money = Field(description="The VAT summary's sum.")
     total: Money = Field(description="Payable: net_total + vat_total.")
     payment_reference: str = Field(description="ISO 11649 creditor reference (`RF…`) a transfer should quote.")
+    state: str = Field(
+        description="Payment state: `open`, `partially_paid`, `paid`, `overdue` (past `due_on`, not paid in "
+        "full), `void` or `uncollectible` (written off). A credit note is `paid`: it has nothing to pay."
+    )
+    paid: Money = Field(description="Received and applied so far, net of returned payments.")
+    open_amount: Money = Field(description="Still to pay: `total` less what was paid and credited.")
     url: str
 
 
@@ -58,8 +66,18 @@ class PartyView(BaseModel):
     vat_number: str | None
 
 
+class PayToView(BaseModel):
+    account_holder: str
+    iban: str
+    bic: str
+
+
 class InvoiceView(InvoiceSummary):
     account_id: str
+    pay_to: PayToView | None = Field(
+        description="Where a transfer goes: the seller's bank account, with `payment_reference` quoted. Null on a "
+        "credit note (nothing to pay) and on invoices issued before sellers were recorded."
+    )
     seller: PartyView | None = Field(description="Null for invoices issued before sellers were recorded.")
     buyer: PartyView
     vat: list[VatSubtotalView]
@@ -67,7 +85,12 @@ class InvoiceView(InvoiceSummary):
     lines: list[LineView]
 
 
-def _summary(invoice: Invoice, portal_url: str) -> dict[str, Any]:
+def _summary(invoice: Invoice, balance: Balance | None, portal_url: str) -> dict[str, Any]:
+    currency = invoice.total.currency
+    if balance is None:  # not expected: issuing makes one, and migration 0004 made the older ones'
+        state, paid, owed = PaymentState.OPEN, 0, max(invoice.total.amount_minor, 0)
+    else:
+        state, paid, owed = balance.state, balance.paid_minor, balance.open_minor
     return dict(
         invoice_id=invoice.invoice_id,
         number=invoice.number,
@@ -79,6 +102,9 @@ def _summary(invoice: Invoice, portal_url: str) -> dict[str, Any]:
         vat_total=invoice.vat_total,
         total=invoice.total,
         payment_reference=invoice.payment_reference,
+        state=state.value,
+        paid=Money(amount_minor=paid, currency=currency),
+        open_amount=Money(amount_minor=owed, currency=currency),
         url=f"{portal_url}/invoices/{invoice.invoice_id}",
     )
 
@@ -111,17 +137,24 @@ async def invoices(
                 refusal=Refusal.FORBIDDEN,
             )
         found = await uow.invoices.page_of_account(caller.account_id, page)
+        balances = await uow.payments.balances([invoice.invoice_id for invoice in found])
     return paged(
         request,
         page,
         found,
         lambda invoice: (invoice.issued_at, invoice.number),
-        lambda invoice: InvoiceSummary(**_summary(invoice, portal_url)),
+        lambda invoice: InvoiceSummary(**_summary(invoice, balances.get(invoice.invoice_id), portal_url)),
     )
 
 
 async def _visible_invoice(invoice_id: str, caller: Caller, runtime: ServiceRuntime[Any]) -> Invoice:
     """R6: another account's invoice, or one the caller administers nothing of, is a 404."""
+    return (await _visible_invoice_and_balance(invoice_id, caller, runtime))[0]
+
+
+async def _visible_invoice_and_balance(
+    invoice_id: str, caller: Caller, runtime: ServiceRuntime[Any]
+) -> tuple[Invoice, Balance | None]:
     uow: BillingUnitOfWork
     async with runtime.uow() as uow:
         invoice = await uow.invoices.get(invoice_id)
@@ -131,7 +164,8 @@ async def _visible_invoice(invoice_id: str, caller: Caller, runtime: ServiceRunt
             or not await uow.subscriptions.administers_in(caller.person_id, caller.account_id)
         ):
             raise not_found("invoice", invoice_id)
-    return invoice
+        balance = await uow.payments.balance(invoice_id)
+    return invoice, balance
 
 
 @router.get(
@@ -157,13 +191,18 @@ async def invoice(
     portal_url: PortalUrl,
     accept: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse | InvoiceView:
-    found = await _visible_invoice(invoice_id, caller, runtime)
+    found, balance = await _visible_invoice_and_balance(invoice_id, caller, runtime)
     if accept and "text/html" in accept:
         return HTMLResponse(render_invoice(found))
     return InvoiceView(
-        **_summary(found, portal_url),
+        **_summary(found, balance, portal_url),
         account_id=found.account_id,
         seller=_party(found.seller) if found.seller else None,
+        pay_to=(
+            PayToView(account_holder=found.seller.legal_name, iban=found.seller.iban, bic=found.seller.bic)
+            if found.seller and found.kind is InvoiceKind.INVOICE
+            else None
+        ),
         buyer=_party(found.buyer),
         vat=vat_summary_view(found),
         corrects=found.corrects,

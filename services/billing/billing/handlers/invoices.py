@@ -14,6 +14,7 @@ from billing.domain.invoices import Invoice, InvoiceDraft
 from billing.domain.lines import InvoiceLine
 from billing.domain.parties import Buyer, Sellers
 from billing.domain.subscriptions import SubscriptionView
+from billing.handlers import payments
 from billing.store.uow import BillingUnitOfWork
 from contracts.billing import InvoiceIssued, InvoiceLineView
 from servicekit.scheduler import DONE_JOBS_KEPT, DueJob
@@ -65,6 +66,7 @@ async def _issue(
         invoice = invoices.issue(draft, invoices.invoice_id_for(caused_by, draft), sequence, issued_at, seller, buyer)
         await uow.invoices.add(invoice)
         await uow.publish(invoice_issued(invoice, with_.portal_url))
+        await payments.invoice_issued(invoice, uow)
 
 
 def invoice_issued(invoice: Invoice, portal_url: str) -> InvoiceIssued:

@@ -1,9 +1,10 @@
 """Billing's tables: its view of each subscription, seat events waiting for it, invoice lines,
-invoices and their counters, and the buyers' billing details."""
+invoices and their counters, the buyers' billing details, and what was paid: each invoice's
+payment state, the payments, and the bank statements imported with their entries."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from servicekit.store.types import UTCDateTime
 
@@ -127,4 +128,86 @@ invoice_counters = Table(
     metadata,
     Column("series", String(16), primary_key=True),
     Column("last_sequence", Integer, nullable=False),
+)
+
+# Each invoice's payment state (issue 15, item 5), one row per invoice and credit note, made
+# when it is issued. The number, account, total and due date are copied from the invoice, so
+# matching a statement reads this table alone; `open_minor` is kept for matching by amount.
+invoice_balances = Table(
+    "invoice_balances",
+    metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("number", String(32), nullable=False),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("paid_minor", BigInteger, nullable=False),
+    Column("credited_minor", BigInteger, nullable=False),
+    Column("open_minor", BigInteger, nullable=False, index=True),
+    Column("reason", String(500), nullable=True),
+    Column("changed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("number", name="uq_invoice_balances_number"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("invoice_id", String(64), nullable=False, index=True),
+    Column("account_id", String(64), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("bank_entry_id", String(80), nullable=True),
+    # The bank's EndToEndId of the credit: how a return (a debit quoting it) is recognised.
+    Column("end_to_end_id", String(35), nullable=True, index=True),
+    Column("note", String(500), nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("reversed_on", Date, nullable=True),
+    Column("reversal_reason", String(35), nullable=True),
+)
+
+# One row per statement imported: its summary is the answer to importing it again.
+bank_statements = Table(
+    "bank_statements",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("account_iban", String(34), nullable=False),
+    Column("statement_id", String(35), nullable=False),
+    Column("created_at_text", String(35), nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+    Column("summary", Text, nullable=True),  # JSON, written when the import ends (same transaction)
+    UniqueConstraint("account_iban", "statement_id", name="uq_bank_statements_account_statement"),
+)
+
+# Every entry read, once per account and bank reference: a statement repeating an entry, or a
+# notification and then the statement booking the same entry, finds it here (a duplicate).
+bank_entries = Table(
+    "bank_entries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("account_iban", String(34), nullable=False),
+    Column("entry_id", String(80), nullable=False),
+    Column("statement_id", String(35), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("value_on", Date, nullable=True),
+    Column("reference", String(1000), nullable=True),
+    Column("end_to_end_id", String(35), nullable=True),
+    Column("counterparty_name", String(140), nullable=True),
+    Column("counterparty_iban", String(34), nullable=True),
+    Column("return_reason", String(35), nullable=True),
+    # matched, unmatched, reversal or assigned (a duplicate is never stored twice)
+    Column("outcome", String(16), nullable=False, index=True),
+    Column("invoice_id", String(64), nullable=True),
+    Column("payment_id", String(64), nullable=True),
+    Column("note", String(500), nullable=True),
+    Column("imported_at", UTCDateTime, nullable=False),
+    Column("assigned_at", UTCDateTime, nullable=True),
+    UniqueConstraint("account_iban", "entry_id", name="uq_bank_entries_account_entry"),
 )

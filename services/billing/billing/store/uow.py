@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from billing.store.bank import BankRepository
 from billing.store.buyers import BuyerRepository
 from billing.store.invoices import InvoiceRepository
 from billing.store.lines import LineRepository
+from billing.store.payments import PaymentRepository
 from billing.store.subscriptions import SubscriptionRepository
 from servicekit.store.uow import UnitOfWork, repository
 
@@ -14,3 +16,5 @@ class BillingUnitOfWork(UnitOfWork):
     lines = repository(LineRepository)
     invoices = repository(InvoiceRepository)
     buyers = repository(BuyerRepository)  # each account's billing details
+    payments = repository(PaymentRepository)  # each invoice's payment state, and its payments
+    bank = repository(BankRepository)  # bank statements imported, and their entries

@@ -21,6 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal as babel_format_decimal
+from babel.numbers import format_percent as babel_format_percent
 from babel.numbers import get_currency_precision
 
 LOCALES = ("en", "fr", "nl", "de")
@@ -83,6 +84,11 @@ class Formats:
 
     def decimal(self, value: int | float | Decimal) -> str:
         return babel_format_decimal(value, locale=self.locale)
+
+    def percent(self, rate: str | int | Decimal) -> str:
+        """A rate in percent as billing writes it ("21", "5.5"): "5.5%" in English, "5,5 %" in
+        French; every decimal it has is kept (VAT rates are exact)."""
+        return babel_format_percent(Decimal(str(rate)) / 100, locale=self.locale, decimal_quantization=False)
 
     def money(self, amount_minor: int, currency: str) -> str:
         """An amount in minor units (`Money`): 36500 EUR is "€365.00" in English, "365,00 €" in French."""

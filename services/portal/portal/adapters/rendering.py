@@ -63,7 +63,8 @@ PROBLEMS = {
     "terms_of_sale_not_accepted": N_("Accept the terms of sale to place the order."),
     "unknown_country": N_("Give the country as its two-letter code, such as FR."),
     "invalid_vat_number": N_(
-        "This is not a valid EU VAT number: give it with its country prefix, such as FR40303265045."
+        "This is not a valid VAT number for the country of the billing address: check it, such as "
+        "FR40303265045 for a French company."
     ),
     "licence_type_not_offered": N_("This product is not sold with this licence type."),
     "project_required": N_("This product is ordered through a reseller project."),
@@ -123,8 +124,9 @@ PROBLEMS = {
         "free this one, or try again later."
     ),
     "device_reset_by_administrator": N_("Only your subscription's administrator can free this device: ask them."),
-    # billing (R31, R32)
+    # billing (R31, R32, issue 15)
     "invalid_cursor": N_("This list has changed since: start again from the newest invoices."),
+    "download_too_large": N_("This file is too large to download from the portal. Contact us to receive it."),
     # any service
     "idempotency_key_reused": N_("This form was already sent with other choices. Reload the page and try again."),
     "invalid_request": N_("Some fields are not valid. Check them and try again."),

@@ -145,9 +145,13 @@ class Upstream:
             query = {**(params or {}), "limit": limit, "cursor": cursor}
         return found
 
-    async def document(self, path: str, token: str) -> Answer:
-        """A document that is not JSON (its bytes in `content`), refused as any read is."""
-        return await self._send("GET", path, token)
+    async def document(
+        self, path: str, token: str, params: Mapping[str, str | int] | None = None, max_bytes: int | None = None
+    ) -> Answer:
+        """A document that is not JSON (its bytes in `content`), refused as any read is.
+        `max_bytes`: read as it arrives and given up past that many bytes (502
+        `download_too_large`), so a runaway answer never sits whole in the portal's memory."""
+        return await self._send("GET", path, token, params=params, max_bytes=max_bytes)
 
     async def upload(
         self,
@@ -192,6 +196,7 @@ class Upstream:
         data: Mapping[str, str] | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
+        max_bytes: int | None = None,
     ) -> Answer:
         headers = dict(headers or {})
         if token:
@@ -203,9 +208,12 @@ class Upstream:
                 tally.reads.clear()
             tally.started()
         try:
-            response = await self.client.request(
-                method, path, params=params, json=json, files=files, data=data, headers=headers, **extra
-            )
+            if max_bytes is None:
+                response = await self.client.request(
+                    method, path, params=params, json=json, files=files, data=data, headers=headers, **extra
+                )
+            else:
+                response = await self._bounded(method, path, params, headers, max_bytes)
         except httpx.HTTPError as unreachable:
             log.warning("%s unreachable (%s)", self.name, type(unreachable).__name__)
             raise UpstreamProblem(self.name, 503, "unavailable", f"{self.name} cannot be reached.") from None
@@ -228,6 +236,33 @@ class Upstream:
             refusal.get("rule"),
             _seconds(response.headers.get("retry-after")),
         )
+
+    async def _bounded(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        headers: dict[str, str],
+        max_bytes: int,
+    ) -> httpx.Response:
+        """The answer read a chunk at a time, given up as soon as it passes `max_bytes` once
+        decoded (a compressed answer is bounded by what it expands to); a declared
+        Content-Length that large is not read at all."""
+        async with self.client.stream(method, path, params=params, headers=headers) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise self._too_large(max_bytes)
+            content = bytearray()
+            async for chunk in response.aiter_bytes():
+                content += chunk
+                if len(content) > max_bytes:
+                    raise self._too_large(max_bytes)
+        kept = [(k, v) for k, v in response.headers.multi_items() if k not in ("content-encoding", "content-length")]
+        return httpx.Response(response.status_code, headers=kept, content=bytes(content), request=response.request)
+
+    def _too_large(self, max_bytes: int) -> UpstreamProblem:
+        log.warning("%s sent a document over %d bytes", self.name, max_bytes)
+        return UpstreamProblem(self.name, 502, "download_too_large", f"{self.name} sent more than {max_bytes} bytes.")
 
     async def aclose(self) -> None:
         await self.client.aclose()

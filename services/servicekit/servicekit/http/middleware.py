@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from email.utils import format_datetime
 
 from fastapi.responses import JSONResponse
@@ -77,20 +78,25 @@ def _callers_correlation_id(scope: Scope) -> str | None:
 
 class BodyLimit:
     """Bounds what a request makes a service read: `MAX_REQUEST_BYTES` for JSON and anything
-    else, `MAX_UPLOAD_BYTES` for `multipart/form-data`. A declared Content-Length past the limit
+    else, `MAX_UPLOAD_BYTES` for `multipart/form-data`, and the paths in `larger` (exact path:
+    limit) their own, for a route whose body is a file (a bank statement), so that one route's
+    need does not raise every other route's bound. A declared Content-Length past the limit
     is answered 413 before a byte is read; a body that turns out longer (chunked, or a
     Content-Length that lies) is cut off at the limit while it streams in, so no more than the
     limit is ever buffered or parsed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, max_upload_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app, self.max_bytes, self.max_upload_bytes = app, max_bytes, max_upload_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
-        limit = self.max_upload_bytes if upload else self.max_bytes
+        limit = self.max_upload_bytes if upload else self.larger.get(scope["path"], self.max_bytes)
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             return await _too_large(limit, upload)(scope, receive, send)

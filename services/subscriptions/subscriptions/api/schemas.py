@@ -32,8 +32,9 @@ TERM_ENDS_ON = Field(
 
 class BillingDetailsIn(BaseModel):
     """Who is invoiced for the order, and where (R45). The country is checked against ISO
-    3166-1 alpha-2 and the VAT number as an EU VAT number: 422 `unknown_country` or
-    `invalid_vat_number` otherwise."""
+    3166-1 alpha-2 and the VAT number as one of that country's (python-stdnum: EU member
+    states, and others such as GB, CH or NO): 422 `unknown_country` or `invalid_vat_number`
+    otherwise."""
 
     company_name: Line = Field(min_length=1, max_length=200, description="Company invoiced.")
     contact_name: Line = Field(min_length=1, max_length=200, description="Person the invoices are addressed to.")
@@ -45,7 +46,13 @@ class BillingDetailsIn(BaseModel):
     # Bounded loosely here so that a country's name gets the domain's clear `unknown_country`.
     country: Line = Field(min_length=1, max_length=100, description="ISO 3166-1 alpha-2 code, e.g. `FR`.")
     vat_number: Line | None = Field(
-        None, max_length=32, description="EU VAT number with its country prefix, e.g. `FR40303265045`."
+        None,
+        max_length=32,
+        description=(
+            "VAT number of the address's country, checked by its scheme: an EU one with its country "
+            "prefix, e.g. `FR40303265045`; others as that country writes them, e.g. `GB980780684`, "
+            "`CHE-116.281.710 MWST`."
+        ),
     )
 
     def details(self) -> BillingDetails:
