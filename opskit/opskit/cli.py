@@ -6,6 +6,7 @@
     entitle trace ID        every public event of one purchase or request, in time order
     entitle rebuild-topic   re-send a lost topic from its owner's outbox, original ids kept
     entitle topics          list the topic catalogue, create it on a broker
+    entitle billing         import bank statements, assign, record payments, write off
 
 Where the development kit (`devkit`) is installed, it adds its commands (`demo`, `clock`,
 `mail`, `preview`) through the `entitle.commands` entry points, so an operator's install
@@ -23,6 +24,7 @@ from importlib.metadata import entry_points
 import typer
 from aiokafka import AIOKafkaConsumer
 
+from opskit.billing import register as register_billing
 from opskit.commands import register as register_operator_commands
 from opskit.console import make_console
 from opskit.endpoints import Endpoints
@@ -33,7 +35,7 @@ from opskit.topics import register as register_topic_commands
 from servicekit.messaging.kafka import client_options
 
 app = typer.Typer(
-    help="Operate a running Entitle stack: replay, dlq, rebuild-topic, trace, tail, topics "
+    help="Operate a running Entitle stack: replay, dlq, rebuild-topic, trace, tail, topics, billing "
     "(and, with the development kit, demo, clock, mail, preview). Every command's --help "
     "has examples; docs/operations.md has the runbooks.",
     no_args_is_help=True,
@@ -96,6 +98,7 @@ async def follow_topic(bootstrap: str, topic: str, show) -> None:
 register_operator_commands(app, lambda: _endpoints().bootstrap)
 register_topic_commands(app, lambda: _endpoints().bootstrap)
 register_rebuild(app, _endpoints)
+register_billing(app, _endpoints)
 for plugin in entry_points(group=PLUGINS):
     plugin.load()(app)
 

@@ -1,0 +1,180 @@
+"""`entitle billing …`: the finance team's verbs on a running billing service (issue 15,
+item 7), each one of billing's operator routes (`/ops/…`, `X-Operator-Token`):
+
+    entitle billing import-statement FILE     a camt.053/054 file: what it paid, what is left
+    entitle billing unmatched                 the bank entries no invoice was found for
+    entitle billing assign ENTRY INVOICE_ID   say which invoice an unmatched credit pays
+    entitle billing pay INVOICE_ID AMOUNT     record a payment received some other way
+    entitle billing write-off INVOICE_ID      stop collecting an invoice, with a reason
+
+A refusal is billing's own message and exit code 1; a silent service says where it looked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.table import Table
+
+from opskit.console import make_console
+from opskit.endpoints import Endpoints
+
+console = make_console()
+billing = typer.Typer(
+    help="Bank statements, payments and write-offs on billing (docs/billing.md).", no_args_is_help=True
+)
+
+Token = Annotated[str | None, typer.Option(envvar="OPERATOR_TOKEN", help="sent as X-Operator-Token")]
+# What the commands call billing with; tests give a client with their own transport.
+client_factory: Callable[[], httpx.Client] = lambda: httpx.Client(timeout=120)  # noqa: E731
+_stack: Callable[[], Endpoints] = Endpoints.from_environment
+
+
+def _call(method: str, path: str, token: str | None, **request: Any) -> Any:
+    url = _stack().url("billing")
+    headers = {**request.pop("headers", {}), **({"X-Operator-Token": token} if token else {})}
+    try:
+        with client_factory() as client:
+            answer = client.request(method, f"{url}{path}", headers=headers, **request)
+    except httpx.HTTPError as error:
+        console.print(f"[red]billing does not answer at {url} ({error}); set ENTITLE_BILLING_URL.[/]")
+        raise typer.Exit(1) from error
+    if answer.status_code >= 400:
+        said = answer.json() if "json" in answer.headers.get("content-type", "") else {"message": answer.text}
+        console.print(f"[red]billing refused ({answer.status_code} {said.get('code', '')}): {said.get('message')}[/]")
+        raise typer.Exit(1)
+    return answer.json()
+
+
+def _money(value: dict | None) -> str:
+    if not value:
+        return ""
+    units, cents = divmod(abs(value["amount_minor"]), 100)
+    return f"{'-' if value['amount_minor'] < 0 else ''}{units}.{cents:02d} {value['currency']}"
+
+
+def _entries(title: str, rows: list[dict]) -> Table:
+    table = Table(title=title)
+    for name in ("entry", "booked", "amount", "reference", "invoice", "state / note"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(
+            row["entry_id"],
+            str(row.get("booked_on", "")),
+            _money(row.get("amount")),
+            row.get("reference") or "",
+            row.get("invoice_number") or "",
+            row.get("invoice_state") or row.get("note") or "",
+        )
+    return table
+
+
+@billing.command("import-statement")
+def import_statement(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="camt.053 or camt.054 XML")],
+    operator_token: Token = None,
+) -> None:
+    """Import a bank statement: credits pay invoices, returns reopen them, the rest is listed.
+    Importing the same statement again changes nothing. Example:
+    `entitle billing import-statement ~/Downloads/2026-03-05.xml`"""
+    summary = _call(
+        "POST",
+        "/ops/bank-statements",
+        operator_token,
+        content=file.read_bytes(),
+        headers={"Content-Type": "application/xml"},
+    )
+    if summary["already_imported"]:
+        console.print(f"[yellow]Statement {summary['statement_id']} was imported before: nothing changed.[/]")
+    console.print(f"Statement {summary['statement_id']}: {summary['entries']} entries")
+    for part, title in (
+        ("matched", "paid in full"),
+        ("partially_paid", "paid in part"),
+        ("reversals", "returned: invoice reopened"),
+        ("duplicates", "imported before: nothing done"),
+        ("unmatched", "unmatched: `entitle billing assign ENTRY INVOICE_ID`"),
+    ):
+        if summary[part]:
+            console.print(_entries(f"{len(summary[part])} {title}", summary[part]))
+
+
+@billing.command("unmatched")
+def unmatched(operator_token: Token = None, limit: int = typer.Option(100, min=1, max=500)) -> None:
+    """The bank entries no invoice or payment was found for, oldest first."""
+    rows = _call("GET", "/ops/bank-entries", operator_token, params={"outcome": "unmatched", "limit": limit})
+    if not rows:
+        console.print("No unmatched entries.")
+        return
+    console.print(_entries(f"{len(rows)} unmatched entries", rows))
+
+
+@billing.command("assign")
+def assign(entry_id: str, invoice_id: str, operator_token: Token = None) -> None:
+    """Say which invoice an unmatched credit pays: it is recorded as a transfer paying it."""
+    answer = _call("POST", f"/ops/bank-entries/{entry_id}/assignment", operator_token, json={"invoice_id": invoice_id})
+    invoice = answer["invoice"]
+    console.print(f"{entry_id} pays {invoice['number']}: {invoice['state']}, {_money(invoice['open_amount'])} open")
+
+
+def _minor_units(amount: str) -> int:
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{amount!r} is not an amount: write it like 120.50") from None
+    if value <= 0 or value != value.quantize(Decimal("0.01")):
+        raise typer.BadParameter(f"{amount}: a positive amount with at most two decimals")
+    return int(value * 100)
+
+
+@billing.command("pay")
+def pay(
+    invoice_id: str,
+    amount: Annotated[str, typer.Argument(help="as received, e.g. 120.50")],
+    currency: str = typer.Option("EUR", help="the invoice's (ISO 4217)"),
+    received_on: str = typer.Option(None, "--on", help="YYYY-MM-DD; default today"),
+    note: str = typer.Option(None, help="how it was paid: cheque number, card receipt…"),
+    idempotency_key: str = typer.Option(
+        None, help="repeat the key a failed attempt printed: the payment is then recorded once"
+    ),
+    operator_token: Token = None,
+) -> None:
+    """Record a payment received outside the bank statements. Example:
+    `entitle billing pay 3f2c… 441.65 --on 2026-02-03 --note "cheque 0042"`"""
+    try:
+        on = date.fromisoformat(received_on) if received_on else date.today()
+    except ValueError:
+        raise typer.BadParameter(f"{received_on!r}: write the day as YYYY-MM-DD") from None
+    minor = _minor_units(amount)
+    key = idempotency_key or str(uuid.uuid4())
+    console.print(f"Idempotency-Key {key} (give it again with --idempotency-key to retry safely)")
+    body = {"amount_minor": minor, "currency": currency.upper(), "received_on": on.isoformat(), "note": note}
+    answer = _call(
+        "POST", f"/ops/invoices/{invoice_id}/payments", operator_token, json=body, headers={"Idempotency-Key": key}
+    )
+    extra = f"; {_money(answer['unapplied'])} beyond what it owed" if answer.get("unapplied") else ""
+    console.print(f"{answer['number']}: {answer['state']}, {_money(answer['open_amount'])} open{extra}")
+
+
+@billing.command("write-off")
+def write_off(
+    invoice_id: str,
+    reason: str = typer.Option(..., help="why it will not be collected (one line)"),
+    operator_token: Token = None,
+) -> None:
+    """Stop collecting an invoice: it becomes uncollectible (a later payment still pays it)."""
+    answer = _call("POST", f"/ops/invoices/{invoice_id}/write-off", operator_token, json={"reason": reason})
+    console.print(f"{answer['number']}: {answer['state']} ({reason})")
+
+
+def register(app: typer.Typer, stack: Callable[[], Endpoints]) -> None:
+    """Add `billing` to the `entitle` command."""
+    global _stack
+    _stack = stack
+    app.add_typer(billing, name="billing")

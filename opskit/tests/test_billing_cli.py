@@ -1,0 +1,121 @@
+"""`entitle billing …` (issue 15, item 7): each verb calls billing's operator route with the
+operator token and says billing's answer or refusal. Billing's side is tested in billing."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from opskit import billing
+from opskit.cli import app
+
+runner = CliRunner()
+EUR = "EUR"
+
+
+def money(minor: int) -> dict:
+    return {"amount_minor": minor, "currency": EUR}
+
+
+@pytest.fixture
+def billing_service(monkeypatch):
+    """Billing's answers, and the requests the command sent."""
+    seen: list[httpx.Request] = []
+    answers: dict[tuple[str, str], httpx.Response] = {}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answers.get((request.method, request.url.path), httpx.Response(404, json={"code": "no_such_route"}))
+
+    monkeypatch.setattr(billing, "client_factory", lambda: httpx.Client(transport=httpx.MockTransport(handle)))
+    monkeypatch.setenv("ENTITLE_BILLING_URL", "http://billing.test")
+    monkeypatch.setenv("OPERATOR_TOKEN", "op-secret")
+    return answers, seen
+
+
+def invoice(state: str, open_minor: int, **extra) -> dict:
+    return {"number": "BE-INV-2026-000001", "state": state, "open_amount": money(open_minor), **extra}
+
+
+def test_issue15_import_statement_posts_the_file_and_lists_what_is_left(billing_service, tmp_path):
+    answers, seen = billing_service
+    entry = {"entry_id": "2026030500001", "amount": money(44165), "reference": "RF02BEINV2026000004"}
+    answers[("POST", "/ops/bank-statements")] = httpx.Response(
+        200,
+        json={
+            "statement_id": "S-1",
+            "already_imported": False,
+            "entries": 2,
+            "matched": [{**entry, "invoice_number": "BE-INV-2026-000004", "invoice_state": "paid"}],
+            "partially_paid": [],
+            "reversals": [],
+            "duplicates": [],
+            "unmatched": [{**entry, "entry_id": "2026030500002", "note": "no invoice reference"}],
+        },
+    )
+    statement = tmp_path / "statement.xml"
+    statement.write_bytes(b"<Document/>")
+    result = runner.invoke(app, ["billing", "import-statement", str(statement)])
+    assert result.exit_code == 0, result.output
+    [request] = seen
+    assert request.content == b"<Document/>" and request.headers["content-type"] == "application/xml"
+    assert request.headers["x-operator-token"] == "op-secret"
+    assert "1 paid in full" in result.output and "BE-INV-2026-000004" in result.output
+    assert "1 unmatched" in result.output and "2026030500002" in result.output
+
+
+def test_issue15_pay_sends_minor_units_and_an_idempotency_key_a_retry_can_repeat(billing_service):
+    answers, seen = billing_service
+    answers[("POST", "/ops/invoices/inv-1/payments")] = httpx.Response(201, json=invoice("partially_paid", 100))
+    result = runner.invoke(
+        app, ["billing", "pay", "inv-1", "441.55", "--on", "2026-02-03", "--idempotency-key", "k-1", "--note", "cheque"]
+    )
+    assert result.exit_code == 0, result.output
+    [request] = seen
+    assert json.loads(request.content) == {
+        "amount_minor": 44155,
+        "currency": EUR,
+        "received_on": "2026-02-03",
+        "note": "cheque",
+    }
+    assert request.headers["idempotency-key"] == "k-1"
+    assert "partially_paid, 1.00 EUR open" in result.output
+
+
+@pytest.mark.parametrize("amount", ["12.345", "-5", "0", "twelve"])
+def test_issue15_pay_refuses_an_amount_it_cannot_turn_into_cents_before_calling_billing(billing_service, amount):
+    _, seen = billing_service
+    result = runner.invoke(app, ["billing", "pay", "inv-1", amount])
+    assert result.exit_code == 2 and seen == []
+
+
+def test_issue15_a_refusal_is_billing_s_own_message_and_exit_1(billing_service):
+    answers, _ = billing_service
+    answers[("POST", "/ops/invoices/inv-1/write-off")] = httpx.Response(
+        409, json={"code": "not_collectible", "message": "BE-INV-2026-000001 is paid: nothing to write off."}
+    )
+    result = runner.invoke(app, ["billing", "write-off", "inv-1", "--reason", "bankrupt"])
+    assert result.exit_code == 1
+    assert "409 not_collectible" in result.output and "nothing to write off" in result.output
+
+
+def test_issue15_assign_and_unmatched_call_their_routes(billing_service):
+    answers, seen = billing_service
+    answers[("POST", "/ops/bank-entries/2026030500002/1/assignment")] = httpx.Response(
+        200, json={"entry": {}, "invoice": invoice("paid", 0)}
+    )
+    answers[("GET", "/ops/bank-entries")] = httpx.Response(200, json=[])
+    assert runner.invoke(app, ["billing", "assign", "2026030500002/1", "inv-9"]).exit_code == 0
+    assert json.loads(seen[0].content) == {"invoice_id": "inv-9"}
+    listed = runner.invoke(app, ["billing", "unmatched"])
+    assert listed.exit_code == 0 and "No unmatched entries." in listed.output
+    assert seen[1].url.params["outcome"] == "unmatched"
+
+
+def test_issue15_a_silent_billing_says_where_it_looked(monkeypatch):
+    monkeypatch.setenv("ENTITLE_BILLING_URL", "http://127.0.0.1:1")
+    result = runner.invoke(app, ["billing", "unmatched"])
+    assert result.exit_code == 1 and "127.0.0.1:1" in result.output
