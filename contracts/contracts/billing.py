@@ -174,7 +174,8 @@ class PaymentReminderDue(Event):
     )
     administrator: Contact = Field(description="The invoice's administrator: told at each step of dunning.")
     invoicing_email: str | None = Field(
-        None, description="Where the buyer wants invoices sent (the invoice's), when it differs from the administrator's."
+        None,
+        description="Where the buyer wants invoices sent (the invoice's), when it differs from the administrator's.",
     )
     language: str = Field(description="The invoice's language, for the reminder: en, fr, nl or de.")
     suspends_on: date | None = Field(

@@ -13,7 +13,8 @@ from contracts.values import BillingCycle, Contact, LicenceType, Money, Software
 
 class BillingDetails(BaseModel):
     """Who is invoiced for an order, and where (R45). Checked when the order was placed: the
-    country is an ISO 3166-1 alpha-2 code, the VAT number a valid EU one in its compact form."""
+    country is an ISO 3166-1 alpha-2 code, the VAT number a valid one (EU or another country
+    python-stdnum checks, such as GB, CH or NO) in its compact form."""
 
     company_name: str = Field(description="Company invoiced.")
     contact_name: str = Field(description="Person the invoices are addressed to.")
@@ -23,7 +24,9 @@ class BillingDetails(BaseModel):
     postal_code: str = Field(description="Postal code.")
     city: str = Field(description="City.")
     country: str = Field(description="ISO 3166-1 alpha-2 code, upper case, e.g. `FR`.")
-    vat_number: str | None = Field(None, description="EU VAT number with its country prefix, e.g. `FR40303265045`.")
+    vat_number: str | None = Field(
+        None, description="VAT number of the country, compact, e.g. `FR40303265045` (EU: with its prefix)."
+    )
 
 
 class SubscriptionPurchased(Event):

@@ -25,7 +25,9 @@ checked by hand there can be checked here.
 
 from __future__ import annotations
 
+import base64
 import calendar
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1560,6 +1562,29 @@ def subscriptions_reinstated(**overrides: Any) -> billing.SubscriptionsReinstate
     )
 
 
+INVOICE_PDF = b"%PDF-1.7\n% INV-2026-000001: a stand-in for the printed invoice\n%%EOF\n"
+"""What `invoice_printed()` carries: not a real PDF, but it starts and ends as one."""
+
+
+def invoice_printed(**overrides: Any) -> billing.InvoicePrinted:
+    """`INV-2026-000001` (`invoice_issued()`) printed: `INVOICE_PDF`, its size and SHA-256
+    agreeing with it. Override `content_base64` with None for an oversized PDF (link only)."""
+    return billing.InvoicePrinted(
+        **{
+            "invoice_id": "inv-1",
+            "account_id": ACCOUNT_ID,
+            "number": "INV-2026-000001",
+            "kind": "invoice",
+            "filename": "INV-2026-000001.pdf",
+            "media_type": "application/pdf",
+            "size_bytes": len(INVOICE_PDF),
+            "sha256": hashlib.sha256(INVOICE_PDF).hexdigest(),
+            "content_base64": base64.b64encode(INVOICE_PDF).decode("ascii"),
+            **overrides,
+        }
+    )
+
+
 def email_sent(**overrides: Any) -> notifications.EmailSent:
     """See `SubscriptionStory.email_sent`: the agreement e-mail to ADA."""
     return SubscriptionStory().email_sent(**overrides)
@@ -1683,6 +1708,7 @@ FACTORIES: dict[type[Event], Callable[..., Event]] = {
     billing.PaymentReminderDue: payment_reminder_due,
     billing.SubscriptionsSuspended: subscriptions_suspended,
     billing.SubscriptionsReinstated: subscriptions_reinstated,
+    billing.InvoicePrinted: invoice_printed,
     notifications.EmailSent: email_sent,
     notifications.EmailRejected: email_rejected,
 }

@@ -6,6 +6,8 @@ item 7), each one of billing's operator routes (`/ops/…`, `X-Operator-Token`):
     entitle billing assign ENTRY INVOICE_ID   say which invoice an unmatched credit pays
     entitle billing pay INVOICE_ID AMOUNT     record a payment received some other way
     entitle billing write-off INVOICE_ID      stop collecting an invoice, with a reason
+    entitle billing credit INVOICE_ID         correct an invoice with a credit note, with a reason
+    entitle billing export invoices|payments  a period as CSV, for the accounting software
 
 A refusal is billing's own message and exit code 1; a silent service says where it looked.
 """
@@ -37,7 +39,7 @@ client_factory: Callable[[], httpx.Client] = lambda: httpx.Client(timeout=120)  
 _stack: Callable[[], Endpoints] = Endpoints.from_environment
 
 
-def _call(method: str, path: str, token: str | None, **request: Any) -> Any:
+def _call(method: str, path: str, token: str | None, *, raw: bool = False, **request: Any) -> Any:
     url = _stack().url("billing")
     headers = {**request.pop("headers", {}), **({"X-Operator-Token": token} if token else {})}
     try:
@@ -50,7 +52,7 @@ def _call(method: str, path: str, token: str | None, **request: Any) -> Any:
         said = answer.json() if "json" in answer.headers.get("content-type", "") else {"message": answer.text}
         console.print(f"[red]billing refused ({answer.status_code} {said.get('code', '')}): {said.get('message')}[/]")
         raise typer.Exit(1)
-    return answer.json()
+    return answer.content if raw else answer.json()
 
 
 def _money(value: dict | None) -> str:
@@ -171,6 +173,60 @@ def write_off(
     """Stop collecting an invoice: it becomes uncollectible (a later payment still pays it)."""
     answer = _call("POST", f"/ops/invoices/{invoice_id}/write-off", operator_token, json={"reason": reason})
     console.print(f"{answer['number']}: {answer['state']} ({reason})")
+
+
+@billing.command("credit")
+def credit(
+    invoice_id: str,
+    reason: str = typer.Option(..., help="why the invoice is corrected (one line)"),
+    line: list[str] = typer.Option(
+        None, help="LINE_ID=AMOUNT to credit part of a line (repeat); none: every line in full"
+    ),
+    idempotency_key: str = typer.Option(None, help="repeat the key a failed attempt printed"),
+    operator_token: Token = None,
+) -> None:
+    """Correct an issued invoice with a credit note that references it (same seller, buyer and
+    VAT). Example: `entitle billing credit 3f2c… --reason "2 seats, not 3" --line 7a1…=730.00`"""
+    amounts: dict[str, int] = {}
+    for item in line or []:
+        line_id, _, amount = item.partition("=")
+        if not line_id or not amount:
+            raise typer.BadParameter(f"{item!r}: write LINE_ID=AMOUNT")
+        amounts[line_id] = _minor_units(amount)
+    key = idempotency_key or str(uuid.uuid4())
+    console.print(f"Idempotency-Key {key} (give it again with --idempotency-key to retry safely)")
+    note = _call(
+        "POST",
+        f"/ops/invoices/{invoice_id}/credit-note",
+        operator_token,
+        json={"reason": reason, "lines": amounts or None},
+        headers={"Idempotency-Key": key},
+    )
+    console.print(f"{note['number']} corrects {note['corrects']}: {_money(note['total'])}")
+
+
+@billing.command("export")
+def export(
+    what: Annotated[str, typer.Argument(help="invoices or payments")],
+    first: str = typer.Option(..., "--from", help="first day, YYYY-MM-DD"),
+    last: str = typer.Option(..., "--to", help="last day, included; at most 366 days after --from"),
+    out: Path = typer.Option(None, "-o", "--out", help="the CSV file; default <what>-<from>-<to>.csv"),
+    operator_token: Token = None,
+) -> None:
+    """Invoices issued, or payments received, in a period as CSV (UTF-8, amounts with a point).
+    Example: `entitle billing export invoices --from 2026-01-01 --to 2026-03-31`"""
+    if what not in ("invoices", "payments"):
+        raise typer.BadParameter(f"{what!r}: export invoices or payments")
+    for day in (first, last):
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise typer.BadParameter(f"{day!r}: write the day as YYYY-MM-DD") from None
+    data = _call("GET", f"/ops/exports/{what}.csv", operator_token, raw=True, params={"from": first, "to": last})
+    target = out or Path(f"{what}-{first}-{last}.csv")
+    target.write_bytes(data)
+    rows = max(data.count(b"\n") - 1, 0)  # less the header line
+    console.print(f"{target}: {rows} {what}")
 
 
 def register(app: typer.Typer, stack: Callable[[], Endpoints]) -> None:

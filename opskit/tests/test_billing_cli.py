@@ -119,3 +119,32 @@ def test_issue15_a_silent_billing_says_where_it_looked(monkeypatch):
     monkeypatch.setenv("ENTITLE_BILLING_URL", "http://127.0.0.1:1")
     result = runner.invoke(app, ["billing", "unmatched"])
     assert result.exit_code == 1 and "127.0.0.1:1" in result.output
+
+
+def test_issue15_export_writes_billing_s_csv_to_the_file_asked(billing_service, tmp_path):
+    answers, seen = billing_service
+    answers[("GET", "/ops/exports/invoices.csv")] = httpx.Response(
+        200, content=b"number,total\r\nBE-INV-2026-000001,1210.00\r\n", headers={"content-type": "text/csv"}
+    )
+    target = tmp_path / "q1.csv"
+    result = runner.invoke(
+        app, ["billing", "export", "invoices", "--from", "2026-01-01", "--to", "2026-03-31", "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().endswith(b"BE-INV-2026-000001,1210.00\r\n") and "1 invoices" in result.output
+    assert dict(seen[0].url.params) == {"from": "2026-01-01", "to": "2026-03-31"}
+    assert (
+        runner.invoke(app, ["billing", "export", "lines", "--from", "2026-01-01", "--to", "2026-01-02"]).exit_code == 2
+    )
+
+
+def test_issue15_credit_sends_the_reason_and_the_lines_in_minor_units(billing_service):
+    answers, seen = billing_service
+    answers[("POST", "/ops/invoices/inv-1/credit-note")] = httpx.Response(
+        201, json={"number": "BE-CN-2026-000001", "corrects": "BE-INV-2026-000001", "total": money(-73000)}
+    )
+    result = runner.invoke(app, ["billing", "credit", "inv-1", "--reason", "2 seats", "--line", "l-1=730.00"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(seen[0].content) == {"reason": "2 seats", "lines": {"l-1": 73000}}
+    assert "BE-CN-2026-000001 corrects BE-INV-2026-000001: -730.00 EUR" in result.output
+    assert runner.invoke(app, ["billing", "credit", "inv-1", "--reason", "x", "--line", "l-1"]).exit_code == 2

@@ -8,10 +8,14 @@ and every check looks only at its own subscription or account.
 
 from __future__ import annotations
 
+import io
 import uuid
+from email import policy
+from email.parser import BytesParser
 
 import jwt
 import pytest
+from facturx import get_facturx_xml_from_pdf
 
 from devkit.client import EntitleClient, EntitleError, eventually
 from devkit.mailbox import read_mailbox
@@ -113,7 +117,9 @@ def test_R10_a_trial_seat_is_usable_at_once_and_its_conversion_unlocks_the_paid_
     assert mails_for(stack, sid, "agreement") == []  # the conversion was accepted at once
 
 
-def test_R33_an_issued_invoice_is_emailed_to_the_administrator_with_number_total_and_po(stack, customer):
+def test_R33_issue15_an_issued_invoice_is_emailed_to_the_administrator_with_its_pdf_number_total_and_po(
+    stack, customer
+):
     active_subscription(customer, quantity=2, po_number="PO-4711")
     account = claims_of(customer)["acct"]
     [invoice] = eventually(lambda: customer.call("billing", "GET", "/invoices"), what="invoice issued")
@@ -122,6 +128,14 @@ def test_R33_an_issued_invoice_is_emailed_to_the_administrator_with_number_total
     assert mail.to == claims_of(customer)["email"] and invoice["number"] in mail.subject
     for part in (mail.text, mail.html):
         assert f"{total // 100}.{total % 100:02d} EUR" in part and "PO-4711" in part
+    # Issue 15, item 3: the e-mail carries the invoice's Factur-X PDF, printed by billing.
+    message = BytesParser(policy=policy.default).parsebytes(mail.path.read_bytes())
+    [attached] = list(message.iter_attachments())
+    assert (attached.get_filename(), attached.get_content_type()) == (f"{invoice['number']}.pdf", "application/pdf")
+    pdf = attached.get_content()
+    assert pdf.startswith(b"%PDF-")
+    _name, xml = get_facturx_xml_from_pdf(io.BytesIO(pdf), check_xsd=False)
+    assert f"<ram:ID>{invoice['number']}</ram:ID>".encode() in xml
 
 
 def test_R33_a_tier_change_emails_the_amendment_to_accept(stack, customer):

@@ -8,12 +8,14 @@ from typing import Any
 
 from billing.adapters import camt
 from billing.adapters.sellers import load_sellers
-from billing.api import documents, einvoices, invoices, lines, payments
+from billing.api import corrections, documents, einvoices, exports, invoices, lines, payments
 from billing.domain.invoices import MONTHLY_RUN
 from billing.domain.payments import OVERDUE_CHECK
 from billing.handlers.buyers import billing_details_changed
+from billing.handlers.dunning import Dunning
 from billing.handlers.invoices import Invoicing, run_monthly_invoicing
 from billing.handlers.payments import check_overdue
+from billing.handlers.printing import InvoicePrinter
 from billing.handlers.subscriptions import bill
 from billing.settings import BillingSettings
 from billing.store.tables import metadata
@@ -69,11 +71,16 @@ def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceR
 
     runtime.scheduler.on(MONTHLY_RUN, partial(run_monthly_invoicing, with_=invoicing))
     runtime.scheduler.on(OVERDUE_CHECK, check_overdue)
+    # Each issued invoice printed once, for its e-mail to carry (billing.documents.v1).
+    runtime.add_worker("printer", InvoicePrinter(runtime).run)
+    Dunning(settings.dunning_policy(), portal_url).register(runtime.scheduler)  # reminders, suspension
 
     app = service_app(
         runtime,
         lines.router,
         payments.router,
+        exports.router,
+        corrections.router,
         documents.router,  # before invoices: `/invoices/{invoice_id}` would take `….pdf` for an id
         einvoices.router,
         invoices.router,

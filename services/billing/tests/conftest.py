@@ -3,6 +3,7 @@ words of billing's tests), and the service on a database of its own (devkit's Se
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -23,6 +24,8 @@ from servicekit.runtime import ServiceRuntime
 START = T0
 YEAR_END = datetime(2027, 1, 5, 9, 0, tzinfo=T0.tzinfo)
 PUBLIC_URL = "http://billing.test"  # where the invoices billing issues are read
+OPERATOR_TOKEN = "operator-token-for-billing-tests-0123456789"
+OPERATOR = {"X-Operator-Token": OPERATOR_TOKEN}
 
 
 class Events:
@@ -242,6 +245,29 @@ def settings(tmp_path) -> BillingSettings:
     return BillingSettings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/billing.db", var_dir=str(tmp_path), portal_url=PUBLIC_URL
     )
+
+
+@pytest.fixture
+def operator_settings(database_target, tmp_path) -> BillingSettings:
+    """Billing on SQLite and on PostgreSQL, with an operator token (so that the `/ops` routes
+    ask for it): a module runs on both with `settings = operator_settings`' fixture (see
+    test_payments_api)."""
+    url, schema = database_target
+    return BillingSettings(
+        database_url=url,
+        db_schema=f"billing_{uuid.uuid4().hex[:8]}" if schema != "kit" else "billing",
+        var_dir=str(tmp_path),
+        portal_url=PUBLIC_URL,
+        operator_token=OPERATOR_TOKEN,
+    )
+
+
+@pytest.fixture
+async def service(driver):
+    """Billing's HTTP API, in process; `service.driver` is the driver behind it."""
+    async with driver.client() as http:
+        http.driver = driver
+        yield http
 
 
 @pytest.fixture

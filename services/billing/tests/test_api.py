@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pytest
-
 from contracts.values import BillingCycle
 from servicekit.http.auth import Caller
 from servicekit.http.pagination import MAX_PAGE_SIZE
@@ -15,13 +13,6 @@ from servicekit.http.pagination import MAX_PAGE_SIZE
 ADA = Caller(person_id="p-ada", account_id="a-1", email="ada@example.com", name="Ada")
 EVE = Caller(person_id="p-eve", account_id="a-eve", email="eve@example.com", name="Eve")
 MEMBER = Caller(person_id="p-member", account_id="a-1", email="member@example.com", name="Mo")
-
-
-@pytest.fixture
-async def service(driver):
-    async with driver.client() as http:
-        http.driver = driver
-        yield http
 
 
 def as_(service, caller: Caller) -> dict:

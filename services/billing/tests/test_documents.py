@@ -199,13 +199,6 @@ def test_issue15_the_pdf_is_pdf_a_3b_and_says_the_number_the_total_and_the_iban(
     assert render_invoice_pdf(invoice) == pdf  # an issued invoice never changes, nor does its PDF
 
 
-@pytest.fixture
-async def service(driver):
-    async with driver.client() as http:
-        http.driver = driver
-        yield http
-
-
 def as_(service, caller: Caller) -> dict:
     return {"Authorization": f"Bearer {service.driver.token(caller)}"}
 

@@ -299,13 +299,6 @@ def test_issue15_the_factur_x_pdf_carries_the_cii_and_declares_the_en16931_profi
     assert (said["part"], said["conformance"]) == ("3", "B")  # still PDF/A-3, which may carry the XML
 
 
-@pytest.fixture
-async def service(driver):
-    async with driver.client() as http:
-        http.driver = driver
-        yield http
-
-
 def as_(service, caller: Caller) -> dict:
     return {"Authorization": f"Bearer {service.driver.token(caller)}"}
 

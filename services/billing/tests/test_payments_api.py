@@ -27,11 +27,9 @@ from contracts.parties import AccountBillingDetails, PostalAddress
 from servicekit.http.auth import Caller
 
 from .camt_kit import camt_statement
-from .conftest import PUBLIC_URL
+from .conftest import OPERATOR
 
 FIXTURES = Path(__file__).parent / "fixtures" / "camt"
-OPERATOR_TOKEN = "operator-token-for-billing-tests-0123456789"
-OPERATOR = {"X-Operator-Token": OPERATOR_TOKEN}
 XML = {**OPERATOR, "Content-Type": "application/xml"}
 ADA = Caller(person_id="p-ada", account_id="a-1", email="ada@example.com", name="Ada")
 ISSUED = datetime(2026, 2, 20, 9, 0, tzinfo=UTC)
@@ -41,23 +39,9 @@ SAMPLE_TOTALS = (121000, 121000, 10000, 5000, 8000)  # BE-INV-2026-000001 … 5
 
 
 @pytest.fixture
-def settings(database_target, tmp_path) -> BillingSettings:
-    """Billing on each backend, with an operator token (so that the `/ops` routes ask for it)."""
-    url, schema = database_target
-    return BillingSettings(
-        database_url=url,
-        db_schema=f"billing_{uuid.uuid4().hex[:8]}" if schema != "kit" else "billing",
-        var_dir=str(tmp_path),
-        portal_url=PUBLIC_URL,
-        operator_token=OPERATOR_TOKEN,
-    )
-
-
-@pytest.fixture
-async def service(driver):
-    async with driver.client() as http:
-        http.driver = driver
-        yield http
+def settings(operator_settings) -> BillingSettings:
+    """On SQLite and PostgreSQL, with an operator token."""
+    return operator_settings
 
 
 def sample(name: str) -> bytes:
@@ -400,13 +384,18 @@ async def test_issue15_a_statement_too_large_or_unreadable_is_refused_whole(serv
 
 async def test_issue15_the_payment_routes_are_documented_as_operator_routes(service):
     schema = (await service.get("/openapi.json")).json()
-    ours = {p: ops for p, ops in schema["paths"].items() if p.startswith(("/ops/bank", "/ops/invoices"))}
+    ours = {
+        p: ops for p, ops in schema["paths"].items() if p.startswith(("/ops/bank", "/ops/invoices", "/ops/exports"))
+    }
     assert set(ours) == {
         "/ops/bank-statements",
         "/ops/bank-entries",
         "/ops/bank-entries/{entry_id}/assignment",
         "/ops/invoices/{invoice_id}/payments",
         "/ops/invoices/{invoice_id}/write-off",
+        "/ops/invoices/{invoice_id}/credit-note",  # test_corrections
+        "/ops/exports/invoices.csv",  # test_exports
+        "/ops/exports/payments.csv",
     }
     for path, operations in ours.items():
         for method, operation in operations.items():

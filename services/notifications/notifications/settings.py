@@ -24,3 +24,10 @@ class NotificationsSettings(ServiceSettings):
         0.4, description="A temporarily refused e-mail is tried again after this, then twice as long each time..."
     )
     retry_longest_seconds: float = Field(300.0, description="...but never waits longer than this.")
+    invoice_pdf_hold_seconds: float = Field(
+        1800.0,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="An invoice e-mail waits this long (service time) for its PDF from billing; then it "
+        "goes without the attachment, with the link to download it.",
+    )

@@ -149,10 +149,10 @@ async def test_item2_an_error_about_one_email_alone_delays_that_email_only(notif
     an address that needs it): that e-mail waits out its own backoff; the others go."""
     real_send = notifications.mailer.send
 
-    async def no_smtputf8(email):
+    async def no_smtputf8(email, attachment=None):
         if email.recipient_email.startswith("bea"):
             raise aiosmtplib.SMTPNotSupported("SMTPUTF8 is required but not supported")
-        await real_send(email)
+        await real_send(email, attachment)
 
     monkeypatch.setattr(notifications.mailer, "send", no_smtputf8)
     await notifications.consume(to("bea@example.com"), to("cy@example.com"))

@@ -194,6 +194,10 @@ async def invoice(
     found, balance = await _visible_invoice_and_balance(invoice_id, caller, runtime)
     if accept and "text/html" in accept:
         return HTMLResponse(render_invoice(found))
+    return invoice_view(found, balance, portal_url)
+
+
+def invoice_view(found: Invoice, balance: Balance | None, portal_url: str) -> InvoiceView:
     return InvoiceView(
         **_summary(found, balance, portal_url),
         account_id=found.account_id,

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
+from itertools import pairwise
 
 from billing.domain.invoices import Invoice, InvoiceKind
 from billing.domain.lines import LineKind
@@ -57,7 +58,7 @@ def parse_days(text: str) -> tuple[int, ...]:
         days.append(int(part))
     if any(not 1 <= day <= MAX_DAYS for day in days):
         raise ValueError(f"reminder days are 1 to {MAX_DAYS} days after the due date: {text!r}")
-    if any(later <= earlier for earlier, later in zip(days, days[1:], strict=False)):
+    if any(later <= earlier for earlier, later in pairwise(days)):
         raise ValueError(f"reminder days must increase: {text!r}")
     return tuple(days)
 
@@ -90,8 +91,9 @@ class DunningPolicy:
     def of(cls, reminder_days: tuple[int, ...], suspend_after_days: int) -> DunningPolicy:
         """Checked: a ValueError saying what is wrong."""
         if not 0 <= suspend_after_days <= MAX_DAYS:
-            raise ValueError(f"the suspension is 1 to {MAX_DAYS} days after the due date (0: never), "
-                             f"not {suspend_after_days}")
+            raise ValueError(
+                f"the suspension is 1 to {MAX_DAYS} days after the due date (0: never), not {suspend_after_days}"
+            )
         if suspend_after_days and reminder_days and suspend_after_days <= reminder_days[-1]:
             raise ValueError(
                 f"the suspension ({suspend_after_days} days after the due date) must come after the last "
@@ -107,9 +109,11 @@ class DunningPolicy:
         return steps
 
     def suspends_on(self, invoice: Invoice) -> date | None:
-        if not self.suspend_after_days or not suspended_periods(invoice):
+        """When the invoice suspends access if still unpaid; None if it never would."""
+        if not self.suspend_after_days:
             return None
-        return invoice.due_on + timedelta(days=self.suspend_after_days)
+        day = invoice.due_on + timedelta(days=self.suspend_after_days)
+        return day if suspended_periods(invoice, at_midnight(day)) else None
 
 
 def at_midnight(day: date) -> datetime:
@@ -121,19 +125,21 @@ def plan(policy: DunningPolicy, invoice: Invoice, now: datetime) -> list[tuple[S
     already past are not all sent at once: only the latest of them, now."""
     if invoice.kind is not InvoiceKind.INVOICE:
         return []
-    steps = [(step, step.due_at(invoice.due_on)) for step in policy.steps(bool(suspended_periods(invoice)))]
+    steps = [(step, step.due_at(invoice.due_on)) for step in policy.steps(policy.suspends_on(invoice) is not None)]
     past = [step for step, due_at in steps if due_at <= now]
     return ([(past[-1], now)] if past else []) + [(step, due_at) for step, due_at in steps if due_at > now]
 
 
-def suspended_periods(invoice: Invoice) -> list[SuspendedPeriod]:
-    """What an unpaid invoice suspends: each whole term it charged, one per subscription (see the
-    module: a line for part of a term suspends nothing)."""
+def suspended_periods(invoice: Invoice, at: datetime) -> list[SuspendedPeriod]:
+    """What an unpaid invoice suspends at `at`: each whole term it charged that has not ended, one
+    per subscription (see the module: a line for part of a term suspends nothing). A term over
+    by then is not suspended: there is no access left in it to refuse."""
     if invoice.kind is not InvoiceKind.INVOICE:
         return []
     periods: dict[str, SuspendedPeriod] = {}
     for line in invoice.lines:
-        if line.kind is LineKind.TERM and line.amount.amount_minor > 0 and line.subscription_id not in periods:
+        whole_term = line.kind is LineKind.TERM and line.amount.amount_minor > 0
+        if whole_term and line.period_end > at and line.subscription_id not in periods:
             periods[line.subscription_id] = SuspendedPeriod(
                 subscription_id=line.subscription_id, start=line.period_start, end=line.period_end
             )
@@ -145,9 +151,10 @@ def invoice_url(portal_url: str, invoice: Invoice) -> str:
 
 
 def reminder(
-    step: Step, invoice: Invoice, balance: Balance, policy: DunningPolicy, portal_url: str
+    step: Step, invoice: Invoice, balance: Balance, suspends_on: date | None, portal_url: str
 ) -> PaymentReminderDue | None:
-    """The reminder, if the invoice is still overdue (paid, void or written off meanwhile: none)."""
+    """The reminder, if the invoice is still overdue (paid, void or written off meanwhile: none);
+    `suspends_on` is the day its plan set for the suspension."""
     if balance.state not in REMINDED or balance.open_minor == 0:
         return None
     administrator = invoice.administrator
@@ -164,7 +171,7 @@ def reminder(
         administrator=administrator,
         invoicing_email=invoice.buyer.email if invoice.buyer.email != administrator.email else None,
         language=invoice.language,
-        suspends_on=policy.suspends_on(invoice),
+        suspends_on=suspends_on,
         url=invoice_url(portal_url, invoice),
     )
 
@@ -172,7 +179,7 @@ def reminder(
 def suspension(invoice: Invoice, balance: Balance, now: datetime, portal_url: str) -> SubscriptionsSuspended | None:
     """The suspension, if the invoice is still unpaid (overdue or written off) and charged a
     whole term; None otherwise."""
-    periods = suspended_periods(invoice)
+    periods = suspended_periods(invoice, now)
     if balance.state not in SUSPENDED or balance.open_minor == 0 or not periods:
         return None
     return SubscriptionsSuspended(

@@ -14,8 +14,10 @@ from billing.domain import payments
 from billing.domain.bank import Direction, Statement
 from billing.domain.invoices import Invoice, InvoiceKind
 from billing.domain.payments import Balance, Change, Decision, Ledger, Outcome, Payment, PaymentMethod, PaymentState
+from billing.handlers import dunning
 from billing.store.bank import StoredEntry
 from billing.store.uow import BillingUnitOfWork
+from contracts.billing import InvoiceStateChanged
 from contracts.envelope import Event
 from contracts.errors import Refusal, RuleViolation, not_found
 from servicekit.scheduler import DueJob
@@ -226,3 +228,5 @@ async def _keep(change: Change, uow: BillingUnitOfWork) -> None:
 async def _publish(events: Iterable[Event], uow: BillingUnitOfWork) -> None:
     for event in events:
         await uow.publish(event)
+        if isinstance(event, InvoiceStateChanged):  # dunning begins, stops or ends with the state
+            await dunning.invoice_state_changed(event, uow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -89,6 +90,16 @@ class InvoiceRepository:
             (invoices.c.issued_at, invoices.c.number),
             page,
             descending=True,
+        )
+        return [_invoice_of(row, ()) for row in await self._conn.execute(query)]
+
+    async def issued_between(self, start: datetime, end: datetime, page: PageRequest) -> list[Invoice]:
+        """Issued in [start, end), oldest first, one page at a time (the accounting export);
+        without their lines."""
+        query = keyset(
+            select(invoices).where(invoices.c.issued_at >= start, invoices.c.issued_at < end),
+            (invoices.c.issued_at, invoices.c.number),
+            page,
         )
         return [_invoice_of(row, ()) for row in await self._conn.execute(query)]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from billing.domain.payments import UNSETTLED, Balance, Payment, PaymentMethod, PaymentState
 from billing.store.tables import invoice_balances, invoices, payments
+from servicekit.http.pagination import PageRequest, keyset
 
 # Bound parameters per IN list: far below SQLite's and PostgreSQL's limits, for statements of
 # up to 10,000 entries.
@@ -134,6 +135,18 @@ class PaymentRepository:
             .order_by(payments.c.recorded_at, payments.c.payment_id)
         )
         return [_payment_of(row) for row in await self._conn.execute(query)]
+
+    async def received_between(self, first: date, last: date, page: PageRequest) -> list[tuple[Payment, str]]:
+        """Payments received from `first` to `last` (both included), with their invoice's
+        number, in the order received, one page at a time (the accounting export)."""
+        query = keyset(
+            select(payments, invoice_balances.c.number)
+            .join(invoice_balances, invoice_balances.c.invoice_id == payments.c.invoice_id)
+            .where(payments.c.received_on >= first, payments.c.received_on <= last),
+            (payments.c.received_on, payments.c.payment_id),
+            page,
+        )
+        return [(_payment_of(row), row.number) for row in await self._conn.execute(query)]
 
 
 def _balance_row(balance: Balance) -> dict[str, Any]:

@@ -211,3 +211,18 @@ bank_entries = Table(
     Column("assigned_at", UTCDateTime, nullable=True),
     UniqueConstraint("account_iban", "entry_id", name="uq_bank_entries_account_entry"),
 )
+
+# Each invoice printed for its e-mail (issue 15, item 3): an invoice without a row here is still
+# to print. Invoices issued before this table were marked printed when it was made (their
+# e-mails had gone, link only): they have no size nor hash.
+invoice_prints = Table(
+    "billing_invoice_prints",
+    metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    # Queued in the transaction that issues the invoice; printed_at NULL until printed. The
+    # printer reads the queue by this index: what is pending, never the history.
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("printed_at", UTCDateTime, nullable=True, index=True),
+    Column("size_bytes", Integer, nullable=True),
+    Column("sha256", String(64), nullable=True),
+)

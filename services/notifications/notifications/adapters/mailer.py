@@ -6,7 +6,9 @@ closing it (QUIT) for every e-mail cost more than sending the e-mail itself.
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import dataclass
 from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
@@ -27,6 +29,19 @@ MAX_SUBJECT_LENGTH = 500
 # A relay may refuse more messages on one connection; starting a new one now and then
 # stays under such limits without ever hitting them.
 MESSAGES_PER_CONNECTION = 100
+
+
+# An attachment's filename goes into a MIME header: plain characters only.
+_ATTACHMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}\.pdf")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file an e-mail carries: an invoice's PDF (issue 15, item 3)."""
+
+    filename: str
+    content: bytes
+    media_type: str = "application/pdf"
 
 
 def header_problem(recipient_email: str, subject: str) -> str | None:
@@ -117,12 +132,24 @@ class Mailer:
         self._sent_on_connection = 0
         self._last_used = 0.0
 
-    def compose(self, email: OutgoingEmail) -> EmailMessage:
+    def compose(self, email: OutgoingEmail, attachment: Attachment | None = None) -> EmailMessage:
         """Raises CannotCompose, naming the fault but neither the address nor the text."""
         if problem := header_problem(email.recipient_email, email.subject):
             raise CannotCompose(problem)
+        if attachment is not None and (
+            attachment.media_type != "application/pdf" or not _ATTACHMENT_NAME.fullmatch(attachment.filename)
+        ):
+            raise CannotCompose("the attachment is not a PDF with a plain file name")
         try:
-            return self._compose(email)
+            message = self._compose(email)
+            if attachment is not None:
+                # After the text and HTML parts: the message becomes multipart/mixed around them.
+                message.add_attachment(
+                    attachment.content, maintype="application", subtype="pdf", filename=attachment.filename
+                )
+                del message["Content-Language"]  # moved into the text parts: the message's own again
+                message["Content-Language"] = email.locale
+            return message
         except Exception as error:  # e.g. ValueError: a line break in a header the check missed
             raise CannotCompose(f"the message could not be composed ({type(error).__name__})") from error
 
@@ -139,11 +166,11 @@ class Mailer:
         message["Content-Language"] = email.locale  # after set_content, which drops Content-* headers
         return message
 
-    async def send(self, email: OutgoingEmail) -> None:
+    async def send(self, email: OutgoingEmail, attachment: Attachment | None = None) -> None:
         """Raises CannotCompose for an e-mail no server could take, PermanentlyRejected on a
         5xx, TemporarilyRefused on a 4xx from a server that stays connected; an OSError
         (ServerUnavailable, unreachable, hung up, timed out) when the server takes nothing now."""
-        message = self.compose(email)
+        message = self.compose(email, attachment)
         try:
             await self._deliver(message)
         except aiosmtplib.SMTPResponseException as error:

@@ -27,7 +27,10 @@ class DeliveryView(BaseModel):
     recipient_id: str = Field(description="Person id of the recipient.")
     caused_by: str = Field(description="Id of the event that caused it.")
     subscription_id: str = Field(description="What it is about: a subscription, an account or a person.")
-    status: str = Field(description="`pending`, `sent` or `rejected`.")
+    status: str = Field(
+        description="`pending`, `sent` or `rejected`; `held`: an invoice e-mail waiting for its PDF (at most "
+        "`NOTIFICATIONS_INVOICE_PDF_HOLD_SECONDS`)."
+    )
     attempts: int = Field(description="Attempts to hand it to the SMTP server so far.")
     last_error: str | None = Field(
         description="The last failure, or why it was rejected: the server's "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +46,7 @@ class EmailRequest:
     subscription_id: str  # what it is about: the subscription, else the account, else the person
     account_id: str  # the customer account it concerns; "" for a person's own (verification) e-mail
     facts: dict[str, Any]
+    document_id: str | None = None  # an invoice e-mail: the invoice whose PDF it carries
 
     @property
     def locale(self) -> str:
@@ -179,21 +180,30 @@ def _transferred(event: AdministratorTransferred, to: _Addresser) -> list[EmailR
     ]
 
 
+def invoicing_contact(address: str, name: str | None, language: str | None) -> Contact:
+    """Where the buyer wants invoices (their billing details): an address, not a person, so its
+    id is made from the address (the e-mail id, hence sending once, rests on it)."""
+    key = uuid.uuid5(uuid.NAMESPACE_URL, f"entitle:invoicing:{address.strip().lower()}")
+    return Contact(person_id=f"invoicing:{key}", email=address, name=name or "", locale=language or "en")
+
+
 def _invoice(event: InvoiceIssued, to: _Addresser) -> list[EmailRequest]:
-    lines = [{"description": line.description, "amount": money(line.amount)} for line in event.lines]
-    return [
-        to(
-            "invoice_issued",
-            event.administrator,
-            number=event.number,
-            credit_note=event.kind == "credit_note",
-            total=money(event.total),
-            po_number=event.po_number,
-            url=event.url,
-            issued_on=event.issued_at.date().isoformat(),
-            lines=lines,
-        )
-    ]
+    """Issue 15, item 3: to the administrator, and to the buyer's invoicing address when it is
+    another one; each carries the invoice's PDF (`document_id`) once billing has printed it."""
+    facts: dict[str, Any] = dict(
+        number=event.number,
+        credit_note=event.kind == "credit_note",
+        total=money(event.total),
+        po_number=event.po_number,
+        url=event.url,
+        issued_on=event.issued_at.date().isoformat(),
+        lines=[{"description": line.description, "amount": money(line.amount)} for line in event.lines],
+    )
+    recipients = [event.administrator]
+    invoicing = (event.invoicing_email or "").strip()
+    if invoicing and invoicing.lower() != event.administrator.email.strip().lower():
+        recipients.append(invoicing_contact(invoicing, event.buyer_name, event.language))
+    return [replace(to("invoice_issued", recipient, **facts), document_id=event.invoice_id) for recipient in recipients]
 
 
 def _awaiting_approval(event: OrderAwaitingApproval, to: _Addresser) -> list[EmailRequest]:
@@ -394,6 +404,12 @@ class OutgoingEmail:
     sent_at: datetime | None = None
     rejected_at: datetime | None = None
     created_at: datetime | None = None  # set when queued
+    # An invoice e-mail (issue 15, item 3): the invoice whose PDF it carries, whether it does
+    # (`attached`), and, while it waits for the PDF (status `held`), its facts as JSON, to be
+    # written again with the link only if the PDF does not come.
+    document_id: str | None = None
+    attached: bool = False
+    facts: str | None = None
 
 
 def rejected(email: OutgoingEmail, reason: str, at: datetime) -> EmailRejected:

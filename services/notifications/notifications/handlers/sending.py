@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from contracts.notifications import EmailSent
-from notifications.adapters.mailer import Mailer, PermanentlyRejected, TemporarilyRefused
+from notifications.adapters.mailer import Attachment, Mailer, PermanentlyRejected, TemporarilyRefused
 from notifications.domain.emails import SECRET_TEMPLATES, OutgoingEmail, rejected
 from notifications.domain.sending import next_attempt_at
 from notifications.store.uow import NotificationsUnitOfWork
@@ -77,11 +77,25 @@ async def deliver_pending(runtime: Notifications, mailer: Mailer, retry: RetryPo
     return len(due)
 
 
+async def _attachment(runtime: Notifications, email: OutgoingEmail) -> Attachment | None:
+    """The invoice's PDF an e-mail carries (issue 15, item 3), read when it is sent: the
+    document is kept until its e-mails are sent."""
+    if not email.attached or email.document_id is None:
+        return None
+    uow = runtime.uow()
+    async with uow:
+        document = await uow.documents.get(email.document_id)
+    if document is None or document.content is None:
+        log.error("e-mail %s goes without the PDF of invoice %s: it is not kept", email.email_id, email.document_id)
+        return None
+    return Attachment(document.filename, document.content)
+
+
 async def _deliver_one(runtime: Notifications, mailer: Mailer, email: OutgoingEmail, retry: RetryPolicy) -> None:
     if not await _claim(runtime, email, retry):
         return  # another replica's sender has it
     try:
-        await mailer.send(email)
+        await mailer.send(email, await _attachment(runtime, email))
     except PermanentlyRejected as rejection:  # a 5xx, or an e-mail that cannot be composed
         await _reject(runtime, email, str(rejection))
     except TemporarilyRefused as refusal:
@@ -114,6 +128,8 @@ async def _mark_sent(runtime: Notifications, email: OutgoingEmail) -> None:
     uow = runtime.uow(correlation_id=email.correlation_id)
     async with uow:
         await uow.emails.mark_sent(email.email_id, uow.now(), email.template in SECRET_TEMPLATES)
+        if email.document_id is not None:
+            await uow.documents.forget_if_done(email.document_id)
         await uow.publish(
             EmailSent(
                 email_id=email.email_id,
@@ -133,6 +149,8 @@ async def _reject(runtime: Notifications, email: OutgoingEmail, reason: str) -> 
     uow = runtime.uow(correlation_id=email.correlation_id)
     async with uow:
         await uow.emails.mark_rejected(email.email_id, uow.now(), reason, email.template in SECRET_TEMPLATES)
+        if email.document_id is not None:
+            await uow.documents.forget_if_done(email.document_id)
         await uow.publish(rejected(email, reason, uow.now()))
         await uow.commit()
     log_rejection(email, reason)

@@ -89,6 +89,31 @@ class EmailRepository:
             .values(last_error=error[:2000], attempts=emails.c.attempts + 1, next_attempt_at=next_attempt_at)
         )
 
+    async def of_document(self, document_id: str) -> list[OutgoingEmail]:
+        """The e-mails carrying (or waiting for) one invoice's PDF."""
+        rows = await self._conn.execute(
+            select(emails).where(emails.c.document_id == document_id).order_by(emails.c.email_id)
+        )
+        return [_email(r) for r in rows]
+
+    async def release(self, email: OutgoingEmail) -> bool:
+        """A held e-mail goes to the sender's queue as `email` says (attached or not, its text
+        written again); False when it was not held any more."""
+        released = await self._conn.execute(
+            update(emails)
+            .where(emails.c.email_id == email.email_id, emails.c.status == "held")
+            .values(
+                status="pending",
+                attached=email.attached,
+                facts=None,
+                subject=email.subject,
+                text=email.text,
+                html=email.html,
+                next_attempt_at=None,
+            )
+        )
+        return released.rowcount == 1
+
     async def retry_now(self) -> int:
         """After an outage is fixed: every pending e-mail is due again at once; returns how many."""
         result = await self._conn.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Integer, LargeBinary, MetaData, String, Table, Text, false
 
 from servicekit.store.types import UTCDateTime
 
@@ -31,6 +31,25 @@ emails = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("rejected_at", UTCDateTime),
+    # Issue 15, item 3: an invoice e-mail carries its invoice's PDF (domain.emails.OutgoingEmail).
+    Column("document_id", String(64), nullable=True, index=True),
+    Column("attached", Boolean, nullable=False, default=False, server_default=false()),
+    Column("facts", Text, nullable=True),
+)
+
+# The invoices' PDFs billing printed (`billing.invoice_printed`), checked against their hash,
+# kept until the e-mails carrying them are sent: they may come before their invoice's e-mail.
+invoice_documents = Table(
+    "invoice_documents",
+    metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("filename", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=True),  # None: too large to carry, the link only
+    Column("received_at", UTCDateTime, nullable=False),
 )
 
 # The administrator of each subscription or account, as the latest event naming one said.
