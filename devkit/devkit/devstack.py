@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -49,10 +50,28 @@ COLOURS = {
 }
 
 
+# Ports handed out, below Linux's default ephemeral range (32768-60999): a port the kernel
+# picks for `bind(0)` comes from that range, where every outgoing connection (a Kafka client,
+# an HTTP client) also takes its local port, so one could take it between the pick and the
+# service's own bind, seconds later ("address already in use"). Nothing takes a port here
+# unasked; picking at random keeps two test workers from choosing alike.
+PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(200):
+        port = random.choice(PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port between {PORTS.start} and {PORTS.stop - 1} on 127.0.0.1")
 
 
 def embedded_broker_command(port: int) -> list[str]:
