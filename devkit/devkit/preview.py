@@ -61,6 +61,9 @@ def every_event(locale: str = "en") -> list[Event]:
         testing.account_verification_lapsed(administrator=ada),
         testing.registration_attempted(person=ada),
         testing.password_reset_requested(person=ada),
+        testing.payment_reminder_due(administrator=ada, language=locale),  # issue 15: dunning
+        testing.subscriptions_suspended(administrator=ada, language=locale),
+        testing.subscriptions_reinstated(administrator=ada, language=locale),
     ]
 
 

@@ -214,4 +214,7 @@ def every_event(locale: str = "en") -> list[Event]:
         assigned(locale),
         verification_lapsed(locale),
         registration_attempted(locale),
+        testing.payment_reminder_due(administrator=admin(locale), language=locale),
+        testing.subscriptions_suspended(administrator=admin(locale), language=locale),
+        testing.subscriptions_reinstated(administrator=admin(locale), language=locale),
     ]

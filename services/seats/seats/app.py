@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from contracts import topics
+from contracts.billing import SubscriptionsReinstated, SubscriptionsSuspended
 from contracts.identity import PersonRegistered, SignedOut
 from contracts.subscriptions import (
     ActivationExpired,
@@ -34,7 +35,7 @@ from seats.api import licences as licences_api
 from seats.api import pools as pools_api
 from seats.api import software as software_api
 from seats.api import users as users_api
-from seats.handlers import fallbacks, imports, leases, pools, users
+from seats.handlers import fallbacks, imports, leases, pools, suspensions, users
 from seats.settings import SeatsSettings
 from seats.store.tables import metadata
 from seats.store.uow import SeatsUnitOfWork
@@ -64,7 +65,12 @@ def build(settings: SeatsSettings | None = None, **overrides: Any) -> ServiceRun
     events.on(TrialEnded, fallbacks.trial_fell_back)  # R43
     events.on(PersonRegistered, users.register_person)
     events.on(SignedOut, leases.release_session)
-    events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.IDENTITY_EVENTS)
+    # Issue 15, item 6: no seat in force while billing suspends its term for an overdue invoice.
+    # Billing's other events on that topic have no handler here: the consumer skips them and
+    # commits past them (`EventConsumer._parse`), it does not dead-letter them.
+    events.on(SubscriptionsSuspended, suspensions.suspend_for_overdue_invoice)
+    events.on(SubscriptionsReinstated, suspensions.reinstate_after_invoice_settled)
+    events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.IDENTITY_EVENTS, topics.BILLING_EVENTS)
 
     runtime.scheduler.on(pools.SEAT_DECREASE, pools.apply_scheduled_decrease)
     runtime.scheduler.on(imports.IMPORT_CHUNK, imports.import_chunk)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from contracts.billing import InvoiceIssued
+from contracts.billing import InvoiceIssued, PaymentReminderDue, SubscriptionsReinstated, SubscriptionsSuspended
 from contracts.envelope import Event
 from contracts.identity import (
     AccountVerificationLapsed,
@@ -206,6 +206,76 @@ def _invoice(event: InvoiceIssued, to: _Addresser) -> list[EmailRequest]:
     return [replace(to("invoice_issued", recipient, **facts), document_id=event.invoice_id) for recipient in recipients]
 
 
+def amount(value: Money) -> dict[str, Any]:
+    """An amount as facts keep it (JSON, exact): the template writes it as the e-mail's language
+    writes money (adapters.rendering's `money` filter, Babel), as the invoice page does."""
+    return {"amount_minor": value.amount_minor, "currency": value.currency}
+
+
+def grouped(reference: str | None) -> str:
+    """An ISO 11649 reference in groups of four, as the invoice prints it: RF18 5390 0754 7034."""
+    compact = "".join((reference or "").split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def in_language(person: Contact, language: str) -> Contact:
+    """Dunning writes in the invoice's language (issue 15, item 6), whatever the person's own."""
+    return person.model_copy(update={"locale": language})
+
+
+def _reminder(event: PaymentReminderDue, to: _Addresser) -> list[EmailRequest]:
+    """Issue 15, item 6: what is still owed on an overdue invoice, how to pay it and, when the
+    invoice pays a whole term, the day access is suspended if it stays unpaid. To the
+    administrator, and to the buyer's invoicing address when it is another one."""
+    facts: dict[str, Any] = dict(
+        number=event.number,
+        step=event.step,
+        days_overdue=event.days_overdue,
+        due_on=event.due_on.isoformat(),
+        open_amount=amount(event.open_amount),
+        total=amount(event.total),
+        partly_paid=event.open_amount != event.total,
+        payment_reference=grouped(event.payment_reference),
+        suspends_on=event.suspends_on.isoformat() if event.suspends_on else None,
+        url=event.url,
+    )
+    recipients = [in_language(event.administrator, event.language)]
+    invoicing = (event.invoicing_email or "").strip()
+    if invoicing and invoicing.lower() != event.administrator.email.strip().lower():
+        recipients.append(invoicing_contact(invoicing, None, event.language))
+    return [to("payment_reminder", recipient, **facts) for recipient in recipients]
+
+
+def _suspended(event: SubscriptionsSuspended, to: _Addresser) -> list[EmailRequest]:
+    """Issue 15, item 6: access is suspended because the invoice is unpaid; paying it gives it back."""
+    return [
+        to(
+            "subscriptions_suspended",
+            in_language(event.administrator, event.language),
+            number=event.number,
+            due_on=event.due_on.isoformat(),
+            open_amount=amount(event.open_amount),
+            subscriptions=len({period.subscription_id for period in event.periods}),
+            suspended_on=event.suspended_at.date().isoformat(),
+            url=event.url,
+        )
+    ]
+
+
+def _reinstated(event: SubscriptionsReinstated, to: _Addresser) -> list[EmailRequest]:
+    """Issue 15, item 6: access is back, because the invoice was paid or a credit note cleared it."""
+    return [
+        to(
+            "subscriptions_reinstated",
+            in_language(event.administrator, event.language),
+            number=event.number,
+            why=event.why,
+            subscriptions=len(set(event.subscription_ids)),
+            reinstated_on=event.reinstated_at.date().isoformat(),
+        )
+    ]
+
+
 def _awaiting_approval(event: OrderAwaitingApproval, to: _Addresser) -> list[EmailRequest]:
     """R19: the approver is asked; the reseller is told who decides."""
     order = dict(
@@ -365,6 +435,9 @@ _COMPOSERS: dict[type[Event], Callable[[Any, _Addresser], list[EmailRequest]]] =
     AmendmentProposed: _amendment,
     AdministratorTransferred: _transferred,
     InvoiceIssued: _invoice,
+    PaymentReminderDue: _reminder,
+    SubscriptionsSuspended: _suspended,
+    SubscriptionsReinstated: _reinstated,
     OrderAwaitingApproval: _awaiting_approval,
     GraceStarted: _grace,
     TrialEnded: _trial_ended,

@@ -84,6 +84,8 @@ PROBLEMS = {
         "administration once they have registered."
     ),
     "addon_already_added": N_("This add-on is already part of the subscription."),
+    # R20: add-ons only once the base subscription's invoices are paid
+    "base_not_paid": N_("An invoice of this subscription is still unpaid: add-ons can be ordered once it is paid."),
     "amendment_not_open": N_("This amendment can no longer be accepted: it was accepted or replaced."),
     "downgrade_not_allowed": N_("Software assurance can only be upgraded: Standard, Premium, Premium Plus."),
     "same_tier": N_("That is already the tier of the subscription."),

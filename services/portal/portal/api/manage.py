@@ -6,8 +6,9 @@ transfer of administration to a contact of the company, added in the same step i
 (R17, R38), the purchase-order number and payment method (R18), add-ons (R20).
 
 Reads: subscriptions `GET /subscriptions/{id}`, `GET .../tier-change-preview`,
-`GET .../amendments/{aid}`; seats `GET /subscriptions/{id}/seats` (the quantity in force and a
-scheduled decrease); identity `GET /accounts/{account_id}/contacts`.
+`GET .../amendments/{aid}`; seats `GET /subscriptions/{id}/seats` (the quantity in force, a
+scheduled decrease, and access suspended for an overdue invoice: issue 15); identity
+`GET /accounts/{account_id}/contacts`.
 Commands (each with the Idempotency-Key its form was rendered with): seats
 `POST .../seats/quantity`; subscriptions `POST .../amendments`, `POST .../amendments/{aid}/acceptance`,
 `POST .../billing-cycle`, `POST .../cancellation`, `POST .../cancellation/withdrawal`,
@@ -36,6 +37,7 @@ from portal.api.buy import PAYMENT_METHODS
 from portal.api.deps import Browser, BrowserDep, new_key, valid_id
 from portal.api.forms import fits, idempotency_key, refusal, shown
 from portal.api.names import Names, render_named
+from portal.api.suspension import payment_overdue
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -243,6 +245,7 @@ async def _manage(
         pool=pool,
         quantity=_quantity_in_force(s, pool),
         scheduled_quantity=(pool or {}).get("scheduled_quantity"),
+        overdue=payment_overdue(pool, s, browser.signed_in().person_id),
         problem=problem,
         typed=typed or {},
         keys={name: new_key() for name in ("cycle", "withdrawal", "purchase", "addon")},

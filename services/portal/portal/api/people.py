@@ -9,8 +9,9 @@ pending user (R22). `/licences` shows every licence the person administers with 
 searchable, and assigns a user to a licence from that one page (R39).
 
 Upstream calls, all with the person's token (commands with the form's Idempotency-Key):
-- seats `GET /subscriptions/{id}/seats` (quantity, seats used) and `GET /subscriptions/{id}/users`
-  (one page: `limit`, `cursor`, `text`, `status`), subscriptions `GET /subscriptions/{id}`
+- seats `GET /subscriptions/{id}/seats` (quantity, seats used, access suspended for an overdue
+  invoice: issue 15) and `GET /subscriptions/{id}/users` (one page: `limit`, `cursor`, `text`,
+  `status`), subscriptions `GET /subscriptions/{id}`
   (product and tier): three calls per users page, whatever the number of users;
 - seats `POST /subscriptions/{id}/users`, `.../users/assignments`, `.../users/unassign`,
   `.../users/invitations/resend`, `.../seats/assignments`;
@@ -34,6 +35,7 @@ from portal.api.deps import ID, BrowserDep, PageNotFound, new_key, valid_id
 from portal.api.forms import cursor as valid_cursor
 from portal.api.forms import idempotency_key, one_line, refusal, shown, valid_email
 from portal.api.names import render_named
+from portal.api.suspension import payment_overdue
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -306,6 +308,7 @@ async def _users(
         subscription_id=subscription_id,
         subscription=subscription.body,
         pool=pool.body,
+        overdue=payment_overdue(pool.body, subscription.body, browser.signed_in().person_id),
         users=listing.body["users"],
         q=text,
         status=status,

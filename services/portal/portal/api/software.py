@@ -5,9 +5,11 @@ deactivation (R27).
 Upstream calls:
 - `/software`: seats `GET /me/software` (the caller's own seats only): per product its links
   from the catalogue (web: where it opens; desktop: its installer and its page), the activation
-  key kept for them (node-locked, R41) and the devices they activated; freeing one of their own
-  devices (a device reset, issue 14) is seats `POST /subscriptions/{id}/keys/{key}/deactivation`
-  as the key's holder, which seats allows a few times in 30 days (429 with Retry-After past it).
+  key kept for them (node-locked, R41), the devices they activated, and `payment_overdue`
+  (`{"suspended_at"}`, issue 15) while billing suspends the subscription for an overdue invoice;
+  freeing one of their own devices (a device reset, issue 14) is seats
+  `POST /subscriptions/{id}/keys/{key}/deactivation` as the key's holder, which seats allows a
+  few times in 30 days (429 with Retry-After past it).
 - `/subscriptions/{id}/floating`: subscriptions `GET /subscriptions/{id}`, seats
   `GET /subscriptions/{id}/leases` (every page) and `GET /subscriptions/{id}/users` (who each
   holder is: a lease names a person id only).
@@ -30,6 +32,7 @@ from portal.adapters.upstream import UpstreamProblem
 from portal.api.deps import ID, BrowserDep, PageNotFound, new_key, valid_id
 from portal.api.forms import ensure_shown, idempotency_key
 from portal.api.names import render_named
+from portal.api.suspension import payment_overdue
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -56,13 +59,21 @@ def safe_link(url: Any) -> str | None:
 
 def _shown(item: dict[str, Any]) -> dict[str, Any]:
     """One product as the page shows it: its links checked, and a fresh Idempotency-Key for
-    the form that frees each device (one form, one reset however often it is sent)."""
+    the form that frees each device (one form, one reset however often it is sent).
+
+    Issue 15: while its subscription is suspended for an overdue invoice, the banner in its
+    non-administrator form ("contact your administrator"; seats gives a seat user no invoice to
+    link, even one who also administers it) and no link to start or download it: the product
+    would refuse them, so the page says why in words instead."""
+    overdue = payment_overdue(item, {}, None)
     kind, start = item.get("kind"), safe_link(item.get("start_url"))
+    usable = overdue is None
     return {
         **item,
-        "open_link": start if kind == "web" else None,
-        "download_link": safe_link(item.get("download_url")) if kind == "desktop" else None,
-        "page_link": start if kind == "desktop" else None,
+        "overdue": overdue,
+        "open_link": start if kind == "web" and usable else None,
+        "download_link": safe_link(item.get("download_url")) if kind == "desktop" and usable else None,
+        "page_link": start if kind == "desktop" and usable else None,
         "devices": [{**device, "reset_key": new_key()} for device in item.get("devices") or []],
     }
 

@@ -21,6 +21,7 @@ from portal.adapters.upstream import UpstreamProblem
 from portal.api.deps import BrowserDep, PageNotFound, new_key, valid_id
 from portal.api.forms import idempotency_key, shown
 from portal.api.names import catalogue_names, render_named
+from portal.api.suspension import payment_overdue
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -33,23 +34,26 @@ FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 @router.get("/subscriptions")
 async def overview(browser: BrowserDep) -> Response:
     """R35: a seat decrease waits in seats (its pool's `scheduled_quantity`) until the term
-    end; each row reads its pool, a few at a time, and goes without it if seats does not answer."""
+    end; issue 15: access suspended for an overdue invoice (its pool's `payment_overdue`).
+    Each row reads its pool, a few at a time, and goes without it if seats does not answer."""
     token = browser.token
+    person_id = browser.signed_in().person_id
     found = await browser.upstream.subscriptions.get_all("/subscriptions", token)
     gate = asyncio.Semaphore(CONCURRENT_READS)
 
-    async def with_decrease(s: dict[str, Any]) -> dict[str, Any]:
+    async def with_pool(s: dict[str, Any]) -> dict[str, Any]:
         async with gate:
             try:
                 pool = (await browser.upstream.seats.get(f"/subscriptions/{s['id']}/seats", token)).body
             except UpstreamProblem as problem:
                 if problem.unauthenticated:
                     raise
-                return s
+                return {**s, "payment_overdue": None}
         scheduled = pool.get("scheduled_quantity") if isinstance(pool, dict) else None
-        return {**s, "scheduled_quantity": scheduled} if scheduled else s
+        row = {**s, "scheduled_quantity": scheduled} if scheduled else s
+        return {**row, "payment_overdue": payment_overdue(pool, s, person_id)}
 
-    rows, names = await asyncio.gather(asyncio.gather(*(with_decrease(s) for s in found)), catalogue_names(browser))
+    rows, names = await asyncio.gather(asyncio.gather(*(with_pool(s) for s in found)), catalogue_names(browser))
     return await render_named(browser, "subscriptions.html", subscriptions=list(rows), names=names)
 
 

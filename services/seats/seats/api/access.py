@@ -19,15 +19,24 @@ from servicekit.runtime import Runtime
 
 class AccessView(BaseModel):
     allowed: bool
-    reason: str
+    reason: str = Field(
+        description="Allowed: how the seat grants it (e.g. `named seat assigned`). Refused: why, in words; "
+        "exactly `payment_overdue` when their seats are those of subscriptions billing suspended for an "
+        "overdue invoice (issue 15): the seats stay assigned and access comes back once it is paid. A seat "
+        "of another subscription, not suspended, still answers allowed."
+    )
     tier: str | None = Field(description="The best tier they may use, when allowed.")
     licence_type: str | None = Field(description="named_user, floating, node_locked, or free (R43).")
-    subscription_id: str | None = Field(description="The subscription whose seat grants it (none: free).")
+    subscription_id: str | None = Field(
+        description="The subscription whose seat grants it (none: free); refused `payment_overdue`: the "
+        "subscription suspended."
+    )
     modules: list[str] = Field(description="Modules of the tier in force.")
     add_ons: list[str] = Field(description="Add-ons bought with the subscription.")
     limits: dict[str, int] = Field(description="Limits of the tier in force, e.g. projects: 50.")
     not_after: datetime | None = Field(
-        description="Until when this answer (and its entitlement) may be relied on offline, when allowed."
+        description="Until when this answer (and its entitlement) may be relied on offline, when allowed; "
+        "never past the start of a period billing suspended for an overdue invoice (issue 15)."
     )
     fallback: str | None = Field(
         description="R43: `standard` (the free tier kept after a trial or a revoked seat) or `trial` "

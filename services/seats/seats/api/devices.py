@@ -87,7 +87,8 @@ async def keys(
     response_model=command_answer(KeyView),
     summary="Bind a key to this device; one device at a time (R27)",
     description=SEAT_HOLDER + " One person holds at most one key per device, and at most the "
-    "pool's `keys_per_person` keys at once (PUT .../seats/policy).",
+    "pool's `keys_per_person` keys at once (PUT .../seats/policy). While billing suspends the pool's "
+    "term for an overdue invoice, 403 `payment_overdue` (issue 15).",
 )
 async def activate(
     subscription_id: str,

@@ -54,7 +54,10 @@ class LicenceFileView(BaseModel):
     add_ons: list[str]
     limits: dict[str, int]
     issued_at: datetime
-    not_after: datetime = Field(description="The term end plus the 10 days to renew (R48).")
+    not_after: datetime = Field(
+        description="The term end plus the 10 days to renew (R48); earlier when a period billing "
+        "suspended for an overdue invoice starts before that (issue 15)."
+    )
 
     @classmethod
     def of(cls, f: licencefiles.LicenceFile) -> LicenceFileView:
@@ -100,7 +103,9 @@ async def jwks(signer: SignerDep, response: Response) -> Any:
     "on this same fingerprint, the file is issued again. Active on another device: 409 `key_in_use` "
     "(deactivate it there first). To anyone else the key does not exist (404). The product verifies "
     "the file offline with `/.well-known/jwks.json` until `not_after`, and a deactivated or revoked "
-    "key is refused at its next online check (`GET /access?device_id=<fingerprint>`).",
+    "key is refused at its next online check (`GET /access?device_id=<fingerprint>`). While billing "
+    "suspends the subscription's term for an overdue invoice: 403 `payment_overdue`, and the online "
+    "check answers `payment_overdue` (issue 15); the key stays active for when it is paid.",
 )
 async def licence_file(
     body: LicenceFileRequest, request: Request, caller: CurrentCaller, commands: Commands, signer: SignerDep

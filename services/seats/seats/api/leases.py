@@ -76,7 +76,8 @@ router = APIRouter(tags=["floating seats"])
 
 _TAKE = (
     " A listed user without an assignment is refused (403 `no_seat_assigned`, R24); with every "
-    "seat in use, 409 `no_free_seat`. The lease is bound to the token's sign-in (`sid`): signing "
+    "seat in use, 409 `no_free_seat`; while billing suspends the pool's term for an overdue invoice, "
+    "403 `payment_overdue` (issue 15). The lease is bound to the token's sign-in (`sid`): signing "
     "out releases it (a borrowed one excepted), refreshing the token does not."
 )
 
@@ -87,7 +88,8 @@ _TAKE = (
     response_model=command_answer(LeaseView),
     summary="Take a floating seat of a product, at sign-in (R26)",
     description="Who may call: a person assigned to a floating pool of the product. The seat comes "
-    "from the pool of the best tier with a free seat, then the one with most free seats." + _TAKE,
+    "from the pool of the best tier with a free seat, then the one with most free seats; a pool "
+    "suspended for an overdue invoice offers none." + _TAKE,
 )
 async def acquire_for_product(
     product: PRODUCT,
@@ -151,7 +153,10 @@ async def in_use(
     summary="Still in use: the lease runs an hour from now (R26)",
     description=HOLDER + " After a missed heartbeat, until `revivable_until` (`SEATS_LEASE_REVIVE_SECONDS` "
     "past the expiry, an hour by default), a heartbeat revives the lease if a seat is still free (409 "
-    "`no_free_seat` otherwise); later, 409 `lease_expired`. A borrowed lease keeps its borrow's end.",
+    "`no_free_seat` otherwise); later, 409 `lease_expired`. A borrowed lease keeps its borrow's end. "
+    "While billing suspends the pool's term for an overdue invoice, 403 `payment_overdue` (issue 15): "
+    "the lease is not revoked, it lapses, and a heartbeat within its revive window once the invoice "
+    "is paid takes it back.",
 )
 async def heartbeat(
     lease_id: str,
@@ -174,7 +179,8 @@ async def heartbeat(
     description=HOLDER + " No heartbeat is needed until `until`; the seat counts as in use until then, "
     "sign-out does not release it, and DELETE /leases/{lease_id} returns it early. Borrowing again "
     "moves the end. 422 `borrow_too_long` / `borrow_past_term_end`; 409 `lease_lapsed` for a lapsed "
-    "lease (revive it with a heartbeat first).",
+    "lease (revive it with a heartbeat first); 403 `payment_overdue` while billing suspends the pool's "
+    "term for an overdue invoice (issue 15).",
 )
 async def borrow(
     lease_id: str,

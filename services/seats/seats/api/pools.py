@@ -12,6 +12,7 @@ from contracts.values import LicenceType
 from seats.api.deps import InvitationsDep
 from seats.api.schemas import ADMINISTRATOR, command_answer
 from seats.domain.pools import MAX_KEYS_PER_PERSON, SeatPool
+from seats.domain.suspensions import PaymentSuspension, covering
 from seats.handlers import pools
 from seats.store.uow import SeatsUnitOfWork
 from servicekit.http.deps import Commands, CurrentCaller
@@ -42,6 +43,16 @@ class AssignmentView(BaseModel):
     assigned_at: datetime
 
 
+class PaymentOverdueView(BaseModel):
+    invoice_id: str = Field(description="The overdue invoice (billing's id).")
+    number: str = Field(description="Its number, as printed.")
+    suspended_at: datetime = Field(description="When billing suspended the subscription for it.")
+
+    @classmethod
+    def of(cls, s: PaymentSuspension) -> PaymentOverdueView:
+        return cls(invoice_id=s.invoice_id, number=s.number, suspended_at=s.suspended_at)
+
+
 class PoolView(BaseModel):
     subscription_id: str
     status: str = Field(
@@ -59,9 +70,16 @@ class PoolView(BaseModel):
     assignments: list[AssignmentView] = Field(
         description=f"The first {MAX_PAGE_SIZE} assignments, oldest first; every user, with their seat: GET .../users."
     )
+    payment_overdue: PaymentOverdueView | None = Field(
+        description="Issue 15: the overdue invoice for which billing suspends the subscription's period "
+        "in force now, for the portal's banner; null when none does. While it does, every seat of it "
+        "is refused (access `payment_overdue`, no lease, no device activation, no licence file); the "
+        "assignments stay, and access comes back at once when the invoice is paid or voided. Of two "
+        "invoices suspending it at once, the one suspended first."
+    )
 
     @classmethod
-    def of(cls, p: SeatPool) -> PoolView:
+    def of(cls, p: SeatPool, overdue: PaymentSuspension | None = None) -> PoolView:
         return cls(
             subscription_id=p.subscription_id,
             status=p.status.value,
@@ -74,7 +92,15 @@ class PoolView(BaseModel):
             keys_per_person=p.keys_per_person,
             assigned=len(p.assignments),
             assignments=[AssignmentView(**vars(a)) for a in p.assignments[:MAX_PAGE_SIZE]],
+            payment_overdue=PaymentOverdueView.of(overdue) if overdue else None,
         )
+
+
+async def pool_view(pool: SeatPool, uow: SeatsUnitOfWork) -> PoolView:
+    """The pool with the suspension covering now, if any (issue 15)."""
+    now = uow.now()
+    suspended = await uow.payment_suspensions.not_ended([pool.subscription_id], now)
+    return PoolView.of(pool, covering(suspended, pool.subscription_id, now))
 
 
 router = APIRouter(prefix="/subscriptions/{subscription_id}", tags=["seats"])
@@ -84,8 +110,8 @@ router = APIRouter(prefix="/subscriptions/{subscription_id}", tags=["seats"])
 async def pool(subscription_id: str, caller: CurrentCaller, runtime: Runtime) -> PoolView:
     async with runtime.uow(subject=subscription_id) as uow:
         found = await uow.pools.get(subscription_id)
-    found.ensure_administered_by(caller.person_id, caller.account_id)
-    return PoolView.of(found)
+        found.ensure_administered_by(caller.person_id, caller.account_id)
+        return await pool_view(found, uow)
 
 
 @router.post(
@@ -120,7 +146,7 @@ async def change_quantity(
     subscription_id: str, body: QuantityRequest, request: Request, caller: CurrentCaller, commands: Commands
 ) -> Any:
     async def act(uow: SeatsUnitOfWork) -> PoolView:
-        return PoolView.of(await pools.change_quantity(subscription_id, body.quantity, caller, uow))
+        return await pool_view(await pools.change_quantity(subscription_id, body.quantity, caller, uow), uow)
 
     return await commands.run(request, caller, body, act)
 
@@ -135,6 +161,6 @@ async def policy(
     subscription_id: str, body: PolicyRequest, request: Request, caller: CurrentCaller, commands: Commands
 ) -> Any:
     async def act(uow: SeatsUnitOfWork) -> PoolView:
-        return PoolView.of(await pools.set_policy(subscription_id, body.keys_per_person, caller, uow))
+        return await pool_view(await pools.set_policy(subscription_id, body.keys_per_person, caller, uow), uow)
 
     return await commands.run(request, caller, body, act)

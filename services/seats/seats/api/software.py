@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from seats.domain.suspensions import PaymentSuspension, covering
 from seats.store.software import MAX_SEATS, HeldKey, HeldLease, Usable
 from servicekit.http.deps import CurrentCaller
 from servicekit.runtime import Runtime
@@ -32,6 +33,13 @@ class DeviceHeld(BaseModel):
     @classmethod
     def of(cls, key: HeldKey) -> DeviceHeld:
         return cls(**vars(key))
+
+
+class PaymentOverdueNotice(BaseModel):
+    """What a seat user is told of a suspension: only since when. The invoice, its number and
+    its amount are the administrator's business (`GET /subscriptions/{id}/seats` names them)."""
+
+    suspended_at: datetime = Field(description="Since when the subscription's use is suspended.")
 
 
 LICENCES = {"named_user": "named seat", "floating": "floating pool", "node_locked": "node-locked key"}
@@ -61,9 +69,16 @@ class SoftwareItem(BaseModel):
     )
     leases: list[LeaseHeld] = Field(description="Floating seats they hold now (R26).")
     devices: list[DeviceHeld] = Field(description="Devices where they activated a key (R27).")
+    payment_overdue: PaymentOverdueNotice | None = Field(
+        description="Issue 15: set while billing suspends the subscription's period in force for an "
+        "overdue invoice; null otherwise. Meanwhile the product cannot be used through it (access "
+        "refused `payment_overdue`, no lease, no device activation, no licence file), although the seat "
+        "stays assigned to them: use comes back at once when the invoice is paid. Only the "
+        "date is given: the invoice is for the subscription's administrator to settle."
+    )
 
     @classmethod
-    def of(cls, usable: Usable) -> SoftwareItem:
+    def of(cls, usable: Usable, overdue: PaymentSuspension | None = None) -> SoftwareItem:
         software = usable.software
         return cls(
             subscription_id=usable.subscription_id,
@@ -81,6 +96,7 @@ class SoftwareItem(BaseModel):
             activation_key=usable.kept_key,
             leases=[LeaseHeld.of(lease) for lease in usable.leases],
             devices=[DeviceHeld.of(key) for key in usable.keys],
+            payment_overdue=PaymentOverdueNotice(suspended_at=overdue.suspended_at) if overdue else None,
         )
 
 
@@ -98,9 +114,13 @@ router = APIRouter(tags=["access"])
     description="Who may call: any signed-in person, about themselves only (there is no parameter "
     "naming anyone else). The seats of unlocked subscriptions where the caller, by person id or by "
     f"the e-mail they were invited at, holds an assignment, a live lease or an active key; at most "
-    f"{MAX_SEATS}, ordered by product.",
+    f"{MAX_SEATS}, ordered by product. A subscription suspended for an overdue invoice (issue 15) "
+    "is still listed, its `payment_overdue` set: the seat is theirs, but not usable until it is paid.",
 )
 async def my_software(caller: CurrentCaller, runtime: Runtime) -> Any:
+    now = runtime.clock.now()
     async with runtime.uow() as uow:
-        found = await uow.software.usable_by(caller.person_id, caller.email, runtime.clock.now())
-    return SoftwareView(software=[SoftwareItem.of(u) for u in found])
+        found = await uow.software.usable_by(caller.person_id, caller.email, now)
+        # Issue 15: one more indexed query, only when something was found.
+        suspended = await uow.payment_suspensions.not_ended([u.subscription_id for u in found], now)
+    return SoftwareView(software=[SoftwareItem.of(u, covering(suspended, u.subscription_id, now)) for u in found])

@@ -6,6 +6,7 @@
 - `leases`: floating seats (R26)
 - `devices`: node-locked activation keys (R27)
 - `access`: which grant answers "may this person use this product" (R21–R28)
+- `suspensions`: the periods billing suspends for an overdue invoice (issue 15, item 6)
 """
 
 from seats.domain.pools import Assignment, PoolStatus, SeatPool

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from seats.domain.suspensions import PaymentSuspension, covering
 
 # Higher is better: when several subscriptions grant the product, the best tier answers.
 TIER_RANK = {"standard": 1, "premium": 2, "premium_plus": 3, "enterprise": 4}
@@ -55,6 +58,7 @@ class AccessAnswer:
     fallback: str | None = None  # R43: "standard" (the free tier) or "trial" (they may start one)
     entitlement: str | None = None
     grant: Grant | None = field(default=None, repr=False, compare=False)  # the best, when allowed
+    suspension: PaymentSuspension | None = None  # refused: the overdue invoice's (issue 15)
 
 
 def visible_to(grants: list[Grant], person_id: str, account_id: str) -> list[Grant]:
@@ -65,16 +69,33 @@ def visible_to(grants: list[Grant], person_id: str, account_id: str) -> list[Gra
     return [g for g in grants if g.about_the_asker or (g.administrator_id == person_id and g.account_id == account_id)]
 
 
-def decide(grants: list[Grant], product: str) -> AccessAnswer:
+def decide(
+    grants: list[Grant],
+    product: str,
+    suspensions: Sequence[PaymentSuspension] = (),
+    now: datetime | None = None,
+) -> AccessAnswer:
     """R21–R28: only a seat of an unlocked, not yet ended subscription grants access; an
-    unassigned user (R24), an expired lease (R26) or a revoked one (R28) grants nothing."""
+    unassigned user (R24), an expired lease (R26) or a revoked one (R28) grants nothing.
+
+    Issue 15: nor does a seat of a subscription whose period in force `now` is suspended for an
+    overdue invoice (`suspensions`: those known of the grants' subscriptions). Another
+    subscription's seat still answers; when every seat is suspended the answer is refused with
+    the suspension's reason (`payment_overdue`) and the subscription it is about."""
+    if suspensions and now is not None:
+        suspended = {g.subscription_id: s for g in grants if (s := covering(suspensions, g.subscription_id, now))}
+        usable = [g for g in grants if g.subscription_id not in suspended]
+        if grants and not usable:
+            first = _best(grants).subscription_id
+            return AccessAnswer(False, suspended[first].reason, subscription_id=first, suspension=suspended[first])
+        grants = usable
     if not grants:
         return AccessAnswer(
             False,
             f"No seat of {product} is in force for them: assign one (named), "
             "take a lease (floating) or activate a key on the device (node-locked).",
         )
-    best = max(grants, key=lambda g: (TIER_RANK.get(g.tier, 0), g.subscription_id))
+    best = _best(grants)
     return AccessAnswer(
         True,
         best.how,
@@ -86,3 +107,7 @@ def decide(grants: list[Grant], product: str) -> AccessAnswer:
         limits=best.limits,
         grant=best,
     )
+
+
+def _best(grants: list[Grant]) -> Grant:
+    return max(grants, key=lambda g: (TIER_RANK.get(g.tier, 0), g.subscription_id))

@@ -15,6 +15,7 @@ borrow ends. A lease's life, at a time `at`:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +33,7 @@ from contracts.seats import (
 from contracts.values import LicenceType
 from seats.domain.access import TIER_RANK
 from seats.domain.pools import SeatPool
+from seats.domain.suspensions import PaymentSuspension, ensure_not_suspended, overdue_refusal
 
 LEASE_DURATION = timedelta(hours=1)
 DEFAULT_REVIVE = timedelta(hours=1)
@@ -106,12 +108,20 @@ class Lease:
         self.revivable_until = self.expires_at + policy.revive
 
     def revive(
-        self, pool: SeatPool, standing: Standing, live_leases: int, at: datetime, policy: LeasePolicy
+        self,
+        pool: SeatPool,
+        standing: Standing,
+        live_leases: int,
+        at: datetime,
+        policy: LeasePolicy,
+        suspensions: Sequence[PaymentSuspension] = (),
     ) -> LeaseRevived:
         """Issue 14: a heartbeat within the revive window takes the seat back, on the terms of
-        taking one (R24, R26): still assigned, the pool in force, and a seat free now."""
+        taking one (R24, R26): still assigned, the pool in force, not suspended for an overdue
+        invoice (issue 15), and a seat free now."""
         self._ensure_not_over(at)
         ensure_may_take_seat(pool, standing, LicenceType.FLOATING, rule="R26")
+        ensure_not_suspended(suspensions, pool.subscription_id, at)
         if live_leases >= pool.assignable:
             raise RuleViolation(
                 "no_free_seat",
@@ -239,10 +249,13 @@ def acquire(
     session_id: str | None,
     at: datetime,
     policy: LeasePolicy = DEFAULT_POLICY,
+    suspensions: Sequence[PaymentSuspension] = (),
 ) -> Lease:
     """R26: a floating seat for one hour, for a person assigned to the pool (R24), if one of the
-    quantity in force is free."""
+    quantity in force is free; none while billing suspends the pool's period in force for an
+    overdue invoice (issue 15, 403 `payment_overdue`)."""
     ensure_may_take_seat(pool, standing, LicenceType.FLOATING, rule="R26")
+    ensure_not_suspended(suspensions, pool.subscription_id, at)
     if live_leases >= pool.assignable:
         raise RuleViolation(
             "no_free_seat",
@@ -270,6 +283,7 @@ class Offer:
     pool: SeatPool
     standing: Standing
     live_leases: int
+    suspended: PaymentSuspension | None = None  # its period in force, for an overdue invoice (issue 15)
 
     @property
     def free(self) -> int:
@@ -280,15 +294,22 @@ def best_offer(offers: list[Offer], product: str) -> Offer:
     """Taking a seat of a product (issue 14): among the floating pools of the product where the
     person is assigned, the best tier, then the pool with most free seats (the subscription id
     breaks ties, so that the choice is the same every time). None assigned: refused as taking a
-    seat of one pool would be (R24); all full: 409 `no_free_seat` (R26)."""
-    mine = [o for o in offers if o.standing.is_assigned]
-    if not mine:
+    seat of one pool would be (R24); all full: 409 `no_free_seat` (R26). A pool suspended for an
+    overdue invoice offers nothing (issue 15); when all of theirs are, 403 `payment_overdue`."""
+    assigned = [o for o in offers if o.standing.is_assigned]
+    if not assigned:
         raise RuleViolation(
             "no_seat_assigned",
             f"You hold no floating seat of {product}; the administrator of your subscription assigns seats.",
             rule="R24",
             refusal=Refusal.FORBIDDEN,
         )
+    mine = [o for o in assigned if o.suspended is None]
+    if not mine:
+        suspended = min(
+            (o.suspended for o in assigned if o.suspended is not None), key=lambda s: (s.suspended_at, s.invoice_id)
+        )
+        raise overdue_refusal(suspended)
     free = [o for o in mine if o.free > 0]
     if not free:
         seats = sum(o.pool.assignable for o in mine)

@@ -19,6 +19,7 @@ from seats.domain.devices import (
 )
 from seats.domain.leases import ensure_may_take_seat
 from seats.domain.pools import SeatPool
+from seats.domain.suspensions import ensure_not_suspended
 from seats.domain.users import SeatUser
 from seats.handlers import kept_keys
 from seats.store.uow import SeatsUnitOfWork
@@ -60,9 +61,12 @@ async def list_keys(
 async def activate(
     subscription_id: str, key_id: str, device_id: str, device_name: str, caller: Caller, uow: SeatsUnitOfWork
 ) -> ActivationKey:
-    """R27: a person assigned to the pool binds a key to their device."""
+    """R27: a person assigned to the pool binds a key to their device; not while billing
+    suspends the pool's period in force for an overdue invoice (issue 15, 403 `payment_overdue`)."""
     pool = await uow.pools.get(subscription_id, lock=True)
     ensure_may_take_seat(pool, await uow.users.standing(pool, caller), LicenceType.NODE_LOCKED, rule="R27")
+    now = uow.now()
+    ensure_not_suspended(await uow.payment_suspensions.not_ended([subscription_id], now), subscription_id, now)
     key = await uow.keys.get(subscription_id, key_id)
     await kept_keys.ensure_may_activate(subscription_id, key.key_id, caller, uow)  # R41
     theirs = await uow.keys.held_by(subscription_id, caller.person_id, caller.email)

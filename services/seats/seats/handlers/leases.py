@@ -13,6 +13,7 @@ from contracts.identity import SignedOut
 from seats.domain import leases as rules
 from seats.domain.leases import DEFAULT_POLICY, Lease, LeasePolicy, Offer, Standing
 from seats.domain.pools import SeatPool
+from seats.domain.suspensions import covering, ensure_not_suspended
 from seats.domain.users import SeatUser
 from seats.store.uow import SeatsUnitOfWork
 from servicekit.http.auth import Caller
@@ -57,10 +58,13 @@ async def acquire_for_product(
     other is refused, and nobody deadlocks."""
     offers = []
     now = uow.now()
-    for subscription_id in await uow.leases.floating_pools_of(product, caller.person_id, caller.email):
+    candidates = await uow.leases.floating_pools_of(product, caller.person_id, caller.email)
+    suspended = await uow.payment_suspensions.not_ended(candidates, now)  # issue 15
+    for subscription_id in candidates:
         pool = await uow.pools.get(subscription_id, lock=True)
         standing = await uow.users.standing(pool, caller)
-        offers.append(Offer(pool, standing, await uow.leases.count_live(subscription_id, now)))
+        live = await uow.leases.count_live(subscription_id, now)
+        offers.append(Offer(pool, standing, live, covering(suspended, subscription_id, now)))
     best = rules.best_offer(offers, product)
     return await _take(best.pool, best.standing, best.live_leases, caller, session_id, uow, policy)
 
@@ -74,7 +78,9 @@ async def _take(
     uow: SeatsUnitOfWork,
     policy: LeasePolicy,
 ) -> Lease:
-    """R26: a seat of `pool` for the caller, bound to their sign-in, if one is free."""
+    """R26: a seat of `pool` for the caller, bound to their sign-in, if one is free and the
+    pool's period in force is not suspended for an overdue invoice (issue 15)."""
+    at = uow.now()
     lease = rules.acquire(
         pool,
         standing,
@@ -83,8 +89,9 @@ async def _take(
         person_id=caller.person_id,
         email=caller.email,
         session_id=session_id,
-        at=uow.now(),
+        at=at,
         policy=policy,
+        suspensions=await uow.payment_suspensions.not_ended([pool.subscription_id], at),
     )
     return await _taken(lease, uow)
 
@@ -113,22 +120,28 @@ async def heartbeat(lease_id: str, caller: Caller, uow: SeatsUnitOfWork, policy:
     """Only the holder keeps a lease alive. A live lease is extended with its own row locked
     (one read, one write: no event, the pool untouched). A lapsed one is revived on the terms
     of taking a seat, so its pool is locked first, as `acquire` does, and the lease after it
-    (the order every writer of a subscription's leases takes)."""
+    (the order every writer of a subscription's leases takes). While billing suspends the pool's
+    period in force for an overdue invoice, no heartbeat keeps or revives a lease (issue 15):
+    the lease is not revoked, it lapses, and a heartbeat after the invoice is paid revives it."""
     now = uow.now()
     lease = await uow.leases.get(lease_id, lock=True)  # a heartbeat must not revive a lease being released
     lease.ensure_held_by(caller.person_id)
+    suspended = await uow.payment_suspensions.not_ended([lease.subscription_id], now)
     if lease.is_live(now) or lease.is_over(now):
+        if lease.is_live(now):
+            ensure_not_suspended(suspended, lease.subscription_id, now)
         lease.heartbeat(now, policy)  # refuses one that is over
         await uow.leases.save(lease)
         return lease
     pool = await uow.pools.get(lease.subscription_id, lock=True)
     lease = await uow.leases.get(lease_id, lock=True)  # as it is now that the pool is ours
     if lease.is_live(now):  # another heartbeat of the holder revived it meanwhile
+        ensure_not_suspended(suspended, lease.subscription_id, now)
         lease.heartbeat(now, policy)
     else:
         standing = await uow.users.standing(pool, caller)
         live = await uow.leases.count_live(lease.subscription_id, now)
-        await uow.publish(lease.revive(pool, standing, live, now, policy))
+        await uow.publish(lease.revive(pool, standing, live, now, policy, suspended))
     await uow.leases.save(lease)
     return lease
 
@@ -138,13 +151,17 @@ async def borrow(
 ) -> Lease:
     """Issue 14: the holder takes their floating seat offline until `until` (at most the
     policy's maximum, never past the term end). The pool is locked first (its term end is the
-    bound), then the lease. To anyone but the holder the lease does not exist."""
+    bound), then the lease. To anyone but the holder the lease does not exist. None while the
+    pool's period in force is suspended for an overdue invoice (issue 15)."""
     found = await uow.leases.get(lease_id)
     found.ensure_held_by(caller.person_id)
     pool = await uow.pools.get(found.subscription_id, lock=True)
     lease = await uow.leases.get(lease_id, lock=True)
     pool.ensure_unlocked()
-    await uow.publish(lease.borrow(until, pool.term_end, uow.now(), policy))
+    now = uow.now()
+    suspended = await uow.payment_suspensions.not_ended([pool.subscription_id], now)
+    ensure_not_suspended(suspended, pool.subscription_id, now)
+    await uow.publish(lease.borrow(until, pool.term_end, now, policy))
     await uow.leases.save(lease)
     return lease
 

@@ -191,3 +191,19 @@ fallbacks = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
 )
 Index("seat_fallbacks_person", fallbacks.c.person_id, fallbacks.c.product)
+
+# Issue 15, item 6: the periods billing suspended for an overdue invoice, one row per invoice,
+# subscription and period; deleted when billing reinstates the invoice. The access query reads
+# those of the subscriptions that grant a seat, not yet ended.
+payment_suspensions = Table(
+    "payment_suspensions",
+    metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("subscription_id", String(64), primary_key=True),
+    Column("starts_at", UTCDateTime, primary_key=True),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("suspended_at", UTCDateTime, nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("reason", String(32), nullable=False),
+)
+Index("payment_suspensions_subscription", payment_suspensions.c.subscription_id, payment_suspensions.c.ends_at)

@@ -12,6 +12,7 @@ from seats.store.leases import LeaseRepository
 from seats.store.licences import LicenceQueries
 from seats.store.pools import PoolRepository
 from seats.store.software import SoftwareQuery
+from seats.store.suspensions import PaymentSuspensions
 from seats.store.users import SeatUserRepository
 from servicekit.store.uow import UnitOfWork, repository
 
@@ -27,3 +28,4 @@ class SeatsUnitOfWork(UnitOfWork):
     fallbacks = repository(FallbackRepository)  # what people keep after a trial or a seat (R43)
     licences = repository(LicenceQueries)  # read-only: the company-wide view (R39)
     software = repository(SoftwareQuery)  # read-only: what a person may use (R40)
+    payment_suspensions = repository(PaymentSuspensions)  # billing's, for an overdue invoice (issue 15)
