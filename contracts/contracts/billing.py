@@ -152,6 +152,12 @@ class InvoiceStateChanged(Event):
     reason: str | None = Field(
         None, description="Why, where a person or the bank said: the write-off's reason, a return reason code."
     )
+    subscription_ids: list[str] = Field(
+        default_factory=list,
+        description="The subscriptions whose lines the invoice (or credit note) carries, sorted; "
+        "subscriptions refuses an add-on while one of them is unsettled (R20, issue 15). "
+        "Empty in events published before billing filled it.",
+    )
 
     key_field: ClassVar[str] = "account_id"
 

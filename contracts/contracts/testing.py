@@ -1481,7 +1481,8 @@ def payment_reversed(**overrides: Any) -> billing.PaymentReversed:
 
 
 def invoice_state_changed(**overrides: Any) -> billing.InvoiceStateChanged:
-    """`INV-2026-000001` (730.00 EUR, due 30 days after T0) paid in full: from `open` to `paid`."""
+    """`INV-2026-000001` (730.00 EUR, due 30 days after T0, charging subscription `s-1`) paid
+    in full: from `open` to `paid`."""
     return billing.InvoiceStateChanged(
         **{
             "invoice_id": "inv-1",
@@ -1493,6 +1494,7 @@ def invoice_state_changed(**overrides: Any) -> billing.InvoiceStateChanged:
             "open_amount": eur(0),
             "due_on": T0.date() + timedelta(days=30),
             "reason": None,
+            "subscription_ids": [SUBSCRIPTION_ID],
             **overrides,
         }
     )

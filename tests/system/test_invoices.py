@@ -130,14 +130,30 @@ def test_R12_R29_a_tier_change_is_invoiced_as_the_credit_and_charge_of_its_previ
     assert issued["net_total"] == preview["net"]
 
 
-def test_R31_the_invoice_carries_the_po_number_in_force_when_issued(stack, customer):
+def pay(api, summary: dict) -> None:
+    """An operator records the invoice paid in full, on the day it was issued (never after its due date)."""
+    received_on = datetime.fromisoformat(summary["issued_at"]).astimezone(UTC).date()
+    api.call(
+        "billing",
+        "POST",
+        f"/ops/invoices/{summary['invoice_id']}/payments",
+        {"amount_minor": summary["total"]["amount_minor"], "currency": "EUR", "received_on": received_on.isoformat()},
+        idempotency_key=f"pay-{summary['invoice_id']}",
+    )
+
+
+def test_R31_the_invoice_carries_the_po_number_in_force_when_issued(stack, api, customer):
     sid = activated(customer, quantity=1, po_number="PO-A-1")
     [first] = eventually(lambda: invoices(customer), what="invoice of the activation")
     assert first["po_number"] == "PO-A-1"
+    pay(api, first)  # R20, issue 15: an add-on only once the base subscription's invoices are paid
 
     # Both on subscriptions.events.v1, keyed by the subscription: billing sees them in order.
     customer.call("subscriptions", "PUT", f"/subscriptions/{sid}/purchase-details", {"po_number": "PO-B-2"})
-    customer.call("subscriptions", "POST", f"/subscriptions/{sid}/addons", {"addon": "cloud_storage"})
+    eventually(
+        lambda: customer.call("subscriptions", "POST", f"/subscriptions/{sid}/addons", {"addon": "cloud_storage"}),
+        what="the add-on accepted once subscriptions learnt the invoice is paid",
+    )
     found = eventually(
         lambda: (lambda all_: all_ if len(all_) == 2 else None)(invoices(customer)), what="the add-on's invoice"
     )

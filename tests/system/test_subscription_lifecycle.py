@@ -151,13 +151,29 @@ def test_R10_a_trial_converts_into_an_active_subscription_once_per_account(stack
     eventually(lambda: "subscription.trial_ended" in types_of(stack, trial["id"]), what="trial_ended")
 
 
-def test_R20_an_add_on_only_on_a_paid_subscription_and_once(customer):
+def test_R20_an_add_on_only_on_a_paid_subscription_and_once(api, customer):
     pending = customer.purchase(quantity=1)["id"]
     with pytest.raises(EntitleError) as refused:
         post(customer, f"/subscriptions/{pending}/addons", {"addon": "cloud_storage"})
     assert refused.value.rule == "R20"
     sid = active(customer)
-    assert post(customer, f"/subscriptions/{sid}/addons", {"addon": "cloud_storage"})["addons"] == ["cloud_storage"]
+
+    # Issue 15: not while the base subscription's invoice (the year, issued at activation) is unpaid.
+    [base] = eventually(lambda: customer.call("billing", "GET", "/invoices"), what="the activation's invoice")
+    api.settle()  # subscriptions has read billing's `invoice_state_changed` (open) by now
+    with pytest.raises(EntitleError) as unpaid:
+        post(customer, f"/subscriptions/{sid}/addons", {"addon": "cloud_storage"})
+    assert (unpaid.value.status, unpaid.value.code, unpaid.value.rule) == (409, "base_not_paid", "R20")
+    assert base["number"] in str(unpaid.value)
+
+    received_on = datetime.fromisoformat(base["issued_at"]).date().isoformat()  # not after its due date
+    payment = {"amount_minor": base["total"]["amount_minor"], "currency": "EUR", "received_on": received_on}
+    api.call("billing", "POST", f"/ops/invoices/{base['invoice_id']}/payments", payment, idempotency_key=f"pay-{sid}")
+    added = eventually(
+        lambda: post(customer, f"/subscriptions/{sid}/addons", {"addon": "cloud_storage"}),
+        what="the add-on accepted once subscriptions learnt the invoice is paid",
+    )
+    assert added["addons"] == ["cloud_storage"]
     with pytest.raises(EntitleError) as again:
         post(customer, f"/subscriptions/{sid}/addons", {"addon": "cloud_storage"})
     assert (again.value.status, again.value.rule) == (409, "R20")

@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from contracts import topics
+from contracts.billing import InvoiceStateChanged
 from contracts.identity import AccountRegistered, AccountWithdrawn, ContactAdded, PersonRegistered
 from contracts.seats import SeatQuantityChanged
 from contracts.subscriptions import PurchaseSubscription
@@ -18,7 +19,7 @@ from subscriptions.api import changes as changes_api
 from subscriptions.api import lifecycle as lifecycle_api
 from subscriptions.api import ops as ops_api
 from subscriptions.api import orders as orders_api
-from subscriptions.handlers import changes, contacts, jobs, lifecycle, orders
+from subscriptions.handlers import changes, contacts, invoices, jobs, lifecycle, orders
 from subscriptions.settings import SubscriptionsSettings
 from subscriptions.store.tables import metadata
 from subscriptions.store.uow import SubscriptionsUnitOfWork
@@ -40,7 +41,10 @@ def build(settings: SubscriptionsSettings | None = None, **overrides: Any) -> Se
     consumed.on(ContactAdded, contacts.contact_added)
     consumed.on(PersonRegistered, contacts.person_registered)
     consumed.on(AccountWithdrawn, contacts.account_withdrawn)
-    consumed.attach(topics.SUBSCRIPTIONS_COMMANDS, topics.SEATS_EVENTS, topics.IDENTITY_EVENTS)
+    # R20, issue 15: the invoices of each subscription not paid yet. Billing's other event
+    # types on that topic have no handler here: the consumer acknowledges and skips them.
+    consumed.on(InvoiceStateChanged, invoices.invoice_state_changed)
+    consumed.attach(topics.SUBSCRIPTIONS_COMMANDS, topics.SEATS_EVENTS, topics.IDENTITY_EVENTS, topics.BILLING_EVENTS)
 
     runtime.scheduler.on(jobs.ACTIVATION_EXPIRY, orders.expire_activation)
     runtime.scheduler.on(jobs.TERM_END, partial(lifecycle.end_term, catalogue=catalogue))

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from contracts.errors import RuleViolation
+from contracts.errors import Refusal, RuleViolation
 from contracts.values import BillingCycle, Contact, LicenceType
 from subscriptions import domain
 from subscriptions.domain import amendments, changes, lifecycle
@@ -124,11 +124,34 @@ def test_R18_po_now_payment_method_from_the_next_renewal_and_never_a_card_number
 
 def test_R20_an_add_on_needs_a_paid_base_licence_and_is_added_once(active, ordered, designer):
     with pytest.raises(RuleViolation) as refused:
-        changes.add_addon(ordered(), ME, "cloud_storage", designer, ORDERED)
+        changes.add_addon(ordered(), ME, "cloud_storage", designer, ORDERED, unsettled_invoices=[])
     assert refused.value.rule == "R20"
     subscription = active()
-    added = changes.add_addon(subscription, ME, "cloud_storage", designer, ORDERED + timedelta(days=10))
+    added = changes.add_addon(
+        subscription, ME, "cloud_storage", designer, ORDERED + timedelta(days=10), unsettled_invoices=[]
+    )
     assert (added.unit_price.amount_minor, added.term_end) == (16500, subscription.term_end)
     with pytest.raises(RuleViolation) as refused:
-        changes.add_addon(subscription, ME, "cloud_storage", designer, ORDERED)
+        changes.add_addon(subscription, ME, "cloud_storage", designer, ORDERED, unsettled_invoices=[])
     assert refused.value.rule == "R20"
+
+
+def test_R20_issue15_an_add_on_is_refused_while_an_invoice_of_the_subscription_is_unpaid(active, designer):
+    subscription = active()
+    for unpaid, named in (
+        (["BE-INV-2026-000001"], "invoice BE-INV-2026-000001 still has to be paid"),
+        (["BE-INV-2026-000001", "BE-INV-2026-000007"], "invoices BE-INV-2026-000001 and BE-INV-2026-000007 still have"),
+    ):
+        with pytest.raises(RuleViolation) as refused:
+            changes.add_addon(subscription, ME, "cloud_storage", designer, ORDERED, unsettled_invoices=unpaid)
+        why = (refused.value.code, refused.value.rule, refused.value.refusal)
+        assert why == ("base_not_paid", "R20", Refusal.CONFLICT)
+        assert named in refused.value.message
+    assert subscription.addons == []  # nothing changed by a refusal
+    added = changes.add_addon(subscription, ME, "cloud_storage", designer, ORDERED, unsettled_invoices=[])
+    assert added.addon == "cloud_storage" and subscription.addons == ["cloud_storage"]
+
+
+def test_R20_issue15_only_paid_and_void_settle_an_invoice_a_write_off_does_not():
+    states = ("open", "partially_paid", "paid", "overdue", "void", "uncollectible")
+    assert [state for state in states if changes.invoice_settled(state)] == ["paid", "void"]

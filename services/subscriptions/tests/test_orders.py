@@ -80,7 +80,7 @@ def test_R10_an_unconverted_trial_falls_back_and_ends(designer):
 def test_R20_a_trial_is_not_a_paid_base_licence(designer):
     s, _ = orders.start_trial("t-1", "a-1", ADA, designer, LicenceType.NAMED_USER, ORDERED, had_trial=False)
     with pytest.raises(RuleViolation) as refused:
-        changes.add_addon(s, ME, "cloud_storage", designer, ORDERED)
+        changes.add_addon(s, ME, "cloud_storage", designer, ORDERED, unsettled_invoices=[])
     assert refused.value.rule == "R20"
 
 

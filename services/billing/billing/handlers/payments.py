@@ -227,6 +227,17 @@ async def _keep(change: Change, uow: BillingUnitOfWork) -> None:
 
 async def _publish(events: Iterable[Event], uow: BillingUnitOfWork) -> None:
     for event in events:
+        if isinstance(event, InvoiceStateChanged):
+            event = await _naming_subscriptions(event, uow)
         await uow.publish(event)
         if isinstance(event, InvoiceStateChanged):  # dunning begins, stops or ends with the state
             await dunning.invoice_state_changed(event, uow)
+
+
+async def _naming_subscriptions(event: InvoiceStateChanged, uow: BillingUnitOfWork) -> InvoiceStateChanged:
+    """The state change with the subscriptions the invoice charges: subscriptions refuses an
+    add-on while one of a subscription's invoices is unsettled (R20, issue 15). Every state
+    change is published here, after the invoice and its lines were stored, so the lines are
+    read rather than carried on every balance."""
+    lines = await uow.lines.lines_on_invoice(event.invoice_id)
+    return event.model_copy(update={"subscription_ids": sorted({line.subscription_id for line in lines})})

@@ -250,7 +250,10 @@ async def purchase_details(
     "/addons",
     response_model=SubscriptionAnswer,
     summary="Add an add-on module to a paid subscription (R20)",
-    description=ADMINISTRATOR_ONLY,
+    description=f"{ADMINISTRATOR_ONLY} Only an active subscription whose invoices are paid takes an "
+    "add-on (R20, issue 15): while billing reports one of its invoices open, partially paid, overdue "
+    "or written off (uncollectible), the answer is 409 `base_not_paid`, naming the invoices still to "
+    "pay. An add-on already added answers 409 `addon_already_added`.",
 )
 async def addon(
     subscription_id: str,

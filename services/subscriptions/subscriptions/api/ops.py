@@ -7,14 +7,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from servicekit.http.deps import REQUIRES_OPERATOR, Commands
+from servicekit.http.deps import OPERATOR_ONLY, REQUIRES_OPERATOR, Commands
 from servicekit.http.fields import Line
 from subscriptions.api.deps import CatalogueDep, PortalUrl
 from subscriptions.api.schemas import SubscriptionAnswer, SubscriptionView
 from subscriptions.handlers import lifecycle, orders
 from subscriptions.store.uow import SubscriptionsUnitOfWork
-
-OPERATOR_ONLY = "Operators only: header `X-Operator-Token` (see `OPERATOR_TOKEN`)."
 
 
 class TerminationRequest(BaseModel):

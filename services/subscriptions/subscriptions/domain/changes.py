@@ -3,6 +3,7 @@ administrator (R17), purchase-order number and payment method (R18), add-ons (R2
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from contracts.errors import Refusal, RuleViolation
@@ -107,15 +108,43 @@ def change_purchase_details(
     )
 
 
-def add_addon(s: Subscription, by: Actor, code: str, offer: ProductOffer, at: datetime) -> AddonAdded:
-    """R20: only on a paid base licence (active: not a trial, not awaiting payment or in
-    grace), once each, priced for one whole term of the current cycle."""
+# R20, issue 15: billing's invoice payment states that settle an invoice. Every other state
+# (open, partially paid, overdue, and uncollectible: a write-off is not a payment) leaves it
+# owed, and so does a state billing may add later until this says otherwise.
+SETTLED_INVOICE_STATES = frozenset({"paid", "void"})
+
+
+def invoice_settled(state: str) -> bool:
+    return state in SETTLED_INVOICE_STATES
+
+
+def add_addon(
+    s: Subscription,
+    by: Actor,
+    code: str,
+    offer: ProductOffer,
+    at: datetime,
+    *,
+    unsettled_invoices: Sequence[str],
+) -> AddonAdded:
+    """R20: only on a paid base licence: active (not a trial, not awaiting payment or in grace)
+    and, issue 15, none of the subscription's invoices left to pay (`unsettled_invoices`: their
+    numbers, as billing last reported them); once each, priced for one whole term of the
+    current cycle."""
     s.ensure_administered_by(by)
     s.ensure_status(Status.ACTIVE, rule="R20", doing="adding an add-on")
     assert s.term_start is not None and s.term_end is not None
     price = offer.addon_price(code, s.billing_cycle, s.term_start, s.term_end)
     if code in s.addons:
         raise RuleViolation("addon_already_added", f"{code} is already part of the subscription.", rule="R20")
+    if unsettled_invoices:
+        raise RuleViolation(
+            "base_not_paid",
+            f"An add-on can be ordered once the subscription is paid: {_listed(unsettled_invoices)} "
+            f"still {'has' if len(unsettled_invoices) == 1 else 'have'} to be paid.",
+            rule="R20",
+            refusal=Refusal.CONFLICT,
+        )
     s.addons = [*s.addons, code]
     return AddonAdded(
         subscription_id=s.id,
@@ -126,3 +155,10 @@ def add_addon(s: Subscription, by: Actor, code: str, offer: ProductOffer, at: da
         term_start=s.term_start,
         term_end=s.term_end,
     )
+
+
+def _listed(numbers: Sequence[str]) -> str:
+    named = [f"invoice {n}" for n in numbers] if len(numbers) == 1 else list(numbers)
+    if len(named) == 1:
+        return named[0]
+    return f"invoices {', '.join(named[:-1])} and {named[-1]}"

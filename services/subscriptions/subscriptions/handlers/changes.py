@@ -106,8 +106,14 @@ async def change_purchase_details(
 async def add_addon(
     subscription_id: str, caller: Caller, addon: str, uow: SubscriptionsUnitOfWork, *, catalogue: Catalogue
 ) -> domain.Subscription:
+    """R20, issue 15: refused while billing reports an invoice of the subscription unsettled."""
+    unsettled = await uow.invoices.numbers_of(subscription_id)
     return await _change(
-        subscription_id, uow, lambda s: changes.add_addon(s, caller, addon, catalogue.product(s.product), uow.now())
+        subscription_id,
+        uow,
+        lambda s: changes.add_addon(
+            s, caller, addon, catalogue.product(s.product), uow.now(), unsettled_invoices=unsettled
+        ),
     )
 
 

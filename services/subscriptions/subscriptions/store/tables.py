@@ -1,5 +1,6 @@
-"""The service's only MetaData and all its tables: subscriptions, amendments, agreements and
-the company directory. The repositories beside this module map them to the domain."""
+"""The service's only MetaData and all its tables: subscriptions, amendments, agreements, the
+company directory and the unsettled invoices. The repositories beside this module map them to
+the domain."""
 
 from __future__ import annotations
 
@@ -110,4 +111,18 @@ known_people = Table(
     Column("name", String(200), nullable=False),
     Column("locale", String(8), nullable=False),
     Column("registered_at", UTCDateTime, nullable=False),
+)
+
+# R20, issue 15: an add-on only when the base subscription's invoices are paid. Billing owns
+# invoices and their payment state; this is what subscriptions learnt of them from
+# `billing.invoice_state_changed`: per subscription, the invoices not settled yet (open,
+# partially paid, overdue, or written off as uncollectible). A paid or void invoice has no row.
+unsettled_invoices = Table(
+    "unsettled_invoices",
+    metadata,
+    Column("subscription_id", String(64), primary_key=True),
+    Column("invoice_id", String(64), primary_key=True),
+    Column("invoice_number", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("state", String(32), nullable=False),
 )

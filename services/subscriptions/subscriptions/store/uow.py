@@ -6,6 +6,7 @@ from servicekit.store.uow import UnitOfWork, repository
 from subscriptions.store.agreements import AgreementRepository
 from subscriptions.store.amendments import AmendmentRepository
 from subscriptions.store.contacts import CompanyDirectory
+from subscriptions.store.invoices import UnsettledInvoices
 from subscriptions.store.subscriptions import SubscriptionRepository
 
 
@@ -14,3 +15,4 @@ class SubscriptionsUnitOfWork(UnitOfWork):
     amendments = repository(AmendmentRepository)
     agreements = repository(AgreementRepository)  # R36
     contacts = repository(CompanyDirectory)  # the company directory (R17, R38)
+    invoices = repository(UnsettledInvoices)  # billing's invoices not settled yet (R20)
