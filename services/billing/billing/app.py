@@ -8,10 +8,11 @@ from typing import Any
 
 from billing.adapters import camt
 from billing.adapters.sellers import load_sellers
-from billing.api import corrections, documents, einvoices, exports, invoices, lines, payments
+from billing.api import collections, corrections, documents, einvoices, exports, invoices, lines, mandates, payments
 from billing.domain.invoices import MONTHLY_RUN
 from billing.domain.payments import OVERDUE_CHECK
 from billing.handlers.buyers import billing_details_changed
+from billing.handlers.collections import SEPA_COLLECTION, collect
 from billing.handlers.dunning import Dunning
 from billing.handlers.invoices import Invoicing, run_monthly_invoicing
 from billing.handlers.payments import check_overdue
@@ -70,6 +71,7 @@ def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceR
     events.attach(topics.SUBSCRIPTIONS_EVENTS, topics.SEATS_EVENTS)
 
     runtime.scheduler.on(MONTHLY_RUN, partial(run_monthly_invoicing, with_=invoicing))
+    runtime.scheduler.on(SEPA_COLLECTION, collect)  # a direct debit recorded on its invoice's due date
     runtime.scheduler.on(OVERDUE_CHECK, check_overdue)
     # Each issued invoice printed once, for its e-mail to carry (billing.documents.v1).
     runtime.add_worker("printer", InvoicePrinter(runtime).run)
@@ -79,6 +81,8 @@ def build(settings: BillingSettings | None = None, **overrides: Any) -> ServiceR
         runtime,
         lines.router,
         payments.router,
+        collections.router,
+        mandates.router,
         exports.router,
         corrections.router,
         documents.router,  # before invoices: `/invoices/{invoice_id}` would take `….pdf` for an id

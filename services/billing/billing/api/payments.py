@@ -22,13 +22,12 @@ from billing.store.bank import StoredEntry
 from billing.store.uow import BillingUnitOfWork
 from contracts.errors import Refusal, RuleViolation
 from contracts.values import Money
-from servicekit.http.deps import REQUIRES_OPERATOR, Commands
+from servicekit.http.deps import OPERATOR_ONLY, REQUIRES_OPERATOR, Commands
 from servicekit.http.errors import error_response
 from servicekit.http.fields import Line
 from servicekit.http.pagination import PageRequest, page_request, paged
 from servicekit.runtime import Runtime
 
-OPERATOR_ONLY = "Operators only: header `X-Operator-Token` (see `OPERATOR_TOKEN`)."
 XML_TYPES = ("application/xml", "text/xml")
 MAX_AMOUNT_MINOR = 10**13  # 100 billion in a currency of cents: past any invoice billing issues
 

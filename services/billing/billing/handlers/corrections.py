@@ -9,8 +9,7 @@ from collections.abc import Mapping
 
 from billing.domain import invoices
 from billing.domain.invoices import Invoice, InvoiceKind, NotCreditable
-from billing.handlers import payments
-from billing.handlers.invoices import Invoicing, invoice_issued
+from billing.handlers.invoices import Invoicing, record_issued
 from billing.store.uow import BillingUnitOfWork
 from contracts.errors import Refusal, RuleViolation, not_found
 
@@ -60,7 +59,5 @@ async def credit_invoice(
         )
     for line in draft.lines:  # a credit is a line of the subscription's own history too
         await uow.lines.add_line(line)
-    await uow.invoices.add(note)
-    await uow.publish(invoice_issued(note, with_.portal_url))
-    await payments.invoice_issued(note, uow)  # lowers what the corrected invoice owes
+    await record_issued(note, uow, with_.portal_url)
     return note

@@ -14,7 +14,8 @@ from billing.domain.invoices import Invoice, InvoiceDraft
 from billing.domain.lines import InvoiceLine
 from billing.domain.parties import Buyer, Sellers
 from billing.domain.subscriptions import SubscriptionView
-from billing.handlers import payments
+from billing.handlers import collections, payments
+from billing.store import prints
 from billing.store.uow import BillingUnitOfWork
 from contracts.billing import InvoiceIssued, InvoiceLineView
 from servicekit.scheduler import DONE_JOBS_KEPT, DueJob
@@ -64,9 +65,21 @@ async def _issue(
         seller = with_.sellers.for_buyer(buyer.country)
         sequence = await uow.invoices.next_sequence(invoices.counter_name(seller.seller_id, draft.kind, issued_at))
         invoice = invoices.issue(draft, invoices.invoice_id_for(caused_by, draft), sequence, issued_at, seller, buyer)
-        await uow.invoices.add(invoice)
-        await uow.publish(invoice_issued(invoice, with_.portal_url))
-        await payments.invoice_issued(invoice, uow)
+        await record_issued(invoice, uow, with_.portal_url)
+
+
+async def record_issued(invoice: Invoice, uow: BillingUnitOfWork, portal_url: str) -> None:
+    """What follows the numbering of every invoice and credit note, in the transaction that
+    numbered it: kept, announced, queued for its printer (the printer is woken once this
+    commits rather than at its next poll: the invoice e-mail waits for the PDF), entered in
+    payments (a credit note lowers what the invoice it corrects owes), and given its SEPA
+    collection when the account gave a mandate."""
+    await uow.invoices.add(invoice)
+    await uow.publish(invoice_issued(invoice, portal_url))
+    await uow.prints.queue(invoice.invoice_id, uow.now())
+    uow.after_commit(prints.invoices_issued)
+    await payments.invoice_issued(invoice, uow)
+    await collections.invoice_issued(invoice, uow)  # by direct debit on its due date, given a mandate
 
 
 def invoice_issued(invoice: Invoice, portal_url: str) -> InvoiceIssued:

@@ -194,3 +194,6 @@ Commands = Annotated[CommandRunner, Depends(command_runner)]
 
 REQUIRES_OPERATOR = Depends(require_operator)
 """For `dependencies=[REQUIRES_OPERATOR]` on a router or route of operator actions."""
+
+OPERATOR_ONLY = "Operators only: header `X-Operator-Token` (see `OPERATOR_TOKEN`)."
+"""The first words of an operator route's description in the OpenAPI document."""
