@@ -27,9 +27,30 @@ def pytest_collection_modifyitems(items) -> None:
     First: xdist reads the marks in its own hook of the same name, and a mark added after it
     was ignored, so each worker started both stacks."""
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "stack" in callspec.params:
-            item.add_marker(pytest.mark.xdist_group(f"stack-{callspec.params['stack']}"))
+        if (backend := _backend_of(item)) is not None:
+            item.add_marker(pytest.mark.xdist_group(f"stack-{backend}"))
+
+
+def _backend_of(item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("stack") if callspec is not None else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Stop a backend's stack as soon as the worker moves on to tests that do not use it,
+    rather than at the end of the session: an idle stack costs about a quarter of a core
+    (the broker answering long polls, each service polling), which the other worker's
+    tests and stacks need on a 2-core machine. A later test of the same backend would start
+    it again. Only at a module boundary: a module-scoped fixture may still hold the stack."""
+    result = yield
+    other_module = getattr(nextitem, "module", None) is not getattr(item, "module", None)
+    moving_on = nextitem is not None and _backend_of(nextitem) is None and other_module
+    if _backend_of(item) is not None and moving_on:
+        # pytest's own fixture teardown, as at the end of the session (no public call
+        # finishes one fixture early; this is what a change of its parameter does).
+        item._fixtureinfo.name2fixturedefs["stack"][-1].finish(item._request)
+    return result
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -261,17 +261,24 @@ class DevStack:
         while time.monotonic() < deadline:
             process = self.processes[service]
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"{service} exited with {process.returncode}; see "
-                    f"{self.config.var_dir / 'logs' / (service + '.log')}"
-                )
+                raise RuntimeError(f"{service} exited with {process.returncode}{self.log_tail(service)}")
             try:
                 if httpx.get(f"{self.config.url(service)}/health", timeout=1.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"{service} not healthy after {timeout}s")
+        raise TimeoutError(f"{service} not healthy after {timeout}s{self.log_tail(service)}")
+
+    def log_tail(self, service: str, lines: int = 30) -> str:
+        """The end of a part's log, for an error that says why it did not come up (a CI run
+        keeps no files)."""
+        path = self.config.var_dir / "logs" / f"{service}.log"
+        try:
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return f"; no log at {path}"
+        return f"; the end of {path}:\n" + "\n".join(tail)
 
     def kill(self, name: str) -> None:
         """SIGKILL: no shutdown code runs, as in a crash. The stack forgets the part: even a

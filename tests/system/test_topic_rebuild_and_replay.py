@@ -155,21 +155,25 @@ def caught_up(stack: DevStack) -> None:
         eventually(lambda: not behind(group), timeout=60, what=f"group {group} at the end of its topics")
 
 
-def stop_services(stack: DevStack) -> None:
-    for service in SERVICES:
+def stop_services(stack: DevStack, services: tuple[str, ...] = SERVICES) -> None:
+    for service in services:
         stack.terminate(service)
 
 
-def start_services(stack: DevStack) -> None:
-    for service in SERVICES:
+def start_services(stack: DevStack, services: tuple[str, ...] = SERVICES) -> None:
+    for service in services:
         stack.start_service(service, wait=False)
-    for service in SERVICES:
+    for service in services:
         stack.wait_healthy(service)
 
 
 def test_replaying_every_group_from_the_start_changes_nothing(own_stack, history):
     before = snapshot(own_stack)
-    stop_services(own_stack)
+    # Only the replayed groups' services stop, as an operator does it (docs/operations.md).
+    # Stopping identity too and starting it again seconds later once left its start-up
+    # waiting over a minute for the embedded broker to assign its group's partitions (a
+    # loaded CI machine; never on Apache Kafka): see docs/architecture.md, Tansu's quirks.
+    stop_services(own_stack, GROUPS)
 
     replays = {group: replay_from_the_start(own_stack, group) for group in GROUPS}  # side by side: each
     for group, replay in replays.items():  # waits for the stopped members' sessions to expire
@@ -177,7 +181,7 @@ def test_replaying_every_group_from_the_start_changes_nothing(own_stack, history
         assert replay.returncode == 0 and "re-reads" in out, err
         rewound = asyncio.run(committed_offsets(own_stack.config.bootstrap, group, TOPICS))
         assert rewound and set(rewound.values()) == {0}, f"{group} was not moved back"
-    start_services(own_stack)
+    start_services(own_stack, GROUPS)
     history.settle()
     caught_up(own_stack)
 
