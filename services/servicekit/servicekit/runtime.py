@@ -163,6 +163,7 @@ class ServiceRuntime(Generic[U]):
             correlation_id=correlation_id,
             subject=subject,
             on_commit=self.relay.wake,
+            on_due_now=self.scheduler.wake,
             read_only=read_only,
         )
 

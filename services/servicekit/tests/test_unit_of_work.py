@@ -101,3 +101,21 @@ async def test_a_read_only_unit_of_work_reads_what_was_committed_without_a_trans
         await writer.commit()
     async with UnitOfWork(db, FixedClock(NOW), "test", read_only=True) as reader:
         assert (await reader.conn.execute(select(func.count()).select_from(outbox))).scalar_one() == 1
+
+
+async def test_a_job_due_at_once_wakes_the_scheduler_after_commit_and_only_then(db):
+    """The scheduler fires a job due now without waiting for its next poll (the poll is only
+    the safety net, for jobs of other processes and jobs falling due later)."""
+    woken: list[str] = []
+    async with UnitOfWork(db, FixedClock(NOW), "test", on_due_now=lambda: woken.append("now")) as uow:
+        await uow.schedule("later", "kind", "a-1", NOW + timedelta(seconds=1))
+        await uow.commit()
+    assert woken == []
+    async with UnitOfWork(db, FixedClock(NOW), "test", on_due_now=lambda: woken.append("now")) as uow:
+        await uow.schedule("due", "kind", "a-1", NOW)
+        assert woken == []  # not before the job is committed: the scheduler would not see it
+        await uow.commit()
+    assert woken == ["now"]
+    async with UnitOfWork(db, FixedClock(NOW), "test", on_due_now=lambda: woken.append("rolled back")) as uow:
+        await uow.schedule("due-2", "kind", "a-1", NOW - timedelta(days=1))
+    assert woken == ["now"]

@@ -73,6 +73,7 @@ class UnitOfWork:
         correlation_id: str | None = None,
         subject: str | None = None,
         on_commit: Callable[[], None] = lambda: None,
+        on_due_now: Callable[[], None] = lambda: None,
         read_only: bool = False,
     ) -> None:
         self._db, self.clock, self._source = db, clock, source
@@ -80,7 +81,7 @@ class UnitOfWork:
         self.cause, self._subject = cause, subject
         # Without a cause or an explicit id, the work's own: the HTTP request's or the due job's.
         self._correlation_id = correlation_id or (cause.correlationid if cause else current_correlation_id())
-        self._on_commit = on_commit
+        self._on_commit, self._on_due_now = on_commit, on_due_now
         self.published: list[Envelope] = []
         self._after_commit: list[Callable[[], None]] = []
 
@@ -164,7 +165,10 @@ class UnitOfWork:
     async def schedule(
         self, job_id: str, kind: str, subject: str, due_at: datetime, payload: dict | None = None
     ) -> None:
-        """Add a due job, or move it if one with this id is still pending."""
+        """Add a due job, or move it if one with this id is still pending. One due already is
+        fired once this commits, not at the scheduler's next poll."""
+        if due_at <= self.now():
+            self.after_commit(self._on_due_now)
         found = await self.conn.execute(select(due_jobs.c.done_at).where(due_jobs.c.job_id == job_id))
         row = found.first()
         if row is None:
