@@ -8,6 +8,8 @@ item 7), each one of billing's operator routes (`/ops/…`, `X-Operator-Token`):
     entitle billing write-off INVOICE_ID      stop collecting an invoice, with a reason
     entitle billing credit INVOICE_ID         correct an invoice with a credit note, with a reason
     entitle billing export invoices|payments  a period as CSV, for the accounting software
+    entitle billing sepa-file SELLER          write the seller's direct debits due as a pain.008
+    entitle billing sepa-file --get FILE_ID   download a collection file written before
 
 A refusal is billing's own message and exit code 1; a silent service says where it looked.
 """
@@ -227,6 +229,39 @@ def export(
     target.write_bytes(data)
     rows = max(data.count(b"\n") - 1, 0)  # less the header line
     console.print(f"{target}: {rows} {what}")
+
+
+@billing.command("sepa-file")
+def sepa_file(
+    seller_id: Annotated[str | None, typer.Argument(help="the seller collecting, e.g. BE")] = None,
+    get: str = typer.Option(None, "--get", help="download this file again instead of writing one"),
+    out: Path = typer.Option(None, "-o", "--out", help="where to write it; default <file id>.xml"),
+    idempotency_key: str = typer.Option(None, help="repeat the key a failed attempt printed"),
+    operator_token: Token = None,
+) -> None:
+    """The SEPA Direct Debit file (pain.008.001.02) of a seller's collections due, to hand to
+    the bank; each collection goes into one file only. Example: `entitle billing sepa-file BE`"""
+    if (seller_id is None) == (get is None):
+        raise typer.BadParameter("give a SELLER to write a new file, or --get FILE_ID to download one")
+    file_id = get
+    if seller_id is not None:
+        key = idempotency_key or str(uuid.uuid4())
+        console.print(f"Idempotency-Key {key} (give it again with --idempotency-key to retry safely)")
+        written = _call(
+            "POST",
+            "/ops/sepa/collection-files",
+            operator_token,
+            json={"seller_id": seller_id},
+            headers={"Idempotency-Key": key},
+        )
+        file_id = written["file_id"]
+        console.print(f"{file_id}: {written['collections']} collections, {_money(written['total'])}")
+        for dropped in written.get("dropped") or []:
+            console.print(f"  not collected: {dropped['number']} ({dropped.get('note') or ''})")
+    data = _call("GET", f"/ops/sepa/collection-files/{file_id}.xml", operator_token, raw=True)
+    target = out or Path(f"{file_id}.xml")
+    target.write_bytes(data)
+    console.print(f"{target}: {len(data)} bytes")
 
 
 def register(app: typer.Typer, stack: Callable[[], Endpoints]) -> None:

@@ -148,3 +148,40 @@ def test_issue15_credit_sends_the_reason_and_the_lines_in_minor_units(billing_se
     assert json.loads(seen[0].content) == {"reason": "2 seats", "lines": {"l-1": 73000}}
     assert "BE-CN-2026-000001 corrects BE-INV-2026-000001: -730.00 EUR" in result.output
     assert runner.invoke(app, ["billing", "credit", "inv-1", "--reason", "x", "--line", "l-1"]).exit_code == 2
+
+
+def test_issue15_sepa_file_writes_the_sellers_file_with_a_key_and_saves_its_bytes(billing_service, tmp_path):
+    answers, seen = billing_service
+    answers[("POST", "/ops/sepa/collection-files")] = httpx.Response(
+        201,
+        json={
+            "file_id": "BE-SDD-2026-000001",
+            "collections": 2,
+            "total": money(88330),
+            "dropped": [{"number": "BE-INV-2026-000009", "note": "paid meanwhile"}],
+        },
+    )
+    answers[("GET", "/ops/sepa/collection-files/BE-SDD-2026-000001.xml")] = httpx.Response(200, content=b"<pain/>")
+    target = tmp_path / "file.xml"
+    result = runner.invoke(app, ["billing", "sepa-file", "BE", "-o", str(target), "--idempotency-key", "k-9"])
+    assert result.exit_code == 0, result.output
+    written, downloaded = seen
+    assert json.loads(written.content) == {"seller_id": "BE"} and written.headers["idempotency-key"] == "k-9"
+    assert downloaded.headers["x-operator-token"] == "op-secret"
+    assert target.read_bytes() == b"<pain/>"
+    assert "2 collections, 883.30 EUR" in result.output and "BE-INV-2026-000009 (paid meanwhile)" in result.output
+
+
+def test_issue15_sepa_file_downloads_a_file_again_and_says_billings_refusal(billing_service, tmp_path):
+    answers, _ = billing_service
+    answers[("POST", "/ops/sepa/collection-files")] = httpx.Response(
+        409, json={"code": "nothing_to_collect", "message": "No collection of BE is pending."}
+    )
+    refused = runner.invoke(app, ["billing", "sepa-file", "BE"])
+    assert refused.exit_code == 1 and "nothing_to_collect" in refused.output
+    answers[("GET", "/ops/sepa/collection-files/BE-SDD-2026-000001.xml")] = httpx.Response(200, content=b"<pain/>")
+    again = runner.invoke(app, ["billing", "sepa-file", "--get", "BE-SDD-2026-000001", "-o", str(tmp_path / "a.xml")])
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "a.xml").read_bytes() == b"<pain/>"
+    neither = runner.invoke(app, ["billing", "sepa-file"])
+    assert neither.exit_code != 0
