@@ -6,37 +6,21 @@ On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
 
 from contracts.testing import SUBSCRIPTION_ID
 from contracts.values import LicenceType
-from devkit.testsupport import BACKENDS, require_postgres
-from seats.app import build
-from seats.settings import SeatsSettings
-from servicekit.clock import FixedClock
 
-from .conftest import T0, SeatsDriver
+from .conftest import T0
 from .test_handlers import TERM_END
 from .test_payment_suspension import ANN, OTHER_SUBSCRIPTION, SUSPENDED_AT, pool_with_ann, reinstated, suspended
 
 
-@pytest.fixture(params=BACKENDS)
-async def seats(request, tmp_path):
-    """The seats service on a fresh SQLite file or a fresh PostgreSQL schema, its clock at T0."""
-    url = f"sqlite:///{tmp_path}/seats.db" if request.param == "sqlite" else require_postgres()
-    settings = SeatsSettings(
-        database_url=url,
-        db_schema=f"seats_{uuid.uuid4().hex[:8]}",
-        consumer_max_attempts=1,
-        consumer_backoff_seconds=0.001,
-    )
-    driver = await SeatsDriver.start(build(settings, clock=FixedClock(T0)))
-    yield driver
-    await driver.runtime.db.drop_schema()
-    await driver.close()
+@pytest.fixture
+def seats(seats_on_each_database):
+    return seats_on_each_database
 
 
 async def my_software(seats) -> tuple[dict[str, dict], str]:

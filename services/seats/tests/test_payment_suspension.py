@@ -6,7 +6,6 @@ gives access back at once with the same seats. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -17,19 +16,15 @@ from contracts.envelope import Envelope
 from contracts.errors import RuleViolation
 from contracts.testing import ACCOUNT_ID, ADA, SUBSCRIPTION_ID, SubscriptionStory, eur
 from contracts.values import LicenceType
-from devkit.testsupport import BACKENDS, require_postgres
 from seats.adapters.signing import EntitlementSigner
-from seats.app import build
 from seats.domain.access import Grant, decide
 from seats.domain.suspensions import PAYMENT_OVERDUE, PaymentSuspension
 from seats.domain.users import NewUser
 from seats.handlers import devices, leases, users
 from seats.handlers.access import check_access
-from seats.settings import SeatsSettings
-from servicekit.clock import FixedClock
 from servicekit.http.auth import Caller
 
-from .conftest import T0, SeatsDriver
+from .conftest import T0
 from .test_access_callers import product_auth
 from .test_handlers import INVITATIONS, TERM_END, activated, caller, command, purchased, story
 from .test_routes import ADMINISTRATOR_CALLER
@@ -42,20 +37,9 @@ SUSPENDED_AT = T0 + timedelta(days=45)  # the invoice of the first term, due in 
 FINGERPRINT = "fp-4f1c2a9e7b3d"
 
 
-@pytest.fixture(params=BACKENDS)
-async def seats(request, tmp_path):
-    """The seats service on a fresh SQLite file or a fresh PostgreSQL schema, its clock at T0."""
-    url = f"sqlite:///{tmp_path}/seats.db" if request.param == "sqlite" else require_postgres()
-    settings = SeatsSettings(
-        database_url=url,
-        db_schema=f"seats_{uuid.uuid4().hex[:8]}",
-        consumer_max_attempts=1,
-        consumer_backoff_seconds=0.001,
-    )
-    driver = await SeatsDriver.start(build(settings, clock=FixedClock(T0)))
-    yield driver
-    await driver.runtime.db.drop_schema()
-    await driver.close()
+@pytest.fixture
+def seats(seats_on_each_database):
+    return seats_on_each_database
 
 
 def suspended(
