@@ -129,6 +129,24 @@ PROBLEMS = {
     # billing (R31, R32, issue 15)
     "invalid_cursor": N_("This list has changed since: start again from the newest invoices."),
     "download_too_large": N_("This file is too large to download from the portal. Contact us to receive it."),
+    # billing: the SEPA Direct Debit mandate (issue 15, item 5), each shown next to its field
+    "debtor_name_invalid": N_("Enter the account holder's name as on the mandate, at most 70 characters."),
+    "iban_invalid": N_(
+        "This is not a valid IBAN. Copy it from a bank statement, with its country code, such as "
+        "FR76 3000 6000 0112 3456 7890 189."
+    ),
+    "iban_not_sepa": N_("This bank account is not in a SEPA country: it cannot be debited. Pay by bank transfer."),
+    "bic_invalid": N_("This is not a valid BIC: 8 or 11 letters and digits, such as BNPAFRPP. Or leave it empty."),
+    "mandate_reference_invalid": N_(
+        "A mandate reference has 1 to 35 letters, digits, spaces and + ? / - : ( ) . , ' with no space or / "
+        "at either end. Or leave it empty: one is made for you."
+    ),
+    "mandate_reference_taken": N_(
+        "This mandate reference is already used by another mandate. A new mandate needs a new reference: "
+        "change it, or leave it empty and one is made for you."
+    ),
+    "signed_in_future": N_("The date of signature cannot be in the future."),
+    "sepa_mandate_not_found": N_("No direct-debit mandate is active any more: there is nothing to revoke."),
     # any service
     "idempotency_key_reused": N_("This form was already sent with other choices. Reload the page and try again."),
     "invalid_request": N_("Some fields are not valid. Check them and try again."),

@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from portal.adapters.rendering import FIELD_PROBLEMS, N_
 from portal.adapters.upstream import UpstreamProblem
 from portal.api.deps import Browser, BrowserDep, new_key
-from portal.api.forms import ensure_shown, fits, idempotency_key, valid_email
+from portal.api.forms import checked_fields, ensure_shown, idempotency_key, valid_email
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -65,17 +65,7 @@ def typed_from(details: dict[str, Any] | None, company_name: str) -> dict[str, s
 
 def checked_form(form: Any) -> tuple[dict[str, str], dict[str, str]]:
     """What was typed (each cut at its bound, to show again), and what is wrong with it."""
-    typed, errors = {}, {}
-    for name, (required, longest) in FIELDS.items():
-        value = str(form.get(name, "")).strip()
-        if not value:
-            if required:
-                errors[name] = FIELD_PROBLEMS["required"]
-        elif len(value) > longest:
-            errors[name] = FIELD_PROBLEMS["too_long"]
-        elif not fits(value, longest):
-            errors[name] = FIELD_PROBLEMS["one_line"]
-        typed[name] = value[:longest]
+    typed, errors = checked_fields(form, FIELDS)
     if typed["invoicing_email"] and "invoicing_email" not in errors and not valid_email(typed["invoicing_email"]):
         errors["invoicing_email"] = FIELD_PROBLEMS["email"]
     return typed, errors

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from portal.adapters.rendering import FIELD_PROBLEMS
 from portal.adapters.upstream import UpstreamProblem
 from portal.api.deps import IDEMPOTENCY_KEY, Browser, PageNotFound, new_key
 
@@ -60,6 +61,23 @@ def one_line(value: Any) -> str:
 def fits(value: str, longest: int) -> bool:
     """At most `longest` characters, on one line."""
     return len(value) <= longest and not CONTROL.search(value)
+
+
+def checked_fields(form: Any, fields: Mapping[str, tuple[bool, int]]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each field of `fields` (name: (required, longest)) as typed, cut at its bound to show
+    again, and what is wrong with it: the checks every form of typed text makes at the edge."""
+    typed, errors = {}, {}
+    for name, (required, longest) in fields.items():
+        value = str(form.get(name, "")).strip()
+        if not value:
+            if required:
+                errors[name] = FIELD_PROBLEMS["required"]
+        elif len(value) > longest:
+            errors[name] = FIELD_PROBLEMS["too_long"]
+        elif not fits(value, longest):
+            errors[name] = FIELD_PROBLEMS["one_line"]
+        typed[name] = value[:longest]
+    return typed, errors
 
 
 def valid_email(value: str, longest: int = MAX_EMAIL) -> bool:
