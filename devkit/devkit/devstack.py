@@ -103,7 +103,6 @@ def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
 
 QUICK_TEST_ENV = {
     "CONSUMER_BACKOFF_SECONDS": "0.05",
-    "SCHEDULER_POLL_SECONDS": "0.2",
     # The least a broker accepts by default: a killed service's partitions move on after
     # 6 s instead of 10, and the embedded broker holds a new group's first join for about
     # half of it.
