@@ -42,6 +42,7 @@ OPENED_ELSEWHERE = {
     "/checkout": "test_journeys",
     "/checkout/{subscription_id}/confirmation": "test_journeys",
     "/company/billing-details": "test_billing_details: set, an invalid VAT number refused (issue 15)",
+    "/company/direct-debit": "test_direct_debit: given, an invalid IBAN refused, shown masked, revoked (issue 15)",
 }
 # GET routes that are no page of their own.
 NOT_PAGES = {
