@@ -12,7 +12,8 @@ class BillingSettings(ServiceSettings):
     sellers_file: str = Field(
         "",
         description="The vendor's legal entities that sell (TOML, `[sellers.<ID>]` tables: legal name, "
-        "address, VAT number, registration, IBAN/BIC, payment terms, which buyer countries each sells to); "
+        "address, VAT number, registration, IBAN/BIC, payment terms and an optional note of them printed on "
+        "invoices, which buyer countries each sells to); "
         "checked at start-up. Empty: the packaged demo sellers, refused off a test clock.",
     )
     reminder_days: str = Field(

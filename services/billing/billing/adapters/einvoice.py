@@ -19,6 +19,9 @@ what EN 16931 requires there is decided once, in `_document`:
   days, stays in the line's name, as printed.
 - A sale outside the EU's VAT (category O) names no VAT identifier at all (BR-O-02), neither
   the seller's nor the buyer's: the seller is identified by its legal registration (BT-30).
+- The payment terms (BT-20, one text in either syntax) say when and how to pay, then, on an
+  invoice, the seller's own legal wording when its sellers file gives one (France's
+  late-payment penalties and 40 € fee: billing.domain.parties), as written.
 - A buyer with no billing details still needs a postal address with a country (BR-10, BR-11):
   billing taxed that sale as a domestic one (billing.domain.vat), so the address given is the
   seller's country, with no street or city, which is exactly what was assumed.
@@ -236,6 +239,8 @@ def _document(invoice: Invoice) -> _Document:
             f"Payable by {invoice.due_on.isoformat()} ({seller.payment_terms_days} days) by bank transfer "
             f"to {seller.iban}, quoting {invoice.payment_reference}."
         )
+        if seller.payment_terms_note:  # BT-20 is one text: the seller's legal wording follows, as written
+            terms = f"{terms} {seller.payment_terms_note}"
     return _Document(
         type_code=CREDIT_NOTE if credit_note else INVOICE,
         number=invoice.number,

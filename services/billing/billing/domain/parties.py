@@ -6,6 +6,12 @@ invoice numbering. Which one sells to a buyer follows the buyer's country (`sell
 the entity marked `default`. Everything a seller says is checked at start: a VAT number by
 python-stdnum, an IBAN and a BIC by schwifty, a SEPA creditor identifier by python-stdnum.
 
+A seller may also give the payment terms its law wants printed (`payment_terms_note`, issue 15
+item 3): France's late-payment penalties and 40 € recovery fee (Code de commerce L441-9,
+L441-10), say. It is the vendor's legal text, printed as written on its invoices (never on a
+credit note) and carried as EN 16931 BT-20, so billing only bounds it: one paragraph of
+printable text, at most `PAYMENT_TERMS_NOTE_MAX` characters.
+
 The buyer is the account's billing details as identity last published them (or, until it
 does, as the order captured them, R45); when there are none the invoice names the
 subscription's administrator and is taxed as a domestic sale.
@@ -13,6 +19,8 @@ subscription's administrator and is taxed as a domestic sale.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +29,15 @@ from schwifty.exceptions import SchwiftyException
 from stdnum.eu import at_02
 
 from contracts.parties import AccountBillingDetails, PostalAddress, normalise_country, normalise_vat_number
+
+# Room for France's full wording (no discount, the penalty rate, the 40 € fee: about 360
+# characters in the demo sellers) while the footer stays one short paragraph.
+PAYMENT_TERMS_NOTE_MAX = 500
+# Control characters (a newline, a tab, an escape), line and paragraph separators, and invisible
+# format characters (bidi overrides, zero-width ones): on a legal text printed "verbatim" they
+# would break the paragraph, be refused by XML (BT-20), or make the print differ from what the
+# file seems to say.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,7 @@ class Seller:
     sells_to: frozenset[str]  # buyer countries; empty for the default seller
     default: bool = False
     sepa_creditor_id: str | None = None  # SEPA Direct Debit creditor identifier, when it collects
+    payment_terms_note: str | None = None  # the terms its law wants printed on invoices, as written
 
     @property
     def country(self) -> str:
@@ -107,6 +125,7 @@ def seller_of(config: dict[str, Any], seller_id: str) -> Seller:
     terms = config.get("payment_terms_days", 30)
     if not isinstance(terms, int) or not 0 <= terms <= 120:
         raise problem("payment_terms_days", "a whole number of days from 0 to 120")
+    note = _payment_terms_note(config.get("payment_terms_note"), problem)
     if not seller_id.isalnum() or not seller_id.isupper() or len(seller_id) > 6:
         raise problem("id", "up to 6 upper-case letters or digits (it prefixes invoice numbers)")
     return Seller(
@@ -123,7 +142,32 @@ def seller_of(config: dict[str, Any], seller_id: str) -> Seller:
         sells_to=sells_to,
         default=bool(config.get("default", False)),
         sepa_creditor_id=at_02.compact(str(creditor_id)) if creditor_id else None,
+        payment_terms_note=note,
     )
+
+
+def _payment_terms_note(value: Any, problem: Callable[[str, str], SellerConfigError]) -> str | None:
+    """The note as printed: absent or blank is none; otherwise one paragraph of printable text
+    (a line break anywhere, even a trailing one, is refused rather than silently dropped),
+    without its surrounding spaces, at most PAYMENT_TERMS_NOTE_MAX characters."""
+    field = "payment_terms_note"
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise problem(field, "a text (one paragraph, in quotes)")
+    for position, character in enumerate(value, start=1):
+        if unicodedata.category(character) in _UNPRINTABLE:
+            raise problem(
+                field,
+                f"U+{ord(character):04X} at character {position} is a control or invisible character: "
+                "write one paragraph of printable text (no line breaks or tabs)",
+            )
+    note = value.strip(" ")
+    if not note:
+        return None
+    if len(note) > PAYMENT_TERMS_NOTE_MAX:
+        raise problem(field, f"{len(note)} characters, at most {PAYMENT_TERMS_NOTE_MAX}")
+    return note
 
 
 @dataclass(frozen=True)
