@@ -4,6 +4,7 @@ item 7), each one of billing's operator routes (`/ops/…`, `X-Operator-Token`):
     entitle billing import-statement FILE     a camt.053/054 file: what it paid, what is left
     entitle billing unmatched                 the bank entries no invoice was found for
     entitle billing assign ENTRY INVOICE_ID   say which invoice an unmatched credit pays
+    entitle billing unassign ENTRY            undo a match that paid the wrong invoice, with a reason
     entitle billing pay INVOICE_ID AMOUNT     record a payment received some other way
     entitle billing write-off INVOICE_ID      stop collecting an invoice, with a reason
     entitle billing credit INVOICE_ID         correct an invoice with a credit note, with a reason
@@ -125,6 +126,32 @@ def assign(entry_id: str, invoice_id: str, operator_token: Token = None) -> None
     answer = _call("POST", f"/ops/bank-entries/{entry_id}/assignment", operator_token, json={"invoice_id": invoice_id})
     invoice = answer["invoice"]
     console.print(f"{entry_id} pays {invoice['number']}: {invoice['state']}, {_money(invoice['open_amount'])} open")
+
+
+@billing.command("unassign")
+def unassign(
+    entry_id: str,
+    reason: str = typer.Option(..., help="why the match was wrong (one line): kept on the entry"),
+    idempotency_key: str = typer.Option(None, help="repeat the key a failed attempt printed"),
+    operator_token: Token = None,
+) -> None:
+    """Undo the match of a credit that paid the wrong invoice: its payment is reversed (that
+    invoice owes it again) and the entry is unmatched, to assign to the right invoice. Example:
+    `entitle billing unassign 2026030500004 --reason "paid by Client B, not Client A"`"""
+    key = idempotency_key or str(uuid.uuid4())
+    console.print(f"Idempotency-Key {key} (give it again with --idempotency-key to retry safely)")
+    answer = _call(
+        "POST",
+        f"/ops/bank-entries/{entry_id}/unassignment",
+        operator_token,
+        json={"reason": reason},
+        headers={"Idempotency-Key": key},
+    )
+    invoice = answer["invoice"]
+    console.print(
+        f"{entry_id} no longer pays {invoice['number']}: {invoice['state']}, {_money(invoice['open_amount'])} open. "
+        f"Now `entitle billing assign {entry_id} INVOICE_ID`."
+    )
 
 
 def _minor_units(amount: str) -> int:

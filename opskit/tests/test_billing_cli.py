@@ -185,3 +185,30 @@ def test_issue15_sepa_file_downloads_a_file_again_and_says_billings_refusal(bill
     assert (tmp_path / "a.xml").read_bytes() == b"<pain/>"
     neither = runner.invoke(app, ["billing", "sepa-file"])
     assert neither.exit_code != 0
+
+
+def test_issue15_unassign_sends_the_reason_and_a_key_and_says_the_invoice_reopened(billing_service):
+    answers, seen = billing_service
+    answers[("POST", "/ops/bank-entries/2026030500004/unassignment")] = httpx.Response(
+        200, json={"entry": {"outcome": "unmatched"}, "invoice": invoice("open", 10000)}
+    )
+    result = runner.invoke(
+        app, ["billing", "unassign", "2026030500004", "--reason", "paid by Client B", "--idempotency-key", "k-7"]
+    )
+    assert result.exit_code == 0, result.output
+    [request] = seen
+    assert json.loads(request.content) == {"reason": "paid by Client B"}
+    assert request.headers["idempotency-key"] == "k-7" and request.headers["x-operator-token"] == "op-secret"
+    assert "Idempotency-Key k-7" in result.output
+    assert "no longer pays BE-INV-2026-000001: open, 100.00 EUR open" in result.output
+
+
+def test_issue15_unassign_needs_a_reason_and_says_billings_refusal(billing_service):
+    answers, seen = billing_service
+    assert runner.invoke(app, ["billing", "unassign", "2026030500004"]).exit_code == 2 and seen == []
+    answers[("POST", "/ops/bank-entries/FEE-1/unassignment")] = httpx.Response(
+        409, json={"code": "entry_not_matched", "message": "Only a credit that paid an invoice can be unassigned."}
+    )
+    refused = runner.invoke(app, ["billing", "unassign", "FEE-1", "--reason", "wrong"])
+    assert refused.exit_code == 1 and "409 entry_not_matched" in refused.output
+    assert "Idempotency-Key" in refused.output  # printed first: a retry after a failure can repeat it

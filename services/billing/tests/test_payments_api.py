@@ -391,6 +391,7 @@ async def test_issue15_the_payment_routes_are_documented_as_operator_routes(serv
         "/ops/bank-statements",
         "/ops/bank-entries",
         "/ops/bank-entries/{entry_id}/assignment",
+        "/ops/bank-entries/{entry_id}/unassignment",  # test_unmatch
         "/ops/invoices/{invoice_id}/payments",
         "/ops/invoices/{invoice_id}/write-off",
         "/ops/invoices/{invoice_id}/credit-note",  # test_corrections

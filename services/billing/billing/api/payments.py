@@ -1,6 +1,6 @@
 """Operator routes for invoices getting paid (issue 15, items 5 and 7): import a bank
-statement, list and assign what it could not match, record a payment by hand, write an
-invoice off. They need the operator token (`servicekit.http.deps.REQUIRES_OPERATOR`)."""
+statement, list and assign what it could not match, undo a wrong match, record a payment by
+hand, write an invoice off. They need the operator token (`servicekit.http.deps.REQUIRES_OPERATOR`)."""
 
 from __future__ import annotations
 
@@ -164,6 +164,12 @@ class AssignmentAnswer(BaseModel):
     invoice: InvoicePaymentView
 
 
+class UnassignmentRequest(BaseModel):
+    reason: Line = Field(
+        min_length=1, max_length=300, description="Why the match was wrong (one line): kept on the entry."
+    )
+
+
 class ManualPayment(BaseModel):
     amount_minor: int = Field(gt=0, le=MAX_AMOUNT_MINOR, description="Received, in minor units (cents).")
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217; the invoice's.")
@@ -308,5 +314,37 @@ async def write_off(invoice_id: str, body: WriteOff, request: Request, commands:
     async def act(uow: BillingUnitOfWork) -> InvoicePaymentView:
         change = await payments.write_off(invoice_id, body.reason, uow)
         return InvoicePaymentView.of(change, await uow.payments.of_invoice(invoice_id))
+
+    return await commands.run(request, None, body, act)
+
+
+@router.post(
+    "/bank-entries/{entry_id:path}/unassignment",
+    response_model=AssignmentAnswer,
+    summary="Undo the match of a credit that paid the wrong invoice (issue 15)",
+    description=(
+        f"{OPERATOR_ONLY} The payment the entry made is reversed as a bank return is (`billing.payment_reversed` "
+        "with reason `unassigned`; the invoice owes it again, `overdue` if past its due date, and dunning "
+        "follows), and the entry is `unmatched` again, its note saying what it paid and why it no longer "
+        "does: assign it to the right invoice. Only a credit that paid an invoice and was not returned "
+        "since (409 `entry_not_matched` otherwise, a second unassignment too). Send an `Idempotency-Key`: a "
+        "retry answers the same. `account_iban` as for an assignment."
+    ),
+)
+async def unassign_entry(
+    entry_id: str,
+    body: UnassignmentRequest,
+    request: Request,
+    commands: Commands,
+    account_iban: Annotated[str | None, Query(max_length=34, pattern=r"^[A-Z0-9]+$")] = None,
+) -> JSONResponse:
+    if len(entry_id) > 80:
+        raise RuleViolation("bank_entry_not_found", "No bank entry has so long a reference.", refusal=Refusal.NOT_FOUND)
+
+    async def act(uow: BillingUnitOfWork) -> AssignmentAnswer:
+        entry, change = await payments.unassign_entry(entry_id, account_iban, body.reason, uow)
+        made = await uow.payments.of_invoice(change.balance.invoice_id)
+        undone = (await uow.bank.entries_with_id(entry.entry_id, entry.account_iban))[0]
+        return AssignmentAnswer(entry=BankEntryView.of(undone), invoice=InvoicePaymentView.of(change, made))
 
     return await commands.run(request, None, body, act)

@@ -31,6 +31,11 @@ account and bank reference, is a duplicate and changes nothing):
 A debit whose EndToEndId is the one of a recorded payment (not yet reversed, same amount and
 currency) reverses it; any other debit is unmatched.
 
+A match can be wrong (step 3 looks at every customer's invoices): an operator undoes it. The
+entry's payment is reversed exactly as a bank return reverses one (reason `unassigned`), and the
+entry is unmatched again, for the operator to assign to the right invoice with a payment of its
+own. A payment the bank already returned is not reversed twice.
+
 Amounts are integer minor units; a payment's or an entry's amount is positive.
 """
 
@@ -187,6 +192,27 @@ def reverse_payment(balance: Balance, payment: Payment, on: date, reason: str | 
     return Change(after, (reversed_, *_if_changed(balance, after)))
 
 
+UNASSIGNED = "unassigned"  # the reversal reason of a match an operator undid; a bank's is its ISO code
+
+
+def undo_match(balance: Balance, payment: Payment, on: date, entry_id: str) -> Change:
+    """An operator undoes the match of a bank credit that paid the wrong invoice: its payment is
+    reversed as a return would be, so the invoice owes it again (overdue if past its due date).
+    The operator's own words stay on the entry: the invoice's events go to its customer, who
+    must not read another customer's name there."""
+    if payment.reversed_on is not None:  # returned by the bank: the money is gone, nothing to undo
+        raise RuleViolation(
+            "entry_not_matched",
+            f"{entry_id} pays nothing: its payment to {balance.number} was returned on {payment.reversed_on}.",
+        )
+    return reverse_payment(balance, payment, on, UNASSIGNED)
+
+
+def undone_note(number: str, payment_id: str, on: date, reason: str) -> str:
+    """What an unmatched entry keeps of the match undone: the invoice it paid and why it no longer does."""
+    return f"was matched to {number} (payment {payment_id}); unassigned on {on.isoformat()}: {reason.strip()}"[:500]
+
+
 def mark_overdue(balance: Balance, today: date) -> Change | None:
     """The day after the due date, an open or partially paid invoice is overdue; None: no change."""
     if balance.state not in (PaymentState.OPEN, PaymentState.PARTIALLY_PAID) or today <= balance.due_on:
@@ -341,9 +367,17 @@ class Reconciliation:
     events: list[Event] = field(default_factory=list)
 
 
-def payment_id_for(account_iban: str, entry_id: str) -> str:
-    """Derived from the bank entry, so the same entry can never make two payments."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"entitle:payment:{account_iban}:{entry_id}"))
+def payment_id_for(account_iban: str, entry_id: str, undone: int = 0) -> str:
+    """Derived from the bank entry, so the same entry can never make two payments; `undone`:
+    how many of its matches were undone before (each gave a payment, reversed, that keeps its id)."""
+    suffix = f":{undone}" if undone else ""  # the first payment keeps the id it always had
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"entitle:payment:{account_iban}:{entry_id}{suffix}"))
+
+
+def payment_ids_for(account_iban: str, entry_id: str, first: int, count: int) -> list[str]:
+    """The entry's derived payment ids, from its `first` undone match on: its next payment takes
+    the first of them no payment has yet (ids are taken in order and never freed)."""
+    return [payment_id_for(account_iban, entry_id, undone) for undone in range(first, first + count)]
 
 
 def reconcile(statement: Statement, ledger: Ledger) -> Reconciliation:

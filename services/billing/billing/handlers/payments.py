@@ -1,12 +1,13 @@
 """Invoices getting paid (issue 15, items 5 and 7), each in one unit of work with the events
 it causes (outbox): the payment state made when an invoice is issued, the overdue check the
-day after its due date, a bank statement imported, an unmatched entry assigned, a payment
-recorded by hand, a write-off. The rules are `billing.domain.payments`'."""
+day after its due date, a bank statement imported, an unmatched entry assigned, a wrong match
+undone, a payment recorded by hand, a write-off. The rules are `billing.domain.payments`'."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -147,23 +148,13 @@ async def assign_entry(
     entry_id: str, account_iban: str | None, invoice_id: str, uow: BillingUnitOfWork
 ) -> tuple[StoredEntry, Change]:
     """An operator says which invoice an unmatched credit pays: it is recorded as its payment."""
-    found = await uow.bank.entries_with_id(entry_id, account_iban)
-    if not found:
-        raise RuleViolation(
-            "bank_entry_not_found", f"No bank entry {entry_id} was imported.", refusal=Refusal.NOT_FOUND
-        )
-    if len(found) > 1:
-        raise RuleViolation(
-            "ambiguous_entry",
-            f"Entries of {len(found)} accounts have the reference {entry_id}: say which with `?account_iban=`.",
-        )
-    [entry] = found
+    entry = await _entry(entry_id, account_iban, uow)
     if entry.direction is not Direction.CREDIT or entry.outcome is not Outcome.UNMATCHED:
         what = "a debit" if entry.direction is Direction.DEBIT else f"already {entry.outcome.value}"
         raise RuleViolation("entry_not_assignable", f"Only an unmatched credit can be assigned; {entry_id} is {what}.")
     balance = await _balance(invoice_id, uow)
     payment = Payment(
-        payment_id=payments.payment_id_for(entry.account_iban, entry.entry_id),
+        payment_id=await _next_payment_id(entry, uow),
         invoice_id=balance.invoice_id,
         account_id=balance.account_id,
         amount_minor=entry.amount_minor,
@@ -179,6 +170,62 @@ async def assign_entry(
     await uow.payments.add_payments([payment], uow.now())
     await _keep(change, uow)
     return entry, change
+
+
+async def unassign_entry(
+    entry_id: str, account_iban: str | None, reason: str, uow: BillingUnitOfWork
+) -> tuple[StoredEntry, Change]:
+    """An operator undoes the match of a credit that paid the wrong invoice (issue 15): its
+    payment is reversed as a bank return is (the invoice's state, events and dunning follow),
+    and the entry is unmatched again, keeping a note of what it paid and why, to be assigned to
+    the right invoice."""
+    entry = await _entry(entry_id, account_iban, uow)
+    invoice_id, payment_id = entry.invoice_id, entry.payment_id
+    paying = entry.direction is Direction.CREDIT and entry.outcome in (Outcome.MATCHED, Outcome.ASSIGNED)
+    if not paying or invoice_id is None or payment_id is None:
+        what = "a debit" if entry.direction is Direction.DEBIT else entry.outcome.value
+        raise RuleViolation(
+            "entry_not_matched", f"Only a credit that paid an invoice can be unassigned; {entry_id} is {what}."
+        )
+    balance = await _balance(invoice_id, uow)  # locked: the payment is read after any change to it
+    made = {payment.payment_id: payment for payment in await uow.payments.of_invoice(invoice_id)}
+    if (payment := made.get(payment_id)) is None:
+        raise RuleViolation("entry_not_matched", f"{entry_id} names a payment {balance.number} does not have.")
+    today = uow.now().date()
+    change = payments.undo_match(balance, payment, today, entry_id)
+    note = payments.undone_note(balance.number, payment.payment_id, today, reason)
+    if not await uow.bank.mark_unmatched(entry.seq, payment.payment_id, note):
+        raise RuleViolation("entry_not_matched", f"{entry_id} was unassigned meanwhile.")
+    await uow.payments.mark_reversed([replace(payment, reversed_on=today, reversal_reason=payments.UNASSIGNED)])
+    await _keep(change, uow)
+    return entry, change
+
+
+async def _entry(entry_id: str, account_iban: str | None, uow: BillingUnitOfWork) -> StoredEntry:
+    found = await uow.bank.entries_with_id(entry_id, account_iban)
+    if not found:
+        raise RuleViolation(
+            "bank_entry_not_found", f"No bank entry {entry_id} was imported.", refusal=Refusal.NOT_FOUND
+        )
+    if len(found) > 1:
+        raise RuleViolation(
+            "ambiguous_entry",
+            f"Entries of {len(found)} accounts have the reference {entry_id}: say which with `?account_iban=`.",
+        )
+    return found[0]
+
+
+async def _next_payment_id(entry: StoredEntry, uow: BillingUnitOfWork) -> str:
+    """The entry's first derived payment id still free: its own if it never paid, else the one
+    after those of the matches undone (their payments, reversed, keep theirs)."""
+    first = 0
+    while True:
+        candidates = payments.payment_ids_for(entry.account_iban, entry.entry_id, first, 8)
+        taken = await uow.bank.payment_ids_taken(candidates)
+        free = [payment_id for payment_id in candidates if payment_id not in taken]
+        if free:
+            return free[0]
+        first += len(candidates)
 
 
 async def record_manual_payment(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from billing.domain.bank import Direction
 from billing.domain.payments import Decision, Outcome
 from billing.store.payments import chunks
-from billing.store.tables import bank_entries, bank_statements
+from billing.store.tables import bank_entries, bank_statements, payments
 from servicekit.http.pagination import PageRequest, keyset
 
 
@@ -123,6 +123,30 @@ class BankRepository:
             .values(outcome=Outcome.ASSIGNED.value, invoice_id=invoice_id, payment_id=payment_id, assigned_at=at)
         )
         return done.rowcount == 1
+
+    async def mark_unmatched(self, seq: int, payment_id: str, note: str) -> bool:
+        """The entry's match undone: unmatched again, naming no invoice nor payment, with a note
+        of what it paid and why it no longer does. Only while it still holds that payment: False
+        if another operator undid it first."""
+        done = await self._conn.execute(
+            update(bank_entries)
+            .where(
+                bank_entries.c.seq == seq,
+                bank_entries.c.outcome.in_([Outcome.MATCHED.value, Outcome.ASSIGNED.value]),
+                bank_entries.c.payment_id == payment_id,
+            )
+            .values(
+                outcome=Outcome.UNMATCHED.value, invoice_id=None, payment_id=None, note=note[:500], assigned_at=None
+            )
+        )
+        return done.rowcount == 1
+
+    async def payment_ids_taken(self, candidates: Collection[str]) -> set[str]:
+        """Those of `candidates` that are the id of a payment already (reversed ones too): an
+        entry assigned again after its match was undone takes the first of its ids still free.
+        Read by primary key, as assigning is one entry at a time."""
+        query = select(payments.c.payment_id).where(payments.c.payment_id.in_(list(candidates)))
+        return {payment_id for (payment_id,) in await self._conn.execute(query)}
 
 
 def _entry_row(account_iban: str, statement_id: str, decision: Decision, at: datetime) -> dict[str, Any]:

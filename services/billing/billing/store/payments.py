@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from billing.domain.payments import UNSETTLED, Balance, Payment, PaymentMethod, PaymentState
 from billing.store.tables import invoice_balances, invoices, payments
+from contracts.errors import Refusal, RuleViolation
 from servicekit.http.pagination import PageRequest, keyset
 
 # Bound parameters per IN list: far below SQLite's and PostgreSQL's limits, for statements of
@@ -108,12 +109,21 @@ class PaymentRepository:
             await self._conn.execute(insert(payments), [{**_payment_row(p), "recorded_at": at} for p in made])
 
     async def mark_reversed(self, reversed_: Sequence[Payment]) -> None:
+        """Each payment reversed once: a statement's return and an operator's unassignment of
+        the same entry, committing side by side, cannot both take it back (the second is
+        refused whole, and a retry sees the first)."""
         for payment in reversed_:
-            await self._conn.execute(
+            done = await self._conn.execute(
                 update(payments)
-                .where(payments.c.payment_id == payment.payment_id)
+                .where(payments.c.payment_id == payment.payment_id, payments.c.reversed_on.is_(None))
                 .values(reversed_on=payment.reversed_on, reversal_reason=payment.reversal_reason)
             )
+            if done.rowcount != 1:
+                raise RuleViolation(
+                    "payment_already_reversed",
+                    f"Payment {payment.payment_id} was reversed meanwhile; look at the invoice again.",
+                    refusal=Refusal.CONFLICT,
+                )
 
     async def by_end_to_end(self, end_to_end_ids: Collection[str]) -> dict[str, list[Payment]]:
         """Payments not yet reversed, by the bank's EndToEndId, oldest first."""
