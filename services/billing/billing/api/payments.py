@@ -201,6 +201,22 @@ async def _xml_body(request: Request) -> bytes | JSONResponse:
     return data
 
 
+AccountIban = Annotated[str | None, Query(max_length=34, pattern=r"^[A-Z0-9]+$")]
+"""Which account's entry, when two accounts' statements use the same bank reference."""
+
+
+def _ensure_entry_reference(entry_id: str) -> None:
+    if len(entry_id) > 80:
+        raise RuleViolation("bank_entry_not_found", "No bank entry has so long a reference.", refusal=Refusal.NOT_FOUND)
+
+
+async def _entry_answer(entry: StoredEntry, change: Change, uow: BillingUnitOfWork) -> AssignmentAnswer:
+    """The entry as it is now, and the invoice it paid or paid no longer."""
+    made = await uow.payments.of_invoice(change.balance.invoice_id)
+    now = (await uow.bank.entries_with_id(entry.entry_id, entry.account_iban))[0]
+    return AssignmentAnswer(entry=BankEntryView.of(now), invoice=InvoicePaymentView.of(change, made))
+
+
 @router.post(
     STATEMENTS_PATH.removeprefix(router.prefix),
     response_model=StatementSummary,
@@ -269,16 +285,13 @@ async def assign_entry(
     body: AssignmentRequest,
     request: Request,
     commands: Commands,
-    account_iban: Annotated[str | None, Query(max_length=34, pattern=r"^[A-Z0-9]+$")] = None,
+    account_iban: AccountIban = None,
 ) -> JSONResponse:
-    if len(entry_id) > 80:
-        raise RuleViolation("bank_entry_not_found", "No bank entry has so long a reference.", refusal=Refusal.NOT_FOUND)
+    _ensure_entry_reference(entry_id)
 
     async def act(uow: BillingUnitOfWork) -> AssignmentAnswer:
         entry, change = await payments.assign_entry(entry_id, account_iban, body.invoice_id, uow)
-        made = await uow.payments.of_invoice(change.balance.invoice_id)
-        assigned = (await uow.bank.entries_with_id(entry.entry_id, entry.account_iban))[0]
-        return AssignmentAnswer(entry=BankEntryView.of(assigned), invoice=InvoicePaymentView.of(change, made))
+        return await _entry_answer(entry, change, uow)
 
     return await commands.run(request, None, body, act)
 
@@ -336,15 +349,12 @@ async def unassign_entry(
     body: UnassignmentRequest,
     request: Request,
     commands: Commands,
-    account_iban: Annotated[str | None, Query(max_length=34, pattern=r"^[A-Z0-9]+$")] = None,
+    account_iban: AccountIban = None,
 ) -> JSONResponse:
-    if len(entry_id) > 80:
-        raise RuleViolation("bank_entry_not_found", "No bank entry has so long a reference.", refusal=Refusal.NOT_FOUND)
+    _ensure_entry_reference(entry_id)
 
     async def act(uow: BillingUnitOfWork) -> AssignmentAnswer:
         entry, change = await payments.unassign_entry(entry_id, account_iban, body.reason, uow)
-        made = await uow.payments.of_invoice(change.balance.invoice_id)
-        undone = (await uow.bank.entries_with_id(entry.entry_id, entry.account_iban))[0]
-        return AssignmentAnswer(entry=BankEntryView.of(undone), invoice=InvoicePaymentView.of(change, made))
+        return await _entry_answer(entry, change, uow)
 
     return await commands.run(request, None, body, act)
