@@ -47,7 +47,7 @@ def test_issue15_an_unpaid_invoice_is_reminded_then_suspends_access_and_paying_i
     # the annual term the invoice charged.
     api.advance_clock(days=(due_on - now.date()).days + 31)
     api.settle()
-    answer = eventually(lambda: access() if not access()["allowed"] else None, what="access suspended")
+    answer = eventually(lambda: None if (seen := access())["allowed"] else seen, what="access suspended")
     assert (answer["reason"], answer["subscription_id"]) == ("payment_overdue", sid)
     assert customer.seats(sid)["payment_overdue"]["number"] == summary["number"]
     assert customer.invoice(summary["invoice_id"])["state"] == "overdue"
@@ -75,7 +75,7 @@ def test_issue15_an_unpaid_invoice_is_reminded_then_suspends_access_and_paying_i
         idempotency_key=f"dunning-{sid}",
     )
     assert paid["state"] == "paid"
-    back = eventually(lambda: access() if access()["allowed"] else None, what="access given back")
+    back = eventually(lambda: seen if (seen := access())["allowed"] else None, what="access given back")
     assert back["subscription_id"] == sid  # the same seat, not a new one
     assert customer.seats(sid)["payment_overdue"] is None
     eventually(
